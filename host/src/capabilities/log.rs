@@ -1,0 +1,98 @@
+//! `payhost:connector/log`: the connector's messages in the host's log,
+//! tagged with its name, masked, size-capped and rate-limited. The
+//! connector's standard output and error end up here too.
+
+use crate::bindings::log::{self as wit, Level};
+use crate::mask::Masker;
+use crate::state::CallState;
+use std::sync::Arc;
+use wasmtime::component::{HasData, Linker};
+
+/// The longest message kept; longer ones are cut.
+const MAX_MESSAGE: usize = 2048;
+/// The most fields kept per message.
+const MAX_FIELDS: usize = 16;
+
+/// One call's log state.
+pub(crate) struct LogCtx {
+    pub(crate) connector: Arc<str>,
+    pub(crate) masker: Masker,
+    pub(crate) max_lines: u32,
+    pub(crate) lines: u32,
+    pub(crate) dropped: u32,
+}
+
+impl LogCtx {
+    pub(crate) fn new(connector: Arc<str>, masker: Masker, max_lines: u32) -> Self {
+        LogCtx { connector, masker, max_lines, lines: 0, dropped: 0 }
+    }
+
+    /// Writes one line at `level`, if the call still has lines left.
+    pub(crate) fn write(&mut self, level: Level, stream: &str, message: &str, fields: &[(String, String)]) {
+        if self.lines >= self.max_lines {
+            self.dropped += 1;
+            return;
+        }
+        self.lines += 1;
+        let message = self.masker.mask(cut(message)).into_owned();
+        let fields: Vec<String> = fields
+            .iter()
+            .take(MAX_FIELDS)
+            .map(|(k, v)| format!("{}={}", self.masker.mask(cut(k)), self.masker.mask(cut(v))))
+            .collect();
+        let fields = fields.join(" ");
+        let connector = &*self.connector;
+        match level {
+            Level::Trace => tracing::trace!(target: "connector", connector, stream, fields, "{message}"),
+            Level::Debug => tracing::debug!(target: "connector", connector, stream, fields, "{message}"),
+            Level::Info => tracing::info!(target: "connector", connector, stream, fields, "{message}"),
+            Level::Warn => tracing::warn!(target: "connector", connector, stream, fields, "{message}"),
+            Level::Error => tracing::error!(target: "connector", connector, stream, fields, "{message}"),
+        }
+    }
+
+    /// Reports lines dropped over the limit, once, at the end of a call.
+    pub(crate) fn finish(&mut self) {
+        if self.dropped > 0 {
+            tracing::warn!(
+                target: "connector",
+                connector = &*self.connector,
+                "{} log lines over the limit of {} per call were dropped",
+                self.dropped,
+                self.max_lines
+            );
+            self.dropped = 0;
+        }
+    }
+}
+
+fn cut(text: &str) -> &str {
+    if text.len() <= MAX_MESSAGE {
+        return text;
+    }
+    let mut end = MAX_MESSAGE;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// The view of [`LogCtx`] that implements the generated trait.
+pub(crate) struct Log<'a>(&'a mut LogCtx);
+
+struct LogCapability;
+
+impl HasData for LogCapability {
+    type Data<'a> = Log<'a>;
+}
+
+pub(crate) fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
+    wit::add_to_linker::<CallState, LogCapability>(linker, |state| Log(&mut state.log))
+}
+
+impl wit::Host for Log<'_> {
+    fn log(&mut self, level: Level, message: String, fields: Vec<(String, String)>) -> wasmtime::Result<()> {
+        self.0.write(level, "log", &message, &fields);
+        Ok(())
+    }
+}

@@ -1,0 +1,167 @@
+//! `payhost pay`: one payment through one connector.
+
+use super::{Exit, exit, host_with_plugins, print_json};
+use anyhow::Context as _;
+use clap::{Args, ValueEnum};
+use payhost::{Card, Money, PaymentMethod, PaymentOutcome, PaymentRequest, PaymentState};
+use std::collections::BTreeMap;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Pay one order through a connector.
+///
+/// Card data is never an argument: put it in a JSON file (or pipe it on
+/// standard input with `--card-file -`):
+///
+///   {"number": "4532015112830366", "expiry_month": 12, "expiry_year": 2030,
+///    "cvv": "123", "holder_first_name": "Ada", "holder_last_name": "Lovelace"}
+///
+/// Exit code: 0 succeeded or pending, 3 failed, 4 unknown, 2 usage error.
+#[derive(Args)]
+pub(crate) struct Pay {
+    /// The connector, by the name it declares (see `payhost plugins list`).
+    #[arg(long)]
+    connector: String,
+    /// The supplier's order number.
+    #[arg(long)]
+    order: String,
+    /// The amount, as a plain decimal (312.99).
+    #[arg(long)]
+    amount: String,
+    /// The ISO 4217 currency code.
+    #[arg(long)]
+    currency: String,
+    /// How to pay.
+    #[arg(long, value_enum, default_value_t = Method::Balance)]
+    method: Method,
+    /// The supplier's account or payment code, for `--method account`.
+    #[arg(long, required_if_eq("method", "account"))]
+    account: Option<String>,
+    /// The card, as a JSON file, or `-` for standard input (card methods).
+    #[arg(long, value_name = "FILE")]
+    card_file: Option<PathBuf>,
+    /// The platform's own order number.
+    #[arg(long)]
+    client_order: Option<String>,
+    /// A supplier-specific attribute, `key=value` (repeatable).
+    #[arg(long = "attr", value_name = "KEY=VALUE", value_parser = parse_attr)]
+    attributes: Vec<(String, String)>,
+    /// The attempt's idempotency key (default: a new random one).
+    #[arg(long)]
+    idempotency_key: Option<String>,
+    /// Print the outcome as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Method {
+    /// The platform's balance or deposit with the supplier.
+    Balance,
+    /// A card the supplier charges (virtual card passthrough).
+    Card,
+    /// The traveller's card, the supplier as merchant of record.
+    MerchantOfRecord,
+    /// An account the supplier keeps (`--account CODE`).
+    Account,
+}
+
+fn parse_attr(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.trim().to_owned(), v.to_owned()))
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| format!("`{text}` is not key=value"))
+}
+
+fn read_card(path: &Path) -> Result<Card, Exit> {
+    let text = if path == Path::new("-") {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text).context("cannot read the card from standard input")?;
+        text
+    } else {
+        std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read card file {}", path.display()))
+            .map_err(Exit::usage)?
+    };
+    // serde_json's error names the line and field, never the value.
+    serde_json::from_str(&text)
+        .map_err(|e| Exit::usage(anyhow::anyhow!("the card file is not valid: {e}; see `payhost pay --help` for its form")))
+}
+
+impl Pay {
+    pub(crate) async fn run(self, config: &Path) -> Result<u8, Exit> {
+        let card = || -> Result<Card, Exit> {
+            let path = self
+                .card_file
+                .as_deref()
+                .ok_or_else(|| Exit::usage(anyhow::anyhow!("this method needs a card: pass --card-file FILE (or - for standard input)")))?;
+            read_card(path)
+        };
+        let method = match self.method {
+            Method::Balance => PaymentMethod::Balance,
+            Method::Card => PaymentMethod::Card(card()?),
+            Method::MerchantOfRecord => PaymentMethod::MerchantOfRecord(card()?),
+            Method::Account => PaymentMethod::Account(self.account.clone().unwrap_or_default()),
+        };
+        let amount = Money::parse(&self.amount, &self.currency).map_err(Exit::usage)?;
+        let request = PaymentRequest {
+            order_id: self.order.clone(),
+            client_order_id: self.client_order.clone(),
+            method,
+            amount,
+            idempotency_key: self.idempotency_key.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            attributes: self.attributes.iter().cloned().collect::<BTreeMap<_, _>>(),
+        };
+        let (host, _) = host_with_plugins(config).await?;
+        let started = Instant::now();
+        let outcome = host.pay(&self.connector, request).await.map_err(Exit::usage)?;
+        let millis = started.elapsed().as_millis();
+        if self.json {
+            print_json(&serde_json::json!({
+                "connector": self.connector,
+                "order_id": self.order,
+                "milliseconds": millis,
+                "outcome": outcome,
+            }))?;
+        } else {
+            print_outcome(&self.connector, &self.order, &outcome, millis);
+        }
+        Ok(match outcome.state {
+            PaymentState::Succeeded | PaymentState::Pending => exit::OK,
+            PaymentState::Failed => exit::FAILED,
+            PaymentState::Unknown => exit::UNKNOWN,
+        })
+    }
+}
+
+fn print_outcome(connector: &str, order: &str, outcome: &PaymentOutcome, millis: u128) {
+    let row = |k: &str, v: &str| println!("{k:<18} {v}");
+    row("connector", connector);
+    row("order", order);
+    row("state", &outcome.state.to_string());
+    if let Some(e) = &outcome.error {
+        row("kind", e.kind.as_str());
+        row("retryable", if e.retryable { "yes" } else { "no" });
+        row("message", &e.message);
+    }
+    for (k, v) in [
+        ("supplier code", &outcome.supplier_code),
+        ("supplier message", &outcome.supplier_message),
+        ("supplier ref", &outcome.supplier_reference),
+    ] {
+        if let Some(v) = v {
+            row(k, v);
+        }
+    }
+    if let Some(m) = &outcome.charged {
+        row("charged", &m.to_string());
+    }
+    for (k, v) in &outcome.details {
+        row(k, v);
+    }
+    row("milliseconds", &millis.to_string());
+    if outcome.state == PaymentState::Unknown {
+        eprintln!("note: the outcome is unknown; the payment may have reached the supplier. Do not pay again before checking with the supplier.");
+    }
+}

@@ -1,0 +1,33 @@
+//! payhost: runs travel suppliers' payment connectors as sandboxed
+//! WebAssembly components.
+//!
+//! A [`Host`] holds one [`Runtime`] (the wasmtime engine, the capabilities a
+//! connector may import, the shared HTTP client, the compile cache), the
+//! operator's [`Settings`], and the loaded [`Connector`]s. Every payment goes
+//! through [`Host::pay`], which runs the connector in a fresh instance under
+//! its [`Limits`].
+
+pub mod allowlist;
+mod bindings;
+pub mod cache;
+mod capabilities;
+pub mod connector;
+pub mod host;
+pub mod limits;
+pub mod mask;
+pub mod payment;
+pub mod runtime;
+pub mod secrets;
+pub mod settings;
+mod state;
+
+pub use bindings::{CONNECTOR_EXPORT, CONTRACT_PACKAGE, CONTRACT_VERSION};
+pub use connector::{Connector, ConnectorInfo, Grant, LoadError};
+pub use host::{Host, PayError};
+pub use limits::Limits;
+pub use payment::{
+    Card, ConnectorError, ErrorKind, MethodKind, Money, PaymentMethod, PaymentOutcome, PaymentRequest, PaymentState,
+};
+pub use runtime::{Runtime, RuntimeOptions};
+pub use settings::Settings;
+pub use state::Fault;

@@ -1,0 +1,84 @@
+//! Per-call limits: what one call into a connector may use.
+
+use std::time::Duration;
+
+/// What one call (`info`, `pay` or `query`) into a connector may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Wall-clock time for the whole call, host I/O included.
+    pub timeout: Duration,
+    /// Time spent running the connector's own code, host I/O excluded.
+    pub cpu: Duration,
+    /// Linear memory, in bytes.
+    pub memory: u64,
+    /// Outbound HTTP requests per call.
+    pub max_requests: u32,
+    /// Size of one HTTP answer's body, in bytes, after decompression.
+    pub max_response_size: u64,
+    /// Log messages (and lines of standard output and error) per call.
+    pub max_log_lines: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            timeout: Duration::from_secs(30),
+            cpu: Duration::from_secs(2),
+            memory: 64 << 20,
+            max_requests: 8,
+            max_response_size: 4 << 20,
+            max_log_lines: 200,
+        }
+    }
+}
+
+/// The largest linear memory any connector may be given: the size of a slot
+/// in the host's instance pool.
+pub const MAX_MEMORY: u64 = 1 << 30;
+
+/// Parses a byte size: `65536`, `64KiB`, `64MiB`, `1GiB` (also KB, MB, GB).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size: write it like `64MiB`, `512KiB` or `1048576`"))?;
+    let mult: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        "KB" | "kB" => 1_000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        other => {
+            return Err(format!(
+                "`{text}`: unknown unit `{other}`; use B, KiB, MiB, GiB, KB, MB or GB"
+            ));
+        }
+    };
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("`{text}` is too large"))
+}
+
+/// Parses a duration: `20s`, `500ms`, `2m`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text.trim())
+        .map_err(|e| format!("`{text}` is not a duration ({e}): write it like `20s`, `500ms` or `2m`"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_durations() {
+        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert_eq!(parse_size("2 KB"), Ok(2000));
+        assert!(parse_size("64 parsecs").unwrap_err().contains("unknown unit"));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert!(parse_duration("soon").is_err());
+    }
+}

@@ -1,0 +1,576 @@
+//! Payments as the host, its CLI and its API see them; converted to and from
+//! the contract's types at the sandbox wall.
+//!
+//! Money is a decimal string, never a float. A card's number and CVV never
+//! print: `Debug` masks the number and hides the CVV, and nothing here
+//! serializes a card.
+
+use crate::bindings::types as wit;
+use crate::mask::{luhn, mask_pan};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// An amount of money: a plain decimal string and an ISO 4217 code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Money {
+    /// Digits with at most one `.` (`"312.99"`).
+    pub amount: String,
+    /// Three upper-case letters (`"USD"`).
+    pub currency: String,
+}
+
+impl Money {
+    /// Checks and builds an amount.
+    pub fn parse(amount: &str, currency: &str) -> Result<Money, RequestError> {
+        let money = Money { amount: amount.trim().to_owned(), currency: currency.trim().to_owned() };
+        money.check()?;
+        Ok(money)
+    }
+
+    fn check(&self) -> Result<(), RequestError> {
+        if !is_plain_decimal(&self.amount) {
+            return Err(RequestError::new(format!(
+                "amount `{}` is not a plain decimal: write digits with an optional `.` and fraction, like 312.99",
+                self.amount
+            )));
+        }
+        if !is_currency(&self.currency) {
+            return Err(RequestError::new(format!(
+                "currency `{}` is not an ISO 4217 code: write three upper-case letters, like USD",
+                self.currency
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.amount, self.currency)
+    }
+}
+
+/// Whether `text` is digits with at most one `.` between digits.
+pub fn is_plain_decimal(text: &str) -> bool {
+    let (int, frac) = match text.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (text, None),
+    };
+    !int.is_empty()
+        && int.len() <= 18
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.is_none_or(|f| !f.is_empty() && f.len() <= 8 && f.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn is_currency(text: &str) -> bool {
+    text.len() == 3 && text.bytes().all(|b| b.is_ascii_uppercase())
+}
+
+/// A card holder's billing address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BillingAddress {
+    /// Street and number.
+    pub street: String,
+    /// City.
+    pub city: String,
+    /// State or province code.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Postal code.
+    #[serde(default)]
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: String,
+}
+
+/// A payment card, as read from a card file or an API request.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Card {
+    /// The card number; spaces and dashes are removed.
+    pub number: String,
+    /// Expiry month, 1 to 12.
+    pub expiry_month: u8,
+    /// Expiry year, four digits.
+    pub expiry_year: u16,
+    /// The CVV, if given. Never stored.
+    #[serde(default)]
+    pub cvv: Option<String>,
+    /// Holder's first name.
+    pub holder_first_name: String,
+    /// Holder's last name.
+    pub holder_last_name: String,
+    /// Billing address.
+    #[serde(default)]
+    pub billing_address: Option<BillingAddress>,
+    /// Multi-use card.
+    #[serde(default)]
+    pub reusable: bool,
+}
+
+impl fmt::Debug for Card {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Card")
+            .field("number", &self.masked_number())
+            .field("expiry", &format_args!("{:02}/{}", self.expiry_month, self.expiry_year))
+            .field("cvv", &self.cvv.as_ref().map(|_| "***"))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Card {
+    /// The number as shown anywhere: first 6 and last 4 digits.
+    pub fn masked_number(&self) -> String {
+        mask_pan(&self.number)
+    }
+
+    fn normalize(&mut self) {
+        self.number.retain(|c| c != ' ' && c != '-');
+        if let Some(cvv) = &mut self.cvv {
+            *cvv = cvv.trim().to_owned();
+        }
+    }
+
+    fn check(&self, today: (u16, u8)) -> Result<(), RequestError> {
+        let digits = self.number.len();
+        if !(12..=19).contains(&digits) || !luhn(&self.number) {
+            return Err(RequestError::new(format!(
+                "card number {} is not valid (it must be 12 to 19 digits and pass the Luhn check)",
+                self.masked_number()
+            )));
+        }
+        if !(1..=12).contains(&self.expiry_month) || !(2000..=2100).contains(&self.expiry_year) {
+            return Err(RequestError::new(format!(
+                "card expiry {:02}/{} is not valid: month 1-12 and a four-digit year",
+                self.expiry_month, self.expiry_year
+            )));
+        }
+        if (self.expiry_year, self.expiry_month) < today {
+            return Err(RequestError::new(format!(
+                "card {} expired in {:02}/{}",
+                self.masked_number(),
+                self.expiry_month,
+                self.expiry_year
+            )));
+        }
+        if let Some(cvv) = &self.cvv
+            && !((3..=4).contains(&cvv.len()) && cvv.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(RequestError::new("the CVV must be 3 or 4 digits"));
+        }
+        if self.holder_first_name.trim().is_empty() || self.holder_last_name.trim().is_empty() {
+            return Err(RequestError::new("the card holder's first and last name are required"));
+        }
+        Ok(())
+    }
+}
+
+/// How an order is paid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentMethod {
+    /// From the platform's balance or deposit with the supplier.
+    Balance,
+    /// A card the supplier charges (virtual card passthrough).
+    Card(Card),
+    /// The traveller's card, the supplier acting as merchant of record.
+    MerchantOfRecord(Card),
+    /// An account the supplier keeps, by its code.
+    Account(String),
+}
+
+impl PaymentMethod {
+    /// The method's kind.
+    pub fn kind(&self) -> MethodKind {
+        match self {
+            PaymentMethod::Balance => MethodKind::Balance,
+            PaymentMethod::Card(_) => MethodKind::Card,
+            PaymentMethod::MerchantOfRecord(_) => MethodKind::MerchantOfRecord,
+            PaymentMethod::Account(_) => MethodKind::Account,
+        }
+    }
+
+    /// The card, for the methods that carry one.
+    pub fn card(&self) -> Option<&Card> {
+        match self {
+            PaymentMethod::Card(c) | PaymentMethod::MerchantOfRecord(c) => Some(c),
+            _ => None,
+        }
+    }
+}
+
+/// A payment method's kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MethodKind {
+    /// See [`PaymentMethod::Balance`].
+    Balance,
+    /// See [`PaymentMethod::Card`].
+    Card,
+    /// See [`PaymentMethod::MerchantOfRecord`].
+    MerchantOfRecord,
+    /// See [`PaymentMethod::Account`].
+    Account,
+}
+
+impl fmt::Display for MethodKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            MethodKind::Balance => "balance",
+            MethodKind::Card => "card",
+            MethodKind::MerchantOfRecord => "merchant-of-record",
+            MethodKind::Account => "account",
+        })
+    }
+}
+
+/// One payment to make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRequest {
+    /// The supplier's order number.
+    pub order_id: String,
+    /// The platform's own order number.
+    pub client_order_id: Option<String>,
+    /// How to pay.
+    pub method: PaymentMethod,
+    /// The amount expected.
+    pub amount: Money,
+    /// The key of this attempt.
+    pub idempotency_key: String,
+    /// Supplier-specific values.
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// Why a request was refused before any connector ran.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct RequestError(String);
+
+impl RequestError {
+    /// An error with this text.
+    pub fn new(message: impl Into<String>) -> Self {
+        RequestError(message.into())
+    }
+}
+
+impl PaymentRequest {
+    /// Normalizes card numbers and checks every field, so that a request a
+    /// connector sees is well-formed.
+    pub fn validate(&mut self) -> Result<(), RequestError> {
+        let order = self.order_id.trim();
+        if order.is_empty() || order.len() > 64 || order.chars().any(char::is_control) {
+            return Err(RequestError::new("the order id must be 1 to 64 printable characters"));
+        }
+        self.order_id = order.to_owned();
+        self.amount.check()?;
+        if self.idempotency_key.is_empty() || self.idempotency_key.len() > 128 {
+            return Err(RequestError::new("the idempotency key must be 1 to 128 characters"));
+        }
+        let today = today();
+        match &mut self.method {
+            PaymentMethod::Card(card) | PaymentMethod::MerchantOfRecord(card) => {
+                card.normalize();
+                card.check(today)?;
+            }
+            PaymentMethod::Account(code) if code.trim().is_empty() => {
+                return Err(RequestError::new("an account payment needs the supplier's account code"));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// The current (year, month), UTC.
+fn today() -> (u16, u8) {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    let days = (secs / 86_400) as i64;
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year as u16, month as u8)
+}
+
+/// Where a payment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PaymentState {
+    /// The supplier took the money.
+    Succeeded,
+    /// Accepted; ticketing or settlement follows.
+    Pending,
+    /// Refused, or never sent: no money moved.
+    Failed,
+    /// May have reached the supplier; answer unknown. Never retried blindly.
+    Unknown,
+}
+
+impl fmt::Display for PaymentState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PaymentState::Succeeded => "succeeded",
+            PaymentState::Pending => "pending",
+            PaymentState::Failed => "failed",
+            PaymentState::Unknown => "unknown",
+        })
+    }
+}
+
+macro_rules! error_kinds {
+    ($($variant:ident => $text:literal),* $(,)?) => {
+        /// The unified error kinds; every supplier code maps to one.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "kebab-case")]
+        pub enum ErrorKind {
+            $(
+                #[doc = concat!("`", $text, "`: see the contract's `error-kind`.")]
+                $variant,
+            )*
+        }
+
+        impl ErrorKind {
+            /// Every kind, in the contract's order.
+            pub const ALL: &[ErrorKind] = &[$(ErrorKind::$variant),*];
+
+            /// The kind's name, as in the contract (`already-paid`).
+            pub fn as_str(self) -> &'static str {
+                match self { $(ErrorKind::$variant => $text),* }
+            }
+        }
+
+        impl From<wit::ErrorKind> for ErrorKind {
+            fn from(kind: wit::ErrorKind) -> Self {
+                match kind { $(wit::ErrorKind::$variant => ErrorKind::$variant),* }
+            }
+        }
+    };
+}
+
+error_kinds! {
+    InvalidRequest => "invalid-request",
+    AuthFailed => "auth-failed",
+    OrderNotFound => "order-not-found",
+    OrderExpired => "order-expired",
+    InvalidOrderState => "invalid-order-state",
+    AlreadyPaid => "already-paid",
+    InProgress => "in-progress",
+    MethodNotSupported => "method-not-supported",
+    CardRejected => "card-rejected",
+    Declined => "declined",
+    PriceChanged => "price-changed",
+    SupplierUnavailable => "supplier-unavailable",
+    UnknownSupplierCode => "unknown-supplier-code",
+    Protocol => "protocol",
+    Denied => "denied",
+    Timeout => "timeout",
+    Unsupported => "unsupported",
+    ConnectorFault => "connector-fault",
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why an operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectorError {
+    /// The unified kind.
+    pub kind: ErrorKind,
+    /// Whether the same request may be sent again as it is.
+    pub retryable: bool,
+    /// The supplier's raw code.
+    pub supplier_code: Option<String>,
+    /// A message for the operator.
+    pub message: String,
+}
+
+impl ConnectorError {
+    /// A host-made error, not retryable, without a supplier code.
+    pub fn host(kind: ErrorKind, message: impl Into<String>) -> Self {
+        ConnectorError { kind, retryable: false, supplier_code: None, message: message.into() }
+    }
+}
+
+/// The result of a payment or a query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentOutcome {
+    /// Where the payment stands.
+    pub state: PaymentState,
+    /// The supplier's reference.
+    pub supplier_reference: Option<String>,
+    /// What the supplier reports as charged.
+    pub charged: Option<Money>,
+    /// The supplier's raw status code.
+    pub supplier_code: Option<String>,
+    /// The supplier's message, verbatim (card data masked).
+    pub supplier_message: Option<String>,
+    /// Why, for `failed` and `unknown`.
+    pub error: Option<ConnectorError>,
+    /// Further facts.
+    pub details: Vec<(String, String)>,
+}
+
+impl PaymentOutcome {
+    /// An outcome the host decides on its own (the connector failed).
+    pub fn host(state: PaymentState, error: ConnectorError) -> Self {
+        PaymentOutcome {
+            state,
+            supplier_reference: None,
+            charged: None,
+            supplier_code: None,
+            supplier_message: None,
+            error: Some(error),
+            details: Vec::new(),
+        }
+    }
+
+    /// The error kind, if any.
+    pub fn kind(&self) -> Option<ErrorKind> {
+        self.error.as_ref().map(|e| e.kind)
+    }
+}
+
+// ---- conversions at the sandbox wall ----
+
+impl From<&Card> for wit::Card {
+    fn from(card: &Card) -> Self {
+        wit::Card {
+            number: card.number.clone(),
+            expiry_month: card.expiry_month,
+            expiry_year: card.expiry_year,
+            cvv: card.cvv.clone(),
+            holder_first_name: card.holder_first_name.clone(),
+            holder_last_name: card.holder_last_name.clone(),
+            billing_address: card.billing_address.as_ref().map(|a| wit::BillingAddress {
+                street: a.street.clone(),
+                city: a.city.clone(),
+                region: a.region.clone(),
+                postal_code: a.postal_code.clone(),
+                country: a.country.clone(),
+            }),
+            reusable: card.reusable,
+        }
+    }
+}
+
+impl From<&PaymentRequest> for wit::PaymentRequest {
+    fn from(r: &PaymentRequest) -> Self {
+        wit::PaymentRequest {
+            order_id: r.order_id.clone(),
+            client_order_id: r.client_order_id.clone(),
+            method: match &r.method {
+                PaymentMethod::Balance => wit::PaymentMethod::Balance,
+                PaymentMethod::Card(c) => wit::PaymentMethod::Card(c.into()),
+                PaymentMethod::MerchantOfRecord(c) => wit::PaymentMethod::MerchantOfRecord(c.into()),
+                PaymentMethod::Account(a) => wit::PaymentMethod::Account(a.clone()),
+            },
+            amount: wit::Money { amount: r.amount.amount.clone(), currency: r.amount.currency.clone() },
+            idempotency_key: r.idempotency_key.clone(),
+            attributes: r.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        }
+    }
+}
+
+impl From<wit::MethodKind> for MethodKind {
+    fn from(kind: wit::MethodKind) -> Self {
+        match kind {
+            wit::MethodKind::Balance => MethodKind::Balance,
+            wit::MethodKind::Card => MethodKind::Card,
+            wit::MethodKind::MerchantOfRecord => MethodKind::MerchantOfRecord,
+            wit::MethodKind::Account => MethodKind::Account,
+        }
+    }
+}
+
+impl From<wit::ConnectorError> for ConnectorError {
+    fn from(e: wit::ConnectorError) -> Self {
+        ConnectorError {
+            kind: e.kind.into(),
+            retryable: e.retryable,
+            supplier_code: e.supplier_code,
+            message: e.message,
+        }
+    }
+}
+
+impl From<wit::PaymentOutcome> for PaymentOutcome {
+    fn from(o: wit::PaymentOutcome) -> Self {
+        PaymentOutcome {
+            state: match o.state {
+                wit::PaymentState::Succeeded => PaymentState::Succeeded,
+                wit::PaymentState::Pending => PaymentState::Pending,
+                wit::PaymentState::Failed => PaymentState::Failed,
+                wit::PaymentState::Unknown => PaymentState::Unknown,
+            },
+            supplier_reference: o.supplier_reference,
+            charged: o.charged.map(|m| Money { amount: m.amount, currency: m.currency }),
+            supplier_code: o.supplier_code,
+            supplier_message: o.supplier_message,
+            error: o.error.map(Into::into),
+            details: o.details,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn card(number: &str) -> Card {
+        Card {
+            number: number.into(),
+            expiry_month: 12,
+            expiry_year: 2099,
+            cvv: Some("123".into()),
+            holder_first_name: "Ada".into(),
+            holder_last_name: "Lovelace".into(),
+            billing_address: None,
+            reusable: false,
+        }
+    }
+
+    fn request(method: PaymentMethod, amount: &str) -> PaymentRequest {
+        PaymentRequest {
+            order_id: "O-1".into(),
+            client_order_id: None,
+            method,
+            amount: Money { amount: amount.into(), currency: "USD".into() },
+            idempotency_key: "k".into(),
+            attributes: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn validation_checks_amount_card_and_expiry() {
+        assert!(request(PaymentMethod::Balance, "312.99").validate().is_ok());
+        for bad in ["312,99", "-1", "1e3", "1.", ".5", "", "3.1.2"] {
+            assert!(request(PaymentMethod::Balance, bad).validate().is_err(), "{bad}");
+        }
+        let mut ok = request(PaymentMethod::Card(card("4532 0151 1283 0366")), "1");
+        assert!(ok.validate().is_ok());
+        assert_eq!(ok.method.card().unwrap().number, "4532015112830366");
+        let err = request(PaymentMethod::Card(card("4532015112830367")), "1").validate().unwrap_err();
+        assert!(err.to_string().contains("453201******0367"), "{err}");
+        let mut expired = card("4532015112830366");
+        expired.expiry_year = 2001;
+        assert!(request(PaymentMethod::Card(expired), "1").validate().unwrap_err().to_string().contains("expired"));
+    }
+
+    #[test]
+    fn card_debug_is_masked() {
+        let text = format!("{:?}", card("4532015112830366"));
+        assert!(!text.contains("4532015112830366") && !text.contains("123"), "{text}");
+    }
+}

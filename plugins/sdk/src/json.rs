@@ -1,0 +1,69 @@
+//! JSON bodies with secrets in them, and exact decimal numbers.
+//!
+//! Put [`secret`] where a secret string belongs in a `serde_json::Value`; the
+//! body sent carries the secret as a JSON string, escaped by the host.
+//! Numbers keep their exact text both ways: use [`decimal`] to write an
+//! amount as a JSON number without a float, and [`number_text`] to read one.
+
+use crate::{Parts, SecretEncoding};
+use serde_json::Value;
+
+const MARK: &str = "\u{1}payhost-secret\u{1}";
+const MARK_JSON: &str = "\"\\u0001payhost-secret\\u0001";
+const END_JSON: &str = "\\u0001\"";
+
+/// A JSON string value that stands for the secret `name`.
+pub fn secret(name: &str) -> Value {
+    Value::String(format!("{MARK}{name}\u{1}"))
+}
+
+/// A JSON number with exactly the text `amount` (`"312.99"` stays
+/// `312.99`), or `None` when `amount` is not a plain decimal.
+pub fn decimal(amount: &str) -> Option<Value> {
+    if !is_plain_decimal(amount) {
+        return None;
+    }
+    serde_json::from_str::<serde_json::Number>(amount)
+        .ok()
+        .map(Value::Number)
+}
+
+/// The exact text of a JSON number or string, for amounts read from a
+/// supplier's answer (`59805.02` stays `"59805.02"`).
+pub fn number_text(value: &Value) -> Option<String> {
+    match value {
+        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// Whether `text` is digits with at most one `.` between digits.
+pub fn is_plain_decimal(text: &str) -> bool {
+    let (int, frac) = match text.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (text, None),
+    };
+    !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Serializes `value` to parts, turning every [`secret`] into a secret
+/// reference written as a JSON string.
+pub fn to_parts<T: serde::Serialize + ?Sized>(value: &T) -> Result<Parts, serde_json::Error> {
+    let text = serde_json::to_string(value)?;
+    let mut parts = Parts::new();
+    let mut rest = text.as_str();
+    while let Some(start) = rest.find(MARK_JSON) {
+        let after = &rest[start + MARK_JSON.len()..];
+        let Some(end) = after.find(END_JSON) else {
+            break;
+        };
+        parts = parts
+            .text(&rest[..start])
+            .secret(&after[..end], SecretEncoding::JsonString);
+        rest = &after[end + END_JSON.len()..];
+    }
+    Ok(parts.text(rest))
+}

@@ -1,0 +1,118 @@
+//! The guest SDK for payhost payment connectors.
+//!
+//! A connector is a WebAssembly component that pays orders with one
+//! supplier. Write it as a `cdylib` crate that depends on this one:
+//!
+//! ```ignore
+//! use payhost_sdk::{Connector, ConnectorInfo, PaymentOutcome, PaymentRequest, register_connector};
+//!
+//! struct Example;
+//!
+//! impl Connector for Example {
+//!     fn info() -> ConnectorInfo {
+//!         ConnectorInfo::new("example", env!("CARGO_PKG_VERSION"), "Example Air")
+//!     }
+//!     fn pay(request: PaymentRequest) -> PaymentOutcome {
+//!         // build the supplier request, send it with `http`, map the answer
+//!         # unimplemented!()
+//!     }
+//! }
+//!
+//! register_connector!(Example);
+//! ```
+//!
+//! and build it with `cargo build --release --target wasm32-wasip2`.
+//!
+//! The connector never holds a credential: it names secrets with
+//! [`Parts::secret`], [`json::secret`] or [`xml::Element::secret_text`], and
+//! the host substitutes them on the way to an allowed host or into a crypto
+//! function.
+
+extern crate self as payhost_sdk;
+
+#[doc(hidden)]
+pub mod bindings {
+    #![allow(missing_docs, unsafe_code, unused_qualifications, clippy::all)]
+    wit_bindgen::generate!({
+        path: "../../wit",
+        world: "payment-connector",
+        pub_export_macro: true,
+        export_macro_name: "__payhost_export",
+        default_bindings_module: "payhost_sdk::__private::bindings",
+        runtime_path: "payhost_sdk::__private::wit_bindgen::rt",
+    });
+}
+
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod http;
+pub mod json;
+pub mod log;
+mod model;
+mod parts;
+pub mod xml;
+
+pub use model::*;
+pub use parts::Parts;
+
+/// A payment connector: one supplier's payment API behind the payhost contract.
+///
+/// Every call runs in a fresh instance, so a connector keeps no state between
+/// calls; these are associated functions, not methods.
+pub trait Connector {
+    /// Describes the connector: its name, version, supplier, the payment
+    /// methods it implements and the secrets, config keys and hosts it needs.
+    /// Called when the host loads the connector; must not do I/O.
+    fn info() -> ConnectorInfo;
+
+    /// Pays one order. Decide success by the supplier's documented status
+    /// field only; answer [`PaymentState::Unknown`] when the request may have
+    /// reached the supplier and its answer is unclear.
+    fn pay(request: PaymentRequest) -> PaymentOutcome;
+
+    /// Asks the supplier where the payment of an order stands. The default
+    /// answers [`ErrorKind::Unsupported`], for suppliers without a status call.
+    fn query(order_id: String) -> Result<PaymentOutcome, ConnectorError> {
+        Err(ConnectorError::new(
+            ErrorKind::Unsupported,
+            format!("this connector cannot query the status of order {order_id}"),
+        ))
+    }
+}
+
+/// Makes a type implementing [`Connector`] the component's export.
+///
+/// Call it once, at the root of the connector crate.
+#[macro_export]
+macro_rules! register_connector {
+    ($connector:ty) => {
+        #[allow(unsafe_code)]
+        const _: () = {
+            struct __PayhostExport;
+
+            impl $crate::__private::Guest for __PayhostExport {
+                fn info() -> $crate::ConnectorInfo {
+                    <$connector as $crate::Connector>::info()
+                }
+                fn pay(request: $crate::PaymentRequest) -> $crate::PaymentOutcome {
+                    <$connector as $crate::Connector>::pay(request)
+                }
+                fn query(
+                    order_id: ::std::string::String,
+                ) -> ::std::result::Result<$crate::PaymentOutcome, $crate::ConnectorError> {
+                    <$connector as $crate::Connector>::query(order_id)
+                }
+            }
+
+            $crate::__payhost_export!(__PayhostExport with_types_in $crate::__private::bindings);
+        };
+    };
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::bindings;
+    pub use crate::bindings::exports::payhost::connector::connector::Guest;
+    pub use wit_bindgen;
+}
