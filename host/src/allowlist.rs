@@ -45,7 +45,9 @@ impl OriginPattern {
             None => (false, rest),
         };
         if rest.contains('*') {
-            return Err(format!("`{text}`: a wildcard may only be a leading `*.`; {FORM}"));
+            return Err(format!(
+                "`{text}`: a wildcard may only be a leading `*.`; {FORM}"
+            ));
         }
         let url = Url::parse(&format!("{scheme}://{rest}/"))
             .map_err(|e| format!("`{text}` is not a valid origin ({e}): {FORM}"))?;
@@ -57,7 +59,9 @@ impl OriginPattern {
                 let name = name.trim_end_matches('.').to_owned();
                 if wildcard {
                     if !name.contains('.') {
-                        return Err(format!("`{text}`: `*.{name}` is too wide; name a domain like `*.example.com`"));
+                        return Err(format!(
+                            "`{text}`: `*.{name}` is too wide; name a domain like `*.example.com`"
+                        ));
                     }
                     HostPattern::Below(name)
                 } else {
@@ -66,7 +70,11 @@ impl OriginPattern {
             }
             Some(Host::Ipv4(ip)) if !wildcard => HostPattern::Ip(IpAddr::V4(ip)),
             Some(Host::Ipv6(ip)) if !wildcard => HostPattern::Ip(IpAddr::V6(ip)),
-            _ => return Err(format!("`{text}`: a wildcard cannot stand before an IP address")),
+            _ => {
+                return Err(format!(
+                    "`{text}`: a wildcard cannot stand before an IP address"
+                ));
+            }
         };
         Ok(OriginPattern { scheme, host, port })
     }
@@ -210,16 +218,33 @@ mod tests {
     #[test]
     fn ip_literals_in_every_form_are_ip_addresses() {
         let name = OriginPattern::parse("http://localhost:8080").unwrap();
-        for u in ["http://127.0.0.1:8080/", "http://2130706433:8080/", "http://0x7f.0.0.1:8080/", "http://0177.0.0.1:8080/", "http://[::ffff:127.0.0.1]:8080/", "http://[::1]:8080/"] {
+        for u in [
+            "http://127.0.0.1:8080/",
+            "http://2130706433:8080/",
+            "http://0x7f.0.0.1:8080/",
+            "http://0177.0.0.1:8080/",
+            "http://[::ffff:127.0.0.1]:8080/",
+            "http://[::1]:8080/",
+        ] {
             assert!(!name.matches(&url(u)), "{u}");
             let host = url(u).host().map(|h| h.to_owned());
-            assert!(matches!(host, Some(Host::Ipv4(_)) | Some(Host::Ipv6(_))), "{u}");
+            assert!(
+                matches!(host, Some(Host::Ipv4(_)) | Some(Host::Ipv6(_))),
+                "{u}"
+            );
         }
     }
 
     #[test]
     fn bad_patterns_explain_the_form() {
-        for bad in ["example.com", "ftp://x.com", "https://x.com/path", "https://*", "https://a.*.com", "https://*.10.0.0.1"] {
+        for bad in [
+            "example.com",
+            "ftp://x.com",
+            "https://x.com/path",
+            "https://*",
+            "https://a.*.com",
+            "https://*.10.0.0.1",
+        ] {
             let err = OriginPattern::parse(bad).unwrap_err();
             assert!(err.contains(bad), "{err}");
         }
@@ -227,7 +252,19 @@ mod tests {
 
     #[test]
     fn restricted_addresses() {
-        for ip in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0", "::1", "fd00::1", "fe80::1", "::ffff:10.0.0.1", "100.64.0.1"] {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+            "100.64.0.1",
+        ] {
             assert!(restricted(ip.parse().unwrap()).is_some(), "{ip}");
         }
         for ip in ["93.184.216.34", "2606:4700::1111"] {

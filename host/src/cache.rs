@@ -40,7 +40,10 @@ impl CompileCache {
         let dir = dir.and_then(|dir| match create_private_dir(&dir) {
             Ok(()) => Some(dir),
             Err(e) => {
-                tracing::warn!("compile cache {} is not usable ({e}); compiling every connector on load", dir.display());
+                tracing::warn!(
+                    "compile cache {} is not usable ({e}); compiling every connector on load",
+                    dir.display()
+                );
                 None
             }
         });
@@ -61,16 +64,26 @@ impl CompileCache {
         sha256: &str,
     ) -> wasmtime::Result<(Component, CacheOutcome)> {
         let Some(path) = self.entry(sha256) else {
-            return Ok((Component::from_binary(engine, bytes)?, CacheOutcome::Uncached));
+            return Ok((
+                Component::from_binary(engine, bytes)?,
+                CacheOutcome::Uncached,
+            ));
         };
         if path.exists() {
             match load_own(engine, &path) {
                 Ok(component) => return Ok((component, CacheOutcome::Hit)),
-                Err(e) => tracing::warn!("cache entry {} is unusable ({e}); recompiling", path.display()),
+                Err(e) => tracing::warn!(
+                    "cache entry {} is unusable ({e}); recompiling",
+                    path.display()
+                ),
             }
         }
         let component = Component::from_binary(engine, bytes)?;
-        match component.serialize().map_err(|e| e.to_string()).and_then(|data| write_atomic(&path, &data).map_err(|e| e.to_string())) {
+        match component
+            .serialize()
+            .map_err(|e| e.to_string())
+            .and_then(|data| write_atomic(&path, &data).map_err(|e| e.to_string()))
+        {
             Ok(()) => Ok((component, CacheOutcome::Compiled)),
             Err(e) => {
                 tracing::warn!("cannot write cache entry {}: {e}", path.display());
@@ -100,9 +113,9 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 }
 
 fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    let mut file = std::fs::File::create(&tmp)?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
     file.write_all(data)?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, path)
+    file.as_file().sync_all()?;
+    file.persist(path).map(drop).map_err(|e| e.error)
 }

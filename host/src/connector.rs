@@ -13,7 +13,9 @@ use crate::cache::CacheOutcome;
 use crate::capabilities::{config::ConfigCtx, crypto::CryptoCtx, http::HttpCtx, log::LogCtx};
 use crate::limits::Limits;
 use crate::mask::Masker;
-use crate::payment::{ConnectorError, ErrorKind, MethodKind, PaymentOutcome, PaymentRequest, PaymentState};
+use crate::payment::{
+    ConnectorError, ErrorKind, MethodKind, PaymentOutcome, PaymentRequest, PaymentState,
+};
 use crate::runtime::Runtime;
 use crate::secrets::SecretStore;
 use crate::settings::{ConnectorSettings, HOST_KEYS, Settings, unknown_key};
@@ -80,7 +82,10 @@ pub struct LoadError {
 
 impl LoadError {
     fn new(file: &Path, reason: impl Into<String>) -> Self {
-        LoadError { file: file.to_owned(), reason: reason.into() }
+        LoadError {
+            file: file.to_owned(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -146,13 +151,20 @@ impl Sandbox {
                 connector: self.name.clone(),
                 max_requests: self.limits.max_requests,
                 max_response_size: self.limits.max_response_size,
-                deadline: started + self.limits.timeout,
+                // HTTP gives up a little before the call does, so the connector
+                // still runs to turn a timeout into its own outcome.
+                deadline: started + self.limits.timeout
+                    - (self.limits.timeout / 10).min(Duration::from_millis(500)),
                 sent: 0,
                 attempted: 0,
                 io_time: Duration::ZERO,
             },
-            CryptoCtx { secrets: self.secrets.clone() },
-            ConfigCtx { values: self.config.clone() },
+            CryptoCtx {
+                secrets: self.secrets.clone(),
+            },
+            ConfigCtx {
+                values: self.config.clone(),
+            },
             LogCtx::new(self.name.clone(), masker, self.limits.max_log_lines),
             self.limits,
         );
@@ -170,34 +182,61 @@ impl Sandbox {
         let state = store.data_mut();
         let answer = match result {
             Ok(Ok(answer)) => Ok(answer),
-            Ok(Err(error)) => Err(Failure { fault: state.fault(), message: trap_message(&error) }),
+            Ok(Err(error)) => Err(Failure {
+                fault: state.fault(),
+                message: trap_message(&error),
+            }),
             Err(_) => {
                 let fault = Fault::Timeout(self.limits.timeout);
-                Err(Failure { fault: Some(fault), message: fault.to_string() })
+                Err(Failure {
+                    fault: Some(fault),
+                    message: fault.to_string(),
+                })
             }
         };
+        let mut answer = answer;
         for (stream, pipe) in [("stdout", &stdout), ("stderr", &stderr)] {
             let contents = pipe.contents();
-            for line in String::from_utf8_lossy(&contents).lines().filter(|l| !l.trim().is_empty()) {
-                state.log.write(bindings::log::Level::Info, stream, line, &[]);
+            let text = String::from_utf8_lossy(&contents);
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                state
+                    .log
+                    .write(bindings::log::Level::Info, stream, line, &[]);
+            }
+            // A Rust panic explains the trap that follows it.
+            if let (Err(failure), Some(panic)) = (&mut answer, panic_message(&text)) {
+                failure.message =
+                    format!("{} ({})", failure.message, state.log.masker.mask(&panic));
             }
         }
         state.log.finish();
-        Call { answer, sent: state.http.sent }
+        Call {
+            answer,
+            sent: state.http.sent,
+        }
     }
 }
 
-/// The trap's message, with the wasm backtrace's first frames.
+/// What a trap says, without the backtrace.
 fn trap_message(error: &wasmtime::Error) -> String {
-    let mut message = match error.downcast_ref::<wasmtime::Trap>() {
+    match error.downcast_ref::<wasmtime::Trap>() {
         Some(trap) => format!("trapped: {trap}"),
         None => format!("failed: {error}"),
-    };
-    let chain = format!("{error:?}");
-    if let Some(panic) = chain.lines().find(|l| l.contains("panicked at")) {
-        message.push_str(&format!(" ({})", panic.trim()));
     }
-    message
+}
+
+/// The last panic a Rust guest printed: where, and its message.
+fn panic_message(stderr: &str) -> Option<String> {
+    let mut lines = stderr.lines();
+    let mut found = None;
+    while let Some(line) = lines.next() {
+        if let Some(pos) = line.find("panicked at ") {
+            let place = line[pos + "panicked at ".len()..].trim_end_matches(':');
+            let message = lines.next().unwrap_or_default().trim();
+            found = Some(format!("panicked at {place}: {message}"));
+        }
+    }
+    found
 }
 
 /// A loaded connector.
@@ -233,7 +272,11 @@ impl std::fmt::Debug for Connector {
 
 impl Connector {
     /// Loads, checks and grants the connector in `file`.
-    pub async fn load(rt: &Runtime, settings: &Settings, file: &Path) -> Result<Connector, LoadError> {
+    pub async fn load(
+        rt: &Runtime,
+        settings: &Settings,
+        file: &Path,
+    ) -> Result<Connector, LoadError> {
         let started = Instant::now();
         let bytes = tokio::fs::read(file)
             .await
@@ -243,10 +286,13 @@ impl Connector {
         let engine = rt.engine.clone();
         let cache = rt.cache.clone();
         let key = sha256.clone();
-        let (component, cache) = tokio::task::spawn_blocking(move || cache.load_or_compile(&engine, &bytes, &key))
-            .await
-            .map_err(|e| LoadError::new(file, format!("compilation stopped: {e}")))?
-            .map_err(|e| LoadError::new(file, format!("is not a valid WebAssembly component: {e:#}")))?;
+        let (component, cache) =
+            tokio::task::spawn_blocking(move || cache.load_or_compile(&engine, &bytes, &key))
+                .await
+                .map_err(|e| LoadError::new(file, format!("compilation stopped: {e}")))?
+                .map_err(|e| {
+                    LoadError::new(file, format!("is not a valid WebAssembly component: {e:#}"))
+                })?;
         check_exports(rt, file, &component)?;
         let pre = rt.linker.instantiate_pre(&component).map_err(|e| {
             LoadError::new(
@@ -254,23 +300,41 @@ impl Connector {
                 format!("needs an import this host does not provide ({e:#}); a connector may import only payhost:connector@0.1.x and the WASI interfaces Rust's std uses"),
             )
         })?;
-        let pre = PaymentConnectorPre::new(pre).map_err(|e| LoadError::new(file, format!("does not match the payment-connector world: {e:#}")))?;
+        let pre = PaymentConnectorPre::new(pre).map_err(|e| {
+            LoadError::new(
+                file,
+                format!("does not match the payment-connector world: {e:#}"),
+            )
+        })?;
 
         // Ask it who it is, with nothing granted.
         let bootstrap = Sandbox {
             pre,
-            name: Arc::from(file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()),
+            name: Arc::from(
+                file.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            ),
             hosts: Arc::from(Vec::new()),
             secrets: Arc::new(SecretStore::default()),
             config: Arc::new(BTreeMap::new()),
-            limits: Limits { max_requests: 0, ..settings.limits.apply(Limits::default()) },
+            limits: Limits {
+                max_requests: 0,
+                ..settings.limits.apply(Limits::default())
+            },
         };
         let call = bootstrap.call(rt, Op::Info, Masker::default()).await;
         let info = match call.answer {
             Ok(Answer::Info(info)) => info,
             Ok(_) => unreachable!("info() answers with info"),
             Err(failure) => {
-                return Err(LoadError::new(file, format!("its info() {}", failure.fault.map_or(failure.message, |f| f.to_string()))));
+                return Err(LoadError::new(
+                    file,
+                    format!(
+                        "its info() {}",
+                        failure.fault.map_or(failure.message, |f| f.to_string())
+                    ),
+                ));
             }
         };
         let info = check_info(file, info)?;
@@ -312,7 +376,10 @@ impl Connector {
     /// have reached the supplier.
     pub async fn pay(&self, rt: &Runtime, request: &PaymentRequest) -> PaymentOutcome {
         let masker = masker_for(request);
-        let call = self.sandbox.call(rt, Op::Pay(Box::new(request.into())), masker.clone()).await;
+        let call = self
+            .sandbox
+            .call(rt, Op::Pay(Box::new(request.into())), masker.clone())
+            .await;
         match call.answer {
             Ok(Answer::Pay(outcome)) => sanitize(outcome.into(), &masker, &self.info.name),
             Ok(_) => unreachable!("pay() answers with an outcome"),
@@ -321,42 +388,73 @@ impl Connector {
     }
 
     /// Asks the supplier where an order's payment stands, in a fresh instance.
-    pub async fn query(&self, rt: &Runtime, order_id: &str) -> Result<PaymentOutcome, ConnectorError> {
+    pub async fn query(
+        &self,
+        rt: &Runtime,
+        order_id: &str,
+    ) -> Result<PaymentOutcome, ConnectorError> {
         let masker = Masker::default();
-        let call = self.sandbox.call(rt, Op::Query(order_id.to_owned()), masker.clone()).await;
+        let call = self
+            .sandbox
+            .call(rt, Op::Query(order_id.to_owned()), masker.clone())
+            .await;
         match call.answer {
-            Ok(Answer::Query(Ok(outcome))) => Ok(sanitize(outcome.into(), &masker, &self.info.name)),
+            Ok(Answer::Query(Ok(outcome))) => {
+                Ok(sanitize(outcome.into(), &masker, &self.info.name))
+            }
             Ok(Answer::Query(Err(error))) => {
                 let mut error: ConnectorError = error.into();
                 error.message = masker.mask(&error.message).into_owned();
                 Err(error)
             }
             Ok(_) => unreachable!("query() answers with an outcome"),
-            Err(failure) => Err(self.failed_call(failure, call.sent).error.unwrap_or_else(|| ConnectorError::host(ErrorKind::ConnectorFault, "the connector failed"))),
+            Err(failure) => Err(self
+                .failed_call(failure, call.sent)
+                .error
+                .unwrap_or_else(|| {
+                    ConnectorError::host(ErrorKind::ConnectorFault, "the connector failed")
+                })),
         }
     }
 
     fn failed_call(&self, failure: Failure, sent: u32) -> PaymentOutcome {
         let name = &self.info.name;
         let (kind, what) = match failure.fault {
-            Some(Fault::Timeout(_)) => (ErrorKind::Timeout, failure.fault.map(|f| f.to_string()).unwrap_or_default()),
+            Some(Fault::Timeout(_)) => (
+                ErrorKind::Timeout,
+                failure.fault.map(|f| f.to_string()).unwrap_or_default(),
+            ),
             Some(fault) => (ErrorKind::ConnectorFault, fault.to_string()),
             None => (ErrorKind::ConnectorFault, failure.message),
         };
         tracing::warn!(connector = %name, "call {what}");
         let (state, tail) = if sent > 0 {
-            (PaymentState::Unknown, format!("after {sent} request(s) left it: the payment may have reached the supplier; query it or resolve it by hand, do not retry blindly"))
+            (
+                PaymentState::Unknown,
+                format!(
+                    "after {sent} request(s) left it: the payment may have reached the supplier; query it or resolve it by hand, do not retry blindly"
+                ),
+            )
         } else {
-            (PaymentState::Failed, "before any request left it: nothing was sent".to_owned())
+            (
+                PaymentState::Failed,
+                "before any request left it: nothing was sent".to_owned(),
+            )
         };
-        PaymentOutcome::host(state, ConnectorError::host(kind, format!("connector `{name}` {what}, {tail}")))
+        PaymentOutcome::host(
+            state,
+            ConnectorError::host(kind, format!("connector `{name}` {what}, {tail}")),
+        )
     }
 }
 
 /// Knows the request's card data, to mask it in whatever comes back.
 fn masker_for(request: &PaymentRequest) -> Masker {
     match request.method.card() {
-        Some(card) => Masker::new(vec![card.number.clone()], card.cvv.iter().cloned().collect()),
+        Some(card) => Masker::new(
+            vec![card.number.clone()],
+            card.cvv.iter().cloned().collect(),
+        ),
         None => Masker::default(),
     }
 }
@@ -365,7 +463,14 @@ fn masker_for(request: &PaymentRequest) -> Masker {
 /// outcome that contradicts itself.
 fn sanitize(mut outcome: PaymentOutcome, masker: &Masker, name: &str) -> PaymentOutcome {
     let mask = |s: &mut String| *s = masker.mask(s).into_owned();
-    for field in [&mut outcome.supplier_reference, &mut outcome.supplier_code, &mut outcome.supplier_message].into_iter().flatten() {
+    for field in [
+        &mut outcome.supplier_reference,
+        &mut outcome.supplier_code,
+        &mut outcome.supplier_message,
+    ]
+    .into_iter()
+    .flatten()
+    {
         mask(field);
     }
     if let Some(error) = &mut outcome.error {
@@ -383,9 +488,15 @@ fn sanitize(mut outcome: PaymentOutcome, masker: &Masker, name: &str) -> Payment
         .as_ref()
         .is_none_or(|m| crate::payment::Money::parse(&m.amount, &m.currency).is_ok());
     let contradiction = match (outcome.state, &outcome.error) {
-        (PaymentState::Succeeded | PaymentState::Pending, Some(_)) => Some("reported success together with an error"),
-        (PaymentState::Failed | PaymentState::Unknown, None) => Some("reported a failure without an error"),
-        _ if !charged_ok => Some("reported a charged amount that is not a plain decimal with a currency code"),
+        (PaymentState::Succeeded | PaymentState::Pending, Some(_)) => {
+            Some("reported success together with an error")
+        }
+        (PaymentState::Failed | PaymentState::Unknown, None) => {
+            Some("reported a failure without an error")
+        }
+        _ if !charged_ok => {
+            Some("reported a charged amount that is not a plain decimal with a currency code")
+        }
         _ => None,
     };
     if let Some(what) = contradiction {
@@ -419,7 +530,11 @@ fn check_header(file: &Path, bytes: &[u8]) -> Result<(), LoadError> {
     }
 }
 
-fn check_exports(rt: &Runtime, file: &Path, component: &wasmtime::component::Component) -> Result<(), LoadError> {
+fn check_exports(
+    rt: &Runtime,
+    file: &Path,
+    component: &wasmtime::component::Component,
+) -> Result<(), LoadError> {
     let ty = component.component_type();
     let exports: Vec<String> = ty
         .exports(&rt.engine)
@@ -430,7 +545,8 @@ fn check_exports(rt: &Runtime, file: &Path, component: &wasmtime::component::Com
     match exports.iter().find(|name| name.starts_with(&prefix)) {
         Some(name) => {
             let version = &name[prefix.len()..];
-            let supported = semver::Version::parse(version).is_ok_and(|v| v.major == 0 && v.minor == 1);
+            let supported =
+                semver::Version::parse(version).is_ok_and(|v| v.major == 0 && v.minor == 1);
             if supported {
                 Ok(())
             } else {
@@ -450,7 +566,11 @@ fn check_exports(rt: &Runtime, file: &Path, component: &wasmtime::component::Com
             format!(
                 "does not export {}: it is not a payment connector (it exports: {}). Implement the payment-connector world from wit/",
                 bindings::CONNECTOR_EXPORT,
-                if exports.is_empty() { "nothing".to_owned() } else { exports.join(", ") }
+                if exports.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    exports.join(", ")
+                }
             ),
         )),
     }
@@ -459,11 +579,16 @@ fn check_exports(rt: &Runtime, file: &Path, component: &wasmtime::component::Com
 fn valid_name(name: &str) -> bool {
     (1..=32).contains(&name.len())
         && name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 fn valid_key(key: &str) -> bool {
-    (1..=64).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    (1..=64).contains(&key.len())
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
 /// The most entries any list in `info()` may have.
@@ -472,10 +597,16 @@ const MAX_DECLARED: usize = 64;
 fn check_info(file: &Path, info: wit::ConnectorInfo) -> Result<ConnectorInfo, LoadError> {
     let bad = |what: String| LoadError::new(file, format!("its info() is invalid: {what}"));
     if !valid_name(&info.name) {
-        return Err(bad(format!("name `{}` must be 1 to 32 lower-case letters, digits or `-`, starting with a letter", info.name.escape_debug())));
+        return Err(bad(format!(
+            "name `{}` must be 1 to 32 lower-case letters, digits or `-`, starting with a letter",
+            info.name.escape_debug()
+        )));
     }
     if semver::Version::parse(&info.version).is_err() {
-        return Err(bad(format!("version `{}` is not semver (like 1.2.0)", info.version.escape_debug())));
+        return Err(bad(format!(
+            "version `{}` is not semver (like 1.2.0)",
+            info.version.escape_debug()
+        )));
     }
     if info.supplier.trim().is_empty() || info.supplier.len() > 100 {
         return Err(bad("supplier must be 1 to 100 characters".into()));
@@ -483,25 +614,41 @@ fn check_info(file: &Path, info: wit::ConnectorInfo) -> Result<ConnectorInfo, Lo
     if info.methods.is_empty() {
         return Err(bad("it declares no payment method".into()));
     }
-    for (what, list) in [("methods", info.methods.len()), ("secrets", info.secrets.len()), ("config-keys", info.config_keys.len()), ("hosts", info.hosts.len())] {
+    for (what, list) in [
+        ("methods", info.methods.len()),
+        ("secrets", info.secrets.len()),
+        ("config-keys", info.config_keys.len()),
+        ("hosts", info.hosts.len()),
+    ] {
         if list > MAX_DECLARED {
-            return Err(bad(format!("{what} lists {list} entries; at most {MAX_DECLARED}")));
+            return Err(bad(format!(
+                "{what} lists {list} entries; at most {MAX_DECLARED}"
+            )));
         }
     }
     for key in info.secrets.iter().chain(&info.config_keys) {
         if !valid_key(key) {
-            return Err(bad(format!("`{}` is not a valid secret or config key name (lower-case letters, digits, `_`, `-`)", key.escape_debug())));
+            return Err(bad(format!(
+                "`{}` is not a valid secret or config key name (lower-case letters, digits, `_`, `-`)",
+                key.escape_debug()
+            )));
         }
     }
     for key in &info.config_keys {
         if HOST_KEYS.contains(&key.as_str()) {
-            return Err(bad(format!("config key `{key}` is one of the host's own settings")));
+            return Err(bad(format!(
+                "config key `{key}` is one of the host's own settings"
+            )));
         }
     }
     for host in &info.hosts {
         match host.strip_prefix("config:") {
             Some(key) if info.config_keys.contains(&key.to_owned()) => {}
-            Some(key) => return Err(bad(format!("host `config:{key}` names a config key it does not declare"))),
+            Some(key) => {
+                return Err(bad(format!(
+                    "host `config:{key}` names a config key it does not declare"
+                )));
+            }
             None => {
                 OriginPattern::parse(host).map_err(|e| bad(format!("host {e}")))?;
             }
@@ -521,13 +668,24 @@ fn check_info(file: &Path, info: wit::ConnectorInfo) -> Result<ConnectorInfo, Lo
     })
 }
 
-type Granted = (Grant, Vec<OriginPattern>, SecretStore, BTreeMap<String, String>);
+type Granted = (
+    Grant,
+    Vec<OriginPattern>,
+    SecretStore,
+    BTreeMap<String, String>,
+);
 
-fn grant(file: &Path, settings: &Settings, info: &ConnectorInfo, section: Option<&ConnectorSettings>) -> Result<Granted, LoadError> {
+fn grant(
+    file: &Path,
+    settings: &Settings,
+    info: &ConnectorInfo,
+    section: Option<&ConnectorSettings>,
+) -> Result<Granted, LoadError> {
     let empty = ConnectorSettings::default();
     let section_ref = section.unwrap_or(&empty);
     let name = &info.name;
-    let bad = |what: String| LoadError::new(file, format!("[connectors.{name}] in payhost.toml: {what}"));
+    let bad =
+        |what: String| LoadError::new(file, format!("[connectors.{name}] in payhost.toml: {what}"));
 
     // Config: only keys the connector declares.
     let mut known: Vec<&str> = HOST_KEYS.to_vec();
@@ -545,9 +703,11 @@ fn grant(file: &Path, settings: &Settings, info: &ConnectorInfo, section: Option
         match host.strip_prefix("config:") {
             Some(key) => match section_ref.config.get(key) {
                 Some(value) => {
-                    let url = url::Url::parse(value).map_err(|e| bad(format!("`{key}` = \"{value}\" is not a URL: {e}")))?;
+                    let url = url::Url::parse(value)
+                        .map_err(|e| bad(format!("`{key}` = \"{value}\" is not a URL: {e}")))?;
                     let origin = url.origin().ascii_serialization();
-                    let pattern = OriginPattern::parse(&origin).map_err(|e| bad(format!("`{key}`: {e}")))?;
+                    let pattern =
+                        OriginPattern::parse(&origin).map_err(|e| bad(format!("`{key}`: {e}")))?;
                     requested.push((host.clone(), pattern));
                 }
                 None => hosts_not_allowed.push(format!("{host} (config key `{key}` is not set)")),
@@ -571,7 +731,11 @@ fn grant(file: &Path, settings: &Settings, info: &ConnectorInfo, section: Option
     }
     for (text, pattern) in &requested {
         if !hosts.iter().any(|h| h.within(pattern) || pattern.within(h)) {
-            hosts_not_allowed.push(if text.starts_with("config:") { format!("{text} ({pattern})") } else { text.clone() });
+            hosts_not_allowed.push(if text.starts_with("config:") {
+                format!("{text} ({pattern})")
+            } else {
+                text.clone()
+            });
         }
     }
 
@@ -582,7 +746,11 @@ fn grant(file: &Path, settings: &Settings, info: &ConnectorInfo, section: Option
         if !info.secrets.contains(secret) {
             return Err(bad(format!(
                 "secret `{secret}` is not one this connector uses; it uses: {}",
-                if declared.is_empty() { "none".to_owned() } else { declared.join(", ") }
+                if declared.is_empty() {
+                    "none".to_owned()
+                } else {
+                    declared.join(", ")
+                }
             )));
         }
         let value = source
@@ -590,7 +758,12 @@ fn grant(file: &Path, settings: &Settings, info: &ConnectorInfo, section: Option
             .map_err(|e| bad(format!("secret `{secret}`: {e}")))?;
         secrets.insert(secret.clone(), value);
     }
-    let secrets_missing: Vec<String> = info.secrets.iter().filter(|s| !secrets.contains_key(*s)).cloned().collect();
+    let secrets_missing: Vec<String> = info
+        .secrets
+        .iter()
+        .filter(|s| !secrets.contains_key(*s))
+        .cloned()
+        .collect();
     let grant = Grant {
         configured: section.is_some(),
         hosts: hosts.iter().map(ToString::to_string).collect(),
@@ -600,5 +773,10 @@ fn grant(file: &Path, settings: &Settings, info: &ConnectorInfo, section: Option
         secrets_missing,
         config_keys: section_ref.config.keys().cloned().collect(),
     };
-    Ok((grant, hosts, SecretStore::new(secrets), section_ref.config.clone()))
+    Ok((
+        grant,
+        hosts,
+        SecretStore::new(secrets),
+        section_ref.config.clone(),
+    ))
 }

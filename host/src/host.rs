@@ -13,7 +13,9 @@ use std::sync::{Arc, RwLock};
 #[derive(Debug, thiserror::Error)]
 pub enum PayError {
     /// No connector has this name.
-    #[error("no connector named `{name}` is loaded (loaded: {loaded}); check `payhost plugins list`")]
+    #[error(
+        "no connector named `{name}` is loaded (loaded: {loaded}); check `payhost plugins list`"
+    )]
     UnknownConnector {
         /// The name asked for.
         name: String,
@@ -45,12 +47,19 @@ pub struct Host {
 impl Host {
     /// A host with no connector loaded yet.
     pub fn new(settings: Settings, options: &RuntimeOptions) -> wasmtime::Result<Host> {
-        Ok(Host { runtime: Runtime::new(options)?, settings, connectors: RwLock::new(BTreeMap::new()) })
+        Ok(Host {
+            runtime: Runtime::new(options)?,
+            settings,
+            connectors: RwLock::new(BTreeMap::new()),
+        })
     }
 
     /// A host whose compile cache is the one `settings` names.
     pub fn from_settings(settings: Settings) -> wasmtime::Result<Host> {
-        let options = RuntimeOptions { cache_dir: Some(settings.cache_dir()), ..RuntimeOptions::default() };
+        let options = RuntimeOptions {
+            cache_dir: Some(settings.cache_dir()),
+            ..RuntimeOptions::default()
+        };
         Self::new(settings, &options)
     }
 
@@ -94,12 +103,19 @@ impl Host {
                 Ok(c) => match seen.get(c.name()) {
                     Some(first) => Err(LoadError {
                         file: file.clone(),
-                        reason: format!("declares the name `{}`, already taken by {}; remove one of the two files", c.name(), first.display()),
+                        reason: format!(
+                            "declares the name `{}`, already taken by {}; remove one of the two files",
+                            c.name(),
+                            first.display()
+                        ),
                     }),
                     None => {
                         seen.insert(c.name().to_owned(), file.clone());
                         let c = Arc::new(c);
-                        self.connectors.write().unwrap_or_else(|e| e.into_inner()).insert(c.name().to_owned(), c.clone());
+                        self.connectors
+                            .write()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .insert(c.name().to_owned(), c.clone());
                         Ok(c)
                     }
                 },
@@ -115,20 +131,35 @@ impl Host {
 
     /// The live connectors, by name.
     pub fn connectors(&self) -> Vec<Arc<Connector>> {
-        self.connectors.read().unwrap_or_else(|e| e.into_inner()).values().cloned().collect()
+        self.connectors
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect()
     }
 
     /// One live connector.
     pub fn connector(&self, name: &str) -> Result<Arc<Connector>, PayError> {
         let map = self.connectors.read().unwrap_or_else(|e| e.into_inner());
-        map.get(name).cloned().ok_or_else(|| PayError::UnknownConnector {
-            name: name.to_owned(),
-            loaded: if map.is_empty() { "none".to_owned() } else { map.keys().cloned().collect::<Vec<_>>().join(", ") },
-        })
+        map.get(name)
+            .cloned()
+            .ok_or_else(|| PayError::UnknownConnector {
+                name: name.to_owned(),
+                loaded: if map.is_empty() {
+                    "none".to_owned()
+                } else {
+                    map.keys().cloned().collect::<Vec<_>>().join(", ")
+                },
+            })
     }
 
     /// Validates and makes one payment. An `Err` means nothing was attempted.
-    pub async fn pay(&self, connector: &str, mut request: PaymentRequest) -> Result<PaymentOutcome, PayError> {
+    pub async fn pay(
+        &self,
+        connector: &str,
+        mut request: PaymentRequest,
+    ) -> Result<PaymentOutcome, PayError> {
         let connector = self.connector(connector)?;
         request.validate()?;
         let kind = request.method.kind();
@@ -136,14 +167,24 @@ impl Host {
             return Err(PayError::MethodNotSupported {
                 name: connector.name().to_owned(),
                 method: kind.to_string(),
-                supported: connector.info.methods.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+                supported: connector
+                    .info
+                    .methods
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
             });
         }
         Ok(connector.pay(&self.runtime, &request).await)
     }
 
     /// Asks a connector where an order's payment stands.
-    pub async fn query(&self, connector: &str, order_id: &str) -> Result<Result<PaymentOutcome, ConnectorError>, PayError> {
+    pub async fn query(
+        &self,
+        connector: &str,
+        order_id: &str,
+    ) -> Result<Result<PaymentOutcome, ConnectorError>, PayError> {
         let connector = self.connector(connector)?;
         Ok(connector.query(&self.runtime, order_id).await)
     }

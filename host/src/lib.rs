@@ -26,7 +26,8 @@ pub use connector::{Connector, ConnectorInfo, Grant, LoadError};
 pub use host::{Host, PayError};
 pub use limits::Limits;
 pub use payment::{
-    Card, ConnectorError, ErrorKind, MethodKind, Money, PaymentMethod, PaymentOutcome, PaymentRequest, PaymentState,
+    Card, ConnectorError, ErrorKind, MethodKind, Money, PaymentMethod, PaymentOutcome,
+    PaymentRequest, PaymentState,
 };
 pub use runtime::{Runtime, RuntimeOptions};
 pub use settings::Settings;

@@ -41,9 +41,9 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     let t = text.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (digits, unit) = t.split_at(split);
-    let n: u64 = digits
-        .parse()
-        .map_err(|_| format!("`{text}` is not a size: write it like `64MiB`, `512KiB` or `1048576`"))?;
+    let n: u64 = digits.parse().map_err(|_| {
+        format!("`{text}` is not a size: write it like `64MiB`, `512KiB` or `1048576`")
+    })?;
     let mult: u64 = match unit.trim() {
         "" | "B" => 1,
         "KiB" => 1 << 10,
@@ -64,8 +64,9 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 
 /// Parses a duration: `20s`, `500ms`, `2m`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text.trim())
-        .map_err(|e| format!("`{text}` is not a duration ({e}): write it like `20s`, `500ms` or `2m`"))
+    humantime::parse_duration(text.trim()).map_err(|e| {
+        format!("`{text}` is not a duration ({e}): write it like `20s`, `500ms` or `2m`")
+    })
 }
 
 #[cfg(test)]
@@ -77,7 +78,11 @@ mod tests {
         assert_eq!(parse_size("64MiB"), Ok(64 << 20));
         assert_eq!(parse_size("1000"), Ok(1000));
         assert_eq!(parse_size("2 KB"), Ok(2000));
-        assert!(parse_size("64 parsecs").unwrap_err().contains("unknown unit"));
+        assert!(
+            parse_size("64 parsecs")
+                .unwrap_err()
+                .contains("unknown unit")
+        );
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         assert!(parse_duration("soon").is_err());
     }

@@ -34,7 +34,7 @@ pub fn luhn(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Masks, in free text, every run of 13 to 19 digits (spaces or dashes
@@ -152,11 +152,23 @@ mod tests {
     #[test]
     fn masks_card_numbers_in_text() {
         assert_eq!(mask_pan("4532015112830366"), "453201******0366");
-        assert_eq!(mask_text("card 4532015112830366 ok"), "card 453201******0366 ok");
-        assert_eq!(mask_text("card 4532 0151 1283 0366."), "card 453201******0366.");
-        assert_eq!(mask_text("ts 1700000000000 id 12345"), "ts 1700000000000 id 12345");
+        assert_eq!(
+            mask_text("card 4532015112830366 ok"),
+            "card 453201******0366 ok"
+        );
+        assert_eq!(
+            mask_text("card 4532 0151 1283 0366."),
+            "card 453201******0366."
+        );
+        assert_eq!(
+            mask_text("ts 1700000000000 id 12345"),
+            "ts 1700000000000 id 12345"
+        );
         let m = Masker::new(vec!["4111111111111112".into()], vec!["737".into()]);
-        assert_eq!(m.mask("n=4111111111111112 cvv 737 x7370"), "n=411111******1112 cvv *** x7370");
+        assert_eq!(
+            m.mask("n=4111111111111112 cvv 737 x7370"),
+            "n=411111******1112 cvv *** x7370"
+        );
     }
 
     #[test]

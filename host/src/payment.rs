@@ -23,7 +23,10 @@ pub struct Money {
 impl Money {
     /// Checks and builds an amount.
     pub fn parse(amount: &str, currency: &str) -> Result<Money, RequestError> {
-        let money = Money { amount: amount.trim().to_owned(), currency: currency.trim().to_owned() };
+        let money = Money {
+            amount: amount.trim().to_owned(),
+            currency: currency.trim().to_owned(),
+        };
         money.check()?;
         Ok(money)
     }
@@ -60,7 +63,8 @@ pub fn is_plain_decimal(text: &str) -> bool {
     !int.is_empty()
         && int.len() <= 18
         && int.bytes().all(|b| b.is_ascii_digit())
-        && frac.is_none_or(|f| !f.is_empty() && f.len() <= 8 && f.bytes().all(|b| b.is_ascii_digit()))
+        && frac
+            .is_none_or(|f| !f.is_empty() && f.len() <= 8 && f.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn is_currency(text: &str) -> bool {
@@ -114,7 +118,10 @@ impl fmt::Debug for Card {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Card")
             .field("number", &self.masked_number())
-            .field("expiry", &format_args!("{:02}/{}", self.expiry_month, self.expiry_year))
+            .field(
+                "expiry",
+                &format_args!("{:02}/{}", self.expiry_month, self.expiry_year),
+            )
             .field("cvv", &self.cvv.as_ref().map(|_| "***"))
             .finish_non_exhaustive()
     }
@@ -161,7 +168,9 @@ impl Card {
             return Err(RequestError::new("the CVV must be 3 or 4 digits"));
         }
         if self.holder_first_name.trim().is_empty() || self.holder_last_name.trim().is_empty() {
-            return Err(RequestError::new("the card holder's first and last name are required"));
+            return Err(RequestError::new(
+                "the card holder's first and last name are required",
+            ));
         }
         Ok(())
     }
@@ -260,12 +269,16 @@ impl PaymentRequest {
     pub fn validate(&mut self) -> Result<(), RequestError> {
         let order = self.order_id.trim();
         if order.is_empty() || order.len() > 64 || order.chars().any(char::is_control) {
-            return Err(RequestError::new("the order id must be 1 to 64 printable characters"));
+            return Err(RequestError::new(
+                "the order id must be 1 to 64 printable characters",
+            ));
         }
         self.order_id = order.to_owned();
         self.amount.check()?;
         if self.idempotency_key.is_empty() || self.idempotency_key.len() > 128 {
-            return Err(RequestError::new("the idempotency key must be 1 to 128 characters"));
+            return Err(RequestError::new(
+                "the idempotency key must be 1 to 128 characters",
+            ));
         }
         let today = today();
         match &mut self.method {
@@ -274,7 +287,9 @@ impl PaymentRequest {
                 card.check(today)?;
             }
             PaymentMethod::Account(code) if code.trim().is_empty() => {
-                return Err(RequestError::new("an account payment needs the supplier's account code"));
+                return Err(RequestError::new(
+                    "an account payment needs the supplier's account code",
+                ));
             }
             _ => {}
         }
@@ -399,7 +414,12 @@ pub struct ConnectorError {
 impl ConnectorError {
     /// A host-made error, not retryable, without a supplier code.
     pub fn host(kind: ErrorKind, message: impl Into<String>) -> Self {
-        ConnectorError { kind, retryable: false, supplier_code: None, message: message.into() }
+        ConnectorError {
+            kind,
+            retryable: false,
+            supplier_code: None,
+            message: message.into(),
+        }
     }
 }
 
@@ -473,12 +493,21 @@ impl From<&PaymentRequest> for wit::PaymentRequest {
             method: match &r.method {
                 PaymentMethod::Balance => wit::PaymentMethod::Balance,
                 PaymentMethod::Card(c) => wit::PaymentMethod::Card(c.into()),
-                PaymentMethod::MerchantOfRecord(c) => wit::PaymentMethod::MerchantOfRecord(c.into()),
+                PaymentMethod::MerchantOfRecord(c) => {
+                    wit::PaymentMethod::MerchantOfRecord(c.into())
+                }
                 PaymentMethod::Account(a) => wit::PaymentMethod::Account(a.clone()),
             },
-            amount: wit::Money { amount: r.amount.amount.clone(), currency: r.amount.currency.clone() },
+            amount: wit::Money {
+                amount: r.amount.amount.clone(),
+                currency: r.amount.currency.clone(),
+            },
             idempotency_key: r.idempotency_key.clone(),
-            attributes: r.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            attributes: r
+                .attributes
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         }
     }
 }
@@ -515,7 +544,10 @@ impl From<wit::PaymentOutcome> for PaymentOutcome {
                 wit::PaymentState::Unknown => PaymentState::Unknown,
             },
             supplier_reference: o.supplier_reference,
-            charged: o.charged.map(|m| Money { amount: m.amount, currency: m.currency }),
+            charged: o.charged.map(|m| Money {
+                amount: m.amount,
+                currency: m.currency,
+            }),
             supplier_code: o.supplier_code,
             supplier_message: o.supplier_message,
             error: o.error.map(Into::into),
@@ -546,7 +578,10 @@ mod tests {
             order_id: "O-1".into(),
             client_order_id: None,
             method,
-            amount: Money { amount: amount.into(), currency: "USD".into() },
+            amount: Money {
+                amount: amount.into(),
+                currency: "USD".into(),
+            },
             idempotency_key: "k".into(),
             attributes: BTreeMap::new(),
         }
@@ -556,21 +591,35 @@ mod tests {
     fn validation_checks_amount_card_and_expiry() {
         assert!(request(PaymentMethod::Balance, "312.99").validate().is_ok());
         for bad in ["312,99", "-1", "1e3", "1.", ".5", "", "3.1.2"] {
-            assert!(request(PaymentMethod::Balance, bad).validate().is_err(), "{bad}");
+            assert!(
+                request(PaymentMethod::Balance, bad).validate().is_err(),
+                "{bad}"
+            );
         }
         let mut ok = request(PaymentMethod::Card(card("4532 0151 1283 0366")), "1");
         assert!(ok.validate().is_ok());
         assert_eq!(ok.method.card().unwrap().number, "4532015112830366");
-        let err = request(PaymentMethod::Card(card("4532015112830367")), "1").validate().unwrap_err();
+        let err = request(PaymentMethod::Card(card("4532015112830367")), "1")
+            .validate()
+            .unwrap_err();
         assert!(err.to_string().contains("453201******0367"), "{err}");
         let mut expired = card("4532015112830366");
         expired.expiry_year = 2001;
-        assert!(request(PaymentMethod::Card(expired), "1").validate().unwrap_err().to_string().contains("expired"));
+        assert!(
+            request(PaymentMethod::Card(expired), "1")
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("expired")
+        );
     }
 
     #[test]
     fn card_debug_is_masked() {
         let text = format!("{:?}", card("4532015112830366"));
-        assert!(!text.contains("4532015112830366") && !text.contains("123"), "{text}");
+        assert!(
+            !text.contains("4532015112830366") && !text.contains("123"),
+            "{text}"
+        );
     }
 }

@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use wasmtime::component::Linker;
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, UpdateDeadline};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, UpdateDeadline,
+};
 
 /// How often the epoch advances: the resolution of the CPU limit.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -27,7 +29,10 @@ pub struct RuntimeOptions {
 
 impl Default for RuntimeOptions {
     fn default() -> Self {
-        RuntimeOptions { cache_dir: None, max_instances: 256 }
+        RuntimeOptions {
+            cache_dir: None,
+            max_instances: 256,
+        }
     }
 }
 
@@ -68,7 +73,10 @@ impl Runtime {
             let state = ctx.data_mut();
             if state.cpu_used() > state.limits.cpu {
                 state.fault = Some(Fault::Cpu(state.limits.cpu));
-                return Err(wasmtime::format_err!("CPU limit of {:?} exceeded", state.limits.cpu));
+                return Err(wasmtime::format_err!(
+                    "CPU limit of {:?} exceeded",
+                    state.limits.cpu
+                ));
             }
             // Let other calls on this thread run, then check again next tick.
             Ok(UpdateDeadline::Yield(1))
@@ -123,7 +131,10 @@ impl EpochTicker {
                 }
             })
             .expect("spawning the epoch thread");
-        EpochTicker { stop, thread: Some(thread) }
+        EpochTicker {
+            stop,
+            thread: Some(thread),
+        }
     }
 }
 

@@ -71,7 +71,9 @@ impl SecretSource {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecretError {
     /// The connector named a secret it was not granted.
-    #[error("secret `{0}` is not granted to this connector (it must be declared in info() and set by the operator)")]
+    #[error(
+        "secret `{0}` is not granted to this connector (it must be declared in info() and set by the operator)"
+    )]
     NotGranted(String),
     /// The secret's bytes cannot be written in the asked encoding.
     #[error("secret `{0}` is not valid UTF-8 and cannot be written as JSON")]
@@ -109,7 +111,12 @@ impl SecretStore {
                 Part::Literal(bytes) => out.extend_from_slice(bytes),
                 Part::Secret(reference) => {
                     let secret = self.get(&reference.name)?;
-                    encode_into(&mut out, &reference.name, secret.expose(), reference.encoding)?;
+                    encode_into(
+                        &mut out,
+                        &reference.name,
+                        secret.expose(),
+                        reference.encoding,
+                    )?;
                 }
             }
         }
@@ -131,7 +138,8 @@ fn encode_into(
     match encoding {
         SecretEncoding::Raw => out.extend_from_slice(value),
         SecretEncoding::JsonString => {
-            let text = std::str::from_utf8(value).map_err(|_| SecretError::NotUtf8(name.to_owned()))?;
+            let text =
+                std::str::from_utf8(value).map_err(|_| SecretError::NotUtf8(name.to_owned()))?;
             // Serializing a &str cannot fail.
             out.extend_from_slice(serde_json::to_string(text).unwrap_or_default().as_bytes());
         }
@@ -162,29 +170,50 @@ mod tests {
     use crate::bindings::types::SecretRef;
 
     fn store() -> SecretStore {
-        SecretStore::new(BTreeMap::from([("k".to_owned(), Secret::new("a\"b<&> c'"))]))
+        SecretStore::new(BTreeMap::from([(
+            "k".to_owned(),
+            Secret::new("a\"b<&> c'"),
+        )]))
     }
 
     fn secret(encoding: SecretEncoding) -> Vec<Part> {
-        vec![Part::Secret(SecretRef { name: "k".into(), encoding })]
+        vec![Part::Secret(SecretRef {
+            name: "k".into(),
+            encoding,
+        })]
     }
 
     #[test]
     fn encodings_escape_for_their_context() {
         let s = store();
-        assert_eq!(s.assemble(&secret(SecretEncoding::Raw)).unwrap(), b"a\"b<&> c'");
-        assert_eq!(s.assemble(&secret(SecretEncoding::JsonString)).unwrap(), b"\"a\\\"b<&> c'\"");
+        assert_eq!(
+            s.assemble(&secret(SecretEncoding::Raw)).unwrap(),
+            b"a\"b<&> c'"
+        );
+        assert_eq!(
+            s.assemble(&secret(SecretEncoding::JsonString)).unwrap(),
+            b"\"a\\\"b<&> c'\""
+        );
         assert_eq!(
             s.assemble(&secret(SecretEncoding::XmlText)).unwrap(),
             b"a&quot;b&lt;&amp;&gt; c&apos;"
         );
-        assert_eq!(s.assemble(&secret(SecretEncoding::Url)).unwrap(), b"a%22b%3C%26%3E+c%27");
+        assert_eq!(
+            s.assemble(&secret(SecretEncoding::Url)).unwrap(),
+            b"a%22b%3C%26%3E+c%27"
+        );
     }
 
     #[test]
     fn unknown_secret_is_refused_and_debug_hides_values() {
-        let parts = vec![Part::Secret(SecretRef { name: "nope".into(), encoding: SecretEncoding::Raw })];
-        assert_eq!(store().assemble(&parts), Err(SecretError::NotGranted("nope".into())));
+        let parts = vec![Part::Secret(SecretRef {
+            name: "nope".into(),
+            encoding: SecretEncoding::Raw,
+        })];
+        assert_eq!(
+            store().assemble(&parts),
+            Err(SecretError::NotGranted("nope".into()))
+        );
         assert!(!format!("{:?}", store()).contains("a\"b"));
     }
 }

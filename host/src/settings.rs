@@ -134,13 +134,20 @@ impl LimitOverrides {
                 .ok_or_else(|| format!("`{key}` must be a whole number"))
         };
         let size = || match value {
-            toml::Value::Integer(n) => u64::try_from(*n).map_err(|_| format!("`{key}` must not be negative")),
+            toml::Value::Integer(n) => {
+                u64::try_from(*n).map_err(|_| format!("`{key}` must not be negative"))
+            }
             toml::Value::String(s) => limits::parse_size(s).map_err(|e| format!("`{key}`: {e}")),
             _ => Err(format!("`{key}` must be a size like \"64MiB\"")),
         };
         match key {
-            "timeout" => self.timeout = Some(limits::parse_duration(text()?).map_err(|e| format!("`timeout`: {e}"))?),
-            "cpu" => self.cpu = Some(limits::parse_duration(text()?).map_err(|e| format!("`cpu`: {e}"))?),
+            "timeout" => {
+                self.timeout =
+                    Some(limits::parse_duration(text()?).map_err(|e| format!("`timeout`: {e}"))?)
+            }
+            "cpu" => {
+                self.cpu = Some(limits::parse_duration(text()?).map_err(|e| format!("`cpu`: {e}"))?)
+            }
             "memory" => {
                 let bytes = size()?;
                 if bytes > limits::MAX_MEMORY {
@@ -215,11 +222,15 @@ impl<'de> Deserialize<'de> for ConnectorSettings {
                 }
                 "secrets" => {
                     let table = value.as_table().ok_or_else(|| {
-                        D::Error::custom("`secrets` must be a table like { api_key = { env = \"API_KEY\" } }")
+                        D::Error::custom(
+                            "`secrets` must be a table like { api_key = { env = \"API_KEY\" } }",
+                        )
                     })?;
                     for (name, source) in table {
-                        out.secrets
-                            .insert(name.clone(), secret_source(name, source).map_err(D::Error::custom)?);
+                        out.secrets.insert(
+                            name.clone(),
+                            secret_source(name, source).map_err(D::Error::custom)?,
+                        );
                     }
                 }
                 _ => {
@@ -255,7 +266,10 @@ fn secret_source(name: &str, value: &toml::Value) -> Result<SecretSource, String
             match kind.as_str() {
                 "env" => Ok(SecretSource::Env(v.to_owned())),
                 "file" => Ok(SecretSource::File(PathBuf::from(v))),
-                other => Err(format!("{form}; `{other}` is not a secret source ({})", unknown_key(other, &["env", "file"]))),
+                other => Err(format!(
+                    "{form}; `{other}` is not a secret source ({})",
+                    unknown_key(other, &["env", "file"])
+                )),
             }
         }
         _ => Err(form),
@@ -280,7 +294,9 @@ pub fn unknown_key(key: &str, known: &[&str]) -> String {
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
     /// The file could not be read.
-    #[error("cannot read {path}: {source}. Pass the right file with --config, or create it (see README.md, \"Configuration\")")]
+    #[error(
+        "cannot read {path}: {source}. Pass the right file with --config, or create it (see README.md, \"Configuration\")"
+    )]
     Read {
         /// The file.
         path: PathBuf,
@@ -319,7 +335,8 @@ impl Settings {
     /// Parses the text of `payhost.toml`; relative paths stay relative to
     /// the working directory.
     pub fn parse(text: &str) -> Result<Settings, String> {
-        let mut settings: Settings = toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())?;
+        let mut settings: Settings =
+            toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())?;
         settings.base_dir = PathBuf::from(".");
         Ok(settings)
     }
@@ -371,7 +388,10 @@ mod tests {
         .unwrap();
         let atlas = &s.connectors["atlas"];
         assert_eq!(atlas.config["base_url"], "https://sandbox.atriptech.com");
-        assert_eq!(atlas.secrets["client_id"], SecretSource::Env("ATLAS_ID".into()));
+        assert_eq!(
+            atlas.secrets["client_id"],
+            SecretSource::Env("ATLAS_ID".into())
+        );
         let limits = s.limits_for("atlas");
         assert_eq!(limits.memory, 32 << 20);
         assert_eq!(limits.timeout, std::time::Duration::from_secs(10));
@@ -380,7 +400,10 @@ mod tests {
     #[test]
     fn unknown_keys_name_the_right_one() {
         let e = Settings::parse("[hots]\nplugins = \"p\"").unwrap_err();
-        assert!(e.contains("unknown field `hots`") && e.contains("host"), "{e}");
+        assert!(
+            e.contains("unknown field `hots`") && e.contains("host"),
+            "{e}"
+        );
         let e = Settings::parse("[limits]\ntimout = \"1s\"").unwrap_err();
         assert!(e.contains("did you mean `timeout`"), "{e}");
         let e = Settings::parse("[connectors.a]\nallowed_hosts = [\"example.com\"]").unwrap_err();

@@ -24,10 +24,23 @@ pub enum Fault {
 impl std::fmt::Display for Fault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Fault::Cpu(limit) => write!(f, "ran longer than its CPU limit of {limit:?} and was stopped"),
-            Fault::Memory(limit) => write!(f, "tried to use more than its memory limit of {} MiB and was stopped", limit >> 20),
-            Fault::Table(limit) => write!(f, "tried to grow a table past {limit} elements and was stopped"),
-            Fault::Timeout(limit) => write!(f, "did not finish within its timeout of {limit:?} and was stopped"),
+            Fault::Cpu(limit) => write!(
+                f,
+                "ran longer than its CPU limit of {limit:?} and was stopped"
+            ),
+            Fault::Memory(limit) => write!(
+                f,
+                "tried to use more than its memory limit of {} MiB and was stopped",
+                limit >> 20
+            ),
+            Fault::Table(limit) => write!(
+                f,
+                "tried to grow a table past {limit} elements and was stopped"
+            ),
+            Fault::Timeout(limit) => write!(
+                f,
+                "did not finish within its timeout of {limit:?} and was stopped"
+            ),
         }
     }
 }
@@ -42,18 +55,33 @@ pub(crate) struct Limiter {
 }
 
 impl ResourceLimiter for Limiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired as u64 > self.memory {
             self.fault = Some(Fault::Memory(self.memory));
-            return Err(wasmtime::format_err!("memory limit of {} bytes exceeded", self.memory));
+            return Err(wasmtime::format_err!(
+                "memory limit of {} bytes exceeded",
+                self.memory
+            ));
         }
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired > MAX_TABLE_ELEMENTS {
             self.fault = Some(Fault::Table(MAX_TABLE_ELEMENTS));
-            return Err(wasmtime::format_err!("table limit of {MAX_TABLE_ELEMENTS} elements exceeded"));
+            return Err(wasmtime::format_err!(
+                "table limit of {MAX_TABLE_ELEMENTS} elements exceeded"
+            ));
         }
         Ok(true)
     }
@@ -85,7 +113,10 @@ impl CallState {
         CallState {
             wasi,
             table: ResourceTable::new(),
-            limiter: Limiter { memory: limits.memory, fault: None },
+            limiter: Limiter {
+                memory: limits.memory,
+                fault: None,
+            },
             http,
             crypto,
             config,

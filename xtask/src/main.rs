@@ -1,1 +1,193 @@
-fn main(){}
+//! Project chores, run as `cargo xtask <command>`: each installs what it
+//! lacks (the wasm32-wasip2 target) and then does its work with cargo.
+//!
+//! - `demo`: builds the connectors and pays through all four against the
+//!   bundled supplier simulator.
+//! - `test`: every test, unit and integration.
+//! - `build-plugins`: the connectors, into `target/plugins/`.
+//! - `check`: rustfmt and clippy (-D warnings), host and wasm targets.
+//! - `bench`: the benchmarks.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+const WASM_TARGET: &str = "wasm32-wasip2";
+/// The connectors shipped with payhost.
+const PLUGINS: [&str; 4] = ["atlas", "hkramble", "aerohub", "nemo"];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (command, rest) = match args.split_first() {
+        Some((c, rest)) => (c.as_str(), rest),
+        None => ("help", &[][..]),
+    };
+    let result = match command {
+        "demo" => demo(rest),
+        "test" => test(rest),
+        "build-plugins" => build_plugins().map(|_| ()),
+        "check" => check(),
+        "bench" => bench(rest),
+        _ => {
+            eprintln!("usage: cargo xtask <demo|test|build-plugins|check|bench> [args...]");
+            return ExitCode::from(if command == "help" { 0 } else { 2 });
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask {command}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask/ sits in the workspace root")
+        .to_owned()
+}
+
+fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.current_dir(root());
+    cmd
+}
+
+fn run(mut cmd: Command) -> Result<(), String> {
+    let shown = format!("{cmd:?}");
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run {shown}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} failed ({status})"))
+    }
+}
+
+/// Installs the wasm32-wasip2 target with rustup when it is missing.
+fn ensure_wasm_target() -> Result<(), String> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .current_dir(root())
+        .output()
+        .map_err(|e| format!("cannot run rustup ({e}); install the {WASM_TARGET} target for your toolchain by hand"))?;
+    if String::from_utf8_lossy(&installed.stdout)
+        .lines()
+        .any(|l| l.trim() == WASM_TARGET)
+    {
+        return Ok(());
+    }
+    eprintln!("installing the {WASM_TARGET} target");
+    let mut cmd = Command::new("rustup");
+    cmd.args(["target", "add", WASM_TARGET]).current_dir(root());
+    run(cmd)
+}
+
+/// Builds the shipped connectors and copies them to `target/plugins/`.
+fn build_plugins() -> Result<PathBuf, String> {
+    ensure_wasm_target()?;
+    let target_dir = root().join("target").join("guests");
+    let mut cmd = cargo();
+    cmd.args(["build", "--profile", "guest", "--target", WASM_TARGET])
+        .env("CARGO_TARGET_DIR", &target_dir);
+    for p in PLUGINS {
+        cmd.args(["--package", &format!("payhost-{p}")]);
+    }
+    run(cmd)?;
+    let out = root().join("target").join("plugins");
+    std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    for p in PLUGINS {
+        let from = target_dir
+            .join(WASM_TARGET)
+            .join("guest")
+            .join(format!("payhost_{p}.wasm"));
+        let to = out.join(format!("{p}.wasm"));
+        std::fs::copy(&from, &to)
+            .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))?;
+    }
+    eprintln!("connectors built into {}", out.display());
+    Ok(out)
+}
+
+fn demo(args: &[String]) -> Result<(), String> {
+    let plugins = build_plugins()?;
+    let mut cmd = cargo();
+    cmd.args([
+        "run",
+        "--quiet",
+        "--release",
+        "--package",
+        "payhost-sandbox",
+        "--bin",
+        "payhost-sandbox",
+        "--",
+        "demo",
+        "--plugins",
+    ])
+    .arg(&plugins)
+    .args(args);
+    run(cmd)
+}
+
+fn test(args: &[String]) -> Result<(), String> {
+    ensure_wasm_target()?;
+    // The CLI tests run the `payhost` binary: build it first.
+    let mut build = cargo();
+    build.args(["build", "--package", "payhost", "--bin", "payhost"]);
+    run(build)?;
+    let mut cmd = cargo();
+    cmd.args(["test", "--workspace"]).args(args);
+    run(cmd)
+}
+
+fn check() -> Result<(), String> {
+    ensure_wasm_target()?;
+    let mut fmt = cargo();
+    fmt.args(["fmt", "--all", "--check"]);
+    run(fmt)?;
+    let mut host = cargo();
+    host.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    run(host)?;
+    let mut wasm = cargo();
+    wasm.args([
+        "clippy",
+        "--target",
+        WASM_TARGET,
+        "--package",
+        "payhost-sdk",
+    ])
+    .env("CARGO_TARGET_DIR", root().join("target").join("guests"));
+    for p in PLUGINS {
+        wasm.args(["--package", &format!("payhost-{p}")]);
+    }
+    for t in ["probe", "wrong-contract", "info-trap", "info-lie"] {
+        wasm.args(["--package", t]);
+    }
+    wasm.args(["--", "-D", "warnings"]);
+    run(wasm)
+}
+
+fn bench(args: &[String]) -> Result<(), String> {
+    build_plugins()?;
+    let mut cmd = cargo();
+    cmd.args([
+        "run",
+        "--release",
+        "--package",
+        "payhost-sandbox",
+        "--bin",
+        "payhost-bench",
+        "--",
+    ])
+    .args(args);
+    run(cmd)
+}

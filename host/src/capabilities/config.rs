@@ -31,6 +31,11 @@ impl wit::Host for Config<'_> {
     }
 
     fn get_all(&mut self) -> wasmtime::Result<Vec<(String, String)>> {
-        Ok(self.0.values.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        Ok(self
+            .0
+            .values
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect())
     }
 }

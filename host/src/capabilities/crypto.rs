@@ -44,14 +44,24 @@ impl Crypto<'_> {
             .map_err(|e| CryptoError::Denied(e.to_string()))
     }
 
-    fn key_iv(&self, key: &[Part], iv: &[u8]) -> std::result::Result<(Vec<u8>, [u8; 16]), CryptoError> {
+    fn key_iv(
+        &self,
+        key: &[Part],
+        iv: &[u8],
+    ) -> std::result::Result<(Vec<u8>, [u8; 16]), CryptoError> {
         let key = self.bytes(key)?;
         if key.len() != 32 {
-            return Err(CryptoError::Invalid(format!("AES-256 needs a 32-byte key, not {} bytes", key.len())));
+            return Err(CryptoError::Invalid(format!(
+                "AES-256 needs a 32-byte key, not {} bytes",
+                key.len()
+            )));
         }
-        let iv: [u8; 16] = iv
-            .try_into()
-            .map_err(|_| CryptoError::Invalid(format!("AES-CBC needs a 16-byte IV, not {} bytes", iv.len())))?;
+        let iv: [u8; 16] = iv.try_into().map_err(|_| {
+            CryptoError::Invalid(format!(
+                "AES-CBC needs a 16-byte IV, not {} bytes",
+                iv.len()
+            ))
+        })?;
         Ok((key, iv))
     }
 }
@@ -79,27 +89,44 @@ impl wit::Host for Crypto<'_> {
         })())
     }
 
-    fn aes256_cbc_encrypt(&mut self, key: Vec<Part>, iv: Vec<u8>, plaintext: Vec<Part>) -> Result<Vec<u8>> {
+    fn aes256_cbc_encrypt(
+        &mut self,
+        key: Vec<Part>,
+        iv: Vec<u8>,
+        plaintext: Vec<Part>,
+    ) -> Result<Vec<u8>> {
         Ok((|| {
             if SecretStore::holds_secret(&plaintext) {
                 return Err(CryptoError::Denied(
-                    "a secret cannot be the plaintext of an encryption: it could be decrypted".to_owned(),
+                    "a secret cannot be the plaintext of an encryption: it could be decrypted"
+                        .to_owned(),
                 ));
             }
             let (key, iv) = self.key_iv(&key, &iv)?;
             let plaintext = self.bytes(&plaintext)?;
-            let cipher = Aes256CbcEnc::new_from_slices(&key, &iv).map_err(|e| CryptoError::Invalid(e.to_string()))?;
+            let cipher = Aes256CbcEnc::new_from_slices(&key, &iv)
+                .map_err(|e| CryptoError::Invalid(e.to_string()))?;
             Ok(cipher.encrypt_padded_vec_mut::<Pkcs7>(&plaintext))
         })())
     }
 
-    fn aes256_cbc_decrypt(&mut self, key: Vec<Part>, iv: Vec<u8>, ciphertext: Vec<u8>) -> Result<Vec<u8>> {
+    fn aes256_cbc_decrypt(
+        &mut self,
+        key: Vec<Part>,
+        iv: Vec<u8>,
+        ciphertext: Vec<u8>,
+    ) -> Result<Vec<u8>> {
         Ok((|| {
             let (key, iv) = self.key_iv(&key, &iv)?;
-            let cipher = Aes256CbcDec::new_from_slices(&key, &iv).map_err(|e| CryptoError::Invalid(e.to_string()))?;
+            let cipher = Aes256CbcDec::new_from_slices(&key, &iv)
+                .map_err(|e| CryptoError::Invalid(e.to_string()))?;
             cipher
                 .decrypt_padded_vec_mut::<Pkcs7>(&ciphertext)
-                .map_err(|_| CryptoError::Invalid("the ciphertext's padding is invalid (wrong key, IV or data)".to_owned()))
+                .map_err(|_| {
+                    CryptoError::Invalid(
+                        "the ciphertext's padding is invalid (wrong key, IV or data)".to_owned(),
+                    )
+                })
         })())
     }
 

@@ -24,7 +24,13 @@ use url::{Host, Url};
 use wasmtime::component::{HasData, Linker};
 
 /// Headers the host sets itself.
-const RESERVED_HEADERS: [&str; 5] = ["host", "content-length", "transfer-encoding", "connection", "upgrade"];
+const RESERVED_HEADERS: [&str; 5] = [
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "upgrade",
+];
 /// The most headers kept from one answer.
 const MAX_RESPONSE_HEADERS: usize = 100;
 
@@ -53,11 +59,18 @@ struct RestrictedAddress {
     why: &'static str,
 }
 
-async fn resolve_checked(name: &str, port: u16) -> Result<Vec<SocketAddr>, Box<dyn std::error::Error + Send + Sync>> {
+async fn resolve_checked(
+    name: &str,
+    port: u16,
+) -> Result<Vec<SocketAddr>, Box<dyn std::error::Error + Send + Sync>> {
     let addrs: Vec<SocketAddr> = tokio::net::lookup_host((name, port)).await?.collect();
     for addr in &addrs {
         if let Some(why) = restricted(addr.ip()) {
-            return Err(Box::new(RestrictedAddress { name: name.to_owned(), ip: addr.ip(), why }));
+            return Err(Box::new(RestrictedAddress {
+                name: name.to_owned(),
+                ip: addr.ip(),
+                why,
+            }));
         }
     }
     if addrs.is_empty() {
@@ -113,12 +126,24 @@ fn denied(ctx: &HttpCtx, url: &str, reason: String) -> HttpError {
 
 /// A URL as checked against the grant: the origin it matched.
 fn check_url(ctx: &HttpCtx, raw: &str) -> Result<Url, HttpError> {
-    let url = Url::parse(raw).map_err(|e| HttpError::Invalid(format!("`{raw}` is not an absolute URL: {e}")))?;
+    let url = Url::parse(raw)
+        .map_err(|e| HttpError::Invalid(format!("`{raw}` is not an absolute URL: {e}")))?;
     if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(denied(ctx, raw, format!("scheme `{}` is not allowed; use http or https", url.scheme())));
+        return Err(denied(
+            ctx,
+            raw,
+            format!(
+                "scheme `{}` is not allowed; use http or https",
+                url.scheme()
+            ),
+        ));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(denied(ctx, raw, "a URL with user information (`user@host`) is not allowed".to_owned()));
+        return Err(denied(
+            ctx,
+            raw,
+            "a URL with user information (`user@host`) is not allowed".to_owned(),
+        ));
     }
     if url.host().is_none() {
         return Err(HttpError::Invalid(format!("`{raw}` has no host")));
@@ -126,28 +151,46 @@ fn check_url(ctx: &HttpCtx, raw: &str) -> Result<Url, HttpError> {
     if !ctx.grant.iter().any(|p| p.matches(&url)) {
         let origin = url.origin().ascii_serialization();
         let reason = if ctx.grant.is_empty() {
-            format!("{origin} is not allowed: this connector may call no host (its allowed_hosts is empty)")
+            format!(
+                "{origin} is not allowed: this connector may call no host (its allowed_hosts is empty)"
+            )
         } else {
             let granted: Vec<String> = ctx.grant.iter().map(ToString::to_string).collect();
-            format!("{origin} is not allowed: this connector may call only {}", granted.join(", "))
+            format!(
+                "{origin} is not allowed: this connector may call only {}",
+                granted.join(", ")
+            )
         };
         return Err(denied(ctx, raw, reason));
     }
     Ok(url)
 }
 
-fn header_map(ctx: &HttpCtx, headers: &[wit::Header]) -> Result<reqwest::header::HeaderMap, HttpError> {
+fn header_map(
+    ctx: &HttpCtx,
+    headers: &[wit::Header],
+) -> Result<reqwest::header::HeaderMap, HttpError> {
     let mut map = reqwest::header::HeaderMap::new();
     for header in headers {
-        let name = reqwest::header::HeaderName::from_bytes(header.name.as_bytes())
-            .map_err(|_| HttpError::Invalid(format!("`{}` is not a valid header name", header.name)))?;
+        let name =
+            reqwest::header::HeaderName::from_bytes(header.name.as_bytes()).map_err(|_| {
+                HttpError::Invalid(format!("`{}` is not a valid header name", header.name))
+            })?;
         if RESERVED_HEADERS.contains(&name.as_str()) {
-            return Err(HttpError::Invalid(format!("header `{name}` is set by the host")));
+            return Err(HttpError::Invalid(format!(
+                "header `{name}` is set by the host"
+            )));
         }
-        let bytes = ctx.secrets.assemble(&header.value).map_err(|e| HttpError::Denied(e.to_string()))?;
+        let bytes = ctx
+            .secrets
+            .assemble(&header.value)
+            .map_err(|e| HttpError::Denied(e.to_string()))?;
         // The value may hold a secret: the error must not quote it.
-        let value = reqwest::header::HeaderValue::from_bytes(&bytes)
-            .map_err(|_| HttpError::Invalid(format!("the value of header `{name}` holds characters not allowed in a header")))?;
+        let value = reqwest::header::HeaderValue::from_bytes(&bytes).map_err(|_| {
+            HttpError::Invalid(format!(
+                "the value of header `{name}` holds characters not allowed in a header"
+            ))
+        })?;
         map.append(name, value);
     }
     Ok(map)
@@ -176,9 +219,13 @@ fn transport_error(e: &reqwest::Error, timeout: Duration) -> HttpError {
     if e.is_connect() {
         HttpError::Connect(format!("could not connect; nothing was sent: {detail}"))
     } else if e.is_timeout() {
-        HttpError::Timeout(format!("no complete answer within {timeout:?}; the request may have been received"))
+        HttpError::Timeout(format!(
+            "no complete answer within {timeout:?}; the request may have been received"
+        ))
     } else {
-        HttpError::Broken(format!("the connection broke after the request was sent: {detail}"))
+        HttpError::Broken(format!(
+            "the connection broke after the request was sent: {detail}"
+        ))
     }
 }
 
@@ -199,11 +246,18 @@ impl Http<'_> {
         ctx.attempted += 1;
         if ctx.sent >= ctx.max_requests {
             let limit = ctx.max_requests;
-            return Err(denied(ctx, &request.url, format!("the limit of {limit} requests per call is reached")));
+            return Err(denied(
+                ctx,
+                &request.url,
+                format!("the limit of {limit} requests per call is reached"),
+            ));
         }
         let url = check_url(ctx, &request.url)?;
         let headers = header_map(ctx, &request.headers)?;
-        let body = ctx.secrets.assemble(&request.body).map_err(|e| HttpError::Denied(e.to_string()))?;
+        let body = ctx
+            .secrets
+            .assemble(&request.body)
+            .map_err(|e| HttpError::Denied(e.to_string()))?;
 
         let remaining = ctx.deadline.saturating_duration_since(Instant::now());
         let timeout = request
@@ -211,7 +265,9 @@ impl Http<'_> {
             .map(|ms| Duration::from_millis(u64::from(ms)))
             .map_or(remaining, |t| t.min(remaining));
         if timeout.is_zero() {
-            return Err(HttpError::Denied("the call's time is used up; nothing was sent".to_owned()));
+            return Err(HttpError::Denied(
+                "the call's time is used up; nothing was sent".to_owned(),
+            ));
         }
 
         let io_started = Instant::now();
@@ -223,12 +279,16 @@ impl Http<'_> {
                     ctx.io_time += io_started.elapsed();
                     return match e.downcast::<RestrictedAddress>() {
                         Ok(r) => Err(denied(ctx, url.as_str(), r.to_string())),
-                        Err(e) => Err(HttpError::Connect(format!("could not connect; nothing was sent: cannot resolve {name}: {e}"))),
+                        Err(e) => Err(HttpError::Connect(format!(
+                            "could not connect; nothing was sent: cannot resolve {name}: {e}"
+                        ))),
                     };
                 }
                 Err(_) => {
                     ctx.io_time += io_started.elapsed();
-                    return Err(HttpError::Connect(format!("could not connect; nothing was sent: resolving {name} took longer than {timeout:?}")));
+                    return Err(HttpError::Connect(format!(
+                        "could not connect; nothing was sent: resolving {name} took longer than {timeout:?}"
+                    )));
                 }
             }
         }
@@ -262,23 +322,44 @@ async fn read_response(
         .headers()
         .iter()
         .take(MAX_RESPONSE_HEADERS)
-        .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
     if response.content_length().is_some_and(|len| len > max) {
-        return Err(HttpError::TooLarge(format!("the answer announces {} bytes; the limit is {max}", response.content_length().unwrap_or_default())));
+        return Err(HttpError::TooLarge(format!(
+            "the answer announces {} bytes; the limit is {max}",
+            response.content_length().unwrap_or_default()
+        )));
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| transport_error(&e, timeout))? {
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| transport_error(&e, timeout))?
+    {
         if (body.len() + chunk.len()) as u64 > max {
-            return Err(HttpError::TooLarge(format!("the answer is larger than the limit of {max} bytes")));
+            return Err(HttpError::TooLarge(format!(
+                "the answer is larger than the limit of {max} bytes"
+            )));
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(wit::Response { status, headers, body })
+    Ok(wit::Response {
+        status,
+        headers,
+        body,
+    })
 }
 
 impl wit::Host for Http<'_> {
-    async fn send(&mut self, request: wit::Request) -> wasmtime::Result<Result<wit::Response, HttpError>> {
+    async fn send(
+        &mut self,
+        request: wit::Request,
+    ) -> wasmtime::Result<Result<wit::Response, HttpError>> {
         Ok(self.perform(request).await)
     }
 }

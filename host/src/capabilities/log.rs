@@ -24,11 +24,23 @@ pub(crate) struct LogCtx {
 
 impl LogCtx {
     pub(crate) fn new(connector: Arc<str>, masker: Masker, max_lines: u32) -> Self {
-        LogCtx { connector, masker, max_lines, lines: 0, dropped: 0 }
+        LogCtx {
+            connector,
+            masker,
+            max_lines,
+            lines: 0,
+            dropped: 0,
+        }
     }
 
     /// Writes one line at `level`, if the call still has lines left.
-    pub(crate) fn write(&mut self, level: Level, stream: &str, message: &str, fields: &[(String, String)]) {
+    pub(crate) fn write(
+        &mut self,
+        level: Level,
+        stream: &str,
+        message: &str,
+        fields: &[(String, String)],
+    ) {
         if self.lines >= self.max_lines {
             self.dropped += 1;
             return;
@@ -43,11 +55,21 @@ impl LogCtx {
         let fields = fields.join(" ");
         let connector = &*self.connector;
         match level {
-            Level::Trace => tracing::trace!(target: "connector", connector, stream, fields, "{message}"),
-            Level::Debug => tracing::debug!(target: "connector", connector, stream, fields, "{message}"),
-            Level::Info => tracing::info!(target: "connector", connector, stream, fields, "{message}"),
-            Level::Warn => tracing::warn!(target: "connector", connector, stream, fields, "{message}"),
-            Level::Error => tracing::error!(target: "connector", connector, stream, fields, "{message}"),
+            Level::Trace => {
+                tracing::trace!(target: "connector", connector, stream, fields, "{message}")
+            }
+            Level::Debug => {
+                tracing::debug!(target: "connector", connector, stream, fields, "{message}")
+            }
+            Level::Info => {
+                tracing::info!(target: "connector", connector, stream, fields, "{message}")
+            }
+            Level::Warn => {
+                tracing::warn!(target: "connector", connector, stream, fields, "{message}")
+            }
+            Level::Error => {
+                tracing::error!(target: "connector", connector, stream, fields, "{message}")
+            }
         }
     }
 
@@ -91,7 +113,12 @@ pub(crate) fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<
 }
 
 impl wit::Host for Log<'_> {
-    fn log(&mut self, level: Level, message: String, fields: Vec<(String, String)>) -> wasmtime::Result<()> {
+    fn log(
+        &mut self,
+        level: Level,
+        message: String,
+        fields: Vec<(String, String)>,
+    ) -> wasmtime::Result<()> {
         self.0.write(level, "log", &message, &fields);
         Ok(())
     }

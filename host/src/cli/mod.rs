@@ -33,7 +33,13 @@ pub(crate) mod exit {
 #[command(name = "payhost", version, about, long_about)]
 struct Cli {
     /// The configuration file.
-    #[arg(long, short, global = true, env = "PAYHOST_CONFIG", default_value = "payhost.toml")]
+    #[arg(
+        long,
+        short,
+        global = true,
+        env = "PAYHOST_CONFIG",
+        default_value = "payhost.toml"
+    )]
     config: PathBuf,
 
     /// More log output (-v: info, -vv: debug); connectors' own logs show at info.
@@ -60,20 +66,29 @@ pub(crate) struct Exit {
 
 impl Exit {
     pub(crate) fn usage(error: impl Into<anyhow::Error>) -> Self {
-        Exit { code: exit::USAGE, error: error.into() }
+        Exit {
+            code: exit::USAGE,
+            error: error.into(),
+        }
     }
 }
 
 impl From<anyhow::Error> for Exit {
     fn from(error: anyhow::Error) -> Self {
-        Exit { code: exit::INTERNAL, error }
+        Exit {
+            code: exit::INTERNAL,
+            error,
+        }
     }
 }
 
 pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.verbose);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -114,14 +129,24 @@ fn init_tracing(verbose: u8) {
 /// then configured); a file named with --config must exist.
 pub(crate) fn load_settings(path: &Path) -> Result<Settings, Exit> {
     if !path.exists() && path == Path::new("payhost.toml") {
-        tracing::info!("no payhost.toml here: no connector is configured, so none may call any host");
+        tracing::info!(
+            "no payhost.toml here: no connector is configured, so none may call any host"
+        );
         return Ok(Settings::default());
     }
     Settings::load(path).map_err(Exit::usage)
 }
 
 /// A host with the configuration's connectors loaded.
-pub(crate) async fn host_with_plugins(config: &Path) -> Result<(Host, Vec<Result<std::sync::Arc<payhost::Connector>, payhost::LoadError>>), Exit> {
+pub(crate) async fn host_with_plugins(
+    config: &Path,
+) -> Result<
+    (
+        Host,
+        Vec<Result<std::sync::Arc<payhost::Connector>, payhost::LoadError>>,
+    ),
+    Exit,
+> {
     let host = host(config)?;
     let results = host.load_plugins().await;
     Ok((host, results))

@@ -77,7 +77,9 @@ fn parse_attr(text: &str) -> Result<(String, String), String> {
 fn read_card(path: &Path) -> Result<Card, Exit> {
     let text = if path == Path::new("-") {
         let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).context("cannot read the card from standard input")?;
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read the card from standard input")?;
         text
     } else {
         std::fs::read_to_string(path)
@@ -85,17 +87,21 @@ fn read_card(path: &Path) -> Result<Card, Exit> {
             .map_err(Exit::usage)?
     };
     // serde_json's error names the line and field, never the value.
-    serde_json::from_str(&text)
-        .map_err(|e| Exit::usage(anyhow::anyhow!("the card file is not valid: {e}; see `payhost pay --help` for its form")))
+    serde_json::from_str(&text).map_err(|e| {
+        Exit::usage(anyhow::anyhow!(
+            "the card file is not valid: {e}; see `payhost pay --help` for its form"
+        ))
+    })
 }
 
 impl Pay {
     pub(crate) async fn run(self, config: &Path) -> Result<u8, Exit> {
         let card = || -> Result<Card, Exit> {
-            let path = self
-                .card_file
-                .as_deref()
-                .ok_or_else(|| Exit::usage(anyhow::anyhow!("this method needs a card: pass --card-file FILE (or - for standard input)")))?;
+            let path = self.card_file.as_deref().ok_or_else(|| {
+                Exit::usage(anyhow::anyhow!(
+                    "this method needs a card: pass --card-file FILE (or - for standard input)"
+                ))
+            })?;
             read_card(path)
         };
         let method = match self.method {
@@ -110,12 +116,18 @@ impl Pay {
             client_order_id: self.client_order.clone(),
             method,
             amount,
-            idempotency_key: self.idempotency_key.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            idempotency_key: self
+                .idempotency_key
+                .clone()
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
             attributes: self.attributes.iter().cloned().collect::<BTreeMap<_, _>>(),
         };
         let (host, _) = host_with_plugins(config).await?;
         let started = Instant::now();
-        let outcome = host.pay(&self.connector, request).await.map_err(Exit::usage)?;
+        let outcome = host
+            .pay(&self.connector, request)
+            .await
+            .map_err(Exit::usage)?;
         let millis = started.elapsed().as_millis();
         if self.json {
             print_json(&serde_json::json!({
@@ -162,6 +174,8 @@ fn print_outcome(connector: &str, order: &str, outcome: &PaymentOutcome, millis:
     }
     row("milliseconds", &millis.to_string());
     if outcome.state == PaymentState::Unknown {
-        eprintln!("note: the outcome is unknown; the payment may have reached the supplier. Do not pay again before checking with the supplier.");
+        eprintln!(
+            "note: the outcome is unknown; the payment may have reached the supplier. Do not pay again before checking with the supplier."
+        );
     }
 }

@@ -61,7 +61,11 @@ fn describe(c: &Connector) -> serde_json::Value {
 }
 
 fn list_or_none(items: &[String]) -> String {
-    if items.is_empty() { "(none)".to_owned() } else { items.join(", ") }
+    if items.is_empty() {
+        "(none)".to_owned()
+    } else {
+        items.join(", ")
+    }
 }
 
 fn print_inspect(c: &Connector) {
@@ -69,19 +73,40 @@ fn print_inspect(c: &Connector) {
     row("name", &c.info.name);
     row("version", &c.info.version);
     row("supplier", &c.info.supplier);
-    row("contract", &format!("{}@{}", payhost::CONTRACT_PACKAGE, payhost::CONTRACT_VERSION));
+    row(
+        "contract",
+        &format!(
+            "{}@{}",
+            payhost::CONTRACT_PACKAGE,
+            payhost::CONTRACT_VERSION
+        ),
+    );
     row("file", &c.file.display().to_string());
     row("sha256", &c.sha256);
-    row("methods", &c.info.methods.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "));
+    row(
+        "methods",
+        &c.info
+            .methods
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
     println!();
     println!("requested (by the connector's info())");
     row("  hosts", &list_or_none(&c.info.hosts));
     row("  secrets", &list_or_none(&c.info.secrets));
     row("  config keys", &list_or_none(&c.info.config_keys));
     println!();
-    println!("granted (requested ∩ allowed in [connectors.{}])", c.info.name);
+    println!(
+        "granted (requested ∩ allowed in [connectors.{}])",
+        c.info.name
+    );
     if !c.grant.configured {
-        println!("  payhost.toml has no [connectors.{}] section: nothing is granted", c.info.name);
+        println!(
+            "  payhost.toml has no [connectors.{}] section: nothing is granted",
+            c.info.name
+        );
     }
     row("  hosts", &list_or_none(&c.grant.hosts));
     row("  secrets", &list_or_none(&c.grant.secrets));
@@ -90,7 +115,10 @@ fn print_inspect(c: &Connector) {
         row("  not allowed", &list_or_none(&c.grant.hosts_not_allowed));
     }
     if !c.grant.hosts_not_requested.is_empty() {
-        row("  not requested", &list_or_none(&c.grant.hosts_not_requested));
+        row(
+            "  not requested",
+            &list_or_none(&c.grant.hosts_not_requested),
+        );
     }
     if !c.grant.secrets_missing.is_empty() {
         row("  secrets not set", &list_or_none(&c.grant.secrets_missing));
@@ -101,7 +129,10 @@ fn print_inspect(c: &Connector) {
     row("  cpu", &format!("{:?}", c.limits.cpu));
     row("  memory", &format!("{} MiB", c.limits.memory >> 20));
     row("  requests", &c.limits.max_requests.to_string());
-    row("  response size", &format!("{} bytes", c.limits.max_response_size));
+    row(
+        "  response size",
+        &format!("{} bytes", c.limits.max_response_size),
+    );
 }
 
 impl Plugins {
@@ -120,7 +151,10 @@ impl Plugins {
                         .collect();
                     print_json(&rows)?;
                 } else {
-                    println!("{:<12} {:<8} {:<28} {:<8} {}", "NAME", "VERSION", "SUPPLIER", "STATE", "FILE");
+                    println!(
+                        "{:<12} {:<8} {:<28} {:<8} FILE",
+                        "NAME", "VERSION", "SUPPLIER", "STATE"
+                    );
                     for r in &results {
                         match r {
                             Ok(c) => println!(
@@ -128,25 +162,44 @@ impl Plugins {
                                 c.info.name,
                                 c.info.version,
                                 c.info.supplier,
-                                if c.grant.configured { "loaded" } else { "no-config" },
+                                if c.grant.configured {
+                                    "loaded"
+                                } else {
+                                    "no-config"
+                                },
                                 c.file.display()
                             ),
-                            Err(e) => println!("{:<12} {:<8} {:<28} {:<8} {}\n    {}", "?", "?", "?", "failed", e.file.display(), e.reason),
+                            Err(e) => println!(
+                                "{:<12} {:<8} {:<28} {:<8} {}\n    {}",
+                                "?",
+                                "?",
+                                "?",
+                                "failed",
+                                e.file.display(),
+                                e.reason
+                            ),
                         }
                     }
                     if results.is_empty() {
                         println!("(no .wasm files in {})", dir.display());
                     }
                 }
-                Ok(if results.iter().all(Result::is_ok) { exit::OK } else { exit::FAILED })
+                Ok(if results.iter().all(Result::is_ok) {
+                    exit::OK
+                } else {
+                    exit::FAILED
+                })
             }
             Plugins::Inspect { target, json } => {
                 let connector = if target.ends_with(".wasm") || Path::new(&target).is_file() {
-                    host(config)?.check_file(Path::new(&target)).await.map_err(|e| Exit { code: exit::FAILED, error: e.into() })?
+                    let loaded = host(config)?.check_file(Path::new(&target)).await;
+                    std::sync::Arc::new(loaded.map_err(|e| Exit {
+                        code: exit::FAILED,
+                        error: e.into(),
+                    })?)
                 } else {
                     let (host, _) = host_with_plugins(config).await?;
-                    let c = host.connector(&target).map_err(Exit::usage)?;
-                    std::sync::Arc::try_unwrap(c).map_err(|_| anyhow::anyhow!("connector is in use"))?
+                    host.connector(&target).map_err(Exit::usage)?
                 };
                 if json {
                     print_json(&describe(&connector))?;
@@ -160,15 +213,26 @@ impl Plugins {
                 match host.check_file(&file).await {
                     Ok(c) => {
                         if json {
-                            print_json(&serde_json::json!({"ok": true, "connector": describe(&c)}))?;
+                            print_json(
+                                &serde_json::json!({"ok": true, "connector": describe(&c)}),
+                            )?;
                         } else {
-                            println!("ok: {} {} ({}) is a valid payhost connector for contract {}@{}", c.info.name, c.info.version, c.info.supplier, payhost::CONTRACT_PACKAGE, payhost::CONTRACT_VERSION);
+                            println!(
+                                "ok: {} {} ({}) is a valid payhost connector for contract {}@{}",
+                                c.info.name,
+                                c.info.version,
+                                c.info.supplier,
+                                payhost::CONTRACT_PACKAGE,
+                                payhost::CONTRACT_VERSION
+                            );
                         }
                         Ok(exit::OK)
                     }
                     Err(e) => {
                         if json {
-                            print_json(&serde_json::json!({"ok": false, "file": e.file, "error": e.reason}))?;
+                            print_json(
+                                &serde_json::json!({"ok": false, "file": e.file, "error": e.reason}),
+                            )?;
                         } else {
                             eprintln!("error: {e}");
                         }

@@ -14,7 +14,9 @@ pub fn require(key: &str) -> Result<String, ConnectorError> {
     get(key).filter(|v| !v.is_empty()).ok_or_else(|| {
         ConnectorError::new(
             ErrorKind::InvalidRequest,
-            format!("config key `{key}` is not set: add it to this connector's section in payhost.toml"),
+            format!(
+                "config key `{key}` is not set: add it to this connector's section in payhost.toml"
+            ),
         )
     })
 }

@@ -23,12 +23,20 @@ pub fn hmac_sha256(key: &Parts, data: &Parts) -> Result<Vec<u8>, CryptoError> {
 
 /// AES-256-CBC with PKCS#7 padding; `key` 32 bytes, `iv` 16. The plaintext
 /// may not hold secrets.
-pub fn aes256_cbc_encrypt(key: &Parts, iv: &[u8], plaintext: &Parts) -> Result<Vec<u8>, CryptoError> {
+pub fn aes256_cbc_encrypt(
+    key: &Parts,
+    iv: &[u8],
+    plaintext: &Parts,
+) -> Result<Vec<u8>, CryptoError> {
     wit::aes256_cbc_encrypt(&key.0, iv, &plaintext.0)
 }
 
 /// AES-256-CBC decryption with PKCS#7 padding; `key` 32 bytes, `iv` 16.
-pub fn aes256_cbc_decrypt(key: &Parts, iv: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+pub fn aes256_cbc_decrypt(
+    key: &Parts,
+    iv: &[u8],
+    ciphertext: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
     wit::aes256_cbc_decrypt(&key.0, iv, ciphertext)
 }
 

@@ -105,7 +105,7 @@ macro_rules! register_connector {
                 }
             }
 
-            $crate::__payhost_export!(__PayhostExport with_types_in $crate::__private::bindings);
+            $crate::__private::bindings::__payhost_export!(__PayhostExport with_types_in $crate::__private::bindings);
         };
     };
 }

@@ -51,11 +51,7 @@ impl ConnectorError {
     }
 
     /// The error as the supplier reported it: its raw code and its message.
-    pub fn supplier(
-        kind: ErrorKind,
-        code: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn supplier(kind: ErrorKind, code: impl Into<String>, message: impl Into<String>) -> Self {
         ConnectorError {
             kind,
             retryable: false,

@@ -1,0 +1,182 @@
+//! An HTTP/1.1 server on loopback that records what reaches it.
+//!
+//! Routes: `/echo` answers 200 with a JSON copy of the request; `/redirect?to=URL`
+//! answers 302 to URL; `/big?bytes=N` answers N bytes; `/slow?ms=N` waits N
+//! milliseconds first; anything else answers 200 `ok`.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// One request as received.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// The method.
+    pub method: String,
+    /// Path and query.
+    pub uri: String,
+    /// Headers, names lower case.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl Recorded {
+    /// The first value of a header.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+#[derive(Default)]
+struct Log {
+    connections: AtomicU64,
+    requests: Mutex<Vec<Recorded>>,
+}
+
+/// A running recorder; it stops when dropped.
+pub struct Recorder {
+    addr: SocketAddr,
+    log: Arc<Log>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Recorder {
+    /// Starts a recorder on `127.0.0.1`, on a free port.
+    pub async fn start() -> std::io::Result<Recorder> {
+        Self::start_on("127.0.0.1:0".parse().expect("a valid address")).await
+    }
+
+    /// Starts a recorder on `addr` (port 0 picks a free one).
+    pub async fn start_on(addr: SocketAddr) -> std::io::Result<Recorder> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let log = Arc::new(Log::default());
+        let shared = log.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                shared.connections.fetch_add(1, Ordering::SeqCst);
+                let log = shared.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |req| handle(req, log.clone(), addr));
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Ok(Recorder { addr, log, task })
+    }
+
+    /// Its address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// TCP connections accepted so far.
+    pub fn connections(&self) -> u64 {
+        self.log.connections.load(Ordering::SeqCst)
+    }
+
+    /// Requests received so far.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.log
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn query(uri: &hyper::Uri, key: &str) -> Option<String> {
+    uri.query()?
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v.replace("%3A", ":").replace("%2F", "/"))
+}
+
+async fn handle(
+    req: Request<Incoming>,
+    log: Arc<Log>,
+    _addr: SocketAddr,
+) -> Result<Response<Full<Bytes>>, hyper::Error> {
+    let (parts, body) = req.into_parts();
+    let body = body.collect().await?.to_bytes().to_vec();
+    let recorded = Recorded {
+        method: parts.method.to_string(),
+        uri: parts.uri.to_string(),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body,
+    };
+    log.requests
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(recorded.clone());
+    let response = match parts.uri.path() {
+        "/echo" => {
+            let json = serde_json::json!({
+                "method": recorded.method,
+                "uri": recorded.uri,
+                "headers": recorded.headers,
+                "body": String::from_utf8_lossy(&recorded.body),
+            });
+            Response::builder()
+                .header("content-type", "application/json")
+                .body(Full::new(Bytes::from(json.to_string())))
+        }
+        "/redirect" => Response::builder()
+            .status(StatusCode::FOUND)
+            .header("location", query(&parts.uri, "to").unwrap_or_default())
+            .body(Full::new(Bytes::new())),
+        "/big" => {
+            let n: usize = query(&parts.uri, "bytes")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            Response::builder().body(Full::new(Bytes::from(vec![b'x'; n])))
+        }
+        "/slow" => {
+            let ms: u64 = query(&parts.uri, "ms")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            Response::builder().body(Full::new(Bytes::from_static(b"slow ok")))
+        }
+        _ => Response::builder().body(Full::new(Bytes::from_static(b"ok"))),
+    };
+    Ok(response.unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))))
+}

@@ -1,0 +1,233 @@
+//! The `payhost` command as an operator runs it.
+
+use crate::support::probe;
+use payhost_sandbox::recorder::Recorder;
+use payhost_tests::{Workspace, artifacts, payhost_bin};
+use std::io::Write as _;
+use std::process::{Command, Output, Stdio};
+
+fn run(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(payhost_bin())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running payhost");
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("payhost finishes")
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn inspect_shows_info_requested_and_granted() {
+    let (ws, config) = probe(
+        "http://127.0.0.1:9",
+        &["http://127.0.0.1:9", "https://elsewhere.example.com"],
+        "",
+    );
+    let out = run(
+        &[
+            "plugins",
+            "inspect",
+            "probe",
+            "--config",
+            config.to_str().unwrap(),
+        ],
+        None,
+    );
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    for line in [
+        "name                   probe",
+        "version                0.3.1",
+        "supplier               Probe test supplier",
+        "contract               payhost:connector@0.1.0",
+        "methods                balance, card",
+        "requested (by the connector's info())",
+        "  hosts                config:base_url, https://probe.example.com",
+        "  secrets              token, aes_key, nemo_key, hmac_key",
+        "granted (requested ∩ allowed in [connectors.probe])",
+        "  hosts                http://127.0.0.1:9",
+        "  not allowed          https://probe.example.com",
+        "  not requested        https://elsewhere.example.com",
+    ] {
+        assert!(t.contains(line), "missing `{line}` in:\n{t}");
+    }
+    let out = run(
+        &["plugins", "list", "--config", config.to_str().unwrap()],
+        None,
+    );
+    assert!(
+        text(&out).contains("probe        0.3.1    Probe test supplier"),
+        "{}",
+        text(&out)
+    );
+    drop(ws);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pay_reads_the_card_from_stdin_prints_it_masked_and_exits_by_outcome() {
+    let server = Recorder::start().await.unwrap();
+    let (_ws, config) = probe(&server.url(), &[&server.url()], "");
+    let config = config.to_str().unwrap().to_owned();
+    let card = r#"{"number": "4532015112830366", "expiry_month": 12, "expiry_year": 2099, "cvv": "737",
+                   "holder_first_name": "Ada", "holder_last_name": "Lovelace"}"#;
+    let args = [
+        "pay",
+        "--config",
+        &config,
+        "--connector",
+        "probe",
+        "--order",
+        "O-7",
+        "--amount",
+        "10.00",
+        "--currency",
+        "EUR",
+        "--method",
+        "card",
+        "--card-file",
+        "-",
+        "--attr",
+        "action=card-echo",
+        "--json",
+    ];
+    let out = run(&args, Some(card));
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["outcome"]["state"], "succeeded");
+    assert!(
+        t.contains("453201******0366") && !t.contains("4532015112830366") && !t.contains("737"),
+        "{t}"
+    );
+
+    // A failure exits 3, an unknown outcome 4.
+    let out = run(
+        &[
+            "pay",
+            "--config",
+            &config,
+            "--connector",
+            "probe",
+            "--order",
+            "O-8",
+            "--amount",
+            "1",
+            "--currency",
+            "EUR",
+            "--attr",
+            "action=trap",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("connector-fault"), "{}", text(&out));
+    let target = format!("url={}/ok", server.url());
+    let out = run(
+        &[
+            "pay",
+            "--config",
+            &config,
+            "--connector",
+            "probe",
+            "--order",
+            "O-9",
+            "--amount",
+            "1",
+            "--currency",
+            "EUR",
+            "--attr",
+            "action=fetch-then-trap",
+            "--attr",
+            &target,
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(
+        text(&out).contains("Do not pay again before checking with the supplier"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn usage_and_config_errors_exit_2_with_a_clear_message() {
+    let ws = Workspace::new();
+    let config = ws.config("[connectors.probe]\nallowed_hosts = \"https://x.example.com\"\n");
+    let out = run(
+        &["plugins", "list", "--config", config.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains(
+            "`allowed_hosts` must be a list of origins like [\"https://api.example.com\"]"
+        ),
+        "{}",
+        text(&out)
+    );
+
+    let config = ws.config("");
+    let out = run(
+        &[
+            "pay",
+            "--config",
+            config.to_str().unwrap(),
+            "--connector",
+            "probe",
+            "--order",
+            "1",
+            "--amount",
+            "12,50",
+            "--currency",
+            "EUR",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out).contains("amount `12,50` is not a plain decimal"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn check_refuses_a_file_that_is_not_a_connector() {
+    let ws = Workspace::new();
+    let file = ws.path().join("x.wasm");
+    std::fs::write(&file, b"\0asm\x01\0\0\0").unwrap();
+    let out = run(&["plugins", "check", file.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        text(&out).contains("is a core WebAssembly module, not a component"),
+        "{}",
+        text(&out)
+    );
+    let good = ws.plugin(artifacts::PROBE);
+    let out = run(&["plugins", "check", good.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("ok: probe 0.3.1 (Probe test supplier) is a valid payhost connector"),
+        "{}",
+        text(&out)
+    );
+}

@@ -1,0 +1,156 @@
+//! Limits: a connector that loops, hoards memory, recurses or traps is
+//! stopped, reported as the connector's failure, and the host serves on.
+
+use crate::support::probe;
+use payhost::{ErrorKind, Host, PaymentState};
+use payhost_sandbox::recorder::Recorder;
+use payhost_tests::{detail, request};
+use std::time::{Duration, Instant};
+
+/// The next call on the same host still works.
+async fn still_serves(host: &Host) {
+    let outcome = host
+        .pay("probe", request(&[("action", "clock")]))
+        .await
+        .unwrap();
+    assert_eq!(outcome.state, PaymentState::Succeeded, "{outcome:#?}");
+    assert!(detail(&outcome, "now").parse::<u64>().unwrap() > 1_700_000_000);
+}
+
+#[tokio::test]
+async fn an_infinite_loop_is_stopped_at_its_cpu_limit() {
+    let (ws, _) = probe("https://probe.example.com", &[], "cpu = \"300ms\"");
+    let host = ws.host().await;
+    let started = Instant::now();
+    let outcome = host
+        .pay("probe", request(&[("action", "loop")]))
+        .await
+        .unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(outcome.state, PaymentState::Failed, "{outcome:#?}");
+    let error = outcome.error.unwrap();
+    assert_eq!(error.kind, ErrorKind::ConnectorFault);
+    assert!(
+        error.message.contains("CPU limit of 300ms") && error.message.contains("nothing was sent"),
+        "{}",
+        error.message
+    );
+    assert!(
+        elapsed < Duration::from_secs(3),
+        "stopped after {elapsed:?}"
+    );
+    still_serves(&host).await;
+}
+
+#[tokio::test]
+async fn a_memory_bomb_is_refused_at_its_memory_limit() {
+    let (ws, _) = probe("https://probe.example.com", &[], "memory = \"32MiB\"");
+    let host = ws.host().await;
+    let outcome = host
+        .pay("probe", request(&[("action", "memory")]))
+        .await
+        .unwrap();
+    assert_eq!(outcome.state, PaymentState::Failed, "{outcome:#?}");
+    let error = outcome.error.unwrap();
+    assert_eq!(error.kind, ErrorKind::ConnectorFault);
+    assert!(
+        error.message.contains("memory limit of 32 MiB"),
+        "{}",
+        error.message
+    );
+    still_serves(&host).await;
+}
+
+#[tokio::test]
+async fn deep_recursion_and_a_panic_are_the_connectors_failure() {
+    let (ws, _) = probe("https://probe.example.com", &[], "");
+    let host = ws.host().await;
+    let outcome = host
+        .pay("probe", request(&[("action", "recurse")]))
+        .await
+        .unwrap();
+    assert_eq!(outcome.state, PaymentState::Failed, "{outcome:#?}");
+    let message = &outcome.error.as_ref().unwrap().message;
+    assert!(
+        message.contains("trapped") && message.contains("stack"),
+        "{message}"
+    );
+    still_serves(&host).await;
+
+    let outcome = host
+        .pay("probe", request(&[("action", "trap")]))
+        .await
+        .unwrap();
+    assert_eq!(outcome.state, PaymentState::Failed, "{outcome:#?}");
+    let error = outcome.error.unwrap();
+    assert_eq!(error.kind, ErrorKind::ConnectorFault);
+    assert!(
+        error.message.contains("connector `probe` trapped"),
+        "{}",
+        error.message
+    );
+    still_serves(&host).await;
+}
+
+#[tokio::test]
+async fn a_trap_after_a_request_left_makes_the_outcome_unknown() {
+    let server = Recorder::start().await.unwrap();
+    let (ws, _) = probe(&server.url(), &[&server.url()], "");
+    let host = ws.host().await;
+    let url = format!("{}/ok", server.url());
+    let outcome = host
+        .pay(
+            "probe",
+            request(&[("action", "fetch-then-trap"), ("url", &url)]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome.state, PaymentState::Unknown, "{outcome:#?}");
+    assert!(
+        outcome
+            .error
+            .unwrap()
+            .message
+            .contains("may have reached the supplier")
+    );
+    assert_eq!(server.requests().len(), 1);
+    still_serves(&host).await;
+}
+
+#[tokio::test]
+async fn an_outcome_that_contradicts_itself_is_unknown() {
+    let (ws, _) = probe("https://probe.example.com", &[], "");
+    let host = ws.host().await;
+    let outcome = host
+        .pay("probe", request(&[("action", "lie")]))
+        .await
+        .unwrap();
+    assert_eq!(outcome.state, PaymentState::Unknown, "{outcome:#?}");
+    assert_eq!(outcome.kind(), Some(ErrorKind::ConnectorFault));
+}
+
+#[tokio::test]
+async fn card_numbers_come_back_masked_from_every_field_and_log() {
+    let (ws, _) = probe("https://probe.example.com", &[], "");
+    let host = ws.host().await;
+    let logs = payhost_tests::LogCapture::start();
+    let mut req = request(&[("action", "card-echo")]);
+    req.method = payhost::PaymentMethod::Card(
+        serde_json::from_value(serde_json::json!({
+            "number": "4532015112830366", "expiry_month": 12, "expiry_year": 2099, "cvv": "737",
+            "holder_first_name": "Ada", "holder_last_name": "Lovelace"
+        }))
+        .unwrap(),
+    );
+    let outcome = host.pay("probe", req).await.unwrap();
+    assert_eq!(outcome.state, PaymentState::Succeeded, "{outcome:#?}");
+    assert_eq!(detail(&outcome, "card"), "453201******0366");
+    assert_eq!(
+        outcome.supplier_reference.as_deref(),
+        Some("ref-453201******0366")
+    );
+    let text = format!("{outcome:?}\n{}", logs.text());
+    assert!(text.contains("paying with card 453201******0366"), "{text}");
+    assert!(text.contains("stdout card 453201******0366"), "{text}");
+    assert!(!text.contains("4532015112830366"), "{text}");
+}

@@ -1,0 +1,123 @@
+//! Loading: every file that is not a connector this host can run is refused
+//! with an error that names the file and says why.
+
+use crate::support::probe;
+use payhost::{Settings, settings::SettingsError};
+use payhost_tests::{Workspace, artifacts, host};
+
+async fn load_error(ws: &Workspace, file: &std::path::Path) -> String {
+    let settings = Settings::load(&ws.path().join("payhost.toml")).unwrap_or_default();
+    let err = host(settings)
+        .check_file(file)
+        .await
+        .expect_err("the file must be refused");
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&file.display().to_string()),
+        "the error names the file: {text}"
+    );
+    text
+}
+
+#[tokio::test]
+async fn files_that_are_not_components_are_refused() {
+    let ws = Workspace::new();
+    let garbage = ws.path().join("plugins/garbage.wasm");
+    std::fs::write(&garbage, b"this is not wasm").unwrap();
+    assert!(
+        load_error(&ws, &garbage).await.contains(
+            "is not a WebAssembly component (it does not start with the `\\0asm` header)"
+        )
+    );
+
+    let module = ws.path().join("plugins/module.wasm");
+    std::fs::write(&module, b"\0asm\x01\0\0\0").unwrap();
+    assert!(load_error(&ws, &module).await.contains("is a core WebAssembly module, not a component: build the connector with `cargo build --release --target wasm32-wasip2`"));
+}
+
+#[tokio::test]
+async fn a_component_of_another_contract_version_is_refused() {
+    let ws = Workspace::new();
+    let file = ws.plugin(artifacts::WRONG_CONTRACT);
+    let text = load_error(&ws, &file).await;
+    assert!(
+        text.contains(
+            "is built for contract payhost:connector@9.0.0; this host runs payhost:connector@0.1.0"
+        ),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn an_info_that_traps_or_lies_is_refused() {
+    for (artifact, expected) in [
+        (artifacts::INFO_TRAP, "its info() trapped: "),
+        (
+            artifacts::INFO_LIE,
+            "its info() is invalid: name `Not A Valid Name!` must be 1 to 32 lower-case letters",
+        ),
+    ] {
+        let ws = Workspace::new();
+        let file = ws.plugin(artifact);
+        let text = load_error(&ws, &file).await;
+        assert!(text.contains(expected), "{text}");
+    }
+}
+
+#[test]
+fn a_bad_payhost_toml_names_the_right_key() {
+    let ws = Workspace::new();
+    let path = ws.config("[host]\nplugin = \"plugins\"\n");
+    let err = Settings::load(&path).unwrap_err();
+    assert!(matches!(err, SettingsError::Invalid { .. }));
+    let text = err.to_string();
+    assert!(
+        text.contains("payhost.toml is not valid")
+            && text.contains("unknown field `plugin`")
+            && text.contains("`plugins`"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_config_key_or_secret_in_a_connector_section_is_refused() {
+    let (ws, _) = probe("https://probe.example.com", &[], "base_ulr = \"https://x\"");
+    let text = load_error(&ws, &ws.path().join("plugins/probe.wasm")).await;
+    assert!(
+        text.contains(
+            "[connectors.probe] in payhost.toml: unknown key `base_ulr`; did you mean `base_url`?"
+        ),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn the_grant_is_what_the_connector_asks_for_and_the_operator_allows() {
+    let (ws, _) = probe(
+        "http://127.0.0.1:9",
+        &[
+            "http://127.0.0.1:9",
+            "https://probe.example.com",
+            "https://elsewhere.example.com",
+        ],
+        "",
+    );
+    let host = ws.host().await;
+    let probe = host.connector("probe").unwrap();
+    assert_eq!(
+        probe.info.hosts,
+        ["config:base_url", "https://probe.example.com"]
+    );
+    assert_eq!(
+        probe.grant.hosts,
+        ["http://127.0.0.1:9", "https://probe.example.com"]
+    );
+    assert_eq!(
+        probe.grant.hosts_not_requested,
+        ["https://elsewhere.example.com"]
+    );
+    assert_eq!(
+        probe.grant.secrets,
+        ["aes_key", "hmac_key", "nemo_key", "token"]
+    );
+}
