@@ -149,3 +149,51 @@ impl HttpError {
         }
     }
 }
+
+impl HttpError {
+    /// The outcome of a payment whose request failed this way: `failed` when
+    /// nothing can have reached the supplier, `unknown` when it may have.
+    pub fn into_outcome(self) -> crate::PaymentOutcome {
+        use crate::{ConnectorError, ErrorKind, PaymentOutcome};
+        let sent = self.may_have_been_sent();
+        let (kind, retryable) = match &self {
+            HttpError::Denied(_) => (ErrorKind::Denied, false),
+            HttpError::Invalid(_) => (ErrorKind::InvalidRequest, false),
+            HttpError::Connect(_) => (ErrorKind::SupplierUnavailable, true),
+            HttpError::Timeout(_) => (ErrorKind::Timeout, false),
+            HttpError::Broken(_) => (ErrorKind::SupplierUnavailable, false),
+            HttpError::TooLarge(_) => (ErrorKind::Protocol, false),
+        };
+        let error = ConnectorError::new(kind, self.message()).retryable(retryable);
+        if sent {
+            PaymentOutcome::unknown(error)
+        } else {
+            PaymentOutcome::failed(error)
+        }
+    }
+}
+
+impl Response {
+    /// The outcome of an answer that cannot be read as the supplier's
+    /// documented format: the request reached the supplier, so `unknown`.
+    pub fn unreadable(&self, what: &str) -> crate::PaymentOutcome {
+        use crate::{ConnectorError, ErrorKind, PaymentOutcome};
+        let kind = if self.status >= 500 {
+            ErrorKind::SupplierUnavailable
+        } else {
+            ErrorKind::Protocol
+        };
+        let snippet: String = String::from_utf8_lossy(&self.body)
+            .chars()
+            .take(120)
+            .collect();
+        PaymentOutcome::unknown(ConnectorError::new(
+            kind,
+            format!(
+                "HTTP {}: {what}; the answer began: {snippet:?}",
+                self.status
+            ),
+        ))
+        .detail("http-status", self.status.to_string())
+    }
+}

@@ -18,11 +18,11 @@ use quick_xml::escape::escape;
 pub struct Element {
     name: String,
     attributes: Vec<(String, String)>,
-    children: Vec<Node>,
+    children: Vec<Content>,
 }
 
 #[derive(Debug, Clone)]
-enum Node {
+enum Content {
     Element(Element),
     Text(String),
     Secret(String),
@@ -46,7 +46,7 @@ impl Element {
 
     /// Adds a child element.
     pub fn child(mut self, child: Element) -> Self {
-        self.children.push(Node::Element(child));
+        self.children.push(Content::Element(child));
         self
     }
 
@@ -60,13 +60,13 @@ impl Element {
 
     /// Adds text.
     pub fn text(mut self, text: impl Into<String>) -> Self {
-        self.children.push(Node::Text(text.into()));
+        self.children.push(Content::Text(text.into()));
         self
     }
 
     /// Adds the secret `name` as text.
     pub fn secret_text(mut self, name: impl Into<String>) -> Self {
-        self.children.push(Node::Secret(name.into()));
+        self.children.push(Content::Secret(name.into()));
         self
     }
 
@@ -94,11 +94,182 @@ impl Element {
         parts = parts.text(open);
         for child in &self.children {
             parts = match child {
-                Node::Element(element) => element.write(parts),
-                Node::Text(text) => parts.text(escape(text.as_str())),
-                Node::Secret(name) => parts.secret(name.as_str(), SecretEncoding::XmlText),
+                Content::Element(element) => element.write(parts),
+                Content::Text(text) => parts.text(escape(text.as_str())),
+                Content::Secret(name) => parts.secret(name.as_str(), SecretEncoding::XmlText),
             };
         }
         parts.text(format!("</{}>", self.name))
     }
+}
+
+/// An element of a parsed document: local names, namespaces resolved.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Node {
+    /// The local name (`Envelope` for `SOAP-ENV:Envelope`).
+    pub name: String,
+    /// The namespace URI, if the element has one.
+    pub namespace: Option<String>,
+    /// Attributes by local name, values unescaped.
+    pub attributes: Vec<(String, String)>,
+    /// The element's own text, entities resolved, trimmed.
+    pub text: String,
+    /// Whether it carries `xsi:nil="true"`.
+    pub nil: bool,
+    /// Child elements in order.
+    pub children: Vec<Node>,
+}
+
+impl Node {
+    /// The first child with this local name.
+    pub fn child(&self, name: &str) -> Option<&Node> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    /// Every child with this local name.
+    pub fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Node> + 'a {
+        self.children.iter().filter(move |c| c.name == name)
+    }
+
+    /// The first element with this local name at any depth, this one included.
+    pub fn find(&self, name: &str) -> Option<&Node> {
+        if self.name == name {
+            return Some(self);
+        }
+        self.children.iter().find_map(|c| c.find(name))
+    }
+
+    /// An attribute by local name.
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The text, or `None` when empty or `xsi:nil`.
+    pub fn value(&self) -> Option<&str> {
+        (!self.nil && !self.text.is_empty()).then_some(self.text.as_str())
+    }
+}
+
+/// The deepest nesting [`parse`] accepts.
+const MAX_DEPTH: usize = 64;
+/// The most elements [`parse`] accepts.
+const MAX_ELEMENTS: usize = 20_000;
+
+/// Parses a document as XML (namespaces, entities, `xsi:nil`) into its root
+/// element. Refuses what is not well-formed, a DTD's own entities, and
+/// documents deeper than 64 levels or larger than 20,000 elements.
+pub fn parse(bytes: &[u8]) -> Result<Node, String> {
+    use quick_xml::events::Event;
+    use quick_xml::name::ResolveResult;
+
+    let mut reader = quick_xml::NsReader::from_reader(bytes);
+    reader.config_mut().trim_text(false);
+    let mut stack: Vec<Node> = Vec::new();
+    let mut root: Option<Node> = None;
+    let mut count = 0usize;
+    let open = |reader: &quick_xml::NsReader<&[u8]>,
+                e: &quick_xml::events::BytesStart|
+     -> Result<Node, String> {
+        let (ns, local) = reader.resolve_element(e.name());
+        let mut node = Node {
+            name: String::from_utf8_lossy(local.as_ref()).into_owned(),
+            namespace: match ns {
+                ResolveResult::Bound(ns) => Some(String::from_utf8_lossy(ns.as_ref()).into_owned()),
+                _ => None,
+            },
+            ..Node::default()
+        };
+        for attr in e.attributes() {
+            let attr = attr.map_err(|err| format!("bad attribute: {err}"))?;
+            let name = String::from_utf8_lossy(attr.key.local_name().as_ref()).into_owned();
+            let value = attr
+                .unescape_value()
+                .map_err(|err| format!("bad attribute value: {err}"))?
+                .into_owned();
+            if name == "nil" && value == "true" {
+                node.nil = true;
+            }
+            if attr.key.as_namespace_binding().is_none() {
+                node.attributes.push((name, value));
+            }
+        }
+        Ok(node)
+    };
+    loop {
+        let event = reader.read_event().map_err(|e| {
+            format!(
+                "not well-formed XML at byte {}: {e}",
+                reader.buffer_position()
+            )
+        })?;
+        match event {
+            Event::Start(e) => {
+                count += 1;
+                if stack.len() >= MAX_DEPTH || count > MAX_ELEMENTS {
+                    return Err("the document is too deep or too large".into());
+                }
+                stack.push(open(&reader, &e)?);
+            }
+            Event::Empty(e) => {
+                count += 1;
+                if count > MAX_ELEMENTS {
+                    return Err("the document is too large".into());
+                }
+                let node = open(&reader, &e)?;
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(node),
+                    None if root.is_none() => root = Some(node),
+                    None => return Err("more than one root element".into()),
+                }
+            }
+            Event::End(_) => {
+                let mut node = stack.pop().ok_or("an end tag without a start")?;
+                node.text = node.text.trim().to_owned();
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(node),
+                    None if root.is_none() => root = Some(node),
+                    None => return Err("more than one root element".into()),
+                }
+            }
+            Event::Text(t) => {
+                if let Some(node) = stack.last_mut() {
+                    node.text
+                        .push_str(&t.decode().map_err(|e| format!("bad text: {e}"))?);
+                }
+            }
+            Event::CData(t) => {
+                if let Some(node) = stack.last_mut() {
+                    node.text
+                        .push_str(&t.decode().map_err(|e| format!("bad CDATA: {e}"))?);
+                }
+            }
+            Event::GeneralRef(r) => {
+                let resolved = match r
+                    .resolve_char_ref()
+                    .map_err(|e| format!("bad character reference: {e}"))?
+                {
+                    Some(c) => c.to_string(),
+                    None => {
+                        let name = r.decode().map_err(|e| format!("bad entity: {e}"))?;
+                        quick_xml::escape::resolve_predefined_entity(&name)
+                            .ok_or_else(|| format!("unknown entity &{name};"))?
+                            .to_owned()
+                    }
+                };
+                if let Some(node) = stack.last_mut() {
+                    node.text.push_str(&resolved);
+                }
+            }
+            Event::DocType(_) => return Err("a DTD is not allowed".into()),
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if !stack.is_empty() {
+        return Err("the document ends inside an element (truncated)".into());
+    }
+    root.ok_or_else(|| "the document has no element".into())
 }

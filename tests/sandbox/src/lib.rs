@@ -1,7 +1,17 @@
-//! Servers on loopback for payhost's tests and demo.
+//! Servers on loopback for payhost's tests, demo and benchmarks.
 //!
+//! - [`sim`]: a faithful simulator of the four suppliers' payment APIs
+//!   (Atlas, HK Ramble, AeroHub, Nemo.Travel), with order state, their own
+//!   credential and signature checks, every documented code reachable
+//!   through documented test inputs, and injected faults.
 //! - [`recorder`]: an HTTP server that records every connection and request
-//!   it receives and answers a few fixed routes, to prove what a connector
-//!   sent and that nothing reached a host it was not allowed to call.
+//!   it receives, to prove what a connector sent and that nothing reached a
+//!   host it was not allowed to call.
+//! - [`demo`]: payments through all four connectors against the simulator.
 
+pub mod demo;
 pub mod recorder;
+mod serve;
+pub mod sim;
+
+pub use serve::{Answer, Dropped};

@@ -4,17 +4,14 @@
 //! answers 302 to URL; `/big?bytes=N` answers N bytes; `/slow?ms=N` waits N
 //! milliseconds first; anything else answers 200 `ok`.
 
+use crate::serve::{Answer, Server};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::net::TcpListener;
 
 /// One request as received.
 #[derive(Debug, Clone)]
@@ -41,15 +38,13 @@ impl Recorded {
 
 #[derive(Default)]
 struct Log {
-    connections: AtomicU64,
     requests: Mutex<Vec<Recorded>>,
 }
 
 /// A running recorder; it stops when dropped.
 pub struct Recorder {
-    addr: SocketAddr,
+    server: Server,
     log: Arc<Log>,
-    task: tokio::task::JoinHandle<()>,
 }
 
 impl Recorder {
@@ -60,41 +55,25 @@ impl Recorder {
 
     /// Starts a recorder on `addr` (port 0 picks a free one).
     pub async fn start_on(addr: SocketAddr) -> std::io::Result<Recorder> {
-        let listener = TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
         let log = Arc::new(Log::default());
         let shared = log.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                shared.connections.fetch_add(1, Ordering::SeqCst);
-                let log = shared.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |req| handle(req, log.clone(), addr));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-        Ok(Recorder { addr, log, task })
+        let server = Server::start(addr, move |req| handle(req, shared.clone())).await?;
+        Ok(Recorder { server, log })
     }
 
     /// Its address.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr
     }
 
     /// `http://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.server.addr)
     }
 
     /// TCP connections accepted so far.
     pub fn connections(&self) -> u64 {
-        self.log.connections.load(Ordering::SeqCst)
+        self.server.connections()
     }
 
     /// Requests received so far.
@@ -107,12 +86,6 @@ impl Recorder {
     }
 }
 
-impl Drop for Recorder {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
 fn query(uri: &hyper::Uri, key: &str) -> Option<String> {
     uri.query()?
         .split('&')
@@ -121,13 +94,13 @@ fn query(uri: &hyper::Uri, key: &str) -> Option<String> {
         .map(|(_, v)| v.replace("%3A", ":").replace("%2F", "/"))
 }
 
-async fn handle(
-    req: Request<Incoming>,
-    log: Arc<Log>,
-    _addr: SocketAddr,
-) -> Result<Response<Full<Bytes>>, hyper::Error> {
+async fn handle(req: Request<Incoming>, log: Arc<Log>) -> Answer {
     let (parts, body) = req.into_parts();
-    let body = body.collect().await?.to_bytes().to_vec();
+    let body = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes().to_vec())
+        .unwrap_or_default();
     let recorded = Recorded {
         method: parts.method.to_string(),
         uri: parts.uri.to_string(),

@@ -1,0 +1,193 @@
+//! payhost connector for AeroHub: `POST {base_url}/flight/booking` with the
+//! envelope `{action, key, signature, timestamp, request}`, action
+//! `SetPaymentToBooking`. `signature` is the Base64 of AES-256-CBC (zero IV,
+//! PKCS#7) of `key + "&" + timestamp` under the API secret, made by the host.
+
+use payhost_sdk::http::Request;
+use payhost_sdk::{
+    Card, Connector, ConnectorError, ConnectorInfo, ErrorKind, MethodKind, Parts, PaymentMethod,
+    PaymentOutcome, PaymentRequest, SecretEncoding, clock, config, crypto, json,
+    register_connector,
+};
+use serde_json::{Value, json};
+
+struct AeroHub;
+
+// ---- building the request ----
+
+fn signature(key: &str, timestamp: u64) -> Result<String, ConnectorError> {
+    let plaintext = Parts::new().text(format!("{key}&{timestamp}"));
+    let secret = Parts::new().secret("api_secret", SecretEncoding::Raw);
+    crypto::aes256_cbc_encrypt(&secret, &[0; 16], &plaintext)
+        .map(|c| crypto::base64_encode(&c))
+        .map_err(|e| {
+            ConnectorError::new(ErrorKind::Denied, format!("cannot sign: {}", e.message()))
+        })
+}
+
+/// AeroHub's `cardType`: 0 VISA, 1 MasterCard, 2 American Express,
+/// 3 UnionPay, 4 JCB, 5 Diners Club, 6 UATP; from the `card-type` attribute
+/// or else the card number's prefix.
+fn card_type(card: &Card, request: &PaymentRequest) -> Option<u8> {
+    if let Some(t) = request.attribute("card-type").and_then(|t| t.parse().ok()) {
+        return Some(t);
+    }
+    let n = card.number.as_str();
+    let prefix2: u32 = n.get(..2).and_then(|p| p.parse().ok()).unwrap_or(0);
+    let prefix4: u32 = n.get(..4).and_then(|p| p.parse().ok()).unwrap_or(0);
+    match () {
+        _ if n.starts_with('4') => Some(0),
+        _ if (51..=55).contains(&prefix2) || (2221..=2720).contains(&prefix4) => Some(1),
+        _ if prefix2 == 34 || prefix2 == 37 => Some(2),
+        _ if prefix2 == 62 => Some(3),
+        _ if (3528..=3589).contains(&prefix4) => Some(4),
+        _ if prefix2 == 36 || prefix2 == 38 || (3000..=3059).contains(&prefix4) => Some(5),
+        _ if n.starts_with('1') => Some(6),
+        _ => None,
+    }
+}
+
+fn payment(request: &PaymentRequest) -> Result<Value, ConnectorError> {
+    let session = request.attribute("session-id").unwrap_or(&request.order_id);
+    let mut body = json!({ "sessionId": session });
+    match &request.method {
+        PaymentMethod::Balance => body["paymentCode"] = json!("AAG"),
+        PaymentMethod::Account(code) if code == "AAG" || code == "CAG" => {
+            body["paymentCode"] = json!(code)
+        }
+        PaymentMethod::Account(code) => {
+            return Err(ConnectorError::new(
+                ErrorKind::MethodNotSupported,
+                format!("AeroHub accounts are AAG or CAG, not {code}"),
+            ));
+        }
+        PaymentMethod::Card(card) => {
+            body["paymentCode"] = json!("CC");
+            body["ccFields"] = json!({
+                "cardNumber": card.number,
+                "expiration": format!("{:02}/{:02}", card.expiry_month, card.expiry_year % 100),
+                "holderName": format!("{} {}", card.holder_first_name, card.holder_last_name),
+                "cvv": card.cvv,
+                "cardType": card_type(card, request),
+            });
+        }
+        PaymentMethod::MerchantOfRecord(_) => {
+            return Err(ConnectorError::new(
+                ErrorKind::MethodNotSupported,
+                "AeroHub takes AAG, CAG or CC payments",
+            ));
+        }
+    }
+    if let Some(timeout) = request
+        .attribute("timeout")
+        .and_then(|t| t.parse::<u32>().ok())
+    {
+        body["timeout"] = json!(timeout);
+    }
+    Ok(body)
+}
+
+// ---- reading the answer ----
+
+/// AeroHub's status codes (status code appendix): (kind, retryable, may the
+/// payment have happened).
+fn map_status(status: i64) -> (ErrorKind, bool, bool) {
+    match status {
+        1001 | 1002 | 1004 => (ErrorKind::InvalidRequest, false, false),
+        1003 | 1006 => (ErrorKind::SupplierUnavailable, true, false),
+        1000 | 1005 => (ErrorKind::SupplierUnavailable, false, true),
+        1101 | 1102 => (ErrorKind::AuthFailed, false, false),
+        2301 => (ErrorKind::MethodNotSupported, false, false),
+        2024 => (ErrorKind::Declined, false, false),
+        _ => (ErrorKind::UnknownSupplierCode, false, true),
+    }
+}
+
+fn outcome(response: &payhost_sdk::http::Response) -> PaymentOutcome {
+    let Ok(answer) = response.json::<Value>() else {
+        return response.unreadable("not the JSON answer AeroHub documents");
+    };
+    let Some(status) = answer.get("status").and_then(Value::as_i64) else {
+        return response.unreadable("the answer has no integer `status`");
+    };
+    let message = answer.get("msg").and_then(Value::as_str).map(str::to_owned);
+    let mut details: Vec<(String, String)> = Vec::new();
+    for key in [
+        "contentStatus",
+        "contentMsg",
+        "balanceDue",
+        "originalAmount",
+        "originalCurrency",
+    ] {
+        if let Some(v) = answer.get(key).and_then(json::number_text) {
+            details.push((key.to_owned(), v));
+        }
+    }
+    let mut outcome = if status == 0 {
+        let mut ok = PaymentOutcome::succeeded().supplier("0", message);
+        let amount = answer.get("amount").and_then(json::number_text);
+        let currency = answer.get("currency").and_then(Value::as_str);
+        if let (Some(amount), Some(currency)) = (amount, currency) {
+            ok = ok.charged(payhost_sdk::Money::new(amount, currency));
+        }
+        ok
+    } else {
+        let (kind, retryable, maybe_paid) = map_status(status);
+        let text = message.unwrap_or_else(|| format!("AeroHub status {status}"));
+        let error = ConnectorError::supplier(kind, status.to_string(), text).retryable(retryable);
+        if maybe_paid {
+            PaymentOutcome::unknown(error)
+        } else {
+            PaymentOutcome::failed(error)
+        }
+    };
+    for (k, v) in details {
+        outcome = outcome.detail(k, v);
+    }
+    outcome
+}
+
+impl Connector for AeroHub {
+    fn info() -> ConnectorInfo {
+        ConnectorInfo::new("aerohub", env!("CARGO_PKG_VERSION"), "AeroHub")
+            .methods([MethodKind::Balance, MethodKind::Account, MethodKind::Card])
+            .secrets(["api_secret"])
+            .config_keys(["base_url", "api_key", "version"])
+            .hosts(["config:base_url"])
+    }
+
+    fn pay(request: PaymentRequest) -> PaymentOutcome {
+        let prepared = (|| {
+            let base = config::require("base_url")?;
+            let key = config::require("api_key")?;
+            let timestamp = clock::unix_seconds();
+            let mut envelope = json!({
+                "action": "SetPaymentToBooking",
+                "key": key,
+                "signature": signature(&key, timestamp)?,
+                "timestamp": timestamp,
+                "request": payment(&request)?,
+            });
+            if let Some(version) = config::get("version") {
+                envelope["version"] = json!(version);
+            }
+            Ok::<_, ConnectorError>((base, envelope))
+        })();
+        let (base, envelope) = match prepared {
+            Ok(p) => p,
+            Err(e) => return PaymentOutcome::failed(e),
+        };
+        let sent =
+            Request::post(format!("{}/flight/booking", base.trim_end_matches('/'))).json(&envelope);
+        match sent.map(Request::send) {
+            Err(e) => PaymentOutcome::failed(ConnectorError::new(
+                ErrorKind::InvalidRequest,
+                e.to_string(),
+            )),
+            Ok(Err(e)) => e.into_outcome(),
+            Ok(Ok(response)) => outcome(&response),
+        }
+    }
+}
+
+register_connector!(AeroHub);

@@ -1,0 +1,180 @@
+//! payhost connector for Atlas (atriptech): `POST {base_url}/pay.do`, JSON,
+//! credentials in the `x-atlas-client-id` and `x-atlas-client-secret`
+//! headers. Source: the supplier's "Payment" page (English and Chinese with
+//! its OpenAPI document); see README.md for the code table and assumptions.
+
+use payhost_sdk::http::Request;
+use payhost_sdk::{
+    Card, Connector, ConnectorError, ConnectorInfo, ErrorKind, MethodKind, Parts, PaymentMethod,
+    PaymentOutcome, PaymentRequest, SecretEncoding, config, register_connector,
+};
+use serde_json::{Value, json};
+
+struct Atlas;
+
+// ---- building the request ----
+
+/// Atlas's `paymentMethod` numbers.
+fn method_number(method: &PaymentMethod) -> u8 {
+    match method {
+        PaymentMethod::Balance => 1,
+        PaymentMethod::Card(_) => 3,
+        PaymentMethod::Account(_) => 4,
+        PaymentMethod::MerchantOfRecord(_) => 5,
+    }
+}
+
+/// The `creditCard` object: two-digit month and year, CVV `null` when
+/// absent (the document asks for `null`, not `""`).
+fn credit_card(card: &Card, request: &PaymentRequest) -> Value {
+    let address = card.billing_address.as_ref();
+    let mut object = json!({
+        "cardNumber": card.number,
+        "cardCVV": card.cvv,
+        "cardExpireMonth": format!("{:02}", card.expiry_month),
+        "cardExpireYear": format!("{:02}", card.expiry_year % 100),
+        "cardHolderFirstName": card.holder_first_name,
+        "cardHolderLastName": card.holder_last_name,
+        "cardHolderCountry": address.map(|a| a.country.clone()),
+        "cardHolderProvince": address.and_then(|a| a.region.clone()),
+        "cardHolderCity": address.map(|a| a.city.clone()),
+        "cardHolderPostCode": address.and_then(|a| a.postal_code.clone()),
+        "cardHolderAddress": address.map(|a| a.street.clone()),
+        "reusable": card.reusable,
+    });
+    if let Some(limit) = request
+        .attribute("payment-limit")
+        .and_then(|l| l.parse::<u64>().ok())
+    {
+        object["paymentLimit"] = json!(limit);
+    }
+    if let Some(ip) = request.attribute("three-ds-ip") {
+        object["threeDS"] = json!({ "ip": ip });
+    }
+    object
+}
+
+fn body(request: &PaymentRequest) -> Result<Value, ConnectorError> {
+    let mut body = json!({
+        "orderNo": request.order_id,
+        "paymentMethod": method_number(&request.method),
+        "clientOrderNo": request.client_order_id,
+        "requestSource": config::get("request_source"),
+    });
+    match &request.method {
+        PaymentMethod::Card(card) => {
+            if card.cvv.is_none() {
+                return Err(ConnectorError::new(
+                    ErrorKind::InvalidRequest,
+                    "Atlas needs the CVV for a VCC passthrough payment",
+                ));
+            }
+            body["creditCard"] = credit_card(card, request);
+        }
+        PaymentMethod::MerchantOfRecord(card) => body["creditCard"] = credit_card(card, request),
+        PaymentMethod::Balance | PaymentMethod::Account(_) => {}
+    }
+    Ok(body)
+}
+
+fn secret(name: &str) -> Parts {
+    Parts::new().secret(name, SecretEncoding::Raw)
+}
+
+// ---- reading the answer ----
+
+/// Atlas's `status` codes (supplier error guide), as one table.
+fn map_status(status: i64) -> (ErrorKind, bool) {
+    match status {
+        400 | 407 | 408 | 409 | 410 | 901 => (ErrorKind::InvalidRequest, false),
+        401 => (ErrorKind::OrderExpired, false),
+        402 | 404 => (ErrorKind::AlreadyPaid, false),
+        403 | 412 => (ErrorKind::MethodNotSupported, false),
+        405 | 415 => (ErrorKind::InvalidOrderState, false),
+        406 => (ErrorKind::InProgress, false),
+        411 => (ErrorKind::Declined, false),
+        413 | 414 => (ErrorKind::CardRejected, false),
+        900 | 902 => (ErrorKind::AuthFailed, false),
+        9999 => (ErrorKind::SupplierUnavailable, false),
+        _ => (ErrorKind::UnknownSupplierCode, false),
+    }
+}
+
+fn outcome(response: &payhost_sdk::http::Response) -> PaymentOutcome {
+    let Ok(answer) = response.json::<Value>() else {
+        return response.unreadable("not the JSON answer Atlas documents");
+    };
+    // Success is `status == 0` and nothing else; `msg` is for people only.
+    let Some(status) = answer.get("status").and_then(Value::as_i64) else {
+        return response.unreadable("the answer has no integer `status`");
+    };
+    let code = status.to_string();
+    let message = answer.get("msg").and_then(Value::as_str).map(str::to_owned);
+    if status == 0 {
+        return PaymentOutcome::succeeded()
+            .supplier(code, message)
+            .reference(
+                answer
+                    .get("orderNo")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default(),
+            )
+            .detail("ticketing", "pending");
+    }
+    let (kind, retryable) = map_status(status);
+    let text = message
+        .clone()
+        .unwrap_or_else(|| format!("Atlas status {status}"));
+    let error = ConnectorError::supplier(kind, code, text).retryable(retryable);
+    match kind {
+        // A payment may be under way or may have been taken: never "failed".
+        ErrorKind::InProgress | ErrorKind::SupplierUnavailable | ErrorKind::UnknownSupplierCode => {
+            PaymentOutcome::unknown(error)
+        }
+        _ => PaymentOutcome::failed(error),
+    }
+}
+
+impl Connector for Atlas {
+    fn info() -> ConnectorInfo {
+        ConnectorInfo::new("atlas", env!("CARGO_PKG_VERSION"), "Atlas (atriptech)")
+            .methods([
+                MethodKind::Balance,
+                MethodKind::Card,
+                MethodKind::Account,
+                MethodKind::MerchantOfRecord,
+            ])
+            .secrets(["client_id", "client_secret"])
+            .config_keys(["base_url", "request_source"])
+            .hosts([
+                "https://sandbox.atriptech.com",
+                "https://*.atriptech.com",
+                "config:base_url",
+            ])
+    }
+
+    fn pay(request: PaymentRequest) -> PaymentOutcome {
+        let base = match config::require("base_url") {
+            Ok(base) => base,
+            Err(e) => return PaymentOutcome::failed(e),
+        };
+        let body = match body(&request) {
+            Ok(body) => body,
+            Err(e) => return PaymentOutcome::failed(e),
+        };
+        let sent = Request::post(format!("{}/pay.do", base.trim_end_matches('/')))
+            .header("accept", "application/json")
+            .header("accept-encoding", "gzip")
+            .header("x-atlas-client-id", secret("client_id"))
+            .header("x-atlas-client-secret", secret("client_secret"))
+            .json(&body)
+            .map_err(|e| ConnectorError::new(ErrorKind::InvalidRequest, e.to_string()));
+        match sent.map(Request::send) {
+            Err(e) => PaymentOutcome::failed(e),
+            Ok(Err(e)) => e.into_outcome(),
+            Ok(Ok(response)) => outcome(&response),
+        }
+    }
+}
+
+register_connector!(Atlas);

@@ -1,0 +1,392 @@
+//! payhost connector for Nemo.Travel: three SOAP 1.1 operations and one
+//! signed GET. The payment method decides the call:
+//!
+//! - `balance`: `PayOrder` from the agency's deposit (`PaymentGateway` = `Deposit`);
+//! - `account` with a gateway id (`1079`): `InitPayment` to list the order's
+//!   gateways, then `SelectPayment` with that gateway, which answers a
+//!   payment code the traveller pays with: the outcome is `pending`;
+//! - `account` with `bill`: the signed `payment/bill` GET that records a
+//!   payment received outside Nemo (`sig` = MD5 of booking id + security key).
+
+use payhost_sdk::http::{Request, Response};
+use payhost_sdk::xml::{self, Element, Node};
+use payhost_sdk::{
+    Connector, ConnectorError, ConnectorInfo, ErrorKind, MethodKind, Parts, PaymentMethod,
+    PaymentOutcome, PaymentRequest, SecretEncoding, config, crypto, register_connector,
+};
+
+struct Nemo;
+
+const SOAP_ENV: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+
+// ---- building the requests ----
+
+/// The `Source` block every operation carries; the API key is a secret.
+fn source(currency: &str) -> Result<Element, ConnectorError> {
+    Ok(Element::new("Source")
+        .child(Element::new("ClientId").text(config::require("client_id")?))
+        .child(Element::new("APIKey").secret_text("api_key"))
+        .child(
+            Element::new("Language").text(config::get("language").unwrap_or_else(|| "RU".into())),
+        )
+        .child(Element::new("Currency").text(currency)))
+}
+
+/// A SOAP 1.1 envelope for `operation`, whose namespace is the service URL.
+fn envelope(namespace: &str, operation: &str, request: Element, source: Element) -> Parts {
+    Element::new("soapenv:Envelope")
+        .attr("xmlns:soapenv", SOAP_ENV)
+        .attr("xmlns:ver", namespace)
+        .child(Element::new("soapenv:Header"))
+        .child(
+            Element::new("soapenv:Body").child(
+                Element::new(format!("ver:{operation}"))
+                    .child(Element::new("RequestBin").child(request).child(source)),
+            ),
+        )
+        .to_document()
+}
+
+/// Posts one SOAP operation; `service` is `wsdev` or `nemoflights`.
+fn call(
+    base: &str,
+    service: &str,
+    name: &str,
+    operation: &str,
+    request: Element,
+    source: Element,
+) -> Result<Response, PaymentOutcome> {
+    let url = format!("{base}/{service}/?version=1.0&for={name}");
+    let namespace = format!("{base}/{service}/?version%3D1.0%26for%3D{name}");
+    Request::post(url)
+        .header("content-type", "text/xml; charset=utf-8")
+        .header("soapaction", format!("\"{namespace}#{operation}\""))
+        .body(envelope(&namespace, operation, request, source))
+        .send()
+        .map_err(|e| e.into_outcome())
+}
+
+// ---- reading the answers ----
+
+/// `ResponseBin`, or the outcome of an answer that is not a SOAP response.
+fn response_bin(response: &Response) -> Result<Node, PaymentOutcome> {
+    let root =
+        xml::parse(&response.body).map_err(|e| response.unreadable(&format!("not XML ({e})")))?;
+    if root.name != "Envelope" || root.namespace.as_deref() != Some(SOAP_ENV) {
+        return Err(response.unreadable("not a SOAP 1.1 envelope"));
+    }
+    if let Some(fault) = root.find("Fault") {
+        let text = fault
+            .find("faultstring")
+            .and_then(Node::value)
+            .unwrap_or("SOAP fault")
+            .to_owned();
+        return Err(PaymentOutcome::unknown(ConnectorError::supplier(
+            ErrorKind::Protocol,
+            "SOAP-Fault",
+            text,
+        )));
+    }
+    root.find("ResponseBin")
+        .cloned()
+        .ok_or_else(|| response.unreadable("the answer has no ResponseBin"))
+}
+
+/// Nemo's PayOrder and SOAP error texts, as one table. Nemo has no codes:
+/// the message itself is the supplier code.
+fn map_error(message: &str) -> ErrorKind {
+    match message {
+        "You have not enough money to pay" => ErrorKind::Declined,
+        m if m.starts_with("Price to pay") && m.ends_with("is greater than in request") => {
+            ErrorKind::PriceChanged
+        }
+        "Internal Error: Invalid BookID" | "Internal Error: Object not found" => {
+            ErrorKind::OrderNotFound
+        }
+        "Internal Error: Invalid gateway name" => ErrorKind::InvalidRequest,
+        "Deposit gateway is not available for this order" => ErrorKind::MethodNotSupported,
+        m if m.starts_with("Gateway ") && m.ends_with(" is not available for this order") => {
+            ErrorKind::MethodNotSupported
+        }
+        "Доступ заблокирован" => ErrorKind::AuthFailed,
+        "Заказ не требует оплаты" => ErrorKind::AlreadyPaid,
+        m if m.starts_with("Unknown order status") => ErrorKind::InvalidOrderState,
+        _ => ErrorKind::UnknownSupplierCode,
+    }
+}
+
+/// The outcome of an `<Error>` element, if there is one.
+fn error(bin: &Node) -> Option<PaymentOutcome> {
+    let error = bin.find("Error")?;
+    let message = error
+        .child("Message")
+        .and_then(Node::value)
+        .unwrap_or("(no message)")
+        .to_owned();
+    let new_price = error.child("NewPrice").and_then(Node::value);
+    let kind = if new_price.is_some() {
+        ErrorKind::PriceChanged
+    } else {
+        map_error(&message)
+    };
+    let failure = ConnectorError::supplier(kind, message.clone(), message);
+    let mut outcome = if kind == ErrorKind::UnknownSupplierCode {
+        PaymentOutcome::unknown(failure)
+    } else {
+        PaymentOutcome::failed(failure)
+    };
+    if let Some(price) = new_price {
+        outcome = outcome.detail("new-price", price);
+    }
+    Some(outcome)
+}
+
+// ---- the three ways to pay ----
+
+fn pay_order(base: &str, request: &PaymentRequest) -> PaymentOutcome {
+    let order = Element::new("Request").child(
+        Element::new("PayOrder")
+            .child(Element::new("BookID").text(&request.order_id))
+            .child(Element::new("PaymentGateway").text("Deposit")),
+    );
+    let source = match source(&request.amount.currency) {
+        Ok(s) => s,
+        Err(e) => return PaymentOutcome::failed(e),
+    };
+    let response = match call(base, "nemoflights", "PayOrder", "PayOrder", order, source) {
+        Ok(r) => r,
+        Err(outcome) => return outcome,
+    };
+    let bin = match response_bin(&response) {
+        Ok(bin) => bin,
+        Err(outcome) => return outcome,
+    };
+    if let Some(outcome) = error(&bin) {
+        return outcome;
+    }
+    let Some(pay_order) = bin.find("PayOrder") else {
+        return response.unreadable("the answer has neither PayOrder nor Error");
+    };
+    let status = pay_order
+        .find("PaymentStatus")
+        .and_then(Node::value)
+        .unwrap_or_default()
+        .to_owned();
+    let mut outcome = match status.as_str() {
+        "fully_paid" => PaymentOutcome::succeeded(),
+        "partly_paid" => PaymentOutcome::pending(),
+        _ => PaymentOutcome::unknown(ConnectorError::supplier(
+            ErrorKind::Protocol,
+            status.clone(),
+            "PayOrder answered without an error but the order is not paid",
+        )),
+    };
+    outcome = outcome.supplier(status, None);
+    if let Some(id) = pay_order.attr("ID") {
+        outcome = outcome.reference(id);
+    }
+    for (key, attr) in [
+        ("booking-status", "Status"),
+        ("supplier-booking-code", "Code"),
+    ] {
+        if let Some(v) = pay_order.attr(attr).filter(|v| !v.is_empty()) {
+            outcome = outcome.detail(key, v);
+        }
+    }
+    if let Some(tx) = pay_order.find("Transaction") {
+        if let Some(id) = tx.child("Id").and_then(Node::value) {
+            outcome = outcome.detail("transaction", id);
+        }
+        if let Some(paid) = tx.child("MoneyPaid")
+            && let (Some(amount), Some(currency)) = (paid.value(), paid.attr("Currency"))
+        {
+            outcome = outcome.charged(payhost_sdk::Money::new(amount, currency));
+        }
+    }
+    outcome
+}
+
+fn select_payment(base: &str, request: &PaymentRequest, gateway: &str) -> PaymentOutcome {
+    let src = || source(&request.amount.currency);
+    let init = Element::new("Request")
+        .child(Element::new("OrderId").text(&request.order_id))
+        .child(Element::new("ReturnUrlToCatch").text("false"));
+    let source = match src() {
+        Ok(s) => s,
+        Err(e) => return PaymentOutcome::failed(e),
+    };
+    // InitPayment sends no money: any failure here is a plain failure.
+    let offered = match call(
+        base,
+        "wsdev",
+        "PaymentInitialization",
+        "InitPayment",
+        init,
+        source,
+    )
+    .and_then(|r| response_bin(&r))
+    {
+        Ok(bin) => bin,
+        Err(mut outcome) => {
+            if let Some(e) = &outcome.error {
+                outcome = PaymentOutcome::failed(e.clone());
+            }
+            return outcome;
+        }
+    };
+    if let Some(outcome) = error(&offered) {
+        return outcome;
+    }
+    let gateways: Vec<&Node> = offered
+        .find("Gateways")
+        .map(|g| g.children_named("Gateway").collect())
+        .unwrap_or_default();
+    let Some(chosen) = gateways
+        .iter()
+        .find(|g| g.child("PaymentMethodId").and_then(Node::value) == Some(gateway))
+    else {
+        let ids: Vec<&str> = gateways
+            .iter()
+            .filter_map(|g| g.child("PaymentMethodId").and_then(Node::value))
+            .collect();
+        return PaymentOutcome::failed(ConnectorError::new(
+            ErrorKind::MethodNotSupported,
+            format!(
+                "gateway {gateway} is not offered for order {}; offered: {}",
+                request.order_id,
+                ids.join(", ")
+            ),
+        ));
+    };
+    let name = chosen
+        .child("GatewayName")
+        .and_then(Node::value)
+        .unwrap_or_default()
+        .to_owned();
+
+    let select = Element::new("Request")
+        .child(Element::new("OrderId").text(&request.order_id))
+        .child(Element::new("PaymentMethodId").text(gateway));
+    let source = match src() {
+        Ok(s) => s,
+        Err(e) => return PaymentOutcome::failed(e),
+    };
+    let response = match call(
+        base,
+        "wsdev",
+        "SelectPayment",
+        "SelectPayment",
+        select,
+        source,
+    ) {
+        Ok(r) => r,
+        Err(outcome) => return outcome,
+    };
+    let bin = match response_bin(&response) {
+        Ok(bin) => bin,
+        Err(outcome) => return outcome,
+    };
+    if let Some(outcome) = error(&bin) {
+        return outcome;
+    }
+    let Some(tx) = bin.find("TransactionId").and_then(Node::value) else {
+        return response.unreadable("SelectPayment answered without a TransactionId");
+    };
+    let mut outcome = PaymentOutcome::pending()
+        .reference(tx)
+        .detail("gateway", name);
+    for parameter in bin
+        .find("PaymentParameters")
+        .map(|p| p.children_named("PaymentParameter").collect::<Vec<_>>())
+        .unwrap_or_default()
+    {
+        if let (Some(k), Some(v)) = (
+            parameter.child("Key").and_then(Node::value),
+            parameter.child("Value").and_then(Node::value),
+        ) {
+            outcome = outcome.detail(k.to_lowercase(), v);
+        }
+    }
+    outcome
+}
+
+/// The plain-text answers of `payment/bill`: the success line and the four
+/// documented errors.
+fn bill_outcome(response: &Response) -> PaymentOutcome {
+    let Ok(text) = response.text() else {
+        return response.unreadable("not UTF-8 text");
+    };
+    let text = text.trim();
+    if let Some(rest) = text.strip_prefix("Заказ был оплачен по транзакции ")
+    {
+        let transaction = rest.split_whitespace().next().unwrap_or_default();
+        return PaymentOutcome::succeeded()
+            .supplier("paid", Some(text.to_owned()))
+            .reference(transaction);
+    }
+    let kind = match text {
+        "Введите корректные billing_id / booking_id" => ErrorKind::InvalidRequest,
+        "Доступ заблокирован" | "Не совпала контрольная сумма" => {
+            ErrorKind::AuthFailed
+        }
+        "Заказ не требует оплаты" => ErrorKind::AlreadyPaid,
+        _ => return response.unreadable("not one of the answers payment/bill documents"),
+    };
+    PaymentOutcome::failed(ConnectorError::supplier(kind, text, text))
+}
+
+fn bill(base: &str, request: &PaymentRequest) -> PaymentOutcome {
+    let id = &request.order_id;
+    if !id.bytes().all(|b| b.is_ascii_digit()) {
+        return PaymentOutcome::failed(ConnectorError::new(
+            ErrorKind::InvalidRequest,
+            format!("Nemo booking ids are numbers, not {id}"),
+        ));
+    }
+    let sig = match crypto::md5(
+        &Parts::new()
+            .text(id)
+            .secret("security_key", SecretEncoding::Raw),
+    ) {
+        Ok(d) => crypto::hex(&d),
+        Err(e) => {
+            return PaymentOutcome::failed(ConnectorError::new(ErrorKind::Denied, e.message()));
+        }
+    };
+    match Request::get(format!(
+        "{base}/index.php?go=payment/bill&booking_id={id}&sig={sig}"
+    ))
+    .send()
+    {
+        Ok(response) => bill_outcome(&response),
+        Err(e) => e.into_outcome(),
+    }
+}
+
+impl Connector for Nemo {
+    fn info() -> ConnectorInfo {
+        ConnectorInfo::new("nemo", env!("CARGO_PKG_VERSION"), "Nemo.Travel")
+            .methods([MethodKind::Balance, MethodKind::Account])
+            .secrets(["api_key", "security_key"])
+            .config_keys(["base_url", "client_id", "language"])
+            .hosts(["config:base_url"])
+    }
+
+    fn pay(request: PaymentRequest) -> PaymentOutcome {
+        let base = match config::require("base_url") {
+            Ok(b) => b.trim_end_matches('/').to_owned(),
+            Err(e) => return PaymentOutcome::failed(e),
+        };
+        match &request.method {
+            PaymentMethod::Balance => pay_order(&base, &request),
+            PaymentMethod::Account(code) if code == "bill" => bill(&base, &request),
+            PaymentMethod::Account(gateway) => select_payment(&base, &request, gateway),
+            _ => PaymentOutcome::failed(ConnectorError::new(
+                ErrorKind::MethodNotSupported,
+                "Nemo takes deposit, gateway or bill payments",
+            )),
+        }
+    }
+}
+
+register_connector!(Nemo);

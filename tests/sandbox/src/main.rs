@@ -1,0 +1,124 @@
+//! `payhost-sandbox`: run the supplier simulator, or the demo against it.
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use payhost_sandbox::demo::{self, Setup};
+use payhost_sandbox::sim::{Credentials, Simulator};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// The simulator of payhost's four suppliers, and the demo that pays
+/// through all four connectors against it.
+#[derive(Parser)]
+#[command(name = "payhost-sandbox", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the simulator until interrupted; prints its URL.
+    Serve {
+        /// The address to listen on (loopback by default).
+        #[arg(long, default_value = "127.0.0.1:8088")]
+        addr: SocketAddr,
+        /// Write the credentials it accepts as secret files, and a
+        /// payhost.toml pointing the four connectors at it, into this directory.
+        #[arg(long)]
+        write_config: Option<PathBuf>,
+    },
+    /// Start the simulator and pay through all four connectors.
+    Demo {
+        /// The directory holding atlas.wasm, hkramble.wasm, aerohub.wasm and nemo.wasm.
+        #[arg(long, default_value = "target/plugins")]
+        plugins: PathBuf,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PAYHOST_LOG")
+                .unwrap_or_else(|_| "error".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve { addr, write_config } => {
+            let sim = Simulator::start_with(addr, Credentials::default())
+                .await
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            if let Some(dir) = write_config {
+                std::fs::create_dir_all(&dir)?;
+                demo::write_secrets(&dir, sim.credentials())?;
+                std::fs::write(
+                    dir.join("payhost.toml"),
+                    demo::config(&sim.url(), &dir.join(".payhost-cache"), ""),
+                )?;
+                println!(
+                    "wrote {}/payhost.toml and {}/secrets/",
+                    dir.display(),
+                    dir.display()
+                );
+            }
+            println!("supplier simulator listening on {}", sim.url());
+            tokio::signal::ctrl_c().await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { plugins } => {
+            let files: Vec<PathBuf> = ["atlas", "hkramble", "aerohub", "nemo"]
+                .iter()
+                .map(|n| plugins.join(format!("{n}.wasm")))
+                .collect();
+            for f in &files {
+                anyhow::ensure!(
+                    f.exists(),
+                    "{} is missing: build the connectors with `cargo xtask build-plugins`",
+                    f.display()
+                );
+            }
+            let cache = plugins.join("..").join("demo-cache");
+            println!(
+                "Starting the supplier simulator and loading the four connectors (the first run compiles them)..."
+            );
+            let setup = Setup::start(&files, &cache, "").await?;
+            for c in setup.host.connectors() {
+                println!(
+                    "  loaded {:<9} {} {:<20} in {:>5} ms ({:?})",
+                    c.info.name,
+                    c.info.version,
+                    c.info.supplier,
+                    c.load_time.as_millis(),
+                    c.cache
+                );
+            }
+            println!("Simulator at {}\n", setup.sim.url());
+            let rows = demo::run(&setup.host, &demo::demo_cases()).await;
+            print!("{}", demo::table(&rows));
+            let wrong = rows.iter().filter(|r| !r.case.matches(&r.outcome)).count();
+            println!(
+                "\n{} payments through 4 connectors; {} answered as their supplier documents.",
+                rows.len(),
+                rows.len() - wrong
+            );
+            Ok(if wrong == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+    }
+}
