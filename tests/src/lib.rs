@@ -176,7 +176,7 @@ pub fn payhost_bin() -> PathBuf {
     let bin = dir.join(format!("payhost{}", std::env::consts::EXE_SUFFIX));
     assert!(
         bin.exists(),
-        "{} is missing: run the tests with `cargo xtask test` (or `cargo test --workspace`)",
+        "{} is missing: run the tests with `cargo xtask test`",
         bin.display()
     );
     bin

@@ -85,6 +85,17 @@ impl Setup {
     /// Starts the simulator and a host with the connector files `plugins`
     /// loaded; `extra` is appended to every connector's section.
     pub async fn start(plugins: &[PathBuf], cache: &Path, extra: &str) -> anyhow::Result<Setup> {
+        Self::start_with(plugins, cache, extra, &Credentials::default()).await
+    }
+
+    /// Like [`Setup::start`], but the host is given `secrets` as its
+    /// credentials while the simulator accepts only its defaults.
+    pub async fn start_with(
+        plugins: &[PathBuf],
+        cache: &Path,
+        extra: &str,
+        secrets: &Credentials,
+    ) -> anyhow::Result<Setup> {
         let sim = Simulator::start().await?;
         let dir = tempfile::tempdir()?;
         std::fs::create_dir(dir.path().join("plugins"))?;
@@ -94,7 +105,7 @@ impl Setup {
                 .ok_or_else(|| anyhow::anyhow!("{} has no file name", file.display()))?;
             std::fs::copy(file, dir.path().join("plugins").join(name))?;
         }
-        write_secrets(dir.path(), sim.credentials())?;
+        write_secrets(dir.path(), secrets)?;
         let path = dir.path().join("payhost.toml");
         std::fs::write(&path, config(&sim.url(), cache, extra))?;
         let settings = Settings::load(&path)?;

@@ -55,7 +55,7 @@ impl Server {
                 counter.fetch_add(1, Ordering::SeqCst);
                 let handler = handler.clone();
                 tokio::spawn(async move {
-                    let service = service_fn(move |req| handler(req));
+                    let service = service_fn(handler);
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
                         .await;

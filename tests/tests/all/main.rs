@@ -7,4 +7,5 @@ mod http;
 mod limits;
 mod loading;
 mod secrets;
+mod suppliers;
 mod support;

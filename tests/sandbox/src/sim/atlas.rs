@@ -84,7 +84,7 @@ fn luhn(number: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Checks the `creditCard` object as the OpenAPI document describes it;

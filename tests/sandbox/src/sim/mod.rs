@@ -16,6 +16,7 @@ mod fault;
 mod hkramble;
 mod nemo;
 
+pub use aerohub::sign as aerohub_signature;
 pub use fault::Fault;
 
 use crate::serve::{Answer, Server, respond};
