@@ -14,4 +14,4 @@ pub mod recorder;
 mod serve;
 pub mod sim;
 
-pub use serve::{Answer, Dropped};
+pub use serve::{Answer, Body, Dropped};

@@ -1,12 +1,14 @@
 //! An HTTP/1.1 server on loopback that records what reaches it.
 //!
 //! Routes: `/echo` answers 200 with a JSON copy of the request; `/redirect?to=URL`
-//! answers 302 to URL; `/big?bytes=N` answers N bytes; `/slow?ms=N` waits N
+//! answers 302 to URL; `/big?bytes=N` answers N bytes (`/big-chunked`: chunked,
+//! with no length); `/slow?ms=N` waits N
 //! milliseconds first; anything else answers 200 `ok`.
 
 use crate::serve::{Answer, Server};
+use crate::serve::{chunked, full};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use std::net::SocketAddr;
@@ -130,26 +132,32 @@ async fn handle(req: Request<Incoming>, log: Arc<Log>) -> Answer {
             });
             Response::builder()
                 .header("content-type", "application/json")
-                .body(Full::new(Bytes::from(json.to_string())))
+                .body(full(Bytes::from(json.to_string())))
         }
         "/redirect" => Response::builder()
             .status(StatusCode::FOUND)
             .header("location", query(&parts.uri, "to").unwrap_or_default())
-            .body(Full::new(Bytes::new())),
+            .body(full(Bytes::new())),
         "/big" => {
             let n: usize = query(&parts.uri, "bytes")
                 .and_then(|n| n.parse().ok())
                 .unwrap_or(0);
-            Response::builder().body(Full::new(Bytes::from(vec![b'x'; n])))
+            Response::builder().body(full(Bytes::from(vec![b'x'; n])))
+        }
+        "/big-chunked" => {
+            let n: usize = query(&parts.uri, "bytes")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            Response::builder().body(chunked(n.div_ceil(1024), 1024))
         }
         "/slow" => {
             let ms: u64 = query(&parts.uri, "ms")
                 .and_then(|n| n.parse().ok())
                 .unwrap_or(0);
             tokio::time::sleep(Duration::from_millis(ms)).await;
-            Response::builder().body(Full::new(Bytes::from_static(b"slow ok")))
+            Response::builder().body(full(Bytes::from_static(b"slow ok")))
         }
-        _ => Response::builder().body(Full::new(Bytes::from_static(b"ok"))),
+        _ => Response::builder().body(full(Bytes::from_static(b"ok"))),
     };
-    Ok(response.unwrap_or_else(|_| Response::new(Full::new(Bytes::new()))))
+    Ok(response.unwrap_or_else(|_| Response::new(full(Bytes::new()))))
 }

@@ -2,7 +2,8 @@
 //! loopback listener, count connections, hand each request to a handler.
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt as _, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
@@ -13,9 +14,24 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::net::TcpListener;
 
+/// A response body: whole, or streamed in chunks without a length.
+pub type Body = BoxBody<Bytes, std::convert::Infallible>;
+
 /// What a handler answers: a response, or `Err` to drop the connection
 /// without one.
-pub type Answer = Result<Response<Full<Bytes>>, Dropped>;
+pub type Answer = Result<Response<Body>, Dropped>;
+
+/// A whole body.
+pub fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into()).boxed()
+}
+
+/// A body sent in `chunks` pieces of `size` bytes, chunked, with no length.
+pub fn chunked(chunks: usize, size: usize) -> Body {
+    let frames =
+        (0..chunks).map(move |_| Ok(hyper::body::Frame::data(Bytes::from(vec![b'x'; size]))));
+    http_body_util::StreamBody::new(futures::stream::iter(frames)).boxed()
+}
 
 /// The connection is closed without an answer.
 #[derive(Debug)]
@@ -82,10 +98,10 @@ impl Drop for Server {
 }
 
 /// A response with a status, a content type and a body.
-pub fn respond(status: u16, content_type: &str, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+pub fn respond(status: u16, content_type: &str, body: impl Into<Bytes>) -> Response<Body> {
     Response::builder()
         .status(status)
         .header("content-type", content_type)
-        .body(Full::new(body.into()))
-        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+        .body(full(body))
+        .unwrap_or_else(|_| Response::new(full(Bytes::new())))
 }

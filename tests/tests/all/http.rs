@@ -162,12 +162,19 @@ async fn answers_over_the_size_limit_and_requests_over_the_count_limit_are_refus
         "max_response_size = \"1KiB\"\nmax_requests = 3",
     );
     let host = ws.host().await;
-    let url = format!("{}/big?bytes=5000", server.url());
-    let outcome = host
-        .pay("probe", request(&[("action", "fetch"), ("url", &url)]))
-        .await
-        .unwrap();
-    assert_eq!(detail(&outcome, "http-error"), "too-large", "{outcome:#?}");
+    // Refused whether the answer announces its length or not.
+    for path in ["big", "big-chunked"] {
+        let url = format!("{}/{path}?bytes=5000", server.url());
+        let outcome = host
+            .pay("probe", request(&[("action", "fetch"), ("url", &url)]))
+            .await
+            .unwrap();
+        assert_eq!(
+            detail(&outcome, "http-error"),
+            "too-large",
+            "{path}: {outcome:#?}"
+        );
+    }
 
     let url = format!("{}/ok", server.url());
     let before = server.requests().len();

@@ -327,6 +327,15 @@ async fn every_documented_code_maps_to_its_unified_kind() {
         "{:?}",
         nemo.outcome.details
     );
+    // XML entities in the answer are resolved as XML, not kept as text.
+    let description = "Ваш платежный код — a117608085a0CGN73 & оплатить до 23:59 20.01.2027";
+    assert!(
+        nemo.outcome
+            .details
+            .contains(&("description".into(), description.into())),
+        "{:?}",
+        nemo.outcome.details
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

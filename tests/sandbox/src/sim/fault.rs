@@ -1,9 +1,8 @@
 //! Faults a test asks for through the order id: `FAULT-<kind>` anywhere in
 //! it makes the endpoint answer with the fault, after counting the call.
 
-use crate::serve::{Answer, Dropped, respond};
+use crate::serve::{Answer, Dropped, full, respond};
 use bytes::Bytes;
-use http_body_util::Full;
 use std::time::Duration;
 
 /// An injected fault.
@@ -90,7 +89,7 @@ impl Fault {
                 Ok(response)
             }
             Fault::Drop => Err(Dropped),
-            Fault::Empty => Ok(hyper::Response::new(Full::new(Bytes::new()))),
+            Fault::Empty => Ok(hyper::Response::new(full(Bytes::new()))),
         }
     }
 }

@@ -208,7 +208,7 @@ fn select_payment(order: &str, gateway: &str) -> Answer {
                 r#"<Response><TransactionId>1176{order}</TransactionId><PaymentParameters>
   <PaymentParameter><Key>Code</Key><Value>a117608085a0CGN73</Value></PaymentParameter>
   <PaymentParameter><Key>Timelimit</Key><Value>23:59 20.01.2027</Value></PaymentParameter>
-  <PaymentParameter><Key>Description</Key><Value>Ваш платежный код - a117608085a0CGN73. Оплатить заказ необходимо до 23:59 20.01.2027</Value></PaymentParameter>
+  <PaymentParameter><Key>Description</Key><Value>Ваш платежный код &#8212; a117608085a0CGN73 &amp; оплатить до 23:59 20.01.2027</Value></PaymentParameter>
 </PaymentParameters></Response>"#
             ),
         )),
