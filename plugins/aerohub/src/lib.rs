@@ -179,13 +179,9 @@ impl Connector for AeroHub {
         };
         let sent =
             Request::post(format!("{}/flight/booking", base.trim_end_matches('/'))).json(&envelope);
-        match sent.map(Request::send) {
-            Err(e) => PaymentOutcome::failed(ConnectorError::new(
-                ErrorKind::InvalidRequest,
-                e.to_string(),
-            )),
-            Ok(Err(e)) => e.into_outcome(),
-            Ok(Ok(response)) => outcome(&response),
+        match sent {
+            Ok(request) => request.exchange(outcome),
+            Err(e) => PaymentOutcome::failed(e),
         }
     }
 }

@@ -167,12 +167,10 @@ impl Connector for Atlas {
             .header("accept-encoding", "gzip")
             .header("x-atlas-client-id", secret("client_id"))
             .header("x-atlas-client-secret", secret("client_secret"))
-            .json(&body)
-            .map_err(|e| ConnectorError::new(ErrorKind::InvalidRequest, e.to_string()));
-        match sent.map(Request::send) {
+            .json(&body);
+        match sent {
+            Ok(request) => request.exchange(outcome),
             Err(e) => PaymentOutcome::failed(e),
-            Ok(Err(e)) => e.into_outcome(),
-            Ok(Ok(response)) => outcome(&response),
         }
     }
 }

@@ -122,13 +122,9 @@ impl Connector for HkRamble {
             Err(e) => return PaymentOutcome::failed(e),
         };
         let sent = Request::post(format!("{}/json/pay", base.trim_end_matches('/'))).json(&body);
-        match sent.map(Request::send) {
-            Err(e) => PaymentOutcome::failed(ConnectorError::new(
-                ErrorKind::InvalidRequest,
-                e.to_string(),
-            )),
-            Ok(Err(e)) => e.into_outcome(),
-            Ok(Ok(response)) => outcome(&response),
+        match sent {
+            Ok(request) => request.exchange(outcome),
+            Err(e) => PaymentOutcome::failed(e),
         }
     }
 }

@@ -12,7 +12,8 @@ use payhost_sdk::http::{Request, Response};
 use payhost_sdk::xml::{self, Element, Node};
 use payhost_sdk::{
     Connector, ConnectorError, ConnectorInfo, ErrorKind, MethodKind, Parts, PaymentMethod,
-    PaymentOutcome, PaymentRequest, SecretEncoding, config, crypto, register_connector,
+    PaymentOutcome, PaymentRequest, PaymentState, SecretEncoding, config, crypto,
+    register_connector,
 };
 
 struct Nemo;
@@ -47,23 +48,60 @@ fn envelope(namespace: &str, operation: &str, request: Element, source: Element)
         .to_document()
 }
 
-/// Posts one SOAP operation; `service` is `wsdev` or `nemoflights`.
-fn call(
-    base: &str,
-    service: &str,
-    name: &str,
-    operation: &str,
-    request: Element,
-    source: Element,
-) -> Result<Response, PaymentOutcome> {
-    let url = format!("{base}/{service}/?version=1.0&for={name}");
-    let namespace = format!("{base}/{service}/?version%3D1.0%26for%3D{name}");
-    Request::post(url)
-        .header("content-type", "text/xml; charset=utf-8")
-        .header("soapaction", format!("\"{namespace}#{operation}\""))
-        .body(envelope(&namespace, operation, request, source))
-        .send()
-        .map_err(|e| e.into_outcome())
+/// One of Nemo's SOAP operations.
+struct Operation {
+    /// `wsdev` or `nemoflights`.
+    service: &'static str,
+    /// The `for=` name of the service (`PaymentInitialization`).
+    name: &'static str,
+    /// The operation element (`InitPayment`).
+    operation: &'static str,
+}
+
+const INIT_PAYMENT: Operation = Operation {
+    service: "wsdev",
+    name: "PaymentInitialization",
+    operation: "InitPayment",
+};
+const SELECT_PAYMENT: Operation = Operation {
+    service: "wsdev",
+    name: "SelectPayment",
+    operation: "SelectPayment",
+};
+const PAY_ORDER: Operation = Operation {
+    service: "nemoflights",
+    name: "PayOrder",
+    operation: "PayOrder",
+};
+
+impl Operation {
+    /// Posts the operation with the `Source` block and returns the answer's
+    /// `ResponseBin`; `Err` is the outcome of a failed exchange or of the
+    /// answer's `<Error>`.
+    fn call(
+        &self,
+        base: &str,
+        request: Element,
+        currency: &str,
+    ) -> Result<(Response, Node), PaymentOutcome> {
+        let source = source(currency).map_err(PaymentOutcome::failed)?;
+        let url = format!("{base}/{}/?version=1.0&for={}", self.service, self.name);
+        let namespace = format!(
+            "{base}/{}/?version%3D1.0%26for%3D{}",
+            self.service, self.name
+        );
+        let response = Request::post(url)
+            .header("content-type", "text/xml; charset=utf-8")
+            .header("soapaction", format!("\"{namespace}#{}\"", self.operation))
+            .body(envelope(&namespace, self.operation, request, source))
+            .send()
+            .map_err(|e| e.into_outcome())?;
+        let bin = response_bin(&response)?;
+        match error(&bin) {
+            Some(outcome) => Err(outcome),
+            None => Ok((response, bin)),
+        }
+    }
 }
 
 // ---- reading the answers ----
@@ -149,21 +187,10 @@ fn pay_order(base: &str, request: &PaymentRequest) -> PaymentOutcome {
             .child(Element::new("BookID").text(&request.order_id))
             .child(Element::new("PaymentGateway").text("Deposit")),
     );
-    let source = match source(&request.amount.currency) {
-        Ok(s) => s,
-        Err(e) => return PaymentOutcome::failed(e),
-    };
-    let response = match call(base, "nemoflights", "PayOrder", "PayOrder", order, source) {
-        Ok(r) => r,
+    let (response, bin) = match PAY_ORDER.call(base, order, &request.amount.currency) {
+        Ok(answer) => answer,
         Err(outcome) => return outcome,
     };
-    let bin = match response_bin(&response) {
-        Ok(bin) => bin,
-        Err(outcome) => return outcome,
-    };
-    if let Some(outcome) = error(&bin) {
-        return outcome;
-    }
     let Some(pay_order) = bin.find("PayOrder") else {
         return response.unreadable("the answer has neither PayOrder nor Error");
     };
@@ -207,36 +234,18 @@ fn pay_order(base: &str, request: &PaymentRequest) -> PaymentOutcome {
 }
 
 fn select_payment(base: &str, request: &PaymentRequest, gateway: &str) -> PaymentOutcome {
-    let src = || source(&request.amount.currency);
+    let currency = &request.amount.currency;
     let init = Element::new("Request")
         .child(Element::new("OrderId").text(&request.order_id))
         .child(Element::new("ReturnUrlToCatch").text("false"));
-    let source = match src() {
-        Ok(s) => s,
-        Err(e) => return PaymentOutcome::failed(e),
-    };
-    // InitPayment sends no money: any failure here is a plain failure.
-    let offered = match call(
-        base,
-        "wsdev",
-        "PaymentInitialization",
-        "InitPayment",
-        init,
-        source,
-    )
-    .and_then(|r| response_bin(&r))
-    {
-        Ok(bin) => bin,
+    let offered = match INIT_PAYMENT.call(base, init, currency) {
+        Ok((_, bin)) => bin,
+        // InitPayment moves no money: whatever went wrong, nothing was paid.
         Err(mut outcome) => {
-            if let Some(e) = &outcome.error {
-                outcome = PaymentOutcome::failed(e.clone());
-            }
+            outcome.state = PaymentState::Failed;
             return outcome;
         }
     };
-    if let Some(outcome) = error(&offered) {
-        return outcome;
-    }
     let gateways: Vec<&Node> = offered
         .find("Gateways")
         .map(|g| g.children_named("Gateway").collect())
@@ -267,28 +276,10 @@ fn select_payment(base: &str, request: &PaymentRequest, gateway: &str) -> Paymen
     let select = Element::new("Request")
         .child(Element::new("OrderId").text(&request.order_id))
         .child(Element::new("PaymentMethodId").text(gateway));
-    let source = match src() {
-        Ok(s) => s,
-        Err(e) => return PaymentOutcome::failed(e),
-    };
-    let response = match call(
-        base,
-        "wsdev",
-        "SelectPayment",
-        "SelectPayment",
-        select,
-        source,
-    ) {
-        Ok(r) => r,
+    let (response, bin) = match SELECT_PAYMENT.call(base, select, currency) {
+        Ok(answer) => answer,
         Err(outcome) => return outcome,
     };
-    let bin = match response_bin(&response) {
-        Ok(bin) => bin,
-        Err(outcome) => return outcome,
-    };
-    if let Some(outcome) = error(&bin) {
-        return outcome;
-    }
     let Some(tx) = bin.find("TransactionId").and_then(Node::value) else {
         return response.unreadable("SelectPayment answered without a TransactionId");
     };
@@ -353,14 +344,10 @@ fn bill(base: &str, request: &PaymentRequest) -> PaymentOutcome {
             return PaymentOutcome::failed(ConnectorError::new(ErrorKind::Denied, e.message()));
         }
     };
-    match Request::get(format!(
+    Request::get(format!(
         "{base}/index.php?go=payment/bill&booking_id={id}&sig={sig}"
     ))
-    .send()
-    {
-        Ok(response) => bill_outcome(&response),
-        Err(e) => e.into_outcome(),
-    }
+    .exchange(bill_outcome)
 }
 
 impl Connector for Nemo {

@@ -60,9 +60,18 @@ impl Request {
     }
 
     /// Sets a JSON body (see [`crate::json`] for secrets inside it) and the
-    /// `content-type` header.
-    pub fn json<T: serde::Serialize + ?Sized>(self, value: &T) -> Result<Self, serde_json::Error> {
-        let body = crate::json::to_parts(value)?;
+    /// `content-type` header. A value that cannot be JSON (a map with
+    /// non-string keys) is an `invalid-request` error.
+    pub fn json<T: serde::Serialize + ?Sized>(
+        self,
+        value: &T,
+    ) -> Result<Self, crate::ConnectorError> {
+        let body = crate::json::to_parts(value).map_err(|e| {
+            crate::ConnectorError::new(
+                crate::ErrorKind::InvalidRequest,
+                format!("cannot write the JSON body: {e}"),
+            )
+        })?;
         Ok(self.header("content-type", "application/json").body(body))
     }
 
@@ -71,6 +80,19 @@ impl Request {
     pub fn timeout_ms(mut self, millis: u32) -> Self {
         self.timeout_ms = Some(millis);
         self
+    }
+
+    /// Sends a payment's request and turns what happens into its outcome:
+    /// an answer goes to `map`; no answer gives `failed` when nothing can
+    /// have reached the supplier and `unknown` when it may have.
+    pub fn exchange(
+        self,
+        map: impl FnOnce(&Response) -> crate::PaymentOutcome,
+    ) -> crate::PaymentOutcome {
+        match self.send() {
+            Ok(response) => map(&response),
+            Err(error) => error.into_outcome(),
+        }
     }
 
     /// Sends the request and waits for the answer.

@@ -8,35 +8,13 @@
 use crate::serve::{Answer, Server};
 use crate::serve::{chunked, full};
 use bytes::Bytes;
-use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// One request as received.
-#[derive(Debug, Clone)]
-pub struct Recorded {
-    /// The method.
-    pub method: String,
-    /// Path and query.
-    pub uri: String,
-    /// Headers, names lower case.
-    pub headers: Vec<(String, String)>,
-    /// The body.
-    pub body: Vec<u8>,
-}
-
-impl Recorded {
-    /// The first value of a header.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
+pub use crate::serve::Recorded;
 
 #[derive(Default)]
 struct Log {
@@ -97,27 +75,7 @@ fn query(uri: &hyper::Uri, key: &str) -> Option<String> {
 }
 
 async fn handle(req: Request<Incoming>, log: Arc<Log>) -> Answer {
-    let (parts, body) = req.into_parts();
-    let body = body
-        .collect()
-        .await
-        .map(|b| b.to_bytes().to_vec())
-        .unwrap_or_default();
-    let recorded = Recorded {
-        method: parts.method.to_string(),
-        uri: parts.uri.to_string(),
-        headers: parts
-            .headers
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
-        body,
-    };
+    let (parts, recorded) = Recorded::read(req).await;
     log.requests
         .lock()
         .unwrap_or_else(|e| e.into_inner())

@@ -378,6 +378,7 @@ async fn requests_carry_the_documented_fields_and_verifiable_signatures() {
             .rev()
             .find(|r| r.supplier == supplier)
             .unwrap()
+            .request
             .clone()
     };
 
@@ -442,6 +443,7 @@ async fn requests_carry_the_documented_fields_and_verifiable_signatures() {
     let nemo: Vec<_> = received
         .iter()
         .filter(|r| r.supplier == Supplier::Nemo)
+        .map(|r| &r.request)
         .collect();
     let soap = nemo.iter().find(|r| r.method == "POST").unwrap();
     let xml = String::from_utf8(soap.body.clone()).unwrap();

@@ -171,7 +171,7 @@ impl Connector for Probe {
                             .secret("token", SecretEncoding::Raw),
                     )
                     .json(&body)
-                    .map_err(|e| e.to_string());
+                    .map_err(|e| e.message);
                 match sent {
                     Ok(r) => report(r.send()),
                     Err(e) => {

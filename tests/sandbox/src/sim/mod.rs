@@ -19,8 +19,7 @@ mod nemo;
 pub use aerohub::sign as aerohub_signature;
 pub use fault::Fault;
 
-use crate::serve::{Answer, Server, respond};
-use http_body_util::BodyExt;
+use crate::serve::{Answer, Recorded, Server, respond};
 use hyper::Request;
 use hyper::body::Incoming;
 use std::collections::HashMap;
@@ -87,34 +86,13 @@ struct Order {
     pay_calls: u32,
 }
 
-/// A request the simulator received.
+/// A request the simulator received, and the supplier whose endpoint it reached.
 #[derive(Debug, Clone)]
 pub struct Received {
-    /// The supplier whose endpoint it reached.
+    /// The supplier.
     pub supplier: Supplier,
-    /// Method.
-    pub method: String,
-    /// Path and query.
-    pub uri: String,
-    /// Headers, names lower case.
-    pub headers: Vec<(String, String)>,
-    /// Body.
-    pub body: Vec<u8>,
-}
-
-impl Received {
-    /// The first value of a header.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The body parsed as JSON.
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
-    }
+    /// The request.
+    pub request: Recorded,
 }
 
 pub(crate) struct State {
@@ -241,12 +219,7 @@ fn percent_decode(text: &str) -> String {
 }
 
 async fn route(req: Request<Incoming>, state: Arc<State>) -> Answer {
-    let (parts, body) = req.into_parts();
-    let body = body
-        .collect()
-        .await
-        .map(|b| b.to_bytes().to_vec())
-        .unwrap_or_default();
+    let (parts, request) = Recorded::read(req).await;
     let path = parts.uri.path().to_owned();
     let for_op = query_param(&parts.uri, "for").unwrap_or_default();
     let supplier = match (parts.method.as_str(), path.as_str()) {
@@ -262,26 +235,12 @@ async fn route(req: Request<Incoming>, state: Arc<State>) -> Answer {
             ));
         }
     };
+    let body = request.body.clone();
     state
         .received
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .push(Received {
-            supplier,
-            method: parts.method.to_string(),
-            uri: parts.uri.to_string(),
-            headers: parts
-                .headers
-                .iter()
-                .map(|(n, v)| {
-                    (
-                        n.as_str().to_owned(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect(),
-            body: body.clone(),
-        });
+        .push(Received { supplier, request });
     match supplier {
         Supplier::Atlas => atlas::handle(&state, &parts.headers, &body).await,
         Supplier::HkRamble => hkramble::handle(&state, &body).await,
