@@ -140,6 +140,8 @@ impl Sandbox {
             .allow_udp(false)
             .allow_ip_name_lookup(false)
             .socket_addr_check(|_, _| Box::pin(async { false }))
+            .wall_clock(crate::clocks::CoarseWall)
+            .monotonic_clock(crate::clocks::CoarseMonotonic::new())
             .build();
         let started = Instant::now();
         let state = CallState::new(
@@ -459,9 +461,42 @@ fn masker_for(request: &PaymentRequest) -> Masker {
     }
 }
 
+/// The most text an outcome may carry, in all its fields together.
+const MAX_OUTCOME_BYTES: usize = 64 * 1024;
+/// The most details an outcome may carry.
+const MAX_DETAILS: usize = 256;
+
 /// Masks card data in everything a connector returned, and refuses an
-/// outcome that contradicts itself.
+/// outcome that is too large or contradicts itself.
 fn sanitize(mut outcome: PaymentOutcome, masker: &Masker, name: &str) -> PaymentOutcome {
+    let size: usize = [
+        &outcome.supplier_reference,
+        &outcome.supplier_code,
+        &outcome.supplier_message,
+    ]
+    .into_iter()
+    .flatten()
+    .map(String::len)
+    .chain(outcome.error.iter().map(|e| e.message.len()))
+    .chain(outcome.details.iter().map(|(k, v)| k.len() + v.len()))
+    .sum();
+    if size > MAX_OUTCOME_BYTES || outcome.details.len() > MAX_DETAILS {
+        tracing::warn!(
+            connector = name,
+            "returned an outcome of {size} bytes in {} details; refused",
+            outcome.details.len()
+        );
+        return PaymentOutcome::host(
+            PaymentState::Unknown,
+            ConnectorError::host(
+                ErrorKind::ConnectorFault,
+                format!(
+                    "connector `{name}` returned an outcome of {size} bytes and {} details (the limits are {MAX_OUTCOME_BYTES} bytes and {MAX_DETAILS} details); the payment's state is unknown",
+                    outcome.details.len()
+                ),
+            ),
+        );
+    }
     let mask = |s: &mut String| *s = masker.mask(s).into_owned();
     for field in [
         &mut outcome.supplier_reference,

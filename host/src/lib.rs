@@ -11,6 +11,7 @@ pub mod allowlist;
 mod bindings;
 pub mod cache;
 mod capabilities;
+pub mod clocks;
 pub mod connector;
 pub mod host;
 pub mod limits;

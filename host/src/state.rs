@@ -146,3 +146,27 @@ impl WasiView for CallState {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limiter_refuses_growth_past_its_limits_and_says_which() {
+        let mut limiter = Limiter {
+            memory: 1 << 20,
+            fault: None,
+        };
+        assert!(limiter.memory_growing(0, 1 << 20, None).unwrap());
+        assert!(limiter.table_growing(0, MAX_TABLE_ELEMENTS, None).unwrap());
+        assert_eq!(limiter.fault, None);
+        assert!(
+            limiter
+                .table_growing(0, MAX_TABLE_ELEMENTS + 1, None)
+                .is_err()
+        );
+        assert_eq!(limiter.fault, Some(Fault::Table(MAX_TABLE_ELEMENTS)));
+        assert!(limiter.memory_growing(0, (1 << 20) + 65536, None).is_err());
+        assert_eq!(limiter.fault, Some(Fault::Memory(1 << 20)));
+    }
+}

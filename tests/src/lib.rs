@@ -121,11 +121,12 @@ pub fn detail<'a>(outcome: &'a payhost::PaymentOutcome, key: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no detail `{key}` in {outcome:#?}"))
 }
 
-/// Captures what the host logs while the guard lives (on this thread, which
-/// `#[tokio::test]`'s current-thread runtime runs every call on).
+/// Captures what the host logs: on this thread while the guard lives, and on
+/// any other thread that installs [`LogCapture::dispatch`].
 pub struct LogCapture {
     buffer: Arc<Mutex<Vec<u8>>>,
-    _guard: tracing::subscriber::DefaultGuard,
+    dispatch: tracing::Dispatch,
+    _guard: tracing::dispatcher::DefaultGuard,
 }
 
 #[derive(Clone)]
@@ -145,7 +146,7 @@ impl std::io::Write for Sink {
 }
 
 impl LogCapture {
-    /// Starts capturing every level.
+    /// Starts capturing every level on this thread.
     pub fn start() -> LogCapture {
         let buffer = Arc::new(Mutex::new(Vec::new()));
         let sink = Sink(buffer.clone());
@@ -154,10 +155,18 @@ impl LogCapture {
             .with_ansi(false)
             .with_writer(move || sink.clone())
             .finish();
+        let dispatch = tracing::Dispatch::new(subscriber);
+        let guard = tracing::dispatcher::set_default(&dispatch);
         LogCapture {
             buffer,
-            _guard: tracing::subscriber::set_default(subscriber),
+            dispatch,
+            _guard: guard,
         }
+    }
+
+    /// The capture, to install on other threads (`tracing::dispatcher::set_default`).
+    pub fn dispatch(&self) -> tracing::Dispatch {
+        self.dispatch.clone()
     }
 
     /// What was logged so far.

@@ -203,7 +203,13 @@ fn check() -> Result<(), String> {
     for p in PLUGINS {
         wasm.args(["--package", &format!("payhost-{p}")]);
     }
-    for t in ["probe", "wrong-contract", "info-trap", "info-lie"] {
+    for t in [
+        "probe",
+        "wrong-contract",
+        "info-trap",
+        "info-lie",
+        "hostile",
+    ] {
         wasm.args(["--package", t]);
     }
     wasm.args(["--", "-D", "warnings"]);

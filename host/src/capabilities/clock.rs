@@ -1,4 +1,4 @@
-//! `payhost:connector/clock`: wall-clock time.
+//! `payhost:connector/clock`: wall-clock time, to the millisecond.
 
 use crate::bindings::clock::{self as wit, Instant};
 use crate::state::CallState;
@@ -19,9 +19,7 @@ pub(crate) fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<
 
 impl wit::Host for Clock {
     fn now(&mut self) -> wasmtime::Result<Instant> {
-        let since = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
+        let since = crate::clocks::wall_now();
         Ok(Instant {
             seconds: since.as_secs(),
             nanoseconds: since.subsec_nanos(),

@@ -63,6 +63,8 @@ async fn resolve_checked(
     name: &str,
     port: u16,
 ) -> Result<Vec<SocketAddr>, Box<dyn std::error::Error + Send + Sync>> {
+    // `example.com.` is `example.com`, as the allowlist matched it.
+    let name = name.trim_end_matches('.');
     let addrs: Vec<SocketAddr> = tokio::net::lookup_host((name, port)).await?.collect();
     for addr in &addrs {
         if let Some(why) = restricted(addr.ip()) {

@@ -107,8 +107,8 @@ fn outcome(response: &payhost_sdk::http::Response) -> PaymentOutcome {
     let Ok(answer) = response.json::<Value>() else {
         return response.unreadable("not the JSON answer AeroHub documents");
     };
-    let Some(status) = answer.get("status").and_then(Value::as_i64) else {
-        return response.unreadable("the answer has no integer `status`");
+    let Some(status) = answer.get("status").and_then(json::integer) else {
+        return response.unreadable("the answer has no integer `status` (a plain literal)");
     };
     let message = answer.get("msg").and_then(Value::as_str).map(str::to_owned);
     let mut details: Vec<(String, String)> = Vec::new();
@@ -122,6 +122,9 @@ fn outcome(response: &payhost_sdk::http::Response) -> PaymentOutcome {
         if let Some(v) = answer.get(key).and_then(json::number_text) {
             details.push((key.to_owned(), v));
         }
+    }
+    if status == 0 && !response.is_success() {
+        return response.unreadable("a success status with an HTTP error status");
     }
     let mut outcome = if status == 0 {
         let mut ok = PaymentOutcome::succeeded().supplier("0", message);

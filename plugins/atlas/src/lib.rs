@@ -6,7 +6,7 @@
 use payhost_sdk::http::Request;
 use payhost_sdk::{
     Card, Connector, ConnectorError, ConnectorInfo, ErrorKind, MethodKind, Parts, PaymentMethod,
-    PaymentOutcome, PaymentRequest, SecretEncoding, config, register_connector,
+    PaymentOutcome, PaymentRequest, SecretEncoding, config, json, register_connector,
 };
 use serde_json::{Value, json};
 
@@ -105,12 +105,15 @@ fn outcome(response: &payhost_sdk::http::Response) -> PaymentOutcome {
         return response.unreadable("not the JSON answer Atlas documents");
     };
     // Success is `status == 0` and nothing else; `msg` is for people only.
-    let Some(status) = answer.get("status").and_then(Value::as_i64) else {
-        return response.unreadable("the answer has no integer `status`");
+    let Some(status) = answer.get("status").and_then(json::integer) else {
+        return response.unreadable("the answer has no integer `status` (a plain literal)");
     };
     let code = status.to_string();
     let message = answer.get("msg").and_then(Value::as_str).map(str::to_owned);
     if status == 0 {
+        if !response.is_success() {
+            return response.unreadable("a success status with an HTTP error status");
+        }
         return PaymentOutcome::succeeded()
             .supplier(code, message)
             .reference(

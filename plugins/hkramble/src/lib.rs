@@ -69,14 +69,22 @@ fn outcome(response: &payhost_sdk::http::Response) -> PaymentOutcome {
     let Ok(answer) = response.json::<Value>() else {
         return response.unreadable("not the JSON answer HK Ramble documents");
     };
-    let Some(code) = answer.get("errorCode").and_then(json::number_text) else {
-        return response.unreadable("the answer has no `errorCode`");
+    // `errorCode` is documented as a string; anything else is not an answer we know.
+    let Some(code) = answer
+        .get("errorCode")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+    else {
+        return response.unreadable("the answer has no string `errorCode`");
     };
     let message = answer
         .get("errorMsg")
         .and_then(Value::as_str)
         .map(str::to_owned);
     if code == "0" {
+        if !response.is_success() {
+            return response.unreadable("a success code with an HTTP error status");
+        }
         let order = &answer["data"]["orderResult"];
         let mut outcome = PaymentOutcome::succeeded().supplier(code, message);
         if let Some(pnr) = order.get("pnr").and_then(Value::as_str) {

@@ -194,6 +194,9 @@ fn pay_order(base: &str, request: &PaymentRequest) -> PaymentOutcome {
     let Some(pay_order) = bin.find("PayOrder") else {
         return response.unreadable("the answer has neither PayOrder nor Error");
     };
+    if !response.is_success() {
+        return response.unreadable("an answer without an error but with an HTTP error status");
+    }
     let status = pay_order
         .find("PaymentStatus")
         .and_then(Node::value)
@@ -280,6 +283,9 @@ fn select_payment(base: &str, request: &PaymentRequest, gateway: &str) -> Paymen
         Ok(answer) => answer,
         Err(outcome) => return outcome,
     };
+    if !response.is_success() {
+        return response.unreadable("an answer without an error but with an HTTP error status");
+    }
     let Some(tx) = bin.find("TransactionId").and_then(Node::value) else {
         return response.unreadable("SelectPayment answered without a TransactionId");
     };
@@ -309,6 +315,7 @@ fn bill_outcome(response: &Response) -> PaymentOutcome {
     };
     let text = text.trim();
     if let Some(rest) = text.strip_prefix("Заказ был оплачен по транзакции ")
+        && response.is_success()
     {
         let transaction = rest.split_whitespace().next().unwrap_or_default();
         return PaymentOutcome::succeeded()

@@ -38,6 +38,20 @@ pub fn number_text(value: &Value) -> Option<String> {
     }
 }
 
+/// A JSON number written as a plain integer (`0`, `404`, `-3`), or `None`
+/// for anything else: a string, `0.0`, `-0`, `1e0`, or one too large.
+/// Use it for status codes, so that only the literal `0` can mean success.
+pub fn integer(value: &Value) -> Option<i64> {
+    let Value::Number(n) = value else { return None };
+    let text = n.to_string();
+    let digits = text.strip_prefix('-').unwrap_or(&text);
+    let canonical = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'))
+        && text != "-0";
+    if canonical { text.parse().ok() } else { None }
+}
+
 /// Whether `text` is digits with at most one `.` between digits.
 pub fn is_plain_decimal(text: &str) -> bool {
     let (int, frac) = match text.split_once('.') {

@@ -115,9 +115,20 @@ impl PaymentOutcome {
         self
     }
 
-    /// Sets the amount the supplier reports as charged.
+    /// Sets the amount the supplier reports as charged. An amount that is
+    /// not a plain decimal with a three-letter currency code is not money:
+    /// it is kept as the detail `charged-unreadable` instead.
     pub fn charged(mut self, money: Money) -> Self {
-        self.charged = Some(money);
+        let currency_ok =
+            money.currency.len() == 3 && money.currency.bytes().all(|b| b.is_ascii_uppercase());
+        if crate::json::is_plain_decimal(&money.amount) && currency_ok {
+            self.charged = Some(money);
+        } else {
+            self.details.push((
+                "charged-unreadable".into(),
+                format!("{} {}", money.amount, money.currency),
+            ));
+        }
         self
     }
 

@@ -97,28 +97,42 @@ impl Setup {
         secrets: &Credentials,
     ) -> anyhow::Result<Setup> {
         let sim = Simulator::start().await?;
-        let dir = tempfile::tempdir()?;
-        std::fs::create_dir(dir.path().join("plugins"))?;
-        for file in plugins {
-            let name = file
-                .file_name()
-                .ok_or_else(|| anyhow::anyhow!("{} has no file name", file.display()))?;
-            std::fs::copy(file, dir.path().join("plugins").join(name))?;
-        }
-        write_secrets(dir.path(), secrets)?;
-        let path = dir.path().join("payhost.toml");
-        std::fs::write(&path, config(&sim.url(), cache, extra))?;
-        let settings = Settings::load(&path)?;
-        let options = RuntimeOptions {
-            cache_dir: Some(settings.cache_dir()),
-            max_instances: 64,
-        };
-        let host = Host::new(settings, &options).map_err(|e| anyhow::anyhow!("{e:#}"))?;
-        for result in host.load_plugins().await {
-            result?;
-        }
+        let (dir, host) = host_at(&sim.url(), plugins, cache, extra, secrets).await?;
         Ok(Setup { sim, host, dir })
     }
+}
+
+/// A host with the connector files `plugins` loaded and configured to call
+/// the suppliers at `url` with `secrets`; `extra` is appended to every
+/// connector's section. The directory holds its files.
+pub async fn host_at(
+    url: &str,
+    plugins: &[PathBuf],
+    cache: &Path,
+    extra: &str,
+    secrets: &Credentials,
+) -> anyhow::Result<(tempfile::TempDir, Host)> {
+    let dir = tempfile::tempdir()?;
+    std::fs::create_dir(dir.path().join("plugins"))?;
+    for file in plugins {
+        let name = file
+            .file_name()
+            .ok_or_else(|| anyhow::anyhow!("{} has no file name", file.display()))?;
+        std::fs::copy(file, dir.path().join("plugins").join(name))?;
+    }
+    write_secrets(dir.path(), secrets)?;
+    let path = dir.path().join("payhost.toml");
+    std::fs::write(&path, config(url, cache, extra))?;
+    let settings = Settings::load(&path)?;
+    let options = RuntimeOptions {
+        cache_dir: Some(settings.cache_dir()),
+        max_instances: 64,
+    };
+    let host = Host::new(settings, &options).map_err(|e| anyhow::anyhow!("{e:#}"))?;
+    for result in host.load_plugins().await {
+        result?;
+    }
+    Ok((dir, host))
 }
 
 /// One payment of the demo or of the code tables.

@@ -7,10 +7,12 @@
 //! - [`recorder`]: an HTTP server that records every connection and request
 //!   it receives, to prove what a connector sent and that nothing reached a
 //!   host it was not allowed to call.
+//! - [`script`]: a supplier whose answers the test chooses.
 //! - [`demo`]: payments through all four connectors against the simulator.
 
 pub mod demo;
 pub mod recorder;
+pub mod script;
 mod serve;
 pub mod sim;
 

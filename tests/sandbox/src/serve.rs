@@ -14,8 +14,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::net::TcpListener;
 
+/// Why a streamed body stops early (a fault the server injects on purpose).
+pub type BodyError = Box<dyn std::error::Error + Send + Sync>;
+
 /// A response body: whole, or streamed in chunks without a length.
-pub type Body = BoxBody<Bytes, std::convert::Infallible>;
+pub type Body = BoxBody<Bytes, BodyError>;
 
 /// What a handler answers: a response, or `Err` to drop the connection
 /// without one.
@@ -23,7 +26,19 @@ pub type Answer = Result<Response<Body>, Dropped>;
 
 /// A whole body.
 pub fn full(bytes: impl Into<Bytes>) -> Body {
-    Full::new(bytes.into()).boxed()
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed()
+}
+
+/// A body that sends `bytes` and then breaks off, as a connection cut in
+/// the middle of an answer does.
+pub fn cut_after(bytes: impl Into<Bytes>) -> Body {
+    let frames: Vec<Result<hyper::body::Frame<Bytes>, BodyError>> = vec![
+        Ok(hyper::body::Frame::data(bytes.into())),
+        Err("the answer is cut short on purpose".into()),
+    ];
+    http_body_util::StreamBody::new(futures::stream::iter(frames)).boxed()
 }
 
 /// A body sent in `chunks` pieces of `size` bytes, chunked, with no length.

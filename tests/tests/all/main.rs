@@ -1,6 +1,8 @@
 //! payhost's integration tests: one binary, real components built from
 //! source, real servers on loopback, real files.
 
+mod attacks;
+mod carddata;
 mod cli;
 mod crypto;
 mod http;
@@ -8,4 +10,5 @@ mod limits;
 mod loading;
 mod secrets;
 mod suppliers;
+mod suppliers_hostile;
 mod support;

@@ -45,7 +45,7 @@ pub fn sign(secret: &[u8], key: &str, timestamp: &str) -> Option<String> {
     Some(base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 
-const SUCCESS: &str = r#"{ "status": 0, "originalAmount": 13320.00, "balanceDue": 13320.00, "originalCurrency": "TWD", "msg": "Success", "amount": 59805.02, "currency": "JPY", "contentStatus": 0, "contentMsg": "Success", "paymentDetails": [ { "type": 1, "desc": "orderPrice", "originalAmount": 211.08, "originalCurrency": "SGD", "amount": 146.52, "currency": "EUR" }, { "type": 2, "desc": "CreditCard PaymentFee", "originalAmount": 4.07, "originalCurrency": "SGD", "amount": 2.83, "currency": "EUR" } ] }"#;
+pub(super) const SUCCESS: &str = r#"{ "status": 0, "originalAmount": 13320.00, "balanceDue": 13320.00, "originalCurrency": "TWD", "msg": "Success", "amount": 59805.02, "currency": "JPY", "contentStatus": 0, "contentMsg": "Success", "paymentDetails": [ { "type": 1, "desc": "orderPrice", "originalAmount": 211.08, "originalCurrency": "SGD", "amount": 146.52, "currency": "EUR" }, { "type": 2, "desc": "CreditCard PaymentFee", "originalAmount": 4.07, "originalCurrency": "SGD", "amount": 2.83, "currency": "EUR" } ] }"#;
 
 pub(super) async fn handle(state: &State, body: &[u8]) -> Answer {
     let Ok(envelope) = serde_json::from_slice::<Value>(body) else {

@@ -1,7 +1,7 @@
 //! Faults a test asks for through the order id: `FAULT-<kind>` anywhere in
 //! it makes the endpoint answer with the fault, after counting the call.
 
-use crate::serve::{Answer, Dropped, full, respond};
+use crate::serve::{Answer, Dropped, cut_after, full, respond};
 use bytes::Bytes;
 use std::time::Duration;
 
@@ -61,11 +61,13 @@ impl Fault {
                 "<html><head><title>500 Internal Server Error</title></head><body><h1>Internal Server Error</h1></body></html>",
             )),
             Fault::Truncated => {
-                let body = sample.as_bytes()[..sample.len() / 2].to_vec();
-                let mut response = respond(200, content_type, body);
-                response
-                    .headers_mut()
-                    .insert("content-length", (sample.len()).into());
+                let half = sample.as_bytes()[..sample.len() / 2].to_vec();
+                let response = hyper::Response::builder()
+                    .status(200)
+                    .header("content-type", content_type)
+                    .header("content-length", sample.len())
+                    .body(cut_after(half))
+                    .map_err(|_| Dropped)?;
                 Ok(response)
             }
             Fault::Malformed => Ok(respond(

@@ -54,7 +54,7 @@ fn error(code: &str) -> Answer {
     ))
 }
 
-fn success(order: &str, currency: &str) -> String {
+pub(super) fn success(order: &str, currency: &str) -> String {
     json!({
         "errorCode": "0",
         "errorMsg": "ok",

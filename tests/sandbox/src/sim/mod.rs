@@ -188,6 +188,29 @@ impl Simulator {
     }
 }
 
+/// Answers each supplier documents, success and failure, as (HTTP status,
+/// body): seeds for feeding connectors mutated answers.
+pub fn samples(supplier: Supplier) -> Vec<(u16, String)> {
+    match supplier {
+        Supplier::Atlas => vec![
+            (200, serde_json::json!({"status": 0, "msg": "Success", "orderNo": "ATL-1", "paymentMethod": 1}).to_string()),
+            (200, serde_json::json!({"status": 404, "msg": "The order is already paid", "orderNo": "ATL-1", "paymentMethod": 1}).to_string()),
+        ],
+        Supplier::HkRamble => vec![
+            (200, hkramble::success("HKR-1", "USD")),
+            (200, serde_json::json!({"errorCode": "B112", "errorMsg": "The order has been paid before"}).to_string()),
+        ],
+        Supplier::AeroHub => vec![
+            (200, aerohub::SUCCESS.to_owned()),
+            (200, serde_json::json!({"status": 1000, "msg": "Letslfy flight internal error"}).to_string()),
+        ],
+        Supplier::Nemo => vec![
+            (200, nemo::pay_order_success("100001")),
+            (200, nemo::envelope("PayOrder", "nemoflights", "<Error><NewPrice/><Message>You have not enough money to pay</Message></Error>")),
+        ],
+    }
+}
+
 /// The value of a query parameter, percent-decoded.
 pub(crate) fn query_param(uri: &hyper::Uri, key: &str) -> Option<String> {
     uri.query()?.split('&').find_map(|kv| {

@@ -67,7 +67,7 @@ impl Fields {
     }
 }
 
-fn envelope(operation: &str, service: &str, inner: &str) -> String {
+pub(super) fn envelope(operation: &str, service: &str, inner: &str) -> String {
     format!(
         r#"<?xml version="1.0" encoding="UTF-8"?>
 <SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ns1="http://sandbox.nemo.travel/{service}/?version%3D1.0%26for%3D{operation}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
@@ -95,7 +95,7 @@ fn soap_error(operation: &str, service: &str, message: &str, new_price: Option<&
     ))
 }
 
-fn pay_order_success(id: &str) -> String {
+pub(super) fn pay_order_success(id: &str) -> String {
     envelope(
         "PayOrder",
         "nemoflights",

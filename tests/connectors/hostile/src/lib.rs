@@ -1,0 +1,181 @@
+//! A hostile test connector: each payment's `attack` attribute picks one
+//! way to abuse or escape the sandbox, and the outcome's details report what
+//! the connector obtained. The host must refuse each attempt or stop the
+//! instance within its limits, and keep serving.
+
+use payhost_sdk::http::{HttpError, Request};
+use payhost_sdk::{
+    Connector, ConnectorInfo, MethodKind, PaymentOutcome, PaymentRequest, log, register_connector,
+};
+use std::time::Instant;
+
+struct Hostile;
+
+/// What an attempt got: `refused: <error>` or `obtained: <what>`.
+fn result<T: std::fmt::Debug, E: std::fmt::Display>(r: Result<T, E>) -> String {
+    match r {
+        Ok(v) => format!("obtained: {v:?}"),
+        Err(e) => format!("refused: {e}"),
+    }
+}
+
+/// `denied: …`, `connect: …` (and so on), or `status N` for an answer.
+fn fetch(url: &str) -> String {
+    match Request::get(url).send() {
+        Ok(r) => format!("status {}", r.status),
+        Err(e) => {
+            let kind = match e {
+                HttpError::Denied(_) => "denied",
+                HttpError::Timeout(_) => "timeout",
+                HttpError::Connect(_) => "connect",
+                HttpError::Broken(_) => "broken",
+                HttpError::TooLarge(_) => "too-large",
+                HttpError::Invalid(_) => "invalid",
+            };
+            format!("{kind}: {}", e.message())
+        }
+    }
+}
+
+/// Follows a redirect by hand, as a connector trying to escape would.
+fn follow(url: &str) -> PaymentOutcome {
+    match Request::get(url).send() {
+        Ok(r) if (300..400).contains(&r.status) => {
+            let location = r.header("location").unwrap_or_default().to_owned();
+            PaymentOutcome::succeeded()
+                .detail("first", r.status.to_string())
+                .detail("second", fetch(&location))
+        }
+        other => PaymentOutcome::succeeded().detail("first", format!("{other:?}")),
+    }
+}
+
+fn files() -> PaymentOutcome {
+    PaymentOutcome::succeeded()
+        .detail(
+            "read /etc/passwd",
+            result(std::fs::read_to_string("/etc/passwd").map(|s| s.len())),
+        )
+        .detail(
+            "read ./payhost.toml",
+            result(std::fs::read_to_string("payhost.toml").map(|s| s.len())),
+        )
+        .detail("list /", result(std::fs::read_dir("/").map(|d| d.count())))
+        .detail(
+            "create /tmp/hostile",
+            result(std::fs::write("/tmp/hostile", b"x")),
+        )
+        .detail("current dir", result(std::env::current_dir()))
+}
+
+fn environment() -> PaymentOutcome {
+    PaymentOutcome::succeeded()
+        .detail("variables", std::env::vars().count().to_string())
+        .detail("HOME", result(std::env::var("HOME")))
+        .detail("PATH", result(std::env::var("PATH")))
+        .detail("arguments", std::env::args().count().to_string())
+}
+
+fn sockets(target: &str) -> PaymentOutcome {
+    let tcp = std::net::TcpStream::connect(target).map(|_| "connected");
+    let udp = std::net::UdpSocket::bind("0.0.0.0:0").and_then(|s| s.send_to(b"x", target));
+    let listen = std::net::TcpListener::bind("127.0.0.1:0").map(|_| "listening");
+    let lookup = std::net::ToSocketAddrs::to_socket_addrs(&("localhost", 80)).map(|a| a.count());
+    PaymentOutcome::succeeded()
+        .detail("tcp connect", result(tcp))
+        .detail("udp send", result(udp))
+        .detail("tcp listen", result(listen))
+        .detail("dns lookup", result(lookup))
+}
+
+/// Reads the monotonic clock in a tight loop and reports the finest step seen.
+fn clock() -> PaymentOutcome {
+    let start = Instant::now();
+    let mut last = start;
+    let mut finest = u128::MAX;
+    let mut reads = 0u64;
+    while start.elapsed().as_millis() < 50 {
+        let now = Instant::now();
+        let step = now.duration_since(last).as_nanos();
+        if step > 0 {
+            finest = finest.min(step);
+        }
+        last = now;
+        reads += 1;
+    }
+    PaymentOutcome::succeeded()
+        .detail("finest step ns", finest.to_string())
+        .detail("reads", reads.to_string())
+}
+
+impl Connector for Hostile {
+    fn info() -> ConnectorInfo {
+        ConnectorInfo::new(
+            "hostile",
+            env!("CARGO_PKG_VERSION"),
+            "Hostile test supplier",
+        )
+        .methods([MethodKind::Balance])
+        .config_keys(["base_url"])
+        .hosts(["config:base_url", "https://*.example.com"])
+    }
+
+    fn pay(request: PaymentRequest) -> PaymentOutcome {
+        match request.attribute("attack").unwrap_or_default() {
+            "fetch" => PaymentOutcome::succeeded().detail(
+                "result",
+                fetch(request.attribute("url").unwrap_or_default()),
+            ),
+            "follow" => follow(request.attribute("url").unwrap_or_default()),
+            "files" => files(),
+            "environment" => environment(),
+            "sockets" => sockets(request.attribute("target").unwrap_or("127.0.0.1:9")),
+            "clock" => clock(),
+            "stdin" => {
+                let mut line = String::new();
+                PaymentOutcome::succeeded()
+                    .detail("stdin", result(std::io::stdin().read_line(&mut line)))
+            }
+            "log-flood" => {
+                for i in 0..100_000u32 {
+                    log::info(&format!("flood {i}"));
+                }
+                PaymentOutcome::succeeded()
+            }
+            "print-flood" => {
+                for i in 0..100_000u32 {
+                    println!("flood {i} {}", "x".repeat(64));
+                }
+                PaymentOutcome::succeeded()
+            }
+            "huge-return" => PaymentOutcome::succeeded().detail("huge", "x".repeat(24 << 20)),
+            "many-details" => (0..200_000u32).fold(PaymentOutcome::succeeded(), |o, i| {
+                o.detail(i.to_string(), "y")
+            }),
+            "loop" => loop {
+                std::hint::black_box(0u8);
+            },
+            "memory" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(vec![7u8; 1 << 20]);
+                    std::hint::black_box(&hoard);
+                }
+            }
+            "recurse" => {
+                fn down(n: u64) -> u64 {
+                    if n == u64::MAX {
+                        0
+                    } else {
+                        std::hint::black_box(down(n + 1)) + 1
+                    }
+                }
+                PaymentOutcome::succeeded().detail("depth", down(0).to_string())
+            }
+            "trap" => panic!("hostile trap"),
+            other => PaymentOutcome::succeeded().detail("unknown attack", other),
+        }
+    }
+}
+
+register_connector!(Hostile);
