@@ -23,6 +23,7 @@ pub mod settings;
 mod state;
 
 pub use bindings::{CONNECTOR_EXPORT, CONTRACT_PACKAGE, CONTRACT_VERSION};
+pub use capabilities::http::client as http_client;
 pub use connector::{Connector, ConnectorInfo, Grant, LoadError};
 pub use host::{Host, PayError};
 pub use limits::Limits;

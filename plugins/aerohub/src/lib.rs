@@ -11,7 +11,8 @@ use payhost_sdk::{
 };
 use serde_json::{Value, json};
 
-struct AeroHub;
+/// The AeroHub connector.
+pub struct AeroHub;
 
 // ---- building the request ----
 

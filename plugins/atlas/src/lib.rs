@@ -10,7 +10,8 @@ use payhost_sdk::{
 };
 use serde_json::{Value, json};
 
-struct Atlas;
+/// The Atlas connector.
+pub struct Atlas;
 
 // ---- building the request ----
 

@@ -10,7 +10,8 @@ use payhost_sdk::{
 };
 use serde_json::{Value, json};
 
-struct HkRamble;
+/// The HK Ramble connector.
+pub struct HkRamble;
 
 // ---- building the request ----
 

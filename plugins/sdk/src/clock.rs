@@ -6,10 +6,10 @@ pub use wit::Instant;
 
 /// The current time.
 pub fn now() -> Instant {
-    wit::now()
+    crate::backend::now()
 }
 
 /// Whole seconds since the Unix epoch.
 pub fn unix_seconds() -> u64 {
-    wit::now().seconds
+    crate::backend::now().seconds
 }

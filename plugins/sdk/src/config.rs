@@ -1,11 +1,10 @@
 //! The operator's non-secret settings for this connector.
 
-use crate::bindings::payhost::connector::config as wit;
 use crate::{ConnectorError, ErrorKind};
 
 /// The value of `key`, if the operator set it.
 pub fn get(key: &str) -> Option<String> {
-    wit::get(key)
+    crate::backend::get(key)
 }
 
 /// The value of `key`, or an `invalid-request` error that tells the operator
@@ -23,5 +22,5 @@ pub fn require(key: &str) -> Result<String, ConnectorError> {
 
 /// Every key the operator set, sorted by key.
 pub fn all() -> Vec<(String, String)> {
-    wit::get_all()
+    crate::backend::get_all()
 }

@@ -8,17 +8,17 @@ pub use wit::CryptoError;
 
 /// MD5 of the bytes: 16 bytes.
 pub fn md5(data: &Parts) -> Result<Vec<u8>, CryptoError> {
-    wit::md5(&data.0)
+    crate::backend::md5(&data.0)
 }
 
 /// SHA-256 of the bytes: 32 bytes.
 pub fn sha256(data: &Parts) -> Result<Vec<u8>, CryptoError> {
-    wit::sha256(&data.0)
+    crate::backend::sha256(&data.0)
 }
 
 /// HMAC-SHA-256 of `data` under `key`: 32 bytes.
 pub fn hmac_sha256(key: &Parts, data: &Parts) -> Result<Vec<u8>, CryptoError> {
-    wit::hmac_sha256(&key.0, &data.0)
+    crate::backend::hmac_sha256(&key.0, &data.0)
 }
 
 /// AES-256-CBC with PKCS#7 padding; `key` 32 bytes, `iv` 16. The plaintext
@@ -28,7 +28,7 @@ pub fn aes256_cbc_encrypt(
     iv: &[u8],
     plaintext: &Parts,
 ) -> Result<Vec<u8>, CryptoError> {
-    wit::aes256_cbc_encrypt(&key.0, iv, &plaintext.0)
+    crate::backend::aes256_cbc_encrypt(&key.0, iv, &plaintext.0)
 }
 
 /// AES-256-CBC decryption with PKCS#7 padding; `key` 32 bytes, `iv` 16.
@@ -37,17 +37,17 @@ pub fn aes256_cbc_decrypt(
     iv: &[u8],
     ciphertext: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
-    wit::aes256_cbc_decrypt(&key.0, iv, ciphertext)
+    crate::backend::aes256_cbc_decrypt(&key.0, iv, ciphertext)
 }
 
 /// Standard Base64 with padding.
 pub fn base64_encode(data: &[u8]) -> String {
-    wit::base64_encode(data)
+    crate::backend::base64_encode(data)
 }
 
 /// Decodes standard Base64 with padding.
 pub fn base64_decode(text: &str) -> Result<Vec<u8>, CryptoError> {
-    wit::base64_decode(text)
+    crate::backend::base64_decode(text)
 }
 
 /// Lower-case hexadecimal.

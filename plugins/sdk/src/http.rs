@@ -97,7 +97,7 @@ impl Request {
 
     /// Sends the request and waits for the answer.
     pub fn send(self) -> Result<Response, HttpError> {
-        let response = wit::send(&wit::Request {
+        let response = crate::backend::send(&wit::Request {
             method: self.method,
             url: self.url,
             headers: self.headers,

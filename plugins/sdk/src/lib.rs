@@ -43,6 +43,7 @@ pub mod bindings {
     });
 }
 
+mod backend;
 pub mod clock;
 pub mod config;
 pub mod crypto;
@@ -87,6 +88,9 @@ pub trait Connector {
 #[macro_export]
 macro_rules! register_connector {
     ($connector:ty) => {
+        // Compiled natively (for a benchmark or a test), a connector exports
+        // nothing: the program calls its `Connector` functions directly.
+        #[cfg(target_arch = "wasm32")]
         #[allow(unsafe_code)]
         const _: () = {
             struct __PayhostExport;
@@ -108,6 +112,20 @@ macro_rules! register_connector {
             $crate::__private::bindings::__payhost_export!(__PayhostExport with_types_in $crate::__private::bindings);
         };
     };
+}
+
+/// Running a connector compiled natively: install a [`native::NativeHost`]
+/// and call its [`Connector`] functions directly.
+#[cfg(not(target_arch = "wasm32"))]
+pub mod native {
+    pub use crate::backend::{NativeHost, install};
+    pub use crate::bindings::payhost::connector::clock::Instant;
+    pub use crate::bindings::payhost::connector::crypto::CryptoError;
+    pub use crate::bindings::payhost::connector::http::{
+        Header, HttpError, Method, Request, Response,
+    };
+    pub use crate::bindings::payhost::connector::log::Level;
+    pub use crate::bindings::payhost::connector::types::{Part, SecretRef};
 }
 
 #[doc(hidden)]

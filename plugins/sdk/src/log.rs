@@ -12,7 +12,7 @@ pub fn event(level: Level, message: &str, fields: &[(&str, &str)]) {
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
-    wit::log(level, message, &fields);
+    crate::backend::log(level, message, &fields);
 }
 
 /// Writes a debug message.

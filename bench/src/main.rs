@@ -1,0 +1,610 @@
+//! `payhost-bench`: what a connector costs as a sandboxed component next to
+//! the same code compiled natively, and how the host scales. Prints the
+//! figures and writes them to BENCHMARKS.md.
+//!
+//! `payhost-bench [--plugins DIR] [--cache DIR] [--out FILE] [--only latency|throughput]`;
+//! `rss` and `rss-inflight` are the child processes that measure resident
+//! memory. The hand-written `bench/ANALYSIS.md` is appended to the report.
+
+mod native;
+
+use anyhow::Context as _;
+use native::{Native, as_connector};
+use payhost::{Host, Money, PaymentMethod, PaymentRequest, PaymentState, RuntimeOptions, Settings};
+use payhost_sandbox::demo;
+use payhost_sandbox::sim::{Credentials, Simulator};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+const CONNECTORS: [&str; 4] = ["atlas", "hkramble", "aerohub", "nemo"];
+
+/// An order id that pays once at the simulator: `n` keeps it unique.
+fn order(connector: &str, n: u64) -> String {
+    match connector {
+        "atlas" => format!("ATL-OK-b{n}"),
+        "hkramble" => format!("HKR-OK-b{n}"),
+        "aerohub" => format!("AH-OK-b{n}"),
+        _ => format!("{}", 100_000 + (n % 100_000)),
+    }
+}
+
+fn request(connector: &str, n: u64) -> PaymentRequest {
+    let currency = if connector == "nemo" { "RUB" } else { "USD" };
+    PaymentRequest {
+        order_id: order(connector, n),
+        client_order_id: Some(format!("PLT-{n}")),
+        method: PaymentMethod::Balance,
+        amount: Money {
+            amount: "312.99".into(),
+            currency: currency.into(),
+        },
+        idempotency_key: format!("bench-{connector}-{n}"),
+        attributes: BTreeMap::new(),
+    }
+}
+
+fn sdk_request(r: &PaymentRequest) -> payhost_sdk::PaymentRequest {
+    payhost_sdk::PaymentRequest {
+        order_id: r.order_id.clone(),
+        client_order_id: r.client_order_id.clone(),
+        method: payhost_sdk::PaymentMethod::Balance,
+        amount: payhost_sdk::Money::new(r.amount.amount.clone(), r.amount.currency.clone()),
+        idempotency_key: r.idempotency_key.clone(),
+        attributes: Vec::new(),
+    }
+}
+
+/// One payment through the native build of `connector`, on a blocking thread
+/// as a synchronous connector runs in an async server.
+async fn pay_native(connector: &'static str, r: PaymentRequest) -> bool {
+    tokio::task::spawn_blocking(move || {
+        let request = sdk_request(&r);
+        let outcome = as_connector(connector, || match connector {
+            "atlas" => <payhost_atlas::Atlas as payhost_sdk::Connector>::pay(request),
+            "hkramble" => <payhost_hkramble::HkRamble as payhost_sdk::Connector>::pay(request),
+            "aerohub" => <payhost_aerohub::AeroHub as payhost_sdk::Connector>::pay(request),
+            _ => <payhost_nemo::Nemo as payhost_sdk::Connector>::pay(request),
+        });
+        outcome.state == payhost_sdk::PaymentState::Succeeded
+    })
+    .await
+    .unwrap_or(false)
+}
+
+async fn pay_plugin(host: &Host, connector: &str, r: PaymentRequest) -> bool {
+    matches!(host.pay(connector, r).await, Ok(o) if o.state == PaymentState::Succeeded)
+}
+
+fn percentile(samples: &mut [Duration], q: f64) -> Duration {
+    samples.sort();
+    samples
+        .get(((samples.len() as f64 - 1.0) * q).round() as usize)
+        .copied()
+        .unwrap_or_default()
+}
+
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// The native baseline's config and secrets, the same the host gets.
+fn native_host(sim: &Simulator) -> Native {
+    let c: &Credentials = sim.credentials();
+    let url = sim.url();
+    let mut config = HashMap::new();
+    let mut secrets = HashMap::new();
+    let cfg = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect::<BTreeMap<_, _>>()
+    };
+    let sec = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.as_bytes().to_vec()))
+            .collect::<HashMap<_, _>>()
+    };
+    config.insert(
+        "atlas",
+        cfg(&[("base_url", &url), ("request_source", "payhost-demo")]),
+    );
+    config.insert(
+        "hkramble",
+        cfg(&[("base_url", &url), ("partner_id", &c.hk_partner_id)]),
+    );
+    config.insert(
+        "aerohub",
+        cfg(&[("base_url", &url), ("api_key", &c.aerohub_key)]),
+    );
+    config.insert(
+        "nemo",
+        cfg(&[("base_url", &url), ("client_id", &c.nemo_client_id)]),
+    );
+    secrets.insert(
+        "atlas",
+        sec(&[
+            ("client_id", &c.atlas_client_id),
+            ("client_secret", &c.atlas_client_secret),
+        ]),
+    );
+    secrets.insert("hkramble", sec(&[("secret_key", &c.hk_secret_key)]));
+    secrets.insert("aerohub", sec(&[("api_secret", &c.aerohub_secret)]));
+    secrets.insert(
+        "nemo",
+        sec(&[
+            ("api_key", &c.nemo_api_key),
+            ("security_key", &c.nemo_security_key),
+        ]),
+    );
+    Native {
+        client: payhost::http_client(),
+        handle: tokio::runtime::Handle::current(),
+        config,
+        secrets,
+    }
+}
+
+fn plugin_files(dir: &Path) -> Vec<PathBuf> {
+    CONNECTORS
+        .iter()
+        .map(|n| dir.join(format!("{n}.wasm")))
+        .collect()
+}
+
+struct Report {
+    lines: Vec<String>,
+}
+
+impl Report {
+    fn line(&mut self, text: impl Into<String>) {
+        let text = text.into();
+        println!("{text}");
+        self.lines.push(text);
+    }
+}
+
+/// Per-payment latency, plugin against native, sequentially.
+async fn latency(report: &mut Report, host: &Host, seq: &AtomicU64) {
+    const N: usize = 400;
+    report.line("\n## 1. Per-payment latency, one at a time (fresh instance per plugin payment)\n");
+    report.line("| connector | plugin p50 | plugin p99 | native p50 | native p99 | p50 ratio | p99 ratio | host overhead p50 |");
+    report.line("|---|---|---|---|---|---|---|---|");
+    for connector in CONNECTORS {
+        let (mut plugin, mut native) = (Vec::new(), Vec::new());
+        for i in 0..N + 50 {
+            // Interleave the two, so both see the same machine state.
+            let r = request(connector, seq.fetch_add(1, Ordering::Relaxed));
+            let t = Instant::now();
+            assert!(
+                pay_plugin(host, connector, r).await,
+                "{connector} plugin payment failed"
+            );
+            if i >= 50 {
+                plugin.push(t.elapsed());
+            }
+            let r = request(connector, seq.fetch_add(1, Ordering::Relaxed));
+            let t = Instant::now();
+            assert!(
+                pay_native(connector, r).await,
+                "{connector} native payment failed"
+            );
+            if i >= 50 {
+                native.push(t.elapsed());
+            }
+        }
+        let (p50, p99, n50, n99) = (
+            percentile(&mut plugin, 0.5),
+            percentile(&mut plugin, 0.99),
+            percentile(&mut native, 0.5),
+            percentile(&mut native, 0.99),
+        );
+        report.line(format!(
+            "| {connector} | {:.0} µs | {:.0} µs | {:.0} µs | {:.0} µs | {:.2} | {:.2} | {:+.0} µs |",
+            us(p50), us(p99), us(n50), us(n99), us(p50) / us(n50), us(p99) / us(n99), us(p50) - us(n50)
+        ));
+    }
+    // A fresh instance and one call, no I/O: Atlas's query() answers `unsupported` at once.
+    let mut calls = Vec::new();
+    for i in 0..2000 {
+        let t = Instant::now();
+        let _ = host.query("atlas", "ATL-x").await;
+        if i >= 200 {
+            calls.push(t.elapsed());
+        }
+    }
+    report.line(format!(
+        "\nInstantiate + one call with no I/O (Atlas `query`, {} calls): p50 {:.1} µs, p99 {:.1} µs.",
+        calls.len(),
+        us(percentile(&mut calls, 0.5)),
+        us(percentile(&mut calls, 0.99))
+    ));
+}
+
+/// Payments per second at a concurrency, round-robin over the four connectors.
+async fn throughput(
+    host: &Arc<Host>,
+    plugin: bool,
+    concurrency: usize,
+    seq: &Arc<AtomicU64>,
+    window: Duration,
+) -> f64 {
+    let done = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + window;
+    let mut tasks = Vec::new();
+    for t in 0..concurrency {
+        let (host, done, seq) = (host.clone(), done.clone(), seq.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut k = t;
+            while Instant::now() < deadline {
+                let connector = CONNECTORS[k % 4];
+                let r = request(connector, seq.fetch_add(1, Ordering::Relaxed));
+                let ok = if plugin {
+                    pay_plugin(&host, connector, r).await
+                } else {
+                    pay_native(connector, r).await
+                };
+                if ok {
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+                k += 1;
+            }
+        }));
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+    done.load(Ordering::Relaxed) as f64 / window.as_secs_f64()
+}
+
+/// A copy of `atlas.wasm` that declares the name `name` (five characters).
+fn renamed(atlas: &[u8], name: &str) -> Vec<u8> {
+    assert_eq!(name.len(), 5);
+    let mut bytes = atlas.to_vec();
+    let mut i = 0;
+    while i + 5 <= bytes.len() {
+        if &bytes[i..i + 5] == b"atlas" {
+            bytes[i..i + 5].copy_from_slice(name.as_bytes());
+            i += 5;
+        } else {
+            i += 1;
+        }
+    }
+    bytes
+}
+
+fn host_with_cache(cache: &Path, plugins: &Path, extra_config: &str) -> anyhow::Result<Host> {
+    let mut settings = Settings::parse(extra_config).map_err(|e| anyhow::anyhow!(e))?;
+    settings.host.plugins = plugins.to_owned();
+    settings.host.cache = cache.to_owned();
+    Host::new(
+        settings,
+        &RuntimeOptions {
+            cache_dir: Some(cache.to_owned()),
+            max_instances: 128,
+        },
+    )
+    .map_err(|e| anyhow::anyhow!("{e:#}"))
+}
+
+async fn load_times(report: &mut Report, plugins: &Path, sim: &Simulator) -> anyhow::Result<()> {
+    report.line("\n## 3. Load time\n");
+    // The connector sections of the demo's payhost.toml; the host section is set here.
+    let config = demo::config(&sim.url(), Path::new("unused"), "");
+    let config = config
+        .find("[connectors.")
+        .map(|i| config[i..].to_owned())
+        .unwrap_or_default();
+    let secrets_dir = tempfile::tempdir()?;
+    demo::write_secrets(secrets_dir.path(), sim.credentials())?;
+    let config = config.replace(
+        "\"secrets/",
+        &format!("\"{}/secrets/", secrets_dir.path().display()),
+    );
+    let one = tempfile::tempdir()?;
+    std::fs::copy(plugins.join("atlas.wasm"), one.path().join("atlas.wasm"))?;
+    let (mut cold, mut warm) = (Vec::new(), Vec::new());
+    for round in 0..5 {
+        let cache = tempfile::tempdir()?;
+        for (i, samples) in [&mut cold, &mut warm].into_iter().enumerate() {
+            let t = Instant::now();
+            let host = host_with_cache(cache.path(), one.path(), &config)?;
+            host.load_file(&one.path().join("atlas.wasm")).await?;
+            let ok = pay_plugin(
+                &host,
+                "atlas",
+                request("atlas", 900_000 + round * 2 + i as u64),
+            )
+            .await;
+            anyhow::ensure!(ok, "the first payment failed");
+            samples.push(t.elapsed());
+        }
+    }
+    report.line("| what | cold (compile) | warm (compile cache) |");
+    report.line("|---|---|---|");
+    report.line(format!(
+        "| atlas.wasm to its first successful payment (engine start included; median of 5) | {:.1} ms | {:.1} ms |",
+        ms(percentile(&mut cold, 0.5)),
+        ms(percentile(&mut warm, 0.5))
+    ));
+    // 4 and 100 connectors at start.
+    let hundred = tempfile::tempdir()?;
+    let atlas = std::fs::read(plugins.join("atlas.wasm"))?;
+    for i in 0..100 {
+        std::fs::write(
+            hundred.path().join(format!("c{i:04}.wasm")),
+            renamed(&atlas, &format!("c{i:04}")),
+        )?;
+    }
+    for (label, dir) in [
+        ("the 4 connectors", plugins.to_owned()),
+        (
+            "100 connectors (copies of Atlas, each its own name and hash)",
+            hundred.path().to_owned(),
+        ),
+    ] {
+        let cache = tempfile::tempdir()?;
+        let mut times = Vec::new();
+        for _ in 0..2 {
+            let t = Instant::now();
+            let host = host_with_cache(cache.path(), &dir, "")?;
+            let loaded = host.load_plugins().await;
+            anyhow::ensure!(
+                loaded.iter().all(Result::is_ok),
+                "a connector failed to load: {:?}",
+                loaded.iter().find_map(|r| r.as_ref().err())
+            );
+            times.push(t.elapsed());
+        }
+        report.line(format!(
+            "| loading {label} at start | {:.0} ms | {:.0} ms |",
+            ms(times[0]),
+            ms(times[1])
+        ));
+    }
+    Ok(())
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Child process: resident memory with `count` copies of Atlas loaded (warm cache).
+async fn rss_child(plugins: &Path, count: usize, cache: &Path) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let atlas = std::fs::read(plugins.join("atlas.wasm"))?;
+    for i in 0..count {
+        std::fs::write(
+            dir.path().join(format!("c{i:04}.wasm")),
+            renamed(&atlas, &format!("c{i:04}")),
+        )?;
+    }
+    let host = host_with_cache(cache, dir.path(), "")?;
+    let before = rss_kib();
+    for r in host.load_plugins().await {
+        r?;
+    }
+    println!("{before} {}", rss_kib());
+    Ok(())
+}
+
+/// Child process: resident memory with 64 payments in flight on one connector.
+async fn rss_inflight_child(plugins: &Path, cache: &Path) -> anyhow::Result<()> {
+    let setup = demo::Setup::start(&plugin_files(plugins), cache, "timeout = \"4s\"").await?;
+    let host = Arc::new(setup.host);
+    // Warm up so the pool and the client are ready.
+    pay_plugin(&host, "atlas", request("atlas", 1)).await;
+    let before = rss_kib();
+    let mut tasks = Vec::new();
+    for i in 0..64 {
+        let host = host.clone();
+        let mut r = request("atlas", 10 + i);
+        r.order_id = format!("FAULT-slow-{i}");
+        tasks.push(tokio::spawn(async move { host.pay("atlas", r).await }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let during = rss_kib();
+    for t in tasks {
+        let _ = t.await;
+    }
+    println!("{before} {during}");
+    Ok(())
+}
+
+fn child(args: &[&str]) -> anyhow::Result<(u64, u64)> {
+    let out = std::process::Command::new(std::env::current_exe()?)
+        .args(args)
+        .output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut it = text.split_whitespace().filter_map(|w| w.parse().ok());
+    match (it.next(), it.next()) {
+        (Some(a), Some(b)) => Ok((a, b)),
+        _ => anyhow::bail!(
+            "{args:?} printed {text:?} {}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    }
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .next()
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map_or(0, |kib| kib >> 20);
+    format!(
+        "{cores} cores ({cpu}), {mem} GiB, {} {}",
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let plugins = PathBuf::from(arg("--plugins").unwrap_or_else(|| "target/plugins".into()));
+    let cache = PathBuf::from(arg("--cache").unwrap_or_else(|| "target/bench-cache".into()));
+    match args.first().map(String::as_str) {
+        Some("rss") => {
+            return rss_child(
+                &plugins,
+                arg("--count").and_then(|c| c.parse().ok()).unwrap_or(0),
+                &cache,
+            )
+            .await;
+        }
+        Some("rss-inflight") => return rss_inflight_child(&plugins, &cache).await,
+        _ => {}
+    }
+    let out = PathBuf::from(arg("--out").unwrap_or_else(|| "BENCHMARKS.md".into()));
+    for f in plugin_files(&plugins) {
+        anyhow::ensure!(
+            f.exists(),
+            "{} is missing: run `cargo xtask bench`",
+            f.display()
+        );
+    }
+    let started = Instant::now();
+    let mut report = Report { lines: Vec::new() };
+    report.line("# Benchmarks\n");
+    report.line(format!(
+        "Produced by `cargo xtask bench` (release build) on {}. Every figure below comes from that one run; the native baseline is the same connector crates compiled for this machine, calling the same reqwest client and the same crypto directly, against the same loopback simulator in the same process.",
+        machine()
+    ));
+
+    let setup = demo::Setup::start(&plugin_files(&plugins), &cache, "").await?;
+    payhost_sdk::native::install(Arc::new(native_host(&setup.sim)));
+    let host = Arc::new(setup.host);
+    let seq = Arc::new(AtomicU64::new(1));
+    let only = arg("--only");
+    let run = |part: &str| only.as_deref().is_none_or(|o| o == part);
+    if run("latency") {
+        latency(&mut report, &host, &seq).await;
+    }
+
+    if run("throughput") {
+        report.line("\n## 2. Throughput through `Host::pay` (round-robin over the four connectors, 3 s per figure)\n");
+        report.line("| concurrency | plugin payments/s | native payments/s | plugin / native |");
+        report.line("|---|---|---|---|");
+        for c in [1, 8, 64] {
+            let window = Duration::from_secs(3);
+            let p = throughput(&host, true, c, &seq, window).await;
+            let n = if std::env::var_os("BENCH_PLUGIN_ONLY").is_some() {
+                p
+            } else {
+                throughput(&host, false, c, &seq, window).await
+            };
+            report.line(format!(
+                "| {c} | {p:.0} | {n:.0} | {:.0} % |",
+                100.0 * p / n
+            ));
+        }
+    }
+    if only.is_some() {
+        return Ok(());
+    }
+
+    load_times(&mut report, &plugins, &setup.sim).await?;
+
+    report.line("\n## 4. Resident memory (each in a fresh process, warm compile cache)\n");
+    let cache_s = cache.to_string_lossy().into_owned();
+    let plugins_s = plugins.to_string_lossy().into_owned();
+    let (_, base) = child(&[
+        "rss",
+        "--plugins",
+        &plugins_s,
+        "--cache",
+        &cache_s,
+        "--count",
+        "0",
+    ])?;
+    let (_, four) = child(&[
+        "rss",
+        "--plugins",
+        &plugins_s,
+        "--cache",
+        &cache_s,
+        "--count",
+        "4",
+    ])?;
+    let (_, hundred) = child(&[
+        "rss",
+        "--plugins",
+        &plugins_s,
+        "--cache",
+        &cache_s,
+        "--count",
+        "100",
+    ])?;
+    let (idle, busy) = child(&["rss-inflight", "--plugins", &plugins_s, "--cache", &cache_s])?;
+    report.line("| what | resident memory |");
+    report.line("|---|---|");
+    report.line(format!(
+        "| host, no connector | {:.1} MiB |",
+        base as f64 / 1024.0
+    ));
+    report.line(format!(
+        "| host with 4 connectors | {:.1} MiB |",
+        four as f64 / 1024.0
+    ));
+    report.line(format!(
+        "| host with 100 connectors | {:.1} MiB |",
+        hundred as f64 / 1024.0
+    ));
+    report.line(format!(
+        "| per idle loaded connector ((100 − none) / 100) | {:.2} MiB |",
+        (hundred.saturating_sub(base)) as f64 / 1024.0 / 100.0
+    ));
+    report.line(format!(
+        "| per in-flight instance (64 payments waiting on a slow supplier) | {:.0} KiB |",
+        (busy.saturating_sub(idle)) as f64 / 64.0
+    ));
+    report.line(format!(
+        "\nThe whole run took {:.0} s.",
+        started.elapsed().as_secs_f64()
+    ));
+
+    let mut text = report.lines.join("\n");
+    text.push('\n');
+    if let Ok(analysis) =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("ANALYSIS.md"))
+    {
+        text.push('\n');
+        text.push_str(&analysis);
+    }
+    std::fs::write(&out, text).with_context(|| format!("writing {}", out.display()))?;
+    println!("\nwritten to {}", out.display());
+    Ok(())
+}
