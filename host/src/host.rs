@@ -2,12 +2,14 @@
 //! connectors, with the one entry point every payment goes through.
 
 use crate::connector::{Connector, LoadError};
+use crate::journal::{Begin, Journal, JournalError};
 use crate::payment::{ConnectorError, PaymentOutcome, PaymentRequest, RequestError};
 use crate::runtime::{Runtime, RuntimeOptions};
 use crate::settings::Settings;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, SystemTime};
 
 /// Why a payment was not attempted.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +37,45 @@ pub enum PayError {
         /// The methods it supports.
         supported: String,
     },
+    /// The journal refused the attempt (a reused key, an order that may be
+    /// paid already) or failed.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+}
+
+/// A payment as the journal saw it.
+#[derive(Debug, Clone)]
+pub struct Executed {
+    /// The journal's attempt id (`None` without a journal).
+    pub id: Option<i64>,
+    /// Whether the outcome is an earlier attempt's, replayed for its key.
+    pub replayed: bool,
+    /// The outcome.
+    pub outcome: PaymentOutcome,
+}
+
+/// What one file in the plugin directory is, as of the last scan.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PluginFile {
+    /// The file.
+    pub file: PathBuf,
+    /// The connector it holds, when it loaded.
+    pub connector: Option<String>,
+    /// Why it did not load, when it did not (the previous version, if any, keeps serving).
+    pub error: Option<String>,
+    #[serde(skip)]
+    stamp: (u64, Option<SystemTime>),
+}
+
+/// What a scan of the plugin directory changed.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct ScanReport {
+    /// Connectors loaded or replaced.
+    pub loaded: Vec<String>,
+    /// Connectors retired because their file is gone.
+    pub removed: Vec<String>,
+    /// Files that failed to load.
+    pub failed: Vec<String>,
 }
 
 /// The host.
@@ -42,6 +83,10 @@ pub struct Host {
     runtime: Runtime,
     settings: Settings,
     connectors: RwLock<BTreeMap<String, Arc<Connector>>>,
+    files: Mutex<BTreeMap<PathBuf, PluginFile>>,
+    scan_lock: tokio::sync::Mutex<()>,
+    reload_failures: std::sync::atomic::AtomicU64,
+    journal: Option<Journal>,
 }
 
 impl Host {
@@ -51,6 +96,10 @@ impl Host {
             runtime: Runtime::new(options)?,
             settings,
             connectors: RwLock::new(BTreeMap::new()),
+            files: Mutex::new(BTreeMap::new()),
+            scan_lock: tokio::sync::Mutex::new(()),
+            reload_failures: std::sync::atomic::AtomicU64::new(0),
+            journal: None,
         })
     }
 
@@ -61,6 +110,17 @@ impl Host {
             ..RuntimeOptions::default()
         };
         Self::new(settings, &options)
+    }
+
+    /// Journals every payment in `journal`.
+    pub fn with_journal(mut self, journal: Journal) -> Host {
+        self.journal = Some(journal);
+        self
+    }
+
+    /// The journal, if payments are journaled.
+    pub fn journal(&self) -> Option<&Journal> {
+        self.journal.as_ref()
     }
 
     /// The settings.
@@ -91,42 +151,142 @@ impl Host {
     /// not stop the others. Two files declaring one name: the first (by file
     /// name) wins, the second is reported.
     pub async fn load_plugins(&self) -> Vec<Result<Arc<Connector>, LoadError>> {
-        let dir = self.settings.plugins_dir();
-        let files = match wasm_files(&dir) {
-            Ok(files) => files,
-            Err(e) => return vec![Err(e)],
-        };
-        let mut results = Vec::new();
-        let mut seen: BTreeMap<String, PathBuf> = BTreeMap::new();
-        for file in files {
-            let result = match self.check_file(&file).await {
-                Ok(c) => match seen.get(c.name()) {
-                    Some(first) => Err(LoadError {
-                        file: file.clone(),
-                        reason: format!(
-                            "declares the name `{}`, already taken by {}; remove one of the two files",
-                            c.name(),
-                            first.display()
-                        ),
-                    }),
-                    None => {
-                        seen.insert(c.name().to_owned(), file.clone());
-                        let c = Arc::new(c);
-                        self.connectors
-                            .write()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .insert(c.name().to_owned(), c.clone());
-                        Ok(c)
-                    }
-                },
-                Err(e) => Err(e),
-            };
-            if let Err(e) = &result {
-                tracing::error!("{e}");
-            }
-            results.push(result);
+        if let Err(e) = self.scan().await {
+            return vec![Err(e)];
         }
-        results
+        let files = self.files.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let connectors = self
+            .connectors
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        files
+            .values()
+            .map(|f| match (&f.connector, &f.error) {
+                (_, Some(error)) => Err(LoadError {
+                    file: f.file.clone(),
+                    reason: error.clone(),
+                }),
+                (Some(name), None) => connectors.get(name).cloned().ok_or_else(|| LoadError {
+                    file: f.file.clone(),
+                    reason: "not loaded".into(),
+                }),
+                (None, None) => Err(LoadError {
+                    file: f.file.clone(),
+                    reason: "not loaded".into(),
+                }),
+            })
+            .collect()
+    }
+
+    /// Brings the live connectors in line with the plugin directory: a new
+    /// or changed file is loaded and swapped in (calls in flight finish on
+    /// the version they started with); a file that fails to load is reported
+    /// and the previous version keeps serving; a removed file retires its
+    /// connector once its calls in flight end. `Err` when the directory
+    /// itself cannot be read (nothing changes then).
+    pub async fn scan(&self) -> Result<ScanReport, LoadError> {
+        let _one_at_a_time = self.scan_lock.lock().await;
+        let mut report = ScanReport::default();
+        let present = wasm_files(&self.settings.plugins_dir())?;
+        for file in &present {
+            let stamp = std::fs::metadata(file)
+                .map(|m| (m.len(), m.modified().ok()))
+                .unwrap_or((0, None));
+            let known = self
+                .files
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(file)
+                .cloned();
+            if known.as_ref().is_some_and(|k| k.stamp == stamp) {
+                continue;
+            }
+            let mut entry = PluginFile {
+                file: file.clone(),
+                connector: known.as_ref().and_then(|k| k.connector.clone()),
+                error: None,
+                stamp,
+            };
+            match self.check_file(file).await {
+                Ok(connector) => {
+                    let name = connector.name().to_owned();
+                    let taken = self
+                        .connectors
+                        .read()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .get(&name)
+                        .map(|c| c.file.clone());
+                    match taken {
+                        Some(other) if &other != file => {
+                            entry.error = Some(format!(
+                                "declares the name `{name}`, already taken by {}; remove one of the two files",
+                                other.display()
+                            ));
+                        }
+                        _ => {
+                            let mut map =
+                                self.connectors.write().unwrap_or_else(|e| e.into_inner());
+                            if let Some(old) = entry.connector.as_ref().filter(|old| **old != name)
+                            {
+                                map.remove(old);
+                            }
+                            map.insert(name.clone(), Arc::new(connector));
+                            entry.connector = Some(name.clone());
+                            tracing::info!(connector = %name, file = %file.display(), "connector live");
+                            report.loaded.push(name);
+                        }
+                    }
+                }
+                Err(e) => entry.error = Some(e.reason),
+            }
+            if let Some(error) = &entry.error {
+                self.reload_failures
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tracing::error!(file = %file.display(), "connector not loaded: {error}");
+                report.failed.push(format!("{}: {error}", file.display()));
+            }
+            self.files
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(file.clone(), entry);
+        }
+        let gone: Vec<PluginFile> = {
+            let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+            let gone: Vec<PathBuf> = files
+                .keys()
+                .filter(|f| !present.contains(f))
+                .cloned()
+                .collect();
+            gone.iter().filter_map(|f| files.remove(f)).collect()
+        };
+        for f in gone {
+            if let Some(name) = f.connector {
+                let mut map = self.connectors.write().unwrap_or_else(|e| e.into_inner());
+                if map.get(&name).is_some_and(|c| c.file == f.file) {
+                    map.remove(&name);
+                    tracing::info!(connector = %name, "connector retired: its file is gone");
+                    report.removed.push(name);
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// The plugin directory's files as of the last scan.
+    pub fn plugin_files(&self) -> Vec<PluginFile> {
+        self.files
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// How many times a file failed to load since the host started.
+    pub fn reload_failures(&self) -> u64 {
+        self.reload_failures
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The live connectors, by name.
@@ -158,8 +318,19 @@ impl Host {
     pub async fn pay(
         &self,
         connector: &str,
-        mut request: PaymentRequest,
+        request: PaymentRequest,
     ) -> Result<PaymentOutcome, PayError> {
+        self.execute(connector, request).await.map(|e| e.outcome)
+    }
+
+    /// Validates, journals and makes one payment: with a journal, the attempt
+    /// is written before the connector runs and updated after, and a key
+    /// seen before replays its outcome.
+    pub async fn execute(
+        &self,
+        connector: &str,
+        mut request: PaymentRequest,
+    ) -> Result<Executed, PayError> {
         let connector = self.connector(connector)?;
         request.validate()?;
         let kind = request.method.kind();
@@ -176,7 +347,46 @@ impl Host {
                     .join(", "),
             });
         }
-        Ok(connector.pay(&self.runtime, &request).await)
+        let Some(journal) = &self.journal else {
+            let outcome = connector.pay(&self.runtime, &request).await;
+            return Ok(Executed {
+                id: None,
+                replayed: false,
+                outcome,
+            });
+        };
+        let wait = connector.limits.timeout + Duration::from_secs(5);
+        match journal.begin(connector.name(), &request, wait).await? {
+            Begin::Replay(attempt) => {
+                let outcome = attempt.outcome.unwrap_or_else(|| {
+                    PaymentOutcome::host(
+                        crate::PaymentState::Unknown,
+                        ConnectorError::host(
+                            crate::ErrorKind::InProgress,
+                            format!("attempt {} with this key is still in flight", attempt.id),
+                        ),
+                    )
+                });
+                Ok(Executed {
+                    id: Some(attempt.id),
+                    replayed: true,
+                    outcome,
+                })
+            }
+            Begin::New(id) => {
+                let outcome = connector.pay(&self.runtime, &request).await;
+                if let Err(e) = journal.finish(id, &outcome) {
+                    // The outcome is returned all the same; the attempt stays
+                    // in flight in the journal and becomes unknown on restart.
+                    tracing::error!("{e}");
+                }
+                Ok(Executed {
+                    id: Some(id),
+                    replayed: false,
+                    outcome,
+                })
+            }
+        }
     }
 
     /// Asks a connector where an order's payment stands.

@@ -14,18 +14,23 @@ mod capabilities;
 pub mod clocks;
 pub mod connector;
 pub mod host;
+pub mod journal;
 pub mod limits;
 pub mod mask;
+pub mod metrics;
 pub mod payment;
 pub mod runtime;
 pub mod secrets;
+pub mod server;
 pub mod settings;
 mod state;
+pub mod watch;
 
 pub use bindings::{CONNECTOR_EXPORT, CONTRACT_PACKAGE, CONTRACT_VERSION};
 pub use capabilities::http::client as http_client;
 pub use connector::{Connector, ConnectorInfo, Grant, LoadError};
-pub use host::{Host, PayError};
+pub use host::{Executed, Host, PayError, PluginFile, ScanReport};
+pub use journal::Journal;
 pub use limits::Limits;
 pub use payment::{
     Card, ConnectorError, ErrorKind, MethodKind, Money, PaymentMethod, PaymentOutcome,

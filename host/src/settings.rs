@@ -59,6 +59,13 @@ pub struct HostSettings {
     /// Where compiled connectors are cached.
     #[serde(default = "default_cache")]
     pub cache: PathBuf,
+    /// The address `payhost serve` listens on.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8700".to_owned()
 }
 
 fn default_plugins() -> PathBuf {
@@ -77,6 +84,7 @@ impl Default for HostSettings {
             plugins: default_plugins(),
             journal: default_journal(),
             cache: default_cache(),
+            listen: default_listen(),
         }
     }
 }
@@ -349,6 +357,11 @@ impl Settings {
     /// The plugin directory.
     pub fn plugins_dir(&self) -> PathBuf {
         self.resolve(&self.host.plugins)
+    }
+
+    /// The journal file.
+    pub fn journal_path(&self) -> PathBuf {
+        self.resolve(Path::new(&self.host.journal))
     }
 
     /// The compile cache directory.

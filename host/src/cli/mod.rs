@@ -1,7 +1,9 @@
 //! The command line: one file per command, each a clap struct with `run`.
 
 mod pay;
+mod payments;
 mod plugins;
+mod serve;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -55,6 +57,9 @@ enum Command {
     Pay(pay::Pay),
     #[command(subcommand)]
     Plugins(plugins::Plugins),
+    #[command(subcommand)]
+    Payments(payments::Payments),
+    Serve(serve::Serve),
 }
 
 /// An error with the exit code it should end the process with.
@@ -99,6 +104,8 @@ pub(crate) fn main() -> ExitCode {
         match cli.command {
             Command::Pay(cmd) => cmd.run(&cli.config).await,
             Command::Plugins(cmd) => cmd.run(&cli.config).await,
+            Command::Payments(cmd) => cmd.run(&cli.config).await,
+            Command::Serve(cmd) => cmd.run(&cli.config).await,
         }
     });
     match result {

@@ -123,14 +123,26 @@ impl Pay {
             attributes: self.attributes.iter().cloned().collect::<BTreeMap<_, _>>(),
         };
         let (host, _) = host_with_plugins(config).await?;
+        let journal =
+            payhost::Journal::open(&host.settings().journal_path()).map_err(Exit::usage)?;
+        let host = host.with_journal(journal);
         let started = Instant::now();
-        let outcome = host
-            .pay(&self.connector, request)
+        let executed = host
+            .execute(&self.connector, request)
             .await
             .map_err(Exit::usage)?;
+        if executed.replayed {
+            eprintln!(
+                "note: this idempotency key was seen before: the outcome of attempt {} is replayed; nothing was sent",
+                executed.id.unwrap_or_default()
+            );
+        }
+        let outcome = executed.outcome;
         let millis = started.elapsed().as_millis();
         if self.json {
             print_json(&serde_json::json!({
+                "id": executed.id,
+                "replayed": executed.replayed,
                 "connector": self.connector,
                 "order_id": self.order,
                 "milliseconds": millis,

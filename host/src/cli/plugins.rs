@@ -13,6 +13,10 @@ pub(crate) enum Plugins {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Ask a running host (`payhost serve`) for its live set instead,
+        /// e.g. http://127.0.0.1:8700.
+        #[arg(long, env = "PAYHOST_SERVER")]
+        server: Option<String>,
     },
     /// Show what a connector declares, what the operator allows, and what it is granted.
     Inspect {
@@ -138,7 +142,54 @@ fn print_inspect(c: &Connector) {
 impl Plugins {
     pub(crate) async fn run(self, config: &Path) -> Result<u8, Exit> {
         match self {
-            Plugins::List { json } => {
+            Plugins::List {
+                json,
+                server: Some(server),
+            } => {
+                let url = format!("{}/v1/connectors", server.trim_end_matches('/'));
+                let cannot = |e: &dyn std::fmt::Display| {
+                    Exit::usage(anyhow::anyhow!(
+                        "cannot ask the host at {server}: {e}; is `payhost serve` running there?"
+                    ))
+                };
+                let body = async { reqwest::get(&url).await?.error_for_status()?.bytes().await }
+                    .await
+                    .map_err(|e| cannot(&e))?;
+                let answer: serde_json::Value =
+                    serde_json::from_slice(&body).map_err(|e| cannot(&e))?;
+                if json {
+                    print_json(&answer)?;
+                } else {
+                    println!(
+                        "{:<12} {:<8} {:<28} {:<8} FILE",
+                        "NAME", "VERSION", "SUPPLIER", "STATE"
+                    );
+                    for c in answer["connectors"].as_array().into_iter().flatten() {
+                        let text = |k: &str| c[k].as_str().unwrap_or("-").to_owned();
+                        println!(
+                            "{:<12} {:<8} {:<28} {:<8} {}",
+                            text("name"),
+                            text("version"),
+                            text("supplier"),
+                            text("state"),
+                            text("file")
+                        );
+                    }
+                    for f in answer["failed"].as_array().into_iter().flatten() {
+                        println!(
+                            "{:<12} {:<8} {:<28} {:<8} {}\n    {}",
+                            f["serving"].as_str().unwrap_or("?"),
+                            "?",
+                            "?",
+                            "failed",
+                            f["file"].as_str().unwrap_or("?"),
+                            f["error"].as_str().unwrap_or("")
+                        );
+                    }
+                }
+                Ok(exit::OK)
+            }
+            Plugins::List { json, server: None } => {
                 let (host, results) = host_with_plugins(config).await?;
                 let dir = host.settings().plugins_dir();
                 if json {

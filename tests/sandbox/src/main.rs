@@ -29,11 +29,16 @@ enum Command {
         #[arg(long)]
         write_config: Option<PathBuf>,
     },
-    /// Start the simulator and pay through all four connectors.
+    /// Start the simulator and pay through all four connectors; or, with
+    /// --server, pay through a running `payhost serve` (itself configured
+    /// against a running `payhost-sandbox serve`).
     Demo {
         /// The directory holding atlas.wasm, hkramble.wasm, aerohub.wasm and nemo.wasm.
         #[arg(long, default_value = "target/plugins")]
         plugins: PathBuf,
+        /// A running host's URL, e.g. http://127.0.0.1:8700.
+        #[arg(long)]
+        server: Option<String>,
     },
 }
 
@@ -78,7 +83,29 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             tokio::signal::ctrl_c().await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { plugins } => {
+        Command::Demo {
+            server: Some(server),
+            ..
+        } => {
+            println!("Paying through the host at {server}...\n");
+            let rows = demo::run_remote(&server, &demo::demo_cases()).await?;
+            print!("{}", demo::table(&rows));
+            let wrong = rows.iter().filter(|r| !demo::remote_as_expected(r)).count();
+            println!(
+                "\n{} payments through the running host; {} answered as documented (a second payment of a paid order is refused by the host's journal before it reaches the supplier).",
+                rows.len(),
+                rows.len() - wrong
+            );
+            Ok(if wrong == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Demo {
+            plugins,
+            server: None,
+        } => {
             let files: Vec<PathBuf> = ["atlas", "hkramble", "aerohub", "nemo"]
                 .iter()
                 .map(|n| plugins.join(format!("{n}.wasm")))

@@ -9,6 +9,7 @@ mod http;
 mod limits;
 mod loading;
 mod secrets;
+mod serve;
 mod suppliers;
 mod suppliers_hostile;
 mod support;
