@@ -12,6 +12,19 @@ pub mod artifacts {
     include!(concat!(env!("OUT_DIR"), "/artifacts.rs"));
 }
 
+/// The four shipped connectors, built for the tests.
+pub fn connectors() -> Vec<PathBuf> {
+    [
+        artifacts::PAYHOST_ATLAS,
+        artifacts::PAYHOST_HKRAMBLE,
+        artifacts::PAYHOST_AEROHUB,
+        artifacts::PAYHOST_NEMO,
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .collect()
+}
+
 /// The compile cache the tests share, so each component compiles once.
 pub fn cache_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/guests/test-cache")

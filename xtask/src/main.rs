@@ -15,6 +15,19 @@ use std::process::{Command, ExitCode, Stdio};
 const WASM_TARGET: &str = "wasm32-wasip2";
 /// The connectors shipped with payhost.
 const PLUGINS: [&str; 4] = ["atlas", "hkramble", "aerohub", "nemo"];
+/// Every crate built only for wasm32-wasip2: the SDK, the connectors, the test connectors.
+const GUESTS: [&str; 10] = [
+    "payhost-sdk",
+    "payhost-atlas",
+    "payhost-hkramble",
+    "payhost-aerohub",
+    "payhost-nemo",
+    "probe",
+    "wrong-contract",
+    "info-trap",
+    "info-lie",
+    "hostile",
+];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -190,42 +203,16 @@ fn check() -> Result<(), String> {
     // The host-side crates (the benchmark compiles the connectors natively
     // too); the guests are linted for their own target below.
     host.args(["clippy", "--all-targets", "--workspace"]);
-    for guest in [
-        "payhost-sdk",
-        "payhost-atlas",
-        "payhost-hkramble",
-        "payhost-aerohub",
-        "payhost-nemo",
-        "probe",
-        "wrong-contract",
-        "info-trap",
-        "info-lie",
-        "hostile",
-    ] {
+    for guest in GUESTS {
         host.args(["--exclude", guest]);
     }
     host.args(["--", "-D", "warnings"]);
     run(host)?;
     let mut wasm = cargo();
-    wasm.args([
-        "clippy",
-        "--target",
-        WASM_TARGET,
-        "--package",
-        "payhost-sdk",
-    ])
-    .env("CARGO_TARGET_DIR", root().join("target").join("guests"));
-    for p in PLUGINS {
-        wasm.args(["--package", &format!("payhost-{p}")]);
-    }
-    for t in [
-        "probe",
-        "wrong-contract",
-        "info-trap",
-        "info-lie",
-        "hostile",
-    ] {
-        wasm.args(["--package", t]);
+    wasm.args(["clippy", "--target", WASM_TARGET])
+        .env("CARGO_TARGET_DIR", root().join("target").join("guests"));
+    for guest in GUESTS {
+        wasm.args(["--package", guest]);
     }
     wasm.args(["--", "-D", "warnings"]);
     run(wasm)

@@ -56,7 +56,7 @@ async fn arena() -> Arena {
          [connectors.probe]\nbase_url = \"http://127.0.0.1:{pa}\"\nallowed_hosts = [\"http://127.0.0.1:{pa}\"]\n\
          cpu = \"300ms\"\nmemory = \"32MiB\"\ntimeout = \"3s\"\nsecrets = {{ token = {{ file = \"secrets/token\" }} }}\n\n\
          [connectors.hostile]\nbase_url = \"http://localhost:{pa}\"\nallowed_hosts = [\"http://localhost:{pa}\", \"https://*.example.com\"]\n\
-         cpu = \"300ms\"\nmemory = \"48MiB\"\ntimeout = \"3s\"\n",
+         cpu = \"2s\"\nmemory = \"48MiB\"\ntimeout = \"3s\"\n",
         demo::config(&sim.url(), &cache_dir(), "")
     ));
     let host = Arc::new(ws.host().await);
@@ -128,16 +128,16 @@ fn vectors(a: &Arena) -> Vec<Vector> {
     let p2 = a.forbidden[1].addr().port();
     let mut list = vec![
         // Resource abuse.
-        v("infinite loop", "hostile", &[("attack", "loop")], |o| {
+        v("infinite loop", "probe", &[("action", "loop")], |o| {
             fault_containing(o, "CPU limit")
         }),
-        v("deep recursion", "hostile", &[("attack", "recurse")], |o| {
+        v("deep recursion", "probe", &[("action", "recurse")], |o| {
             fault_containing(o, "call stack exhausted")
         }),
         v(
             "linear-memory growth bomb",
-            "hostile",
-            &[("attack", "memory")],
+            "probe",
+            &[("action", "memory")],
             |o| fault_containing(o, "memory limit"),
         ),
         v(
@@ -157,10 +157,11 @@ fn vectors(a: &Arena) -> Vec<Vector> {
             "hostile",
             &[("attack", "log-flood")],
             |o| {
+                // Capped and harmless; on a loaded machine it may meet its CPU limit first.
                 if o.state == PaymentState::Succeeded {
                     Ok(())
                 } else {
-                    Err("the flood itself is harmless".into())
+                    fault_containing(o, "CPU limit")
                 }
             },
         ),
@@ -170,8 +171,8 @@ fn vectors(a: &Arena) -> Vec<Vector> {
             &[("attack", "print-flood")],
             |o| fault_containing(o, "failed printing to stdout"),
         ),
-        v("trap in pay()", "hostile", &[("attack", "trap")], |o| {
-            fault_containing(o, "hostile trap")
+        v("trap in pay()", "probe", &[("action", "trap")], |o| {
+            fault_containing(o, "the probe was told to trap")
         }),
         // Network escapes; the hostile connector may call only http://localhost:PA (by name) and https://*.example.com.
         v(

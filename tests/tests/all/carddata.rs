@@ -7,35 +7,18 @@
 
 use payhost::{Card, PaymentMethod, PaymentState};
 use payhost_sandbox::demo::{Case, Setup};
-use payhost_sandbox::sim::Fault;
+use payhost_sandbox::sim::{ATLAS_TEST_CARDS, Fault};
 use payhost_tests::{LogCapture, artifacts, cache_dir, payhost_bin, request};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// The 19 sandbox test cards of Atlas's page, plus one that is not a test card.
-const CARDS: [&str; 20] = [
-    "4532015112830366",
-    "4916931584764308",
-    "4485275742308327",
-    "4556737586899855",
-    "4532644189324563",
-    "5555555555554444",
-    "5105105105105100",
-    "5223456789012346",
-    "5301250070000191",
-    "5454545454545454",
-    "378282246310005",
-    "371449635398431",
-    "340000000000009",
-    "370000000000002",
-    "375987654321001",
-    "6011111111111117",
-    "6011000990139424",
-    "6011987612345678",
-    "3566002020360505",
-    "4111111111111111",
-];
+fn cards() -> Vec<&'static str> {
+    let mut cards = ATLAS_TEST_CARDS.to_vec();
+    cards.push("4111111111111111");
+    cards
+}
 /// The CVVs used: four digits, unlikely to stand alone anywhere else.
 const CVVS: [&str; 2] = ["8264", "5731"];
 
@@ -55,7 +38,7 @@ fn card(number: &str, cvv: &str) -> Card {
 /// Every place in `haystack` where card data stands unmasked.
 fn leaks(haystack: &str) -> Vec<String> {
     let mut found = Vec::new();
-    for number in CARDS {
+    for number in cards() {
         let spaced: String = number
             .chars()
             .collect::<Vec<_>>()
@@ -145,7 +128,7 @@ async fn no_card_number_or_cvv_leaves_the_host_unmasked() {
     let mut texts = Vec::new();
 
     // Every test card through Atlas (VCC and MoR) and AeroHub, with refusals and faults.
-    for (i, number) in CARDS.iter().enumerate() {
+    for (i, number) in cards().iter().enumerate() {
         let cvv = CVVS[i % 2];
         for (connector, order, method) in [
             (
@@ -191,7 +174,7 @@ async fn no_card_number_or_cvv_leaves_the_host_unmasked() {
             "atlas",
             "",
             format!("{marker}-card"),
-            PaymentMethod::Card(card(CARDS[0], CVVS[0])),
+            PaymentMethod::Card(card(cards()[0], CVVS[0])),
             (PaymentState::Unknown, None, None),
         );
         texts.push(format!(
@@ -201,7 +184,7 @@ async fn no_card_number_or_cvv_leaves_the_host_unmasked() {
     }
     // A connector that tries to log, print and return the card.
     let mut echo = request(&[("action", "card-echo")]);
-    echo.method = PaymentMethod::Card(card(CARDS[5], CVVS[1]));
+    echo.method = PaymentMethod::Card(card(cards()[5], CVVS[1]));
     let outcome = setup.host.pay("probe", echo).await.unwrap();
     assert_eq!(outcome.state, PaymentState::Succeeded, "{outcome:#?}");
     texts.push(format!("{outcome:?}"));
@@ -210,9 +193,9 @@ async fn no_card_number_or_cvv_leaves_the_host_unmasked() {
         card("4532015112830367", "8264"),
         Card {
             expiry_year: 2001,
-            ..card(CARDS[1], "8264")
+            ..card(cards()[1], "8264")
         },
-        card(CARDS[2], "91x"),
+        card(cards()[2], "91x"),
     ] {
         let case = Case::new(
             "atlas",
@@ -235,7 +218,8 @@ async fn no_card_number_or_cvv_leaves_the_host_unmasked() {
     ] {
         let card_json = format!(
             r#"{{"number": "{}", "expiry_month": 11, "expiry_year": 2031, "cvv": "{}", "holder_first_name": "Grace", "holder_last_name": "Hopper"}}"#,
-            CARDS[3], CVVS[0]
+            cards()[3],
+            CVVS[0]
         );
         let mut args = vec![
             "pay",
@@ -261,7 +245,8 @@ async fn no_card_number_or_cvv_leaves_the_host_unmasked() {
     }
     let bad_card = format!(
         r#"{{"number": "{}1", "expiry_month": 11, "expiry_year": 2031, "cvv": "{}", "holder_first_name": "G", "holder_last_name": "H"}}"#,
-        CARDS[3], CVVS[0]
+        cards()[3],
+        CVVS[0]
     );
     texts.push(run_cli(
         &[
@@ -328,5 +313,5 @@ async fn no_card_number_or_cvv_leaves_the_host_unmasked() {
     );
     assert!(leaked.is_empty(), "card data leaked: {leaked:#?}");
     // The scan itself finds what it looks for.
-    assert_eq!(leaks(&format!("x {} y 8264.", CARDS[7])).len(), 2);
+    assert_eq!(leaks(&format!("x {} y 8264.", cards()[7])).len(), 2);
 }

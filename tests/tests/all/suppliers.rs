@@ -7,23 +7,10 @@ use payhost::PaymentMethod::{self, Account, Balance};
 use payhost::PaymentState::{self, Failed, Pending, Succeeded, Unknown};
 use payhost_sandbox::demo::{Case, Setup, test_card};
 use payhost_sandbox::sim::{Credentials, Fault, Supplier};
-use payhost_tests::{artifacts, cache_dir};
-use std::path::PathBuf;
-
-fn plugins() -> Vec<PathBuf> {
-    [
-        artifacts::PAYHOST_ATLAS,
-        artifacts::PAYHOST_HKRAMBLE,
-        artifacts::PAYHOST_AEROHUB,
-        artifacts::PAYHOST_NEMO,
-    ]
-    .iter()
-    .map(PathBuf::from)
-    .collect()
-}
+use payhost_tests::{cache_dir, connectors};
 
 async fn setup(extra: &str) -> Setup {
-    Setup::start(&plugins(), &cache_dir(), extra)
+    Setup::start(&connectors(), &cache_dir(), extra)
         .await
         .expect("the simulator and the four connectors start")
 }
@@ -490,14 +477,14 @@ async fn bad_credentials_get_each_suppliers_own_code() {
         nemo_security_key: "54321".into(),
         ..Credentials::default()
     };
-    let s = Setup::start_with(&plugins(), &cache_dir(), "", &wrong)
+    let s = Setup::start_with(&connectors(), &cache_dir(), "", &wrong)
         .await
         .unwrap();
     let wrong_id = Credentials {
         atlas_client_id: "nobody".into(),
         ..Credentials::default()
     };
-    let t = Setup::start_with(&plugins(), &cache_dir(), "", &wrong_id)
+    let t = Setup::start_with(&connectors(), &cache_dir(), "", &wrong_id)
         .await
         .unwrap();
     for (host, case) in [

@@ -7,8 +7,7 @@ use payhost::{ErrorKind, PaymentMethod, PaymentState};
 use payhost_sandbox::demo::{Case, host_at};
 use payhost_sandbox::script::{Scripted, ScriptedSupplier};
 use payhost_sandbox::sim::{Credentials, Supplier, samples};
-use payhost_tests::{artifacts, cache_dir};
-use std::path::PathBuf;
+use payhost_tests::{cache_dir, connectors};
 
 /// Cases per connector.
 const CASES: usize = 300;
@@ -133,15 +132,7 @@ fn documented_success(supplier: Supplier, status: u16, body: &[u8]) -> bool {
 #[tokio::test(flavor = "multi_thread")]
 async fn no_answer_traps_a_connector_or_fakes_a_success() {
     let scripted = ScriptedSupplier::start().await.unwrap();
-    let plugins: Vec<PathBuf> = [
-        artifacts::PAYHOST_ATLAS,
-        artifacts::PAYHOST_HKRAMBLE,
-        artifacts::PAYHOST_AEROHUB,
-        artifacts::PAYHOST_NEMO,
-    ]
-    .iter()
-    .map(PathBuf::from)
-    .collect();
+    let plugins = connectors();
     let (_dir, host) = host_at(
         &scripted.url(),
         &plugins,

@@ -152,26 +152,6 @@ impl Connector for Hostile {
             "many-details" => (0..200_000u32).fold(PaymentOutcome::succeeded(), |o, i| {
                 o.detail(i.to_string(), "y")
             }),
-            "loop" => loop {
-                std::hint::black_box(0u8);
-            },
-            "memory" => {
-                let mut hoard: Vec<Vec<u8>> = Vec::new();
-                loop {
-                    hoard.push(vec![7u8; 1 << 20]);
-                    std::hint::black_box(&hoard);
-                }
-            }
-            "recurse" => {
-                fn down(n: u64) -> u64 {
-                    if n == u64::MAX {
-                        0
-                    } else {
-                        std::hint::black_box(down(n + 1)) + 1
-                    }
-                }
-                PaymentOutcome::succeeded().detail("depth", down(0).to_string())
-            }
             "trap" => panic!("hostile trap"),
             other => PaymentOutcome::succeeded().detail("unknown attack", other),
         }

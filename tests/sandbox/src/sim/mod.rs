@@ -17,6 +17,7 @@ mod hkramble;
 mod nemo;
 
 pub use aerohub::sign as aerohub_signature;
+pub use atlas::TEST_CARDS as ATLAS_TEST_CARDS;
 pub use fault::Fault;
 
 use crate::serve::{Answer, Recorded, Server, respond};
