@@ -117,6 +117,21 @@ pub struct Journal {
     conn: Mutex<Connection>,
 }
 
+/// Whether the process that wrote an attempt is still running.
+fn process_alive(pid: i64) -> bool {
+    if pid == i64::from(std::process::id()) {
+        return true;
+    }
+    // Linux: a live process has a /proc entry. Elsewhere there is no cheap
+    // check: assume it is alive, so that nothing still running is marked
+    // unknown; `payhost payments resolve` settles what is left.
+    if cfg!(target_os = "linux") {
+        Path::new(&format!("/proc/{pid}")).exists()
+    } else {
+        true
+    }
+}
+
 fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -179,7 +194,8 @@ impl Journal {
                  outcome TEXT,
                  created_at INTEGER NOT NULL,
                  updated_at INTEGER NOT NULL,
-                 resolution TEXT
+                 resolution TEXT,
+                 owner INTEGER
              );
              CREATE INDEX IF NOT EXISTS attempts_order ON attempts (connector, order_id);",
         )
@@ -203,21 +219,26 @@ impl Journal {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Attempts in flight when the host stopped: their outcome is unknown.
+    /// Attempts left in flight by a process that is gone (the host was
+    /// killed or crashed): their outcome is unknown. Attempts of a process
+    /// still running (a server beside this CLI) are left alone.
     fn recover(&self) -> Result<(), JournalError> {
-        let stranded: Vec<i64> = {
+        let in_flight: Vec<(i64, Option<i64>)> = {
             let conn = self.conn();
             let mut stmt = conn
-                .prepare("SELECT id FROM attempts WHERE state = 'in-flight'")
+                .prepare("SELECT id, owner FROM attempts WHERE state = 'in-flight'")
                 .map_err(|e| self.fail(e))?;
-            stmt.query_map([], |row| row.get(0))
+            stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
                 .map_err(|e| self.fail(e))?
                 .filter_map(Result::ok)
                 .collect()
         };
-        for id in stranded {
+        for (id, owner) in in_flight {
+            if owner.is_some_and(process_alive) {
+                continue;
+            }
             tracing::warn!(
-                "payment attempt {id} was in flight when the host stopped: its outcome is unknown; resolve it with `payhost payments resolve {id}`"
+                "payment attempt {id} was in flight when its host stopped: its outcome is unknown; resolve it with `payhost payments resolve {id}`"
             );
             let outcome = PaymentOutcome::host(
                 PaymentState::Unknown,
@@ -317,9 +338,9 @@ impl Journal {
         let card = request.method.card().map(|c| c.masked_number());
         let t = now();
         tx.execute(
-            "INSERT INTO attempts (idempotency_key, fingerprint, connector, order_id, method, card, amount, currency, state, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'in-flight', ?9, ?9)",
-            params![request.idempotency_key, fp, connector, request.order_id, request.method.kind().to_string(), card, request.amount.amount, request.amount.currency, t],
+            "INSERT INTO attempts (idempotency_key, fingerprint, connector, order_id, method, card, amount, currency, state, created_at, updated_at, owner)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'in-flight', ?9, ?9, ?10)",
+            params![request.idempotency_key, fp, connector, request.order_id, request.method.kind().to_string(), card, request.amount.amount, request.amount.currency, t, i64::from(std::process::id())],
         )
         .map_err(|e| self.fail(e))?;
         let id = tx.last_insert_rowid();

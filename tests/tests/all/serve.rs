@@ -517,6 +517,19 @@ async fn a_host_killed_mid_payment_leaves_it_unknown_and_sends_no_second_payment
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // Another process opening the journal meanwhile (the CLI) leaves the live
+    // host's attempt in flight.
+    let listed = Command::new(payhost_bin())
+        .args(["payments", "list", "--config"])
+        .arg(dir.path().join("payhost.toml"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l.contains(order) && l.contains("in-flight")),
+        "{text}"
+    );
     server.kill();
     assert!(
         in_flight.await.unwrap().is_err(),
