@@ -159,6 +159,18 @@ impl HttpError {
         }
     }
 
+    /// The variant's name, as in the contract (`denied`, `timeout`, …).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            HttpError::Denied(_) => "denied",
+            HttpError::Timeout(_) => "timeout",
+            HttpError::Connect(_) => "connect",
+            HttpError::Broken(_) => "broken",
+            HttpError::TooLarge(_) => "too-large",
+            HttpError::Invalid(_) => "invalid",
+        }
+    }
+
     /// The error's text.
     pub fn message(&self) -> &str {
         match self {

@@ -13,8 +13,9 @@
 //!         ConnectorInfo::new("example", env!("CARGO_PKG_VERSION"), "Example Air")
 //!     }
 //!     fn pay(request: PaymentRequest) -> PaymentOutcome {
-//!         // build the supplier request, send it with `http`, map the answer
-//!         # unimplemented!()
+//!         // Build the supplier's request, send it with `http`, map the answer;
+//!         // here, a supplier that accepts every order.
+//!         PaymentOutcome::pending().reference(request.order_id)
 //!     }
 //! }
 //!

@@ -60,6 +60,23 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Prints the table and a closing line; the exit code says whether every
+/// row was answered as documented.
+fn report(rows: &[demo::Row], how: &str) -> ExitCode {
+    print!("{}", demo::table(rows));
+    let wrong = rows.iter().filter(|r| !demo::remote_as_expected(r)).count();
+    println!(
+        "\n{} payments {how}; {} answered as their supplier documents.",
+        rows.len(),
+        rows.len() - wrong
+    );
+    if wrong == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve { addr, write_config } => {
@@ -89,18 +106,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             println!("Paying through the host at {server}...\n");
             let rows = demo::run_remote(&server, &demo::demo_cases()).await?;
-            print!("{}", demo::table(&rows));
-            let wrong = rows.iter().filter(|r| !demo::remote_as_expected(r)).count();
-            println!(
-                "\n{} payments through the running host; {} answered as documented (a second payment of a paid order is refused by the host's journal before it reaches the supplier).",
-                rows.len(),
-                rows.len() - wrong
-            );
-            Ok(if wrong == 0 {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
+            Ok(report(
+                &rows,
+                "through the running host; a second payment of a paid order is refused by the host's journal before it reaches the supplier",
+            ))
         }
         Command::Demo {
             plugins,
@@ -134,18 +143,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             println!("Simulator at {}\n", setup.sim.url());
             let rows = demo::run(&setup.host, &demo::demo_cases()).await;
-            print!("{}", demo::table(&rows));
-            let wrong = rows.iter().filter(|r| !r.case.matches(&r.outcome)).count();
-            println!(
-                "\n{} payments through 4 connectors; {} answered as their supplier documents.",
-                rows.len(),
-                rows.len() - wrong
-            );
-            Ok(if wrong == 0 {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
+            Ok(report(&rows, "through 4 connectors"))
         }
     }
 }

@@ -7,7 +7,7 @@ use payhost_sandbox::sim::{Credentials, Simulator, Supplier};
 use payhost_tests::{artifacts, cache_dir, payhost_bin};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -317,7 +317,6 @@ async fn connectors_are_added_replaced_and_removed_while_serving() {
         text.contains("aerohub") && text.contains("atlas") && !text.contains("hkramble "),
         "{text}"
     );
-    let _ = sim.connections();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -576,5 +575,4 @@ async fn a_host_killed_mid_payment_leaves_it_unknown_and_sends_no_second_payment
             .any(|l| l.contains(order) && l.contains("unknown")),
         "{text}"
     );
-    let _: PathBuf = dir.path().to_owned();
 }

@@ -3,7 +3,7 @@
 //! the connector obtained. The host must refuse each attempt or stop the
 //! instance within its limits, and keep serving.
 
-use payhost_sdk::http::{HttpError, Request};
+use payhost_sdk::http::Request;
 use payhost_sdk::{
     Connector, ConnectorInfo, MethodKind, PaymentOutcome, PaymentRequest, log, register_connector,
 };
@@ -23,17 +23,7 @@ fn result<T: std::fmt::Debug, E: std::fmt::Display>(r: Result<T, E>) -> String {
 fn fetch(url: &str) -> String {
     match Request::get(url).send() {
         Ok(r) => format!("status {}", r.status),
-        Err(e) => {
-            let kind = match e {
-                HttpError::Denied(_) => "denied",
-                HttpError::Timeout(_) => "timeout",
-                HttpError::Connect(_) => "connect",
-                HttpError::Broken(_) => "broken",
-                HttpError::TooLarge(_) => "too-large",
-                HttpError::Invalid(_) => "invalid",
-            };
-            format!("{kind}: {}", e.message())
-        }
+        Err(e) => format!("{}: {}", e.kind(), e.message()),
     }
 }
 

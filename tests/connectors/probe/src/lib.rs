@@ -12,15 +12,7 @@ use payhost_sdk::{
 struct Probe;
 
 fn http_error(e: &HttpError) -> (&'static str, String) {
-    let kind = match e {
-        HttpError::Denied(_) => "denied",
-        HttpError::Timeout(_) => "timeout",
-        HttpError::Connect(_) => "connect",
-        HttpError::Broken(_) => "broken",
-        HttpError::TooLarge(_) => "too-large",
-        HttpError::Invalid(_) => "invalid",
-    };
-    (kind, e.message().to_owned())
+    (e.kind(), e.message().to_owned())
 }
 
 fn report(result: Result<payhost_sdk::http::Response, HttpError>) -> PaymentOutcome {
