@@ -409,7 +409,7 @@ pub fn table(rows: &[Row]) -> String {
             row.outcome.state.to_string(),
             row.outcome.kind().map_or("-", |k| k.as_str()),
             code,
-            row.elapsed.as_millis(),
+            format!("{:.1}", row.elapsed.as_secs_f64() * 1000.0),
             if remote_as_expected(row) { "yes" } else { "NO" },
         ));
     }
