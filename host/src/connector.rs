@@ -10,16 +10,18 @@
 use crate::allowlist::OriginPattern;
 use crate::bindings::{self, PaymentConnectorPre, types as wit};
 use crate::cache::CacheOutcome;
-use crate::capabilities::{config::ConfigCtx, crypto::CryptoCtx, http::HttpCtx, log::LogCtx};
+use crate::grant::{Grant, grant};
 use crate::limits::Limits;
 use crate::mask::Masker;
+use crate::outcome::{masker_for, sanitize};
 use crate::payment::{
     ConnectorError, ErrorKind, MethodKind, PaymentOutcome, PaymentRequest, PaymentState,
 };
 use crate::runtime::Runtime;
+use crate::sandbox::{Answer, Failure, Op, Sandbox};
 use crate::secrets::SecretStore;
-use crate::settings::{ConnectorSettings, HOST_KEYS, Settings, unknown_key};
-use crate::state::{CallState, Fault};
+use crate::settings::{HOST_KEYS, Settings};
+use crate::state::Fault;
 use serde::Serialize;
 use sha2::Digest;
 use std::collections::BTreeMap;
@@ -27,8 +29,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use wasmtime::component::types::ComponentItem;
-use wasmtime_wasi::WasiCtx;
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
 /// What a connector declares about itself in `info()`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -49,27 +49,6 @@ pub struct ConnectorInfo {
     pub hosts: Vec<String>,
 }
 
-/// What the operator granted: what the connector asked for, intersected
-/// with what its section in `payhost.toml` allows.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Grant {
-    /// Whether `payhost.toml` has a section for this connector.
-    pub configured: bool,
-    /// Origins the connector may call.
-    pub hosts: Vec<String>,
-    /// Origins the connector asked for that the operator does not allow (or
-    /// `config:KEY` entries whose key is not set).
-    pub hosts_not_allowed: Vec<String>,
-    /// Origins the operator allows that the connector did not ask for: not granted.
-    pub hosts_not_requested: Vec<String>,
-    /// Secrets it may reference.
-    pub secrets: Vec<String>,
-    /// Secrets it asked for that the operator did not set.
-    pub secrets_missing: Vec<String>,
-    /// Config keys the operator set.
-    pub config_keys: Vec<String>,
-}
-
 /// Why a connector file could not be loaded. Every message names the file.
 #[derive(Debug, thiserror::Error)]
 #[error("{}: {reason}", file.display())]
@@ -81,164 +60,12 @@ pub struct LoadError {
 }
 
 impl LoadError {
-    fn new(file: &Path, reason: impl Into<String>) -> Self {
+    pub(crate) fn new(file: &Path, reason: impl Into<String>) -> Self {
         LoadError {
             file: file.to_owned(),
             reason: reason.into(),
         }
     }
-}
-
-/// Everything a call into one connector's sandbox needs.
-#[derive(Clone)]
-struct Sandbox {
-    pre: PaymentConnectorPre<CallState>,
-    name: Arc<str>,
-    hosts: Arc<[OriginPattern]>,
-    secrets: Arc<SecretStore>,
-    config: Arc<BTreeMap<String, String>>,
-    limits: Limits,
-}
-
-/// What a call into a connector can ask.
-enum Op {
-    Info,
-    Pay(Box<wit::PaymentRequest>),
-    Query(String),
-}
-
-/// What it answered.
-enum Answer {
-    Info(wit::ConnectorInfo),
-    Pay(wit::PaymentOutcome),
-    Query(Result<wit::PaymentOutcome, wit::ConnectorError>),
-}
-
-/// How a call ended when it did not answer.
-struct Failure {
-    fault: Option<Fault>,
-    message: String,
-}
-
-struct Call {
-    answer: Result<Answer, Failure>,
-    /// Requests that may have reached a server.
-    sent: u32,
-}
-
-/// The most standard output or error a call may write before it is cut.
-const STDIO_CAPACITY: usize = 64 * 1024;
-
-impl Sandbox {
-    async fn call(&self, rt: &Runtime, op: Op, masker: Masker) -> Call {
-        let stdout = MemoryOutputPipe::new(STDIO_CAPACITY);
-        let stderr = MemoryOutputPipe::new(STDIO_CAPACITY);
-        let wasi = WasiCtx::builder()
-            .stdout(stdout.clone())
-            .stderr(stderr.clone())
-            .allow_tcp(false)
-            .allow_udp(false)
-            .allow_ip_name_lookup(false)
-            .socket_addr_check(|_, _| Box::pin(async { false }))
-            .wall_clock(crate::clocks::CoarseWall)
-            .monotonic_clock(crate::clocks::CoarseMonotonic::new())
-            .build();
-        let started = Instant::now();
-        let state = CallState::new(
-            wasi,
-            HttpCtx {
-                client: rt.client.clone(),
-                grant: self.hosts.clone(),
-                secrets: self.secrets.clone(),
-                connector: self.name.clone(),
-                max_requests: self.limits.max_requests,
-                max_response_size: self.limits.max_response_size,
-                // HTTP gives up a little before the call does, so the connector
-                // still runs to turn a timeout into its own outcome.
-                deadline: started + self.limits.timeout
-                    - (self.limits.timeout / 10).min(Duration::from_millis(500)),
-                sent: 0,
-                attempted: 0,
-                io_time: Duration::ZERO,
-            },
-            CryptoCtx {
-                secrets: self.secrets.clone(),
-            },
-            ConfigCtx {
-                values: self.config.clone(),
-            },
-            LogCtx::new(self.name.clone(), masker, self.limits.max_log_lines),
-            self.limits,
-        );
-        let mut store = rt.store(state);
-        let run = async {
-            let instance = self.pre.instantiate_async(&mut store).await?;
-            let connector = instance.payhost_connector_connector();
-            Ok::<_, wasmtime::Error>(match op {
-                Op::Info => Answer::Info(connector.call_info(&mut store).await?),
-                Op::Pay(request) => Answer::Pay(connector.call_pay(&mut store, &request).await?),
-                Op::Query(order) => Answer::Query(connector.call_query(&mut store, &order).await?),
-            })
-        };
-        let result = tokio::time::timeout(self.limits.timeout, run).await;
-        let state = store.data_mut();
-        let answer = match result {
-            Ok(Ok(answer)) => Ok(answer),
-            Ok(Err(error)) => Err(Failure {
-                fault: state.fault(),
-                message: trap_message(&error),
-            }),
-            Err(_) => {
-                let fault = Fault::Timeout(self.limits.timeout);
-                Err(Failure {
-                    fault: Some(fault),
-                    message: fault.to_string(),
-                })
-            }
-        };
-        let mut answer = answer;
-        for (stream, pipe) in [("stdout", &stdout), ("stderr", &stderr)] {
-            let contents = pipe.contents();
-            let text = String::from_utf8_lossy(&contents);
-            for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                state
-                    .log
-                    .write(bindings::log::Level::Info, stream, line, &[]);
-            }
-            // A Rust panic explains the trap that follows it.
-            if let (Err(failure), Some(panic)) = (&mut answer, panic_message(&text)) {
-                failure.message =
-                    format!("{} ({})", failure.message, state.log.masker.mask(&panic));
-            }
-        }
-        state.log.finish();
-        Call {
-            answer,
-            sent: state.http.sent,
-        }
-    }
-}
-
-/// What a trap says, without the backtrace.
-fn trap_message(error: &wasmtime::Error) -> String {
-    match error.downcast_ref::<wasmtime::Trap>() {
-        Some(trap) => format!("trapped: {trap}"),
-        None => format!("failed: {error}"),
-    }
-}
-
-/// The last panic a Rust guest printed: where, and its message.
-fn panic_message(stderr: &str) -> Option<String> {
-    let mut lines = stderr.lines();
-    let mut found = None;
-    while let Some(line) = lines.next() {
-        if let Some(pos) = line.find("panicked at ") {
-            let place = line[pos + "panicked at ".len()..].trim_end_matches(':');
-            let message = lines.next().unwrap_or_default().trim();
-            found = Some(format!("panicked at {place}: {message}"));
-        }
-    }
-    found
 }
 
 /// A loaded connector.
@@ -450,101 +277,6 @@ impl Connector {
     }
 }
 
-/// Knows the request's card data, to mask it in whatever comes back.
-fn masker_for(request: &PaymentRequest) -> Masker {
-    match request.method.card() {
-        Some(card) => Masker::new(
-            vec![card.number.clone()],
-            card.cvv.iter().cloned().collect(),
-        ),
-        None => Masker::default(),
-    }
-}
-
-/// The most text an outcome may carry, in all its fields together.
-const MAX_OUTCOME_BYTES: usize = 64 * 1024;
-/// The most details an outcome may carry.
-const MAX_DETAILS: usize = 256;
-
-/// Masks card data in everything a connector returned, and refuses an
-/// outcome that is too large or contradicts itself.
-fn sanitize(mut outcome: PaymentOutcome, masker: &Masker, name: &str) -> PaymentOutcome {
-    let size: usize = [
-        &outcome.supplier_reference,
-        &outcome.supplier_code,
-        &outcome.supplier_message,
-    ]
-    .into_iter()
-    .flatten()
-    .map(String::len)
-    .chain(outcome.error.iter().map(|e| e.message.len()))
-    .chain(outcome.details.iter().map(|(k, v)| k.len() + v.len()))
-    .sum();
-    if size > MAX_OUTCOME_BYTES || outcome.details.len() > MAX_DETAILS {
-        tracing::warn!(
-            connector = name,
-            "returned an outcome of {size} bytes in {} details; refused",
-            outcome.details.len()
-        );
-        return PaymentOutcome::host(
-            PaymentState::Unknown,
-            ConnectorError::host(
-                ErrorKind::ConnectorFault,
-                format!(
-                    "connector `{name}` returned an outcome of {size} bytes and {} details (the limits are {MAX_OUTCOME_BYTES} bytes and {MAX_DETAILS} details); the payment's state is unknown",
-                    outcome.details.len()
-                ),
-            ),
-        );
-    }
-    let mask = |s: &mut String| *s = masker.mask(s).into_owned();
-    for field in [
-        &mut outcome.supplier_reference,
-        &mut outcome.supplier_code,
-        &mut outcome.supplier_message,
-    ]
-    .into_iter()
-    .flatten()
-    {
-        mask(field);
-    }
-    if let Some(error) = &mut outcome.error {
-        mask(&mut error.message);
-        if let Some(code) = &mut error.supplier_code {
-            mask(code);
-        }
-    }
-    for (k, v) in &mut outcome.details {
-        mask(k);
-        mask(v);
-    }
-    let charged_ok = outcome
-        .charged
-        .as_ref()
-        .is_none_or(|m| crate::payment::Money::parse(&m.amount, &m.currency).is_ok());
-    let contradiction = match (outcome.state, &outcome.error) {
-        (PaymentState::Succeeded | PaymentState::Pending, Some(_)) => {
-            Some("reported success together with an error")
-        }
-        (PaymentState::Failed | PaymentState::Unknown, None) => {
-            Some("reported a failure without an error")
-        }
-        _ if !charged_ok => {
-            Some("reported a charged amount that is not a plain decimal with a currency code")
-        }
-        _ => None,
-    };
-    if let Some(what) = contradiction {
-        // Conservative: the connector cannot be believed either way.
-        outcome.state = PaymentState::Unknown;
-        outcome.error = Some(ConnectorError::host(
-            ErrorKind::ConnectorFault,
-            format!("connector `{name}` {what}; the payment's state is unknown"),
-        ));
-    }
-    outcome
-}
-
 fn check_header(file: &Path, bytes: &[u8]) -> Result<(), LoadError> {
     if wasmtime::Engine::detect_precompiled(bytes).is_some() {
         return Err(LoadError::new(
@@ -701,117 +433,4 @@ fn check_info(file: &Path, info: wit::ConnectorInfo) -> Result<ConnectorInfo, Lo
         config_keys: info.config_keys,
         hosts: info.hosts,
     })
-}
-
-type Granted = (
-    Grant,
-    Vec<OriginPattern>,
-    SecretStore,
-    BTreeMap<String, String>,
-);
-
-fn grant(
-    file: &Path,
-    settings: &Settings,
-    info: &ConnectorInfo,
-    section: Option<&ConnectorSettings>,
-) -> Result<Granted, LoadError> {
-    let empty = ConnectorSettings::default();
-    let section_ref = section.unwrap_or(&empty);
-    let name = &info.name;
-    let bad =
-        |what: String| LoadError::new(file, format!("[connectors.{name}] in payhost.toml: {what}"));
-
-    // Config: only keys the connector declares.
-    let mut known: Vec<&str> = HOST_KEYS.to_vec();
-    known.extend(info.config_keys.iter().map(String::as_str));
-    for key in section_ref.config.keys() {
-        if !info.config_keys.contains(key) {
-            return Err(bad(unknown_key(key, &known)));
-        }
-    }
-
-    // Hosts: what the connector asks for, resolved.
-    let mut requested = Vec::new();
-    let mut hosts_not_allowed = Vec::new();
-    for host in &info.hosts {
-        match host.strip_prefix("config:") {
-            Some(key) => match section_ref.config.get(key) {
-                Some(value) => {
-                    let url = url::Url::parse(value)
-                        .map_err(|e| bad(format!("`{key}` = \"{value}\" is not a URL: {e}")))?;
-                    let origin = url.origin().ascii_serialization();
-                    let pattern =
-                        OriginPattern::parse(&origin).map_err(|e| bad(format!("`{key}`: {e}")))?;
-                    requested.push((host.clone(), pattern));
-                }
-                None => hosts_not_allowed.push(format!("{host} (config key `{key}` is not set)")),
-            },
-            None => {
-                // Checked in check_info.
-                if let Ok(pattern) = OriginPattern::parse(host) {
-                    requested.push((host.clone(), pattern));
-                }
-            }
-        }
-    }
-    let mut hosts = Vec::new();
-    let mut hosts_not_requested = Vec::new();
-    for allowed in &section_ref.allowed_hosts {
-        if requested.iter().any(|(_, r)| allowed.within(r)) {
-            hosts.push(allowed.clone());
-        } else {
-            hosts_not_requested.push(allowed.to_string());
-        }
-    }
-    for (text, pattern) in &requested {
-        if !hosts.iter().any(|h| h.within(pattern) || pattern.within(h)) {
-            hosts_not_allowed.push(if text.starts_with("config:") {
-                format!("{text} ({pattern})")
-            } else {
-                text.clone()
-            });
-        }
-    }
-
-    // Secrets: declared and set.
-    let mut secrets = BTreeMap::new();
-    let declared: Vec<&str> = info.secrets.iter().map(String::as_str).collect();
-    for (secret, source) in &section_ref.secrets {
-        if !info.secrets.contains(secret) {
-            return Err(bad(format!(
-                "secret `{secret}` is not one this connector uses; it uses: {}",
-                if declared.is_empty() {
-                    "none".to_owned()
-                } else {
-                    declared.join(", ")
-                }
-            )));
-        }
-        let value = source
-            .read(&settings.base_dir)
-            .map_err(|e| bad(format!("secret `{secret}`: {e}")))?;
-        secrets.insert(secret.clone(), value);
-    }
-    let secrets_missing: Vec<String> = info
-        .secrets
-        .iter()
-        .filter(|s| !secrets.contains_key(*s))
-        .cloned()
-        .collect();
-    let grant = Grant {
-        configured: section.is_some(),
-        hosts: hosts.iter().map(ToString::to_string).collect(),
-        hosts_not_allowed,
-        hosts_not_requested,
-        secrets: secrets.keys().cloned().collect(),
-        secrets_missing,
-        config_keys: section_ref.config.keys().cloned().collect(),
-    };
-    Ok((
-        grant,
-        hosts,
-        SecretStore::new(secrets),
-        section_ref.config.clone(),
-    ))
 }
