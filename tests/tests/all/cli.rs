@@ -6,8 +6,12 @@ use payhost_tests::{Workspace, artifacts, payhost_bin};
 use std::io::Write as _;
 use std::process::{Command, Output, Stdio};
 
+/// Runs `payhost` in a fresh temporary directory, so that nothing it writes
+/// by default (compile cache, journal) lands in the source tree.
 fn run(args: &[&str], stdin: Option<&str>) -> Output {
+    let cwd = tempfile::tempdir().expect("a temporary directory");
     let mut child = Command::new(payhost_bin())
+        .current_dir(cwd.path())
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
