@@ -443,16 +443,24 @@ pub struct PaymentOutcome {
 }
 
 impl PaymentOutcome {
-    /// An outcome the host decides on its own (the connector failed).
-    pub fn host(state: PaymentState, error: ConnectorError) -> Self {
+    /// An outcome in `state` with nothing else known (an operator's decision).
+    pub fn new(state: PaymentState) -> Self {
         PaymentOutcome {
             state,
             supplier_reference: None,
             charged: None,
             supplier_code: None,
             supplier_message: None,
-            error: Some(error),
+            error: None,
             details: Vec::new(),
+        }
+    }
+
+    /// An outcome the host decides on its own (the connector failed).
+    pub fn host(state: PaymentState, error: ConnectorError) -> Self {
+        PaymentOutcome {
+            error: Some(error),
+            ..Self::new(state)
         }
     }
 

@@ -163,13 +163,7 @@ impl Payments {
                         ))
                     })?;
                     let outcome = match outcome {
-                        Some(Resolution::Succeeded) => PaymentOutcome {
-                            error: None,
-                            ..PaymentOutcome::host(
-                                PaymentState::Succeeded,
-                                ConnectorError::host(ErrorKind::Unsupported, ""),
-                            )
-                        },
+                        Some(Resolution::Succeeded) => PaymentOutcome::new(PaymentState::Succeeded),
                         Some(Resolution::Failed) => PaymentOutcome::host(
                             PaymentState::Failed,
                             ConnectorError::host(
