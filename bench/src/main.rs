@@ -541,33 +541,19 @@ async fn main() -> anyhow::Result<()> {
     report.line("\n## 4. Resident memory (each in a fresh process, warm compile cache)\n");
     let cache_s = cache.to_string_lossy().into_owned();
     let plugins_s = plugins.to_string_lossy().into_owned();
-    let (_, base) = child(&[
-        "rss",
-        "--plugins",
-        &plugins_s,
-        "--cache",
-        &cache_s,
-        "--count",
-        "0",
-    ])?;
-    let (_, four) = child(&[
-        "rss",
-        "--plugins",
-        &plugins_s,
-        "--cache",
-        &cache_s,
-        "--count",
-        "4",
-    ])?;
-    let (_, hundred) = child(&[
-        "rss",
-        "--plugins",
-        &plugins_s,
-        "--cache",
-        &cache_s,
-        "--count",
-        "100",
-    ])?;
+    let rss = |count: &str| {
+        child(&[
+            "rss",
+            "--plugins",
+            &plugins_s,
+            "--cache",
+            &cache_s,
+            "--count",
+            count,
+        ])
+        .map(|(_, after)| after)
+    };
+    let (base, four, hundred) = (rss("0")?, rss("4")?, rss("100")?);
     let (idle, busy) = child(&["rss-inflight", "--plugins", &plugins_s, "--cache", &cache_s])?;
     report.line("| what | resident memory |");
     report.line("|---|---|");

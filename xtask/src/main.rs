@@ -125,24 +125,19 @@ fn build_plugins() -> Result<PathBuf, String> {
     Ok(out)
 }
 
+/// `cargo run --release --package PACKAGE -- ARGS`.
+fn run_release(package: &str, args: &[&str], rest: &[String]) -> Result<(), String> {
+    let mut cmd = cargo();
+    cmd.args(["run", "--quiet", "--release", "--package", package, "--"])
+        .args(args)
+        .args(rest);
+    run(cmd)
+}
+
 fn demo(args: &[String]) -> Result<(), String> {
     let plugins = build_plugins()?;
-    let mut cmd = cargo();
-    cmd.args([
-        "run",
-        "--quiet",
-        "--release",
-        "--package",
-        "payhost-sandbox",
-        "--bin",
-        "payhost-sandbox",
-        "--",
-        "demo",
-        "--plugins",
-    ])
-    .arg(&plugins)
-    .args(args);
-    run(cmd)
+    let plugins = plugins.to_string_lossy();
+    run_release("payhost-sandbox", &["demo", "--plugins", &plugins], args)
 }
 
 fn test(args: &[String]) -> Result<(), String> {
@@ -220,15 +215,5 @@ fn check() -> Result<(), String> {
 
 fn bench(args: &[String]) -> Result<(), String> {
     build_plugins()?;
-    let mut cmd = cargo();
-    cmd.args([
-        "run",
-        "--quiet",
-        "--release",
-        "--package",
-        "payhost-bench",
-        "--",
-    ])
-    .args(args);
-    run(cmd)
+    run_release("payhost-bench", &[], args)
 }

@@ -5,8 +5,7 @@
 //! with no length); `/slow?ms=N` waits N
 //! milliseconds first; anything else answers 200 `ok`.
 
-use crate::serve::{Answer, Server};
-use crate::serve::{chunked, full};
+use crate::serve::{Answer, Server, chunked, full, query_param};
 use bytes::Bytes;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
@@ -66,14 +65,6 @@ impl Recorder {
     }
 }
 
-fn query(uri: &hyper::Uri, key: &str) -> Option<String> {
-    uri.query()?
-        .split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .find(|(k, _)| *k == key)
-        .map(|(_, v)| v.replace("%3A", ":").replace("%2F", "/"))
-}
-
 async fn handle(req: Request<Incoming>, log: Arc<Log>) -> Answer {
     let (parts, recorded) = Recorded::read(req).await;
     log.requests
@@ -94,22 +85,25 @@ async fn handle(req: Request<Incoming>, log: Arc<Log>) -> Answer {
         }
         "/redirect" => Response::builder()
             .status(StatusCode::FOUND)
-            .header("location", query(&parts.uri, "to").unwrap_or_default())
+            .header(
+                "location",
+                query_param(&parts.uri, "to").unwrap_or_default(),
+            )
             .body(full(Bytes::new())),
         "/big" => {
-            let n: usize = query(&parts.uri, "bytes")
+            let n: usize = query_param(&parts.uri, "bytes")
                 .and_then(|n| n.parse().ok())
                 .unwrap_or(0);
             Response::builder().body(full(Bytes::from(vec![b'x'; n])))
         }
         "/big-chunked" => {
-            let n: usize = query(&parts.uri, "bytes")
+            let n: usize = query_param(&parts.uri, "bytes")
                 .and_then(|n| n.parse().ok())
                 .unwrap_or(0);
             Response::builder().body(chunked(n.div_ceil(1024), 1024))
         }
         "/slow" => {
-            let ms: u64 = query(&parts.uri, "ms")
+            let ms: u64 = query_param(&parts.uri, "ms")
                 .and_then(|n| n.parse().ok())
                 .unwrap_or(0);
             tokio::time::sleep(Duration::from_millis(ms)).await;

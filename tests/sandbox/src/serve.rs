@@ -166,6 +166,13 @@ impl Recorded {
     }
 }
 
+/// The value of a query parameter, decoded.
+pub fn query_param(uri: &hyper::Uri, key: &str) -> Option<String> {
+    url::form_urlencoded::parse(uri.query()?.as_bytes())
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+}
+
 /// A response with a status, a content type and a body.
 pub fn respond(status: u16, content_type: &str, body: impl Into<Bytes>) -> Response<Body> {
     Response::builder()

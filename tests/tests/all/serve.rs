@@ -35,6 +35,16 @@ fn workspace(sim: &Simulator, plugins: &[&str]) -> tempfile::TempDir {
     dir
 }
 
+/// `payhost payments list` against the workspace's journal: its standard output.
+fn payments_list(config: &Path) -> String {
+    let out = Command::new(payhost_bin())
+        .args(["payments", "list", "--config"])
+        .arg(config)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// A running `payhost serve`; killed (SIGKILL) when dropped.
 struct Server {
     child: Child,
@@ -518,12 +528,7 @@ async fn a_host_killed_mid_payment_leaves_it_unknown_and_sends_no_second_payment
     }
     // Another process opening the journal meanwhile (the CLI) leaves the live
     // host's attempt in flight.
-    let listed = Command::new(payhost_bin())
-        .args(["payments", "list", "--config"])
-        .arg(dir.path().join("payhost.toml"))
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&listed.stdout);
+    let text = payments_list(&dir.path().join("payhost.toml"));
     assert!(
         text.lines()
             .any(|l| l.contains(order) && l.contains("in-flight")),
@@ -564,12 +569,7 @@ async fn a_host_killed_mid_payment_leaves_it_unknown_and_sends_no_second_payment
         1,
         "a second payment reached the supplier"
     );
-    let listed = Command::new(payhost_bin())
-        .args(["payments", "list", "--config"])
-        .arg(dir.path().join("payhost.toml"))
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&listed.stdout);
+    let text = payments_list(&dir.path().join("payhost.toml"));
     assert!(
         text.lines()
             .any(|l| l.contains(order) && l.contains("unknown")),

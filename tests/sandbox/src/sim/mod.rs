@@ -20,7 +20,7 @@ pub use aerohub::sign as aerohub_signature;
 pub use atlas::TEST_CARDS as ATLAS_TEST_CARDS;
 pub use fault::Fault;
 
-use crate::serve::{Answer, Recorded, Server, respond};
+use crate::serve::{Answer, Recorded, Server, query_param, respond};
 use hyper::Request;
 use hyper::body::Incoming;
 use std::collections::HashMap;
@@ -210,36 +210,6 @@ pub fn samples(supplier: Supplier) -> Vec<(u16, String)> {
             (200, nemo::envelope("PayOrder", "nemoflights", "<Error><NewPrice/><Message>You have not enough money to pay</Message></Error>")),
         ],
     }
-}
-
-/// The value of a query parameter, percent-decoded.
-pub(crate) fn query_param(uri: &hyper::Uri, key: &str) -> Option<String> {
-    uri.query()?.split('&').find_map(|kv| {
-        let (k, v) = kv.split_once('=')?;
-        (k == key).then(|| percent_decode(v))
-    })
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(&text[i + 1..i + 3], 16) {
-                Ok(b) => {
-                    out.push(b);
-                    i += 3;
-                    continue;
-                }
-                Err(_) => out.push(b'%'),
-            },
-            b'+' => out.push(b' '),
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 async fn route(req: Request<Incoming>, state: Arc<State>) -> Answer {

@@ -9,8 +9,8 @@
 //! not found; a non-number is an invalid BookID. Gateway 1079 (Rapida) offers
 //! SelectPayment; 1075 (Uniteller) redirects.
 
-use super::{Fault, State, Supplier, query_param};
-use crate::serve::{Answer, respond};
+use super::{Fault, State, Supplier};
+use crate::serve::{Answer, query_param, respond};
 use md5::Digest;
 use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
