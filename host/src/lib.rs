@@ -1,45 +1,54 @@
 //! payhost: runs travel suppliers' payment connectors as sandboxed
 //! WebAssembly components.
 //!
-//! A [`Host`] holds one [`Runtime`] (the wasmtime engine, the capabilities a
-//! connector may import, the shared HTTP client, the compile cache), the
-//! operator's [`Settings`], and the loaded [`Connector`]s. Every payment goes
-//! through [`Host::pay`], which runs the connector in a fresh instance under
-//! its [`Limits`].
+//! A [`Host`] holds the [`Registry`] of live connectors (each loaded from a
+//! file, checked, and granted what the operator allows) and the
+//! [`Executor`] that makes payments through them, journaled. Every payment
+//! goes through [`Host::execute`], which runs the connector in a fresh
+//! instance under its limits.
+//!
+//! The crate's rooms, bottom to top (each uses only those before it):
+//!
+//! | module | owns |
+//! |---|---|
+//! | `payments` | the model, card masking, vetting outcomes, the journal |
+//! | `contract` | the generated bindings and conversions to the model |
+//! | `policy` | `payhost.toml`, allowlist, secrets, limits, the grant |
+//! | `capabilities` | the imports a connector may call: the sandbox wall |
+//! | `engine` | engine, store and limits, one call, the compile cache |
+//! | `registry` | loading, a loaded connector, scans, the watcher |
+//! | `execution` | one payment from request to journaled outcome |
+//! | `host` | the registry and the executor together |
+//! | [`service`] | the HTTP API and its metrics |
 
-pub mod allowlist;
-mod bindings;
-pub mod cache;
 mod capabilities;
-pub mod clocks;
-pub mod connector;
-pub mod grant;
-pub mod host;
-pub mod journal;
-pub mod limits;
-pub mod mask;
-pub mod metrics;
-mod outcome;
-pub mod payment;
-pub mod runtime;
-mod sandbox;
-pub mod secrets;
-pub mod server;
-pub mod settings;
-mod state;
-pub mod watch;
+mod contract;
+mod engine;
+mod execution;
+mod host;
+mod payments;
+mod policy;
+mod registry;
+pub mod service;
 
-pub use bindings::{CONNECTOR_EXPORT, CONTRACT_PACKAGE, CONTRACT_VERSION};
 pub use capabilities::http::client as http_client;
-pub use connector::{Connector, ConnectorInfo, LoadError};
-pub use grant::Grant;
-pub use host::{Executed, Host, PayError, PluginFile, ScanReport};
-pub use journal::Journal;
-pub use limits::Limits;
-pub use payment::{
-    Card, ConnectorError, ErrorKind, MethodKind, Money, PaymentMethod, PaymentOutcome,
-    PaymentRequest, PaymentState,
+pub use contract::{CONNECTOR_EXPORT, CONTRACT_PACKAGE, CONTRACT_VERSION};
+pub use engine::cache::CacheOutcome;
+pub use engine::store::Fault;
+pub use engine::{EPOCH_TICK, Runtime, RuntimeOptions};
+pub use execution::{Executed, Executor, PayError};
+pub use host::Host;
+pub use payments::attempt::{Attempt, AttemptState};
+pub use payments::journal::{Begin, Journal, JournalError};
+pub use payments::model::{
+    BillingAddress, Card, ConnectorError, ErrorKind, MethodKind, Money, PaymentMethod,
+    PaymentOutcome, PaymentRequest, PaymentState, RequestError,
 };
-pub use runtime::{Runtime, RuntimeOptions};
-pub use settings::Settings;
-pub use state::Fault;
+pub use policy::grant::Grant;
+pub use policy::limits::Limits;
+pub use policy::settings::{Settings, SettingsError};
+pub use registry::watch::spawn as watch;
+pub use registry::{
+    Connector, ConnectorInfo, ConnectorState, ConnectorSummary, FailedFile, LimitsSummary,
+    LoadError, PluginFile, Registry, Requested, ScanReport, UnknownConnector, WatchHandle,
+};

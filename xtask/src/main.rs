@@ -5,8 +5,12 @@
 //!   bundled supplier simulator.
 //! - `test`: every test, unit and integration.
 //! - `build-plugins`: the connectors, into `target/plugins/`.
-//! - `check`: rustfmt and clippy (-D warnings), host and wasm targets.
+//! - `check`: the layout check, rustfmt and clippy (-D warnings), host and
+//!   wasm targets.
+//! - `layout`: the host library's module import graph, checked for cycles.
 //! - `bench`: the benchmarks.
+
+mod layout;
 
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
@@ -40,9 +44,10 @@ fn main() -> ExitCode {
         "test" => test(rest),
         "build-plugins" => build_plugins().map(|_| ()),
         "check" => check(),
+        "layout" => layout::check(&root().join("host").join("src")),
         "bench" => bench(rest),
         _ => {
-            eprintln!("usage: cargo xtask <demo|test|build-plugins|check|bench> [args...]");
+            eprintln!("usage: cargo xtask <demo|test|build-plugins|check|layout|bench> [args...]");
             return ExitCode::from(if command == "help" { 0 } else { 2 });
         }
     };
@@ -144,7 +149,7 @@ fn test(args: &[String]) -> Result<(), String> {
     ensure_wasm_target()?;
     // The CLI tests run the `payhost` binary: build it first.
     let mut build = cargo();
-    build.args(["build", "--package", "payhost", "--bin", "payhost"]);
+    build.args(["build", "--package", "payhost-cli", "--bin", "payhost"]);
     run(build)?;
     // The default members: the host-side crates. The guests are built for
     // wasm32-wasip2 by the tests' build script and tested through the host.
@@ -191,6 +196,7 @@ fn test(args: &[String]) -> Result<(), String> {
 
 fn check() -> Result<(), String> {
     ensure_wasm_target()?;
+    layout::check(&root().join("host").join("src"))?;
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--check"]);
     run(fmt)?;

@@ -1,8 +1,7 @@
 //! `payhost:connector/config`: the operator's non-secret settings for the
 //! connector, read-only.
 
-use crate::bindings::config as wit;
-use crate::state::CallState;
+use crate::contract::config as wit;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use wasmtime::component::{HasData, Linker};
@@ -21,8 +20,20 @@ impl HasData for ConfigCapability {
     type Data<'a> = Config<'a>;
 }
 
-pub(crate) fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
-    wit::add_to_linker::<CallState, ConfigCapability>(linker, |state| Config(&state.config))
+/// Adds `config` to a linker whose store is `T`; `get` finds this
+/// capability's context in the store.
+pub(crate) fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> Config<'_>,
+) -> wasmtime::Result<()> {
+    wit::add_to_linker::<T, ConfigCapability>(linker, get)
+}
+
+impl<'a> Config<'a> {
+    /// The view of one call's context.
+    pub(crate) fn new(ctx: &'a ConfigCtx) -> Self {
+        Config(ctx)
+    }
 }
 
 impl wit::Host for Config<'_> {

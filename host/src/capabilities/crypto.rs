@@ -5,10 +5,9 @@
 //! connector could choose the key and decrypt it). Nothing here returns a
 //! value from which a secret can be recovered.
 
-use crate::bindings::crypto::{self as wit, CryptoError};
-use crate::bindings::types::Part;
-use crate::secrets::SecretStore;
-use crate::state::CallState;
+use crate::contract::crypto::{self as wit, CryptoError};
+use crate::contract::types::Part;
+use crate::policy::secrets::SecretStore;
 use aes::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit, block_padding::Pkcs7};
 use base64::Engine as _;
 use hmac::Mac;
@@ -30,8 +29,20 @@ impl HasData for CryptoCapability {
     type Data<'a> = Crypto<'a>;
 }
 
-pub(crate) fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
-    wit::add_to_linker::<CallState, CryptoCapability>(linker, |state| Crypto(&state.crypto))
+/// Adds `crypto` to a linker whose store is `T`; `get` finds this
+/// capability's context in the store.
+pub(crate) fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> Crypto<'_>,
+) -> wasmtime::Result<()> {
+    wit::add_to_linker::<T, CryptoCapability>(linker, get)
+}
+
+impl<'a> Crypto<'a> {
+    /// The view of one call's context.
+    pub(crate) fn new(ctx: &'a CryptoCtx) -> Self {
+        Crypto(ctx)
+    }
 }
 
 type Result<T> = wasmtime::Result<std::result::Result<T, CryptoError>>;

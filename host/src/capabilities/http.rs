@@ -13,10 +13,9 @@
 //!
 //! Redirects are never followed; answers are capped in time and size.
 
-use crate::allowlist::{OriginPattern, restricted};
-use crate::bindings::http::{self as wit, HttpError};
-use crate::secrets::SecretStore;
-use crate::state::CallState;
+use crate::contract::http::{self as wit, HttpError};
+use crate::policy::allowlist::{OriginPattern, restricted};
+use crate::policy::secrets::SecretStore;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -117,8 +116,20 @@ impl HasData for HttpCapability {
     type Data<'a> = Http<'a>;
 }
 
-pub(crate) fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
-    wit::add_to_linker::<CallState, HttpCapability>(linker, |state| Http(&mut state.http))
+/// Adds `http` to a linker whose store is `T`; `get` finds this
+/// capability's context in the store.
+pub(crate) fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> Http<'_>,
+) -> wasmtime::Result<()> {
+    wit::add_to_linker::<T, HttpCapability>(linker, get)
+}
+
+impl<'a> Http<'a> {
+    /// The view of one call's context.
+    pub(crate) fn new(ctx: &'a mut HttpCtx) -> Self {
+        Http(ctx)
+    }
 }
 
 fn denied(ctx: &HttpCtx, url: &str, reason: String) -> HttpError {

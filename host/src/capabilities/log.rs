@@ -2,9 +2,8 @@
 //! tagged with its name, masked, size-capped and rate-limited. The
 //! connector's standard output and error end up here too.
 
-use crate::bindings::log::{self as wit, Level};
-use crate::mask::Masker;
-use crate::state::CallState;
+use crate::contract::log::{self as wit, Level};
+use crate::payments::mask::Masker;
 use std::sync::Arc;
 use wasmtime::component::{HasData, Linker};
 
@@ -108,8 +107,20 @@ impl HasData for LogCapability {
     type Data<'a> = Log<'a>;
 }
 
-pub(crate) fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
-    wit::add_to_linker::<CallState, LogCapability>(linker, |state| Log(&mut state.log))
+/// Adds `log` to a linker whose store is `T`; `get` finds this
+/// capability's context in the store.
+pub(crate) fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> Log<'_>,
+) -> wasmtime::Result<()> {
+    wit::add_to_linker::<T, LogCapability>(linker, get)
+}
+
+impl<'a> Log<'a> {
+    /// The view of one call's context.
+    pub(crate) fn new(ctx: &'a mut LogCtx) -> Self {
+        Log(ctx)
+    }
 }
 
 impl wit::Host for Log<'_> {

@@ -5,8 +5,8 @@
 
 use payhost_sdk::http::Request;
 use payhost_sdk::{
-    Card, Connector, ConnectorError, ConnectorInfo, ErrorKind, MethodKind, Parts, PaymentMethod,
-    PaymentOutcome, PaymentRequest, SecretEncoding, clock, config, crypto, json,
+    Card, Code, Connector, ConnectorError, ConnectorInfo, ErrorKind, MethodKind, Parts,
+    PaymentMethod, PaymentOutcome, PaymentRequest, SecretEncoding, clock, config, crypto, json,
     register_connector,
 };
 use serde_json::{Value, json};
@@ -90,17 +90,18 @@ fn payment(request: &PaymentRequest) -> Result<Value, ConnectorError> {
 
 // ---- reading the answer ----
 
-/// AeroHub's status codes (status code appendix): (kind, retryable, may the
-/// payment have happened).
-fn map_status(status: i64) -> (ErrorKind, bool, bool) {
+/// AeroHub's status codes (status code appendix), as one table: a general
+/// or service system error does not say whether the payment was set, so it
+/// is `unknown`, like an undocumented code.
+fn map_status(status: i64) -> Code {
     match status {
-        1001 | 1002 | 1004 => (ErrorKind::InvalidRequest, false, false),
-        1003 | 1006 => (ErrorKind::SupplierUnavailable, true, false),
-        1000 | 1005 => (ErrorKind::SupplierUnavailable, false, true),
-        1101 | 1102 => (ErrorKind::AuthFailed, false, false),
-        2301 => (ErrorKind::MethodNotSupported, false, false),
-        2024 => (ErrorKind::Declined, false, false),
-        _ => (ErrorKind::UnknownSupplierCode, false, true),
+        1001 | 1002 | 1004 => Code::failed(ErrorKind::InvalidRequest),
+        1003 | 1006 => Code::failed(ErrorKind::SupplierUnavailable).retryable(),
+        1000 | 1005 => Code::unknown(ErrorKind::SupplierUnavailable),
+        1101 | 1102 => Code::failed(ErrorKind::AuthFailed),
+        2301 => Code::failed(ErrorKind::MethodNotSupported),
+        2024 => Code::failed(ErrorKind::Declined),
+        _ => Code::unknown(ErrorKind::UnknownSupplierCode),
     }
 }
 
@@ -136,14 +137,8 @@ fn outcome(response: &payhost_sdk::http::Response) -> PaymentOutcome {
         }
         ok
     } else {
-        let (kind, retryable, maybe_paid) = map_status(status);
         let text = message.unwrap_or_else(|| format!("AeroHub status {status}"));
-        let error = ConnectorError::supplier(kind, status.to_string(), text).retryable(retryable);
-        if maybe_paid {
-            PaymentOutcome::unknown(error)
-        } else {
-            PaymentOutcome::failed(error)
-        }
+        map_status(status).outcome(status.to_string(), text)
     };
     for (k, v) in details {
         outcome = outcome.detail(k, v);

@@ -5,8 +5,9 @@
 
 use payhost_sdk::http::Request;
 use payhost_sdk::{
-    Card, Connector, ConnectorError, ConnectorInfo, ErrorKind, MethodKind, Parts, PaymentMethod,
-    PaymentOutcome, PaymentRequest, SecretEncoding, config, json, register_connector,
+    Card, Code, Connector, ConnectorError, ConnectorInfo, ErrorKind, MethodKind, Parts,
+    PaymentMethod, PaymentOutcome, PaymentRequest, SecretEncoding, config, json,
+    register_connector,
 };
 use serde_json::{Value, json};
 
@@ -84,20 +85,21 @@ fn secret(name: &str) -> Parts {
 
 // ---- reading the answer ----
 
-/// Atlas's `status` codes (supplier error guide), as one table.
-fn map_status(status: i64) -> (ErrorKind, bool) {
+/// Atlas's `status` codes (supplier error guide), as one table. A payment
+/// that may be under way or may have been taken is `unknown`, never `failed`.
+fn map_status(status: i64) -> Code {
     match status {
-        400 | 407 | 408 | 409 | 410 | 901 => (ErrorKind::InvalidRequest, false),
-        401 => (ErrorKind::OrderExpired, false),
-        402 | 404 => (ErrorKind::AlreadyPaid, false),
-        403 | 412 => (ErrorKind::MethodNotSupported, false),
-        405 | 415 => (ErrorKind::InvalidOrderState, false),
-        406 => (ErrorKind::InProgress, false),
-        411 => (ErrorKind::Declined, false),
-        413 | 414 => (ErrorKind::CardRejected, false),
-        900 | 902 => (ErrorKind::AuthFailed, false),
-        9999 => (ErrorKind::SupplierUnavailable, false),
-        _ => (ErrorKind::UnknownSupplierCode, false),
+        400 | 407 | 408 | 409 | 410 | 901 => Code::failed(ErrorKind::InvalidRequest),
+        401 => Code::failed(ErrorKind::OrderExpired),
+        402 | 404 => Code::failed(ErrorKind::AlreadyPaid),
+        403 | 412 => Code::failed(ErrorKind::MethodNotSupported),
+        405 | 415 => Code::failed(ErrorKind::InvalidOrderState),
+        406 => Code::unknown(ErrorKind::InProgress),
+        411 => Code::failed(ErrorKind::Declined),
+        413 | 414 => Code::failed(ErrorKind::CardRejected),
+        900 | 902 => Code::failed(ErrorKind::AuthFailed),
+        9999 => Code::unknown(ErrorKind::SupplierUnavailable),
+        _ => Code::unknown(ErrorKind::UnknownSupplierCode),
     }
 }
 
@@ -125,18 +127,8 @@ fn outcome(response: &payhost_sdk::http::Response) -> PaymentOutcome {
             )
             .detail("ticketing", "pending");
     }
-    let (kind, retryable) = map_status(status);
-    let text = message
-        .clone()
-        .unwrap_or_else(|| format!("Atlas status {status}"));
-    let error = ConnectorError::supplier(kind, code, text).retryable(retryable);
-    match kind {
-        // A payment may be under way or may have been taken: never "failed".
-        ErrorKind::InProgress | ErrorKind::SupplierUnavailable | ErrorKind::UnknownSupplierCode => {
-            PaymentOutcome::unknown(error)
-        }
-        _ => PaymentOutcome::failed(error),
-    }
+    let text = message.unwrap_or_else(|| format!("Atlas status {status}"));
+    map_status(status).outcome(code, text)
 }
 
 impl Connector for Atlas {

@@ -5,7 +5,7 @@
 
 use payhost_sdk::http::Request;
 use payhost_sdk::{
-    Connector, ConnectorError, ConnectorInfo, ErrorKind, MethodKind, Parts, PaymentMethod,
+    Code, Connector, ConnectorError, ConnectorInfo, ErrorKind, MethodKind, Parts, PaymentMethod,
     PaymentOutcome, PaymentRequest, SecretEncoding, config, crypto, json, register_connector,
 };
 use serde_json::{Value, json};
@@ -46,23 +46,24 @@ fn body(request: &PaymentRequest, partner_id: &str) -> Result<Value, ConnectorEr
 
 // ---- reading the answer ----
 
-/// HK Ramble's `errorCode`s, as one table: (kind, retryable).
-fn map_code(code: &str) -> (ErrorKind, bool) {
+/// HK Ramble's `errorCode`s, as one table: every documented code is a
+/// refusal (`failed`); an undocumented one is `unknown`.
+fn map_code(code: &str) -> Code {
     match code {
-        "P001" => (ErrorKind::InvalidRequest, false),
-        "S001" | "310" | "B103" => (ErrorKind::SupplierUnavailable, true),
-        "B002" | "B003" => (ErrorKind::AuthFailed, false),
-        "B010" => (ErrorKind::OrderNotFound, false),
-        "B026" | "B115" => (ErrorKind::OrderExpired, false),
-        "B112" => (ErrorKind::AlreadyPaid, false),
-        "B107" => (ErrorKind::PriceChanged, true),
-        "B106" | "B109" | "B113" | "B116" => (ErrorKind::PriceChanged, false),
+        "P001" => Code::failed(ErrorKind::InvalidRequest),
+        "S001" | "310" | "B103" => Code::failed(ErrorKind::SupplierUnavailable).retryable(),
+        "B002" | "B003" => Code::failed(ErrorKind::AuthFailed),
+        "B010" => Code::failed(ErrorKind::OrderNotFound),
+        "B026" | "B115" => Code::failed(ErrorKind::OrderExpired),
+        "B112" => Code::failed(ErrorKind::AlreadyPaid),
+        "B107" => Code::failed(ErrorKind::PriceChanged).retryable(),
+        "B106" | "B109" | "B113" | "B116" => Code::failed(ErrorKind::PriceChanged),
         "B009" | "B102" | "B104" | "B105" | "B108" | "B114" | "B118" => {
-            (ErrorKind::InvalidOrderState, false)
+            Code::failed(ErrorKind::InvalidOrderState)
         }
-        "B101" | "B117" | "B120" => (ErrorKind::SupplierUnavailable, false),
-        "B119" => (ErrorKind::SupplierUnavailable, true),
-        _ => (ErrorKind::UnknownSupplierCode, false),
+        "B101" | "B117" | "B120" => Code::failed(ErrorKind::SupplierUnavailable),
+        "B119" => Code::failed(ErrorKind::SupplierUnavailable).retryable(),
+        _ => Code::unknown(ErrorKind::UnknownSupplierCode),
     }
 }
 
@@ -96,14 +97,8 @@ fn outcome(response: &payhost_sdk::http::Response) -> PaymentOutcome {
         }
         return outcome;
     }
-    let (kind, retryable) = map_code(&code);
     let text = message.unwrap_or_else(|| format!("HK Ramble error {code}"));
-    let error = ConnectorError::supplier(kind, code, text).retryable(retryable);
-    if kind == ErrorKind::UnknownSupplierCode {
-        PaymentOutcome::unknown(error)
-    } else {
-        PaymentOutcome::failed(error)
-    }
+    map_code(&code).outcome(code, text)
 }
 
 impl Connector for HkRamble {

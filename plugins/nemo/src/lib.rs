@@ -15,7 +15,7 @@
 use payhost_sdk::http::{Request, Response};
 use payhost_sdk::xml::{self, Element, Node};
 use payhost_sdk::{
-    Connector, ConnectorError, ConnectorInfo, ErrorKind, MethodKind, Parts, PaymentMethod,
+    Code, Connector, ConnectorError, ConnectorInfo, ErrorKind, MethodKind, Parts, PaymentMethod,
     PaymentOutcome, PaymentRequest, PaymentState, SecretEncoding, config, crypto,
     register_connector,
 };
@@ -136,25 +136,28 @@ fn response_bin(response: &Response) -> Result<Node, PaymentOutcome> {
 }
 
 /// Nemo's PayOrder and SOAP error texts, as one table. Nemo has no codes:
-/// the message itself is the supplier code.
-fn map_error(message: &str) -> ErrorKind {
+/// the message itself is the supplier code. Every documented text is a
+/// refusal (`failed`); an undocumented one is `unknown`.
+fn map_error(message: &str) -> Code {
     match message {
-        "You have not enough money to pay" => ErrorKind::Declined,
+        "You have not enough money to pay" => Code::failed(ErrorKind::Declined),
         m if m.starts_with("Price to pay") && m.ends_with("is greater than in request") => {
-            ErrorKind::PriceChanged
+            Code::failed(ErrorKind::PriceChanged)
         }
         "Internal Error: Invalid BookID" | "Internal Error: Object not found" => {
-            ErrorKind::OrderNotFound
+            Code::failed(ErrorKind::OrderNotFound)
         }
-        "Internal Error: Invalid gateway name" => ErrorKind::InvalidRequest,
-        "Deposit gateway is not available for this order" => ErrorKind::MethodNotSupported,
+        "Internal Error: Invalid gateway name" => Code::failed(ErrorKind::InvalidRequest),
+        "Deposit gateway is not available for this order" => {
+            Code::failed(ErrorKind::MethodNotSupported)
+        }
         m if m.starts_with("Gateway ") && m.ends_with(" is not available for this order") => {
-            ErrorKind::MethodNotSupported
+            Code::failed(ErrorKind::MethodNotSupported)
         }
-        "Доступ заблокирован" => ErrorKind::AuthFailed,
-        "Заказ не требует оплаты" => ErrorKind::AlreadyPaid,
-        m if m.starts_with("Unknown order status") => ErrorKind::InvalidOrderState,
-        _ => ErrorKind::UnknownSupplierCode,
+        "Доступ заблокирован" => Code::failed(ErrorKind::AuthFailed),
+        "Заказ не требует оплаты" => Code::failed(ErrorKind::AlreadyPaid),
+        m if m.starts_with("Unknown order status") => Code::failed(ErrorKind::InvalidOrderState),
+        _ => Code::unknown(ErrorKind::UnknownSupplierCode),
     }
 }
 
@@ -167,17 +170,12 @@ fn error(bin: &Node) -> Option<PaymentOutcome> {
         .unwrap_or("(no message)")
         .to_owned();
     let new_price = error.child("NewPrice").and_then(Node::value);
-    let kind = if new_price.is_some() {
-        ErrorKind::PriceChanged
+    let code = if new_price.is_some() {
+        Code::failed(ErrorKind::PriceChanged)
     } else {
         map_error(&message)
     };
-    let failure = ConnectorError::supplier(kind, message.clone(), message);
-    let mut outcome = if kind == ErrorKind::UnknownSupplierCode {
-        PaymentOutcome::unknown(failure)
-    } else {
-        PaymentOutcome::failed(failure)
-    };
+    let mut outcome = code.outcome(message.clone(), message);
     if let Some(price) = new_price {
         outcome = outcome.detail("new-price", price);
     }
@@ -327,15 +325,17 @@ fn bill_outcome(response: &Response) -> PaymentOutcome {
             .supplier("paid", Some(text.to_owned()))
             .reference(transaction);
     }
-    let kind = match text {
-        "Введите корректные billing_id / booking_id" => ErrorKind::InvalidRequest,
-        "Доступ заблокирован" | "Не совпала контрольная сумма" => {
-            ErrorKind::AuthFailed
+    let code = match text {
+        "Введите корректные billing_id / booking_id" => {
+            Code::failed(ErrorKind::InvalidRequest)
         }
-        "Заказ не требует оплаты" => ErrorKind::AlreadyPaid,
+        "Доступ заблокирован" | "Не совпала контрольная сумма" => {
+            Code::failed(ErrorKind::AuthFailed)
+        }
+        "Заказ не требует оплаты" => Code::failed(ErrorKind::AlreadyPaid),
         _ => return response.unreadable("not one of the answers payment/bill documents"),
     };
-    PaymentOutcome::failed(ConnectorError::supplier(kind, text, text))
+    code.outcome(text, text)
 }
 
 fn bill(base: &str, request: &PaymentRequest) -> PaymentOutcome {

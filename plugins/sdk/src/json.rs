@@ -18,9 +18,10 @@ pub fn secret(name: &str) -> Value {
 }
 
 /// A JSON number with exactly the text `amount` (`"312.99"` stays
-/// `312.99`), or `None` when `amount` is not a plain decimal.
+/// `312.99`), or `None` when `amount` is not a plain decimal (see
+/// [`crate::rules::amount::is_plain_decimal`]).
 pub fn decimal(amount: &str) -> Option<Value> {
-    if !is_plain_decimal(amount) {
+    if !payhost_rules::amount::is_plain_decimal(amount) {
         return None;
     }
     serde_json::from_str::<serde_json::Number>(amount)
@@ -50,17 +51,6 @@ pub fn integer(value: &Value) -> Option<i64> {
         && (digits == "0" || !digits.starts_with('0'))
         && text != "-0";
     if canonical { text.parse().ok() } else { None }
-}
-
-/// Whether `text` is digits with at most one `.` between digits.
-pub fn is_plain_decimal(text: &str) -> bool {
-    let (int, frac) = match text.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (text, None),
-    };
-    !int.is_empty()
-        && int.bytes().all(|b| b.is_ascii_digit())
-        && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Serializes `value` to parts, turning every [`secret`] into a secret

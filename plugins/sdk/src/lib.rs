@@ -28,6 +28,10 @@
 //! [`Parts::secret`], [`json::secret`] or [`xml::Element::secret_text`], and
 //! the host substitutes them on the way to an allowed host or into a crypto
 //! function.
+//!
+//! A supplier's error codes map to a [`Code`] each: the outcome's state
+//! (`failed` when no money moved, `unknown` when it may have), the unified
+//! [`ErrorKind`] and whether the request may be sent again.
 
 extern crate self as payhost_sdk;
 
@@ -46,6 +50,7 @@ pub mod bindings {
 
 mod backend;
 pub mod clock;
+mod code;
 pub mod config;
 pub mod crypto;
 pub mod http;
@@ -55,8 +60,12 @@ mod model;
 mod parts;
 pub mod xml;
 
+pub use code::Code;
 pub use model::*;
 pub use parts::Parts;
+/// The contract's shared rules (plain decimal amounts, currency codes,
+/// connector and key names), the same ones the host checks.
+pub use payhost_rules as rules;
 
 /// A payment connector: one supplier's payment API behind the payhost contract.
 ///

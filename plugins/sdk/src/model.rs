@@ -116,12 +116,13 @@ impl PaymentOutcome {
     }
 
     /// Sets the amount the supplier reports as charged. An amount that is
-    /// not a plain decimal with a three-letter currency code is not money:
-    /// it is kept as the detail `charged-unreadable` instead.
+    /// not a plain decimal with a three-letter currency code (see
+    /// [`crate::rules::amount`] and [`crate::rules::currency`]) is not
+    /// money: it is kept as the detail `charged-unreadable` instead.
     pub fn charged(mut self, money: Money) -> Self {
-        let currency_ok =
-            money.currency.len() == 3 && money.currency.bytes().all(|b| b.is_ascii_uppercase());
-        if crate::json::is_plain_decimal(&money.amount) && currency_ok {
+        if payhost_rules::amount::is_plain_decimal(&money.amount)
+            && payhost_rules::currency::is_currency_code(&money.currency)
+        {
             self.charged = Some(money);
         } else {
             self.details.push((
@@ -147,9 +148,9 @@ impl PaymentOutcome {
 }
 
 impl ConnectorInfo {
-    /// A connector named `name` (lower-case letters, digits, `-`), at
-    /// `version` (semver), for `supplier`. Add what it needs with the
-    /// builder methods.
+    /// A connector named `name` (lower-case letters, digits, `-`; see
+    /// [`crate::rules::name::is_connector_name`]), at `version` (semver),
+    /// for `supplier`. Add what it needs with the builder methods.
     pub fn new(
         name: impl Into<String>,
         version: impl Into<String>,
@@ -172,13 +173,15 @@ impl ConnectorInfo {
         self
     }
 
-    /// Declares the secrets the connector references by name.
+    /// Declares the secrets the connector references by name (see
+    /// [`crate::rules::name::is_key_name`]).
     pub fn secrets<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
         self.secrets.extend(names.into_iter().map(Into::into));
         self
     }
 
-    /// Declares the config keys the connector reads.
+    /// Declares the config keys the connector reads (see
+    /// [`crate::rules::name::is_key_name`]).
     pub fn config_keys<S: Into<String>>(mut self, keys: impl IntoIterator<Item = S>) -> Self {
         self.config_keys.extend(keys.into_iter().map(Into::into));
         self

@@ -2,7 +2,7 @@
 //! with an error that names the file and says why.
 
 use crate::support::probe;
-use payhost::{Settings, settings::SettingsError};
+use payhost::{Settings, SettingsError};
 use payhost_tests::{Workspace, artifacts, host};
 
 async fn load_error(ws: &Workspace, file: &std::path::Path) -> String {

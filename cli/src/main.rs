@@ -1,0 +1,174 @@
+//! The `payhost` command: run payments through connectors and inspect them.
+//!
+//! One file per command, each a clap struct with `run`; this file parses
+//! the command line, sets up logging and the async runtime, and turns an
+//! error into its exit code.
+
+mod pay;
+mod payments;
+mod plugins;
+mod serve;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use payhost::{Connector, Host, LoadError, Settings};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Exit codes, so scripts can tell outcomes apart.
+pub(crate) mod exit {
+    /// The payment succeeded or is pending; the command did what was asked.
+    pub const OK: u8 = 0;
+    /// Something unexpected went wrong in payhost itself.
+    pub const INTERNAL: u8 = 1;
+    /// Wrong arguments, wrong configuration, or a request refused before any
+    /// connector ran.
+    pub const USAGE: u8 = 2;
+    /// The payment failed (no money moved), or a check failed.
+    pub const FAILED: u8 = 3;
+    /// The payment's outcome is unknown: it may have reached the supplier.
+    pub const UNKNOWN: u8 = 4;
+}
+
+/// Runs travel suppliers' payment connectors as sandboxed WebAssembly components.
+///
+/// Exit codes: 0 succeeded or pending, 2 usage or configuration error,
+/// 3 failed, 4 unknown (may have reached the supplier: do not retry blindly),
+/// 1 internal error.
+#[derive(Parser)]
+#[command(name = "payhost", version, about, long_about)]
+struct Cli {
+    /// The configuration file.
+    #[arg(
+        long,
+        short,
+        global = true,
+        env = "PAYHOST_CONFIG",
+        default_value = "payhost.toml"
+    )]
+    config: PathBuf,
+
+    /// More log output (-v: info, -vv: debug); connectors' own logs show at info.
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Pay(pay::Pay),
+    #[command(subcommand)]
+    Plugins(plugins::Plugins),
+    #[command(subcommand)]
+    Payments(payments::Payments),
+    Serve(serve::Serve),
+}
+
+/// An error with the exit code it should end the process with.
+#[derive(Debug)]
+pub(crate) struct Exit {
+    pub(crate) code: u8,
+    pub(crate) error: anyhow::Error,
+}
+
+impl Exit {
+    pub(crate) fn usage(error: impl Into<anyhow::Error>) -> Self {
+        Exit {
+            code: exit::USAGE,
+            error: error.into(),
+        }
+    }
+}
+
+impl From<anyhow::Error> for Exit {
+    fn from(error: anyhow::Error) -> Self {
+        Exit {
+            code: exit::INTERNAL,
+            error,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::INTERNAL);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Pay(cmd) => cmd.run(&cli.config).await,
+            Command::Plugins(cmd) => cmd.run(&cli.config).await,
+            Command::Payments(cmd) => cmd.run(&cli.config).await,
+            Command::Serve(cmd) => cmd.run(&cli.config).await,
+        }
+    });
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(exit) => {
+            eprintln!("error: {:#}", exit.error);
+            ExitCode::from(exit.code)
+        }
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PAYHOST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+/// Reads the configuration. The default file may be absent (nothing is
+/// then configured); a file named with --config must exist.
+pub(crate) fn load_settings(path: &Path) -> Result<Settings, Exit> {
+    if !path.exists() && path == Path::new("payhost.toml") {
+        tracing::info!(
+            "no payhost.toml here: no connector is configured, so none may call any host"
+        );
+        return Ok(Settings::default());
+    }
+    Settings::load(path).map_err(Exit::usage)
+}
+
+/// A host with the configuration's connectors loaded.
+pub(crate) async fn host_with_plugins(
+    config: &Path,
+) -> Result<(Host, Vec<Result<std::sync::Arc<Connector>, LoadError>>), Exit> {
+    let host = host(config)?;
+    let results = host.load_plugins().await;
+    Ok((host, results))
+}
+
+/// A host with nothing loaded.
+pub(crate) fn host(config: &Path) -> Result<Host, Exit> {
+    let settings = load_settings(config)?;
+    Host::from_settings(settings)
+        .map_err(|e| anyhow::anyhow!("{e:#}"))
+        .context("cannot start the WebAssembly engine")
+        .map_err(Exit::from)
+}
+
+/// Prints a value as pretty JSON on standard output.
+pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<(), Exit> {
+    let text = serde_json::to_string_pretty(value).context("cannot write JSON")?;
+    println!("{text}");
+    Ok(())
+}

@@ -1,0 +1,187 @@
+//! `payhost payments list|show|resolve`: the journal.
+
+use super::{Exit, exit, host_with_plugins, load_settings, print_json};
+use clap::{Subcommand, ValueEnum};
+use payhost::{Attempt, ConnectorError, ErrorKind, Journal, PaymentOutcome, PaymentState};
+use std::path::Path;
+
+/// The payment journal: every attempt, its state and outcome (cards masked).
+#[derive(Subcommand)]
+pub(crate) enum Payments {
+    /// The latest attempts, newest first.
+    List {
+        /// How many.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One attempt with its outcome.
+    Show {
+        /// The attempt's id.
+        id: i64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Settle an attempt whose outcome is unknown: ask the supplier
+    /// (`--query`), or record what you found out yourself (`--as`).
+    Resolve {
+        /// The attempt's id.
+        id: i64,
+        /// Ask the connector's query().
+        #[arg(long, conflicts_with = "outcome")]
+        query: bool,
+        /// What happened, as you found out from the supplier.
+        #[arg(long = "as", value_enum, requires = "note")]
+        outcome: Option<Resolution>,
+        /// How you know (kept in the journal).
+        #[arg(long)]
+        note: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum Resolution {
+    /// The supplier took the money.
+    Succeeded,
+    /// No money moved.
+    Failed,
+}
+
+fn open(config: &Path) -> Result<Journal, Exit> {
+    let settings = load_settings(config)?;
+    Journal::open(&settings.journal_path()).map_err(Exit::usage)
+}
+
+fn print_attempt(a: &Attempt) {
+    let row = |k: &str, v: &str| println!("{k:<14} {v}");
+    row("id", &a.id.to_string());
+    row("key", &a.idempotency_key);
+    row("connector", &a.connector);
+    row("order", &a.order_id);
+    row("method", &a.method);
+    if let Some(card) = &a.card {
+        row("card", card);
+    }
+    row("amount", &format!("{} {}", a.amount, a.currency));
+    row("state", a.state.as_str());
+    if let Some(o) = &a.outcome {
+        if let Some(e) = &o.error {
+            row("kind", e.kind.as_str());
+            row("message", &e.message);
+        }
+        if let Some(code) = &o.supplier_code {
+            row("supplier code", code);
+        }
+        if let Some(r) = &o.supplier_reference {
+            row("supplier ref", r);
+        }
+    }
+    if let Some(note) = &a.resolution {
+        row("resolved", note);
+    }
+}
+
+impl Payments {
+    pub(crate) async fn run(self, config: &Path) -> Result<u8, Exit> {
+        match self {
+            Payments::List { limit, json } => {
+                let attempts = open(config)?.list(limit).map_err(Exit::usage)?;
+                if json {
+                    print_json(&attempts)?;
+                } else {
+                    println!(
+                        "{:>5} {:<10} {:<18} {:<19} {:>12} {:<4} {:<10} KIND",
+                        "ID", "CONNECTOR", "ORDER", "CARD", "AMOUNT", "CCY", "STATE"
+                    );
+                    for a in &attempts {
+                        println!(
+                            "{:>5} {:<10} {:<18} {:<19} {:>12} {:<4} {:<10} {}",
+                            a.id,
+                            a.connector,
+                            a.order_id,
+                            a.card.as_deref().unwrap_or("-"),
+                            a.amount,
+                            a.currency,
+                            a.state,
+                            a.outcome
+                                .as_ref()
+                                .and_then(PaymentOutcome::kind)
+                                .map_or("-", |k| k.as_str())
+                        );
+                    }
+                }
+                Ok(exit::OK)
+            }
+            Payments::Show { id, json } => {
+                let attempt = open(config)?.get(id).map_err(Exit::usage)?;
+                if json {
+                    print_json(&attempt)?
+                } else {
+                    print_attempt(&attempt)
+                }
+                Ok(exit::OK)
+            }
+            Payments::Resolve {
+                id,
+                query,
+                outcome,
+                note,
+            } => {
+                let journal = open(config)?;
+                let attempt = journal.get(id).map_err(Exit::usage)?;
+                let (resolved, note) = if query {
+                    let (host, _) = host_with_plugins(config).await?;
+                    let answer = host
+                        .query(&attempt.connector, &attempt.order_id)
+                        .await
+                        .map_err(Exit::usage)?;
+                    match answer {
+                        Ok(o) if o.state != PaymentState::Unknown => {
+                            (o, "resolved by the connector's query()".to_owned())
+                        }
+                        Ok(_) => {
+                            return Err(Exit::usage(anyhow::anyhow!(
+                                "the supplier does not know yet; try again later or resolve it with --as"
+                            )));
+                        }
+                        Err(e) => {
+                            return Err(Exit::usage(anyhow::anyhow!(
+                                "the connector cannot query ({}: {}); ask the supplier and record it with --as succeeded|failed --note \"...\"",
+                                e.kind,
+                                e.message
+                            )));
+                        }
+                    }
+                } else {
+                    let note = note.ok_or_else(|| {
+                        Exit::usage(anyhow::anyhow!(
+                            "pass --query, or --as succeeded|failed with --note"
+                        ))
+                    })?;
+                    let outcome = match outcome {
+                        Some(Resolution::Succeeded) => PaymentOutcome::new(PaymentState::Succeeded),
+                        Some(Resolution::Failed) => PaymentOutcome::host(
+                            PaymentState::Failed,
+                            ConnectorError::host(
+                                ErrorKind::Declined,
+                                format!("resolved by the operator: {note}"),
+                            ),
+                        ),
+                        None => {
+                            return Err(Exit::usage(anyhow::anyhow!(
+                                "pass --query, or --as succeeded|failed with --note"
+                            )));
+                        }
+                    };
+                    (outcome, format!("by the operator: {note}"))
+                };
+                let updated = journal.resolve(id, &resolved, &note).map_err(Exit::usage)?;
+                print_attempt(&updated);
+                Ok(exit::OK)
+            }
+        }
+    }
+}

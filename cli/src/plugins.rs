@@ -1,0 +1,251 @@
+//! `payhost plugins list|inspect|check`.
+
+use super::{Exit, exit, host, host_with_plugins, print_json};
+use clap::Subcommand;
+use payhost::service::ConnectorsAnswer;
+use payhost::{ConnectorSummary, FailedFile};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The connectors in the plugin directory.
+#[derive(Subcommand)]
+pub(crate) enum Plugins {
+    /// List the connectors in the plugin directory and whether each loads.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Ask a running host (`payhost serve`) for its live set instead,
+        /// e.g. http://127.0.0.1:8700.
+        #[arg(long, env = "PAYHOST_SERVER")]
+        server: Option<String>,
+    },
+    /// Show what a connector declares, what the operator allows, and what it is granted.
+    Inspect {
+        /// A connector name (from the plugin directory) or a .wasm file.
+        target: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check that a .wasm file is a connector this host can run (exit 3 if not).
+    Check {
+        /// The .wasm file.
+        file: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "(none)".to_owned()
+    } else {
+        items.join(", ")
+    }
+}
+
+fn print_inspect(c: &ConnectorSummary) {
+    let row = |k: &str, v: &str| println!("{k:<22} {v}");
+    row("name", &c.name);
+    row("version", &c.version);
+    row("supplier", &c.supplier);
+    row("contract", &c.contract);
+    row("file", &c.file.display().to_string());
+    row("sha256", &c.sha256);
+    row(
+        "methods",
+        &c.methods
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    println!();
+    println!("requested (by the connector's info())");
+    row("  hosts", &list_or_none(&c.requested.hosts));
+    row("  secrets", &list_or_none(&c.requested.secrets));
+    row("  config keys", &list_or_none(&c.requested.config_keys));
+    println!();
+    println!("granted (requested ∩ allowed in [connectors.{}])", c.name);
+    if !c.granted.configured {
+        println!(
+            "  payhost.toml has no [connectors.{}] section: nothing is granted",
+            c.name
+        );
+    }
+    row("  hosts", &list_or_none(&c.granted.hosts));
+    row("  secrets", &list_or_none(&c.granted.secrets));
+    row("  config keys", &list_or_none(&c.granted.config_keys));
+    if !c.granted.hosts_not_allowed.is_empty() {
+        row("  not allowed", &list_or_none(&c.granted.hosts_not_allowed));
+    }
+    if !c.granted.hosts_not_requested.is_empty() {
+        row(
+            "  not requested",
+            &list_or_none(&c.granted.hosts_not_requested),
+        );
+    }
+    if !c.granted.secrets_missing.is_empty() {
+        row(
+            "  secrets not set",
+            &list_or_none(&c.granted.secrets_missing),
+        );
+    }
+    println!();
+    println!("limits per call");
+    row(
+        "  timeout",
+        &format!("{:?}", Duration::from_millis(c.limits.timeout_ms)),
+    );
+    row(
+        "  cpu",
+        &format!("{:?}", Duration::from_millis(c.limits.cpu_ms)),
+    );
+    row("  memory", &format!("{} MiB", c.limits.memory_bytes >> 20));
+    row("  requests", &c.limits.max_requests.to_string());
+    row(
+        "  response size",
+        &format!("{} bytes", c.limits.max_response_size),
+    );
+}
+
+/// The connectors as a table: the live ones, then the files that failed.
+fn print_table(answer: &ConnectorsAnswer) {
+    println!(
+        "{:<12} {:<8} {:<28} {:<9} FILE",
+        "NAME", "VERSION", "SUPPLIER", "STATE"
+    );
+    for c in &answer.connectors {
+        println!(
+            "{:<12} {:<8} {:<28} {:<9} {}",
+            c.name,
+            c.version,
+            c.supplier,
+            c.state,
+            c.file.display()
+        );
+    }
+    for f in &answer.failed {
+        println!(
+            "{:<12} {:<8} {:<28} {:<9} {}\n    {}",
+            f.serving.as_deref().unwrap_or("?"),
+            "?",
+            "?",
+            "failed",
+            f.file.display(),
+            f.error
+        );
+    }
+}
+
+impl Plugins {
+    pub(crate) async fn run(self, config: &Path) -> Result<u8, Exit> {
+        match self {
+            Plugins::List {
+                json,
+                server: Some(server),
+            } => {
+                let url = format!("{}/v1/connectors", server.trim_end_matches('/'));
+                let cannot = |e: &dyn std::fmt::Display| {
+                    Exit::usage(anyhow::anyhow!(
+                        "cannot ask the host at {server}: {e}; is `payhost serve` running there?"
+                    ))
+                };
+                let body = async { reqwest::get(&url).await?.error_for_status()?.bytes().await }
+                    .await
+                    .map_err(|e| cannot(&e))?;
+                let answer: ConnectorsAnswer =
+                    serde_json::from_slice(&body).map_err(|e| cannot(&e))?;
+                if json {
+                    print_json(&answer)?;
+                } else {
+                    print_table(&answer);
+                }
+                Ok(exit::OK)
+            }
+            Plugins::List { json, server: None } => {
+                let (host, results) = host_with_plugins(config).await?;
+                let dir = host.settings().plugins_dir();
+                let mut answer = ConnectorsAnswer {
+                    connectors: Vec::new(),
+                    failed: Vec::new(),
+                };
+                for result in &results {
+                    match result {
+                        Ok(c) => answer.connectors.push(ConnectorSummary::from(&**c)),
+                        Err(e) => answer.failed.push(FailedFile {
+                            file: e.file.clone(),
+                            error: e.reason.clone(),
+                            serving: None,
+                        }),
+                    }
+                }
+                if json {
+                    print_json(&answer)?;
+                } else {
+                    print_table(&answer);
+                    if results.is_empty() {
+                        println!("(no .wasm files in {})", dir.display());
+                    }
+                }
+                Ok(if answer.failed.is_empty() {
+                    exit::OK
+                } else {
+                    exit::FAILED
+                })
+            }
+            Plugins::Inspect { target, json } => {
+                let connector = if target.ends_with(".wasm") || Path::new(&target).is_file() {
+                    let loaded = host(config)?.check_file(Path::new(&target)).await;
+                    std::sync::Arc::new(loaded.map_err(|e| Exit {
+                        code: exit::FAILED,
+                        error: e.into(),
+                    })?)
+                } else {
+                    let (host, _) = host_with_plugins(config).await?;
+                    host.connector(&target).map_err(Exit::usage)?
+                };
+                if json {
+                    print_json(&ConnectorSummary::from(&*connector))?;
+                } else {
+                    print_inspect(&ConnectorSummary::from(&*connector));
+                }
+                Ok(exit::OK)
+            }
+            Plugins::Check { file, json } => {
+                let host = host(config)?;
+                match host.check_file(&file).await {
+                    Ok(c) => {
+                        if json {
+                            print_json(
+                                &serde_json::json!({"ok": true, "connector": ConnectorSummary::from(&c)}),
+                            )?;
+                        } else {
+                            println!(
+                                "ok: {} {} ({}) is a valid payhost connector for contract {}@{}",
+                                c.info.name,
+                                c.info.version,
+                                c.info.supplier,
+                                payhost::CONTRACT_PACKAGE,
+                                payhost::CONTRACT_VERSION
+                            );
+                        }
+                        Ok(exit::OK)
+                    }
+                    Err(e) => {
+                        if json {
+                            print_json(
+                                &serde_json::json!({"ok": false, "file": e.file, "error": e.reason}),
+                            )?;
+                        } else {
+                            eprintln!("error: {e}");
+                        }
+                        Ok(exit::FAILED)
+                    }
+                }
+            }
+        }
+    }
+}

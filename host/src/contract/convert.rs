@@ -1,0 +1,126 @@
+//! Conversions between the contract's generated types and the host's own, at
+//! the sandbox wall: a request goes in, an outcome, an error or a method
+//! kind comes out.
+
+use crate::contract::types as wit;
+use crate::payments::model::{
+    Card, ConnectorError, ErrorKind, MethodKind, Money, PaymentMethod, PaymentOutcome,
+    PaymentRequest, PaymentState,
+};
+
+impl From<wit::ErrorKind> for ErrorKind {
+    fn from(kind: wit::ErrorKind) -> Self {
+        match kind {
+            wit::ErrorKind::InvalidRequest => ErrorKind::InvalidRequest,
+            wit::ErrorKind::AuthFailed => ErrorKind::AuthFailed,
+            wit::ErrorKind::OrderNotFound => ErrorKind::OrderNotFound,
+            wit::ErrorKind::OrderExpired => ErrorKind::OrderExpired,
+            wit::ErrorKind::InvalidOrderState => ErrorKind::InvalidOrderState,
+            wit::ErrorKind::AlreadyPaid => ErrorKind::AlreadyPaid,
+            wit::ErrorKind::InProgress => ErrorKind::InProgress,
+            wit::ErrorKind::MethodNotSupported => ErrorKind::MethodNotSupported,
+            wit::ErrorKind::CardRejected => ErrorKind::CardRejected,
+            wit::ErrorKind::Declined => ErrorKind::Declined,
+            wit::ErrorKind::PriceChanged => ErrorKind::PriceChanged,
+            wit::ErrorKind::SupplierUnavailable => ErrorKind::SupplierUnavailable,
+            wit::ErrorKind::UnknownSupplierCode => ErrorKind::UnknownSupplierCode,
+            wit::ErrorKind::Protocol => ErrorKind::Protocol,
+            wit::ErrorKind::Denied => ErrorKind::Denied,
+            wit::ErrorKind::Timeout => ErrorKind::Timeout,
+            wit::ErrorKind::Unsupported => ErrorKind::Unsupported,
+            wit::ErrorKind::ConnectorFault => ErrorKind::ConnectorFault,
+        }
+    }
+}
+
+impl From<&Card> for wit::Card {
+    fn from(card: &Card) -> Self {
+        wit::Card {
+            number: card.number.clone(),
+            expiry_month: card.expiry_month,
+            expiry_year: card.expiry_year,
+            cvv: card.cvv.clone(),
+            holder_first_name: card.holder_first_name.clone(),
+            holder_last_name: card.holder_last_name.clone(),
+            billing_address: card.billing_address.as_ref().map(|a| wit::BillingAddress {
+                street: a.street.clone(),
+                city: a.city.clone(),
+                region: a.region.clone(),
+                postal_code: a.postal_code.clone(),
+                country: a.country.clone(),
+            }),
+            reusable: card.reusable,
+        }
+    }
+}
+
+impl From<&PaymentRequest> for wit::PaymentRequest {
+    fn from(r: &PaymentRequest) -> Self {
+        wit::PaymentRequest {
+            order_id: r.order_id.clone(),
+            client_order_id: r.client_order_id.clone(),
+            method: match &r.method {
+                PaymentMethod::Balance => wit::PaymentMethod::Balance,
+                PaymentMethod::Card(c) => wit::PaymentMethod::Card(c.into()),
+                PaymentMethod::MerchantOfRecord(c) => {
+                    wit::PaymentMethod::MerchantOfRecord(c.into())
+                }
+                PaymentMethod::Account(a) => wit::PaymentMethod::Account(a.clone()),
+            },
+            amount: wit::Money {
+                amount: r.amount.amount.clone(),
+                currency: r.amount.currency.clone(),
+            },
+            idempotency_key: r.idempotency_key.clone(),
+            attributes: r
+                .attributes
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        }
+    }
+}
+
+impl From<wit::MethodKind> for MethodKind {
+    fn from(kind: wit::MethodKind) -> Self {
+        match kind {
+            wit::MethodKind::Balance => MethodKind::Balance,
+            wit::MethodKind::Card => MethodKind::Card,
+            wit::MethodKind::MerchantOfRecord => MethodKind::MerchantOfRecord,
+            wit::MethodKind::Account => MethodKind::Account,
+        }
+    }
+}
+
+impl From<wit::ConnectorError> for ConnectorError {
+    fn from(e: wit::ConnectorError) -> Self {
+        ConnectorError {
+            kind: e.kind.into(),
+            retryable: e.retryable,
+            supplier_code: e.supplier_code,
+            message: e.message,
+        }
+    }
+}
+
+impl From<wit::PaymentOutcome> for PaymentOutcome {
+    fn from(o: wit::PaymentOutcome) -> Self {
+        PaymentOutcome {
+            state: match o.state {
+                wit::PaymentState::Succeeded => PaymentState::Succeeded,
+                wit::PaymentState::Pending => PaymentState::Pending,
+                wit::PaymentState::Failed => PaymentState::Failed,
+                wit::PaymentState::Unknown => PaymentState::Unknown,
+            },
+            supplier_reference: o.supplier_reference,
+            charged: o.charged.map(|m| Money {
+                amount: m.amount,
+                currency: m.currency,
+            }),
+            supplier_code: o.supplier_code,
+            supplier_message: o.supplier_message,
+            error: o.error.map(Into::into),
+            details: o.details,
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! One call into a connector: a fresh store and instance with the call's
+//! limits armed, the call, and what its standard output, standard error and
+//! limits say about how it ended.
+
+use crate::capabilities::{config::ConfigCtx, crypto::CryptoCtx, http::HttpCtx, log::LogCtx};
+use crate::contract::{self, PaymentConnectorPre, types as wit};
+use crate::engine::Runtime;
+use crate::engine::store::{CallState, Fault};
+use crate::payments::mask::Masker;
+use crate::policy::allowlist::OriginPattern;
+use crate::policy::limits::Limits;
+use crate::policy::secrets::SecretStore;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wasmtime_wasi::WasiCtx;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+
+/// Everything a call into one connector's sandbox needs.
+#[derive(Clone)]
+pub(crate) struct Sandbox {
+    pub(crate) pre: PaymentConnectorPre<CallState>,
+    pub(crate) name: Arc<str>,
+    pub(crate) hosts: Arc<[OriginPattern]>,
+    pub(crate) secrets: Arc<SecretStore>,
+    pub(crate) config: Arc<BTreeMap<String, String>>,
+    pub(crate) limits: Limits,
+}
+
+/// What a call into a connector can ask.
+pub(crate) enum Op {
+    Info,
+    Pay(Box<wit::PaymentRequest>),
+    Query(String),
+}
+
+/// What it answered.
+pub(crate) enum Answer {
+    Info(wit::ConnectorInfo),
+    Pay(wit::PaymentOutcome),
+    Query(Result<wit::PaymentOutcome, wit::ConnectorError>),
+}
+
+/// How a call ended when it did not answer.
+pub(crate) struct Failure {
+    pub(crate) fault: Option<Fault>,
+    pub(crate) message: String,
+}
+
+pub(crate) struct Call {
+    pub(crate) answer: Result<Answer, Failure>,
+    /// Requests that may have reached a server.
+    pub(crate) sent: u32,
+}
+
+/// The most standard output or error a call may write before it is cut.
+const STDIO_CAPACITY: usize = 64 * 1024;
+
+impl Sandbox {
+    pub(crate) async fn call(&self, rt: &Runtime, op: Op, masker: Masker) -> Call {
+        let stdout = MemoryOutputPipe::new(STDIO_CAPACITY);
+        let stderr = MemoryOutputPipe::new(STDIO_CAPACITY);
+        let wasi = WasiCtx::builder()
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .socket_addr_check(|_, _| Box::pin(async { false }))
+            .wall_clock(crate::capabilities::clock::CoarseWall)
+            .monotonic_clock(crate::capabilities::clock::CoarseMonotonic::new())
+            .build();
+        let started = Instant::now();
+        let state = CallState::new(
+            wasi,
+            HttpCtx {
+                client: rt.client.clone(),
+                grant: self.hosts.clone(),
+                secrets: self.secrets.clone(),
+                connector: self.name.clone(),
+                max_requests: self.limits.max_requests,
+                max_response_size: self.limits.max_response_size,
+                // HTTP gives up a little before the call does, so the connector
+                // still runs to turn a timeout into its own outcome.
+                deadline: started + self.limits.timeout
+                    - (self.limits.timeout / 10).min(Duration::from_millis(500)),
+                sent: 0,
+                attempted: 0,
+                io_time: Duration::ZERO,
+            },
+            CryptoCtx {
+                secrets: self.secrets.clone(),
+            },
+            ConfigCtx {
+                values: self.config.clone(),
+            },
+            LogCtx::new(self.name.clone(), masker, self.limits.max_log_lines),
+            self.limits,
+        );
+        let mut store = rt.store(state);
+        let run = async {
+            let instance = self.pre.instantiate_async(&mut store).await?;
+            let connector = instance.payhost_connector_connector();
+            Ok::<_, wasmtime::Error>(match op {
+                Op::Info => Answer::Info(connector.call_info(&mut store).await?),
+                Op::Pay(request) => Answer::Pay(connector.call_pay(&mut store, &request).await?),
+                Op::Query(order) => Answer::Query(connector.call_query(&mut store, &order).await?),
+            })
+        };
+        let result = tokio::time::timeout(self.limits.timeout, run).await;
+        let state = store.data_mut();
+        let answer = match result {
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(error)) => Err(Failure {
+                fault: state.fault(),
+                message: trap_message(&error),
+            }),
+            Err(_) => {
+                let fault = Fault::Timeout(self.limits.timeout);
+                Err(Failure {
+                    fault: Some(fault),
+                    message: fault.to_string(),
+                })
+            }
+        };
+        let mut answer = answer;
+        for (stream, pipe) in [("stdout", &stdout), ("stderr", &stderr)] {
+            let contents = pipe.contents();
+            let text = String::from_utf8_lossy(&contents);
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                state
+                    .log
+                    .write(contract::log::Level::Info, stream, line, &[]);
+            }
+            // A Rust panic explains the trap that follows it.
+            if let (Err(failure), Some(panic)) = (&mut answer, panic_message(&text)) {
+                failure.message =
+                    format!("{} ({})", failure.message, state.log.masker.mask(&panic));
+            }
+        }
+        state.log.finish();
+        Call {
+            answer,
+            sent: state.http.sent,
+        }
+    }
+}
+
+/// What a trap says, without the backtrace.
+fn trap_message(error: &wasmtime::Error) -> String {
+    match error.downcast_ref::<wasmtime::Trap>() {
+        Some(trap) => format!("trapped: {trap}"),
+        None => format!("failed: {error}"),
+    }
+}
+
+/// The last panic a Rust guest printed: where, and its message.
+fn panic_message(stderr: &str) -> Option<String> {
+    let mut lines = stderr.lines();
+    let mut found = None;
+    while let Some(line) = lines.next() {
+        if let Some(pos) = line.find("panicked at ") {
+            let place = line[pos + "panicked at ".len()..].trim_end_matches(':');
+            let message = lines.next().unwrap_or_default().trim();
+            found = Some(format!("panicked at {place}: {message}"));
+        }
+    }
+    found
+}

@@ -1,0 +1,14 @@
+//! The engine every connector runs on: one wasmtime `Engine` with the
+//! pooling allocator and epoch interruption (`ticker`), one `Linker` holding
+//! WASI and the capabilities, one shared HTTP client, the compile cache
+//! (`cache`), what one call's store holds and how its limits are enforced
+//! (`store`), and one call into a connector in a fresh instance (`call`).
+
+pub(crate) mod cache;
+pub(crate) mod call;
+mod runtime;
+pub(crate) mod store;
+mod ticker;
+
+pub use runtime::{Runtime, RuntimeOptions};
+pub use ticker::EPOCH_TICK;

@@ -1,0 +1,115 @@
+//! The runtime: one wasmtime `Engine` with the pooling allocator and epoch
+//! interruption, one `Linker` holding WASI and the capabilities, one shared
+//! HTTP client, and the compile cache; and a store for each call with its
+//! limits armed.
+
+use super::cache::CompileCache;
+use super::store::{CallState, Fault};
+use super::ticker::EpochTicker;
+use crate::capabilities;
+use crate::policy::limits::MAX_MEMORY;
+use std::path::PathBuf;
+use std::sync::Arc;
+use wasmtime::component::Linker;
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, UpdateDeadline,
+};
+
+/// How much of each pooled linear memory stays resident between calls.
+const KEEP_RESIDENT: usize = 256 << 10;
+
+/// How the runtime is set up.
+#[derive(Debug, Clone)]
+pub struct RuntimeOptions {
+    /// Where compiled connectors are cached; `None` compiles on every load.
+    pub cache_dir: Option<PathBuf>,
+    /// How many connector instances may run at once (the instance pool's size).
+    pub max_instances: u32,
+}
+
+impl Default for RuntimeOptions {
+    fn default() -> Self {
+        RuntimeOptions {
+            cache_dir: None,
+            max_instances: 256,
+        }
+    }
+}
+
+/// The engine, linker, HTTP client and compile cache, shared by every connector.
+pub struct Runtime {
+    pub(crate) engine: Engine,
+    pub(crate) linker: Arc<Linker<CallState>>,
+    pub(crate) client: reqwest::Client,
+    pub(crate) cache: CompileCache,
+    _ticker: EpochTicker,
+}
+
+impl Runtime {
+    /// Builds the runtime. Must be called within a tokio runtime (the HTTP
+    /// client's resolver runs on it).
+    pub fn new(options: &RuntimeOptions) -> wasmtime::Result<Runtime> {
+        let engine = Engine::new(&engine_config(options.max_instances))?;
+        let mut linker = Linker::new(&engine);
+        // Rust's std needs WASI; the context grants nothing (see `CallState`).
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        capabilities::add_to_linker(&mut linker)?;
+        let cache = CompileCache::new(options.cache_dir.clone(), &engine);
+        Ok(Runtime {
+            _ticker: EpochTicker::start(&engine),
+            engine,
+            linker: Arc::new(linker),
+            client: capabilities::http::client(),
+            cache,
+        })
+    }
+
+    /// A store for one call, with its limits armed.
+    pub(crate) fn store(&self, state: CallState) -> Store<CallState> {
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.limiter);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|mut ctx| {
+            let state = ctx.data_mut();
+            if state.cpu_used() > state.limits.cpu {
+                state.fault = Some(Fault::Cpu(state.limits.cpu));
+                return Err(wasmtime::format_err!(
+                    "CPU limit of {:?} exceeded",
+                    state.limits.cpu
+                ));
+            }
+            // Let other calls on this thread run, then check again next tick.
+            Ok(UpdateDeadline::Yield(1))
+        });
+        store
+    }
+}
+
+fn engine_config(max_instances: u32) -> Config {
+    let mut pool = PoolingAllocationConfig::default();
+    let instances = max_instances.max(4);
+    pool.total_component_instances(instances)
+        .total_core_instances(instances * 16)
+        .total_memories(instances * 4)
+        .total_tables(instances * 8)
+        .total_stacks(instances)
+        .max_core_instances_per_component(32)
+        .max_memories_per_component(4)
+        .max_tables_per_component(8)
+        .max_memory_size(MAX_MEMORY as usize)
+        .table_elements(100_000)
+        // Reset the first pages of a slot with memset instead of returning
+        // them to the kernel: a connector's call touches about this much, and
+        // madvise + page faults on every call cost more than the memset.
+        .linear_memory_keep_resident(KEEP_RESIDENT)
+        .table_keep_resident(64 << 10)
+        .async_stack_keep_resident(64 << 10);
+    let mut config = Config::new();
+    config
+        .wasm_component_model(true)
+        .epoch_interruption(true)
+        .max_wasm_stack(1 << 20)
+        .async_stack_size(2 << 20)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    config
+}

@@ -1,0 +1,12 @@
+//! Payments as data, and what may be kept of them: the model (money, cards,
+//! requests, outcomes, error kinds), masking card data (`mask`), vetting
+//! what a connector returned (`vet`), and the journal of every attempt.
+//!
+//! Nothing here knows the engine or the registry: it is the vocabulary the
+//! rest of the host speaks.
+
+pub(crate) mod attempt;
+pub(crate) mod journal;
+pub(crate) mod mask;
+pub(crate) mod model;
+pub(crate) mod vet;

@@ -1,0 +1,442 @@
+//! Payments as the host, its CLI and its API see them (`contract::convert`
+//! turns them into the contract's types at the sandbox wall).
+//!
+//! Money is a decimal string, never a float. A card's number and CVV never
+//! print: `Debug` masks the number and hides the CVV, and nothing here
+//! serializes a card.
+
+use crate::payments::mask::{luhn, mask_pan};
+use payhost_rules::{amount, currency};
+
+pub use payhost_rules::{ErrorKind, State as PaymentState};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// An amount of money: a plain decimal string and an ISO 4217 code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Money {
+    /// Digits with at most one `.` (`"312.99"`).
+    pub amount: String,
+    /// Three upper-case letters (`"USD"`).
+    pub currency: String,
+}
+
+impl Money {
+    /// Checks and builds an amount.
+    pub fn parse(amount: &str, currency: &str) -> Result<Money, RequestError> {
+        let money = Money {
+            amount: amount.trim().to_owned(),
+            currency: currency.trim().to_owned(),
+        };
+        money.check()?;
+        Ok(money)
+    }
+
+    fn check(&self) -> Result<(), RequestError> {
+        if !amount::is_plain_decimal(&self.amount) {
+            return Err(RequestError::new(format!(
+                "amount `{}` is not a plain decimal: write digits with an optional `.` and fraction, like 312.99",
+                self.amount
+            )));
+        }
+        if !currency::is_currency_code(&self.currency) {
+            return Err(RequestError::new(format!(
+                "currency `{}` is not an ISO 4217 code: write three upper-case letters, like USD",
+                self.currency
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.amount, self.currency)
+    }
+}
+
+/// A card holder's billing address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BillingAddress {
+    /// Street and number.
+    pub street: String,
+    /// City.
+    pub city: String,
+    /// State or province code.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Postal code.
+    #[serde(default)]
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: String,
+}
+
+/// A payment card, as read from a card file or an API request.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Card {
+    /// The card number; spaces and dashes are removed.
+    pub number: String,
+    /// Expiry month, 1 to 12.
+    pub expiry_month: u8,
+    /// Expiry year, four digits.
+    pub expiry_year: u16,
+    /// The CVV, if given. Never stored.
+    #[serde(default)]
+    pub cvv: Option<String>,
+    /// Holder's first name.
+    pub holder_first_name: String,
+    /// Holder's last name.
+    pub holder_last_name: String,
+    /// Billing address.
+    #[serde(default)]
+    pub billing_address: Option<BillingAddress>,
+    /// Multi-use card.
+    #[serde(default)]
+    pub reusable: bool,
+}
+
+impl fmt::Debug for Card {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Card")
+            .field("number", &self.masked_number())
+            .field(
+                "expiry",
+                &format_args!("{:02}/{}", self.expiry_month, self.expiry_year),
+            )
+            .field("cvv", &self.cvv.as_ref().map(|_| "***"))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Card {
+    /// The number as shown anywhere: first 6 and last 4 digits.
+    pub fn masked_number(&self) -> String {
+        mask_pan(&self.number)
+    }
+
+    fn normalize(&mut self) {
+        self.number.retain(|c| c != ' ' && c != '-');
+        if let Some(cvv) = &mut self.cvv {
+            *cvv = cvv.trim().to_owned();
+        }
+    }
+
+    fn check(&self, today: (u16, u8)) -> Result<(), RequestError> {
+        let digits = self.number.len();
+        if !(12..=19).contains(&digits) || !luhn(&self.number) {
+            return Err(RequestError::new(format!(
+                "card number {} is not valid (it must be 12 to 19 digits and pass the Luhn check)",
+                self.masked_number()
+            )));
+        }
+        if !(1..=12).contains(&self.expiry_month) || !(2000..=2100).contains(&self.expiry_year) {
+            return Err(RequestError::new(format!(
+                "card expiry {:02}/{} is not valid: month 1-12 and a four-digit year",
+                self.expiry_month, self.expiry_year
+            )));
+        }
+        if (self.expiry_year, self.expiry_month) < today {
+            return Err(RequestError::new(format!(
+                "card {} expired in {:02}/{}",
+                self.masked_number(),
+                self.expiry_month,
+                self.expiry_year
+            )));
+        }
+        if let Some(cvv) = &self.cvv
+            && !((3..=4).contains(&cvv.len()) && cvv.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(RequestError::new("the CVV must be 3 or 4 digits"));
+        }
+        if self.holder_first_name.trim().is_empty() || self.holder_last_name.trim().is_empty() {
+            return Err(RequestError::new(
+                "the card holder's first and last name are required",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// How an order is paid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentMethod {
+    /// From the platform's balance or deposit with the supplier.
+    Balance,
+    /// A card the supplier charges (virtual card passthrough).
+    Card(Card),
+    /// The traveller's card, the supplier acting as merchant of record.
+    MerchantOfRecord(Card),
+    /// An account the supplier keeps, by its code.
+    Account(String),
+}
+
+impl PaymentMethod {
+    /// The method's kind.
+    pub fn kind(&self) -> MethodKind {
+        match self {
+            PaymentMethod::Balance => MethodKind::Balance,
+            PaymentMethod::Card(_) => MethodKind::Card,
+            PaymentMethod::MerchantOfRecord(_) => MethodKind::MerchantOfRecord,
+            PaymentMethod::Account(_) => MethodKind::Account,
+        }
+    }
+
+    /// The card, for the methods that carry one.
+    pub fn card(&self) -> Option<&Card> {
+        match self {
+            PaymentMethod::Card(c) | PaymentMethod::MerchantOfRecord(c) => Some(c),
+            _ => None,
+        }
+    }
+}
+
+/// A payment method's kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MethodKind {
+    /// See [`PaymentMethod::Balance`].
+    Balance,
+    /// See [`PaymentMethod::Card`].
+    Card,
+    /// See [`PaymentMethod::MerchantOfRecord`].
+    MerchantOfRecord,
+    /// See [`PaymentMethod::Account`].
+    Account,
+}
+
+impl fmt::Display for MethodKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            MethodKind::Balance => "balance",
+            MethodKind::Card => "card",
+            MethodKind::MerchantOfRecord => "merchant-of-record",
+            MethodKind::Account => "account",
+        })
+    }
+}
+
+/// One payment to make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRequest {
+    /// The supplier's order number.
+    pub order_id: String,
+    /// The platform's own order number.
+    pub client_order_id: Option<String>,
+    /// How to pay.
+    pub method: PaymentMethod,
+    /// The amount expected.
+    pub amount: Money,
+    /// The key of this attempt.
+    pub idempotency_key: String,
+    /// Supplier-specific values.
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// Why a request was refused before any connector ran.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct RequestError(String);
+
+impl RequestError {
+    /// An error with this text.
+    pub fn new(message: impl Into<String>) -> Self {
+        RequestError(message.into())
+    }
+}
+
+impl PaymentRequest {
+    /// Normalizes card numbers and checks every field, so that a request a
+    /// connector sees is well-formed.
+    pub fn validate(&mut self) -> Result<(), RequestError> {
+        let order = self.order_id.trim();
+        if order.is_empty() || order.len() > 64 || order.chars().any(char::is_control) {
+            return Err(RequestError::new(
+                "the order id must be 1 to 64 printable characters",
+            ));
+        }
+        self.order_id = order.to_owned();
+        self.amount.check()?;
+        if self.idempotency_key.is_empty() || self.idempotency_key.len() > 128 {
+            return Err(RequestError::new(
+                "the idempotency key must be 1 to 128 characters",
+            ));
+        }
+        let today = today();
+        match &mut self.method {
+            PaymentMethod::Card(card) | PaymentMethod::MerchantOfRecord(card) => {
+                card.normalize();
+                card.check(today)?;
+            }
+            PaymentMethod::Account(code) if code.trim().is_empty() => {
+                return Err(RequestError::new(
+                    "an account payment needs the supplier's account code",
+                ));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// The current (year, month), UTC.
+fn today() -> (u16, u8) {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    let days = (secs / 86_400) as i64;
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year as u16, month as u8)
+}
+
+/// Why an operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectorError {
+    /// The unified kind.
+    pub kind: ErrorKind,
+    /// Whether the same request may be sent again as it is.
+    pub retryable: bool,
+    /// The supplier's raw code.
+    pub supplier_code: Option<String>,
+    /// A message for the operator.
+    pub message: String,
+}
+
+impl ConnectorError {
+    /// A host-made error, not retryable, without a supplier code.
+    pub fn host(kind: ErrorKind, message: impl Into<String>) -> Self {
+        ConnectorError {
+            kind,
+            retryable: false,
+            supplier_code: None,
+            message: message.into(),
+        }
+    }
+}
+
+/// The result of a payment or a query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentOutcome {
+    /// Where the payment stands.
+    pub state: PaymentState,
+    /// The supplier's reference.
+    pub supplier_reference: Option<String>,
+    /// What the supplier reports as charged.
+    pub charged: Option<Money>,
+    /// The supplier's raw status code.
+    pub supplier_code: Option<String>,
+    /// The supplier's message, verbatim (card data masked).
+    pub supplier_message: Option<String>,
+    /// Why, for `failed` and `unknown`.
+    pub error: Option<ConnectorError>,
+    /// Further facts.
+    pub details: Vec<(String, String)>,
+}
+
+impl PaymentOutcome {
+    /// An outcome in `state` with nothing else known (an operator's decision).
+    pub fn new(state: PaymentState) -> Self {
+        PaymentOutcome {
+            state,
+            supplier_reference: None,
+            charged: None,
+            supplier_code: None,
+            supplier_message: None,
+            error: None,
+            details: Vec::new(),
+        }
+    }
+
+    /// An outcome the host decides on its own (the connector failed).
+    pub fn host(state: PaymentState, error: ConnectorError) -> Self {
+        PaymentOutcome {
+            error: Some(error),
+            ..Self::new(state)
+        }
+    }
+
+    /// The error kind, if any.
+    pub fn kind(&self) -> Option<ErrorKind> {
+        self.error.as_ref().map(|e| e.kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn card(number: &str) -> Card {
+        Card {
+            number: number.into(),
+            expiry_month: 12,
+            expiry_year: 2099,
+            cvv: Some("123".into()),
+            holder_first_name: "Ada".into(),
+            holder_last_name: "Lovelace".into(),
+            billing_address: None,
+            reusable: false,
+        }
+    }
+
+    fn request(method: PaymentMethod, amount: &str) -> PaymentRequest {
+        PaymentRequest {
+            order_id: "O-1".into(),
+            client_order_id: None,
+            method,
+            amount: Money {
+                amount: amount.into(),
+                currency: "USD".into(),
+            },
+            idempotency_key: "k".into(),
+            attributes: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn validation_checks_amount_card_and_expiry() {
+        assert!(request(PaymentMethod::Balance, "312.99").validate().is_ok());
+        for bad in ["312,99", "-1", "1e3", "1.", ".5", "", "3.1.2"] {
+            assert!(
+                request(PaymentMethod::Balance, bad).validate().is_err(),
+                "{bad}"
+            );
+        }
+        let mut ok = request(PaymentMethod::Card(card("4532 0151 1283 0366")), "1");
+        assert!(ok.validate().is_ok());
+        assert_eq!(ok.method.card().unwrap().number, "4532015112830366");
+        let err = request(PaymentMethod::Card(card("4532015112830367")), "1")
+            .validate()
+            .unwrap_err();
+        assert!(err.to_string().contains("453201******0367"), "{err}");
+        let mut expired = card("4532015112830366");
+        expired.expiry_year = 2001;
+        assert!(
+            request(PaymentMethod::Card(expired), "1")
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("expired")
+        );
+    }
+
+    #[test]
+    fn card_debug_is_masked() {
+        let text = format!("{:?}", card("4532015112830366"));
+        assert!(
+            !text.contains("4532015112830366") && !text.contains("123"),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,10 @@
+//! What the operator allows: `payhost.toml` (`settings`), the origins a
+//! connector may call (`allowlist`), the secrets it may use without seeing
+//! (`secrets`), its limits per call (`limits`), and the grant: what it asks
+//! for intersected with what its section allows (`grant`).
+
+pub(crate) mod allowlist;
+pub(crate) mod grant;
+pub(crate) mod limits;
+pub(crate) mod secrets;
+pub(crate) mod settings;

@@ -1,0 +1,427 @@
+//! `payhost.toml`: the operator's configuration.
+//!
+//! ```toml
+//! [host]
+//! plugins = "plugins/"
+//! journal = "payhost.db"
+//!
+//! [limits]                  # defaults for every connector
+//! timeout = "30s"
+//!
+//! [connectors.atlas]        # the name the connector declares in info()
+//! base_url = "https://sandbox.atriptech.com"
+//! allowed_hosts = ["https://sandbox.atriptech.com"]
+//! timeout = "20s"
+//! secrets = { client_id = { env = "ATLAS_CLIENT_ID" }, client_secret = { file = "secrets/atlas" } }
+//! ```
+//!
+//! Every key the host does not know is an error that names the right one.
+//! In a connector's section, string keys other than the host's own are the
+//! connector's config values; they are checked against the keys the
+//! connector declares when it loads.
+
+use crate::policy::allowlist::OriginPattern;
+use crate::policy::limits::{self, Limits};
+use crate::policy::secrets::SecretSource;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Host-wide settings.
+    #[serde(default)]
+    pub host: HostSettings,
+    /// Default limits for every connector.
+    #[serde(default)]
+    pub limits: LimitOverrides,
+    /// One section per connector, by the name it declares.
+    #[serde(default)]
+    pub connectors: BTreeMap<String, ConnectorSettings>,
+    /// The directory relative paths are resolved against (that of the file).
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+}
+
+/// The `[host]` section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostSettings {
+    /// The directory of connector files: every `*.wasm` in it is loaded.
+    #[serde(default = "default_plugins")]
+    pub plugins: PathBuf,
+    /// The payment journal: a SQLite file path.
+    #[serde(default = "default_journal")]
+    pub journal: String,
+    /// Where compiled connectors are cached.
+    #[serde(default = "default_cache")]
+    pub cache: PathBuf,
+    /// The address `payhost serve` listens on.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8700".to_owned()
+}
+
+fn default_plugins() -> PathBuf {
+    PathBuf::from("plugins")
+}
+fn default_journal() -> String {
+    "payhost.db".to_owned()
+}
+fn default_cache() -> PathBuf {
+    PathBuf::from(".payhost-cache")
+}
+
+impl Default for HostSettings {
+    fn default() -> Self {
+        HostSettings {
+            plugins: default_plugins(),
+            journal: default_journal(),
+            cache: default_cache(),
+            listen: default_listen(),
+        }
+    }
+}
+
+/// Limits an operator may set, host-wide in `[limits]` or per connector.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LimitOverrides {
+    /// See [`Limits::timeout`].
+    pub timeout: Option<std::time::Duration>,
+    /// See [`Limits::cpu`].
+    pub cpu: Option<std::time::Duration>,
+    /// See [`Limits::memory`].
+    pub memory: Option<u64>,
+    /// See [`Limits::max_requests`].
+    pub max_requests: Option<u32>,
+    /// See [`Limits::max_response_size`].
+    pub max_response_size: Option<u64>,
+    /// See [`Limits::max_log_lines`].
+    pub max_log_lines: Option<u32>,
+}
+
+const LIMIT_KEYS: [&str; 6] = [
+    "timeout",
+    "cpu",
+    "memory",
+    "max_requests",
+    "max_response_size",
+    "max_log_lines",
+];
+
+impl LimitOverrides {
+    /// `base` with these overrides applied.
+    pub fn apply(&self, base: Limits) -> Limits {
+        Limits {
+            timeout: self.timeout.unwrap_or(base.timeout),
+            cpu: self.cpu.unwrap_or(base.cpu),
+            memory: self.memory.unwrap_or(base.memory),
+            max_requests: self.max_requests.unwrap_or(base.max_requests),
+            max_response_size: self.max_response_size.unwrap_or(base.max_response_size),
+            max_log_lines: self.max_log_lines.unwrap_or(base.max_log_lines),
+        }
+    }
+
+    /// Takes a limit key out of a table; `Ok(false)` if `key` is no limit.
+    fn take(&mut self, key: &str, value: &toml::Value) -> Result<bool, String> {
+        let text = || {
+            value
+                .as_str()
+                .ok_or_else(|| format!("`{key}` must be a string like \"20s\" or \"64MiB\""))
+        };
+        let count = || {
+            value
+                .as_integer()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| format!("`{key}` must be a whole number"))
+        };
+        let size = || match value {
+            toml::Value::Integer(n) => {
+                u64::try_from(*n).map_err(|_| format!("`{key}` must not be negative"))
+            }
+            toml::Value::String(s) => limits::parse_size(s).map_err(|e| format!("`{key}`: {e}")),
+            _ => Err(format!("`{key}` must be a size like \"64MiB\"")),
+        };
+        match key {
+            "timeout" => {
+                self.timeout =
+                    Some(limits::parse_duration(text()?).map_err(|e| format!("`timeout`: {e}"))?)
+            }
+            "cpu" => {
+                self.cpu = Some(limits::parse_duration(text()?).map_err(|e| format!("`cpu`: {e}"))?)
+            }
+            "memory" => {
+                let bytes = size()?;
+                if bytes > limits::MAX_MEMORY {
+                    return Err(format!("`memory` may be at most 1GiB, not {bytes} bytes"));
+                }
+                self.memory = Some(bytes);
+            }
+            "max_requests" => self.max_requests = Some(count()?),
+            "max_response_size" => self.max_response_size = Some(size()?),
+            "max_log_lines" => self.max_log_lines = Some(count()?),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
+impl<'de> Deserialize<'de> for LimitOverrides {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let table = toml::Table::deserialize(deserializer)?;
+        let mut limits = LimitOverrides::default();
+        for (key, value) in &table {
+            if !limits.take(key, value).map_err(D::Error::custom)? {
+                return Err(D::Error::custom(unknown_key(key, &LIMIT_KEYS)));
+            }
+        }
+        Ok(limits)
+    }
+}
+
+/// One `[connectors.NAME]` section.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConnectorSettings {
+    /// The origins the operator allows this connector to call. Empty denies all.
+    pub allowed_hosts: Vec<OriginPattern>,
+    /// The secrets, by the name the connector uses.
+    pub secrets: BTreeMap<String, SecretSource>,
+    /// Limit overrides for this connector.
+    pub limits: LimitOverrides,
+    /// The connector's own (non-secret) config values.
+    pub config: BTreeMap<String, String>,
+}
+
+/// The keys of a connector section that belong to the host.
+pub const HOST_KEYS: [&str; 8] = [
+    "allowed_hosts",
+    "secrets",
+    "timeout",
+    "cpu",
+    "memory",
+    "max_requests",
+    "max_response_size",
+    "max_log_lines",
+];
+
+impl<'de> Deserialize<'de> for ConnectorSettings {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let table = toml::Table::deserialize(deserializer)?;
+        let mut out = ConnectorSettings::default();
+        for (key, value) in table {
+            match key.as_str() {
+                "allowed_hosts" => {
+                    let list = value.as_array().ok_or_else(|| {
+                        D::Error::custom("`allowed_hosts` must be a list of origins like [\"https://api.example.com\"]")
+                    })?;
+                    for entry in list {
+                        let text = entry.as_str().ok_or_else(|| {
+                            D::Error::custom("`allowed_hosts` entries must be strings like \"https://api.example.com\"")
+                        })?;
+                        out.allowed_hosts
+                            .push(OriginPattern::parse(text).map_err(D::Error::custom)?);
+                    }
+                }
+                "secrets" => {
+                    let table = value.as_table().ok_or_else(|| {
+                        D::Error::custom(
+                            "`secrets` must be a table like { api_key = { env = \"API_KEY\" } }",
+                        )
+                    })?;
+                    for (name, source) in table {
+                        out.secrets.insert(
+                            name.clone(),
+                            secret_source(name, source).map_err(D::Error::custom)?,
+                        );
+                    }
+                }
+                _ => {
+                    if out.limits.take(&key, &value).map_err(D::Error::custom)? {
+                        continue;
+                    }
+                    match value {
+                        toml::Value::String(s) => {
+                            out.config.insert(key, s);
+                        }
+                        _ => {
+                            return Err(D::Error::custom(format!(
+                                "`{key}` is not a setting of the host, and a connector's config values are strings: write `{key} = \"...\"`"
+                            )));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn secret_source(name: &str, value: &toml::Value) -> Result<SecretSource, String> {
+    let form = format!(
+        "secret `{name}` must be {{ env = \"VARIABLE\" }} or {{ file = \"path/to/file\" }}"
+    );
+    let table = value.as_table().ok_or_else(|| form.clone())?;
+    let mut entries = table.iter();
+    match (entries.next(), entries.next()) {
+        (Some((kind, v)), None) => {
+            let v = v.as_str().ok_or_else(|| form.clone())?;
+            match kind.as_str() {
+                "env" => Ok(SecretSource::Env(v.to_owned())),
+                "file" => Ok(SecretSource::File(PathBuf::from(v))),
+                other => Err(format!(
+                    "{form}; `{other}` is not a secret source ({})",
+                    unknown_key(other, &["env", "file"])
+                )),
+            }
+        }
+        _ => Err(form),
+    }
+}
+
+/// "unknown key `x`; did you mean `y`?" with the closest known key.
+pub fn unknown_key(key: &str, known: &[&str]) -> String {
+    let best = known
+        .iter()
+        .map(|k| (strsim::levenshtein(key, k), *k))
+        .min();
+    match best {
+        Some((distance, k)) if distance <= 3 || k.contains(key) || key.contains(k) => {
+            format!("unknown key `{key}`; did you mean `{k}`?")
+        }
+        _ => format!("unknown key `{key}`; the keys are: {}", known.join(", ")),
+    }
+}
+
+/// Why the configuration could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// The file could not be read.
+    #[error(
+        "cannot read {path}: {source}. Pass the right file with --config, or create it (see README.md, \"Configuration\")"
+    )]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid.
+    #[error("{path} is not valid: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong and where.
+        message: String,
+    },
+}
+
+impl Settings {
+    /// Reads and checks `payhost.toml` at `path`.
+    pub fn load(path: &Path) -> Result<Settings, SettingsError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SettingsError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut settings = Self::parse(&text).map_err(|message| SettingsError::Invalid {
+            path: path.to_owned(),
+            message,
+        })?;
+        settings.base_dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        Ok(settings)
+    }
+
+    /// Parses the text of `payhost.toml`; relative paths stay relative to
+    /// the working directory.
+    pub fn parse(text: &str) -> Result<Settings, String> {
+        let mut settings: Settings =
+            toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())?;
+        settings.base_dir = PathBuf::from(".");
+        Ok(settings)
+    }
+
+    /// A path from the file, resolved against its directory.
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        self.base_dir.join(path)
+    }
+
+    /// The plugin directory.
+    pub fn plugins_dir(&self) -> PathBuf {
+        self.resolve(&self.host.plugins)
+    }
+
+    /// The journal file.
+    pub fn journal_path(&self) -> PathBuf {
+        self.resolve(Path::new(&self.host.journal))
+    }
+
+    /// The compile cache directory.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.resolve(&self.host.cache)
+    }
+
+    /// The limits of connector `name`: defaults, then `[limits]`, then its section.
+    pub fn limits_for(&self, name: &str) -> Limits {
+        let host_wide = self.limits.apply(Limits::default());
+        match self.connectors.get(name) {
+            Some(section) => section.limits.apply(host_wide),
+            None => host_wide,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_file_parses() {
+        let s = Settings::parse(
+            r#"
+            [host]
+            plugins = "p"
+            [limits]
+            timeout = "10s"
+            [connectors.atlas]
+            base_url = "https://sandbox.atriptech.com"
+            allowed_hosts = ["https://sandbox.atriptech.com"]
+            memory = "32MiB"
+            secrets = { client_id = { env = "ATLAS_ID" }, client_secret = { file = "s/atlas" } }
+            "#,
+        )
+        .unwrap();
+        let atlas = &s.connectors["atlas"];
+        assert_eq!(atlas.config["base_url"], "https://sandbox.atriptech.com");
+        assert_eq!(
+            atlas.secrets["client_id"],
+            SecretSource::Env("ATLAS_ID".into())
+        );
+        let limits = s.limits_for("atlas");
+        assert_eq!(limits.memory, 32 << 20);
+        assert_eq!(limits.timeout, std::time::Duration::from_secs(10));
+    }
+
+    #[test]
+    fn unknown_keys_name_the_right_one() {
+        let e = Settings::parse("[hots]\nplugins = \"p\"").unwrap_err();
+        assert!(
+            e.contains("unknown field `hots`") && e.contains("host"),
+            "{e}"
+        );
+        let e = Settings::parse("[limits]\ntimout = \"1s\"").unwrap_err();
+        assert!(e.contains("did you mean `timeout`"), "{e}");
+        let e = Settings::parse("[connectors.a]\nallowed_hosts = [\"example.com\"]").unwrap_err();
+        assert!(e.contains("has no scheme"), "{e}");
+        let e = Settings::parse("[connectors.a]\nsecrets = { k = { envv = \"X\" } }").unwrap_err();
+        assert!(e.contains("did you mean `env`"), "{e}");
+    }
+}

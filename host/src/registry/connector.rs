@@ -1,0 +1,135 @@
+//! One loaded connector: its component, checked and ready to instantiate,
+//! what it declared, what the operator granted it, and what a call into it
+//! means: a fresh instance per call, an outcome vetted on the way out, and a
+//! connector that failed turned into `failed` or `unknown` by whether a
+//! request may have left it.
+
+use super::info::ConnectorInfo;
+use crate::engine::Runtime;
+use crate::engine::cache::CacheOutcome;
+use crate::engine::call::{Answer, Failure, Op, Sandbox};
+use crate::engine::store::Fault;
+use crate::payments::mask::Masker;
+use crate::payments::model::{
+    ConnectorError, ErrorKind, PaymentOutcome, PaymentRequest, PaymentState,
+};
+use crate::payments::vet::{masker_for, sanitize};
+use crate::policy::grant::Grant;
+use crate::policy::limits::Limits;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+/// A loaded connector.
+pub struct Connector {
+    /// What it declared.
+    pub info: ConnectorInfo,
+    /// What it was granted.
+    pub grant: Grant,
+    /// Its limits per call.
+    pub limits: Limits,
+    /// The file it was loaded from.
+    pub file: PathBuf,
+    /// The SHA-256 of that file, hex.
+    pub sha256: String,
+    /// When it was loaded.
+    pub loaded_at: SystemTime,
+    /// Whether its compiled code came from the cache.
+    pub cache: CacheOutcome,
+    /// How long loading took.
+    pub load_time: Duration,
+    pub(super) sandbox: Sandbox,
+}
+
+impl std::fmt::Debug for Connector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connector")
+            .field("info", &self.info)
+            .field("grant", &self.grant)
+            .field("file", &self.file)
+            .finish_non_exhaustive()
+    }
+}
+impl Connector {
+    /// The connector's name.
+    pub fn name(&self) -> &str {
+        &self.info.name
+    }
+
+    /// Runs one payment in a fresh instance. The request must be validated.
+    ///
+    /// Never fails: a connector that traps or exceeds a limit gives a
+    /// `failed` outcome if no request left the sandbox, `unknown` if one may
+    /// have reached the supplier.
+    pub async fn pay(&self, rt: &Runtime, request: &PaymentRequest) -> PaymentOutcome {
+        let masker = masker_for(request);
+        let call = self
+            .sandbox
+            .call(rt, Op::Pay(Box::new(request.into())), masker.clone())
+            .await;
+        match call.answer {
+            Ok(Answer::Pay(outcome)) => sanitize(outcome.into(), &masker, &self.info.name),
+            Ok(_) => unreachable!("pay() answers with an outcome"),
+            Err(failure) => self.failed_call(failure, call.sent),
+        }
+    }
+
+    /// Asks the supplier where an order's payment stands, in a fresh instance.
+    pub async fn query(
+        &self,
+        rt: &Runtime,
+        order_id: &str,
+    ) -> Result<PaymentOutcome, ConnectorError> {
+        let masker = Masker::default();
+        let call = self
+            .sandbox
+            .call(rt, Op::Query(order_id.to_owned()), masker.clone())
+            .await;
+        match call.answer {
+            Ok(Answer::Query(Ok(outcome))) => {
+                Ok(sanitize(outcome.into(), &masker, &self.info.name))
+            }
+            Ok(Answer::Query(Err(error))) => {
+                let mut error: ConnectorError = error.into();
+                error.message = masker.mask(&error.message).into_owned();
+                Err(error)
+            }
+            Ok(_) => unreachable!("query() answers with an outcome"),
+            Err(failure) => Err(self
+                .failed_call(failure, call.sent)
+                .error
+                .unwrap_or_else(|| {
+                    ConnectorError::host(ErrorKind::ConnectorFault, "the connector failed")
+                })),
+        }
+    }
+
+    fn failed_call(&self, failure: Failure, sent: u32) -> PaymentOutcome {
+        let name = &self.info.name;
+        let (kind, what) = match failure.fault {
+            Some(Fault::Timeout(_)) => (
+                ErrorKind::Timeout,
+                failure.fault.map(|f| f.to_string()).unwrap_or_default(),
+            ),
+            Some(fault) => (ErrorKind::ConnectorFault, fault.to_string()),
+            None => (ErrorKind::ConnectorFault, failure.message),
+        };
+        tracing::warn!(connector = %name, "call {what}");
+        let (state, tail) = if sent > 0 {
+            (
+                PaymentState::Unknown,
+                format!(
+                    "after {sent} request(s) left it: the payment may have reached the supplier; query it or resolve it by hand, do not retry blindly"
+                ),
+            )
+        } else {
+            (
+                PaymentState::Failed,
+                "before any request left it: nothing was sent".to_owned(),
+            )
+        };
+        PaymentOutcome::host(
+            state,
+            ConnectorError::host(kind, format!("connector `{name}` {what}, {tail}")),
+        )
+    }
+}

@@ -1,0 +1,267 @@
+//! Loading a connector file, in order: it is a WebAssembly component (not a
+//! core module, not a precompiled artifact), it exports this contract's
+//! `connector` interface, it imports nothing the host does not provide,
+//! `info()` answers within its limits, what it declares is well-formed, and
+//! its grant is what it asks for intersected with what the operator allows.
+
+use super::connector::Connector;
+use super::info::{ConnectorInfo, LoadError};
+use crate::contract::{self, PaymentConnectorPre, types as wit};
+use crate::engine::Runtime;
+use crate::engine::call::{Answer, Op, Sandbox};
+use crate::payments::mask::Masker;
+use crate::payments::model::MethodKind;
+use crate::policy::allowlist::OriginPattern;
+use crate::policy::grant::{Asked, grant};
+use crate::policy::limits::Limits;
+use crate::policy::secrets::SecretStore;
+use crate::policy::settings::{HOST_KEYS, Settings};
+use payhost_rules::name;
+use sha2::Digest;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+use wasmtime::component::types::ComponentItem;
+
+/// Loads, checks and grants the connector in `file`.
+pub(crate) async fn load(
+    rt: &Runtime,
+    settings: &Settings,
+    file: &Path,
+) -> Result<Connector, LoadError> {
+    let started = Instant::now();
+    let bytes = tokio::fs::read(file)
+        .await
+        .map_err(|e| LoadError::new(file, format!("cannot read the file: {e}")))?;
+    check_header(file, &bytes)?;
+    let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
+    let engine = rt.engine.clone();
+    let cache = rt.cache.clone();
+    let key = sha256.clone();
+    let (component, cache) =
+        tokio::task::spawn_blocking(move || cache.load_or_compile(&engine, &bytes, &key))
+            .await
+            .map_err(|e| LoadError::new(file, format!("compilation stopped: {e}")))?
+            .map_err(|e| {
+                LoadError::new(file, format!("is not a valid WebAssembly component: {e:#}"))
+            })?;
+    check_exports(rt, file, &component)?;
+    let pre = rt.linker.instantiate_pre(&component).map_err(|e| {
+            LoadError::new(
+                file,
+                format!("needs an import this host does not provide ({e:#}); a connector may import only payhost:connector@0.1.x and the WASI interfaces Rust's std uses"),
+            )
+        })?;
+    let pre = PaymentConnectorPre::new(pre).map_err(|e| {
+        LoadError::new(
+            file,
+            format!("does not match the payment-connector world: {e:#}"),
+        )
+    })?;
+
+    // Ask it who it is, with nothing granted.
+    let bootstrap = Sandbox {
+        pre,
+        name: Arc::from(
+            file.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        ),
+        hosts: Arc::from(Vec::new()),
+        secrets: Arc::new(SecretStore::default()),
+        config: Arc::new(BTreeMap::new()),
+        limits: Limits {
+            max_requests: 0,
+            ..settings.limits.apply(Limits::default())
+        },
+    };
+    let call = bootstrap.call(rt, Op::Info, Masker::default()).await;
+    let info = match call.answer {
+        Ok(Answer::Info(info)) => info,
+        Ok(_) => unreachable!("info() answers with info"),
+        Err(failure) => {
+            return Err(LoadError::new(
+                file,
+                format!(
+                    "its info() {}",
+                    failure.fault.map_or(failure.message, |f| f.to_string())
+                ),
+            ));
+        }
+    };
+    let info = check_info(file, info)?;
+    let asked = Asked {
+        name: &info.name,
+        hosts: &info.hosts,
+        secrets: &info.secrets,
+        config_keys: &info.config_keys,
+    };
+    let (grant, hosts, secrets, config) =
+        grant(settings, &asked).map_err(|e| LoadError::new(file, e.to_string()))?;
+    let limits = settings.limits_for(&info.name);
+    for missing in &grant.secrets_missing {
+        tracing::warn!(connector = %info.name, "secret `{missing}` is not set in [connectors.{}]: calls that use it will be refused", info.name);
+    }
+    Ok(Connector {
+        sandbox: Sandbox {
+            pre: bootstrap.pre,
+            name: Arc::from(info.name.as_str()),
+            hosts: Arc::from(hosts),
+            secrets: Arc::new(secrets),
+            config: Arc::new(config),
+            limits,
+        },
+        info,
+        grant,
+        limits,
+        file: file.to_owned(),
+        sha256,
+        loaded_at: SystemTime::now(),
+        cache,
+        load_time: started.elapsed(),
+    })
+}
+
+fn check_header(file: &Path, bytes: &[u8]) -> Result<(), LoadError> {
+    if wasmtime::Engine::detect_precompiled(bytes).is_some() {
+        return Err(LoadError::new(
+            file,
+            "is a precompiled native artifact; payhost only runs components it compiles itself. Ship the .wasm component instead",
+        ));
+    }
+    match bytes.get(..8) {
+        Some([0, b'a', b's', b'm', 0x0d, 0x00, 0x01, 0x00]) => Ok(()),
+        Some([0, b'a', b's', b'm', 0x01, 0x00, 0x00, 0x00]) => Err(LoadError::new(
+            file,
+            "is a core WebAssembly module, not a component: build the connector with `cargo build --release --target wasm32-wasip2`",
+        )),
+        _ => Err(LoadError::new(
+            file,
+            "is not a WebAssembly component (it does not start with the `\\0asm` header): ship the .wasm that `cargo build --target wasm32-wasip2` writes",
+        )),
+    }
+}
+
+fn check_exports(
+    rt: &Runtime,
+    file: &Path,
+    component: &wasmtime::component::Component,
+) -> Result<(), LoadError> {
+    let ty = component.component_type();
+    let exports: Vec<String> = ty
+        .exports(&rt.engine)
+        .filter(|(_, item)| matches!(item.ty, ComponentItem::ComponentInstance(_)))
+        .map(|(name, _)| name.to_owned())
+        .collect();
+    let prefix = format!("{}/connector@", contract::CONTRACT_PACKAGE);
+    match exports.iter().find(|name| name.starts_with(&prefix)) {
+        Some(name) => {
+            let version = &name[prefix.len()..];
+            let supported =
+                semver::Version::parse(version).is_ok_and(|v| v.major == 0 && v.minor == 1);
+            if supported {
+                Ok(())
+            } else {
+                Err(LoadError::new(
+                    file,
+                    format!(
+                        "is built for contract {}@{version}; this host runs {}@{} (0.1.x). Rebuild the connector against the host's wit/ or upgrade the host",
+                        contract::CONTRACT_PACKAGE,
+                        contract::CONTRACT_PACKAGE,
+                        contract::CONTRACT_VERSION
+                    ),
+                ))
+            }
+        }
+        None => Err(LoadError::new(
+            file,
+            format!(
+                "does not export {}: it is not a payment connector (it exports: {}). Implement the payment-connector world from wit/",
+                contract::CONNECTOR_EXPORT,
+                if exports.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    exports.join(", ")
+                }
+            ),
+        )),
+    }
+}
+
+/// The most entries any list in `info()` may have.
+const MAX_DECLARED: usize = 64;
+
+fn check_info(file: &Path, info: wit::ConnectorInfo) -> Result<ConnectorInfo, LoadError> {
+    let bad = |what: String| LoadError::new(file, format!("its info() is invalid: {what}"));
+    if !name::is_connector_name(&info.name) {
+        return Err(bad(format!(
+            "name `{}` must be 1 to 32 lower-case letters, digits or `-`, starting with a letter",
+            info.name.escape_debug()
+        )));
+    }
+    if semver::Version::parse(&info.version).is_err() {
+        return Err(bad(format!(
+            "version `{}` is not semver (like 1.2.0)",
+            info.version.escape_debug()
+        )));
+    }
+    if info.supplier.trim().is_empty() || info.supplier.len() > 100 {
+        return Err(bad("supplier must be 1 to 100 characters".into()));
+    }
+    if info.methods.is_empty() {
+        return Err(bad("it declares no payment method".into()));
+    }
+    for (what, list) in [
+        ("methods", info.methods.len()),
+        ("secrets", info.secrets.len()),
+        ("config-keys", info.config_keys.len()),
+        ("hosts", info.hosts.len()),
+    ] {
+        if list > MAX_DECLARED {
+            return Err(bad(format!(
+                "{what} lists {list} entries; at most {MAX_DECLARED}"
+            )));
+        }
+    }
+    for key in info.secrets.iter().chain(&info.config_keys) {
+        if !name::is_key_name(key) {
+            return Err(bad(format!(
+                "`{}` is not a valid secret or config key name (lower-case letters, digits, `_`, `-`)",
+                key.escape_debug()
+            )));
+        }
+    }
+    for key in &info.config_keys {
+        if HOST_KEYS.contains(&key.as_str()) {
+            return Err(bad(format!(
+                "config key `{key}` is one of the host's own settings"
+            )));
+        }
+    }
+    for host in &info.hosts {
+        match host.strip_prefix("config:") {
+            Some(key) if info.config_keys.contains(&key.to_owned()) => {}
+            Some(key) => {
+                return Err(bad(format!(
+                    "host `config:{key}` names a config key it does not declare"
+                )));
+            }
+            None => {
+                OriginPattern::parse(host).map_err(|e| bad(format!("host {e}")))?;
+            }
+        }
+    }
+    let mut methods: Vec<MethodKind> = info.methods.into_iter().map(Into::into).collect();
+    methods.sort();
+    methods.dedup();
+    Ok(ConnectorInfo {
+        name: info.name,
+        version: info.version,
+        supplier: info.supplier,
+        methods,
+        secrets: info.secrets,
+        config_keys: info.config_keys,
+        hosts: info.hosts,
+    })
+}

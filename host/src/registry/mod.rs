@@ -1,0 +1,23 @@
+//! The registry: the live connectors by name and the plugin directory's
+//! files behind them. A scan loads a new or changed file and swaps it in
+//! atomically (calls in flight finish on the version they started with),
+//! keeps the previous version serving when a file fails to load, and
+//! retires a connector whose file is gone; `watch` runs scans when the
+//! directory changes.
+//!
+//! The registry itself is in `live`; loading one file (`load`) is apart from
+//! a loaded connector (`connector`) and what it declares (`info`); `summary`
+//! is how a live connector is shown.
+
+mod connector;
+mod info;
+mod live;
+mod load;
+mod summary;
+pub(crate) mod watch;
+
+pub use connector::Connector;
+pub use info::{ConnectorInfo, LoadError};
+pub use live::{PluginFile, Registry, ScanReport, UnknownConnector};
+pub use summary::{ConnectorState, ConnectorSummary, FailedFile, LimitsSummary, Requested};
+pub use watch::WatchHandle;

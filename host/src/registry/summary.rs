@@ -1,0 +1,142 @@
+//! How a live connector is shown: one serde type for `payhost plugins list`
+//! and `inspect`, the API's `GET /v1/connectors`, and the CLI reading that
+//! answer back (`plugins list --server`).
+
+use super::connector::Connector;
+use crate::contract::{CONTRACT_PACKAGE, CONTRACT_VERSION};
+use crate::engine::cache::CacheOutcome;
+use crate::payments::model::MethodKind;
+use crate::policy::grant::Grant;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::time::UNIX_EPOCH;
+
+/// Whether a live connector has its operator's section.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConnectorState {
+    /// Loaded, with a section in `payhost.toml`.
+    Live,
+    /// Loaded, but `payhost.toml` has no section for it: nothing is granted.
+    NoConfig,
+}
+
+impl std::fmt::Display for ConnectorState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ConnectorState::Live => "live",
+            ConnectorState::NoConfig => "no-config",
+        })
+    }
+}
+
+/// What a connector asks for in its `info()`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Requested {
+    /// The origins it expects to call.
+    pub hosts: Vec<String>,
+    /// The secrets it references.
+    pub secrets: Vec<String>,
+    /// The config keys it reads.
+    pub config_keys: Vec<String>,
+}
+
+/// A connector's limits per call, in plain units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LimitsSummary {
+    /// Wall time, host I/O included.
+    pub timeout_ms: u64,
+    /// The connector's own code.
+    pub cpu_ms: u64,
+    /// Linear memory.
+    pub memory_bytes: u64,
+    /// Outbound requests.
+    pub max_requests: u32,
+    /// The largest answer read.
+    pub max_response_size: u64,
+    /// Log lines.
+    pub max_log_lines: u32,
+}
+
+/// A live connector as the CLI and the API show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectorSummary {
+    /// Its name.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+    /// Its supplier.
+    pub supplier: String,
+    /// The contract it is built for (`payhost:connector@0.1.0`).
+    pub contract: String,
+    /// Whether its operator's section exists.
+    pub state: ConnectorState,
+    /// The file it was loaded from.
+    pub file: PathBuf,
+    /// The SHA-256 of that file, hex.
+    pub sha256: String,
+    /// When it was loaded, Unix seconds.
+    pub loaded_at: u64,
+    /// The payment methods it implements.
+    pub methods: Vec<MethodKind>,
+    /// What it asks for.
+    pub requested: Requested,
+    /// What it was granted.
+    pub granted: Grant,
+    /// Its limits per call.
+    pub limits: LimitsSummary,
+    /// Whether its compiled code came from the cache.
+    pub cache: CacheOutcome,
+    /// How long loading took, in milliseconds.
+    pub load_ms: u64,
+}
+
+/// A plugin file that failed to load.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedFile {
+    /// The file.
+    pub file: PathBuf,
+    /// What is wrong and what to do.
+    pub error: String,
+    /// The connector of that name still serving (its previous version), if any.
+    pub serving: Option<String>,
+}
+
+impl From<&Connector> for ConnectorSummary {
+    fn from(c: &Connector) -> Self {
+        ConnectorSummary {
+            name: c.info.name.clone(),
+            version: c.info.version.clone(),
+            supplier: c.info.supplier.clone(),
+            contract: format!("{CONTRACT_PACKAGE}@{CONTRACT_VERSION}"),
+            state: if c.grant.configured {
+                ConnectorState::Live
+            } else {
+                ConnectorState::NoConfig
+            },
+            file: c.file.clone(),
+            sha256: c.sha256.clone(),
+            loaded_at: c
+                .loaded_at
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            methods: c.info.methods.clone(),
+            requested: Requested {
+                hosts: c.info.hosts.clone(),
+                secrets: c.info.secrets.clone(),
+                config_keys: c.info.config_keys.clone(),
+            },
+            granted: c.grant.clone(),
+            limits: LimitsSummary {
+                timeout_ms: c.limits.timeout.as_millis() as u64,
+                cpu_ms: c.limits.cpu.as_millis() as u64,
+                memory_bytes: c.limits.memory,
+                max_requests: c.limits.max_requests,
+                max_response_size: c.limits.max_response_size,
+                max_log_lines: c.limits.max_log_lines,
+            },
+            cache: c.cache,
+            load_ms: c.load_time.as_millis() as u64,
+        }
+    }
+}

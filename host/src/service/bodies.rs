@@ -1,0 +1,105 @@
+//! The API's typed bodies: what `POST /v1/payments` takes and answers,
+//! what `GET /v1/connectors` and `GET /healthz` answer, and the error body.
+
+use super::error::ApiError;
+use crate::payments::model::{
+    Card, MethodKind, Money, PaymentMethod, PaymentOutcome, PaymentRequest,
+};
+use crate::registry::{ConnectorSummary, FailedFile};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The body of `POST /v1/payments`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PaymentBody {
+    connector: String,
+    order_id: String,
+    amount: String,
+    currency: String,
+    #[serde(default = "balance")]
+    method: MethodKind,
+    account: Option<String>,
+    card: Option<Card>,
+    client_order_id: Option<String>,
+    idempotency_key: String,
+    #[serde(default)]
+    attributes: BTreeMap<String, String>,
+}
+
+fn balance() -> MethodKind {
+    MethodKind::Balance
+}
+
+impl PaymentBody {
+    pub(crate) fn into_request(self) -> Result<(String, PaymentRequest), ApiError> {
+        let bad = |m: &str| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", m);
+        let method = match (self.method, self.card, self.account) {
+            (MethodKind::Balance, None, None) => PaymentMethod::Balance,
+            (MethodKind::Card, Some(card), None) => PaymentMethod::Card(card),
+            (MethodKind::MerchantOfRecord, Some(card), None) => {
+                PaymentMethod::MerchantOfRecord(card)
+            }
+            (MethodKind::Account, None, Some(code)) => PaymentMethod::Account(code),
+            (MethodKind::Card | MethodKind::MerchantOfRecord, None, _) => {
+                return Err(bad("this method needs `card`"));
+            }
+            (MethodKind::Account, _, None) => {
+                return Err(bad(
+                    "method `account` needs `account`, the supplier's account code",
+                ));
+            }
+            _ => {
+                return Err(bad(
+                    "give `card` only for card methods and `account` only for method `account`",
+                ));
+            }
+        };
+        let amount = Money::parse(&self.amount, &self.currency).map_err(|e| bad(&e.to_string()))?;
+        Ok((
+            self.connector,
+            PaymentRequest {
+                order_id: self.order_id,
+                client_order_id: self.client_order_id,
+                method,
+                amount,
+                idempotency_key: self.idempotency_key,
+                attributes: self.attributes,
+            },
+        ))
+    }
+}
+
+/// The answer to `POST /v1/payments`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PaymentAnswer {
+    /// The journal's attempt id (`null` without a journal).
+    pub id: Option<i64>,
+    /// Whether the outcome is an earlier attempt's, replayed for its key.
+    pub replayed: bool,
+    /// The connector.
+    pub connector: String,
+    /// The order.
+    pub order_id: String,
+    /// The outcome.
+    pub outcome: PaymentOutcome,
+}
+
+/// The answer to `GET /v1/connectors`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConnectorsAnswer {
+    /// The live connectors.
+    pub connectors: Vec<ConnectorSummary>,
+    /// The files that failed to load.
+    pub failed: Vec<FailedFile>,
+}
+
+/// The answer to `GET /healthz`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Health {
+    /// `ok`.
+    pub status: String,
+    /// How many connectors are live.
+    pub connectors: usize,
+}
