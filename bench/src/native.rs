@@ -5,9 +5,9 @@
 use aes::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit, block_padding::Pkcs7};
 use base64::Engine as _;
 use hmac::Mac as _;
-use payhost_sdk::SecretEncoding;
 use payhost_sdk::native::{
-    CryptoError, HttpError, Instant, Level, Method, NativeHost, Part, Request, Response,
+    CryptoError, Encoding, HttpError, Instant, Level, Method, NativeHost, Output, Part, Request,
+    Response, Sealed,
 };
 use sha2::Digest as _;
 use std::cell::RefCell;
@@ -46,9 +46,13 @@ impl Native {
         )
     }
 
-    fn bytes(&self, parts: &[Part]) -> Result<Vec<u8>, String> {
+    /// The bytes of `parts`, secrets and sealed values written with their
+    /// encodings, and whether any part was a secret or a sealed value (then
+    /// a crypto result is sealed, as the host makes it).
+    fn bytes(&self, parts: &[Part]) -> Result<(Vec<u8>, bool), String> {
         self.current(|_, secrets| {
             let mut out = Vec::new();
+            let mut sealed = false;
             for part in parts {
                 match part {
                     Part::Literal(b) => out.extend_from_slice(b),
@@ -56,34 +60,74 @@ impl Native {
                         let value = secrets
                             .get(&r.name)
                             .ok_or_else(|| format!("no secret {}", r.name))?;
-                        match r.encoding {
-                            SecretEncoding::Raw => out.extend_from_slice(value),
-                            SecretEncoding::JsonString => out.extend_from_slice(
-                                serde_json::to_string(&String::from_utf8_lossy(value))
-                                    .unwrap_or_default()
-                                    .as_bytes(),
-                            ),
-                            SecretEncoding::XmlText => {
-                                for &b in value {
-                                    match b {
-                                        b'&' => out.extend_from_slice(b"&amp;"),
-                                        b'<' => out.extend_from_slice(b"&lt;"),
-                                        b'>' => out.extend_from_slice(b"&gt;"),
-                                        b'"' => out.extend_from_slice(b"&quot;"),
-                                        b'\'' => out.extend_from_slice(b"&apos;"),
-                                        o => out.push(o),
-                                    }
-                                }
-                            }
-                            SecretEncoding::Url => out.extend(
-                                url::form_urlencoded::byte_serialize(value).flat_map(|s| s.bytes()),
-                            ),
-                        }
+                        encode(value, r.encoding, &mut out);
+                        sealed = true;
+                    }
+                    Part::Sealed(r) => {
+                        encode(r.value.native_bytes(), r.encoding, &mut out);
+                        sealed = true;
                     }
                 }
             }
-            Ok(out)
+            Ok((out, sealed))
         })
+    }
+
+    /// The bytes of `parts`, for a request.
+    fn plain(&self, parts: &[Part]) -> Result<Vec<u8>, String> {
+        self.bytes(parts).map(|(bytes, _)| bytes)
+    }
+}
+
+/// Writes `value` with `encoding`, as the host does.
+fn encode(value: &[u8], encoding: Encoding, out: &mut Vec<u8>) {
+    match encoding {
+        Encoding::Raw => out.extend_from_slice(value),
+        Encoding::Hex => out.extend_from_slice(payhost_sdk::crypto::hex(value).as_bytes()),
+        Encoding::HexUpper => out.extend_from_slice(
+            payhost_sdk::crypto::hex(value)
+                .to_ascii_uppercase()
+                .as_bytes(),
+        ),
+        Encoding::Base64 => out.extend_from_slice(
+            base64::engine::general_purpose::STANDARD
+                .encode(value)
+                .as_bytes(),
+        ),
+        Encoding::Base64url => out.extend_from_slice(
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(value)
+                .as_bytes(),
+        ),
+        Encoding::JsonString => out.extend_from_slice(
+            serde_json::to_string(&String::from_utf8_lossy(value))
+                .unwrap_or_default()
+                .as_bytes(),
+        ),
+        Encoding::XmlText => {
+            for &b in value {
+                match b {
+                    b'&' => out.extend_from_slice(b"&amp;"),
+                    b'<' => out.extend_from_slice(b"&lt;"),
+                    b'>' => out.extend_from_slice(b"&gt;"),
+                    b'"' => out.extend_from_slice(b"&quot;"),
+                    b'\'' => out.extend_from_slice(b"&apos;"),
+                    o => out.push(o),
+                }
+            }
+        }
+        Encoding::UrlComponent => {
+            out.extend(url::form_urlencoded::byte_serialize(value).flat_map(|s| s.bytes()))
+        }
+    }
+}
+
+/// A crypto result: sealed when an input was a secret or a sealed value.
+fn output(bytes: Vec<u8>, sealed: bool) -> Output {
+    if sealed {
+        Output::Sealed(Sealed::native(bytes))
+    } else {
+        Output::Bytes(bytes)
     }
 }
 
@@ -100,14 +144,16 @@ impl NativeHost for Native {
             Method::Delete => reqwest::Method::DELETE,
             Method::Patch => reqwest::Method::PATCH,
         };
-        let mut builder = self.client.request(method, &request.url);
+        let url = self.plain(&request.url).map_err(HttpError::Denied)?;
+        let url = String::from_utf8(url).map_err(|e| HttpError::Invalid(e.to_string()))?;
+        let mut builder = self.client.request(method, url);
         for header in &request.headers {
             builder = builder.header(
                 &header.name,
-                self.bytes(&header.value).map_err(HttpError::Denied)?,
+                self.plain(&header.value).map_err(HttpError::Denied)?,
             );
         }
-        let body = self.bytes(&request.body).map_err(HttpError::Denied)?;
+        let body = self.plain(&request.body).map_err(HttpError::Denied)?;
         let request = builder.body(body);
         self.handle.block_on(async move {
             let response = request
@@ -138,20 +184,25 @@ impl NativeHost for Native {
         })
     }
 
-    fn md5(&self, data: &[Part]) -> Result<Vec<u8>, CryptoError> {
-        Ok(md5::Md5::digest(self.bytes(data).map_err(invalid)?).to_vec())
+    fn md5(&self, data: &[Part]) -> Result<Output, CryptoError> {
+        let (data, sealed) = self.bytes(data).map_err(invalid)?;
+        Ok(output(md5::Md5::digest(data).to_vec(), sealed))
     }
 
-    fn sha256(&self, data: &[Part]) -> Result<Vec<u8>, CryptoError> {
-        Ok(sha2::Sha256::digest(self.bytes(data).map_err(invalid)?).to_vec())
+    fn sha256(&self, data: &[Part]) -> Result<Output, CryptoError> {
+        let (data, sealed) = self.bytes(data).map_err(invalid)?;
+        Ok(output(sha2::Sha256::digest(data).to_vec(), sealed))
     }
 
-    fn hmac_sha256(&self, key: &[Part], data: &[Part]) -> Result<Vec<u8>, CryptoError> {
-        let mut mac =
-            hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.bytes(key).map_err(invalid)?)
-                .map_err(invalid)?;
-        mac.update(&self.bytes(data).map_err(invalid)?);
-        Ok(mac.finalize().into_bytes().to_vec())
+    fn hmac_sha256(&self, key: &[Part], data: &[Part]) -> Result<Output, CryptoError> {
+        let (key, key_sealed) = self.bytes(key).map_err(invalid)?;
+        let (data, data_sealed) = self.bytes(data).map_err(invalid)?;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).map_err(invalid)?;
+        mac.update(&data);
+        Ok(output(
+            mac.finalize().into_bytes().to_vec(),
+            key_sealed || data_sealed,
+        ))
     }
 
     fn aes256_cbc_encrypt(
@@ -159,25 +210,29 @@ impl NativeHost for Native {
         key: &[Part],
         iv: &[u8],
         plaintext: &[Part],
-    ) -> Result<Vec<u8>, CryptoError> {
-        let cipher =
-            cbc::Encryptor::<aes::Aes256>::new_from_slices(&self.bytes(key).map_err(invalid)?, iv)
-                .map_err(invalid)?;
-        Ok(cipher.encrypt_padded_vec_mut::<Pkcs7>(&self.bytes(plaintext).map_err(invalid)?))
+    ) -> Result<Output, CryptoError> {
+        let (key, key_sealed) = self.bytes(key).map_err(invalid)?;
+        let (plaintext, plaintext_sealed) = self.bytes(plaintext).map_err(invalid)?;
+        let cipher = cbc::Encryptor::<aes::Aes256>::new_from_slices(&key, iv).map_err(invalid)?;
+        Ok(output(
+            cipher.encrypt_padded_vec_mut::<Pkcs7>(&plaintext),
+            key_sealed || plaintext_sealed,
+        ))
     }
 
     fn aes256_cbc_decrypt(
         &self,
         key: &[Part],
         iv: &[u8],
-        ciphertext: &[u8],
-    ) -> Result<Vec<u8>, CryptoError> {
-        let cipher =
-            cbc::Decryptor::<aes::Aes256>::new_from_slices(&self.bytes(key).map_err(invalid)?, iv)
-                .map_err(invalid)?;
-        cipher
-            .decrypt_padded_vec_mut::<Pkcs7>(ciphertext)
-            .map_err(invalid)
+        ciphertext: &[Part],
+    ) -> Result<Output, CryptoError> {
+        let (key, key_sealed) = self.bytes(key).map_err(invalid)?;
+        let (ciphertext, ciphertext_sealed) = self.bytes(ciphertext).map_err(invalid)?;
+        let cipher = cbc::Decryptor::<aes::Aes256>::new_from_slices(&key, iv).map_err(invalid)?;
+        let plaintext = cipher
+            .decrypt_padded_vec_mut::<Pkcs7>(&ciphertext)
+            .map_err(invalid)?;
+        Ok(output(plaintext, key_sealed || ciphertext_sealed))
     }
 
     fn base64_encode(&self, data: &[u8]) -> String {

@@ -38,6 +38,12 @@ pub(crate) enum Plugins {
     },
 }
 
+/// `contract 0.1.0` from `payhost:connector@0.1.0`.
+fn contract_text(c: &ConnectorSummary) -> String {
+    let version = c.contract.rsplit('@').next().unwrap_or(&c.contract);
+    format!("contract {version}")
+}
+
 fn list_or_none(items: &[String]) -> String {
     if items.is_empty() {
         "(none)".to_owned()
@@ -51,7 +57,13 @@ fn print_inspect(c: &ConnectorSummary) {
     row("name", &c.name);
     row("version", &c.version);
     row("supplier", &c.supplier);
-    row("contract", &c.contract);
+    row(
+        "contract",
+        &match &c.legacy {
+            Some(note) => format!("{} ({note})", c.contract),
+            None => c.contract.clone(),
+        },
+    );
     row("file", &c.file.display().to_string());
     row("sha256", &c.sha256);
     row(
@@ -126,6 +138,9 @@ fn print_table(answer: &ConnectorsAnswer) {
             c.state,
             c.file.display()
         );
+        if let Some(note) = &c.legacy {
+            println!("    {} ({note})", contract_text(c));
+        }
     }
     for f in &answer.failed {
         println!(
@@ -229,7 +244,7 @@ impl Plugins {
                                 c.info.version,
                                 c.info.supplier,
                                 payhost::CONTRACT_PACKAGE,
-                                payhost::CONTRACT_VERSION
+                                c.contract.describe()
                             );
                         }
                         Ok(exit::OK)

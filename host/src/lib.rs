@@ -32,7 +32,7 @@ mod registry;
 pub mod service;
 
 pub use capabilities::http::client as http_client;
-pub use contract::{CONNECTOR_EXPORT, CONTRACT_PACKAGE, CONTRACT_VERSION};
+pub use contract::{CONNECTOR_EXPORT, CONTRACT_PACKAGE, CONTRACT_VERSION, ContractVersion};
 pub use engine::cache::CacheOutcome;
 pub use engine::store::Fault;
 pub use engine::{EPOCH_TICK, Runtime, RuntimeOptions};

@@ -7,7 +7,8 @@
 //! - [`currency`]: what a currency code may look like;
 //! - [`name`]: connector names and the keys of secrets and config;
 //! - [`kind`]: the unified error kinds, [`ErrorKind`];
-//! - [`state`]: where a payment stands, [`State`].
+//! - [`state`]: where a payment stands, [`State`];
+//! - [`text`]: what characters a request string may hold.
 //!
 //! The crate has no dependencies. With the `serde` feature, [`ErrorKind`]
 //! and [`State`] serialize as their contract names (`in-progress`,
@@ -18,6 +19,7 @@ pub mod currency;
 pub mod kind;
 pub mod name;
 pub mod state;
+pub mod text;
 
 pub use kind::{ErrorKind, UnknownKind};
 pub use state::{State, UnknownState};

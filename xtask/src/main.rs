@@ -20,7 +20,7 @@ const WASM_TARGET: &str = "wasm32-wasip2";
 /// The connectors shipped with payhost.
 const PLUGINS: [&str; 4] = ["atlas", "hkramble", "aerohub", "nemo"];
 /// Every crate built only for wasm32-wasip2: the SDK, the connectors, the test connectors.
-const GUESTS: [&str; 10] = [
+const GUESTS: [&str; 13] = [
     "payhost-sdk",
     "payhost-atlas",
     "payhost-hkramble",
@@ -28,6 +28,9 @@ const GUESTS: [&str; 10] = [
     "payhost-nemo",
     "probe",
     "wrong-contract",
+    "legacy-probe",
+    "sealed-probe",
+    "thief",
     "info-trap",
     "info-lie",
     "hostile",
@@ -221,5 +224,12 @@ fn check() -> Result<(), String> {
 
 fn bench(args: &[String]) -> Result<(), String> {
     build_plugins()?;
+    // The twin probes that measure what sealing costs.
+    let mut probes = cargo();
+    probes
+        .args(["build", "--profile", "guest", "--target", WASM_TARGET])
+        .args(["--package", "legacy-probe", "--package", "sealed-probe"])
+        .env("CARGO_TARGET_DIR", root().join("target").join("guests"));
+    run(probes)?;
     run_release("payhost-bench", &[], args)
 }

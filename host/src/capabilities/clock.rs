@@ -3,6 +3,7 @@
 //! (or other connectors) at high resolution. Both have the same resolution.
 
 use crate::contract::clock::{self as wit, Instant as WitInstant};
+use crate::contract::legacy;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use wasmtime::component::{HasData, Linker};
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock};
@@ -71,13 +72,24 @@ impl HasData for ClockCapability {
 
 /// Adds `clock` to a linker whose store is `T`.
 pub(crate) fn add_to_linker<T: 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
-    wit::add_to_linker::<T, ClockCapability>(linker, |_| Clock)
+    wit::add_to_linker::<T, ClockCapability>(linker, |_| Clock)?;
+    legacy::clock::add_to_linker::<T, ClockCapability>(linker, |_| Clock)
 }
 
 impl wit::Host for Clock {
     fn now(&mut self) -> wasmtime::Result<WitInstant> {
         let since = wall_now();
         Ok(WitInstant {
+            seconds: since.as_secs(),
+            nanoseconds: since.subsec_nanos(),
+        })
+    }
+}
+
+impl legacy::clock::Host for Clock {
+    fn now(&mut self) -> wasmtime::Result<legacy::clock::Instant> {
+        let since = wall_now();
+        Ok(legacy::clock::Instant {
             seconds: since.as_secs(),
             nanoseconds: since.subsec_nanos(),
         })

@@ -1,7 +1,7 @@
 //! `payhost:connector/config`: the operator's non-secret settings for the
 //! connector, read-only.
 
-use crate::contract::config as wit;
+use crate::contract::{config as wit, legacy};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use wasmtime::component::{HasData, Linker};
@@ -26,7 +26,8 @@ pub(crate) fn add_to_linker<T: Send + 'static>(
     linker: &mut Linker<T>,
     get: fn(&mut T) -> Config<'_>,
 ) -> wasmtime::Result<()> {
-    wit::add_to_linker::<T, ConfigCapability>(linker, get)
+    wit::add_to_linker::<T, ConfigCapability>(linker, get)?;
+    legacy::config::add_to_linker::<T, ConfigCapability>(linker, get)
 }
 
 impl<'a> Config<'a> {
@@ -48,5 +49,15 @@ impl wit::Host for Config<'_> {
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect())
+    }
+}
+
+impl legacy::config::Host for Config<'_> {
+    fn get(&mut self, key: String) -> wasmtime::Result<Option<String>> {
+        wit::Host::get(self, key)
+    }
+
+    fn get_all(&mut self) -> wasmtime::Result<Vec<(String, String)>> {
+        wit::Host::get_all(self)
     }
 }

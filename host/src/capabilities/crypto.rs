@@ -1,27 +1,55 @@
-//! `payhost:connector/crypto`: hashes, MACs and ciphers over secret references.
+//! `payhost:connector/crypto`: hashes, MACs and ciphers over secrets and
+//! sealed values.
 //!
-//! The rule that keeps secrets secret: a secret may be hashed, be a MAC key
-//! or be a cipher key, but never the plaintext of an encryption (the
-//! connector could choose the key and decrypt it). Nothing here returns a
-//! value from which a secret can be recovered.
+//! The rule of contract 0.2.0: what is computed from a secret or a sealed
+//! input is sealed. The connector gets a handle it can place in a request
+//! or feed to further crypto, never the bytes, so no signature, MAC, hash
+//! or plaintext derived from a credential or from card data enters it. Over
+//! literal inputs only, crypto answers bytes. No error text depends on a
+//! hidden input's length or content: under a hidden key or of a hidden
+//! ciphertext, decryption never fails on padding (that would be an oracle).
+//!
+//! Contract 0.1.0 (frozen) answers bytes whatever the inputs, as it always
+//! did: a secret may be hashed or be a key, but not encrypted. Connectors
+//! of that version are shown as legacy.
 
-use crate::contract::crypto::{self as wit, CryptoError};
-use crate::contract::types::Part;
+use crate::contract::convert::to_encoding;
+use crate::contract::crypto::{self as wit, CryptoError, Output};
+use crate::contract::parts::{Encoding, Piece};
+use crate::contract::sealed::SealedValue;
+use crate::contract::{legacy, types};
 use crate::policy::secrets::SecretStore;
 use aes::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit, block_padding::Pkcs7};
 use base64::Engine as _;
 use hmac::Mac;
 use sha2::Digest;
 use std::sync::Arc;
-use wasmtime::component::{HasData, Linker};
+use wasmtime::component::{HasData, Linker, ResourceTable};
 
-/// One call's crypto state: the secrets it may use.
+/// The most sealed values one call may create: crypto cannot be used to
+/// fill the host's memory.
+const MAX_SEALED: u32 = 1024;
+
+/// One call's crypto state: the secrets it may use, and how many sealed
+/// values it made.
 pub(crate) struct CryptoCtx {
     pub(crate) secrets: Arc<SecretStore>,
+    pub(crate) sealed: u32,
 }
 
-/// The view of [`CryptoCtx`] that implements the generated trait.
-pub(crate) struct Crypto<'a>(&'a CryptoCtx);
+impl CryptoCtx {
+    /// A context over `secrets`.
+    pub(crate) fn new(secrets: Arc<SecretStore>) -> Self {
+        CryptoCtx { secrets, sealed: 0 }
+    }
+}
+
+/// The view of [`CryptoCtx`] that implements the generated traits, with the
+/// call's resource table, where sealed values live.
+pub(crate) struct Crypto<'a> {
+    ctx: &'a mut CryptoCtx,
+    table: &'a mut ResourceTable,
+}
 
 struct CryptoCapability;
 
@@ -29,116 +57,237 @@ impl HasData for CryptoCapability {
     type Data<'a> = Crypto<'a>;
 }
 
-/// Adds `crypto` to a linker whose store is `T`; `get` finds this
-/// capability's context in the store.
+/// Adds `crypto` (0.2.0 and 0.1.0) to a linker whose store is `T`; `get`
+/// finds this capability's context in the store.
 pub(crate) fn add_to_linker<T: Send + 'static>(
     linker: &mut Linker<T>,
     get: fn(&mut T) -> Crypto<'_>,
 ) -> wasmtime::Result<()> {
-    wit::add_to_linker::<T, CryptoCapability>(linker, get)
+    wit::add_to_linker::<T, CryptoCapability>(linker, get)?;
+    legacy::crypto::add_to_linker::<T, CryptoCapability>(linker, get)
 }
 
 impl<'a> Crypto<'a> {
     /// The view of one call's context.
-    pub(crate) fn new(ctx: &'a CryptoCtx) -> Self {
-        Crypto(ctx)
+    pub(crate) fn new(ctx: &'a mut CryptoCtx, table: &'a mut ResourceTable) -> Self {
+        Crypto { ctx, table }
     }
 }
 
 type Result<T> = wasmtime::Result<std::result::Result<T, CryptoError>>;
 
-impl Crypto<'_> {
-    fn bytes(&self, parts: &[Part]) -> std::result::Result<Vec<u8>, CryptoError> {
-        self.0
-            .secrets
-            .assemble(parts)
-            .map_err(|e| CryptoError::Denied(e.to_string()))
-    }
-
-    fn key_iv(
-        &self,
-        key: &[Part],
-        iv: &[u8],
-    ) -> std::result::Result<(Vec<u8>, [u8; 16]), CryptoError> {
-        let key = self.bytes(key)?;
-        if key.len() != 32 {
-            return Err(CryptoError::Invalid(format!(
-                "AES-256 needs a 32-byte key, not {} bytes",
-                key.len()
-            )));
-        }
-        let iv: [u8; 16] = iv.try_into().map_err(|_| {
-            CryptoError::Invalid(format!(
-                "AES-CBC needs a 16-byte IV, not {} bytes",
-                iv.len()
-            ))
-        })?;
-        Ok((key, iv))
-    }
+/// An input's bytes, and whether any of them is hidden from the connector
+/// (a secret or a sealed value).
+struct Input {
+    bytes: Vec<u8>,
+    hidden: bool,
 }
 
 type Aes256CbcEnc = cbc::Encryptor<aes::Aes256>;
 type Aes256CbcDec = cbc::Decryptor<aes::Aes256>;
 
+/// Why an operation was refused, before it is put in a version's type.
+enum Refusal {
+    Invalid(String),
+    Denied(String),
+}
+
+impl From<Refusal> for CryptoError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::Invalid(m) => CryptoError::Invalid(m),
+            Refusal::Denied(m) => CryptoError::Denied(m),
+        }
+    }
+}
+
+impl From<Refusal> for legacy::crypto::CryptoError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::Invalid(m) => legacy::crypto::CryptoError::Invalid(m),
+            Refusal::Denied(m) => legacy::crypto::CryptoError::Denied(m),
+        }
+    }
+}
+
+fn assemble(secrets: &SecretStore, pieces: &[Piece<'_>]) -> std::result::Result<Input, Refusal> {
+    Ok(Input {
+        bytes: secrets
+            .assemble(pieces)
+            .map_err(|e| Refusal::Denied(e.to_string()))?,
+        hidden: pieces.iter().any(Piece::is_hidden),
+    })
+}
+
+/// A 32-byte AES key and a 16-byte IV. A hidden key's length is not told.
+fn key_iv(key: &Input, iv: &[u8]) -> std::result::Result<[u8; 16], Refusal> {
+    if key.bytes.len() != 32 {
+        return Err(Refusal::Invalid(if key.hidden {
+            "AES-256 needs a 32-byte key; the key given is not one".to_owned()
+        } else {
+            format!("AES-256 needs a 32-byte key, not {} bytes", key.bytes.len())
+        }));
+    }
+    iv.try_into().map_err(|_| {
+        Refusal::Invalid(format!(
+            "AES-CBC needs a 16-byte IV, not {} bytes",
+            iv.len()
+        ))
+    })
+}
+
+fn md5(data: &Input) -> Vec<u8> {
+    md5::Md5::digest(&data.bytes).to_vec()
+}
+
+fn sha256(data: &Input) -> Vec<u8> {
+    sha2::Sha256::digest(&data.bytes).to_vec()
+}
+
+fn hmac_sha256(key: &Input, data: &Input) -> Vec<u8> {
+    // HMAC takes a key of any length.
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key.bytes)
+        .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+    mac.update(&data.bytes);
+    mac.finalize().into_bytes().to_vec()
+}
+
+fn encrypt(key: &Input, iv: &[u8], plaintext: &Input) -> std::result::Result<Vec<u8>, Refusal> {
+    let iv = key_iv(key, iv)?;
+    let cipher = Aes256CbcEnc::new_from_slices(&key.bytes, &iv)
+        .map_err(|e| Refusal::Invalid(e.to_string()))?;
+    Ok(cipher.encrypt_padded_vec_mut::<Pkcs7>(&plaintext.bytes))
+}
+
+/// Decrypts. Over literal inputs a bad length or padding is an error; with
+/// a hidden key or ciphertext it is not (an error would be an oracle): the
+/// whole blocks are decrypted and the padding removed where it is valid.
+fn decrypt(key: &Input, iv: &[u8], ciphertext: &Input) -> std::result::Result<Vec<u8>, Refusal> {
+    let iv = key_iv(key, iv)?;
+    let cipher = Aes256CbcDec::new_from_slices(&key.bytes, &iv)
+        .map_err(|e| Refusal::Invalid(e.to_string()))?;
+    if !(key.hidden || ciphertext.hidden) {
+        return cipher
+            .decrypt_padded_vec_mut::<Pkcs7>(&ciphertext.bytes)
+            .map_err(|_| {
+                Refusal::Invalid(
+                    "the ciphertext's padding is invalid (wrong key, IV or data)".to_owned(),
+                )
+            });
+    }
+    let whole = ciphertext.bytes.len() / 16 * 16;
+    let mut blocks = ciphertext.bytes[..whole].to_vec();
+    let plain = cipher
+        .decrypt_padded_mut::<aes::cipher::block_padding::NoPadding>(&mut blocks)
+        .map(<[u8]>::to_vec)
+        .unwrap_or_default();
+    let pad = plain.last().copied().unwrap_or(0) as usize;
+    let valid = (1..=16).contains(&pad)
+        && pad <= plain.len()
+        && plain[plain.len() - pad..]
+            .iter()
+            .all(|&b| b as usize == pad);
+    Ok(if valid {
+        plain[..plain.len() - pad].to_vec()
+    } else {
+        plain
+    })
+}
+
+impl Crypto<'_> {
+    fn input(
+        &self,
+        parts: &[types::Part],
+    ) -> wasmtime::Result<std::result::Result<Input, Refusal>> {
+        let pieces = parts
+            .iter()
+            .map(|part| {
+                Ok(match part {
+                    types::Part::Literal(bytes) => Piece::Literal(bytes),
+                    types::Part::Secret(r) => Piece::Secret {
+                        name: &r.name,
+                        encoding: to_encoding(r.encoding),
+                    },
+                    types::Part::Sealed(r) => Piece::Sealed {
+                        value: self.table.get::<SealedValue>(&r.value)?,
+                        encoding: to_encoding(r.encoding),
+                    },
+                })
+            })
+            .collect::<wasmtime::Result<Vec<_>>>()?;
+        Ok(assemble(&self.ctx.secrets, &pieces))
+    }
+
+    /// Bytes when every input was literal, a sealed value otherwise.
+    fn output(
+        &mut self,
+        bytes: Vec<u8>,
+        hidden: bool,
+    ) -> wasmtime::Result<std::result::Result<Output, CryptoError>> {
+        if !hidden {
+            return Ok(Ok(Output::Bytes(bytes)));
+        }
+        if self.ctx.sealed >= MAX_SEALED {
+            return Ok(Err(CryptoError::Denied(format!(
+                "the limit of {MAX_SEALED} sealed values per call is reached"
+            ))));
+        }
+        self.ctx.sealed += 1;
+        let handle = self.table.push(SealedValue::derived(bytes))?;
+        Ok(Ok(Output::Sealed(handle)))
+    }
+
+    /// Runs `op` over the inputs of `parts` and seals the result when any
+    /// input was hidden.
+    fn compute(
+        &mut self,
+        inputs: &[&[types::Part]],
+        op: impl FnOnce(&[Input]) -> std::result::Result<Vec<u8>, Refusal>,
+    ) -> Result<Output> {
+        let mut read = Vec::with_capacity(inputs.len());
+        for parts in inputs {
+            match self.input(parts)? {
+                Ok(input) => read.push(input),
+                Err(refusal) => return Ok(Err(refusal.into())),
+            }
+        }
+        let hidden = read.iter().any(|i| i.hidden);
+        match op(&read) {
+            Ok(bytes) => self.output(bytes, hidden),
+            Err(refusal) => Ok(Err(refusal.into())),
+        }
+    }
+}
+
 impl wit::Host for Crypto<'_> {
-    fn md5(&mut self, data: Vec<Part>) -> Result<Vec<u8>> {
-        Ok(self.bytes(&data).map(|d| md5::Md5::digest(d).to_vec()))
+    fn md5(&mut self, data: Vec<types::Part>) -> Result<Output> {
+        self.compute(&[&data], |i| Ok(md5(&i[0])))
     }
 
-    fn sha256(&mut self, data: Vec<Part>) -> Result<Vec<u8>> {
-        Ok(self.bytes(&data).map(|d| sha2::Sha256::digest(d).to_vec()))
+    fn sha256(&mut self, data: Vec<types::Part>) -> Result<Output> {
+        self.compute(&[&data], |i| Ok(sha256(&i[0])))
     }
 
-    fn hmac_sha256(&mut self, key: Vec<Part>, data: Vec<Part>) -> Result<Vec<u8>> {
-        Ok((|| {
-            let key = self.bytes(&key)?;
-            let data = self.bytes(&data)?;
-            let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key)
-                .map_err(|e| CryptoError::Invalid(e.to_string()))?;
-            mac.update(&data);
-            Ok(mac.finalize().into_bytes().to_vec())
-        })())
+    fn hmac_sha256(&mut self, key: Vec<types::Part>, data: Vec<types::Part>) -> Result<Output> {
+        self.compute(&[&key, &data], |i| Ok(hmac_sha256(&i[0], &i[1])))
     }
 
     fn aes256_cbc_encrypt(
         &mut self,
-        key: Vec<Part>,
+        key: Vec<types::Part>,
         iv: Vec<u8>,
-        plaintext: Vec<Part>,
-    ) -> Result<Vec<u8>> {
-        Ok((|| {
-            if SecretStore::holds_secret(&plaintext) {
-                return Err(CryptoError::Denied(
-                    "a secret cannot be the plaintext of an encryption: it could be decrypted"
-                        .to_owned(),
-                ));
-            }
-            let (key, iv) = self.key_iv(&key, &iv)?;
-            let plaintext = self.bytes(&plaintext)?;
-            let cipher = Aes256CbcEnc::new_from_slices(&key, &iv)
-                .map_err(|e| CryptoError::Invalid(e.to_string()))?;
-            Ok(cipher.encrypt_padded_vec_mut::<Pkcs7>(&plaintext))
-        })())
+        plaintext: Vec<types::Part>,
+    ) -> Result<Output> {
+        self.compute(&[&key, &plaintext], |i| encrypt(&i[0], &iv, &i[1]))
     }
 
     fn aes256_cbc_decrypt(
         &mut self,
-        key: Vec<Part>,
+        key: Vec<types::Part>,
         iv: Vec<u8>,
-        ciphertext: Vec<u8>,
-    ) -> Result<Vec<u8>> {
-        Ok((|| {
-            let (key, iv) = self.key_iv(&key, &iv)?;
-            let cipher = Aes256CbcDec::new_from_slices(&key, &iv)
-                .map_err(|e| CryptoError::Invalid(e.to_string()))?;
-            cipher
-                .decrypt_padded_vec_mut::<Pkcs7>(&ciphertext)
-                .map_err(|_| {
-                    CryptoError::Invalid(
-                        "the ciphertext's padding is invalid (wrong key, IV or data)".to_owned(),
-                    )
-                })
-        })())
+        ciphertext: Vec<types::Part>,
+    ) -> Result<Output> {
+        self.compute(&[&key, &ciphertext], |i| decrypt(&i[0], &iv, &i[1]))
     }
 
     fn base64_encode(&mut self, data: Vec<u8>) -> wasmtime::Result<String> {
@@ -149,5 +298,111 @@ impl wit::Host for Crypto<'_> {
         Ok(base64::engine::general_purpose::STANDARD
             .decode(text.trim())
             .map_err(|e| CryptoError::Invalid(format!("not valid Base64: {e}"))))
+    }
+}
+
+// ---- contract 0.1.0: bytes out, whatever went in ----
+
+type LegacyResult<T> = wasmtime::Result<std::result::Result<T, legacy::crypto::CryptoError>>;
+
+fn legacy_pieces(parts: &[legacy::types::Part]) -> Vec<Piece<'_>> {
+    parts
+        .iter()
+        .map(|part| match part {
+            legacy::types::Part::Literal(bytes) => Piece::Literal(bytes),
+            legacy::types::Part::Secret(r) => Piece::Secret {
+                name: &r.name,
+                encoding: match r.encoding {
+                    legacy::types::SecretEncoding::Raw => Encoding::Raw,
+                    legacy::types::SecretEncoding::JsonString => Encoding::JsonString,
+                    legacy::types::SecretEncoding::XmlText => Encoding::XmlText,
+                    legacy::types::SecretEncoding::Url => Encoding::UrlComponent,
+                },
+            },
+        })
+        .collect()
+}
+
+impl Crypto<'_> {
+    fn legacy(
+        &self,
+        inputs: &[&[legacy::types::Part]],
+        op: impl FnOnce(&[Input]) -> std::result::Result<Vec<u8>, Refusal>,
+    ) -> LegacyResult<Vec<u8>> {
+        let mut read = Vec::with_capacity(inputs.len());
+        for parts in inputs {
+            match assemble(&self.ctx.secrets, &legacy_pieces(parts)) {
+                Ok(input) => read.push(input),
+                Err(refusal) => return Ok(Err(refusal.into())),
+            }
+        }
+        Ok(op(&read).map_err(Into::into))
+    }
+}
+
+impl legacy::crypto::Host for Crypto<'_> {
+    fn md5(&mut self, data: Vec<legacy::types::Part>) -> LegacyResult<Vec<u8>> {
+        self.legacy(&[&data], |i| Ok(md5(&i[0])))
+    }
+
+    fn sha256(&mut self, data: Vec<legacy::types::Part>) -> LegacyResult<Vec<u8>> {
+        self.legacy(&[&data], |i| Ok(sha256(&i[0])))
+    }
+
+    fn hmac_sha256(
+        &mut self,
+        key: Vec<legacy::types::Part>,
+        data: Vec<legacy::types::Part>,
+    ) -> LegacyResult<Vec<u8>> {
+        self.legacy(&[&key, &data], |i| Ok(hmac_sha256(&i[0], &i[1])))
+    }
+
+    fn aes256_cbc_encrypt(
+        &mut self,
+        key: Vec<legacy::types::Part>,
+        iv: Vec<u8>,
+        plaintext: Vec<legacy::types::Part>,
+    ) -> LegacyResult<Vec<u8>> {
+        if plaintext
+            .iter()
+            .any(|p| matches!(p, legacy::types::Part::Secret(_)))
+        {
+            return Ok(Err(legacy::crypto::CryptoError::Denied(
+                "a secret cannot be the plaintext of an encryption: it could be decrypted"
+                    .to_owned(),
+            )));
+        }
+        self.legacy(&[&key, &plaintext], |i| encrypt(&i[0], &iv, &i[1]))
+    }
+
+    fn aes256_cbc_decrypt(
+        &mut self,
+        key: Vec<legacy::types::Part>,
+        iv: Vec<u8>,
+        ciphertext: Vec<u8>,
+    ) -> LegacyResult<Vec<u8>> {
+        let ciphertext = [legacy::types::Part::Literal(ciphertext)];
+        self.legacy(&[&key, &ciphertext], |i| {
+            // 0.1.0 always told a bad padding: its connectors are legacy.
+            let iv = key_iv(&i[0], &iv)?;
+            Aes256CbcDec::new_from_slices(&i[0].bytes, &iv)
+                .map_err(|e| Refusal::Invalid(e.to_string()))?
+                .decrypt_padded_vec_mut::<Pkcs7>(&i[1].bytes)
+                .map_err(|_| {
+                    Refusal::Invalid(
+                        "the ciphertext's padding is invalid (wrong key, IV or data)".to_owned(),
+                    )
+                })
+        })
+    }
+
+    fn base64_encode(&mut self, data: Vec<u8>) -> wasmtime::Result<String> {
+        Ok(base64::engine::general_purpose::STANDARD.encode(data))
+    }
+
+    fn base64_decode(&mut self, text: String) -> LegacyResult<Vec<u8>> {
+        Ok(base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .map_err(|e| legacy::crypto::CryptoError::Invalid(format!("not valid Base64: {e}"))))
     }
 }

@@ -4,8 +4,11 @@
 //! `invalid` error to the connector, never a trap:
 //! 1. the per-call request count;
 //! 2. the URL: http or https, no user info, scheme/host/port matching a
-//!    granted origin exactly;
-//! 3. headers and body, with secrets substituted only now;
+//!    granted origin exactly; a secret or sealed value only in the query,
+//!    with a URL-safe encoding;
+//! 3. headers and body, with secrets and sealed values substituted only
+//!    now (a sealed value computed by crypto only with a header-safe
+//!    encoding in a header, so that no refusal depends on its content);
 //! 4. DNS: a name that resolves to a loopback, private, link-local or
 //!    metadata address is refused (only an IP literal in `allowed_hosts`
 //!    reaches those), and the shared client's resolver refuses it again at
@@ -13,14 +16,17 @@
 //!
 //! Redirects are never followed; answers are capped in time and size.
 
-use crate::contract::http::{self as wit, HttpError};
+use crate::contract::convert::to_encoding;
+use crate::contract::parts::{Encoding, Piece};
+use crate::contract::sealed::{SealedKind, SealedValue};
+use crate::contract::{http as wit, legacy, types};
 use crate::policy::allowlist::{OriginPattern, restricted};
 use crate::policy::secrets::SecretStore;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use url::{Host, Url};
-use wasmtime::component::{HasData, Linker};
+use wasmtime::component::{HasData, Linker, ResourceTable};
 
 /// Headers the host sets itself.
 const RESERVED_HEADERS: [&str; 5] = [
@@ -107,8 +113,12 @@ pub(crate) struct HttpCtx {
     pub(crate) io_time: Duration,
 }
 
-/// The view of [`HttpCtx`] that implements the generated trait.
-pub(crate) struct Http<'a>(&'a mut HttpCtx);
+/// The view of [`HttpCtx`] that implements the generated traits, with the
+/// call's resource table for the sealed values a request names.
+pub(crate) struct Http<'a> {
+    ctx: &'a mut HttpCtx,
+    table: &'a mut ResourceTable,
+}
 
 struct HttpCapability;
 
@@ -122,25 +132,122 @@ pub(crate) fn add_to_linker<T: Send + 'static>(
     linker: &mut Linker<T>,
     get: fn(&mut T) -> Http<'_>,
 ) -> wasmtime::Result<()> {
-    wit::add_to_linker::<T, HttpCapability>(linker, get)
+    wit::add_to_linker::<T, HttpCapability>(linker, get)?;
+    legacy::http::add_to_linker::<T, HttpCapability>(linker, get)
 }
 
 impl<'a> Http<'a> {
     /// The view of one call's context.
-    pub(crate) fn new(ctx: &'a mut HttpCtx) -> Self {
-        Http(ctx)
+    pub(crate) fn new(ctx: &'a mut HttpCtx, table: &'a mut ResourceTable) -> Self {
+        Http { ctx, table }
     }
 }
 
-fn denied(ctx: &HttpCtx, url: &str, reason: String) -> HttpError {
+/// Why a request was not answered; each contract version has its own type.
+#[derive(Debug)]
+pub(crate) enum SendError {
+    /// Refused by the host.
+    Denied(String),
+    /// No complete answer in time.
+    Timeout(String),
+    /// No connection: nothing was sent.
+    Connect(String),
+    /// The connection broke after sending.
+    Broken(String),
+    /// The answer is over the size limit.
+    TooLarge(String),
+    /// The request is malformed.
+    Invalid(String),
+}
+
+/// A request, whichever contract version built it.
+pub(crate) struct Outgoing<'a> {
+    method: reqwest::Method,
+    url: Vec<Piece<'a>>,
+    headers: Vec<(&'a str, Vec<Piece<'a>>)>,
+    body: Vec<Piece<'a>>,
+    timeout_ms: Option<u32>,
+}
+
+/// An answer.
+pub(crate) struct Incoming {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+/// Where a piece stands in a request, for the placement rules.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Header,
+    Body,
+}
+
+/// The URL with every secret and sealed value shown as a placeholder (for
+/// checks and logs), and the pieces it is sent as. A secret or sealed value
+/// may stand only in the query, with a URL-safe encoding.
+fn url_pieces(pieces: &[Piece<'_>]) -> Result<String, SendError> {
+    let mut shown = String::new();
+    let mut in_query = false;
+    for piece in pieces {
+        match *piece {
+            Piece::Literal(bytes) => {
+                let text = std::str::from_utf8(bytes)
+                    .map_err(|_| SendError::Invalid("the URL is not valid UTF-8".to_owned()))?;
+                in_query |= text.contains('?');
+                shown.push_str(text);
+            }
+            Piece::Secret { encoding, .. } | Piece::Sealed { encoding, .. } => {
+                if !in_query {
+                    return Err(SendError::Denied(
+                        "a secret or sealed value may stand in a URL only in its query, after `?`"
+                            .to_owned(),
+                    ));
+                }
+                if !encoding.url_safe() {
+                    return Err(SendError::Denied(
+                        "a secret or sealed value in a URL must be written with url-component, hex, hex-upper or base64url"
+                            .to_owned(),
+                    ));
+                }
+                shown.push_str(match piece {
+                    Piece::Secret { .. } => "{secret}",
+                    _ => "{sealed}",
+                });
+            }
+        }
+    }
+    Ok(shown)
+}
+
+/// Refuses a piece whose encoding could fail for some content where it
+/// stands: a sealed value computed by crypto is any bytes, so in a header
+/// it must be written with an encoding whose output is always valid there.
+fn check_place(place: Place, pieces: &[Piece<'_>]) -> Result<(), SendError> {
+    for piece in pieces {
+        if let Piece::Sealed { value, encoding } = piece
+            && place == Place::Header
+            && value.kind() == SealedKind::Derived
+            && !encoding.header_safe()
+        {
+            return Err(SendError::Denied(
+                "a sealed value computed by crypto must be written in a header with hex, hex-upper, base64, base64url or url-component"
+                    .to_owned(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn denied(ctx: &HttpCtx, url: &str, reason: String) -> SendError {
     tracing::warn!(connector = %ctx.connector, url, "request denied: {reason}");
-    HttpError::Denied(reason)
+    SendError::Denied(reason)
 }
 
 /// A URL as checked against the grant: the origin it matched.
-fn check_url(ctx: &HttpCtx, raw: &str) -> Result<Url, HttpError> {
+fn check_url(ctx: &HttpCtx, raw: &str) -> Result<Url, SendError> {
     let url = Url::parse(raw)
-        .map_err(|e| HttpError::Invalid(format!("`{raw}` is not an absolute URL: {e}")))?;
+        .map_err(|e| SendError::Invalid(format!("`{raw}` is not an absolute URL: {e}")))?;
     if url.scheme() != "http" && url.scheme() != "https" {
         return Err(denied(
             ctx,
@@ -159,7 +266,7 @@ fn check_url(ctx: &HttpCtx, raw: &str) -> Result<Url, HttpError> {
         ));
     }
     if url.host().is_none() {
-        return Err(HttpError::Invalid(format!("`{raw}` has no host")));
+        return Err(SendError::Invalid(format!("`{raw}` has no host")));
     }
     if !ctx.grant.iter().any(|p| p.matches(&url)) {
         let origin = url.origin().ascii_serialization();
@@ -181,26 +288,25 @@ fn check_url(ctx: &HttpCtx, raw: &str) -> Result<Url, HttpError> {
 
 fn header_map(
     ctx: &HttpCtx,
-    headers: &[wit::Header],
-) -> Result<reqwest::header::HeaderMap, HttpError> {
+    headers: &[(&str, Vec<Piece<'_>>)],
+) -> Result<reqwest::header::HeaderMap, SendError> {
     let mut map = reqwest::header::HeaderMap::new();
-    for header in headers {
-        let name =
-            reqwest::header::HeaderName::from_bytes(header.name.as_bytes()).map_err(|_| {
-                HttpError::Invalid(format!("`{}` is not a valid header name", header.name))
-            })?;
+    for (name, value) in headers {
+        let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| SendError::Invalid(format!("`{name}` is not a valid header name")))?;
         if RESERVED_HEADERS.contains(&name.as_str()) {
-            return Err(HttpError::Invalid(format!(
+            return Err(SendError::Invalid(format!(
                 "header `{name}` is set by the host"
             )));
         }
+        check_place(Place::Header, value)?;
         let bytes = ctx
             .secrets
-            .assemble(&header.value)
-            .map_err(|e| HttpError::Denied(e.to_string()))?;
+            .assemble(value)
+            .map_err(|e| SendError::Denied(e.to_string()))?;
         // The value may hold a secret: the error must not quote it.
         let value = reqwest::header::HeaderValue::from_bytes(&bytes).map_err(|_| {
-            HttpError::Invalid(format!(
+            SendError::Invalid(format!(
                 "the value of header `{name}` holds characters not allowed in a header"
             ))
         })?;
@@ -219,24 +325,34 @@ fn method(m: wit::Method) -> reqwest::Method {
     }
 }
 
+fn legacy_method(m: legacy::http::Method) -> reqwest::Method {
+    match m {
+        legacy::http::Method::Get => reqwest::Method::GET,
+        legacy::http::Method::Post => reqwest::Method::POST,
+        legacy::http::Method::Put => reqwest::Method::PUT,
+        legacy::http::Method::Delete => reqwest::Method::DELETE,
+        legacy::http::Method::Patch => reqwest::Method::PATCH,
+    }
+}
+
 /// Classifies a transport error: whether the request may have been sent.
-fn transport_error(e: &reqwest::Error, timeout: Duration) -> HttpError {
+fn transport_error(e: &reqwest::Error, timeout: Duration) -> SendError {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(s) = source {
         if let Some(r) = s.downcast_ref::<RestrictedAddress>() {
-            return HttpError::Denied(r.to_string());
+            return SendError::Denied(r.to_string());
         }
         source = s.source();
     }
     let detail = error_chain(e);
     if e.is_connect() {
-        HttpError::Connect(format!("could not connect; nothing was sent: {detail}"))
+        SendError::Connect(format!("could not connect; nothing was sent: {detail}"))
     } else if e.is_timeout() {
-        HttpError::Timeout(format!(
+        SendError::Timeout(format!(
             "no complete answer within {timeout:?}; the request may have been received"
         ))
     } else {
-        HttpError::Broken(format!(
+        SendError::Broken(format!(
             "the connection broke after the request was sent: {detail}"
         ))
     }
@@ -253,24 +369,34 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     text
 }
 
-impl Http<'_> {
-    async fn perform(&mut self, request: wit::Request) -> Result<wit::Response, HttpError> {
-        let ctx = &mut *self.0;
+impl HttpCtx {
+    async fn perform(&mut self, request: Outgoing<'_>) -> Result<Incoming, SendError> {
+        let ctx = self;
         ctx.attempted += 1;
+        let shown = url_pieces(&request.url)?;
         if ctx.sent >= ctx.max_requests {
             let limit = ctx.max_requests;
             return Err(denied(
                 ctx,
-                &request.url,
+                &shown,
                 format!("the limit of {limit} requests per call is reached"),
             ));
         }
-        let url = check_url(ctx, &request.url)?;
+        check_url(ctx, &shown)?;
+        let url = ctx
+            .secrets
+            .assemble(&request.url)
+            .map_err(|e| SendError::Denied(e.to_string()))?;
+        // Only the query differs from the URL checked: same origin.
+        let url = Url::parse(&String::from_utf8_lossy(&url)).map_err(|_| {
+            SendError::Invalid(format!("`{shown}` is not a valid URL once assembled"))
+        })?;
         let headers = header_map(ctx, &request.headers)?;
+        check_place(Place::Body, &request.body)?;
         let body = ctx
             .secrets
             .assemble(&request.body)
-            .map_err(|e| HttpError::Denied(e.to_string()))?;
+            .map_err(|e| SendError::Denied(e.to_string()))?;
 
         let remaining = ctx.deadline.saturating_duration_since(Instant::now());
         let timeout = request
@@ -278,7 +404,7 @@ impl Http<'_> {
             .map(|ms| Duration::from_millis(u64::from(ms)))
             .map_or(remaining, |t| t.min(remaining));
         if timeout.is_zero() {
-            return Err(HttpError::Denied(
+            return Err(SendError::Denied(
                 "the call's time is used up; nothing was sent".to_owned(),
             ));
         }
@@ -292,14 +418,14 @@ impl Http<'_> {
                     ctx.io_time += io_started.elapsed();
                     return match e.downcast::<RestrictedAddress>() {
                         Ok(r) => Err(denied(ctx, url.as_str(), r.to_string())),
-                        Err(e) => Err(HttpError::Connect(format!(
+                        Err(e) => Err(SendError::Connect(format!(
                             "could not connect; nothing was sent: cannot resolve {name}: {e}"
                         ))),
                     };
                 }
                 Err(_) => {
                     ctx.io_time += io_started.elapsed();
-                    return Err(HttpError::Connect(format!(
+                    return Err(SendError::Connect(format!(
                         "could not connect; nothing was sent: resolving {name} took longer than {timeout:?}"
                     )));
                 }
@@ -309,14 +435,14 @@ impl Http<'_> {
         ctx.sent += 1;
         let send = ctx
             .client
-            .request(method(request.method), url)
+            .request(request.method, url)
             .headers(headers)
             .body(body)
             .timeout(timeout)
             .send();
         let result = read_response(send, ctx.max_response_size, timeout).await;
         ctx.io_time += io_started.elapsed();
-        if let Err(HttpError::Connect(_) | HttpError::Denied(_)) = &result {
+        if let Err(SendError::Connect(_) | SendError::Denied(_)) = &result {
             // The connection was never made: nothing reached a server.
             ctx.sent -= 1;
         }
@@ -328,7 +454,7 @@ async fn read_response(
     send: impl Future<Output = reqwest::Result<reqwest::Response>>,
     max: u64,
     timeout: Duration,
-) -> Result<wit::Response, HttpError> {
+) -> Result<Incoming, SendError> {
     let mut response = send.await.map_err(|e| transport_error(&e, timeout))?;
     let status = response.status().as_u16();
     let headers = response
@@ -343,7 +469,7 @@ async fn read_response(
         })
         .collect();
     if response.content_length().is_some_and(|len| len > max) {
-        return Err(HttpError::TooLarge(format!(
+        return Err(SendError::TooLarge(format!(
             "the answer announces {} bytes; the limit is {max}",
             response.content_length().unwrap_or_default()
         )));
@@ -355,24 +481,129 @@ async fn read_response(
         .map_err(|e| transport_error(&e, timeout))?
     {
         if (body.len() + chunk.len()) as u64 > max {
-            return Err(HttpError::TooLarge(format!(
+            return Err(SendError::TooLarge(format!(
                 "the answer is larger than the limit of {max} bytes"
             )));
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(wit::Response {
+    Ok(Incoming {
         status,
         headers,
         body,
     })
 }
 
+/// The pieces of 0.2.0 parts: sealed handles looked up in the call's table.
+fn pieces<'p>(
+    table: &'p ResourceTable,
+    parts: &'p [types::Part],
+) -> wasmtime::Result<Vec<Piece<'p>>> {
+    parts
+        .iter()
+        .map(|part| {
+            Ok(match part {
+                types::Part::Literal(bytes) => Piece::Literal(bytes),
+                types::Part::Secret(r) => Piece::Secret {
+                    name: &r.name,
+                    encoding: to_encoding(r.encoding),
+                },
+                types::Part::Sealed(r) => Piece::Sealed {
+                    value: table.get::<SealedValue>(&r.value)?,
+                    encoding: to_encoding(r.encoding),
+                },
+            })
+        })
+        .collect()
+}
+
 impl wit::Host for Http<'_> {
     async fn send(
         &mut self,
         request: wit::Request,
-    ) -> wasmtime::Result<Result<wit::Response, HttpError>> {
-        Ok(self.perform(request).await)
+    ) -> wasmtime::Result<Result<wit::Response, wit::HttpError>> {
+        // The table is not `Sync`: only the pieces, which borrow sealed
+        // values, live across the send.
+        let outgoing = {
+            let table: &ResourceTable = self.table;
+            Outgoing {
+                method: method(request.method),
+                url: pieces(table, &request.url)?,
+                headers: request
+                    .headers
+                    .iter()
+                    .map(|h| Ok((h.name.as_str(), pieces(table, &h.value)?)))
+                    .collect::<wasmtime::Result<_>>()?,
+                body: pieces(table, &request.body)?,
+                timeout_ms: request.timeout_ms,
+            }
+        };
+        let result = self.ctx.perform(outgoing).await;
+        Ok(result
+            .map(|r| wit::Response {
+                status: r.status,
+                headers: r.headers,
+                body: r.body,
+            })
+            .map_err(|e| match e {
+                SendError::Denied(m) => wit::HttpError::Denied(m),
+                SendError::Timeout(m) => wit::HttpError::Timeout(m),
+                SendError::Connect(m) => wit::HttpError::Connect(m),
+                SendError::Broken(m) => wit::HttpError::Broken(m),
+                SendError::TooLarge(m) => wit::HttpError::TooLarge(m),
+                SendError::Invalid(m) => wit::HttpError::Invalid(m),
+            }))
+    }
+}
+
+fn legacy_pieces(parts: &[legacy::types::Part]) -> Vec<Piece<'_>> {
+    parts
+        .iter()
+        .map(|part| match part {
+            legacy::types::Part::Literal(bytes) => Piece::Literal(bytes),
+            legacy::types::Part::Secret(r) => Piece::Secret {
+                name: &r.name,
+                encoding: match r.encoding {
+                    legacy::types::SecretEncoding::Raw => Encoding::Raw,
+                    legacy::types::SecretEncoding::JsonString => Encoding::JsonString,
+                    legacy::types::SecretEncoding::XmlText => Encoding::XmlText,
+                    legacy::types::SecretEncoding::Url => Encoding::UrlComponent,
+                },
+            },
+        })
+        .collect()
+}
+
+impl legacy::http::Host for Http<'_> {
+    async fn send(
+        &mut self,
+        request: legacy::http::Request,
+    ) -> wasmtime::Result<Result<legacy::http::Response, legacy::http::HttpError>> {
+        let outgoing = Outgoing {
+            method: legacy_method(request.method),
+            url: vec![Piece::Literal(request.url.as_bytes())],
+            headers: request
+                .headers
+                .iter()
+                .map(|h| (h.name.as_str(), legacy_pieces(&h.value)))
+                .collect(),
+            body: legacy_pieces(&request.body),
+            timeout_ms: request.timeout_ms,
+        };
+        let result = self.ctx.perform(outgoing).await;
+        Ok(result
+            .map(|r| legacy::http::Response {
+                status: r.status,
+                headers: r.headers,
+                body: r.body,
+            })
+            .map_err(|e| match e {
+                SendError::Denied(m) => legacy::http::HttpError::Denied(m),
+                SendError::Timeout(m) => legacy::http::HttpError::Timeout(m),
+                SendError::Connect(m) => legacy::http::HttpError::Connect(m),
+                SendError::Broken(m) => legacy::http::HttpError::Broken(m),
+                SendError::TooLarge(m) => legacy::http::HttpError::TooLarge(m),
+                SendError::Invalid(m) => legacy::http::HttpError::Invalid(m),
+            }))
     }
 }

@@ -2,6 +2,7 @@
 //! tagged with its name, masked, size-capped and rate-limited. The
 //! connector's standard output and error end up here too.
 
+use crate::contract::legacy;
 use crate::contract::log::{self as wit, Level};
 use crate::payments::mask::Masker;
 use std::sync::Arc;
@@ -113,7 +114,8 @@ pub(crate) fn add_to_linker<T: Send + 'static>(
     linker: &mut Linker<T>,
     get: fn(&mut T) -> Log<'_>,
 ) -> wasmtime::Result<()> {
-    wit::add_to_linker::<T, LogCapability>(linker, get)
+    wit::add_to_linker::<T, LogCapability>(linker, get)?;
+    legacy::log::add_to_linker::<T, LogCapability>(linker, get)
 }
 
 impl<'a> Log<'a> {
@@ -130,6 +132,25 @@ impl wit::Host for Log<'_> {
         message: String,
         fields: Vec<(String, String)>,
     ) -> wasmtime::Result<()> {
+        self.0.write(level, "log", &message, &fields);
+        Ok(())
+    }
+}
+
+impl legacy::log::Host for Log<'_> {
+    fn log(
+        &mut self,
+        level: legacy::log::Level,
+        message: String,
+        fields: Vec<(String, String)>,
+    ) -> wasmtime::Result<()> {
+        let level = match level {
+            legacy::log::Level::Trace => Level::Trace,
+            legacy::log::Level::Debug => Level::Debug,
+            legacy::log::Level::Info => Level::Info,
+            legacy::log::Level::Warn => Level::Warn,
+            legacy::log::Level::Error => Level::Error,
+        };
         self.0.write(level, "log", &message, &fields);
         Ok(())
     }

@@ -4,8 +4,9 @@
 //! `log`), each a context held in the call's store, a borrowed view
 //! implementing the generated `Host` trait, and an `add_to_linker` generic
 //! over the store type, as wasmtime's own WASI interfaces are: the store
-//! names the contexts, the capabilities never name the store. Auditing the
-//! sandbox means reading these files.
+//! names the contexts, the capabilities never name the store. Each file
+//! serves both contract versions (0.2.0, and the frozen 0.1.0). Auditing
+//! the sandbox means reading these files.
 
 pub(crate) mod clock;
 pub(crate) mod config;
@@ -13,38 +14,53 @@ pub(crate) mod crypto;
 pub(crate) mod http;
 pub(crate) mod log;
 
-use crate::contract::types;
-use wasmtime::component::{HasData, Linker};
+use crate::contract::sealed::SealedValue;
+use crate::contract::{legacy, types};
+use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 
-/// A store that holds every capability's context.
+/// A store that holds every capability's context, as the views the
+/// generated traits are implemented on.
 pub(crate) trait Capabilities: Send + 'static {
-    /// The call's HTTP context.
-    fn http(&mut self) -> &mut http::HttpCtx;
-    /// The call's crypto context.
-    fn crypto(&mut self) -> &mut crypto::CryptoCtx;
+    /// The call's HTTP.
+    fn http(&mut self) -> http::Http<'_>;
+    /// The call's crypto.
+    fn crypto(&mut self) -> crypto::Crypto<'_>;
     /// The call's config.
-    fn config(&mut self) -> &mut config::ConfigCtx;
+    fn config(&mut self) -> config::Config<'_>;
     /// The call's log.
-    fn log(&mut self) -> &mut log::LogCtx;
+    fn log(&mut self) -> log::Log<'_>;
+    /// The call's resource table, where sealed values live.
+    fn table(&mut self) -> &mut ResourceTable;
 }
 
-/// The `types` interface has no functions; its trait is implemented on this
-/// marker so the world links.
-struct Types;
+/// The `types` interface: its only function is dropping a sealed value.
+pub(crate) struct Types<'a>(&'a mut ResourceTable);
 
-impl types::Host for Types {}
+impl types::Host for Types<'_> {}
 
-impl HasData for Types {
-    type Data<'a> = Types;
+impl types::HostSealed for Types<'_> {
+    fn drop(&mut self, value: Resource<SealedValue>) -> wasmtime::Result<()> {
+        self.0.delete(value)?;
+        Ok(())
+    }
 }
 
-/// Adds every payhost import to `linker`.
+impl legacy::types::Host for Types<'_> {}
+
+struct TypesCapability;
+
+impl HasData for TypesCapability {
+    type Data<'a> = Types<'a>;
+}
+
+/// Adds every payhost import, of both contract versions, to `linker`.
 pub(crate) fn add_to_linker<T: Capabilities>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
-    types::add_to_linker::<T, Types>(linker, |_| Types)?;
-    http::add_to_linker(linker, |state| http::Http::new(state.http()))?;
-    crypto::add_to_linker(linker, |state| crypto::Crypto::new(state.crypto()))?;
-    config::add_to_linker(linker, |state| config::Config::new(state.config()))?;
+    types::add_to_linker::<T, TypesCapability>(linker, |state| Types(state.table()))?;
+    legacy::types::add_to_linker::<T, TypesCapability>(linker, |state| Types(state.table()))?;
+    http::add_to_linker(linker, |state| state.http())?;
+    crypto::add_to_linker(linker, |state| state.crypto())?;
+    config::add_to_linker(linker, |state| state.config())?;
     clock::add_to_linker(linker)?;
-    log::add_to_linker(linker, |state| log::Log::new(state.log()))?;
+    log::add_to_linker(linker, |state| state.log())?;
     Ok(())
 }

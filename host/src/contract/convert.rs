@@ -1,12 +1,15 @@
 //! Conversions between the contract's generated types and the host's own, at
-//! the sandbox wall: a request goes in, an outcome, an error or a method
-//! kind comes out.
+//! the sandbox wall: a request goes in (its card data sealed), an outcome,
+//! an error or a method kind comes out.
 
-use crate::contract::types as wit;
+use super::parts::Encoding;
+use super::sealed::SealedValue;
+use super::types as wit;
 use crate::payments::model::{
-    Card, ConnectorError, ErrorKind, MethodKind, Money, PaymentMethod, PaymentOutcome,
+    Card, CardBrand, ConnectorError, ErrorKind, MethodKind, Money, PaymentMethod, PaymentOutcome,
     PaymentRequest, PaymentState,
 };
+use wasmtime::component::ResourceTable;
 
 impl From<wit::ErrorKind> for ErrorKind {
     fn from(kind: wit::ErrorKind) -> Self {
@@ -33,51 +36,84 @@ impl From<wit::ErrorKind> for ErrorKind {
     }
 }
 
-impl From<&Card> for wit::Card {
-    fn from(card: &Card) -> Self {
-        wit::Card {
-            number: card.number.clone(),
-            expiry_month: card.expiry_month,
-            expiry_year: card.expiry_year,
-            cvv: card.cvv.clone(),
-            holder_first_name: card.holder_first_name.clone(),
-            holder_last_name: card.holder_last_name.clone(),
-            billing_address: card.billing_address.as_ref().map(|a| wit::BillingAddress {
-                street: a.street.clone(),
-                city: a.city.clone(),
-                region: a.region.clone(),
-                postal_code: a.postal_code.clone(),
-                country: a.country.clone(),
-            }),
-            reusable: card.reusable,
-        }
-    }
+/// The card as a 0.2.0 connector gets it: number and CVV sealed in `table`.
+fn card_to_wit(card: &Card, table: &mut ResourceTable) -> wasmtime::Result<wit::Card> {
+    let number = table.push(SealedValue::card_data(&card.number))?;
+    let cvv = match &card.cvv {
+        Some(cvv) => Some(table.push(SealedValue::card_data(cvv))?),
+        None => None,
+    };
+    Ok(wit::Card {
+        number,
+        brand: match card.brand() {
+            CardBrand::Visa => wit::CardBrand::Visa,
+            CardBrand::Mastercard => wit::CardBrand::Mastercard,
+            CardBrand::Amex => wit::CardBrand::Amex,
+            CardBrand::Discover => wit::CardBrand::Discover,
+            CardBrand::Jcb => wit::CardBrand::Jcb,
+            CardBrand::UnionPay => wit::CardBrand::Unionpay,
+            CardBrand::Diners => wit::CardBrand::Diners,
+            CardBrand::Mir => wit::CardBrand::Mir,
+            CardBrand::Other => wit::CardBrand::Other,
+        },
+        first_six: card.first_six().to_owned(),
+        last_four: card.last_four().to_owned(),
+        expiry_month: card.expiry_month,
+        expiry_year: card.expiry_year,
+        cvv,
+        holder_first_name: card.holder_first_name.clone(),
+        holder_last_name: card.holder_last_name.clone(),
+        billing_address: card.billing_address.as_ref().map(|a| wit::BillingAddress {
+            street: a.street.clone(),
+            city: a.city.clone(),
+            region: a.region.clone(),
+            postal_code: a.postal_code.clone(),
+            country: a.country.clone(),
+        }),
+        reusable: card.reusable,
+    })
 }
 
-impl From<&PaymentRequest> for wit::PaymentRequest {
-    fn from(r: &PaymentRequest) -> Self {
-        wit::PaymentRequest {
-            order_id: r.order_id.clone(),
-            client_order_id: r.client_order_id.clone(),
-            method: match &r.method {
-                PaymentMethod::Balance => wit::PaymentMethod::Balance,
-                PaymentMethod::Card(c) => wit::PaymentMethod::Card(c.into()),
-                PaymentMethod::MerchantOfRecord(c) => {
-                    wit::PaymentMethod::MerchantOfRecord(c.into())
-                }
-                PaymentMethod::Account(a) => wit::PaymentMethod::Account(a.clone()),
-            },
-            amount: wit::Money {
-                amount: r.amount.amount.clone(),
-                currency: r.amount.currency.clone(),
-            },
-            idempotency_key: r.idempotency_key.clone(),
-            attributes: r
-                .attributes
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        }
+/// The request as a 0.2.0 connector gets it; card data is sealed in `table`.
+pub(crate) fn request_to_wit(
+    r: &PaymentRequest,
+    table: &mut ResourceTable,
+) -> wasmtime::Result<wit::PaymentRequest> {
+    Ok(wit::PaymentRequest {
+        order_id: r.order_id.clone(),
+        client_order_id: r.client_order_id.clone(),
+        method: match &r.method {
+            PaymentMethod::Balance => wit::PaymentMethod::Balance,
+            PaymentMethod::Card(c) => wit::PaymentMethod::Card(card_to_wit(c, table)?),
+            PaymentMethod::MerchantOfRecord(c) => {
+                wit::PaymentMethod::MerchantOfRecord(card_to_wit(c, table)?)
+            }
+            PaymentMethod::Account(a) => wit::PaymentMethod::Account(a.clone()),
+        },
+        amount: wit::Money {
+            amount: r.amount.amount.clone(),
+            currency: r.amount.currency.clone(),
+        },
+        idempotency_key: r.idempotency_key.clone(),
+        attributes: r
+            .attributes
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    })
+}
+
+/// The host's encoding for the contract's.
+pub(crate) fn to_encoding(encoding: wit::Encoding) -> Encoding {
+    match encoding {
+        wit::Encoding::Raw => Encoding::Raw,
+        wit::Encoding::Hex => Encoding::Hex,
+        wit::Encoding::HexUpper => Encoding::HexUpper,
+        wit::Encoding::Base64 => Encoding::Base64,
+        wit::Encoding::Base64url => Encoding::Base64Url,
+        wit::Encoding::JsonString => Encoding::JsonString,
+        wit::Encoding::XmlText => Encoding::XmlText,
+        wit::Encoding::UrlComponent => Encoding::UrlComponent,
     }
 }
 

@@ -1,11 +1,17 @@
 //! The contract: the host side of the `payment-connector` world, generated
-//! from `wit/`, behind a small facade, and the conversions between the
-//! generated types and the host's own (`convert`).
+//! from `wit/` (`payhost:connector@0.2.0`) behind a small facade; the frozen
+//! 0.1.0 world for connectors built before it (`legacy`); the host's view
+//! of what a connector places in a request (`parts`) and of a sealed value
+//! (`sealed`); and the conversions between the generated types and the
+//! host's own (`convert`).
 //!
-//! The generated code stays in a private module; the rest of the crate uses
+//! The generated code stays in private modules; the rest of the crate uses
 //! the names re-exported here.
 
-mod convert;
+pub(crate) mod convert;
+pub(crate) mod legacy;
+pub(crate) mod parts;
+pub(crate) mod sealed;
 
 mod generated {
     #![allow(missing_docs, unused_qualifications, clippy::all)]
@@ -17,6 +23,9 @@ mod generated {
             default: trappable,
         },
         exports: { default: async },
+        with: {
+            "payhost:connector/types.sealed": crate::contract::sealed::SealedValue,
+        },
     });
 }
 
@@ -24,8 +33,65 @@ pub(crate) use generated::PaymentConnectorPre;
 pub(crate) use generated::payhost::connector::{clock, config, crypto, http, log, types};
 
 /// The contract version this host implements.
-pub const CONTRACT_VERSION: &str = "0.1.0";
+pub const CONTRACT_VERSION: &str = "0.2.0";
 /// The contract's package name.
 pub const CONTRACT_PACKAGE: &str = "payhost:connector";
 /// The name of the interface every connector exports.
-pub const CONNECTOR_EXPORT: &str = "payhost:connector/connector@0.1.0";
+pub const CONNECTOR_EXPORT: &str = "payhost:connector/connector@0.2.0";
+
+/// The contract versions this host runs a connector of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ContractVersion {
+    /// `payhost:connector@0.1.x`, frozen: crypto hands values derived from
+    /// secrets, and the card number, to the connector.
+    V0_1,
+    /// `payhost:connector@0.2.x`: derived values and card data are sealed.
+    V0_2,
+}
+
+impl ContractVersion {
+    /// The newest version.
+    pub const CURRENT: ContractVersion = ContractVersion::V0_2;
+
+    /// The version for a `major.minor` this host runs, if any.
+    pub fn from_minor(major: u64, minor: u64) -> Option<ContractVersion> {
+        match (major, minor) {
+            (0, 1) => Some(ContractVersion::V0_1),
+            (0, 2) => Some(ContractVersion::V0_2),
+            _ => None,
+        }
+    }
+
+    /// `0.1.0`, `0.2.0`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContractVersion::V0_1 => "0.1.0",
+            ContractVersion::V0_2 => "0.2.0",
+        }
+    }
+
+    /// Why a connector of this version is weaker than the current one, for
+    /// listings and warnings; `None` for the current version.
+    pub fn legacy_note(self) -> Option<&'static str> {
+        match self {
+            ContractVersion::V0_1 => {
+                Some("legacy: values derived from secrets are visible to the connector")
+            }
+            ContractVersion::V0_2 => None,
+        }
+    }
+
+    /// `0.1.0 (legacy: …)` or `0.2.0`.
+    pub fn describe(self) -> String {
+        match self.legacy_note() {
+            Some(note) => format!("{} ({note})", self.as_str()),
+            None => self.as_str().to_owned(),
+        }
+    }
+}
+
+impl std::fmt::Display for ContractVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

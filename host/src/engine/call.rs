@@ -3,10 +3,12 @@
 //! limits say about how it ended.
 
 use crate::capabilities::{config::ConfigCtx, crypto::CryptoCtx, http::HttpCtx, log::LogCtx};
-use crate::contract::{self, PaymentConnectorPre, types as wit};
+use crate::contract::convert::request_to_wit;
+use crate::contract::{self, PaymentConnectorPre, legacy, types as wit};
 use crate::engine::Runtime;
 use crate::engine::store::{CallState, Fault};
 use crate::payments::mask::Masker;
+use crate::payments::model::PaymentRequest;
 use crate::policy::allowlist::OriginPattern;
 use crate::policy::limits::Limits;
 use crate::policy::secrets::SecretStore;
@@ -16,10 +18,20 @@ use std::time::{Duration, Instant};
 use wasmtime_wasi::WasiCtx;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
+/// A connector's component, linked and ready to instantiate, by the
+/// contract version it was built for.
+#[derive(Clone)]
+pub(crate) enum Pre {
+    /// `payhost:connector@0.2.x`.
+    Current(PaymentConnectorPre<CallState>),
+    /// `payhost:connector@0.1.x`, frozen.
+    Legacy(legacy::PaymentConnectorPre<CallState>),
+}
+
 /// Everything a call into one connector's sandbox needs.
 #[derive(Clone)]
 pub(crate) struct Sandbox {
-    pub(crate) pre: PaymentConnectorPre<CallState>,
+    pub(crate) pre: Pre,
     pub(crate) name: Arc<str>,
     pub(crate) hosts: Arc<[OriginPattern]>,
     pub(crate) secrets: Arc<SecretStore>,
@@ -28,10 +40,10 @@ pub(crate) struct Sandbox {
 }
 
 /// What a call into a connector can ask.
-pub(crate) enum Op {
+pub(crate) enum Op<'a> {
     Info,
-    Pay(Box<wit::PaymentRequest>),
-    Query(String),
+    Pay(&'a PaymentRequest),
+    Query(&'a str),
 }
 
 /// What it answered.
@@ -57,7 +69,7 @@ pub(crate) struct Call {
 const STDIO_CAPACITY: usize = 64 * 1024;
 
 impl Sandbox {
-    pub(crate) async fn call(&self, rt: &Runtime, op: Op, masker: Masker) -> Call {
+    pub(crate) async fn call(&self, rt: &Runtime, op: Op<'_>, masker: Masker) -> Call {
         let stdout = MemoryOutputPipe::new(STDIO_CAPACITY);
         let stderr = MemoryOutputPipe::new(STDIO_CAPACITY);
         let wasi = WasiCtx::builder()
@@ -88,9 +100,7 @@ impl Sandbox {
                 attempted: 0,
                 io_time: Duration::ZERO,
             },
-            CryptoCtx {
-                secrets: self.secrets.clone(),
-            },
+            CryptoCtx::new(self.secrets.clone()),
             ConfigCtx {
                 values: self.config.clone(),
             },
@@ -99,12 +109,39 @@ impl Sandbox {
         );
         let mut store = rt.store(state);
         let run = async {
-            let instance = self.pre.instantiate_async(&mut store).await?;
-            let connector = instance.payhost_connector_connector();
-            Ok::<_, wasmtime::Error>(match op {
-                Op::Info => Answer::Info(connector.call_info(&mut store).await?),
-                Op::Pay(request) => Answer::Pay(connector.call_pay(&mut store, &request).await?),
-                Op::Query(order) => Answer::Query(connector.call_query(&mut store, &order).await?),
+            Ok::<_, wasmtime::Error>(match &self.pre {
+                Pre::Current(pre) => {
+                    let instance = pre.instantiate_async(&mut store).await?;
+                    let connector = instance.payhost_connector_connector();
+                    match op {
+                        Op::Info => Answer::Info(connector.call_info(&mut store).await?),
+                        Op::Pay(request) => {
+                            let request = request_to_wit(request, &mut store.data_mut().table)?;
+                            Answer::Pay(connector.call_pay(&mut store, &request).await?)
+                        }
+                        Op::Query(order) => {
+                            Answer::Query(connector.call_query(&mut store, order).await?)
+                        }
+                    }
+                }
+                Pre::Legacy(pre) => {
+                    let instance = pre.instantiate_async(&mut store).await?;
+                    let connector = instance.payhost_connector_connector();
+                    match op {
+                        Op::Info => Answer::Info(connector.call_info(&mut store).await?.into()),
+                        Op::Pay(request) => {
+                            let request = legacy::convert::request_to_legacy(request);
+                            Answer::Pay(connector.call_pay(&mut store, &request).await?.into())
+                        }
+                        Op::Query(order) => Answer::Query(
+                            connector
+                                .call_query(&mut store, order)
+                                .await?
+                                .map(Into::into)
+                                .map_err(Into::into),
+                        ),
+                    }
+                }
             })
         };
         let result = tokio::time::timeout(self.limits.timeout, run).await;

@@ -1,9 +1,11 @@
 //! What one call's store holds: the WASI context that Rust's std needs, the
 //! capability contexts, the limits and what went over them.
 
-use crate::capabilities::{
-    Capabilities, config::ConfigCtx, crypto::CryptoCtx, http::HttpCtx, log::LogCtx,
-};
+use crate::capabilities::Capabilities;
+use crate::capabilities::config::{Config, ConfigCtx};
+use crate::capabilities::crypto::{Crypto, CryptoCtx};
+use crate::capabilities::http::{Http, HttpCtx};
+use crate::capabilities::log::{Log, LogCtx};
 use crate::policy::limits::Limits;
 use std::time::{Duration, Instant};
 use wasmtime::ResourceLimiter;
@@ -141,20 +143,24 @@ impl CallState {
 }
 
 impl Capabilities for CallState {
-    fn http(&mut self) -> &mut HttpCtx {
-        &mut self.http
+    fn http(&mut self) -> Http<'_> {
+        Http::new(&mut self.http, &mut self.table)
     }
 
-    fn crypto(&mut self) -> &mut CryptoCtx {
-        &mut self.crypto
+    fn crypto(&mut self) -> Crypto<'_> {
+        Crypto::new(&mut self.crypto, &mut self.table)
     }
 
-    fn config(&mut self) -> &mut ConfigCtx {
-        &mut self.config
+    fn config(&mut self) -> Config<'_> {
+        Config::new(&self.config)
     }
 
-    fn log(&mut self) -> &mut LogCtx {
-        &mut self.log
+    fn log(&mut self) -> Log<'_> {
+        Log::new(&mut self.log)
+    }
+
+    fn table(&mut self) -> &mut ResourceTable {
+        &mut self.table
     }
 }
 

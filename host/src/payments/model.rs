@@ -6,7 +6,7 @@
 //! serializes a card.
 
 use crate::payments::mask::{luhn, mask_pan};
-use payhost_rules::{amount, currency};
+use payhost_rules::{amount, currency, text};
 
 pub use payhost_rules::{ErrorKind, State as PaymentState};
 use serde::{Deserialize, Serialize};
@@ -112,10 +112,66 @@ impl fmt::Debug for Card {
     }
 }
 
+/// A card's brand, from its number's prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CardBrand {
+    /// Visa (4).
+    Visa,
+    /// Mastercard (51-55, 2221-2720).
+    Mastercard,
+    /// American Express (34, 37).
+    Amex,
+    /// Discover (6011, 644-649, 65).
+    Discover,
+    /// JCB (3528-3589).
+    Jcb,
+    /// UnionPay (62).
+    UnionPay,
+    /// Diners Club (300-305, 36, 38, 39).
+    Diners,
+    /// Mir (2200-2204).
+    Mir,
+    /// Any other prefix.
+    Other,
+}
+
 impl Card {
     /// The number as shown anywhere: first 6 and last 4 digits.
     pub fn masked_number(&self) -> String {
         mask_pan(&self.number)
+    }
+
+    /// The number's first six digits (all of it, if shorter).
+    pub fn first_six(&self) -> &str {
+        &self.number[..self.number.len().min(6)]
+    }
+
+    /// The number's last four digits (all of it, if shorter).
+    pub fn last_four(&self) -> &str {
+        &self.number[self.number.len().saturating_sub(4)..]
+    }
+
+    /// The brand, from the number's prefix.
+    pub fn brand(&self) -> CardBrand {
+        let prefix = |n: usize| -> u32 {
+            self.number
+                .get(..n)
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(0)
+        };
+        let (p1, p2, p3, p4) = (prefix(1), prefix(2), prefix(3), prefix(4));
+        match () {
+            _ if p1 == 4 => CardBrand::Visa,
+            _ if (51..=55).contains(&p2) || (2221..=2720).contains(&p4) => CardBrand::Mastercard,
+            _ if p2 == 34 || p2 == 37 => CardBrand::Amex,
+            _ if (2200..=2204).contains(&p4) => CardBrand::Mir,
+            _ if p4 == 6011 || (644..=649).contains(&p3) || p2 == 65 => CardBrand::Discover,
+            _ if (3528..=3589).contains(&p4) => CardBrand::Jcb,
+            _ if p2 == 62 => CardBrand::UnionPay,
+            _ if (300..=305).contains(&p3) || matches!(p2, 36 | 38 | 39) => CardBrand::Diners,
+            _ => CardBrand::Other,
+        }
     }
 
     fn normalize(&mut self) {
@@ -252,6 +308,7 @@ impl PaymentRequest {
     /// Normalizes card numbers and checks every field, so that a request a
     /// connector sees is well-formed.
     pub fn validate(&mut self) -> Result<(), RequestError> {
+        self.check_text()?;
         let order = self.order_id.trim();
         if order.is_empty() || order.len() > 64 || order.chars().any(char::is_control) {
             return Err(RequestError::new(
@@ -277,6 +334,56 @@ impl PaymentRequest {
                 ));
             }
             _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// Refuses a control character or a bidirectional override in `value`,
+/// naming `field`.
+fn printable(field: &str, value: &str) -> Result<(), RequestError> {
+    match text::forbidden_char(value) {
+        None => Ok(()),
+        Some(c) => Err(RequestError::new(format!(
+            "{field} holds the control or bidirectional character U+{:04X}; remove it (request strings must be printable)",
+            u32::from(c)
+        ))),
+    }
+}
+
+impl PaymentRequest {
+    /// Every string of the request is printable: no C0 or C1 control, DEL,
+    /// or bidirectional override.
+    fn check_text(&self) -> Result<(), RequestError> {
+        printable("the order id", &self.order_id)?;
+        if let Some(id) = &self.client_order_id {
+            printable("the client order id", id)?;
+        }
+        printable("the idempotency key", &self.idempotency_key)?;
+        printable("the amount", &self.amount.amount)?;
+        printable("the currency", &self.amount.currency)?;
+        for (key, value) in &self.attributes {
+            printable("an attribute name", key)?;
+            printable(&format!("attribute `{}`", key.escape_debug()), value)?;
+        }
+        match &self.method {
+            PaymentMethod::Account(code) => printable("the account code", code)?,
+            PaymentMethod::Card(card) | PaymentMethod::MerchantOfRecord(card) => {
+                printable("the card holder's first name", &card.holder_first_name)?;
+                printable("the card holder's last name", &card.holder_last_name)?;
+                if let Some(a) = &card.billing_address {
+                    printable("the billing street", &a.street)?;
+                    printable("the billing city", &a.city)?;
+                    printable("the billing country", &a.country)?;
+                    if let Some(region) = &a.region {
+                        printable("the billing region", region)?;
+                    }
+                    if let Some(code) = &a.postal_code {
+                        printable("the billing postal code", code)?;
+                    }
+                }
+            }
+            PaymentMethod::Balance => {}
         }
         Ok(())
     }

@@ -1,6 +1,9 @@
 //! The operator's secrets: held by the host, never shown to a connector.
 
-use crate::contract::types::{Part, SecretEncoding};
+#[cfg(test)]
+use crate::contract::parts::Encoding;
+use crate::contract::parts::Piece;
+use crate::contract::sealed::SealedKind;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -98,71 +101,34 @@ impl SecretStore {
             .ok_or_else(|| SecretError::NotGranted(name.to_owned()))
     }
 
-    /// Concatenates parts, substituting every secret in its encoding.
-    pub(crate) fn assemble(&self, parts: &[Part]) -> Result<Vec<u8>, SecretError> {
+    /// Concatenates pieces, substituting every secret and sealed value in
+    /// its encoding.
+    pub(crate) fn assemble(&self, pieces: &[Piece<'_>]) -> Result<Vec<u8>, SecretError> {
         let mut out = Vec::new();
-        for part in parts {
-            match part {
-                Part::Literal(bytes) => out.extend_from_slice(bytes),
-                Part::Secret(reference) => {
-                    let secret = self.get(&reference.name)?;
-                    encode_into(
-                        &mut out,
-                        &reference.name,
-                        secret.expose(),
-                        reference.encoding,
-                    )?;
+        for piece in pieces {
+            match *piece {
+                Piece::Literal(bytes) => out.extend_from_slice(bytes),
+                Piece::Secret { name, encoding } => {
+                    let secret = self.get(name)?;
+                    encoding
+                        .write(&mut out, secret.expose(), false)
+                        .map_err(|()| SecretError::NotUtf8(name.to_owned()))?;
+                }
+                Piece::Sealed { value, encoding } => {
+                    // Never refused for its content: a refusal would tell
+                    // the connector something about a value it may not read.
+                    let lossy = value.kind() == SealedKind::Derived;
+                    let _ = encoding.write(&mut out, value.expose(), lossy);
                 }
             }
         }
         Ok(out)
     }
-
-    /// Whether any part is a secret reference.
-    pub(crate) fn holds_secret(parts: &[Part]) -> bool {
-        parts.iter().any(|p| matches!(p, Part::Secret(_)))
-    }
-}
-
-fn encode_into(
-    out: &mut Vec<u8>,
-    name: &str,
-    value: &[u8],
-    encoding: SecretEncoding,
-) -> Result<(), SecretError> {
-    match encoding {
-        SecretEncoding::Raw => out.extend_from_slice(value),
-        SecretEncoding::JsonString => {
-            let text =
-                std::str::from_utf8(value).map_err(|_| SecretError::NotUtf8(name.to_owned()))?;
-            // Serializing a &str cannot fail.
-            out.extend_from_slice(serde_json::to_string(text).unwrap_or_default().as_bytes());
-        }
-        SecretEncoding::XmlText => {
-            for &byte in value {
-                match byte {
-                    b'&' => out.extend_from_slice(b"&amp;"),
-                    b'<' => out.extend_from_slice(b"&lt;"),
-                    b'>' => out.extend_from_slice(b"&gt;"),
-                    b'"' => out.extend_from_slice(b"&quot;"),
-                    b'\'' => out.extend_from_slice(b"&apos;"),
-                    other => out.push(other),
-                }
-            }
-        }
-        SecretEncoding::Url => {
-            for piece in url::form_urlencoded::byte_serialize(value) {
-                out.extend_from_slice(piece.as_bytes());
-            }
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::contract::types::SecretRef;
 
     fn store() -> SecretStore {
         SecretStore::new(BTreeMap::from([(
@@ -171,42 +137,31 @@ mod tests {
         )]))
     }
 
-    fn secret(encoding: SecretEncoding) -> Vec<Part> {
-        vec![Part::Secret(SecretRef {
-            name: "k".into(),
-            encoding,
-        })]
+    fn secret(encoding: Encoding) -> Vec<u8> {
+        store()
+            .assemble(&[Piece::Secret {
+                name: "k",
+                encoding,
+            }])
+            .unwrap()
     }
 
     #[test]
-    fn encodings_escape_for_their_context() {
-        let s = store();
-        assert_eq!(
-            s.assemble(&secret(SecretEncoding::Raw)).unwrap(),
-            b"a\"b<&> c'"
-        );
-        assert_eq!(
-            s.assemble(&secret(SecretEncoding::JsonString)).unwrap(),
-            b"\"a\\\"b<&> c'\""
-        );
-        assert_eq!(
-            s.assemble(&secret(SecretEncoding::XmlText)).unwrap(),
-            b"a&quot;b&lt;&amp;&gt; c&apos;"
-        );
-        assert_eq!(
-            s.assemble(&secret(SecretEncoding::Url)).unwrap(),
-            b"a%22b%3C%26%3E+c%27"
-        );
+    fn secrets_are_written_in_their_encoding() {
+        assert_eq!(secret(Encoding::Raw), b"a\"b<&> c'");
+        assert_eq!(secret(Encoding::JsonString), b"\"a\\\"b<&> c'\"");
+        assert_eq!(secret(Encoding::XmlText), b"a&quot;b&lt;&amp;&gt; c&apos;");
+        assert_eq!(secret(Encoding::UrlComponent), b"a%22b%3C%26%3E+c%27");
     }
 
     #[test]
     fn unknown_secret_is_refused_and_debug_hides_values() {
-        let parts = vec![Part::Secret(SecretRef {
-            name: "nope".into(),
-            encoding: SecretEncoding::Raw,
-        })];
+        let pieces = [Piece::Secret {
+            name: "nope",
+            encoding: Encoding::Raw,
+        }];
         assert_eq!(
-            store().assemble(&parts),
+            store().assemble(&pieces),
             Err(SecretError::NotGranted("nope".into()))
         );
         assert!(!format!("{:?}", store()).contains("a\"b"));

@@ -20,6 +20,7 @@
 //! connector's config values; they are checked against the keys the
 //! connector declares when it loads.
 
+use crate::contract::ContractVersion;
 use crate::policy::allowlist::OriginPattern;
 use crate::policy::limits::{self, Limits};
 use crate::policy::secrets::SecretSource;
@@ -62,6 +63,31 @@ pub struct HostSettings {
     /// The address `payhost serve` listens on.
     #[serde(default = "default_listen")]
     pub listen: String,
+    /// The oldest contract a connector may be built for (`"0.2"` refuses
+    /// 0.1.0 connectors, which see values derived from secrets).
+    #[serde(default, deserialize_with = "min_contract")]
+    pub min_contract: Option<ContractVersion>,
+}
+
+fn min_contract<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ContractVersion>, D::Error> {
+    let text = String::deserialize(d)?;
+    parse_min_contract(&text)
+        .map(Some)
+        .map_err(D::Error::custom)
+}
+
+/// `"0.2"` or `"0.2.0"` as a contract version this host runs.
+fn parse_min_contract(text: &str) -> Result<ContractVersion, String> {
+    let mut numbers = text.trim().split('.').map(|n| n.parse::<u64>().ok());
+    let (major, minor) = (numbers.next().flatten(), numbers.next().flatten());
+    major
+        .zip(minor)
+        .and_then(|(major, minor)| ContractVersion::from_minor(major, minor))
+        .ok_or_else(|| {
+            format!(
+                "min_contract `{text}` is not a contract version this host runs: write \"0.1\" or \"0.2\""
+            )
+        })
 }
 
 fn default_listen() -> String {
@@ -85,6 +111,7 @@ impl Default for HostSettings {
             journal: default_journal(),
             cache: default_cache(),
             listen: default_listen(),
+            min_contract: None,
         }
     }
 }
@@ -196,12 +223,15 @@ pub struct ConnectorSettings {
     pub limits: LimitOverrides,
     /// The connector's own (non-secret) config values.
     pub config: BTreeMap<String, String>,
+    /// The oldest contract this connector may be built for.
+    pub min_contract: Option<ContractVersion>,
 }
 
 /// The keys of a connector section that belong to the host.
-pub const HOST_KEYS: [&str; 8] = [
+pub const HOST_KEYS: [&str; 9] = [
     "allowed_hosts",
     "secrets",
+    "min_contract",
     "timeout",
     "cpu",
     "memory",
@@ -240,6 +270,12 @@ impl<'de> Deserialize<'de> for ConnectorSettings {
                             secret_source(name, source).map_err(D::Error::custom)?,
                         );
                     }
+                }
+                "min_contract" => {
+                    let text = value.as_str().ok_or_else(|| {
+                        D::Error::custom("`min_contract` must be a string like \"0.2\"")
+                    })?;
+                    out.min_contract = Some(parse_min_contract(text).map_err(D::Error::custom)?);
                 }
                 _ => {
                     if out.limits.take(&key, &value).map_err(D::Error::custom)? {

@@ -5,6 +5,7 @@
 //! request may have left it.
 
 use super::info::ConnectorInfo;
+use crate::contract::ContractVersion;
 use crate::engine::Runtime;
 use crate::engine::cache::CacheOutcome;
 use crate::engine::call::{Answer, Failure, Op, Sandbox};
@@ -23,6 +24,8 @@ use std::time::{Duration, SystemTime};
 pub struct Connector {
     /// What it declared.
     pub info: ConnectorInfo,
+    /// The contract version it is built for.
+    pub contract: ContractVersion,
     /// What it was granted.
     pub grant: Grant,
     /// Its limits per call.
@@ -64,7 +67,7 @@ impl Connector {
         let masker = masker_for(request);
         let call = self
             .sandbox
-            .call(rt, Op::Pay(Box::new(request.into())), masker.clone())
+            .call(rt, Op::Pay(request), masker.clone())
             .await;
         match call.answer {
             Ok(Answer::Pay(outcome)) => sanitize(outcome.into(), &masker, &self.info.name),
@@ -82,7 +85,7 @@ impl Connector {
         let masker = Masker::default();
         let call = self
             .sandbox
-            .call(rt, Op::Query(order_id.to_owned()), masker.clone())
+            .call(rt, Op::Query(order_id), masker.clone())
             .await;
         match call.answer {
             Ok(Answer::Query(Ok(outcome))) => {

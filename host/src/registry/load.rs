@@ -6,9 +6,9 @@
 
 use super::connector::Connector;
 use super::info::{ConnectorInfo, LoadError};
-use crate::contract::{self, PaymentConnectorPre, types as wit};
+use crate::contract::{self, ContractVersion, PaymentConnectorPre, legacy, types as wit};
 use crate::engine::Runtime;
-use crate::engine::call::{Answer, Op, Sandbox};
+use crate::engine::call::{Answer, Op, Pre, Sandbox};
 use crate::payments::mask::Masker;
 use crate::payments::model::MethodKind;
 use crate::policy::allowlist::OriginPattern;
@@ -46,19 +46,37 @@ pub(crate) async fn load(
             .map_err(|e| {
                 LoadError::new(file, format!("is not a valid WebAssembly component: {e:#}"))
             })?;
-    check_exports(rt, file, &component)?;
-    let pre = rt.linker.instantiate_pre(&component).map_err(|e| {
-            LoadError::new(
-                file,
-                format!("needs an import this host does not provide ({e:#}); a connector may import only payhost:connector@0.1.x and the WASI interfaces Rust's std uses"),
-            )
-        })?;
-    let pre = PaymentConnectorPre::new(pre).map_err(|e| {
+    let version = check_exports(rt, file, &component)?;
+    if let Some(min) = settings.host.min_contract
+        && version < min
+    {
+        return Err(LoadError::new(
+            file,
+            format!(
+                "is built for contract {}@{}, older than min_contract = \"{min}\" in [host] of payhost.toml; rebuild the connector against the host's wit/ or lower min_contract",
+                contract::CONTRACT_PACKAGE,
+                version.as_str()
+            ),
+        ));
+    }
+    let linked = rt.linker.instantiate_pre(&component).map_err(|e| {
+        LoadError::new(
+            file,
+            format!("needs an import this host does not provide ({e:#}); a connector may import only payhost:connector (0.2.x, or the frozen 0.1.x) and the WASI interfaces Rust's std uses"),
+        )
+    })?;
+    let mismatch = |e: wasmtime::Error| {
         LoadError::new(
             file,
             format!("does not match the payment-connector world: {e:#}"),
         )
-    })?;
+    };
+    let pre = match version {
+        ContractVersion::V0_2 => Pre::Current(PaymentConnectorPre::new(linked).map_err(mismatch)?),
+        ContractVersion::V0_1 => {
+            Pre::Legacy(legacy::PaymentConnectorPre::new(linked).map_err(mismatch)?)
+        }
+    };
 
     // Ask it who it is, with nothing granted.
     let bootstrap = Sandbox {
@@ -91,6 +109,32 @@ pub(crate) async fn load(
         }
     };
     let info = check_info(file, info)?;
+    if let Some(min) = settings
+        .connectors
+        .get(&info.name)
+        .and_then(|section| section.min_contract)
+        && version < min
+    {
+        return Err(LoadError::new(
+            file,
+            format!(
+                "is built for contract {}@{}, older than min_contract = \"{min}\" in [connectors.{}] of payhost.toml; rebuild the connector against the host's wit/ or lower min_contract",
+                contract::CONTRACT_PACKAGE,
+                version.as_str(),
+                info.name
+            ),
+        ));
+    }
+    if let Some(note) = version.legacy_note() {
+        tracing::warn!(
+            connector = %info.name,
+            "built for contract {}@{} ({note}); rebuild it against {}@{}, or refuse such connectors with min_contract = \"0.2\"",
+            contract::CONTRACT_PACKAGE,
+            version.as_str(),
+            contract::CONTRACT_PACKAGE,
+            contract::CONTRACT_VERSION
+        );
+    }
     let asked = Asked {
         name: &info.name,
         hosts: &info.hosts,
@@ -113,6 +157,7 @@ pub(crate) async fn load(
             limits,
         },
         info,
+        contract: version,
         grant,
         limits,
         file: file.to_owned(),
@@ -147,7 +192,7 @@ fn check_exports(
     rt: &Runtime,
     file: &Path,
     component: &wasmtime::component::Component,
-) -> Result<(), LoadError> {
+) -> Result<ContractVersion, LoadError> {
     let ty = component.component_type();
     let exports: Vec<String> = ty
         .exports(&rt.engine)
@@ -158,15 +203,16 @@ fn check_exports(
     match exports.iter().find(|name| name.starts_with(&prefix)) {
         Some(name) => {
             let version = &name[prefix.len()..];
-            let supported =
-                semver::Version::parse(version).is_ok_and(|v| v.major == 0 && v.minor == 1);
-            if supported {
-                Ok(())
+            let supported = semver::Version::parse(version)
+                .ok()
+                .and_then(|v| ContractVersion::from_minor(v.major, v.minor));
+            if let Some(supported) = supported {
+                Ok(supported)
             } else {
                 Err(LoadError::new(
                     file,
                     format!(
-                        "is built for contract {}@{version}; this host runs {}@{} (0.1.x). Rebuild the connector against the host's wit/ or upgrade the host",
+                        "is built for contract {}@{version}; this host runs {}@{} (0.2.x, and the frozen 0.1.x). Rebuild the connector against the host's wit/ or upgrade the host",
                         contract::CONTRACT_PACKAGE,
                         contract::CONTRACT_PACKAGE,
                         contract::CONTRACT_VERSION

@@ -3,7 +3,7 @@
 //! answer back (`plugins list --server`).
 
 use super::connector::Connector;
-use crate::contract::{CONTRACT_PACKAGE, CONTRACT_VERSION};
+use crate::contract::CONTRACT_PACKAGE;
 use crate::engine::cache::CacheOutcome;
 use crate::payments::model::MethodKind;
 use crate::policy::grant::Grant;
@@ -67,8 +67,13 @@ pub struct ConnectorSummary {
     pub version: String,
     /// Its supplier.
     pub supplier: String,
-    /// The contract it is built for (`payhost:connector@0.1.0`).
+    /// The contract it is built for (`payhost:connector@0.2.0`).
     pub contract: String,
+    /// Why its contract is weaker than the current one, for a connector
+    /// built for an older contract (`legacy: values derived from secrets
+    /// are visible to the connector`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legacy: Option<String>,
     /// Whether its operator's section exists.
     pub state: ConnectorState,
     /// The file it was loaded from.
@@ -108,7 +113,8 @@ impl From<&Connector> for ConnectorSummary {
             name: c.info.name.clone(),
             version: c.info.version.clone(),
             supplier: c.info.supplier.clone(),
-            contract: format!("{CONTRACT_PACKAGE}@{CONTRACT_VERSION}"),
+            contract: format!("{CONTRACT_PACKAGE}@{}", c.contract.as_str()),
+            legacy: c.contract.legacy_note().map(str::to_owned),
             state: if c.grant.configured {
                 ConnectorState::Live
             } else {

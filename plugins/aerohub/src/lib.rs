@@ -1,12 +1,14 @@
 //! payhost connector for AeroHub: `POST {base_url}/flight/booking` with the
 //! envelope `{action, key, signature, timestamp, request}`, action
 //! `SetPaymentToBooking`. `signature` is the Base64 of AES-256-CBC (zero IV,
-//! PKCS#7) of `key + "&" + timestamp` under the API secret, made by the host.
+//! PKCS#7) of `key + "&" + timestamp` under the API secret, made by the host
+//! and written by it: the connector holds it sealed.
 
 use payhost_sdk::http::Request;
+use payhost_sdk::json::Json;
 use payhost_sdk::{
-    Card, Code, Connector, ConnectorError, ConnectorInfo, ErrorKind, MethodKind, Parts,
-    PaymentMethod, PaymentOutcome, PaymentRequest, SecretEncoding, clock, config, crypto, json,
+    Card, Code, Connector, ConnectorError, ConnectorInfo, Encoding, ErrorKind, MethodKind, Parts,
+    PaymentMethod, PaymentOutcome, PaymentRequest, Sealed, clock, config, crypto, json,
     register_connector,
 };
 use serde_json::{Value, json};
@@ -16,24 +18,30 @@ pub struct AeroHub;
 
 // ---- building the request ----
 
-fn signature(key: &str, timestamp: u64) -> Result<String, ConnectorError> {
+/// AES-256-CBC of `key&timestamp` under the API secret, sealed: it is
+/// written into the envelope as Base64.
+fn signature(key: &str, timestamp: u64) -> Result<Sealed, ConnectorError> {
     let plaintext = Parts::new().text(format!("{key}&{timestamp}"));
-    let secret = Parts::new().secret("api_secret", SecretEncoding::Raw);
-    crypto::aes256_cbc_encrypt(&secret, &[0; 16], &plaintext)
-        .map(|c| crypto::base64_encode(&c))
-        .map_err(|e| {
-            ConnectorError::new(ErrorKind::Denied, format!("cannot sign: {}", e.message()))
-        })
+    let secret = Parts::new().secret("api_secret", Encoding::Raw);
+    let cipher = crypto::aes256_cbc_encrypt(&secret, &[0; 16], &plaintext).map_err(|e| {
+        ConnectorError::new(ErrorKind::Denied, format!("cannot sign: {}", e.message()))
+    })?;
+    cipher.sealed().ok_or_else(|| {
+        ConnectorError::new(
+            ErrorKind::Denied,
+            "cannot sign: the host answered a signature under the API secret unsealed",
+        )
+    })
 }
 
 /// AeroHub's `cardType`: 0 VISA, 1 MasterCard, 2 American Express,
 /// 3 UnionPay, 4 JCB, 5 Diners Club, 6 UATP; from the `card-type` attribute
-/// or else the card number's prefix.
+/// or else the prefix of the card number (its first six digits).
 fn card_type(card: &Card, request: &PaymentRequest) -> Option<u8> {
     if let Some(t) = request.attribute("card-type").and_then(|t| t.parse().ok()) {
         return Some(t);
     }
-    let n = card.number.as_str();
+    let n = card.first_six.as_str();
     let prefix2: u32 = n.get(..2).and_then(|p| p.parse().ok()).unwrap_or(0);
     let prefix4: u32 = n.get(..4).and_then(|p| p.parse().ok()).unwrap_or(0);
     match () {
@@ -48,13 +56,15 @@ fn card_type(card: &Card, request: &PaymentRequest) -> Option<u8> {
     }
 }
 
-fn payment(request: &PaymentRequest) -> Result<Value, ConnectorError> {
+fn payment(request: &PaymentRequest) -> Result<Json, ConnectorError> {
     let session = request.attribute("session-id").unwrap_or(&request.order_id);
-    let mut body = json!({ "sessionId": session });
+    let mut body = Json::object().set("sessionId", session);
     match &request.method {
-        PaymentMethod::Balance => body["paymentCode"] = json!("AAG"),
+        PaymentMethod::Balance => {
+            body.insert("paymentCode", "AAG");
+        }
         PaymentMethod::Account(code) if code == "AAG" || code == "CAG" => {
-            body["paymentCode"] = json!(code)
+            body.insert("paymentCode", code);
         }
         PaymentMethod::Account(code) => {
             return Err(ConnectorError::new(
@@ -63,14 +73,17 @@ fn payment(request: &PaymentRequest) -> Result<Value, ConnectorError> {
             ));
         }
         PaymentMethod::Card(card) => {
-            body["paymentCode"] = json!("CC");
-            body["ccFields"] = json!({
-                "cardNumber": card.number,
+            body.insert("paymentCode", "CC");
+            // The number and the CVV are sealed: the host writes them as
+            // JSON strings.
+            let fields = Json::from(json!({
                 "expiration": format!("{:02}/{:02}", card.expiry_month, card.expiry_year % 100),
                 "holderName": format!("{} {}", card.holder_first_name, card.holder_last_name),
-                "cvv": card.cvv,
                 "cardType": card_type(card, request),
-            });
+            }))
+            .set("cardNumber", Json::sealed(&card.number))
+            .set("cvv", card.cvv.as_ref().map(Json::sealed));
+            body.insert("ccFields", fields);
         }
         PaymentMethod::MerchantOfRecord(_) => {
             return Err(ConnectorError::new(
@@ -83,7 +96,7 @@ fn payment(request: &PaymentRequest) -> Result<Value, ConnectorError> {
         .attribute("timeout")
         .and_then(|t| t.parse::<u32>().ok())
     {
-        body["timeout"] = json!(timeout);
+        body.insert("timeout", timeout);
     }
     Ok(body)
 }
@@ -160,15 +173,19 @@ impl Connector for AeroHub {
             let base = config::require("base_url")?;
             let key = config::require("api_key")?;
             let timestamp = clock::unix_seconds();
-            let mut envelope = json!({
+            let signature = signature(&key, timestamp)?;
+            let mut envelope = Json::from(json!({
                 "action": "SetPaymentToBooking",
                 "key": key,
-                "signature": signature(&key, timestamp)?,
                 "timestamp": timestamp,
-                "request": payment(&request)?,
-            });
+            }))
+            .set(
+                "signature",
+                Json::sealed_string(&signature, Encoding::Base64),
+            )
+            .set("request", payment(&request)?);
             if let Some(version) = config::get("version") {
-                envelope["version"] = json!(version);
+                envelope.insert("version", version);
             }
             Ok::<_, ConnectorError>((base, envelope))
         })();
@@ -176,12 +193,9 @@ impl Connector for AeroHub {
             Ok(p) => p,
             Err(e) => return PaymentOutcome::failed(e),
         };
-        let sent =
-            Request::post(format!("{}/flight/booking", base.trim_end_matches('/'))).json(&envelope);
-        match sent {
-            Ok(request) => request.exchange(outcome),
-            Err(e) => PaymentOutcome::failed(e),
-        }
+        Request::post(format!("{}/flight/booking", base.trim_end_matches('/')))
+            .json(envelope)
+            .exchange(outcome)
     }
 }
 

@@ -4,10 +4,10 @@
 //! its OpenAPI document); see README.md for the code table and assumptions.
 
 use payhost_sdk::http::Request;
+use payhost_sdk::json::Json;
 use payhost_sdk::{
-    Card, Code, Connector, ConnectorError, ConnectorInfo, ErrorKind, MethodKind, Parts,
-    PaymentMethod, PaymentOutcome, PaymentRequest, SecretEncoding, config, json,
-    register_connector,
+    Card, Code, Connector, ConnectorError, ConnectorInfo, Encoding, ErrorKind, MethodKind, Parts,
+    PaymentMethod, PaymentOutcome, PaymentRequest, config, json, register_connector,
 };
 use serde_json::{Value, json};
 
@@ -27,12 +27,11 @@ fn method_number(method: &PaymentMethod) -> u8 {
 }
 
 /// The `creditCard` object: two-digit month and year, CVV `null` when
-/// absent (the document asks for `null`, not `""`).
-fn credit_card(card: &Card, request: &PaymentRequest) -> Value {
+/// absent (the document asks for `null`, not `""`). The number and the CVV
+/// are sealed: the host writes them as JSON strings.
+fn credit_card(card: &Card, request: &PaymentRequest) -> Json {
     let address = card.billing_address.as_ref();
     let mut object = json!({
-        "cardNumber": card.number,
-        "cardCVV": card.cvv,
         "cardExpireMonth": format!("{:02}", card.expiry_month),
         "cardExpireYear": format!("{:02}", card.expiry_year % 100),
         "cardHolderFirstName": card.holder_first_name,
@@ -53,16 +52,18 @@ fn credit_card(card: &Card, request: &PaymentRequest) -> Value {
     if let Some(ip) = request.attribute("three-ds-ip") {
         object["threeDS"] = json!({ "ip": ip });
     }
-    object
+    Json::from(object)
+        .set("cardNumber", Json::sealed(&card.number))
+        .set("cardCVV", card.cvv.as_ref().map(Json::sealed))
 }
 
-fn body(request: &PaymentRequest) -> Result<Value, ConnectorError> {
-    let mut body = json!({
+fn body(request: &PaymentRequest) -> Result<Json, ConnectorError> {
+    let mut body = Json::from(json!({
         "orderNo": request.order_id,
         "paymentMethod": method_number(&request.method),
         "clientOrderNo": request.client_order_id,
         "requestSource": config::get("request_source"),
-    });
+    }));
     match &request.method {
         PaymentMethod::Card(card) => {
             if card.cvv.is_none() {
@@ -71,16 +72,18 @@ fn body(request: &PaymentRequest) -> Result<Value, ConnectorError> {
                     "Atlas needs the CVV for a VCC passthrough payment",
                 ));
             }
-            body["creditCard"] = credit_card(card, request);
+            body.insert("creditCard", credit_card(card, request));
         }
-        PaymentMethod::MerchantOfRecord(card) => body["creditCard"] = credit_card(card, request),
+        PaymentMethod::MerchantOfRecord(card) => {
+            body.insert("creditCard", credit_card(card, request));
+        }
         PaymentMethod::Balance | PaymentMethod::Account(_) => {}
     }
     Ok(body)
 }
 
 fn secret(name: &str) -> Parts {
-    Parts::new().secret(name, SecretEncoding::Raw)
+    Parts::new().secret(name, Encoding::Raw)
 }
 
 // ---- reading the answer ----
@@ -158,16 +161,13 @@ impl Connector for Atlas {
             Ok(body) => body,
             Err(e) => return PaymentOutcome::failed(e),
         };
-        let sent = Request::post(format!("{}/pay.do", base.trim_end_matches('/')))
+        Request::post(format!("{}/pay.do", base.trim_end_matches('/')))
             .header("accept", "application/json")
             .header("accept-encoding", "gzip")
             .header("x-atlas-client-id", secret("client_id"))
             .header("x-atlas-client-secret", secret("client_secret"))
-            .json(&body);
-        match sent {
-            Ok(request) => request.exchange(outcome),
-            Err(e) => PaymentOutcome::failed(e),
-        }
+            .json(body)
+            .exchange(outcome)
     }
 }
 

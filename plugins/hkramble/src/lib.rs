@@ -1,12 +1,15 @@
 //! payhost connector for HK Ramble: `POST {base_url}/json/pay`, JSON with
 //! `authentication{partnerId, sign}` in the body, where `sign` is the
 //! lower-case hex MD5 of the partner id followed by the secret key (an
-//! assumption; see README.md).
+//! assumption; see README.md). The host computes the MD5 and writes it: the
+//! connector holds it sealed.
 
 use payhost_sdk::http::Request;
+use payhost_sdk::json::Json;
 use payhost_sdk::{
-    Code, Connector, ConnectorError, ConnectorInfo, ErrorKind, MethodKind, Parts, PaymentMethod,
-    PaymentOutcome, PaymentRequest, SecretEncoding, config, crypto, json, register_connector,
+    Code, Connector, ConnectorError, ConnectorInfo, Encoding, ErrorKind, MethodKind, Parts,
+    PaymentMethod, PaymentOutcome, PaymentRequest, Sealed, config, crypto, json,
+    register_connector,
 };
 use serde_json::{Value, json};
 
@@ -15,33 +18,42 @@ pub struct HkRamble;
 
 // ---- building the request ----
 
-/// `md5(partnerId + key)`, lower-case hex, computed by the host.
-fn sign(partner_id: &str) -> Result<String, ConnectorError> {
+/// `md5(partnerId + key)`, computed by the host and sealed: it is written
+/// into the body as lower-case hex.
+fn sign(partner_id: &str) -> Result<Sealed, ConnectorError> {
     let input = Parts::new()
         .text(partner_id)
-        .secret("secret_key", SecretEncoding::Raw);
-    crypto::md5(&input)
-        .map(|digest| crypto::hex(&digest))
-        .map_err(|e| {
-            ConnectorError::new(ErrorKind::Denied, format!("cannot sign: {}", e.message()))
-        })
+        .secret("secret_key", Encoding::Raw);
+    let digest = crypto::md5(&input).map_err(|e| {
+        ConnectorError::new(ErrorKind::Denied, format!("cannot sign: {}", e.message()))
+    })?;
+    digest.sealed().ok_or_else(|| {
+        ConnectorError::new(
+            ErrorKind::Denied,
+            "cannot sign: the host answered a signature over the secret key unsealed",
+        )
+    })
 }
 
-fn body(request: &PaymentRequest, partner_id: &str) -> Result<Value, ConnectorError> {
+fn body(request: &PaymentRequest, partner_id: &str) -> Result<Json, ConnectorError> {
     let total = json::decimal(&request.amount.amount).ok_or_else(|| {
         ConnectorError::new(
             ErrorKind::InvalidRequest,
             format!("amount {} is not a plain decimal", request.amount.amount),
         )
     })?;
-    Ok(json!({
-        "authentication": { "partnerId": partner_id, "sign": sign(partner_id)? },
-        "orderPricing": {
+    let authentication = Json::object().set("partnerId", partner_id).set(
+        "sign",
+        Json::sealed_string(&sign(partner_id)?, Encoding::Hex),
+    );
+    Ok(Json::object().set("authentication", authentication).set(
+        "orderPricing",
+        json!({
             "orderNum": request.order_id,
             "currency": request.amount.currency,
             "totalPrice": total,
-        },
-    }))
+        }),
+    ))
 }
 
 // ---- reading the answer ----
@@ -125,11 +137,9 @@ impl Connector for HkRamble {
             Ok(p) => p,
             Err(e) => return PaymentOutcome::failed(e),
         };
-        let sent = Request::post(format!("{}/json/pay", base.trim_end_matches('/'))).json(&body);
-        match sent {
-            Ok(request) => request.exchange(outcome),
-            Err(e) => PaymentOutcome::failed(e),
-        }
+        Request::post(format!("{}/json/pay", base.trim_end_matches('/')))
+            .json(body)
+            .exchange(outcome)
     }
 }
 

@@ -6,7 +6,9 @@
 //!   gateways, then `SelectPayment` with that gateway, which answers a
 //!   payment code the traveller pays with: the outcome is `pending`;
 //! - `account` with `bill`: the signed `payment/bill` GET that records a
-//!   payment received outside Nemo (`sig` = MD5 of booking id + security key).
+//!   payment received outside Nemo (`sig` = MD5 of booking id + security key,
+//!   computed by the host and written by it into the URL's query: the
+//!   connector holds it sealed).
 
 // The helpers below return a payment's outcome as their early-exit value; it
 // is built at most once per payment, so boxing it would buy nothing.
@@ -15,8 +17,8 @@
 use payhost_sdk::http::{Request, Response};
 use payhost_sdk::xml::{self, Element, Node};
 use payhost_sdk::{
-    Code, Connector, ConnectorError, ConnectorInfo, ErrorKind, MethodKind, Parts, PaymentMethod,
-    PaymentOutcome, PaymentRequest, PaymentState, SecretEncoding, config, crypto,
+    Code, Connector, ConnectorError, ConnectorInfo, Encoding, ErrorKind, MethodKind, Parts,
+    PaymentMethod, PaymentOutcome, PaymentRequest, PaymentState, config, crypto,
     register_connector,
 };
 
@@ -346,20 +348,22 @@ fn bill(base: &str, request: &PaymentRequest) -> PaymentOutcome {
             format!("Nemo booking ids are numbers, not {id}"),
         ));
     }
-    let sig = match crypto::md5(
-        &Parts::new()
-            .text(id)
-            .secret("security_key", SecretEncoding::Raw),
-    ) {
-        Ok(d) => crypto::hex(&d),
+    let sig = match crypto::md5(&Parts::new().text(id).secret("security_key", Encoding::Raw)) {
+        Ok(digest) => digest.sealed(),
         Err(e) => {
             return PaymentOutcome::failed(ConnectorError::new(ErrorKind::Denied, e.message()));
         }
     };
-    Request::get(format!(
-        "{base}/index.php?go=payment/bill&booking_id={id}&sig={sig}"
-    ))
-    .exchange(bill_outcome)
+    let Some(sig) = sig else {
+        return PaymentOutcome::failed(ConnectorError::new(
+            ErrorKind::Denied,
+            "the host answered a signature over the security key unsealed",
+        ));
+    };
+    // `…&sig=` and the sealed MD5 in lower-case hex, written by the host.
+    Request::get(format!("{base}/index.php?go=payment/bill&booking_id={id}"))
+        .query_sealed("sig", &sig, Encoding::Hex)
+        .exchange(bill_outcome)
 }
 
 impl Connector for Nemo {

@@ -3,52 +3,151 @@
 //! connector is compiled natively (to measure it against the sandbox, or to
 //! unit-test its mapping without one).
 
+use crate::bindings::payhost::connector::http::Method;
+use crate::parts::Part;
+
+/// An outbound request as the SDK hands it to the host: its URL, header
+/// values and body as parts.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The method.
+    pub method: Method,
+    /// The absolute URL; a secret or sealed part stands in the query only.
+    pub url: Vec<Part>,
+    /// The headers.
+    pub headers: Vec<Header>,
+    /// The body (empty for none).
+    pub body: Vec<Part>,
+    /// How long to wait for the whole answer, in milliseconds.
+    pub timeout_ms: Option<u32>,
+}
+
+/// A request header whose value may hold secrets and sealed values.
+#[derive(Debug, Clone)]
+pub struct Header {
+    /// The header name.
+    pub name: String,
+    /// The value, assembled from its parts.
+    pub value: Vec<Part>,
+}
+
 #[cfg(target_arch = "wasm32")]
-pub(crate) use crate::bindings::payhost::connector::{
-    clock::now,
-    config::{get, get_all},
-    crypto::{
-        aes256_cbc_decrypt, aes256_cbc_encrypt, base64_decode, base64_encode, hmac_sha256, md5,
-        sha256,
-    },
-    http::send,
-    log::log,
-};
+pub(crate) use wasm::*;
+
+#[cfg(target_arch = "wasm32")]
+mod wasm {
+    use super::Request;
+    use crate::Sealed;
+    use crate::bindings::payhost::connector::{crypto as wit_crypto, http as wit_http};
+    use crate::crypto::{CryptoError, Output};
+    use crate::parts::{Part, lower};
+
+    pub(crate) use crate::bindings::payhost::connector::{
+        clock::now,
+        config::{get, get_all},
+        crypto::{base64_decode, base64_encode},
+        log::log,
+    };
+
+    fn output(r: Result<wit_crypto::Output, CryptoError>) -> Result<Output, CryptoError> {
+        r.map(|o| match o {
+            wit_crypto::Output::Bytes(bytes) => Output::Bytes(bytes),
+            wit_crypto::Output::Sealed(handle) => Output::Sealed(Sealed::from_wit(handle)),
+        })
+    }
+
+    pub(crate) fn send(mut r: Request) -> Result<wit_http::Response, wit_http::HttpError> {
+        let headers = r
+            .headers
+            .iter_mut()
+            .map(|h| wit_http::Header {
+                name: std::mem::take(&mut h.name),
+                value: lower::taken(&mut h.value),
+            })
+            .collect();
+        wit_http::send(&wit_http::Request {
+            method: r.method,
+            url: lower::taken(&mut r.url),
+            headers,
+            body: lower::taken(&mut r.body),
+            timeout_ms: r.timeout_ms,
+        })
+    }
+    pub(crate) fn md5(d: &[Part]) -> Result<Output, CryptoError> {
+        output(wit_crypto::md5(&lower::borrowed(d)))
+    }
+    pub(crate) fn sha256(d: &[Part]) -> Result<Output, CryptoError> {
+        output(wit_crypto::sha256(&lower::borrowed(d)))
+    }
+    pub(crate) fn hmac_sha256(k: &[Part], d: &[Part]) -> Result<Output, CryptoError> {
+        output(wit_crypto::hmac_sha256(
+            &lower::borrowed(k),
+            &lower::borrowed(d),
+        ))
+    }
+    pub(crate) fn aes256_cbc_encrypt(
+        k: &[Part],
+        iv: &[u8],
+        p: &[Part],
+    ) -> Result<Output, CryptoError> {
+        output(wit_crypto::aes256_cbc_encrypt(
+            &lower::borrowed(k),
+            iv,
+            &lower::borrowed(p),
+        ))
+    }
+    pub(crate) fn aes256_cbc_decrypt(
+        k: &[Part],
+        iv: &[u8],
+        c: &[Part],
+    ) -> Result<Output, CryptoError> {
+        output(wit_crypto::aes256_cbc_decrypt(
+            &lower::borrowed(k),
+            iv,
+            &lower::borrowed(c),
+        ))
+    }
+}
 
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::*;
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
-    use crate::bindings::payhost::connector::{
-        clock, crypto::CryptoError, http, log::Level, types::Part,
-    };
+    use super::Request;
+    use crate::bindings::payhost::connector::{clock, crypto::CryptoError, http, log::Level};
+    use crate::crypto::Output;
+    use crate::parts::Part;
     use std::sync::{Arc, RwLock};
 
-    /// What a natively compiled connector calls instead of the host's imports.
+    /// What a natively compiled connector calls instead of the host's
+    /// imports. Secrets arrive as [`Part::Secret`] references, sealed values
+    /// as [`Part::Sealed`] (read them with [`crate::Sealed::native_bytes`]);
+    /// crypto over any secret or sealed input answers [`Output::Sealed`]
+    /// (made with [`crate::Sealed::native`]), as the host does.
     pub trait NativeHost: Send + Sync {
         /// `http.send`.
-        fn send(&self, request: &http::Request) -> Result<http::Response, http::HttpError>;
+        fn send(&self, request: &Request) -> Result<http::Response, http::HttpError>;
         /// `crypto.md5`.
-        fn md5(&self, data: &[Part]) -> Result<Vec<u8>, CryptoError>;
+        fn md5(&self, data: &[Part]) -> Result<Output, CryptoError>;
         /// `crypto.sha256`.
-        fn sha256(&self, data: &[Part]) -> Result<Vec<u8>, CryptoError>;
+        fn sha256(&self, data: &[Part]) -> Result<Output, CryptoError>;
         /// `crypto.hmac-sha256`.
-        fn hmac_sha256(&self, key: &[Part], data: &[Part]) -> Result<Vec<u8>, CryptoError>;
+        fn hmac_sha256(&self, key: &[Part], data: &[Part]) -> Result<Output, CryptoError>;
         /// `crypto.aes256-cbc-encrypt`.
         fn aes256_cbc_encrypt(
             &self,
             key: &[Part],
             iv: &[u8],
             plaintext: &[Part],
-        ) -> Result<Vec<u8>, CryptoError>;
+        ) -> Result<Output, CryptoError>;
         /// `crypto.aes256-cbc-decrypt`.
         fn aes256_cbc_decrypt(
             &self,
             key: &[Part],
             iv: &[u8],
-            ciphertext: &[u8],
-        ) -> Result<Vec<u8>, CryptoError>;
+            ciphertext: &[Part],
+        ) -> Result<Output, CryptoError>;
         /// `crypto.base64-encode`.
         fn base64_encode(&self, data: &[u8]) -> String;
         /// `crypto.base64-decode`.
@@ -77,30 +176,30 @@ mod native {
             .expect("a natively compiled connector needs payhost_sdk::native::install first")
     }
 
-    pub(crate) fn send(r: &http::Request) -> Result<http::Response, http::HttpError> {
-        host().send(r)
+    pub(crate) fn send(r: Request) -> Result<http::Response, http::HttpError> {
+        host().send(&r)
     }
-    pub(crate) fn md5(d: &[Part]) -> Result<Vec<u8>, CryptoError> {
+    pub(crate) fn md5(d: &[Part]) -> Result<Output, CryptoError> {
         host().md5(d)
     }
-    pub(crate) fn sha256(d: &[Part]) -> Result<Vec<u8>, CryptoError> {
+    pub(crate) fn sha256(d: &[Part]) -> Result<Output, CryptoError> {
         host().sha256(d)
     }
-    pub(crate) fn hmac_sha256(k: &[Part], d: &[Part]) -> Result<Vec<u8>, CryptoError> {
+    pub(crate) fn hmac_sha256(k: &[Part], d: &[Part]) -> Result<Output, CryptoError> {
         host().hmac_sha256(k, d)
     }
     pub(crate) fn aes256_cbc_encrypt(
         k: &[Part],
         iv: &[u8],
         p: &[Part],
-    ) -> Result<Vec<u8>, CryptoError> {
+    ) -> Result<Output, CryptoError> {
         host().aes256_cbc_encrypt(k, iv, p)
     }
     pub(crate) fn aes256_cbc_decrypt(
         k: &[Part],
         iv: &[u8],
-        c: &[u8],
-    ) -> Result<Vec<u8>, CryptoError> {
+        c: &[Part],
+    ) -> Result<Output, CryptoError> {
         host().aes256_cbc_decrypt(k, iv, c)
     }
     pub(crate) fn base64_encode(d: &[u8]) -> String {

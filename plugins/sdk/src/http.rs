@@ -3,28 +3,42 @@
 //! ```ignore
 //! let response = Request::post(format!("{base}/pay.do"))
 //!     .header("accept", "application/json")
-//!     .header("x-atlas-client-secret", Parts::new().secret("client_secret", SecretEncoding::Raw))
-//!     .json(&body)?
+//!     .header("x-atlas-client-secret", Parts::new().secret("client_secret", Encoding::Raw))
+//!     .json(body)
+//!     .send()?;
+//!
+//! // A signature in the query: `…&sig=` and the sealed MD5 in hex.
+//! let response = Request::get(format!("{base}/index.php?go=payment/bill&booking_id={id}"))
+//!     .query_sealed("sig", &sig, Encoding::Hex)
 //!     .send()?;
 //! ```
+//!
+//! The URL is parts too: everything before the `?` is literal, and a secret
+//! or a sealed value may stand in the query only, with an encoding that is
+//! safe there (`url-component`, `hex`, `hex-upper`, `base64url`).
 
-use crate::Parts;
+use crate::backend;
 use crate::bindings::payhost::connector::http as wit;
+use crate::json::Json;
+use crate::{Encoding, Parts, Sealed};
 
-pub use wit::HttpError;
+pub use wit::{HttpError, Method};
 
 /// An outbound request, built step by step and sent with [`Request::send`].
 #[derive(Debug, Clone)]
 pub struct Request {
-    method: wit::Method,
-    url: String,
-    headers: Vec<wit::Header>,
+    method: Method,
+    url: Parts,
+    headers: Vec<backend::Header>,
     body: Parts,
     timeout_ms: Option<u32>,
 }
 
 impl Request {
-    fn new(method: wit::Method, url: impl Into<String>) -> Self {
+    /// A request with `method` to `url`, an absolute `http` or `https` URL
+    /// assembled from parts (see the module's documentation for where a
+    /// secret or a sealed value may stand).
+    pub fn new(method: Method, url: impl Into<Parts>) -> Self {
         Request {
             method,
             url: url.into(),
@@ -34,19 +48,60 @@ impl Request {
         }
     }
 
-    /// A GET request.
+    /// A GET request to a literal URL.
     pub fn get(url: impl Into<String>) -> Self {
-        Self::new(wit::Method::Get, url)
+        Self::new(Method::Get, url.into())
     }
 
-    /// A POST request.
+    /// A POST request to a literal URL.
     pub fn post(url: impl Into<String>) -> Self {
-        Self::new(wit::Method::Post, url)
+        Self::new(Method::Post, url.into())
     }
 
-    /// Adds a header; the value may hold secret references.
+    /// Appends a query parameter with a literal value: `?` or `&`, then
+    /// `name=value`, both percent-encoded.
+    pub fn query(mut self, name: &str, value: &str) -> Self {
+        self.start_parameter(name);
+        self.url = std::mem::take(&mut self.url).text(url_component(value));
+        self
+    }
+
+    /// Appends a query parameter whose value is the secret `secret`: `?` or
+    /// `&`, `name=` (percent-encoded), then the secret written with
+    /// `encoding` (`url-component`, `hex`, `hex-upper` or `base64url`).
+    pub fn query_secret(mut self, name: &str, secret: &str, encoding: Encoding) -> Self {
+        self.start_parameter(name);
+        self.url = std::mem::take(&mut self.url).secret(secret, encoding);
+        self
+    }
+
+    /// Appends a query parameter whose value is a sealed value: `?` or `&`,
+    /// `name=` (percent-encoded), then the value written with `encoding`
+    /// (`url-component`, `hex`, `hex-upper` or `base64url`).
+    pub fn query_sealed(mut self, name: &str, value: &Sealed, encoding: Encoding) -> Self {
+        self.start_parameter(name);
+        self.url = std::mem::take(&mut self.url).sealed(value, encoding);
+        self
+    }
+
+    /// Writes the separator before a new parameter and `name=`.
+    fn start_parameter(&mut self, name: &str) {
+        let separator = if !self.url.literal_contains(b'?') {
+            "?"
+        } else if matches!(self.url.last_literal_byte(), Some(b'?' | b'&')) {
+            ""
+        } else {
+            "&"
+        };
+        self.url = std::mem::take(&mut self.url)
+            .text(separator)
+            .text(url_component(name))
+            .text("=");
+    }
+
+    /// Adds a header; the value may hold secrets and sealed values.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<Parts>) -> Self {
-        self.headers.push(wit::Header {
+        self.headers.push(backend::Header {
             name: name.into(),
             value: value.into().0,
         });
@@ -59,20 +114,11 @@ impl Request {
         self
     }
 
-    /// Sets a JSON body (see [`crate::json`] for secrets inside it) and the
-    /// `content-type` header. A value that cannot be JSON (a map with
-    /// non-string keys) is an `invalid-request` error.
-    pub fn json<T: serde::Serialize + ?Sized>(
-        self,
-        value: &T,
-    ) -> Result<Self, crate::ConnectorError> {
-        let body = crate::json::to_parts(value).map_err(|e| {
-            crate::ConnectorError::new(
-                crate::ErrorKind::InvalidRequest,
-                format!("cannot write the JSON body: {e}"),
-            )
-        })?;
-        Ok(self.header("content-type", "application/json").body(body))
+    /// Sets a JSON body (see [`crate::json::Json`] for secrets and sealed
+    /// values inside it) and the `content-type` header.
+    pub fn json(self, body: impl Into<Json>) -> Self {
+        let body = body.into().to_parts();
+        self.header("content-type", "application/json").body(body)
     }
 
     /// Asks for the whole answer within `millis` milliseconds (the host caps
@@ -97,9 +143,9 @@ impl Request {
 
     /// Sends the request and waits for the answer.
     pub fn send(self) -> Result<Response, HttpError> {
-        let response = crate::backend::send(&wit::Request {
+        let response = backend::send(backend::Request {
             method: self.method,
-            url: self.url,
+            url: self.url.0,
             headers: self.headers,
             body: self.body.0,
             timeout_ms: self.timeout_ms,
@@ -110,6 +156,22 @@ impl Request {
             body: response.body,
         })
     }
+}
+
+/// Percent-encodes everything but the unreserved characters of RFC 3986.
+fn url_component(text: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(text.len());
+    for &byte in text.as_bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0x0f)]));
+        }
+    }
+    out
 }
 
 /// An answer from a supplier.
@@ -229,5 +291,47 @@ impl Response {
             ),
         ))
         .detail("http-status", self.status.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parts::Part;
+
+    fn literal(parts: &Parts) -> String {
+        String::from_utf8(parts.as_literal().expect("literal")).unwrap()
+    }
+
+    #[test]
+    fn query_parameters_get_the_right_separator() {
+        let r = Request::get("https://x.test/a").query("b", "1 2&3");
+        assert_eq!(literal(&r.url), "https://x.test/a?b=1%202%263");
+        let r = Request::get("https://x.test/a?go=x").query("é", "~._-");
+        assert_eq!(literal(&r.url), "https://x.test/a?go=x&%C3%A9=~._-");
+        let r = Request::get("https://x.test/a?").query("b", "c");
+        assert_eq!(literal(&r.url), "https://x.test/a?b=c");
+    }
+
+    #[test]
+    fn a_sealed_query_value_is_a_part_of_the_url() {
+        let sig = Sealed::native(vec![0xab, 0xcd]);
+        let r = Request::get("https://x.test/index.php?go=payment/bill&booking_id=1")
+            .query_sealed("sig", &sig, Encoding::Hex)
+            .query_secret("key", "api_key", Encoding::UrlComponent)
+            .query("n", "1");
+        let parts = &r.url.0;
+        assert_eq!(parts.len(), 5, "{parts:?}");
+        assert!(
+            matches!(&parts[0], Part::Literal(b) if b == b"https://x.test/index.php?go=payment/bill&booking_id=1&sig=")
+        );
+        assert!(
+            matches!(&parts[1], Part::Sealed(s) if s.encoding == Encoding::Hex && s.value.native_bytes() == [0xab, 0xcd])
+        );
+        assert!(matches!(&parts[2], Part::Literal(b) if b == b"&key="));
+        assert!(
+            matches!(&parts[3], Part::Secret(s) if s.name == "api_key" && s.encoding == Encoding::UrlComponent)
+        );
+        assert!(matches!(&parts[4], Part::Literal(b) if b == b"&n=1"));
     }
 }

@@ -24,10 +24,29 @@
 //!
 //! and build it with `cargo build --release --target wasm32-wasip2`.
 //!
-//! The connector never holds a credential: it names secrets with
-//! [`Parts::secret`], [`json::secret`] or [`xml::Element::secret_text`], and
-//! the host substitutes them on the way to an allowed host or into a crypto
-//! function.
+//! # Secrets, card data and signatures
+//!
+//! A connector never holds a credential, anything computed from one, or
+//! cardholder data:
+//!
+//! - it names a secret where its value belongs, with [`Parts::secret`],
+//!   [`json::Json::secret`], [`xml::Element::secret_text`] or
+//!   [`http::Request::query_secret`];
+//! - a card's number and CVV arrive as [`Sealed`] values (with the clear
+//!   [`Card::brand`], [`Card::first_six`] and [`Card::last_four`] beside
+//!   them), and so does whatever [`crypto`] computes from a secret or a
+//!   sealed input (a signature, a MAC): [`crypto::Output::Sealed`];
+//! - a sealed value is placed where it belongs with [`Parts::sealed`],
+//!   [`json::Json::sealed`], [`json::Json::sealed_string`],
+//!   [`xml::Element::sealed_text`] or [`http::Request::query_sealed`], with
+//!   the [`Encoding`] the host applies as it writes it (`Hex` for an MD5
+//!   signature, `JsonString` for a card number in JSON, …), or fed to
+//!   further crypto.
+//!
+//! The host substitutes the values on the way to an allowed host or into a
+//! crypto function. Secrets and sealed values are typed pieces of a
+//! [`Parts`] sequence, never marked strings: no text a connector writes (an
+//! attribute, a supplier's answer) can turn into a reference.
 //!
 //! A supplier's error codes map to a [`Code`] each: the outcome's state
 //! (`failed` when no money moved, `unknown` when it may have), the unified
@@ -58,6 +77,7 @@ pub mod json;
 pub mod log;
 mod model;
 mod parts;
+mod sealed;
 pub mod xml;
 
 pub use code::Code;
@@ -66,6 +86,7 @@ pub use parts::Parts;
 /// The contract's shared rules (plain decimal amounts, currency codes,
 /// connector and key names), the same ones the host checks.
 pub use payhost_rules as rules;
+pub use sealed::Sealed;
 
 /// A payment connector: one supplier's payment API behind the payhost contract.
 ///
@@ -109,8 +130,8 @@ macro_rules! register_connector {
                 fn info() -> $crate::ConnectorInfo {
                     <$connector as $crate::Connector>::info()
                 }
-                fn pay(request: $crate::PaymentRequest) -> $crate::PaymentOutcome {
-                    <$connector as $crate::Connector>::pay(request)
+                fn pay(request: $crate::__private::WitPaymentRequest) -> $crate::PaymentOutcome {
+                    <$connector as $crate::Connector>::pay($crate::PaymentRequest::from(request))
                 }
                 fn query(
                     order_id: ::std::string::String,
@@ -125,22 +146,26 @@ macro_rules! register_connector {
 }
 
 /// Running a connector compiled natively: install a [`native::NativeHost`]
-/// and call its [`Connector`] functions directly.
+/// and call its [`Connector`] functions directly. Sealed values hold their
+/// bytes here: make them with [`Sealed::native`] and read them with
+/// [`Sealed::native_bytes`].
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native {
-    pub use crate::backend::{NativeHost, install};
+    pub use crate::backend::{Header, NativeHost, Request, install};
     pub use crate::bindings::payhost::connector::clock::Instant;
     pub use crate::bindings::payhost::connector::crypto::CryptoError;
-    pub use crate::bindings::payhost::connector::http::{
-        Header, HttpError, Method, Request, Response,
-    };
+    pub use crate::bindings::payhost::connector::http::{HttpError, Method, Response};
     pub use crate::bindings::payhost::connector::log::Level;
-    pub use crate::bindings::payhost::connector::types::{Part, SecretRef};
+    pub use crate::bindings::payhost::connector::types::SecretRef;
+    pub use crate::crypto::Output;
+    pub use crate::parts::{Part, SealedRef};
+    pub use crate::{Encoding, Sealed};
 }
 
 #[doc(hidden)]
 pub mod __private {
     pub use crate::bindings;
     pub use crate::bindings::exports::payhost::connector::connector::Guest;
+    pub use crate::bindings::payhost::connector::types::PaymentRequest as WitPaymentRequest;
     pub use wit_bindgen;
 }

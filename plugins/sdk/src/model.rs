@@ -1,11 +1,129 @@
 //! The contract's data types, with constructors that read well in a connector.
+//!
+//! What a connector receives (the payment request, its method and card) are
+//! the SDK's own types, so that a card's sealed number and CVV are
+//! [`Sealed`] values both in a component and in a connector compiled
+//! natively; what it answers are the contract's types.
 
+use crate::Sealed;
 use crate::bindings::payhost::connector::types;
 
 pub use types::{
-    BillingAddress, Card, ConnectorError, ConnectorInfo, ErrorKind, MethodKind, Money,
-    PaymentMethod, PaymentOutcome, PaymentRequest, PaymentState, SecretEncoding,
+    BillingAddress, CardBrand, ConnectorError, ConnectorInfo, Encoding, ErrorKind, MethodKind,
+    Money, PaymentOutcome, PaymentState,
 };
+
+/// A payment card. The number and the CVV are sealed: place them in the
+/// supplier's request; the connector never holds them.
+#[derive(Debug, Clone)]
+pub struct Card {
+    /// The card number (digits only; the host has checked it passes the
+    /// Luhn check).
+    pub number: Sealed,
+    /// The brand, from the number's prefix.
+    pub brand: CardBrand,
+    /// The number's first six digits.
+    pub first_six: String,
+    /// The number's last four digits.
+    pub last_four: String,
+    /// Expiry month, 1 to 12.
+    pub expiry_month: u8,
+    /// Expiry year with four digits (`2027`).
+    pub expiry_year: u16,
+    /// The card verification value, when the operator supplied one (digits
+    /// only). The host never stores it.
+    pub cvv: Option<Sealed>,
+    /// The card holder's first (given) name.
+    pub holder_first_name: String,
+    /// The card holder's last (family) name.
+    pub holder_last_name: String,
+    /// The billing address, when the operator supplied one.
+    pub billing_address: Option<BillingAddress>,
+    /// `true` for a multi-use card, `false` for a single-use virtual card.
+    pub reusable: bool,
+}
+
+/// How the order is to be paid.
+#[derive(Debug, Clone)]
+pub enum PaymentMethod {
+    /// From the platform's prepaid balance or deposit with the supplier.
+    Balance,
+    /// With a card that the supplier charges directly (virtual card
+    /// passthrough).
+    Card(Card),
+    /// With the traveller's card, the supplier acting as merchant of record.
+    MerchantOfRecord(Card),
+    /// From an account the supplier keeps, named by the supplier's own
+    /// account or payment code (AeroHub `AAG` or `CAG`, a Nemo gateway id, an
+    /// Atlas bring-your-own-account code).
+    Account(String),
+}
+
+/// One payment to make.
+#[derive(Debug, Clone)]
+pub struct PaymentRequest {
+    /// The supplier's order (booking) number to pay.
+    pub order_id: String,
+    /// The platform's own order number, for the supplier's reconciliation.
+    pub client_order_id: Option<String>,
+    /// How to pay.
+    pub method: PaymentMethod,
+    /// The amount the platform expects to pay.
+    pub amount: Money,
+    /// The host's key for this attempt; pass it to suppliers that accept an
+    /// idempotency key.
+    pub idempotency_key: String,
+    /// Further supplier-specific values (`session-id`, `card-type`, ...), as
+    /// documented in each connector's README.
+    pub attributes: Vec<(String, String)>,
+}
+
+#[cfg(target_arch = "wasm32")]
+impl From<types::Card> for Card {
+    fn from(card: types::Card) -> Self {
+        Card {
+            number: Sealed::from_wit(card.number),
+            brand: card.brand,
+            first_six: card.first_six,
+            last_four: card.last_four,
+            expiry_month: card.expiry_month,
+            expiry_year: card.expiry_year,
+            cvv: card.cvv.map(Sealed::from_wit),
+            holder_first_name: card.holder_first_name,
+            holder_last_name: card.holder_last_name,
+            billing_address: card.billing_address,
+            reusable: card.reusable,
+        }
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+impl From<types::PaymentMethod> for PaymentMethod {
+    fn from(method: types::PaymentMethod) -> Self {
+        match method {
+            types::PaymentMethod::Balance => PaymentMethod::Balance,
+            types::PaymentMethod::Card(card) => PaymentMethod::Card(card.into()),
+            types::PaymentMethod::MerchantOfRecord(card) => {
+                PaymentMethod::MerchantOfRecord(card.into())
+            }
+            types::PaymentMethod::Account(code) => PaymentMethod::Account(code),
+        }
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+impl From<types::PaymentRequest> for PaymentRequest {
+    fn from(request: types::PaymentRequest) -> Self {
+        PaymentRequest {
+            order_id: request.order_id,
+            client_order_id: request.client_order_id,
+            method: request.method.into(),
+            amount: request.amount,
+            idempotency_key: request.idempotency_key,
+            attributes: request.attributes,
+        }
+    }
+}
 
 impl Money {
     /// An amount in a currency; `amount` is a decimal string, sent as written.

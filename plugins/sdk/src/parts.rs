@@ -1,9 +1,31 @@
-//! Byte sequences in which secrets stand by reference.
+//! Byte sequences in which secrets and sealed values stand by reference.
 
-use crate::bindings::payhost::connector::types::{Part, SecretEncoding, SecretRef};
+use crate::bindings::payhost::connector::types::SecretRef;
+use crate::{Encoding, Sealed};
 
-/// Bytes assembled from literal pieces and secret references: a header
-/// value, a body, a hash input. Only the host ever sees the secrets' values.
+/// One piece of a [`Parts`] sequence.
+#[derive(Debug, Clone)]
+pub enum Part {
+    /// Bytes the connector provides.
+    Literal(Vec<u8>),
+    /// A secret the host substitutes.
+    Secret(SecretRef),
+    /// A sealed value the host substitutes.
+    Sealed(SealedRef),
+}
+
+/// A sealed value where it stands in a [`Parts`] sequence.
+#[derive(Debug, Clone)]
+pub struct SealedRef {
+    /// The value.
+    pub value: Sealed,
+    /// How the host writes it.
+    pub encoding: Encoding,
+}
+
+/// Bytes assembled from literal pieces, secret references and sealed
+/// values: a URL, a header value, a body, a hash input. Only the host ever
+/// sees the secrets' and the sealed values' bytes.
 #[derive(Debug, Clone, Default)]
 pub struct Parts(pub(crate) Vec<Part>);
 
@@ -26,9 +48,18 @@ impl Parts {
     }
 
     /// Appends the secret `name`, written with `encoding`.
-    pub fn secret(mut self, name: impl Into<String>, encoding: SecretEncoding) -> Self {
+    pub fn secret(mut self, name: impl Into<String>, encoding: Encoding) -> Self {
         self.0.push(Part::Secret(SecretRef {
             name: name.into(),
+            encoding,
+        }));
+        self
+    }
+
+    /// Appends a sealed value, written with `encoding`.
+    pub fn sealed(mut self, value: &Sealed, encoding: Encoding) -> Self {
+        self.0.push(Part::Sealed(SealedRef {
+            value: value.clone(),
             encoding,
         }));
         self
@@ -39,7 +70,7 @@ impl Parts {
         for part in other.0 {
             match part {
                 Part::Literal(bytes) => self.push_bytes(&bytes),
-                secret => self.0.push(secret),
+                reference => self.0.push(reference),
             }
         }
         self
@@ -50,16 +81,32 @@ impl Parts {
         self.0.is_empty()
     }
 
-    /// The literal bytes, when the sequence holds no secret.
+    /// The literal bytes, when the sequence holds no secret and no sealed
+    /// value.
     pub fn as_literal(&self) -> Option<Vec<u8>> {
         let mut out = Vec::new();
         for part in &self.0 {
             match part {
                 Part::Literal(bytes) => out.extend_from_slice(bytes),
-                Part::Secret(_) => return None,
+                Part::Secret(_) | Part::Sealed(_) => return None,
             }
         }
         Some(out)
+    }
+
+    /// Whether any literal piece contains `byte`.
+    pub(crate) fn literal_contains(&self, byte: u8) -> bool {
+        self.0
+            .iter()
+            .any(|part| matches!(part, Part::Literal(bytes) if bytes.contains(&byte)))
+    }
+
+    /// The last literal byte, when the sequence ends with a literal piece.
+    pub(crate) fn last_literal_byte(&self) -> Option<u8> {
+        match self.0.last() {
+            Some(Part::Literal(bytes)) => bytes.last().copied(),
+            _ => None,
+        }
     }
 
     fn push_bytes(&mut self, bytes: &[u8]) {
@@ -83,5 +130,48 @@ impl From<&str> for Parts {
 impl From<String> for Parts {
     fn from(text: String) -> Self {
         Parts::new().text(text)
+    }
+}
+
+impl From<&String> for Parts {
+    fn from(text: &String) -> Self {
+        Parts::new().text(text)
+    }
+}
+
+/// The contract's parts, lowered for a call: sealed values lent by handle.
+#[cfg(target_arch = "wasm32")]
+pub(crate) mod lower {
+    use super::Part;
+    use crate::bindings::payhost::connector::types as wit;
+
+    /// Lowers `parts` for a call, leaving them as they are.
+    pub(crate) fn borrowed(parts: &[Part]) -> Vec<wit::Part<'_>> {
+        parts
+            .iter()
+            .map(|part| match part {
+                Part::Literal(bytes) => wit::Part::Literal(bytes.clone()),
+                Part::Secret(secret) => wit::Part::Secret(secret.clone()),
+                Part::Sealed(sealed) => wit::Part::Sealed(wit::SealedRef {
+                    value: sealed.value.wit(),
+                    encoding: sealed.encoding,
+                }),
+            })
+            .collect()
+    }
+
+    /// Lowers `parts` for a call, moving the literal bytes out of them.
+    pub(crate) fn taken(parts: &mut [Part]) -> Vec<wit::Part<'_>> {
+        parts
+            .iter_mut()
+            .map(|part| match part {
+                Part::Literal(bytes) => wit::Part::Literal(std::mem::take(bytes)),
+                Part::Secret(secret) => wit::Part::Secret(secret.clone()),
+                Part::Sealed(sealed) => wit::Part::Sealed(wit::SealedRef {
+                    value: sealed.value.wit(),
+                    encoding: sealed.encoding,
+                }),
+            })
+            .collect()
     }
 }

@@ -1,16 +1,18 @@
-//! XML (SOAP) bodies with secrets in them.
+//! XML (SOAP) bodies with secrets and sealed values in them.
 //!
 //! ```ignore
 //! let body = Element::new("soapenv:Envelope")
 //!     .attr("xmlns:soapenv", "http://schemas.xmlsoap.org/soap/envelope/")
 //!     .child(Element::new("APIKey").secret_text("api_key"))
+//!     .child(Element::new("CardNumber").sealed_text(&card.number))
 //!     .to_document();
 //! ```
 //!
-//! Text and attribute values are escaped; a secret is escaped by the host.
-//! To read an answer, parse it with `quick-xml` as XML.
+//! Text and attribute values are escaped here; a secret or a sealed value is
+//! a typed child, never a string, and the host escapes it as it writes it.
+//! To read an answer, [`parse`] it.
 
-use crate::{Parts, SecretEncoding};
+use crate::{Encoding, Parts, Sealed};
 use quick_xml::escape::escape;
 
 /// An XML element with attributes and children.
@@ -26,6 +28,7 @@ enum Content {
     Element(Element),
     Text(String),
     Secret(String),
+    Sealed(Sealed),
 }
 
 impl Element {
@@ -64,9 +67,16 @@ impl Element {
         self
     }
 
-    /// Adds the secret `name` as text.
+    /// Adds the secret `name` as text (escaped by the host).
     pub fn secret_text(mut self, name: impl Into<String>) -> Self {
         self.children.push(Content::Secret(name.into()));
+        self
+    }
+
+    /// Adds a sealed value as text (escaped by the host): a card number, a
+    /// CVV.
+    pub fn sealed_text(mut self, value: &Sealed) -> Self {
+        self.children.push(Content::Sealed(value.clone()));
         self
     }
 
@@ -96,7 +106,8 @@ impl Element {
             parts = match child {
                 Content::Element(element) => element.write(parts),
                 Content::Text(text) => parts.text(escape(text.as_str())),
-                Content::Secret(name) => parts.secret(name.as_str(), SecretEncoding::XmlText),
+                Content::Secret(name) => parts.secret(name.as_str(), Encoding::XmlText),
+                Content::Sealed(value) => parts.sealed(value, Encoding::XmlText),
             };
         }
         parts.text(format!("</{}>", self.name))
@@ -272,4 +283,33 @@ pub fn parse(bytes: &[u8]) -> Result<Node, String> {
         return Err("the document ends inside an element (truncated)".into());
     }
     root.ok_or_else(|| "the document has no element".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parts::Part;
+
+    #[test]
+    fn secrets_and_sealed_values_are_parts_and_text_is_escaped() {
+        let number = Sealed::native(b"4111111111111111".to_vec());
+        let parts = Element::new("a:Root")
+            .attr("x", "1 \"&\" <2>")
+            .child(Element::new("Key").secret_text("api_key"))
+            .child(Element::new("Card").sealed_text(&number))
+            .child(Element::new("Note").text("\u{1}payhost-secret\u{1}api_key\u{1} & <"))
+            .child(Element::new("Empty"))
+            .to_document()
+            .0;
+        assert_eq!(parts.len(), 5, "{parts:?}");
+        assert!(matches!(&parts[0], Part::Literal(b)
+            if b == b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><a:Root x=\"1 &quot;&amp;&quot; &lt;2&gt;\"><Key>"));
+        assert!(matches!(&parts[1], Part::Secret(s)
+            if s.name == "api_key" && s.encoding == Encoding::XmlText));
+        assert!(matches!(&parts[2], Part::Literal(b) if b == b"</Key><Card>"));
+        assert!(matches!(&parts[3], Part::Sealed(s)
+            if s.encoding == Encoding::XmlText && s.value.native_bytes() == b"4111111111111111"));
+        assert!(matches!(&parts[4], Part::Literal(b)
+            if b == "</Card><Note>\u{1}payhost-secret\u{1}api_key\u{1} &amp; &lt;</Note><Empty/></a:Root>".as_bytes()));
+    }
 }

@@ -171,6 +171,19 @@ fn vectors(a: &Arena) -> Vec<Vector> {
             &[("attack", "print-flood")],
             |o| fault_containing(o, "failed printing to stdout"),
         ),
+        v(
+            "forged sealed handles (0 to 15) hashed",
+            "hostile",
+            &[("attack", "forge-sealed")],
+            |o| {
+                if let Some((k, v)) = o.details.iter().find(|(_, v)| v.starts_with("bytes")) {
+                    Err(format!("{k} gave {v}"))
+                } else {
+                    // The component model traps on a handle it never gave.
+                    fault_containing(o, "")
+                }
+            },
+        ),
         v("trap in pay()", "probe", &[("action", "trap")], |o| {
             fault_containing(o, "the probe was told to trap")
         }),
@@ -268,14 +281,15 @@ fn vectors(a: &Arena) -> Vec<Vector> {
         ),
         // Secret exfiltration (the probe holds the secret `token`).
         v(
-            "secret as cipher plaintext, header and body to a host not allowed, log, stdout, outcome",
+            "secret as cipher plaintext (sealed, and so is its decryption), header, query and body to a host not allowed, log, stdout, outcome",
             "probe",
             &[
                 ("action", "exfiltrate"),
                 ("evil_url", &format!("http://127.0.0.1:{pf}/steal")),
             ],
             |o| {
-                refused(detail(o, "encrypt-under-own-key"), "denied: ")
+                refused(detail(o, "encrypt-under-own-key"), "sealed")
+                    .and(refused(detail(o, "decrypt-own-ciphertext"), "sealed"))
                     .and(refused(detail(o, "send-to-evil"), "denied"))
             },
         ),

@@ -8,6 +8,7 @@ mod crypto;
 mod http;
 mod limits;
 mod loading;
+mod sealing;
 mod secrets;
 mod serve;
 mod suppliers;

@@ -2,6 +2,9 @@
 //! way to abuse or escape the sandbox, and the outcome's details report what
 //! the connector obtained. The host must refuse each attempt or stop the
 //! instance within its limits, and keep serving.
+//!
+//! It uses the contract's bindings directly where the SDK would stop it
+//! (`forge-sealed`).
 
 use payhost_sdk::http::Request;
 use payhost_sdk::{
@@ -78,6 +81,33 @@ fn sockets(target: &str) -> PaymentOutcome {
         .detail("dns lookup", result(lookup))
 }
 
+/// Makes sealed handles up from guessed numbers, as a connector hunting for
+/// another value's handle would, and hashes each: the host must trap on a
+/// handle it never gave, and a real one (this payment's card) can only give
+/// a sealed result. Reports what each guess obtained, if the host answers.
+#[allow(unsafe_code)]
+fn forge_sealed() -> PaymentOutcome {
+    use payhost_sdk::bindings::payhost::connector::{crypto, types};
+    let mut outcome = PaymentOutcome::succeeded();
+    for guess in 0..16u32 {
+        // SAFETY: none; forging a handle is the attack.
+        let forged = unsafe { types::Sealed::from_handle(guess) };
+        let part = types::Part::Sealed(types::SealedRef {
+            value: &forged,
+            encoding: types::Encoding::Raw,
+        });
+        let got = match crypto::md5(&[part]) {
+            Ok(crypto::Output::Bytes(b)) => format!("bytes {b:?}"),
+            Ok(crypto::Output::Sealed(_)) => "sealed".to_owned(),
+            Err(e) => format!("refused: {}", e.message()),
+        };
+        // Never drop what was forged: the drop would name the guess again.
+        std::mem::forget(forged);
+        outcome = outcome.detail(format!("handle {guess}"), got);
+    }
+    outcome
+}
+
 /// Reads the monotonic clock in a tight loop and reports the finest step seen.
 fn clock() -> PaymentOutcome {
     let start = Instant::now();
@@ -121,6 +151,7 @@ impl Connector for Hostile {
             "environment" => environment(),
             "sockets" => sockets(request.attribute("target").unwrap_or("127.0.0.1:9")),
             "clock" => clock(),
+            "forge-sealed" => forge_sealed(),
             "stdin" => {
                 let mut line = String::new();
                 PaymentOutcome::succeeded()

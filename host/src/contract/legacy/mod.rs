@@ -1,0 +1,23 @@
+//! The frozen contract `payhost:connector@0.1.0` (`wit/frozen/0.1.0/`): a
+//! connector built for it keeps working. Its imports are served by the same
+//! capabilities (crypto with 0.1.0's weaker rule: results are bytes), its
+//! exports are called through these bindings, and `convert` turns its types
+//! into the current ones.
+
+pub(crate) mod convert;
+
+mod generated {
+    #![allow(missing_docs, unused_qualifications, clippy::all)]
+    wasmtime::component::bindgen!({
+        path: "../wit/frozen/0.1.0",
+        world: "payment-connector",
+        imports: {
+            "payhost:connector/http.send": async | trappable,
+            default: trappable,
+        },
+        exports: { default: async },
+    });
+}
+
+pub(crate) use generated::PaymentConnectorPre;
+pub(crate) use generated::payhost::connector::{clock, config, crypto, http, log, types};
