@@ -20,7 +20,7 @@ const WASM_TARGET: &str = "wasm32-wasip2";
 /// The connectors shipped with payhost.
 const PLUGINS: [&str; 4] = ["atlas", "hkramble", "aerohub", "nemo"];
 /// Every crate built only for wasm32-wasip2: the SDK, the connectors, the test connectors.
-const GUESTS: [&str; 13] = [
+const GUESTS: [&str; 14] = [
     "payhost-sdk",
     "payhost-atlas",
     "payhost-hkramble",
@@ -30,6 +30,7 @@ const GUESTS: [&str; 13] = [
     "wrong-contract",
     "legacy-probe",
     "sealed-probe",
+    "mixed-contract",
     "thief",
     "info-trap",
     "info-lie",

@@ -15,7 +15,7 @@
 
 use crate::contract::convert::to_encoding;
 use crate::contract::crypto::{self as wit, CryptoError, Output};
-use crate::contract::parts::{Encoding, Piece};
+use crate::contract::parts::{self, Encoding, Piece};
 use crate::contract::sealed::SealedValue;
 use crate::contract::{legacy, types};
 use crate::policy::secrets::SecretStore;
@@ -29,18 +29,29 @@ use wasmtime::component::{HasData, Linker, ResourceTable};
 /// The most sealed values one call may create: crypto cannot be used to
 /// fill the host's memory.
 const MAX_SEALED: u32 = 1024;
+/// The most bytes all of a call's sealed values may have, counted by their
+/// bounds (what the connector can compute without knowing them), so that
+/// the refusal never depends on a hidden value's real length.
+const MAX_SEALED_BYTES: usize = 16 * 1024 * 1024;
+/// The most one crypto input may be once assembled, by its bound.
+const MAX_INPUT: usize = 4 * 1024 * 1024;
 
 /// One call's crypto state: the secrets it may use, and how many sealed
 /// values it made.
 pub(crate) struct CryptoCtx {
     pub(crate) secrets: Arc<SecretStore>,
     pub(crate) sealed: u32,
+    pub(crate) sealed_bytes: usize,
 }
 
 impl CryptoCtx {
     /// A context over `secrets`.
     pub(crate) fn new(secrets: Arc<SecretStore>) -> Self {
-        CryptoCtx { secrets, sealed: 0 }
+        CryptoCtx {
+            secrets,
+            sealed: 0,
+            sealed_bytes: 0,
+        }
     }
 }
 
@@ -76,11 +87,13 @@ impl<'a> Crypto<'a> {
 
 type Result<T> = wasmtime::Result<std::result::Result<T, CryptoError>>;
 
-/// An input's bytes, and whether any of them is hidden from the connector
-/// (a secret or a sealed value).
+/// An input's bytes, whether any of them is hidden from the connector (a
+/// secret or a sealed value), and the most bytes it could have had, from
+/// what the connector knows.
 struct Input {
     bytes: Vec<u8>,
     hidden: bool,
+    bound: usize,
 }
 
 type Aes256CbcEnc = cbc::Encryptor<aes::Aes256>;
@@ -113,27 +126,41 @@ impl From<Refusal> for legacy::crypto::CryptoError {
 fn assemble(secrets: &SecretStore, pieces: &[Piece<'_>]) -> std::result::Result<Input, Refusal> {
     Ok(Input {
         bytes: secrets
-            .assemble(pieces)
+            .assemble(pieces, MAX_INPUT)
             .map_err(|e| Refusal::Denied(e.to_string()))?,
         hidden: pieces.iter().any(Piece::is_hidden),
+        bound: parts::bound(pieces),
     })
 }
 
-/// A 32-byte AES key and a 16-byte IV. A hidden key's length is not told.
-fn key_iv(key: &Input, iv: &[u8]) -> std::result::Result<[u8; 16], Refusal> {
-    if key.bytes.len() != 32 {
-        return Err(Refusal::Invalid(if key.hidden {
-            "AES-256 needs a 32-byte key; the key given is not one".to_owned()
-        } else {
-            format!("AES-256 needs a 32-byte key, not {} bytes", key.bytes.len())
-        }));
-    }
-    iv.try_into().map_err(|_| {
+/// A 32-byte AES key and a 16-byte IV.
+///
+/// A literal key of another length is refused with its length. A hidden key
+/// (a secret or sealed value in it) is never refused, whatever its length:
+/// a refusal would tell its length, and from there its content (a padding
+/// oracle). One that is not 32 bytes is replaced by its SHA-256, so the
+/// result is sealed garbage the supplier will refuse; the operator's log
+/// says so, the connector learns nothing.
+fn key_iv(key: &Input, iv: &[u8]) -> std::result::Result<(Vec<u8>, [u8; 16]), Refusal> {
+    let iv: [u8; 16] = iv.try_into().map_err(|_| {
         Refusal::Invalid(format!(
             "AES-CBC needs a 16-byte IV, not {} bytes",
             iv.len()
         ))
-    })
+    })?;
+    if key.bytes.len() == 32 {
+        return Ok((key.bytes.clone(), iv));
+    }
+    if !key.hidden {
+        return Err(Refusal::Invalid(format!(
+            "AES-256 needs a 32-byte key, not {} bytes",
+            key.bytes.len()
+        )));
+    }
+    tracing::warn!(
+        "a connector used an AES key made from a secret or a sealed value that is not 32 bytes: the result is sealed but unusable; check the secret it names"
+    );
+    Ok((sha2::Sha256::digest(&key.bytes).to_vec(), iv))
 }
 
 fn md5(data: &Input) -> Vec<u8> {
@@ -153,9 +180,9 @@ fn hmac_sha256(key: &Input, data: &Input) -> Vec<u8> {
 }
 
 fn encrypt(key: &Input, iv: &[u8], plaintext: &Input) -> std::result::Result<Vec<u8>, Refusal> {
-    let iv = key_iv(key, iv)?;
-    let cipher = Aes256CbcEnc::new_from_slices(&key.bytes, &iv)
-        .map_err(|e| Refusal::Invalid(e.to_string()))?;
+    let (key, iv) = key_iv(key, iv)?;
+    let cipher =
+        Aes256CbcEnc::new_from_slices(&key, &iv).map_err(|e| Refusal::Invalid(e.to_string()))?;
     Ok(cipher.encrypt_padded_vec_mut::<Pkcs7>(&plaintext.bytes))
 }
 
@@ -163,10 +190,11 @@ fn encrypt(key: &Input, iv: &[u8], plaintext: &Input) -> std::result::Result<Vec
 /// a hidden key or ciphertext it is not (an error would be an oracle): the
 /// whole blocks are decrypted and the padding removed where it is valid.
 fn decrypt(key: &Input, iv: &[u8], ciphertext: &Input) -> std::result::Result<Vec<u8>, Refusal> {
-    let iv = key_iv(key, iv)?;
-    let cipher = Aes256CbcDec::new_from_slices(&key.bytes, &iv)
-        .map_err(|e| Refusal::Invalid(e.to_string()))?;
-    if !(key.hidden || ciphertext.hidden) {
+    let hidden = key.hidden;
+    let (key, iv) = key_iv(key, iv)?;
+    let cipher =
+        Aes256CbcDec::new_from_slices(&key, &iv).map_err(|e| Refusal::Invalid(e.to_string()))?;
+    if !(hidden || ciphertext.hidden) {
         return cipher
             .decrypt_padded_vec_mut::<Pkcs7>(&ciphertext.bytes)
             .map_err(|_| {
@@ -218,30 +246,15 @@ impl Crypto<'_> {
         Ok(assemble(&self.ctx.secrets, &pieces))
     }
 
-    /// Bytes when every input was literal, a sealed value otherwise.
-    fn output(
-        &mut self,
-        bytes: Vec<u8>,
-        hidden: bool,
-    ) -> wasmtime::Result<std::result::Result<Output, CryptoError>> {
-        if !hidden {
-            return Ok(Ok(Output::Bytes(bytes)));
-        }
-        if self.ctx.sealed >= MAX_SEALED {
-            return Ok(Err(CryptoError::Denied(format!(
-                "the limit of {MAX_SEALED} sealed values per call is reached"
-            ))));
-        }
-        self.ctx.sealed += 1;
-        let handle = self.table.push(SealedValue::derived(bytes))?;
-        Ok(Ok(Output::Sealed(handle)))
-    }
-
-    /// Runs `op` over the inputs of `parts` and seals the result when any
-    /// input was hidden.
+    /// Runs `op` over the inputs of `parts`, and seals the result when any
+    /// input was hidden. `bound` is the most bytes the result can have,
+    /// from the inputs' bounds: the limits on sealed values are checked
+    /// against it, before anything is computed, so that no refusal depends
+    /// on a hidden value's content or length.
     fn compute(
         &mut self,
         inputs: &[&[types::Part]],
+        bound: impl FnOnce(&[usize]) -> usize,
         op: impl FnOnce(&[Input]) -> std::result::Result<Vec<u8>, Refusal>,
     ) -> Result<Output> {
         let mut read = Vec::with_capacity(inputs.len());
@@ -252,24 +265,44 @@ impl Crypto<'_> {
             }
         }
         let hidden = read.iter().any(|i| i.hidden);
-        match op(&read) {
-            Ok(bytes) => self.output(bytes, hidden),
-            Err(refusal) => Ok(Err(refusal.into())),
+        let bound = bound(&read.iter().map(|i| i.bound).collect::<Vec<_>>());
+        if hidden {
+            if self.ctx.sealed >= MAX_SEALED {
+                return Ok(Err(CryptoError::Denied(format!(
+                    "the limit of {MAX_SEALED} sealed values per call is reached"
+                ))));
+            }
+            if self.ctx.sealed_bytes.saturating_add(bound) > MAX_SEALED_BYTES {
+                return Ok(Err(CryptoError::Denied(format!(
+                    "the limit of {MAX_SEALED_BYTES} bytes of sealed values per call is reached (each counted at its most)"
+                ))));
+            }
         }
+        let bytes = match op(&read) {
+            Ok(bytes) => bytes,
+            Err(refusal) => return Ok(Err(refusal.into())),
+        };
+        if !hidden {
+            return Ok(Ok(Output::Bytes(bytes)));
+        }
+        self.ctx.sealed += 1;
+        self.ctx.sealed_bytes += bound;
+        let handle = self.table.push(SealedValue::derived(bytes, bound))?;
+        Ok(Ok(Output::Sealed(handle)))
     }
 }
 
 impl wit::Host for Crypto<'_> {
     fn md5(&mut self, data: Vec<types::Part>) -> Result<Output> {
-        self.compute(&[&data], |i| Ok(md5(&i[0])))
+        self.compute(&[&data], |_| 16, |i| Ok(md5(&i[0])))
     }
 
     fn sha256(&mut self, data: Vec<types::Part>) -> Result<Output> {
-        self.compute(&[&data], |i| Ok(sha256(&i[0])))
+        self.compute(&[&data], |_| 32, |i| Ok(sha256(&i[0])))
     }
 
     fn hmac_sha256(&mut self, key: Vec<types::Part>, data: Vec<types::Part>) -> Result<Output> {
-        self.compute(&[&key, &data], |i| Ok(hmac_sha256(&i[0], &i[1])))
+        self.compute(&[&key, &data], |_| 32, |i| Ok(hmac_sha256(&i[0], &i[1])))
     }
 
     fn aes256_cbc_encrypt(
@@ -278,7 +311,11 @@ impl wit::Host for Crypto<'_> {
         iv: Vec<u8>,
         plaintext: Vec<types::Part>,
     ) -> Result<Output> {
-        self.compute(&[&key, &plaintext], |i| encrypt(&i[0], &iv, &i[1]))
+        self.compute(
+            &[&key, &plaintext],
+            |b| (b[1] / 16 + 1) * 16,
+            |i| encrypt(&i[0], &iv, &i[1]),
+        )
     }
 
     fn aes256_cbc_decrypt(
@@ -287,7 +324,11 @@ impl wit::Host for Crypto<'_> {
         iv: Vec<u8>,
         ciphertext: Vec<types::Part>,
     ) -> Result<Output> {
-        self.compute(&[&key, &ciphertext], |i| decrypt(&i[0], &iv, &i[1]))
+        self.compute(
+            &[&key, &ciphertext],
+            |b| b[1],
+            |i| decrypt(&i[0], &iv, &i[1]),
+        )
     }
 
     fn base64_encode(&mut self, data: Vec<u8>) -> wasmtime::Result<String> {
@@ -384,8 +425,8 @@ impl legacy::crypto::Host for Crypto<'_> {
         let ciphertext = [legacy::types::Part::Literal(ciphertext)];
         self.legacy(&[&key, &ciphertext], |i| {
             // 0.1.0 always told a bad padding: its connectors are legacy.
-            let iv = key_iv(&i[0], &iv)?;
-            Aes256CbcDec::new_from_slices(&i[0].bytes, &iv)
+            let (key, iv) = key_iv(&i[0], &iv)?;
+            Aes256CbcDec::new_from_slices(&key, &iv)
                 .map_err(|e| Refusal::Invalid(e.to_string()))?
                 .decrypt_padded_vec_mut::<Pkcs7>(&i[1].bytes)
                 .map_err(|_| {

@@ -36,6 +36,12 @@ const RESERVED_HEADERS: [&str; 5] = [
     "connection",
     "upgrade",
 ];
+/// The most a URL may be once assembled (see [`SecretStore::assemble`]).
+const MAX_URL: usize = 64 * 1024;
+/// The most a header value may be once assembled.
+const MAX_HEADER: usize = 64 * 1024;
+/// The most a body may be once assembled.
+const MAX_BODY: usize = 16 * 1024 * 1024;
 /// The most headers kept from one answer.
 const MAX_RESPONSE_HEADERS: usize = 100;
 
@@ -302,7 +308,7 @@ fn header_map(
         check_place(Place::Header, value)?;
         let bytes = ctx
             .secrets
-            .assemble(value)
+            .assemble(value, MAX_HEADER)
             .map_err(|e| SendError::Denied(e.to_string()))?;
         // The value may hold a secret: the error must not quote it.
         let value = reqwest::header::HeaderValue::from_bytes(&bytes).map_err(|_| {
@@ -336,7 +342,11 @@ fn legacy_method(m: legacy::http::Method) -> reqwest::Method {
 }
 
 /// Classifies a transport error: whether the request may have been sent.
-fn transport_error(e: &reqwest::Error, timeout: Duration) -> SendError {
+fn transport_error(e: reqwest::Error, timeout: Duration) -> SendError {
+    // reqwest's text ends with the URL, which may hold a secret or a sealed
+    // value in its query: it must not reach the connector.
+    let e = e.without_url();
+    let e = &e;
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(s) = source {
         if let Some(r) = s.downcast_ref::<RestrictedAddress>() {
@@ -385,7 +395,7 @@ impl HttpCtx {
         check_url(ctx, &shown)?;
         let url = ctx
             .secrets
-            .assemble(&request.url)
+            .assemble(&request.url, MAX_URL)
             .map_err(|e| SendError::Denied(e.to_string()))?;
         // Only the query differs from the URL checked: same origin.
         let url = Url::parse(&String::from_utf8_lossy(&url)).map_err(|_| {
@@ -395,7 +405,7 @@ impl HttpCtx {
         check_place(Place::Body, &request.body)?;
         let body = ctx
             .secrets
-            .assemble(&request.body)
+            .assemble(&request.body, MAX_BODY)
             .map_err(|e| SendError::Denied(e.to_string()))?;
 
         let remaining = ctx.deadline.saturating_duration_since(Instant::now());
@@ -417,7 +427,7 @@ impl HttpCtx {
                 Ok(Err(e)) => {
                     ctx.io_time += io_started.elapsed();
                     return match e.downcast::<RestrictedAddress>() {
-                        Ok(r) => Err(denied(ctx, url.as_str(), r.to_string())),
+                        Ok(r) => Err(denied(ctx, &shown, r.to_string())),
                         Err(e) => Err(SendError::Connect(format!(
                             "could not connect; nothing was sent: cannot resolve {name}: {e}"
                         ))),
@@ -455,7 +465,7 @@ async fn read_response(
     max: u64,
     timeout: Duration,
 ) -> Result<Incoming, SendError> {
-    let mut response = send.await.map_err(|e| transport_error(&e, timeout))?;
+    let mut response = send.await.map_err(|e| transport_error(e, timeout))?;
     let status = response.status().as_u16();
     let headers = response
         .headers()
@@ -478,7 +488,7 @@ async fn read_response(
     while let Some(chunk) = response
         .chunk()
         .await
-        .map_err(|e| transport_error(&e, timeout))?
+        .map_err(|e| transport_error(e, timeout))?
     {
         if (body.len() + chunk.len()) as u64 > max {
             return Err(SendError::TooLarge(format!(

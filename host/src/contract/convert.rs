@@ -3,7 +3,7 @@
 //! an error or a method kind comes out.
 
 use super::parts::Encoding;
-use super::sealed::SealedValue;
+use super::sealed::{CARD_NUMBER_BOUND, CVV_BOUND, SealedValue};
 use super::types as wit;
 use crate::payments::model::{
     Card, CardBrand, ConnectorError, ErrorKind, MethodKind, Money, PaymentMethod, PaymentOutcome,
@@ -38,9 +38,9 @@ impl From<wit::ErrorKind> for ErrorKind {
 
 /// The card as a 0.2.0 connector gets it: number and CVV sealed in `table`.
 fn card_to_wit(card: &Card, table: &mut ResourceTable) -> wasmtime::Result<wit::Card> {
-    let number = table.push(SealedValue::card_data(&card.number))?;
+    let number = table.push(SealedValue::card_data(&card.number, CARD_NUMBER_BOUND))?;
     let cvv = match &card.cvv {
-        Some(cvv) => Some(table.push(SealedValue::card_data(cvv))?),
+        Some(cvv) => Some(table.push(SealedValue::card_data(cvv, CVV_BOUND))?),
         None => None,
     };
     Ok(wit::Card {

@@ -41,6 +41,20 @@ impl Encoding {
         self.url_safe() || self == Encoding::Base64
     }
 
+    /// The most bytes this encoding writes for `n` bytes of input.
+    pub(crate) fn bound(self, n: usize) -> usize {
+        match self {
+            Encoding::Raw => n,
+            Encoding::Hex | Encoding::HexUpper => 2 * n,
+            Encoding::Base64 | Encoding::Base64Url => n.div_ceil(3) * 4,
+            // `\u00XX` for a control byte, or U+FFFD (3 bytes) for one that
+            // is not UTF-8; and the quotes.
+            Encoding::JsonString => 6 * n + 2,
+            Encoding::XmlText => 6 * n,
+            Encoding::UrlComponent => 3 * n,
+        }
+    }
+
     /// Writes `value` in this encoding. A JSON string of bytes that are not
     /// UTF-8 is written lossily (U+FFFD) when `lossy`, and refused otherwise
     /// (`Err(())`); every other encoding takes any bytes.
@@ -112,12 +126,34 @@ pub(crate) enum Piece<'a> {
     },
 }
 
+/// The most bytes a secret may have (`payhost.toml` refuses a longer one):
+/// the bound a secret's part is counted with.
+pub(crate) const SECRET_BOUND: usize = 8 * 1024;
+
 impl Piece<'_> {
     /// Whether this piece is not the connector's own bytes: what is computed
     /// from it is sealed.
     pub(crate) fn is_hidden(&self) -> bool {
         !matches!(self, Piece::Literal(_))
     }
+
+    /// The most bytes this piece can write, from what the connector knows:
+    /// a literal's length, a secret's and a sealed value's bound.
+    pub(crate) fn bound(&self) -> usize {
+        match *self {
+            Piece::Literal(bytes) => bytes.len(),
+            Piece::Secret { encoding, .. } => encoding.bound(SECRET_BOUND),
+            Piece::Sealed { value, encoding } => encoding.bound(value.bound()),
+        }
+    }
+}
+
+/// The most bytes `pieces` can write (see [`Piece::bound`]).
+pub(crate) fn bound(pieces: &[Piece<'_>]) -> usize {
+    pieces
+        .iter()
+        .map(Piece::bound)
+        .fold(0, usize::saturating_add)
 }
 
 #[cfg(test)]

@@ -18,23 +18,40 @@ pub(crate) enum SealedKind {
 pub struct SealedValue {
     bytes: Vec<u8>,
     kind: SealedKind,
+    bound: usize,
 }
 
+/// The longest card number, and the bound of every card number handed to
+/// a connector.
+pub(crate) const CARD_NUMBER_BOUND: usize = 19;
+/// The longest CVV.
+pub(crate) const CVV_BOUND: usize = 4;
+
 impl SealedValue {
-    /// A card number or CVV.
-    pub(crate) fn card_data(digits: &str) -> Self {
+    /// A card number or CVV, with the bound every such value has.
+    pub(crate) fn card_data(digits: &str, bound: usize) -> Self {
         SealedValue {
             bytes: digits.as_bytes().to_vec(),
             kind: SealedKind::CardData,
+            bound: bound.max(digits.len()),
         }
     }
 
-    /// A value crypto computed from a secret or a sealed input.
-    pub(crate) fn derived(bytes: Vec<u8>) -> Self {
+    /// A value crypto computed from a secret or a sealed input; `bound` is
+    /// the most bytes it can have, computed from what the connector knows.
+    pub(crate) fn derived(bytes: Vec<u8>, bound: usize) -> Self {
         SealedValue {
+            bound: bound.max(bytes.len()),
             bytes,
             kind: SealedKind::Derived,
         }
+    }
+
+    /// The most bytes this value can have, as the connector could compute
+    /// it without knowing the value: what limits are checked against, so
+    /// that no refusal depends on the value's real length.
+    pub(crate) fn bound(&self) -> usize {
+        self.bound
     }
 
     /// The bytes, for the host code that substitutes or hashes them.

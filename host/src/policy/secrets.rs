@@ -2,7 +2,7 @@
 
 #[cfg(test)]
 use crate::contract::parts::Encoding;
-use crate::contract::parts::Piece;
+use crate::contract::parts::{self, Piece, SECRET_BOUND};
 use crate::contract::sealed::SealedKind;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -46,6 +46,9 @@ impl SecretSource {
     pub fn read(&self, base: &Path) -> Result<Secret, String> {
         match self {
             SecretSource::Env(name) => match std::env::var_os(name) {
+                Some(value) if value.len() > SECRET_BOUND => Err(format!(
+                    "environment variable {name} is longer than {SECRET_BOUND} bytes, the most a secret may be"
+                )),
                 Some(value) if !value.is_empty() => Ok(Secret::new(value.into_encoded_bytes())),
                 _ => Err(format!(
                     "environment variable {name} is not set: export it before starting payhost"
@@ -64,6 +67,12 @@ impl SecretSource {
                 if value.is_empty() {
                     return Err(format!("secret file {} is empty", path.display()));
                 }
+                if value.len() > SECRET_BOUND {
+                    return Err(format!(
+                        "secret file {} is longer than {SECRET_BOUND} bytes, the most a secret may be",
+                        path.display()
+                    ));
+                }
                 Ok(Secret::new(value))
             }
         }
@@ -81,6 +90,18 @@ pub enum SecretError {
     /// The secret's bytes cannot be written in the asked encoding.
     #[error("secret `{0}` is not valid UTF-8 and cannot be written as JSON")]
     NotUtf8(String),
+    /// What the pieces can write is over the limit. The bound is computed
+    /// from what the connector knows (a literal's length, 8 KiB for a
+    /// secret, a sealed value's bound), never from a hidden value's length.
+    #[error(
+        "this could be up to {bound} bytes once assembled (each secret counted as 8 KiB, each sealed value at its most), over the limit of {limit}"
+    )]
+    TooLarge {
+        /// What the pieces can write.
+        bound: usize,
+        /// The limit.
+        limit: usize,
+    },
 }
 
 /// The secrets granted to one connector.
@@ -103,8 +124,16 @@ impl SecretStore {
 
     /// Concatenates pieces, substituting every secret and sealed value in
     /// its encoding.
-    pub(crate) fn assemble(&self, pieces: &[Piece<'_>]) -> Result<Vec<u8>, SecretError> {
-        let mut out = Vec::new();
+    pub(crate) fn assemble(
+        &self,
+        pieces: &[Piece<'_>],
+        limit: usize,
+    ) -> Result<Vec<u8>, SecretError> {
+        let bound = parts::bound(pieces);
+        if bound > limit {
+            return Err(SecretError::TooLarge { bound, limit });
+        }
+        let mut out = Vec::with_capacity(bound.min(64 * 1024));
         for piece in pieces {
             match *piece {
                 Piece::Literal(bytes) => out.extend_from_slice(bytes),
@@ -139,10 +168,13 @@ mod tests {
 
     fn secret(encoding: Encoding) -> Vec<u8> {
         store()
-            .assemble(&[Piece::Secret {
-                name: "k",
-                encoding,
-            }])
+            .assemble(
+                &[Piece::Secret {
+                    name: "k",
+                    encoding,
+                }],
+                1 << 20,
+            )
             .unwrap()
     }
 
@@ -161,7 +193,7 @@ mod tests {
             encoding: Encoding::Raw,
         }];
         assert_eq!(
-            store().assemble(&pieces),
+            store().assemble(&pieces, 1 << 20),
             Err(SecretError::NotGranted("nope".into()))
         );
         assert!(!format!("{:?}", store()).contains("a\"b"));

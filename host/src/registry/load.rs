@@ -47,6 +47,7 @@ pub(crate) async fn load(
                 LoadError::new(file, format!("is not a valid WebAssembly component: {e:#}"))
             })?;
     let version = check_exports(rt, file, &component)?;
+    check_imports(rt, file, &component, version)?;
     if let Some(min) = settings.host.min_contract
         && version < min
     {
@@ -186,6 +187,38 @@ fn check_header(file: &Path, bytes: &[u8]) -> Result<(), LoadError> {
             "is not a WebAssembly component (it does not start with the `\\0asm` header): ship the .wasm that `cargo build --target wasm32-wasip2` writes",
         )),
     }
+}
+
+/// A connector imports the contract of the version it exports and no other:
+/// the linker serves both versions, and a 0.2.0 connector that imported
+/// 0.1.0's crypto would get bytes where its own contract seals them.
+fn check_imports(
+    rt: &Runtime,
+    file: &Path,
+    component: &wasmtime::component::Component,
+    version: ContractVersion,
+) -> Result<(), LoadError> {
+    let prefix = format!("{}/", contract::CONTRACT_PACKAGE);
+    for (name, _) in component.component_type().imports(&rt.engine) {
+        let Some(interface) = name.strip_prefix(&prefix) else {
+            continue;
+        };
+        let imported = interface
+            .split_once('@')
+            .and_then(|(_, v)| semver::Version::parse(v).ok())
+            .and_then(|v| ContractVersion::from_minor(v.major, v.minor));
+        if imported != Some(version) {
+            return Err(LoadError::new(
+                file,
+                format!(
+                    "exports the connector of contract {}@{} but imports {name}; a connector imports only its own contract version. Rebuild it against one wit/",
+                    contract::CONTRACT_PACKAGE,
+                    version.as_str()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn check_exports(

@@ -16,7 +16,7 @@ const CARD: &str = "4532015112830366";
 const CVV: &str = "9185";
 
 /// The secrets the thief is granted: the simulator's real credentials.
-fn thief_workspace(base_url: &str, exfil_url: &str) -> Workspace {
+fn thief_workspace(base_url: &str, exfil_url: &str, dead_url: &str) -> Workspace {
     let c = Credentials::default();
     let ws = Workspace::new();
     ws.plugin(artifacts::THIEF);
@@ -42,9 +42,10 @@ cache = {cache:?}
 [connectors.thief]
 base_url = {base_url:?}
 exfil_url = {exfil_url:?}
+dead_url = {dead_url:?}
 partner_id = {partner:?}
 aerohub_key = {aero_key:?}
-allowed_hosts = [{base_url:?}]
+allowed_hosts = [{base_url:?}, {dead_url:?}]
 secrets = {{ {secrets} }}
 "#,
         cache = cache_dir().display().to_string(),
@@ -131,7 +132,11 @@ fn forbidden_values() -> Vec<(String, String)> {
 async fn a_hostile_connector_obtains_no_credential_no_derived_value_and_no_card_data() {
     let granted = Recorder::start().await.unwrap();
     let exfil = Recorder::start().await.unwrap();
-    let ws = thief_workspace(&granted.url(), &exfil.url());
+    // Granted, and nobody listens there.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = format!("http://{}", dead.local_addr().unwrap());
+    drop(dead);
+    let ws = thief_workspace(&granted.url(), &exfil.url(), &dead_url);
     let logs = LogCapture::start();
     let journal_file = ws.path().join("journal.db");
     let host = ws
@@ -166,7 +171,12 @@ async fn a_hostile_connector_obtains_no_credential_no_derived_value_and_no_card_
         "md5-card",
         "md5-cvv",
     ] {
-        assert_eq!(details.get(name), Some(&"sealed"), "{name}: {details:#?}");
+        assert_eq!(
+            details.get(name),
+            Some(&"sealed"),
+            "{name}: {:?} {details:#?}",
+            outcome.error
+        );
         assert_eq!(
             details.get(format!("{name}-rehash").as_str()),
             Some(&"sealed"),
@@ -202,28 +212,24 @@ async fn a_hostile_connector_obtains_no_credential_no_derived_value_and_no_card_
     ] {
         assert_eq!(details.get(name), Some(&"sealed"), "{name}");
     }
-    // A secret that is no AES key is refused without telling its length.
-    let c = Credentials::default();
-    for (secret, len) in [
-        ("hk_secret_key", c.hk_secret_key.len()),
-        ("nemo_security_key", c.nemo_security_key.len()),
-        ("atlas_client_secret", c.atlas_client_secret.len()),
-    ] {
-        let refused = details[format!("aes-key-{secret}").as_str()];
-        assert!(refused.starts_with("refused:"), "{refused}");
-        let numbers: Vec<&str> = refused
-            .split(|c: char| !c.is_ascii_digit())
-            .filter(|n| !n.is_empty())
-            .collect();
-        assert!(
-            !numbers.contains(&len.to_string().as_str()),
-            "{refused} tells the length {len}"
-        );
-        assert_eq!(
-            refused, details["aes-key-hk_secret_key"],
-            "the error text differs between secrets"
-        );
+    // A key of a literal prefix and a secret is never refused, whatever its
+    // length: a refusal for all but one prefix would tell the secret's
+    // length (and, with decryption, open a padding oracle).
+    assert_eq!(details["key-prefixes"], "sealed", "prefixes 0 to 32");
+    // A secret that is no AES key is never refused either: the result is
+    // sealed (and unusable; the operator's log says so).
+    for secret in ["hk_secret_key", "nemo_security_key", "atlas_client_secret"] {
+        let name = format!("aes-key-{secret}");
+        assert_eq!(details[name.as_str()], "sealed", "{name}");
+        let name = format!("decrypt-short-{secret}");
+        assert_eq!(details[name.as_str()], "sealed", "{name}");
     }
+    // Nor by doubling one: every sealed value is counted at its bound.
+    assert!(
+        details["doubling"].starts_with("refused at ") && details["doubling"].contains("bytes"),
+        "{}",
+        details["doubling"]
+    );
     // A call cannot fill the host's memory with sealed values.
     assert!(
         details["seal-flood"].starts_with("refused at ")
@@ -238,7 +244,7 @@ async fn a_hostile_connector_obtains_no_credential_no_derived_value_and_no_card_
     // Every way out for a sealed value was refused, and nothing reached
     // either server.
     let ways: Vec<_> = details.keys().filter(|k| k.contains("-out-")).collect();
-    assert!(ways.len() >= 4 * 10, "{ways:?}");
+    assert!(ways.len() >= 5 * 10, "{ways:?}");
     for k in ways {
         assert!(details[k].starts_with("refused:"), "{k}: {}", details[k]);
     }
@@ -491,4 +497,35 @@ async fn a_secret_or_sealed_value_stands_only_where_no_refusal_can_depend_on_it(
             .any(|r| r.headers.iter().any(|(k, v)| k == "x-sig" && v == sig)),
         "{sent:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connector_that_mixes_contract_versions_is_refused() {
+    // It exports 0.2.0's connector but imports 0.1.0's crypto, which would
+    // hand it the MD5 of a secret as bytes.
+    let ws = Workspace::new();
+    ws.plugin(artifacts::MIXED_CONTRACT);
+    let token = ws.secret("token", "mixed-token");
+    ws.config(&format!(
+        r#"
+[host]
+plugins = "plugins"
+cache = {cache:?}
+
+[connectors.mixed-contract]
+secrets = {{ token = {{ file = {token:?} }} }}
+"#,
+        cache = cache_dir().display().to_string(),
+    ));
+    let settings = payhost::Settings::load(&ws.path().join("payhost.toml")).unwrap();
+    let host = payhost_tests::host(settings);
+    let results = host.load_plugins().await;
+    let error = results[0].as_ref().unwrap_err().to_string();
+    assert!(
+        error.contains("exports the connector of contract payhost:connector@0.2.0")
+            && error.contains("imports payhost:connector/")
+            && error.contains("@0.1.0"),
+        "{error}"
+    );
+    assert!(host.connectors().is_empty());
 }

