@@ -188,7 +188,7 @@ fn encrypt(key: &Input, iv: &[u8], plaintext: &Input) -> std::result::Result<Vec
 
 /// Decrypts. Over literal inputs a bad length or padding is an error; with
 /// a hidden key or ciphertext it is not (an error would be an oracle): the
-/// whole blocks are decrypted and the padding removed where it is valid.
+/// whole blocks are decrypted and the padding is left in.
 fn decrypt(key: &Input, iv: &[u8], ciphertext: &Input) -> std::result::Result<Vec<u8>, Refusal> {
     let hidden = key.hidden;
     let (key, iv) = key_iv(key, iv)?;
@@ -203,23 +203,14 @@ fn decrypt(key: &Input, iv: &[u8], ciphertext: &Input) -> std::result::Result<Ve
                 )
             });
     }
+    // Whole blocks, padding left in: removing it only where it is valid
+    // would make the length tell whether it was (a padding oracle).
     let whole = ciphertext.bytes.len() / 16 * 16;
     let mut blocks = ciphertext.bytes[..whole].to_vec();
-    let plain = cipher
+    Ok(cipher
         .decrypt_padded_mut::<aes::cipher::block_padding::NoPadding>(&mut blocks)
         .map(<[u8]>::to_vec)
-        .unwrap_or_default();
-    let pad = plain.last().copied().unwrap_or(0) as usize;
-    let valid = (1..=16).contains(&pad)
-        && pad <= plain.len()
-        && plain[plain.len() - pad..]
-            .iter()
-            .all(|&b| b as usize == pad);
-    Ok(if valid {
-        plain[..plain.len() - pad].to_vec()
-    } else {
-        plain
-    })
+        .unwrap_or_default())
 }
 
 impl Crypto<'_> {

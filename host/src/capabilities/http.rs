@@ -17,7 +17,7 @@
 //! Redirects are never followed; answers are capped in time and size.
 
 use crate::contract::convert::to_encoding;
-use crate::contract::parts::{Encoding, Piece};
+use crate::contract::parts::{self, Encoding, Piece};
 use crate::contract::sealed::{SealedKind, SealedValue};
 use crate::contract::{http as wit, legacy, types};
 use crate::policy::allowlist::{OriginPattern, restricted};
@@ -36,10 +36,17 @@ const RESERVED_HEADERS: [&str; 5] = [
     "connection",
     "upgrade",
 ];
-/// The most a URL may be once assembled (see [`SecretStore::assemble`]).
-const MAX_URL: usize = 64 * 1024;
-/// The most a header value may be once assembled.
-const MAX_HEADER: usize = 64 * 1024;
+/// The most a URL may be once assembled (see [`SecretStore::assemble`]),
+/// by its bound: below every limit further down (the `http` crate refuses
+/// a URI over 65,534 bytes), so that no failure there can depend on a
+/// hidden value's real length.
+const MAX_URL: usize = 60 * 1024;
+/// The most a header value may be once assembled, by its bound.
+const MAX_HEADER: usize = 16 * 1024;
+/// The most headers one request may have.
+const MAX_HEADERS: usize = 64;
+/// The most all of a request's header values may be, by their bounds.
+const MAX_HEADERS_TOTAL: usize = 64 * 1024;
 /// The most a body may be once assembled.
 const MAX_BODY: usize = 16 * 1024 * 1024;
 /// The most headers kept from one answer.
@@ -237,7 +244,7 @@ fn check_place(place: Place, pieces: &[Piece<'_>]) -> Result<(), SendError> {
             && !encoding.header_safe()
         {
             return Err(SendError::Denied(
-                "a sealed value computed by crypto must be written in a header with hex, hex-upper, base64, base64url or url-component"
+                "a sealed value computed by crypto must be written in a header with hex, hex-upper, base64 or base64url"
                     .to_owned(),
             ));
         }
@@ -296,6 +303,21 @@ fn header_map(
     ctx: &HttpCtx,
     headers: &[(&str, Vec<Piece<'_>>)],
 ) -> Result<reqwest::header::HeaderMap, SendError> {
+    if headers.len() > MAX_HEADERS {
+        return Err(SendError::Invalid(format!(
+            "a request may have at most {MAX_HEADERS} headers, not {}",
+            headers.len()
+        )));
+    }
+    let total = headers
+        .iter()
+        .map(|(_, v)| parts::bound(v))
+        .fold(0, usize::saturating_add);
+    if total > MAX_HEADERS_TOTAL {
+        return Err(SendError::Denied(format!(
+            "the headers could be up to {total} bytes once assembled (each secret counted as 8 KiB, each sealed value at its most), over the limit of {MAX_HEADERS_TOTAL}"
+        )));
+    }
     let mut map = reqwest::header::HeaderMap::new();
     for (name, value) in headers {
         let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())

@@ -41,6 +41,21 @@ impl Encoding {
         self.url_safe() || self == Encoding::Base64
     }
 
+    /// Whether the length this encoding writes depends only on the input's
+    /// length, not on its content: the only encodings a value computed by
+    /// crypto may be written in, or its content would show in a length
+    /// (and lengths show, in limits and in time).
+    pub(crate) fn fixed_size(self) -> bool {
+        matches!(
+            self,
+            Encoding::Raw
+                | Encoding::Hex
+                | Encoding::HexUpper
+                | Encoding::Base64
+                | Encoding::Base64Url
+        )
+    }
+
     /// The most bytes this encoding writes for `n` bytes of input.
     pub(crate) fn bound(self, n: usize) -> usize {
         match self {

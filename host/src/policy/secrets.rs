@@ -90,6 +90,12 @@ pub enum SecretError {
     /// The secret's bytes cannot be written in the asked encoding.
     #[error("secret `{0}` is not valid UTF-8 and cannot be written as JSON")]
     NotUtf8(String),
+    /// A sealed value computed by crypto in an encoding whose length depends
+    /// on its content.
+    #[error(
+        "a sealed value computed by crypto may be written only raw, hex, hex-upper, base64 or base64url: the length of any other encoding would depend on its content"
+    )]
+    SealedEncoding,
     /// What the pieces can write is over the limit. The bound is computed
     /// from what the connector knows (a literal's length, 8 KiB for a
     /// secret, a sealed value's bound), never from a hidden value's length.
@@ -133,6 +139,12 @@ impl SecretStore {
         if bound > limit {
             return Err(SecretError::TooLarge { bound, limit });
         }
+        if pieces.iter().any(|p| {
+            matches!(p, Piece::Sealed { value, encoding }
+                if value.kind() == SealedKind::Derived && !encoding.fixed_size())
+        }) {
+            return Err(SecretError::SealedEncoding);
+        }
         let mut out = Vec::with_capacity(bound.min(64 * 1024));
         for piece in pieces {
             match *piece {
@@ -146,8 +158,9 @@ impl SecretStore {
                 Piece::Sealed { value, encoding } => {
                     // Never refused for its content: a refusal would tell
                     // the connector something about a value it may not read.
-                    let lossy = value.kind() == SealedKind::Derived;
-                    let _ = encoding.write(&mut out, value.expose(), lossy);
+                    // (Card data is digits; a derived value is written only
+                    // in an encoding that takes any bytes.)
+                    let _ = encoding.write(&mut out, value.expose(), true);
                 }
             }
         }

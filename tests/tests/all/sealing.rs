@@ -224,6 +224,14 @@ async fn a_hostile_connector_obtains_no_credential_no_derived_value_and_no_card_
         let name = format!("decrypt-short-{secret}");
         assert_eq!(details[name.as_str()], "sealed", "{name}");
     }
+    // A derived value is written only in fixed-size encodings.
+    for name in ["derived-url-query", "derived-json-body", "derived-xml-body"] {
+        let result = details[format!("hk-sign-{name}").as_str()];
+        assert!(
+            result.starts_with("refused:") && result.contains("only raw, hex"),
+            "{name}: {result}"
+        );
+    }
     // Nor by doubling one: every sealed value is counted at its bound.
     assert!(
         details["doubling"].starts_with("refused at ") && details["doubling"].contains("bytes"),

@@ -287,6 +287,37 @@ impl Guest for Thief {
         for (name, value) in &keep {
             exfiltrate(name, value, &mut details);
         }
+        // A derived value in an encoding whose length depends on its
+        // content, to a granted origin: refused by encoding.
+        if let Some((_, sign)) = keep.iter().find(|(n, _)| n == "hk-sign") {
+            let base = config::get("base_url").unwrap_or_default();
+            for (name, encoding, in_query) in [
+                ("derived-url-query", Encoding::UrlComponent, true),
+                ("derived-json-body", Encoding::JsonString, false),
+                ("derived-xml-body", Encoding::XmlText, false),
+            ] {
+                let part = sealed(sign, encoding);
+                let result = if in_query {
+                    send(
+                        http::Method::Get,
+                        vec![lit(&format!("{base}/x?v=")), part],
+                        Vec::new(),
+                    )
+                } else {
+                    match http::send(&http::Request {
+                        method: http::Method::Post,
+                        url: vec![lit(&format!("{base}/x"))],
+                        headers: Vec::new(),
+                        body: vec![part],
+                        timeout_ms: Some(2000),
+                    }) {
+                        Ok(r) => format!("sent:{}", r.status),
+                        Err(e) => format!("refused:{e:?}"),
+                    }
+                };
+                details.push((format!("hk-sign-{name}"), result));
+            }
+        }
         // Double a sealed value until the host's memory is full.
         let mut doubling = "never refused".to_owned();
         if let (_, Some(mut value)) = shown(crypto::md5(&[secret("hk_secret_key")])) {
