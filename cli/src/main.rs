@@ -4,6 +4,7 @@
 //! the command line, sets up logging and the async runtime, and turns an
 //! error into its exit code.
 
+mod output;
 mod pay;
 mod payments;
 mod plugins;
@@ -115,7 +116,10 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(exit) => {
-            eprintln!("error: {:#}", exit.error);
+            eprintln!(
+                "error: {}",
+                output::shown(&payhost::mask_text(&format!("{:#}", exit.error)))
+            );
             ExitCode::from(exit.code)
         }
     }
@@ -131,7 +135,8 @@ fn init_tracing(verbose: u8) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| output::LogWriter)
+        .with_ansi(false)
         .with_target(false)
         .init();
 }

@@ -1,6 +1,6 @@
 //! `payhost pay`: one payment through one connector.
 
-use super::{Exit, exit, host_with_plugins, print_json};
+use super::{Exit, exit, host_with_plugins, output, print_json};
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use payhost::{Card, Money, PaymentMethod, PaymentOutcome, PaymentRequest, PaymentState};
@@ -160,7 +160,7 @@ impl Pay {
 }
 
 fn print_outcome(connector: &str, order: &str, outcome: &PaymentOutcome, millis: u128) {
-    let row = |k: &str, v: &str| println!("{k:<18} {v}");
+    let row = |k: &str, v: &str| output::row(18, k, v);
     row("connector", connector);
     row("order", order);
     row("state", &outcome.state.to_string());
@@ -181,8 +181,10 @@ fn print_outcome(connector: &str, order: &str, outcome: &PaymentOutcome, millis:
     if let Some(m) = &outcome.charged {
         row("charged", &m.to_string());
     }
+    // Under their own heading: a detail cannot take the name of a row
+    // above (`state`).
     for (k, v) in &outcome.details {
-        row(k, v);
+        row(&format!("detail {k}"), v);
     }
     row("milliseconds", &millis.to_string());
     if outcome.state == PaymentState::Unknown {

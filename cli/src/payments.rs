@@ -1,6 +1,6 @@
 //! `payhost payments list|show|resolve`: the journal.
 
-use super::{Exit, exit, host_with_plugins, load_settings, print_json};
+use super::{Exit, exit, host_with_plugins, load_settings, output, print_json};
 use clap::{Subcommand, ValueEnum};
 use payhost::{Attempt, ConnectorError, ErrorKind, Journal, PaymentOutcome, PaymentState};
 use std::path::Path;
@@ -56,7 +56,7 @@ fn open(config: &Path) -> Result<Journal, Exit> {
 }
 
 fn print_attempt(a: &Attempt) {
-    let row = |k: &str, v: &str| println!("{k:<14} {v}");
+    let row = |k: &str, v: &str| output::row(14, k, v);
     row("id", &a.id.to_string());
     row("key", &a.idempotency_key);
     row("connector", &a.connector);
@@ -100,9 +100,9 @@ impl Payments {
                         println!(
                             "{:>5} {:<10} {:<18} {:<19} {:>12} {:<4} {:<10} {}",
                             a.id,
-                            a.connector,
-                            a.order_id,
-                            a.card.as_deref().unwrap_or("-"),
+                            output::shown(&a.connector),
+                            output::shown(&a.order_id),
+                            output::shown(a.card.as_deref().unwrap_or("-")),
                             a.amount,
                             a.currency,
                             a.state,

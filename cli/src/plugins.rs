@@ -1,6 +1,6 @@
 //! `payhost plugins list|inspect|check`.
 
-use super::{Exit, exit, host, host_with_plugins, print_json};
+use super::{Exit, exit, host, host_with_plugins, output, print_json};
 use clap::Subcommand;
 use payhost::service::ConnectorsAnswer;
 use payhost::{ConnectorSummary, FailedFile};
@@ -53,7 +53,7 @@ fn list_or_none(items: &[String]) -> String {
 }
 
 fn print_inspect(c: &ConnectorSummary) {
-    let row = |k: &str, v: &str| println!("{k:<22} {v}");
+    let row = |k: &str, v: &str| output::row(22, k, v);
     row("name", &c.name);
     row("version", &c.version);
     row("supplier", &c.supplier);
@@ -132,11 +132,11 @@ fn print_table(answer: &ConnectorsAnswer) {
     for c in &answer.connectors {
         println!(
             "{:<12} {:<8} {:<28} {:<9} {}",
-            c.name,
-            c.version,
-            c.supplier,
+            output::shown(&c.name),
+            output::shown(&c.version),
+            output::shown(&c.supplier),
             c.state,
-            c.file.display()
+            output::shown(&c.file.display().to_string())
         );
         if let Some(note) = &c.legacy {
             println!("    {} ({note})", contract_text(c));
@@ -145,12 +145,12 @@ fn print_table(answer: &ConnectorsAnswer) {
     for f in &answer.failed {
         println!(
             "{:<12} {:<8} {:<28} {:<9} {}\n    {}",
-            f.serving.as_deref().unwrap_or("?"),
+            output::shown(f.serving.as_deref().unwrap_or("?")),
             "?",
             "?",
             "failed",
-            f.file.display(),
-            f.error
+            output::shown(&f.file.display().to_string()),
+            output::shown(&f.error)
         );
     }
 }
@@ -240,9 +240,9 @@ impl Plugins {
                         } else {
                             println!(
                                 "ok: {} {} ({}) is a valid payhost connector for contract {}@{}",
-                                c.info.name,
-                                c.info.version,
-                                c.info.supplier,
+                                output::shown(&c.info.name),
+                                output::shown(&c.info.version),
+                                output::shown(&c.info.supplier),
                                 payhost::CONTRACT_PACKAGE,
                                 c.contract.describe()
                             );
@@ -255,7 +255,7 @@ impl Plugins {
                                 &serde_json::json!({"ok": false, "file": e.file, "error": e.reason}),
                             )?;
                         } else {
-                            eprintln!("error: {e}");
+                            eprintln!("error: {}", output::shown(&e.to_string()));
                         }
                         Ok(exit::FAILED)
                     }

@@ -40,6 +40,7 @@ pub use execution::{Executed, Executor, PayError};
 pub use host::Host;
 pub use payments::attempt::{Attempt, AttemptState};
 pub use payments::journal::{Begin, Journal, JournalError};
+pub use payments::mask::mask_text;
 pub use payments::model::{
     BillingAddress, Card, ConnectorError, ErrorKind, MethodKind, Money, PaymentMethod,
     PaymentOutcome, PaymentRequest, PaymentState, RequestError,

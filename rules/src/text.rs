@@ -14,13 +14,41 @@
 /// assert_eq!(forbidden_char("a\u{202e}b"), Some('\u{202e}'));
 /// ```
 pub fn forbidden_char(text: &str) -> Option<char> {
-    text.chars().find(|&c| {
-        c.is_control()
-            || matches!(
-                c,
-                '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
-            )
-    })
+    text.chars().find(|&c| forbidden(c))
+}
+
+fn forbidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// `text` with every character [`forbidden_char`] would find written as
+/// `\u{XXXX}`, so that text from a connector or a supplier cannot move the
+/// cursor, colour a terminal, start a new log line or reorder what is
+/// shown. Borrowed when there is nothing to escape.
+///
+/// ```
+/// use payhost_rules::text::escape;
+/// assert_eq!(escape("ok"), "ok");
+/// assert_eq!(escape("a\nstate succeeded"), "a\\u{a}state succeeded");
+/// assert_eq!(escape("\u{1b}[2K"), "\\u{1b}[2K");
+/// ```
+pub fn escape(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(forbidden) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if forbidden(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 #[cfg(test)]

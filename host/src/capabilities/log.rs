@@ -5,6 +5,7 @@
 use crate::contract::legacy;
 use crate::contract::log::{self as wit, Level};
 use crate::payments::mask::Masker;
+use payhost_rules::text::escape;
 use std::sync::Arc;
 use wasmtime::component::{HasData, Linker};
 
@@ -46,11 +47,19 @@ impl LogCtx {
             return;
         }
         self.lines += 1;
-        let message = self.masker.mask(cut(message)).into_owned();
+        // Masked, and escaped: a newline or a terminal escape from the
+        // connector cannot start a forged host line.
+        let message = escape(&self.masker.mask(cut(message))).into_owned();
         let fields: Vec<String> = fields
             .iter()
             .take(MAX_FIELDS)
-            .map(|(k, v)| format!("{}={}", self.masker.mask(cut(k)), self.masker.mask(cut(v))))
+            .map(|(k, v)| {
+                format!(
+                    "{}={}",
+                    escape(&self.masker.mask(cut(k))),
+                    escape(&self.masker.mask(cut(v)))
+                )
+            })
             .collect();
         let fields = fields.join(" ");
         let connector = &*self.connector;

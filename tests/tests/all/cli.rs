@@ -236,3 +236,48 @@ fn check_refuses_a_file_that_is_not_a_connector() {
         text(&out)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn text_from_a_connector_cannot_forge_a_row_or_a_log_line() {
+    let (_ws, config) = probe("https://probe.example.com", &[], "");
+    let config = config.to_str().unwrap().to_owned();
+    let out = run(
+        &[
+            "pay",
+            "--config",
+            &config,
+            "--connector",
+            "probe",
+            "--order",
+            "O-9",
+            "--amount",
+            "1.00",
+            "--currency",
+            "USD",
+            "--attr",
+            "action=inject",
+            "-v",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // No escape sequence, carriage return or bidi override reaches the terminal.
+    for forbidden in ['\u{1b}', '\r', '\u{202e}'] {
+        assert!(
+            !stdout.contains(forbidden) && !stderr.contains(forbidden),
+            "{stdout}{stderr}"
+        );
+    }
+    // One `state` row, the host's; the connector's detail has its own heading.
+    let states: Vec<&str> = stdout.lines().filter(|l| l.starts_with("state")).collect();
+    assert_eq!(states, ["state              failed"], "{stdout}");
+    assert!(stdout.contains("detail state"), "{stdout}");
+    // The connector's newline did not start a log line of its own.
+    assert!(stderr.contains("honest line"), "{stderr}");
+    assert!(
+        !stderr.lines().any(|l| l.starts_with("2099-01-01")),
+        "a forged log line: {stderr}"
+    );
+}

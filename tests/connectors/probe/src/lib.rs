@@ -434,6 +434,24 @@ impl Connector for Probe {
                 }
                 outcome
             }
+            "inject" => {
+                // Text that would forge a host log line and CLI rows.
+                log::event(
+                    log::Level::Error,
+                    "honest line\n2099-01-01T00:00:00.000000Z ERROR payhost: forged host line",
+                    &[("k\nforged", "v\u{1b}[31m")],
+                );
+                println!("stdout \u{1b}[31mred\u{1b}[0m");
+                PaymentOutcome::failed(ConnectorError::new(
+                    ErrorKind::Declined,
+                    "declined\u{1b}[2K\rstate              succeeded",
+                ))
+                .detail("state", "succeeded")
+                .detail(
+                    "x",
+                    "\u{1b}[1A\u{1b}[2Kstate              succeeded\u{202e}",
+                )
+            }
             "lie" => {
                 // Past the SDK's check, straight into the record.
                 let mut outcome = PaymentOutcome::succeeded();

@@ -1,0 +1,40 @@
+//! What the CLI writes for people: rows whose values are escaped, and a log
+//! writer that masks card numbers and escapes control characters in every
+//! line, whoever wrote it (the host, a connector, a supplier's text quoted
+//! in an error).
+
+use payhost_rules::text::escape;
+use std::io::Write;
+
+/// Prints `key value` with the key padded to `width`; both escaped, so text
+/// from a connector or a supplier cannot colour the terminal, move the
+/// cursor or start a row of its own.
+pub(crate) fn row(width: usize, key: &str, value: &str) {
+    println!("{:<width$} {}", escape(key), escape(value));
+}
+
+/// Text from outside, ready to print: escaped.
+pub(crate) fn shown(text: &str) -> String {
+    escape(text).into_owned()
+}
+
+/// Standard error for the log: each event's line masked and escaped, its
+/// final newline kept.
+pub(crate) struct LogWriter;
+
+impl Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        let (line, end) = match text.strip_suffix('\n') {
+            Some(line) => (line, "\n"),
+            None => (&*text, ""),
+        };
+        let safe = escape(&payhost::mask_text(line)).into_owned();
+        std::io::stderr().write_all(format!("{safe}{end}").as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
