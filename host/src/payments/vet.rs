@@ -33,7 +33,18 @@ pub(crate) fn sanitize(mut outcome: PaymentOutcome, masker: &Masker, name: &str)
     .into_iter()
     .flatten()
     .map(String::len)
-    .chain(outcome.error.iter().map(|e| e.message.len()))
+    .chain(
+        outcome
+            .error
+            .iter()
+            .map(|e| e.message.len() + e.supplier_code.as_ref().map_or(0, String::len)),
+    )
+    .chain(
+        outcome
+            .charged
+            .iter()
+            .map(|m| m.amount.len() + m.currency.len()),
+    )
     .chain(outcome.details.iter().map(|(k, v)| k.len() + v.len()))
     .sum();
     if size > MAX_OUTCOME_BYTES || outcome.details.len() > MAX_DETAILS {
@@ -74,10 +85,11 @@ pub(crate) fn sanitize(mut outcome: PaymentOutcome, masker: &Masker, name: &str)
         mask(k);
         mask(v);
     }
-    let charged_ok = outcome
-        .charged
-        .as_ref()
-        .is_none_or(|m| Money::parse(&m.amount, &m.currency).is_ok());
+    // An amount is a plain decimal; one that reads as a card number is a
+    // card number, whatever its form.
+    let charged_ok = outcome.charged.as_ref().is_none_or(|m| {
+        Money::parse(&m.amount, &m.currency).is_ok() && masker.mask(&m.amount) == m.amount
+    });
     let contradiction = match (outcome.state, &outcome.error) {
         (PaymentState::Succeeded | PaymentState::Pending, Some(_)) => {
             Some("reported success together with an error")
@@ -85,11 +97,15 @@ pub(crate) fn sanitize(mut outcome: PaymentOutcome, masker: &Masker, name: &str)
         (PaymentState::Failed | PaymentState::Unknown, None) => {
             Some("reported a failure without an error")
         }
-        _ if !charged_ok => {
-            Some("reported a charged amount that is not a plain decimal with a currency code")
-        }
+        _ if !charged_ok => Some(
+            "reported a charged amount that is not a plain decimal with a currency code, or reads as a card number",
+        ),
         _ => None,
     };
+    if !charged_ok {
+        // Neither shown nor stored: it may be card data.
+        outcome.charged = None;
+    }
     if let Some(what) = contradiction {
         // Conservative: the connector cannot be believed either way.
         outcome.state = PaymentState::Unknown;

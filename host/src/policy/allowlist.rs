@@ -155,6 +155,12 @@ pub fn restricted(ip: IpAddr) -> Option<&'static str> {
                 Some("a broadcast, multicast or reserved address")
             } else if o[0] == 192 && o[1] == 0 && o[2] == 0 {
                 Some("an IETF protocol address")
+            } else if o[0] == 198 && (o[1] == 18 || o[1] == 19) {
+                Some("a benchmarking address")
+            } else if matches!(o[..3], [192, 0, 2] | [198, 51, 100] | [203, 0, 113]) {
+                Some("a documentation address")
+            } else if o[..3] == [192, 88, 99] {
+                Some("a 6to4 relay address")
             } else {
                 None
             }
@@ -174,17 +180,17 @@ pub fn restricted(ip: IpAddr) -> Option<&'static str> {
                 Some("a link-local address")
             } else if s[0] & 0xff00 == 0xff00 {
                 Some("a multicast address")
-            } else if s[0] == 0x64 && s[1] == 0xff9b {
-                // NAT64: judge the embedded IPv4 address.
-                let v4 = std::net::Ipv4Addr::new(
-                    (s[6] >> 8) as u8,
-                    s[6] as u8,
-                    (s[7] >> 8) as u8,
-                    s[7] as u8,
-                );
-                restricted(IpAddr::V4(v4)).or(None)
-            } else if s[0] == 0 && s[1] == 0 && s[2] == 0 && s[3] == 0 && s[4] == 0 && s[5] == 0 {
-                Some("an IPv4-compatible address")
+            } else if s[0] & 0xe000 != 0x2000 {
+                // Only 2000::/3 is global unicast: NAT64 (64:ff9b::/96,
+                // 64:ff9b:1::/48), site-local (fec0::/10), IPv4-compatible
+                // and every other range outside it are refused.
+                Some("an address outside IPv6 global unicast")
+            } else if s[0] == 0x2001 && s[1] < 0x0200 {
+                Some("an IETF protocol address (Teredo, benchmarking, ORCHID)")
+            } else if (s[0] == 0x2001 && s[1] == 0x0db8) || (s[0] == 0x3fff && s[1] < 0x1000) {
+                Some("a documentation address")
+            } else if s[0] == 0x2002 {
+                Some("a 6to4 address")
             } else {
                 None
             }
@@ -264,10 +270,30 @@ mod tests {
             "fe80::1",
             "::ffff:10.0.0.1",
             "100.64.0.1",
+            "198.18.0.1",
+            "198.19.255.1",
+            "192.0.2.1",
+            "198.51.100.7",
+            "203.0.113.9",
+            "192.88.99.1",
+            "64:ff9b::5db8:d822",
+            "64:ff9b:1::1",
+            "2002:5db8:d822::1",
+            "2001:0:4136:e378::1",
+            "2001:db8::1",
+            "fec0::1",
+            "::5db8:d822",
+            "3fff::1",
         ] {
             assert!(restricted(ip.parse().unwrap()).is_some(), "{ip}");
         }
-        for ip in ["93.184.216.34", "2606:4700::1111"] {
+        for ip in [
+            "93.184.216.34",
+            "2606:4700::1111",
+            "2a00:1450::1",
+            "198.20.0.1",
+            "::ffff:93.184.216.34",
+        ] {
             assert!(restricted(ip.parse().unwrap()).is_none(), "{ip}");
         }
     }

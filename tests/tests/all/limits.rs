@@ -119,3 +119,37 @@ async fn an_outcome_that_contradicts_itself_is_unknown() {
     assert_eq!(outcome.state, PaymentState::Unknown, "{outcome:#?}");
     assert_eq!(outcome.kind(), Some(ErrorKind::ConnectorFault));
 }
+
+#[tokio::test]
+async fn a_card_number_as_the_charged_amount_is_neither_believed_nor_kept() {
+    let (ws, _) = probe("https://probe.example.com", &[], "");
+    let host = ws.host().await;
+    let outcome = host
+        .pay("probe", request(&[("action", "charge-card")]))
+        .await
+        .unwrap();
+    assert_eq!(outcome.state, PaymentState::Unknown, "{outcome:#?}");
+    assert_eq!(outcome.kind(), Some(ErrorKind::ConnectorFault));
+    assert_eq!(outcome.charged, None);
+    assert!(!format!("{outcome:?}").contains("4532015112830366"));
+}
+
+#[tokio::test]
+async fn an_outcome_too_large_in_its_supplier_code_is_refused() {
+    let (ws, _) = probe("https://probe.example.com", &[], "");
+    let host = ws.host().await;
+    let outcome = host
+        .pay("probe", request(&[("action", "big-code")]))
+        .await
+        .unwrap();
+    assert_eq!(outcome.state, PaymentState::Unknown, "{:?}", outcome.error);
+    assert_eq!(outcome.kind(), Some(ErrorKind::ConnectorFault));
+    assert!(
+        outcome
+            .error
+            .unwrap()
+            .message
+            .contains("returned an outcome of"),
+        "the size limit answered"
+    );
+}

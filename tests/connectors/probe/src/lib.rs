@@ -434,6 +434,24 @@ impl Connector for Probe {
                 }
                 outcome
             }
+            "charge-card" => {
+                // A card number where the charged amount goes: a plain
+                // decimal. Written reversed, so the component itself holds
+                // no card number for the card-data scan to find.
+                let number: String = "6630382115102354".chars().rev().collect();
+                PaymentOutcome::succeeded().charged(payhost_sdk::Money::new(number, "USD"))
+            }
+            "big-code" => {
+                // Only in the error's supplier code, not in the outcome's.
+                let mut outcome = PaymentOutcome::failed(ConnectorError::supplier(
+                    ErrorKind::Declined,
+                    "9".repeat(8 << 20),
+                    "declined",
+                ));
+                outcome.supplier_code = None;
+                outcome.supplier_message = None;
+                outcome
+            }
             "inject" => {
                 // Text that would forge a host log line and CLI rows.
                 log::event(
