@@ -122,6 +122,9 @@ pub(crate) struct HttpCtx {
     pub(crate) sent: u32,
     /// Requests the connector asked for, refused ones included.
     pub(crate) attempted: u32,
+    /// Requests that went to the network (a lookup or a connection was
+    /// tried), failed ones included: what `max_requests` counts.
+    pub(crate) tried: u32,
     /// Time spent waiting on the network.
     pub(crate) io_time: Duration,
 }
@@ -406,14 +409,6 @@ impl HttpCtx {
         let ctx = self;
         ctx.attempted += 1;
         let shown = url_pieces(&request.url)?;
-        if ctx.sent >= ctx.max_requests {
-            let limit = ctx.max_requests;
-            return Err(denied(
-                ctx,
-                &shown,
-                format!("the limit of {limit} requests per call is reached"),
-            ));
-        }
         check_url(ctx, &shown)?;
         let url = ctx
             .secrets
@@ -441,6 +436,17 @@ impl HttpCtx {
             ));
         }
 
+        // Counted once the request is sound and is about to go out: a
+        // lookup or a connection that fails counts too.
+        if ctx.tried >= ctx.max_requests {
+            let limit = ctx.max_requests;
+            return Err(denied(
+                ctx,
+                &shown,
+                format!("the limit of {limit} requests per call is reached"),
+            ));
+        }
+        ctx.tried += 1;
         let io_started = Instant::now();
         if let Some(Host::Domain(name)) = url.host() {
             let port = url.port_or_known_default().unwrap_or(443);

@@ -13,6 +13,9 @@ use wasmtime::component::{HasData, Linker};
 const MAX_MESSAGE: usize = 2048;
 /// The most fields kept per message.
 const MAX_FIELDS: usize = 16;
+/// The most bytes of log one call may write (message and fields, before
+/// escaping), whatever its line count.
+const MAX_BYTES: usize = 64 * 1024;
 
 /// One call's log state.
 pub(crate) struct LogCtx {
@@ -20,6 +23,7 @@ pub(crate) struct LogCtx {
     pub(crate) masker: Masker,
     pub(crate) max_lines: u32,
     pub(crate) lines: u32,
+    pub(crate) bytes: usize,
     pub(crate) dropped: u32,
 }
 
@@ -30,6 +34,7 @@ impl LogCtx {
             masker,
             max_lines,
             lines: 0,
+            bytes: 0,
             dropped: 0,
         }
     }
@@ -42,10 +47,17 @@ impl LogCtx {
         message: &str,
         fields: &[(String, String)],
     ) {
-        if self.lines >= self.max_lines {
+        let size = message.len().min(MAX_MESSAGE)
+            + fields
+                .iter()
+                .take(MAX_FIELDS)
+                .map(|(k, v)| k.len().min(MAX_MESSAGE) + v.len().min(MAX_MESSAGE))
+                .sum::<usize>();
+        if self.lines >= self.max_lines || self.bytes + size > MAX_BYTES {
             self.dropped += 1;
             return;
         }
+        self.bytes += size;
         self.lines += 1;
         // Masked, and escaped: a newline or a terminal escape from the
         // connector cannot start a forged host line.
@@ -88,7 +100,7 @@ impl LogCtx {
             tracing::warn!(
                 target: "connector",
                 connector = &*self.connector,
-                "{} log lines over the limit of {} per call were dropped",
+                "{} log lines over the limit of {} lines or {MAX_BYTES} bytes per call were dropped",
                 self.dropped,
                 self.max_lines
             );

@@ -98,6 +98,7 @@ impl Sandbox {
                     - (self.limits.timeout / 10).min(Duration::from_millis(500)),
                 sent: 0,
                 attempted: 0,
+                tried: 0,
                 io_time: Duration::ZERO,
             },
             CryptoCtx::new(self.secrets.clone()),

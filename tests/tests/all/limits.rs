@@ -153,3 +153,40 @@ async fn an_outcome_too_large_in_its_supplier_code_is_refused() {
         "the size limit answered"
     );
 }
+
+#[tokio::test]
+async fn a_call_writes_at_most_64_kib_of_log() {
+    let (ws, _) = probe("https://probe.example.com", &[], "");
+    let host = ws.host().await;
+    let logs = payhost_tests::LogCapture::start();
+    let outcome = host
+        .pay("probe", request(&[("action", "log-fat")]))
+        .await
+        .unwrap();
+    assert_eq!(outcome.state, PaymentState::Succeeded, "{outcome:#?}");
+    let text = logs.text();
+    assert!(text.len() < 100 * 1024, "{} bytes of log", text.len());
+    assert!(
+        text.contains("lines or 65536 bytes per call were dropped"),
+        "{}",
+        &text[text.len().saturating_sub(500)..]
+    );
+}
+
+#[tokio::test]
+async fn connections_that_fail_count_against_max_requests() {
+    // Granted, and nobody listens there.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", dead.local_addr().unwrap());
+    drop(dead);
+    let (ws, _) = probe(&url, &[&url], "");
+    let host = ws.host().await;
+    let outcome = host
+        .pay("probe", request(&[("action", "fetch-many"), ("url", &url)]))
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = detail(&outcome, "kinds").split(',').collect();
+    assert_eq!(kinds.len(), 12);
+    assert!(kinds[..8].iter().all(|k| *k == "connect"), "{kinds:?}");
+    assert!(kinds[8..].iter().all(|k| *k == "denied"), "{kinds:?}");
+}

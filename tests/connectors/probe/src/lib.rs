@@ -452,6 +452,32 @@ impl Connector for Probe {
                 outcome.supplier_message = None;
                 outcome
             }
+            "log-fat" => {
+                // 200 lines of about 10 KiB each: within the line limit.
+                let text = "x".repeat(1024);
+                let fields: Vec<(String, String)> = (0..4)
+                    .map(|i| (format!("{i}{text}"), text.clone()))
+                    .collect();
+                let fields: Vec<(&str, &str)> = fields
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                for i in 0..200 {
+                    log::event(
+                        log::Level::Warn,
+                        &format!("fat {i} {}", "y".repeat(2000)),
+                        &fields,
+                    );
+                }
+                PaymentOutcome::succeeded()
+            }
+            "fetch-many" => {
+                let url = request.attribute("url").unwrap_or_default().to_owned();
+                let kinds: Vec<String> = (0..12)
+                    .map(|_| sent(Request::get(url.as_str()).send()))
+                    .collect();
+                PaymentOutcome::succeeded().detail("kinds", kinds.join(","))
+            }
             "inject" => {
                 // Text that would forge a host log line and CLI rows.
                 log::event(
