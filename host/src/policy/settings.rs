@@ -225,13 +225,21 @@ pub struct ConnectorSettings {
     pub config: BTreeMap<String, String>,
     /// The oldest contract this connector may be built for.
     pub min_contract: Option<ContractVersion>,
+    /// The SHA-256 (hex) of the one file this section is for: any other
+    /// file declaring this name is refused.
+    pub sha256: Option<String>,
+    /// The name of the one file (in the plugin directory) this section is
+    /// for.
+    pub file: Option<String>,
 }
 
 /// The keys of a connector section that belong to the host.
-pub const HOST_KEYS: [&str; 9] = [
+pub const HOST_KEYS: [&str; 11] = [
     "allowed_hosts",
     "secrets",
     "min_contract",
+    "sha256",
+    "file",
     "timeout",
     "cpu",
     "memory",
@@ -270,6 +278,32 @@ impl<'de> Deserialize<'de> for ConnectorSettings {
                             secret_source(name, source).map_err(D::Error::custom)?,
                         );
                     }
+                }
+                "sha256" => {
+                    let text = value
+                        .as_str()
+                        .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
+                    out.sha256 = Some(
+                        text.ok_or_else(|| {
+                            D::Error::custom(
+                                "`sha256` must be the 64 hex digits `payhost plugins inspect FILE` shows",
+                            )
+                        })?
+                        .to_ascii_lowercase(),
+                    );
+                }
+                "file" => {
+                    let text = value
+                        .as_str()
+                        .filter(|t| t.ends_with(".wasm") && !t.contains('/') && !t.contains('\\'));
+                    out.file = Some(
+                        text.ok_or_else(|| {
+                            D::Error::custom(
+                                "`file` must be a file name in the plugin directory, like \"atlas.wasm\"",
+                            )
+                        })?
+                        .to_owned(),
+                    );
                 }
                 "min_contract" => {
                     let text = value.as_str().ok_or_else(|| {

@@ -27,12 +27,26 @@ pub struct UnknownConnector {
 pub struct PluginFile {
     /// The file.
     pub file: PathBuf,
-    /// The connector it holds, when it loaded.
+    /// The connector it holds (its last version that loaded), live unless
+    /// another file declares the same name.
     pub connector: Option<String>,
-    /// Why it did not load, when it did not (the previous version, if any, keeps serving).
+    /// Why its last version did not load, when it did not (the version
+    /// before it, if any, keeps serving).
     pub error: Option<String>,
+    /// Why what it holds is not live: another file declares the same name.
+    pub conflict: Option<String>,
     #[serde(skip)]
     stamp: (u64, Option<SystemTime>),
+    #[serde(skip)]
+    loaded: Option<Arc<Connector>>,
+}
+
+impl PluginFile {
+    /// What is wrong with the file, if anything: its load error or its
+    /// name conflict.
+    pub fn problem(&self) -> Option<&str> {
+        self.error.as_deref().or(self.conflict.as_deref())
+    }
 }
 
 /// What a scan of the plugin directory changed.
@@ -54,6 +68,7 @@ pub struct Registry {
     files: Mutex<BTreeMap<PathBuf, PluginFile>>,
     scan_lock: tokio::sync::Mutex<()>,
     reload_failures: AtomicU64,
+    conflicts: AtomicU64,
 }
 
 impl Registry {
@@ -66,6 +81,7 @@ impl Registry {
             files: Mutex::new(BTreeMap::new()),
             scan_lock: tokio::sync::Mutex::new(()),
             reload_failures: AtomicU64::new(0),
+            conflicts: AtomicU64::new(0),
         }
     }
 
@@ -94,8 +110,8 @@ impl Registry {
     }
 
     /// Loads every `*.wasm` in the plugin directory; one file's failure does
-    /// not stop the others. Two files declaring one name: the first (by file
-    /// name) wins, the second is reported.
+    /// not stop the others. Two files declaring one name both stay out, and
+    /// both are reported.
     pub async fn load_plugins(&self) -> Vec<Result<Arc<Connector>, LoadError>> {
         if let Err(e) = self.scan().await {
             return vec![Err(e)];
@@ -108,10 +124,10 @@ impl Registry {
             .clone();
         files
             .values()
-            .map(|f| match (&f.connector, &f.error) {
+            .map(|f| match (&f.connector, f.problem()) {
                 (_, Some(error)) => Err(LoadError {
                     file: f.file.clone(),
-                    reason: error.clone(),
+                    reason: error.to_owned(),
                 }),
                 (Some(name), None) => connectors.get(name).cloned().ok_or_else(|| LoadError {
                     file: f.file.clone(),
@@ -135,6 +151,8 @@ impl Registry {
         let _one_at_a_time = self.scan_lock.lock().await;
         let mut report = ScanReport::default();
         let present = wasm_files(&self.settings.plugins_dir())?;
+        // New and changed files are loaded; a file that fails keeps what it
+        // held before.
         for file in &present {
             let stamp = std::fs::metadata(file)
                 .map(|m| (m.len(), m.modified().ok()))
@@ -152,69 +170,83 @@ impl Registry {
                 file: file.clone(),
                 connector: known.as_ref().and_then(|k| k.connector.clone()),
                 error: None,
+                conflict: None,
                 stamp,
+                loaded: known.and_then(|k| k.loaded),
             };
             match self.check_file(file).await {
                 Ok(connector) => {
-                    let name = connector.name().to_owned();
-                    let taken = self
-                        .connectors
-                        .read()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .get(&name)
-                        .map(|c| c.file.clone());
-                    match taken {
-                        Some(other) if &other != file => {
-                            entry.error = Some(format!(
-                                "declares the name `{name}`, already taken by {}; remove one of the two files",
-                                other.display()
-                            ));
-                        }
-                        _ => {
-                            let mut map =
-                                self.connectors.write().unwrap_or_else(|e| e.into_inner());
-                            if let Some(old) = entry.connector.as_ref().filter(|old| **old != name)
-                            {
-                                map.remove(old);
-                            }
-                            map.insert(name.clone(), Arc::new(connector));
-                            entry.connector = Some(name.clone());
-                            tracing::info!(connector = %name, file = %file.display(), "connector live");
-                            report.loaded.push(name);
-                        }
-                    }
+                    entry.connector = Some(connector.name().to_owned());
+                    entry.loaded = Some(Arc::new(connector));
                 }
-                Err(e) => entry.error = Some(e.reason),
-            }
-            if let Some(error) = &entry.error {
-                self.reload_failures.fetch_add(1, Ordering::Relaxed);
-                tracing::error!(file = %file.display(), "connector not loaded: {error}");
-                report.failed.push(format!("{}: {error}", file.display()));
+                Err(e) => {
+                    self.reload_failures.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(file = %file.display(), "connector not loaded: {}", e.reason);
+                    report
+                        .failed
+                        .push(format!("{}: {}", file.display(), e.reason));
+                    entry.error = Some(e.reason);
+                }
             }
             self.files
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .insert(file.clone(), entry);
         }
-        let gone: Vec<PluginFile> = {
-            let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
-            let gone: Vec<PathBuf> = files
-                .keys()
-                .filter(|f| !present.contains(f))
-                .cloned()
-                .collect();
-            gone.iter().filter_map(|f| files.remove(f)).collect()
-        };
-        for f in gone {
-            if let Some(name) = f.connector {
-                let mut map = self.connectors.write().unwrap_or_else(|e| e.into_inner());
-                if map.get(&name).is_some_and(|c| c.file == f.file) {
-                    map.remove(&name);
-                    tracing::info!(connector = %name, "connector retired: its file is gone");
-                    report.removed.push(name);
+        // The live set, from what every present file holds: a name two
+        // files declare is nobody's until one of them goes.
+        let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        files.retain(|f, _| present.contains(f));
+        let mut holders: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
+        for f in files.values() {
+            if let Some(c) = &f.loaded {
+                holders
+                    .entry(c.name().to_owned())
+                    .or_default()
+                    .push(f.file.clone());
+            }
+        }
+        let mut live = BTreeMap::new();
+        let mut conflicts = 0;
+        for f in files.values_mut() {
+            f.conflict = None;
+        }
+        for (name, paths) in &holders {
+            if let [only] = paths.as_slice() {
+                if let Some(c) = files.get(only).and_then(|f| f.loaded.clone()) {
+                    live.insert(name.clone(), c);
+                }
+                continue;
+            }
+            conflicts += 1;
+            let list: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            let text = format!(
+                "declares the name `{name}`, as do {}: none of them is live until only one remains (or pin the right one with sha256 in [connectors.{name}])",
+                list.join(" and ")
+            );
+            tracing::error!(connector = %name, "connector name claimed by {} files: {}", paths.len(), list.join(", "));
+            for p in paths {
+                if let Some(f) = files.get_mut(p) {
+                    f.conflict = Some(text.clone());
                 }
             }
         }
+        drop(files);
+        self.conflicts.store(conflicts, Ordering::Relaxed);
+        let mut map = self.connectors.write().unwrap_or_else(|e| e.into_inner());
+        for (name, c) in &live {
+            if !map.get(name).is_some_and(|old| Arc::ptr_eq(old, c)) {
+                tracing::info!(connector = %name, file = %c.file.display(), "connector live");
+                report.loaded.push(name.clone());
+            }
+        }
+        for name in map.keys() {
+            if !live.contains_key(name) {
+                tracing::info!(connector = %name, "connector retired");
+                report.removed.push(name.clone());
+            }
+        }
+        *map = live;
         Ok(report)
     }
 
@@ -226,6 +258,12 @@ impl Registry {
             .values()
             .cloned()
             .collect()
+    }
+
+    /// How many connector names two or more files declare, as of the last
+    /// scan (none of those is live).
+    pub fn conflicts(&self) -> u64 {
+        self.conflicts.load(Ordering::Relaxed)
     }
 
     /// How many times a file failed to load since the host started.

@@ -110,6 +110,34 @@ pub(crate) async fn load(
         }
     };
     let info = check_info(file, info)?;
+    if let Some(section) = settings.connectors.get(&info.name) {
+        let file_name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if let Some(pin) = &section.sha256
+            && *pin != sha256
+        {
+            return Err(LoadError::new(
+                file,
+                format!(
+                    "declares `{}`, but [connectors.{}] in payhost.toml is pinned to sha256 = \"{pin}\" and this file's is {sha256}: it does not get that section. Remove the file, or update the pin if it is the new version",
+                    info.name, info.name
+                ),
+            ));
+        }
+        if let Some(pin) = &section.file
+            && *pin != file_name
+        {
+            return Err(LoadError::new(
+                file,
+                format!(
+                    "declares `{}`, but [connectors.{}] in payhost.toml is for the file {pin}: it does not get that section",
+                    info.name, info.name
+                ),
+            ));
+        }
+    }
     if let Some(min) = settings
         .connectors
         .get(&info.name)

@@ -83,10 +83,18 @@ pub(crate) async fn get_connectors(State(state): State<Arc<AppState>>) -> Json<C
         .plugin_files()
         .into_iter()
         .filter_map(|f| {
-            f.error.map(|error| FailedFile {
+            let error = f.problem()?.to_owned();
+            // A conflicting file serves nothing; a file whose new version
+            // failed still serves the version before it.
+            let serving = if f.conflict.is_some() {
+                None
+            } else {
+                f.connector
+            };
+            Some(FailedFile {
                 file: f.file,
                 error,
-                serving: f.connector,
+                serving,
             })
         })
         .collect();
@@ -101,9 +109,11 @@ pub(crate) async fn healthz(State(state): State<Arc<AppState>>) -> Json<Health> 
 }
 
 pub(crate) async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    let text = state
-        .metrics
-        .render(state.host.connectors().len(), state.host.reload_failures());
+    let text = state.metrics.render(
+        state.host.connectors().len(),
+        state.host.reload_failures(),
+        state.host.registry().conflicts(),
+    );
     ([("content-type", "text/plain; version=0.0.4")], text)
 }
 

@@ -48,7 +48,7 @@ impl Metrics {
     }
 
     /// The text of `/metrics`; `loaded` and `failures` come from the host.
-    pub fn render(&self, loaded: usize, failures: u64) -> String {
+    pub fn render(&self, loaded: usize, failures: u64, conflicts: u64) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -108,6 +108,12 @@ impl Metrics {
         );
         let _ = writeln!(out, "# TYPE payhost_reload_failures_total counter");
         let _ = writeln!(out, "payhost_reload_failures_total {failures}");
+        let _ = writeln!(
+            out,
+            "# HELP payhost_connector_name_conflicts Connector names two or more files declare (none of them is live)."
+        );
+        let _ = writeln!(out, "# TYPE payhost_connector_name_conflicts gauge");
+        let _ = writeln!(out, "payhost_connector_name_conflicts {conflicts}");
         out
     }
 }

@@ -121,3 +121,92 @@ async fn the_grant_is_what_the_connector_asks_for_and_the_operator_allows() {
         ["aes_key", "hmac_key", "nemo_key", "token"]
     );
 }
+
+/// A workspace with the probe, and its section with `extra`.
+fn probe_workspace(extra: &str) -> Workspace {
+    let ws = Workspace::new();
+    ws.plugin(artifacts::PROBE);
+    ws.config(&format!(
+        "[host]\nplugins = \"plugins\"\ncache = {:?}\n\n[connectors.probe]\nbase_url = \"https://probe.example.com\"\n{extra}\n",
+        payhost_tests::cache_dir().display().to_string()
+    ));
+    ws
+}
+
+/// The probe's bytes with a custom section appended: another file (another
+/// SHA-256) that declares the same name.
+fn squatter(ws: &Workspace, name: &str) -> std::path::PathBuf {
+    let mut bytes = std::fs::read(artifacts::PROBE).unwrap();
+    bytes.extend_from_slice(&[0, 4, 3, b's', b'q', b'u']);
+    let path = ws.path().join("plugins").join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn sha256_hex(path: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(std::fs::read(path).unwrap()))
+}
+
+#[tokio::test]
+async fn two_files_declaring_one_name_both_stay_out_until_one_goes() {
+    let ws = probe_workspace("");
+    let update = squatter(&ws, "00-partner-update.wasm");
+    let settings = Settings::load(&ws.path().join("payhost.toml")).unwrap();
+    let host = host(settings);
+    let results = host.load_plugins().await;
+    assert_eq!(results.len(), 2);
+    for r in &results {
+        let error = r.as_ref().unwrap_err().to_string();
+        assert!(
+            error.contains("declares the name `probe`, as do")
+                && error.contains("none of them is live"),
+            "{error}"
+        );
+    }
+    assert!(host.connectors().is_empty());
+    assert_eq!(host.registry().conflicts(), 1);
+    assert!(
+        host.pay("probe", payhost_tests::request(&[]))
+            .await
+            .is_err()
+    );
+    // One goes: the other is live.
+    std::fs::remove_file(update).unwrap();
+    host.scan().await.unwrap();
+    assert_eq!(
+        host.connector("probe").unwrap().file,
+        ws.path().join("plugins").join("probe.wasm")
+    );
+    assert_eq!(host.registry().conflicts(), 0);
+}
+
+#[tokio::test]
+async fn a_pinned_section_goes_only_to_its_file() {
+    for pin in [
+        format!("sha256 = {:?}", sha256_hex(artifacts::PROBE)),
+        "file = \"probe.wasm\"".to_owned(),
+    ] {
+        let ws = probe_workspace(&pin);
+        squatter(&ws, "00-partner-update.wasm");
+        let settings = Settings::load(&ws.path().join("payhost.toml")).unwrap();
+        let host = host(settings);
+        let results = host.load_plugins().await;
+        let errors: Vec<String> = results
+            .iter()
+            .filter_map(|r| r.as_ref().err().map(ToString::to_string))
+            .collect();
+        assert_eq!(errors.len(), 1, "{pin}: {errors:?}");
+        assert!(
+            errors[0].contains("00-partner-update.wasm")
+                && errors[0].contains("it does not get that section"),
+            "{pin}: {}",
+            errors[0]
+        );
+        assert_eq!(
+            host.connector("probe").unwrap().file,
+            ws.path().join("plugins").join("probe.wasm"),
+            "{pin}"
+        );
+    }
+}
