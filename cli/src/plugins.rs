@@ -117,6 +117,7 @@ fn print_inspect(c: &ConnectorSummary) {
     );
     row("  memory", &format!("{} MiB", c.limits.memory_bytes >> 20));
     row("  requests", &c.limits.max_requests.to_string());
+    row("  concurrent", &c.limits.max_concurrent.to_string());
     row(
         "  response size",
         &format!("{} bytes", c.limits.max_response_size),

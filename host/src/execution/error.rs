@@ -13,6 +13,19 @@ pub enum PayError {
     /// The request is malformed.
     #[error("invalid payment request: {0}")]
     Invalid(#[from] RequestError),
+    /// The connector has `max_concurrent` calls in flight and none ended
+    /// within the wait: nothing was sent.
+    #[error(
+        "connector `{name}` is busy: its {limit} places are taken and none came free within {wait:?}; nothing was sent, try again"
+    )]
+    Busy {
+        /// The connector.
+        name: String,
+        /// Its `max_concurrent`.
+        limit: u32,
+        /// How long the payment waited.
+        wait: std::time::Duration,
+    },
     /// The connector does not implement the method.
     #[error("connector `{name}` does not support {method} payments (it supports: {supported})")]
     MethodNotSupported {

@@ -7,6 +7,7 @@ use crate::payments::journal::{Begin, Journal};
 use crate::payments::model::{
     ConnectorError, ErrorKind, PaymentOutcome, PaymentRequest, PaymentState,
 };
+use crate::policy::limits::BUSY_WAIT;
 use crate::registry::Registry;
 use std::time::Duration;
 
@@ -64,6 +65,15 @@ impl Executor {
                     .join(", "),
             });
         }
+        // A place first: a busy connector refuses before anything is
+        // journaled or sent.
+        let Some(_place) = connector.place(BUSY_WAIT).await else {
+            return Err(PayError::Busy {
+                name: connector.name().to_owned(),
+                limit: connector.limits.max_concurrent,
+                wait: BUSY_WAIT,
+            });
+        };
         let Some(journal) = &self.journal else {
             let outcome = connector.pay(registry.runtime(), &request).await;
             return Ok(Executed {

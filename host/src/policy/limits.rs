@@ -17,7 +17,15 @@ pub struct Limits {
     pub max_response_size: u64,
     /// Log messages (and lines of standard output and error) per call.
     pub max_log_lines: u32,
+    /// Calls of one connector at a time; more wait up to [`BUSY_WAIT`] and
+    /// are then refused as busy, before anything is sent. Keeps one slow
+    /// supplier from taking the instance pool every connector shares.
+    pub max_concurrent: u32,
 }
+
+/// How long a payment waits for one of its connector's `max_concurrent`
+/// places before it is refused as busy.
+pub const BUSY_WAIT: Duration = Duration::from_secs(1);
 
 impl Default for Limits {
     fn default() -> Self {
@@ -28,6 +36,7 @@ impl Default for Limits {
             max_requests: 8,
             max_response_size: 4 << 20,
             max_log_lines: 200,
+            max_concurrent: 64,
         }
     }
 }

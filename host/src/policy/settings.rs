@@ -131,15 +131,18 @@ pub struct LimitOverrides {
     pub max_response_size: Option<u64>,
     /// See [`Limits::max_log_lines`].
     pub max_log_lines: Option<u32>,
+    /// See [`Limits::max_concurrent`].
+    pub max_concurrent: Option<u32>,
 }
 
-const LIMIT_KEYS: [&str; 6] = [
+const LIMIT_KEYS: [&str; 7] = [
     "timeout",
     "cpu",
     "memory",
     "max_requests",
     "max_response_size",
     "max_log_lines",
+    "max_concurrent",
 ];
 
 impl LimitOverrides {
@@ -152,6 +155,7 @@ impl LimitOverrides {
             max_requests: self.max_requests.unwrap_or(base.max_requests),
             max_response_size: self.max_response_size.unwrap_or(base.max_response_size),
             max_log_lines: self.max_log_lines.unwrap_or(base.max_log_lines),
+            max_concurrent: self.max_concurrent.unwrap_or(base.max_concurrent),
         }
     }
 
@@ -193,6 +197,13 @@ impl LimitOverrides {
             "max_requests" => self.max_requests = Some(count()?),
             "max_response_size" => self.max_response_size = Some(size()?),
             "max_log_lines" => self.max_log_lines = Some(count()?),
+            "max_concurrent" => {
+                let n = count()?;
+                if n == 0 {
+                    return Err("`max_concurrent` must be at least 1".to_owned());
+                }
+                self.max_concurrent = Some(n);
+            }
             _ => return Ok(false),
         }
         Ok(true)
@@ -234,7 +245,7 @@ pub struct ConnectorSettings {
 }
 
 /// The keys of a connector section that belong to the host.
-pub const HOST_KEYS: [&str; 11] = [
+pub const HOST_KEYS: [&str; 12] = [
     "allowed_hosts",
     "secrets",
     "min_contract",
@@ -246,6 +257,7 @@ pub const HOST_KEYS: [&str; 11] = [
     "max_requests",
     "max_response_size",
     "max_log_lines",
+    "max_concurrent",
 ];
 
 impl<'de> Deserialize<'de> for ConnectorSettings {

@@ -18,6 +18,7 @@ use crate::payments::vet::{masker_for, sanitize};
 use crate::policy::grant::Grant;
 use crate::policy::limits::Limits;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 /// A loaded connector.
@@ -41,6 +42,7 @@ pub struct Connector {
     /// How long loading took.
     pub load_time: Duration,
     pub(super) sandbox: Sandbox,
+    pub(super) places: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for Connector {
@@ -53,6 +55,15 @@ impl std::fmt::Debug for Connector {
     }
 }
 impl Connector {
+    /// One of its `max_concurrent` places, waiting at most `wait`; `None`
+    /// when all stay taken (the connector is busy).
+    pub async fn place(&self, wait: Duration) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        tokio::time::timeout(wait, self.places.clone().acquire_owned())
+            .await
+            .ok()
+            .and_then(Result::ok)
+    }
+
     /// The connector's name.
     pub fn name(&self) -> &str {
         &self.info.name

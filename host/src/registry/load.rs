@@ -185,6 +185,7 @@ pub(crate) async fn load(
             config: Arc::new(config),
             limits,
         },
+        places: Arc::new(tokio::sync::Semaphore::new(limits.max_concurrent as usize)),
         info,
         contract: version,
         grant,

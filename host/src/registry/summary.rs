@@ -56,6 +56,9 @@ pub struct LimitsSummary {
     pub max_response_size: u64,
     /// Log lines.
     pub max_log_lines: u32,
+    /// Calls at a time.
+    #[serde(default)]
+    pub max_concurrent: u32,
 }
 
 /// A live connector as the CLI and the API show it.
@@ -140,6 +143,7 @@ impl From<&Connector> for ConnectorSummary {
                 max_requests: c.limits.max_requests,
                 max_response_size: c.limits.max_response_size,
                 max_log_lines: c.limits.max_log_lines,
+                max_concurrent: c.limits.max_concurrent,
             },
             cache: c.cache,
             load_ms: c.load_time.as_millis() as u64,

@@ -52,6 +52,9 @@ impl From<PayError> for ApiError {
             PayError::Invalid(_) => {
                 ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", message)
             }
+            PayError::Busy { .. } => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "connector_busy", message)
+            }
             PayError::MethodNotSupported { .. } => {
                 ApiError::new(StatusCode::BAD_REQUEST, "method_not_supported", message)
             }

@@ -190,3 +190,38 @@ async fn connections_that_fail_count_against_max_requests() {
     assert!(kinds[..8].iter().all(|k| *k == "connect"), "{kinds:?}");
     assert!(kinds[8..].iter().all(|k| *k == "denied"), "{kinds:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_connector_at_its_concurrency_limit_answers_busy_before_sending() {
+    let supplier = Recorder::start().await.unwrap();
+    let (ws, _) = probe(&supplier.url(), &[&supplier.url()], "max_concurrent = 2");
+    let host = std::sync::Arc::new(ws.host().await);
+    let slow = format!("{}/slow?ms=2500", supplier.url());
+    let mut calls = Vec::new();
+    for i in 0..3 {
+        let host = host.clone();
+        let slow = slow.clone();
+        calls.push(tokio::spawn(async move {
+            let mut r = request(&[("action", "fetch"), ("url", &slow)]);
+            r.idempotency_key = format!("k-{i}");
+            let started = Instant::now();
+            (host.pay("probe", r).await, started.elapsed())
+        }));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut busy = 0;
+    for call in calls {
+        match call.await.unwrap() {
+            (Ok(outcome), _) => assert_eq!(detail(&outcome, "status"), "200"),
+            (Err(e), waited) => {
+                busy += 1;
+                assert!(matches!(e, payhost::PayError::Busy { limit: 2, .. }), "{e}");
+                assert!(e.to_string().contains("nothing was sent"), "{e}");
+                assert!(waited < Duration::from_millis(2000), "waited {waited:?}");
+            }
+        }
+    }
+    assert_eq!(busy, 1);
+    // The busy one sent nothing.
+    assert_eq!(supplier.requests().len(), 2);
+}
