@@ -1,12 +1,27 @@
 //! Compiled connectors cached on disk, keyed by the component's SHA-256 and
 //! the engine's configuration.
 //!
-//! Only files this module wrote are ever loaded as native code: a `.wasm`
-//! from the plugin directory is always compiled from its WebAssembly, and a
-//! precompiled artifact offered as a connector is refused by the loader.
+//! A cache entry is native code, so nothing but this module's own output
+//! is ever loaded from it:
+//! - the directory must be ours: created with mode 0700, or, if it exists,
+//!   a real directory (not a link) owned by this process's user that no one
+//!   else can write or read; otherwise the cache is refused and every
+//!   connector is compiled on load;
+//! - each entry is bound, by an HMAC-SHA-256 under a key kept outside the
+//!   cache (`<cache>.key`, mode 0600), to the component it was compiled
+//!   from and to its own bytes; an entry without a valid MAC (copied over
+//!   another, planted, truncated) is recompiled, never loaded;
+//! - entries and the key are opened without following links, and the bytes
+//!   checked are the bytes loaded.
+//!
+//! A `.wasm` from the plugin directory is always compiled from its
+//! WebAssembly; a precompiled artifact offered as a connector is refused by
+//! the loader.
 
+use hmac::Mac as _;
+use sha2::Digest as _;
 use std::hash::{Hash, Hasher};
-use std::io::Write;
+use std::io::{Read as _, Write};
 use std::path::{Path, PathBuf};
 use wasmtime::Engine;
 use wasmtime::component::Component;
@@ -27,27 +42,44 @@ pub enum CacheOutcome {
 #[derive(Debug, Clone)]
 pub struct CompileCache {
     dir: Option<PathBuf>,
+    key: Vec<u8>,
     engine_key: String,
 }
 
+type Hmac = hmac::Hmac<sha2::Sha256>;
+
 impl CompileCache {
-    /// A cache in `dir`, or none. The directory is created (mode 0700).
+    /// A cache in `dir`, or none. The directory is created (mode 0700) or
+    /// checked; the key beside it is created or read.
     pub fn new(dir: Option<PathBuf>, engine: &Engine) -> Self {
         let mut hasher = std::hash::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);
         env!("CARGO_PKG_VERSION").hash(&mut hasher);
         let engine_key = format!("{:016x}", hasher.finish());
-        let dir = dir.and_then(|dir| match create_private_dir(&dir) {
-            Ok(()) => Some(dir),
-            Err(e) => {
-                tracing::warn!(
-                    "compile cache {} is not usable ({e}); compiling every connector on load",
-                    dir.display()
-                );
-                None
+        let opened = dir.and_then(|dir| {
+            match open_private_dir(&dir).and_then(|()| key_for(&dir)) {
+                Ok(key) => Some((dir, key)),
+                Err(e) => {
+                    tracing::warn!(
+                        "compile cache {} is not usable ({e}); compiling every connector on load",
+                        dir.display()
+                    );
+                    None
+                }
             }
         });
-        CompileCache { dir, engine_key }
+        match opened {
+            Some((dir, key)) => CompileCache {
+                dir: Some(dir),
+                key,
+                engine_key,
+            },
+            None => CompileCache {
+                dir: None,
+                key: Vec::new(),
+                engine_key,
+            },
+        }
     }
 
     fn entry(&self, sha256: &str) -> Option<PathBuf> {
@@ -56,7 +88,18 @@ impl CompileCache {
             .map(|d| d.join(format!("{sha256}-{}.cwasm", self.engine_key)))
     }
 
-    /// The compiled component for `bytes`, from the cache when it is there.
+    /// The MAC that binds an entry's bytes to the component it came from.
+    fn mac(&self, sha256: &str, data: &[u8]) -> Hmac {
+        let mut mac = Hmac::new_from_slice(&self.key)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+        mac.update(sha256.as_bytes());
+        mac.update(self.engine_key.as_bytes());
+        mac.update(&sha2::Sha256::digest(data));
+        mac
+    }
+
+    /// The compiled component for `bytes`, from the cache when it is there
+    /// and its MAC holds.
     pub fn load_or_compile(
         &self,
         engine: &Engine,
@@ -69,21 +112,35 @@ impl CompileCache {
                 CacheOutcome::Uncached,
             ));
         };
-        if path.exists() {
-            match load_own(engine, &path) {
-                Ok(component) => return Ok((component, CacheOutcome::Hit)),
-                Err(e) => tracing::warn!(
-                    "cache entry {} is unusable ({e}); recompiling",
+        let mac_path = path.with_extension("mac");
+        if let (Ok(data), Ok(mac)) = (read_no_follow(&path), read_no_follow(&mac_path)) {
+            // `verify_slice` compares in constant time.
+            if self.mac(sha256, &data).verify_slice(&mac).is_ok() {
+                match load_own(engine, &data) {
+                    Ok(component) => return Ok((component, CacheOutcome::Hit)),
+                    Err(e) => tracing::warn!(
+                        "cache entry {} is unusable ({e}); recompiling",
+                        path.display()
+                    ),
+                }
+            } else {
+                tracing::warn!(
+                    "cache entry {} is not one this host wrote for this component; recompiling",
                     path.display()
-                ),
+                );
             }
         }
         let component = Component::from_binary(engine, bytes)?;
-        match component
+        let written = component
             .serialize()
             .map_err(|e| e.to_string())
-            .and_then(|data| write_atomic(&path, &data).map_err(|e| e.to_string()))
-        {
+            .and_then(|data| {
+                let mac = self.mac(sha256, &data).finalize().into_bytes();
+                write_atomic(&path, &data)
+                    .and_then(|()| write_atomic(&mac_path, &mac))
+                    .map_err(|e| e.to_string())
+            });
+        match written {
             Ok(()) => Ok((component, CacheOutcome::Compiled)),
             Err(e) => {
                 tracing::warn!("cannot write cache entry {}: {e}", path.display());
@@ -93,23 +150,110 @@ impl CompileCache {
     }
 }
 
-/// Loads a cache entry.
+/// Loads a cache entry's bytes.
 #[allow(unsafe_code)]
-fn load_own(engine: &Engine, path: &Path) -> wasmtime::Result<Component> {
-    // SAFETY: `deserialize_file` trusts the file to be wasmtime's own output.
-    // Entries live in a directory this process created with mode 0700, are
-    // named by the SHA-256 of the source component and the engine's
-    // compatibility hash, and are written only by `write_atomic` below from
-    // `Component::serialize`; wasmtime also checks the header and version.
-    unsafe { Component::deserialize_file(engine, path) }
+fn load_own(engine: &Engine, data: &[u8]) -> wasmtime::Result<Component> {
+    // SAFETY: `deserialize` trusts the bytes to be wasmtime's own output.
+    // These are the bytes read (not followed through a link) from a
+    // directory that only this user can write, and their HMAC under a key
+    // kept outside the cache shows they are what this host serialized for
+    // this very component; wasmtime also checks the header and version.
+    unsafe { Component::deserialize(engine, data) }
 }
 
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+/// Reads a file without following a link to it.
+fn read_no_follow(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+    let mut file = options.open(path)?;
+    let mut data = Vec::new();
+    file.read_to_end(&mut data)?;
+    Ok(data)
+}
+
+/// Creates the directory (mode 0700), or checks that an existing one is
+/// ours alone: a real directory, this user's, no access for anyone else.
+fn open_private_dir(dir: &Path) -> std::io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
+    builder.create(dir)?;
+    check_private(dir, true)
+}
+
+/// Refuses `path` unless it is a real directory (or file) owned by this
+/// process's user with no permission for group or others.
+fn check_private(path: &Path, directory: bool) -> std::io::Result<()> {
+    let meta = std::fs::symlink_metadata(path)?;
+    let kind_ok = if directory {
+        meta.is_dir()
+    } else {
+        meta.is_file()
+    };
+    if !kind_ok {
+        return Err(std::io::Error::other(format!(
+            "it is not a {}: a link or something else is there",
+            if directory { "directory" } else { "file" }
+        )));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        // SAFETY: `geteuid` has no preconditions and cannot fail.
+        #[allow(unsafe_code)]
+        let me = unsafe { libc::geteuid() };
+        if meta.uid() != me {
+            return Err(std::io::Error::other(format!(
+                "it belongs to user {}, not to this process's user {me}; use a directory of this user's",
+                meta.uid()
+            )));
+        }
+        if meta.mode() & 0o077 != 0 {
+            return Err(std::io::Error::other(format!(
+                "its mode is {:o}: others may read or write it; run `chmod 700` (or `600` for the key) on it",
+                meta.mode() & 0o777
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The MAC key for `dir`'s entries: `<dir>.key`, beside the cache, created
+/// (mode 0600, 32 random bytes) if missing and checked like the directory.
+fn key_for(dir: &Path) -> std::io::Result<Vec<u8>> {
+    let mut name = dir.file_name().unwrap_or_default().to_os_string();
+    name.push(".key");
+    let path = dir.with_file_name(name);
+    if std::fs::symlink_metadata(&path).is_err() {
+        let mut key = [0u8; 32];
+        std::fs::File::open("/dev/urandom")?.read_exact(&mut key)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(&path) {
+            Ok(mut file) => {
+                file.write_all(&key)?;
+                file.sync_all()?;
+            }
+            // Another host made it first: read theirs.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+    }
+    check_private(&path, false)
+        .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())))?;
+    let key = read_no_follow(&path)?;
+    if key.len() != 32 {
+        return Err(std::io::Error::other(format!(
+            "{} is not a cache key (32 bytes); remove it to make a new one",
+            path.display()
+        )));
+    }
+    Ok(key)
 }
 
 fn write_atomic(path: &Path, data: &[u8]) -> std::io::Result<()> {

@@ -210,3 +210,78 @@ async fn a_pinned_section_goes_only_to_its_file() {
         );
     }
 }
+
+fn host_with_cache(ws: &Workspace, cache: &std::path::Path) -> payhost::Host {
+    let settings = Settings::load(&ws.path().join("payhost.toml")).unwrap();
+    payhost::Host::new(
+        settings,
+        &payhost::RuntimeOptions {
+            cache_dir: Some(cache.to_owned()),
+            max_instances: 16,
+        },
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_cache_entry_copied_over_another_is_recompiled_never_loaded() {
+    let ws = probe_workspace("");
+    let hostile = ws.plugin(artifacts::HOSTILE);
+    let probe_file = ws.path().join("plugins").join("probe.wasm");
+    let cache = ws.path().join("cache");
+    let host = host_with_cache(&ws, &cache);
+    assert_eq!(
+        host.check_file(&probe_file).await.unwrap().cache,
+        payhost::CacheOutcome::Compiled
+    );
+    assert_eq!(
+        host.check_file(&hostile).await.unwrap().cache,
+        payhost::CacheOutcome::Compiled
+    );
+    assert_eq!(
+        host.check_file(&hostile).await.unwrap().cache,
+        payhost::CacheOutcome::Hit
+    );
+    let entry = |file: &str, ext: &str| {
+        let sha = sha256_hex(file);
+        std::fs::read_dir(&cache)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                name.starts_with(&sha) && name.ends_with(ext)
+            })
+            .unwrap()
+    };
+    // The probe's compiled code, and then its MAC too, planted as the
+    // hostile connector's entry.
+    for ext in [".cwasm", ".mac"] {
+        std::fs::copy(entry(artifacts::PROBE, ext), entry(artifacts::HOSTILE, ext)).unwrap();
+        let loaded = host.check_file(&hostile).await.unwrap();
+        assert_eq!(loaded.info.name, "hostile", "after planting {ext}");
+        assert_eq!(
+            loaded.cache,
+            payhost::CacheOutcome::Compiled,
+            "after planting {ext}"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_cache_directory_others_may_write_is_not_used() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let ws = probe_workspace("");
+    let cache = ws.path().join("shared-cache");
+    std::fs::create_dir(&cache).unwrap();
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let host = host_with_cache(&ws, &cache);
+    let probe_file = ws.path().join("plugins").join("probe.wasm");
+    for _ in 0..2 {
+        assert_eq!(
+            host.check_file(&probe_file).await.unwrap().cache,
+            payhost::CacheOutcome::Uncached
+        );
+    }
+    assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 0);
+}
