@@ -230,18 +230,15 @@ fn key_for(dir: &Path) -> std::io::Result<Vec<u8>> {
     if std::fs::symlink_metadata(&path).is_err() {
         let mut key = [0u8; 32];
         std::fs::File::open("/dev/urandom")?.read_exact(&mut key)?;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        match options.open(&path) {
-            Ok(mut file) => {
-                file.write_all(&key)?;
-                file.sync_all()?;
-            }
-            // Another host made it first: read theirs.
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(e),
+        // Written whole, then linked in without replacing one another host
+        // made first (theirs is read below). A temporary file is mode 0600.
+        let mut file = tempfile::NamedTempFile::new_in(path.parent().unwrap_or(Path::new(".")))?;
+        file.write_all(&key)?;
+        file.as_file().sync_all()?;
+        if let Err(e) = file.persist_noclobber(&path)
+            && e.error.kind() != std::io::ErrorKind::AlreadyExists
+        {
+            return Err(e.error);
         }
     }
     check_private(&path, false)
