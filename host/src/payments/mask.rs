@@ -37,8 +37,10 @@ pub fn luhn(digits: &str) -> bool {
     sum.is_multiple_of(10)
 }
 
-/// Masks, in free text, every run of 13 to 19 digits (spaces or dashes
-/// between them allowed) that passes the Luhn check, and every exact
+/// Masks, in free text, every run of 12 to 19 digits that passes the Luhn
+/// check — digits of any script (fullwidth, Arabic-Indic …), with up to
+/// three separators (spaces of any width, dashes, dots, slashes,
+/// underscores) between groups — and every exact
 /// occurrence of the `known` card numbers, and replaces every standalone
 /// occurrence of the `cvvs` with `***`.
 #[derive(Debug, Clone, Default)]
@@ -70,37 +72,72 @@ pub fn mask_text(text: &str) -> Cow<'_, str> {
     mask_digit_runs(text, &[])
 }
 
+/// The first code point of every run of ten decimal digits in Unicode
+/// (ASCII, Arabic-Indic, Devanagari, … fullwidth, mathematical): a card
+/// number written in any of them is still a card number.
+const DIGIT_ZEROS: [u32; 46] = [
+    0x30, 0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66,
+    0xDE6, 0xE50, 0xED0, 0xF20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90,
+    0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10,
+    0x104A0, 0x11066, 0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E950, 0x1FBF0,
+];
+
+/// The value of a decimal digit in any script.
+fn digit(c: char) -> Option<u8> {
+    let c = u32::from(c);
+    DIGIT_ZEROS
+        .iter()
+        .find(|&&zero| (zero..zero + 10).contains(&c))
+        .map(|zero| (c - zero) as u8)
+}
+
+/// What people and systems put between a card number's groups.
+fn separator(c: char) -> bool {
+    matches!(
+        c,
+        ' ' | '-' | '.' | '/' | '_' | '\u{a0}' | '\u{2002}'..='\u{200a}' | '\u{2010}'..='\u{2015}'
+            | '\u{202f}' | '\u{3000}' | '\u{ff0d}'
+    )
+}
+
+/// The most separators in a row that still join two groups of digits.
+const MAX_SEPARATORS: usize = 3;
+
 fn mask_digit_runs<'a>(text: &'a str, known: &[String]) -> Cow<'a, str> {
-    let bytes = text.as_bytes();
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
     let mut out: Option<String> = None;
     let mut copied = 0;
     let mut i = 0;
-    while i < bytes.len() {
-        if !bytes[i].is_ascii_digit() {
+    while i < chars.len() {
+        if digit(chars[i].1).is_none() {
             i += 1;
             continue;
         }
-        // A run of digits, allowing single spaces or dashes between them.
-        let start = i;
-        let mut end = i;
+        // A run of digits (in any script), allowing up to three separators
+        // between groups.
+        let start = chars[i].0;
+        let mut end_char = i;
         let mut digits = String::new();
         let mut j = i;
-        while j < bytes.len() {
-            if bytes[j].is_ascii_digit() {
-                digits.push(bytes[j] as char);
+        while j < chars.len() {
+            if let Some(d) = digit(chars[j].1) {
+                digits.push(char::from(b'0' + d));
                 j += 1;
-                end = j;
-            } else if (bytes[j] == b' ' || bytes[j] == b'-')
-                && j + 1 < bytes.len()
-                && bytes[j + 1].is_ascii_digit()
-                && digits.len() < 19
-            {
-                j += 1;
+                end_char = j;
+                continue;
+            }
+            let mut k = j;
+            while k < chars.len() && separator(chars[k].1) && k - j < MAX_SEPARATORS {
+                k += 1;
+            }
+            if k > j && k < chars.len() && digit(chars[k].1).is_some() && digits.len() < 19 {
+                j = k;
             } else {
                 break;
             }
         }
-        let card_like = (13..=19).contains(&digits.len()) && luhn(&digits);
+        let end = chars.get(end_char).map_or(text.len(), |(b, _)| *b);
+        let card_like = (12..=19).contains(&digits.len()) && luhn(&digits);
         let holds_known = known
             .iter()
             .any(|k| k.len() >= 12 && digits.contains(k.as_str()));
@@ -118,7 +155,7 @@ fn mask_digit_runs<'a>(text: &'a str, known: &[String]) -> Cow<'a, str> {
             }
             copied = end;
         }
-        i = end.max(start + 1);
+        i = end_char.max(i + 1);
     }
     match out {
         Some(mut buf) => {
@@ -169,6 +206,27 @@ mod tests {
             m.mask("n=4111111111111112 cvv 737 x7370"),
             "n=411111******1112 cvv *** x7370"
         );
+    }
+
+    #[test]
+    fn masks_card_numbers_however_written() {
+        for written in [
+            "4532.0151.1283.0366",
+            "4532  0151  1283  0366",
+            "4532/0151/1283/0366",
+            "4532\u{a0}0151\u{2009}1283\u{202f}0366",
+            "\u{ff14}\u{ff15}\u{ff13}\u{ff12}\u{ff10}\u{ff11}\u{ff15}\u{ff11}\u{ff11}\u{ff12}\u{ff18}\u{ff13}\u{ff10}\u{ff13}\u{ff16}\u{ff16}",
+            "\u{664}\u{665}\u{663}\u{662}\u{660}\u{661}\u{665}\u{661}\u{661}\u{662}\u{668}\u{663}\u{660}\u{663}\u{666}\u{666}",
+            "4532 - 0151 - 1283 - 0366",
+        ] {
+            let text = format!("card {written} ok");
+            assert_eq!(mask_text(&text), "card 453201******0366 ok", "{written:?}");
+        }
+        // Twelve digits that pass the Luhn check.
+        assert_eq!(mask_text("n 123456789015 x"), "n 123456**9015 x");
+        // Known numbers in another script.
+        let m = Masker::new(vec!["4111111111111112".into()], vec![]);
+        assert_eq!(m.mask("n \u{ff14}111 1111 1111 1112"), "n 411111******1112");
     }
 
     #[test]
