@@ -645,3 +645,24 @@ impl legacy::http::Host for Http<'_> {
             }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::dns::Resolve as _;
+    use std::str::FromStr as _;
+
+    #[tokio::test]
+    async fn the_clients_own_resolver_refuses_restricted_addresses() {
+        // The check at connect time, apart from the one before sending: a
+        // name that resolved to a public address a moment ago cannot be
+        // rebound to a private one in between.
+        for name in ["localhost", "127.0.0.1"] {
+            let resolved = GuardedResolver
+                .resolve(reqwest::dns::Name::from_str(name).unwrap())
+                .await;
+            let error = resolved.err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(error.contains("a loopback address"), "{name}: {error}");
+        }
+    }
+}

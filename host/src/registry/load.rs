@@ -24,6 +24,10 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 use wasmtime::component::types::ComponentItem;
 
+/// The largest connector file the host compiles (a JavaScript connector with
+/// its engine is about 13 MB).
+pub(crate) const MAX_COMPONENT_SIZE: u64 = 64 << 20;
+
 /// Loads, checks and grants the connector in `file`.
 pub(crate) async fn load(
     rt: &Runtime,
@@ -31,9 +35,27 @@ pub(crate) async fn load(
     file: &Path,
 ) -> Result<Connector, LoadError> {
     let started = Instant::now();
+    let size = tokio::fs::metadata(file)
+        .await
+        .map_err(|e| LoadError::new(file, format!("cannot read the file: {e}")))?
+        .len();
+    if size > MAX_COMPONENT_SIZE {
+        return Err(LoadError::new(
+            file,
+            format!(
+                "is {size} bytes; a connector may be at most {MAX_COMPONENT_SIZE} bytes (compiling is not bounded in time, so its input is bounded in size)"
+            ),
+        ));
+    }
     let bytes = tokio::fs::read(file)
         .await
         .map_err(|e| LoadError::new(file, format!("cannot read the file: {e}")))?;
+    if bytes.len() as u64 > MAX_COMPONENT_SIZE {
+        return Err(LoadError::new(
+            file,
+            "grew past the size limit while it was read",
+        ));
+    }
     check_header(file, &bytes)?;
     let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
     let engine = rt.engine.clone();

@@ -285,3 +285,18 @@ async fn a_cache_directory_others_may_write_is_not_used() {
     }
     assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 0);
 }
+
+#[tokio::test]
+async fn a_file_over_the_size_limit_is_refused_before_it_is_compiled() {
+    let ws = Workspace::new();
+    ws.config("");
+    let file = ws.path().join("plugins").join("huge.wasm");
+    let mut bytes = vec![0u8; (64 << 20) + 1];
+    bytes[..8].copy_from_slice(&[0, b'a', b's', b'm', 0x0d, 0x00, 0x01, 0x00]);
+    std::fs::write(&file, bytes).unwrap();
+    let error = load_error(&ws, &file).await;
+    assert!(
+        error.contains("a connector may be at most 67108864 bytes"),
+        "{error}"
+    );
+}
