@@ -22,6 +22,21 @@ const MAX_OUTCOME_BYTES: usize = 64 * 1024;
 /// The most details an outcome may carry.
 const MAX_DETAILS: usize = 256;
 
+/// The longest supplier reference or code kept.
+const MAX_IDENTIFIER: usize = 256;
+
+/// `text` as an identifier: control and bidi characters escaped, cut to
+/// [`MAX_IDENTIFIER`] characters (marked with `…`).
+fn identifier(text: &str) -> String {
+    let escaped = payhost_rules::text::escape(text);
+    if escaped.chars().count() <= MAX_IDENTIFIER {
+        return escaped.into_owned();
+    }
+    let mut cut: String = escaped.chars().take(MAX_IDENTIFIER - 1).collect();
+    cut.push('…');
+    cut
+}
+
 /// Masks card data in everything a connector returned, and refuses an
 /// outcome that is too large or contradicts itself.
 pub(crate) fn sanitize(mut outcome: PaymentOutcome, masker: &Masker, name: &str) -> PaymentOutcome {
@@ -84,6 +99,20 @@ pub(crate) fn sanitize(mut outcome: PaymentOutcome, masker: &Masker, name: &str)
     for (k, v) in &mut outcome.details {
         mask(k);
         mask(v);
+    }
+    // A reference or a code is an identifier: printable, and short. One
+    // that is not is kept escaped and cut, never as it came.
+    for field in [&mut outcome.supplier_reference, &mut outcome.supplier_code]
+        .into_iter()
+        .flatten()
+        .chain(
+            outcome
+                .error
+                .iter_mut()
+                .filter_map(|e| e.supplier_code.as_mut()),
+        )
+    {
+        *field = identifier(field);
     }
     // An amount is a plain decimal; one that reads as a card number is a
     // card number, whatever its form.

@@ -225,3 +225,33 @@ async fn a_connector_at_its_concurrency_limit_answers_busy_before_sending() {
     // The busy one sent nothing.
     assert_eq!(supplier.requests().len(), 2);
 }
+
+#[tokio::test]
+async fn a_reference_or_code_is_kept_printable_and_short() {
+    let (ws, _) = probe("https://probe.example.com", &[], "");
+    let host = ws.host().await;
+    let outcome = host
+        .pay("probe", request(&[("action", "odd-reference")]))
+        .await
+        .unwrap();
+    assert_eq!(outcome.state, PaymentState::Succeeded, "{outcome:#?}");
+    for field in [&outcome.supplier_reference, &outcome.supplier_code] {
+        let field = field.as_deref().unwrap();
+        assert!(
+            field.chars().count() <= 256,
+            "{} characters",
+            field.chars().count()
+        );
+        assert!(field.ends_with('…'), "{field}");
+        assert!(
+            payhost_rules::text::forbidden_char(field).is_none(),
+            "{field:?}"
+        );
+    }
+    assert!(
+        outcome
+            .supplier_reference
+            .unwrap()
+            .starts_with("ref\\u{1b}[31m\\u{a}r")
+    );
+}

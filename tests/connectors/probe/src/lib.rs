@@ -478,6 +478,9 @@ impl Connector for Probe {
                     .collect();
                 PaymentOutcome::succeeded().detail("kinds", kinds.join(","))
             }
+            "odd-reference" => PaymentOutcome::succeeded()
+                .reference(format!("ref\u{1b}[31m\n{}", "r".repeat(1000)))
+                .supplier(format!("C\u{202e}{}", "c".repeat(1000)), None),
             "inject" => {
                 // Text that would forge a host log line and CLI rows.
                 log::event(
