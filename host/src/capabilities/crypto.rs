@@ -13,9 +13,9 @@
 //! did: a secret may be hashed or be a key, but not encrypted. Connectors
 //! of that version are shown as legacy.
 
-use crate::contract::convert::to_encoding;
+use crate::contract::convert;
 use crate::contract::crypto::{self as wit, CryptoError, Output};
-use crate::contract::parts::{self, Encoding, Piece};
+use crate::contract::parts::{self, Piece};
 use crate::contract::sealed::SealedValue;
 use crate::contract::{legacy, types};
 use crate::policy::secrets::SecretStore;
@@ -218,22 +218,7 @@ impl Crypto<'_> {
         &self,
         parts: &[types::Part],
     ) -> wasmtime::Result<std::result::Result<Input, Refusal>> {
-        let pieces = parts
-            .iter()
-            .map(|part| {
-                Ok(match part {
-                    types::Part::Literal(bytes) => Piece::Literal(bytes),
-                    types::Part::Secret(r) => Piece::Secret {
-                        name: &r.name,
-                        encoding: to_encoding(r.encoding),
-                    },
-                    types::Part::Sealed(r) => Piece::Sealed {
-                        value: self.table.get::<SealedValue>(&r.value)?,
-                        encoding: to_encoding(r.encoding),
-                    },
-                })
-            })
-            .collect::<wasmtime::Result<Vec<_>>>()?;
+        let pieces = convert::pieces(self.table, parts)?;
         Ok(assemble(&self.ctx.secrets, &pieces))
     }
 
@@ -337,24 +322,6 @@ impl wit::Host for Crypto<'_> {
 
 type LegacyResult<T> = wasmtime::Result<std::result::Result<T, legacy::crypto::CryptoError>>;
 
-fn legacy_pieces(parts: &[legacy::types::Part]) -> Vec<Piece<'_>> {
-    parts
-        .iter()
-        .map(|part| match part {
-            legacy::types::Part::Literal(bytes) => Piece::Literal(bytes),
-            legacy::types::Part::Secret(r) => Piece::Secret {
-                name: &r.name,
-                encoding: match r.encoding {
-                    legacy::types::SecretEncoding::Raw => Encoding::Raw,
-                    legacy::types::SecretEncoding::JsonString => Encoding::JsonString,
-                    legacy::types::SecretEncoding::XmlText => Encoding::XmlText,
-                    legacy::types::SecretEncoding::Url => Encoding::UrlComponent,
-                },
-            },
-        })
-        .collect()
-}
-
 impl Crypto<'_> {
     fn legacy(
         &self,
@@ -363,7 +330,7 @@ impl Crypto<'_> {
     ) -> LegacyResult<Vec<u8>> {
         let mut read = Vec::with_capacity(inputs.len());
         for parts in inputs {
-            match assemble(&self.ctx.secrets, &legacy_pieces(parts)) {
+            match assemble(&self.ctx.secrets, &legacy::convert::pieces(parts)) {
                 Ok(input) => read.push(input),
                 Err(refusal) => return Ok(Err(refusal.into())),
             }

@@ -16,10 +16,10 @@
 //!
 //! Redirects are never followed; answers are capped in time and size.
 
-use crate::contract::convert::to_encoding;
-use crate::contract::parts::{self, Encoding, Piece};
-use crate::contract::sealed::{SealedKind, SealedValue};
-use crate::contract::{http as wit, legacy, types};
+use crate::contract::convert;
+use crate::contract::parts::{self, Piece};
+use crate::contract::sealed::SealedKind;
+use crate::contract::{http as wit, legacy};
 use crate::policy::allowlist::{OriginPattern, restricted};
 use crate::policy::secrets::SecretStore;
 use std::net::SocketAddr;
@@ -532,29 +532,6 @@ async fn read_response(
     })
 }
 
-/// The pieces of 0.2.0 parts: sealed handles looked up in the call's table.
-fn pieces<'p>(
-    table: &'p ResourceTable,
-    parts: &'p [types::Part],
-) -> wasmtime::Result<Vec<Piece<'p>>> {
-    parts
-        .iter()
-        .map(|part| {
-            Ok(match part {
-                types::Part::Literal(bytes) => Piece::Literal(bytes),
-                types::Part::Secret(r) => Piece::Secret {
-                    name: &r.name,
-                    encoding: to_encoding(r.encoding),
-                },
-                types::Part::Sealed(r) => Piece::Sealed {
-                    value: table.get::<SealedValue>(&r.value)?,
-                    encoding: to_encoding(r.encoding),
-                },
-            })
-        })
-        .collect()
-}
-
 impl wit::Host for Http<'_> {
     async fn send(
         &mut self,
@@ -566,13 +543,13 @@ impl wit::Host for Http<'_> {
             let table: &ResourceTable = self.table;
             Outgoing {
                 method: method(request.method),
-                url: pieces(table, &request.url)?,
+                url: convert::pieces(table, &request.url)?,
                 headers: request
                     .headers
                     .iter()
-                    .map(|h| Ok((h.name.as_str(), pieces(table, &h.value)?)))
+                    .map(|h| Ok((h.name.as_str(), convert::pieces(table, &h.value)?)))
                     .collect::<wasmtime::Result<_>>()?,
-                body: pieces(table, &request.body)?,
+                body: convert::pieces(table, &request.body)?,
                 timeout_ms: request.timeout_ms,
             }
         };
@@ -594,24 +571,6 @@ impl wit::Host for Http<'_> {
     }
 }
 
-fn legacy_pieces(parts: &[legacy::types::Part]) -> Vec<Piece<'_>> {
-    parts
-        .iter()
-        .map(|part| match part {
-            legacy::types::Part::Literal(bytes) => Piece::Literal(bytes),
-            legacy::types::Part::Secret(r) => Piece::Secret {
-                name: &r.name,
-                encoding: match r.encoding {
-                    legacy::types::SecretEncoding::Raw => Encoding::Raw,
-                    legacy::types::SecretEncoding::JsonString => Encoding::JsonString,
-                    legacy::types::SecretEncoding::XmlText => Encoding::XmlText,
-                    legacy::types::SecretEncoding::Url => Encoding::UrlComponent,
-                },
-            },
-        })
-        .collect()
-}
-
 impl legacy::http::Host for Http<'_> {
     async fn send(
         &mut self,
@@ -623,9 +582,9 @@ impl legacy::http::Host for Http<'_> {
             headers: request
                 .headers
                 .iter()
-                .map(|h| (h.name.as_str(), legacy_pieces(&h.value)))
+                .map(|h| (h.name.as_str(), legacy::convert::pieces(&h.value)))
                 .collect(),
-            body: legacy_pieces(&request.body),
+            body: legacy::convert::pieces(&request.body),
             timeout_ms: request.timeout_ms,
         };
         let result = self.ctx.perform(outgoing).await;

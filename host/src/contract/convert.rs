@@ -2,7 +2,7 @@
 //! the sandbox wall: a request goes in (its card data sealed), an outcome,
 //! an error or a method kind comes out.
 
-use super::parts::Encoding;
+use super::parts::{Encoding, Piece};
 use super::sealed::{CARD_NUMBER_BOUND, CVV_BOUND, SealedValue};
 use super::types as wit;
 use crate::payments::model::{
@@ -101,6 +101,29 @@ pub(crate) fn request_to_wit(
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
     })
+}
+
+/// The pieces of 0.2.0 parts, sealed handles looked up in the call's table.
+pub(crate) fn pieces<'p>(
+    table: &'p ResourceTable,
+    parts: &'p [wit::Part],
+) -> wasmtime::Result<Vec<Piece<'p>>> {
+    parts
+        .iter()
+        .map(|part| {
+            Ok(match part {
+                wit::Part::Literal(bytes) => Piece::Literal(bytes),
+                wit::Part::Secret(r) => Piece::Secret {
+                    name: &r.name,
+                    encoding: to_encoding(r.encoding),
+                },
+                wit::Part::Sealed(r) => Piece::Sealed {
+                    value: table.get::<SealedValue>(&r.value)?,
+                    encoding: to_encoding(r.encoding),
+                },
+            })
+        })
+        .collect()
 }
 
 /// The host's encoding for the contract's.

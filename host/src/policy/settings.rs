@@ -244,21 +244,26 @@ pub struct ConnectorSettings {
     pub file: Option<String>,
 }
 
-/// The keys of a connector section that belong to the host.
-pub const HOST_KEYS: [&str; 12] = [
-    "allowed_hosts",
-    "secrets",
-    "min_contract",
-    "sha256",
-    "file",
-    "timeout",
-    "cpu",
-    "memory",
-    "max_requests",
-    "max_response_size",
-    "max_log_lines",
-    "max_concurrent",
-];
+/// The keys of a connector section that belong to the host and are not
+/// limits.
+const SECTION_KEYS: [&str; 5] = ["allowed_hosts", "secrets", "min_contract", "sha256", "file"];
+
+/// The keys of a connector section that belong to the host: its own and
+/// the limits, so that the two lists cannot drift apart.
+pub const HOST_KEYS: [&str; SECTION_KEYS.len() + LIMIT_KEYS.len()] = {
+    let mut keys = [""; SECTION_KEYS.len() + LIMIT_KEYS.len()];
+    let mut i = 0;
+    while i < SECTION_KEYS.len() {
+        keys[i] = SECTION_KEYS[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < LIMIT_KEYS.len() {
+        keys[SECTION_KEYS.len() + j] = LIMIT_KEYS[j];
+        j += 1;
+    }
+    keys
+};
 
 impl<'de> Deserialize<'de> for ConnectorSettings {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

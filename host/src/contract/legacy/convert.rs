@@ -3,6 +3,7 @@
 //! turned into the 0.2.0 records the rest of the host reads.
 
 use super::types as old;
+use crate::contract::parts::{Encoding, Piece};
 use crate::contract::types as wit;
 use crate::payments::model::{Card, PaymentMethod, PaymentRequest};
 
@@ -23,6 +24,26 @@ fn card(card: &Card) -> old::Card {
         }),
         reusable: card.reusable,
     }
+}
+
+/// The pieces of 0.1.0 parts (literals and secrets; 0.1.0 has no sealed
+/// values).
+pub(crate) fn pieces(parts: &[old::Part]) -> Vec<Piece<'_>> {
+    parts
+        .iter()
+        .map(|part| match part {
+            old::Part::Literal(bytes) => Piece::Literal(bytes),
+            old::Part::Secret(r) => Piece::Secret {
+                name: &r.name,
+                encoding: match r.encoding {
+                    old::SecretEncoding::Raw => Encoding::Raw,
+                    old::SecretEncoding::JsonString => Encoding::JsonString,
+                    old::SecretEncoding::XmlText => Encoding::XmlText,
+                    old::SecretEncoding::Url => Encoding::UrlComponent,
+                },
+            },
+        })
+        .collect()
 }
 
 /// The request as a 0.1.0 connector gets it.
