@@ -18,12 +18,13 @@ use crate::contract::crypto::{self as wit, CryptoError, Output};
 use crate::contract::parts::{self, Piece};
 use crate::contract::sealed::SealedValue;
 use crate::contract::{legacy, types};
-use crate::policy::secrets::SecretStore;
+use crate::policy::secrets::{HiddenBudget, SecretStore};
 use aes::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit, block_padding::Pkcs7};
 use base64::Engine as _;
 use hmac::Mac;
 use sha2::Digest;
 use std::sync::Arc;
+use std::time::Instant;
 use wasmtime::component::{HasData, Linker, ResourceTable};
 
 /// The most sealed values one call may create: crypto cannot be used to
@@ -35,20 +36,28 @@ const MAX_SEALED: u32 = 1024;
 const MAX_SEALED_BYTES: usize = 16 * 1024 * 1024;
 /// The most one crypto input may be once assembled, by its bound.
 const MAX_INPUT: usize = 4 * 1024 * 1024;
+/// Inputs of more bytes than this, all together, are worked on a blocking
+/// thread: the async workers keep serving the API and other calls.
+const HEAVY: usize = 64 * 1024;
 
 /// One call's crypto state: the secrets it may use, and how many sealed
 /// values it made.
 pub(crate) struct CryptoCtx {
     pub(crate) secrets: Arc<SecretStore>,
+    pub(crate) hidden: HiddenBudget,
+    /// When the call's timeout passes: no crypto starts after it.
+    pub(crate) deadline: Instant,
     pub(crate) sealed: u32,
     pub(crate) sealed_bytes: usize,
 }
 
 impl CryptoCtx {
     /// A context over `secrets`.
-    pub(crate) fn new(secrets: Arc<SecretStore>) -> Self {
+    pub(crate) fn new(secrets: Arc<SecretStore>, hidden: HiddenBudget, deadline: Instant) -> Self {
         CryptoCtx {
             secrets,
+            hidden,
+            deadline,
             sealed: 0,
             sealed_bytes: 0,
         }
@@ -123,14 +132,53 @@ impl From<Refusal> for legacy::crypto::CryptoError {
     }
 }
 
-fn assemble(secrets: &SecretStore, pieces: &[Piece<'_>]) -> std::result::Result<Input, Refusal> {
+fn assemble(ctx: &CryptoCtx, pieces: &[Piece<'_>]) -> std::result::Result<Input, Refusal> {
     Ok(Input {
-        bytes: secrets
-            .assemble(pieces, MAX_INPUT)
+        bytes: ctx
+            .secrets
+            .assemble(pieces, MAX_INPUT, &ctx.hidden)
             .map_err(|e| Refusal::Denied(e.to_string()))?,
         hidden: pieces.iter().any(Piece::is_hidden),
         bound: parts::bound(pieces),
     })
+}
+
+/// Refuses to start work once the call's timeout has passed: the call ends
+/// there, as a timeout, whatever the connector does next.
+fn check_deadline(ctx: &CryptoCtx) -> wasmtime::Result<()> {
+    if Instant::now() >= ctx.deadline {
+        return Err(wasmtime::format_err!(
+            "the call's timeout passed; crypto was not started"
+        ));
+    }
+    Ok(())
+}
+
+/// Runs `op` over `inputs`: in place when they are small, on a blocking
+/// thread when they are [`HEAVY`].
+async fn run<T: Send + 'static>(
+    inputs: Vec<Input>,
+    op: impl FnOnce(&[Input]) -> T + Send + 'static,
+) -> wasmtime::Result<T> {
+    if inputs.iter().map(|i| i.bytes.len()).sum::<usize>() <= HEAVY {
+        return Ok(op(&inputs));
+    }
+    tokio::task::spawn_blocking(move || op(&inputs))
+        .await
+        .map_err(|e| wasmtime::format_err!("a crypto worker failed: {e}"))
+}
+
+/// [`run`] for bytes a connector gave, with no secret in them.
+async fn run_bytes<T: Send + 'static>(
+    bytes: Vec<u8>,
+    op: impl FnOnce(&[u8]) -> T + Send + 'static,
+) -> wasmtime::Result<T> {
+    let input = Input {
+        bytes,
+        hidden: false,
+        bound: 0,
+    };
+    run(vec![input], move |i| op(&i[0].bytes)).await
 }
 
 /// A 32-byte AES key and a 16-byte IV.
@@ -219,7 +267,7 @@ impl Crypto<'_> {
         parts: &[types::Part],
     ) -> wasmtime::Result<std::result::Result<Input, Refusal>> {
         let pieces = convert::pieces(self.table, parts)?;
-        Ok(assemble(&self.ctx.secrets, &pieces))
+        Ok(assemble(self.ctx, &pieces))
     }
 
     /// Runs `op` over the inputs of `parts`, and seals the result when any
@@ -227,12 +275,13 @@ impl Crypto<'_> {
     /// from the inputs' bounds: the limits on sealed values are checked
     /// against it, before anything is computed, so that no refusal depends
     /// on a hidden value's content or length.
-    fn compute(
+    async fn compute(
         &mut self,
         inputs: &[&[types::Part]],
         bound: impl FnOnce(&[usize]) -> usize,
-        op: impl FnOnce(&[Input]) -> std::result::Result<Vec<u8>, Refusal>,
+        op: impl FnOnce(&[Input]) -> std::result::Result<Vec<u8>, Refusal> + Send + 'static,
     ) -> Result<Output> {
+        check_deadline(self.ctx)?;
         let mut read = Vec::with_capacity(inputs.len());
         for parts in inputs {
             match self.input(parts)? {
@@ -254,7 +303,7 @@ impl Crypto<'_> {
                 ))));
             }
         }
-        let bytes = match op(&read) {
+        let bytes = match run(read, op).await? {
             Ok(bytes) => bytes,
             Err(refusal) => return Ok(Err(refusal.into())),
         };
@@ -269,19 +318,24 @@ impl Crypto<'_> {
 }
 
 impl wit::Host for Crypto<'_> {
-    fn md5(&mut self, data: Vec<types::Part>) -> Result<Output> {
-        self.compute(&[&data], |_| 16, |i| Ok(md5(&i[0])))
+    async fn md5(&mut self, data: Vec<types::Part>) -> Result<Output> {
+        self.compute(&[&data], |_| 16, |i| Ok(md5(&i[0]))).await
     }
 
-    fn sha256(&mut self, data: Vec<types::Part>) -> Result<Output> {
-        self.compute(&[&data], |_| 32, |i| Ok(sha256(&i[0])))
+    async fn sha256(&mut self, data: Vec<types::Part>) -> Result<Output> {
+        self.compute(&[&data], |_| 32, |i| Ok(sha256(&i[0]))).await
     }
 
-    fn hmac_sha256(&mut self, key: Vec<types::Part>, data: Vec<types::Part>) -> Result<Output> {
+    async fn hmac_sha256(
+        &mut self,
+        key: Vec<types::Part>,
+        data: Vec<types::Part>,
+    ) -> Result<Output> {
         self.compute(&[&key, &data], |_| 32, |i| Ok(hmac_sha256(&i[0], &i[1])))
+            .await
     }
 
-    fn aes256_cbc_encrypt(
+    async fn aes256_cbc_encrypt(
         &mut self,
         key: Vec<types::Part>,
         iv: Vec<u8>,
@@ -290,11 +344,12 @@ impl wit::Host for Crypto<'_> {
         self.compute(
             &[&key, &plaintext],
             |b| (b[1] / 16 + 1) * 16,
-            |i| encrypt(&i[0], &iv, &i[1]),
+            move |i| encrypt(&i[0], &iv, &i[1]),
         )
+        .await
     }
 
-    fn aes256_cbc_decrypt(
+    async fn aes256_cbc_decrypt(
         &mut self,
         key: Vec<types::Part>,
         iv: Vec<u8>,
@@ -303,19 +358,32 @@ impl wit::Host for Crypto<'_> {
         self.compute(
             &[&key, &ciphertext],
             |b| b[1],
-            |i| decrypt(&i[0], &iv, &i[1]),
+            move |i| decrypt(&i[0], &iv, &i[1]),
         )
+        .await
     }
 
-    fn base64_encode(&mut self, data: Vec<u8>) -> wasmtime::Result<String> {
-        Ok(base64::engine::general_purpose::STANDARD.encode(data))
+    async fn base64_encode(&mut self, data: Vec<u8>) -> wasmtime::Result<String> {
+        check_deadline(self.ctx)?;
+        run_bytes(data, |d| {
+            base64::engine::general_purpose::STANDARD.encode(d)
+        })
+        .await
     }
 
-    fn base64_decode(&mut self, text: String) -> Result<Vec<u8>> {
-        Ok(base64::engine::general_purpose::STANDARD
-            .decode(text.trim())
-            .map_err(|e| CryptoError::Invalid(format!("not valid Base64: {e}"))))
+    async fn base64_decode(&mut self, text: String) -> Result<Vec<u8>> {
+        check_deadline(self.ctx)?;
+        Ok(run_bytes(text.into_bytes(), base64_decode)
+            .await?
+            .map_err(CryptoError::Invalid))
     }
+}
+
+/// Decodes standard Base64, spaces around it ignored.
+fn base64_decode(text: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    base64::engine::general_purpose::STANDARD
+        .decode(text.trim_ascii())
+        .map_err(|e| format!("not valid Base64: {e}"))
 }
 
 // ---- contract 0.1.0: bytes out, whatever went in ----
@@ -323,40 +391,42 @@ impl wit::Host for Crypto<'_> {
 type LegacyResult<T> = wasmtime::Result<std::result::Result<T, legacy::crypto::CryptoError>>;
 
 impl Crypto<'_> {
-    fn legacy(
-        &self,
+    async fn legacy(
+        &mut self,
         inputs: &[&[legacy::types::Part]],
-        op: impl FnOnce(&[Input]) -> std::result::Result<Vec<u8>, Refusal>,
+        op: impl FnOnce(&[Input]) -> std::result::Result<Vec<u8>, Refusal> + Send + 'static,
     ) -> LegacyResult<Vec<u8>> {
+        check_deadline(self.ctx)?;
         let mut read = Vec::with_capacity(inputs.len());
         for parts in inputs {
-            match assemble(&self.ctx.secrets, &legacy::convert::pieces(parts)) {
+            match assemble(self.ctx, &legacy::convert::pieces(parts)) {
                 Ok(input) => read.push(input),
                 Err(refusal) => return Ok(Err(refusal.into())),
             }
         }
-        Ok(op(&read).map_err(Into::into))
+        Ok(run(read, op).await?.map_err(Into::into))
     }
 }
 
 impl legacy::crypto::Host for Crypto<'_> {
-    fn md5(&mut self, data: Vec<legacy::types::Part>) -> LegacyResult<Vec<u8>> {
-        self.legacy(&[&data], |i| Ok(md5(&i[0])))
+    async fn md5(&mut self, data: Vec<legacy::types::Part>) -> LegacyResult<Vec<u8>> {
+        self.legacy(&[&data], |i| Ok(md5(&i[0]))).await
     }
 
-    fn sha256(&mut self, data: Vec<legacy::types::Part>) -> LegacyResult<Vec<u8>> {
-        self.legacy(&[&data], |i| Ok(sha256(&i[0])))
+    async fn sha256(&mut self, data: Vec<legacy::types::Part>) -> LegacyResult<Vec<u8>> {
+        self.legacy(&[&data], |i| Ok(sha256(&i[0]))).await
     }
 
-    fn hmac_sha256(
+    async fn hmac_sha256(
         &mut self,
         key: Vec<legacy::types::Part>,
         data: Vec<legacy::types::Part>,
     ) -> LegacyResult<Vec<u8>> {
         self.legacy(&[&key, &data], |i| Ok(hmac_sha256(&i[0], &i[1])))
+            .await
     }
 
-    fn aes256_cbc_encrypt(
+    async fn aes256_cbc_encrypt(
         &mut self,
         key: Vec<legacy::types::Part>,
         iv: Vec<u8>,
@@ -371,17 +441,18 @@ impl legacy::crypto::Host for Crypto<'_> {
                     .to_owned(),
             )));
         }
-        self.legacy(&[&key, &plaintext], |i| encrypt(&i[0], &iv, &i[1]))
+        self.legacy(&[&key, &plaintext], move |i| encrypt(&i[0], &iv, &i[1]))
+            .await
     }
 
-    fn aes256_cbc_decrypt(
+    async fn aes256_cbc_decrypt(
         &mut self,
         key: Vec<legacy::types::Part>,
         iv: Vec<u8>,
         ciphertext: Vec<u8>,
     ) -> LegacyResult<Vec<u8>> {
         let ciphertext = [legacy::types::Part::Literal(ciphertext)];
-        self.legacy(&[&key, &ciphertext], |i| {
+        self.legacy(&[&key, &ciphertext], move |i| {
             // 0.1.0 always told a bad padding: its connectors are legacy.
             let (key, iv) = key_iv(&i[0], &iv)?;
             Aes256CbcDec::new_from_slices(&key, &iv)
@@ -393,15 +464,21 @@ impl legacy::crypto::Host for Crypto<'_> {
                     )
                 })
         })
+        .await
     }
 
-    fn base64_encode(&mut self, data: Vec<u8>) -> wasmtime::Result<String> {
-        Ok(base64::engine::general_purpose::STANDARD.encode(data))
+    async fn base64_encode(&mut self, data: Vec<u8>) -> wasmtime::Result<String> {
+        check_deadline(self.ctx)?;
+        run_bytes(data, |d| {
+            base64::engine::general_purpose::STANDARD.encode(d)
+        })
+        .await
     }
 
-    fn base64_decode(&mut self, text: String) -> LegacyResult<Vec<u8>> {
-        Ok(base64::engine::general_purpose::STANDARD
-            .decode(text.trim())
-            .map_err(|e| legacy::crypto::CryptoError::Invalid(format!("not valid Base64: {e}"))))
+    async fn base64_decode(&mut self, text: String) -> LegacyResult<Vec<u8>> {
+        check_deadline(self.ctx)?;
+        Ok(run_bytes(text.into_bytes(), base64_decode)
+            .await?
+            .map_err(legacy::crypto::CryptoError::Invalid))
     }
 }

@@ -21,7 +21,7 @@ use crate::contract::parts::{self, Piece};
 use crate::contract::sealed::SealedKind;
 use crate::contract::{http as wit, legacy};
 use crate::policy::allowlist::{OriginPattern, restricted};
-use crate::policy::secrets::SecretStore;
+use crate::policy::secrets::{HiddenBudget, SecretStore};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -114,6 +114,8 @@ pub(crate) struct HttpCtx {
     pub(crate) client: reqwest::Client,
     pub(crate) grant: Arc<[OriginPattern]>,
     pub(crate) secrets: Arc<SecretStore>,
+    /// What the call may still assemble from secrets and sealed values.
+    pub(crate) hidden: HiddenBudget,
     pub(crate) connector: Arc<str>,
     pub(crate) max_requests: u32,
     pub(crate) max_response_size: u64,
@@ -125,8 +127,6 @@ pub(crate) struct HttpCtx {
     /// Requests that went to the network (a lookup or a connection was
     /// tried), failed ones included: what `max_requests` counts.
     pub(crate) tried: u32,
-    /// Time spent waiting on the network.
-    pub(crate) io_time: Duration,
 }
 
 /// The view of [`HttpCtx`] that implements the generated traits, with the
@@ -333,7 +333,7 @@ fn header_map(
         check_place(Place::Header, value)?;
         let bytes = ctx
             .secrets
-            .assemble(value, MAX_HEADER)
+            .assemble(value, MAX_HEADER, &ctx.hidden)
             .map_err(|e| SendError::Denied(e.to_string()))?;
         // The value may hold a secret: the error must not quote it.
         let value = reqwest::header::HeaderValue::from_bytes(&bytes).map_err(|_| {
@@ -412,7 +412,7 @@ impl HttpCtx {
         check_url(ctx, &shown)?;
         let url = ctx
             .secrets
-            .assemble(&request.url, MAX_URL)
+            .assemble(&request.url, MAX_URL, &ctx.hidden)
             .map_err(|e| SendError::Denied(e.to_string()))?;
         // Only the query differs from the URL checked: same origin.
         let url = Url::parse(&String::from_utf8_lossy(&url)).map_err(|_| {
@@ -422,7 +422,7 @@ impl HttpCtx {
         check_place(Place::Body, &request.body)?;
         let body = ctx
             .secrets
-            .assemble(&request.body, MAX_BODY)
+            .assemble(&request.body, MAX_BODY, &ctx.hidden)
             .map_err(|e| SendError::Denied(e.to_string()))?;
 
         let remaining = ctx.deadline.saturating_duration_since(Instant::now());
@@ -447,13 +447,11 @@ impl HttpCtx {
             ));
         }
         ctx.tried += 1;
-        let io_started = Instant::now();
         if let Some(Host::Domain(name)) = url.host() {
             let port = url.port_or_known_default().unwrap_or(443);
             match tokio::time::timeout(timeout, resolve_checked(name, port)).await {
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => {
-                    ctx.io_time += io_started.elapsed();
                     return match e.downcast::<RestrictedAddress>() {
                         Ok(r) => Err(denied(ctx, &shown, r.to_string())),
                         Err(e) => Err(SendError::Connect(format!(
@@ -462,7 +460,6 @@ impl HttpCtx {
                     };
                 }
                 Err(_) => {
-                    ctx.io_time += io_started.elapsed();
                     return Err(SendError::Connect(format!(
                         "could not connect; nothing was sent: resolving {name} took longer than {timeout:?}"
                     )));
@@ -479,7 +476,6 @@ impl HttpCtx {
             .timeout(timeout)
             .send();
         let result = read_response(send, ctx.max_response_size, timeout).await;
-        ctx.io_time += io_started.elapsed();
         if let Err(SendError::Connect(_) | SendError::Denied(_)) = &result {
             // The connection was never made: nothing reached a server.
             ctx.sent -= 1;

@@ -11,7 +11,7 @@ use crate::payments::mask::Masker;
 use crate::payments::model::PaymentRequest;
 use crate::policy::allowlist::OriginPattern;
 use crate::policy::limits::Limits;
-use crate::policy::secrets::SecretStore;
+use crate::policy::secrets::{HiddenBudget, SecretStore};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -83,12 +83,14 @@ impl Sandbox {
             .monotonic_clock(crate::capabilities::clock::CoarseMonotonic::new())
             .build();
         let started = Instant::now();
+        let hidden = HiddenBudget::default();
         let state = CallState::new(
             wasi,
             HttpCtx {
                 client: rt.client.clone(),
                 grant: self.hosts.clone(),
                 secrets: self.secrets.clone(),
+                hidden: hidden.clone(),
                 connector: self.name.clone(),
                 max_requests: self.limits.max_requests,
                 max_response_size: self.limits.max_response_size,
@@ -99,9 +101,8 @@ impl Sandbox {
                 sent: 0,
                 attempted: 0,
                 tried: 0,
-                io_time: Duration::ZERO,
             },
-            CryptoCtx::new(self.secrets.clone()),
+            CryptoCtx::new(self.secrets.clone(), hidden, started + self.limits.timeout),
             ConfigCtx {
                 values: self.config.clone(),
             },
@@ -149,10 +150,21 @@ impl Sandbox {
         let state = store.data_mut();
         let answer = match result {
             Ok(Ok(answer)) => Ok(answer),
-            Ok(Err(error)) => Err(Failure {
-                fault: state.fault(),
-                message: trap_message(&error),
-            }),
+            Ok(Err(error)) => {
+                // A host call that refused to start past the deadline ended
+                // the call as a timeout.
+                let fault = state.fault().or_else(|| {
+                    (started.elapsed() >= self.limits.timeout)
+                        .then_some(Fault::Timeout(self.limits.timeout))
+                });
+                Err(Failure {
+                    message: match fault {
+                        Some(fault @ Fault::Timeout(_)) => fault.to_string(),
+                        _ => trap_message(&error),
+                    },
+                    fault,
+                })
+            }
             Err(_) => {
                 let fault = Fault::Timeout(self.limits.timeout);
                 Err(Failure {
@@ -184,11 +196,11 @@ impl Sandbox {
     }
 }
 
-/// What a trap says, without the backtrace.
+/// What a trap says, without the backtrace: its cause.
 fn trap_message(error: &wasmtime::Error) -> String {
     match error.downcast_ref::<wasmtime::Trap>() {
         Some(trap) => format!("trapped: {trap}"),
-        None => format!("failed: {error}"),
+        None => format!("failed: {}", error.root_cause()),
     }
 }
 

@@ -10,6 +10,7 @@ use crate::capabilities;
 use crate::policy::limits::MAX_MEMORY;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 use wasmtime::component::Linker;
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, UpdateDeadline,
@@ -42,6 +43,9 @@ pub struct Runtime {
     pub(crate) linker: Arc<Linker<CallState>>,
     pub(crate) client: reqwest::Client,
     pub(crate) cache: CompileCache,
+    /// One permit per instance the pool holds.
+    slots: Arc<tokio::sync::Semaphore>,
+    max_instances: u32,
     _ticker: EpochTicker,
 }
 
@@ -61,16 +65,54 @@ impl Runtime {
             linker: Arc::new(linker),
             client: capabilities::http::client(),
             cache,
+            slots: Arc::new(tokio::sync::Semaphore::new(options.max_instances as usize)),
+            max_instances: options.max_instances,
         })
+    }
+
+    /// One of the pool's instances for a payment, waiting at most `wait`;
+    /// `None` when all stay in use.
+    pub(crate) async fn slot(&self, wait: Duration) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        tokio::time::timeout(wait, self.slots.clone().acquire_owned())
+            .await
+            .ok()
+            .and_then(Result::ok)
+    }
+
+    /// How many connector instances may run at once.
+    pub fn max_instances(&self) -> u32 {
+        self.max_instances
     }
 
     /// A store for one call, with its limits armed.
     pub(crate) fn store(&self, state: CallState) -> Store<CallState> {
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
+        // What one host call may make the host allocate, lifting its
+        // arguments: no more than the connector may hold itself.
+        let fuel = store.data().limits.memory;
+        store.set_hostcall_fuel(usize::try_from(fuel).unwrap_or(usize::MAX).max(1 << 20));
         store.set_epoch_deadline(1);
+        store.call_hook(|mut ctx, hook| {
+            let clock = &mut ctx.data_mut().guest;
+            if hook.entering_host() {
+                clock.leave();
+            } else {
+                clock.enter();
+            }
+            Ok(())
+        });
+        // Runs in a libcall, on the host side of a crossing: a yield here is
+        // not counted as the connector's time.
         store.epoch_deadline_callback(|mut ctx| {
             let state = ctx.data_mut();
+            if state.started.elapsed() > state.limits.timeout {
+                state.fault = Some(Fault::Timeout(state.limits.timeout));
+                return Err(wasmtime::format_err!(
+                    "timeout of {:?} exceeded",
+                    state.limits.timeout
+                ));
+            }
             if state.cpu_used() > state.limits.cpu {
                 state.fault = Some(Fault::Cpu(state.limits.cpu));
                 return Err(wasmtime::format_err!(

@@ -52,26 +52,32 @@ impl std::fmt::Display for Fault {
 /// The most elements a connector's table may hold.
 const MAX_TABLE_ELEMENTS: usize = 100_000;
 
-/// Enforces [`Limits::memory`] and the table limit, and records a breach.
+/// Enforces [`Limits::memory`] over all of a store's linear memories
+/// together (a component may have several), and the table limit, and
+/// records a breach.
 pub(crate) struct Limiter {
     memory: u64,
+    /// Bytes of all the store's memories.
+    used: u64,
     pub(crate) fault: Option<Fault>,
 }
 
 impl ResourceLimiter for Limiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired as u64 > self.memory {
+        let total = (self.used + desired as u64).saturating_sub(current as u64);
+        if total > self.memory {
             self.fault = Some(Fault::Memory(self.memory));
             return Err(wasmtime::format_err!(
                 "memory limit of {} bytes exceeded",
                 self.memory
             ));
         }
+        self.used = total;
         Ok(true)
     }
 
@@ -91,6 +97,37 @@ impl ResourceLimiter for Limiter {
     }
 }
 
+/// Time spent running the connector's own code, and nothing else.
+///
+/// Wasmtime's call hooks mark every crossing between guest and host: host
+/// functions, WASI, libcalls, and the epoch check in which a call yields to
+/// others. Time on the host side of a crossing (crypto, HTTP, instantiation,
+/// waiting behind other calls) is never the connector's.
+#[derive(Debug, Default)]
+pub(crate) struct GuestClock {
+    used: Duration,
+    since: Option<Instant>,
+}
+
+impl GuestClock {
+    /// The guest starts or resumes running.
+    pub(crate) fn enter(&mut self) {
+        self.since = Some(Instant::now());
+    }
+
+    /// The guest stops running: it called the host or returned.
+    pub(crate) fn leave(&mut self) {
+        if let Some(since) = self.since.take() {
+            self.used += since.elapsed();
+        }
+    }
+
+    /// Guest time so far.
+    pub(crate) fn used(&self) -> Duration {
+        self.used + self.since.map_or(Duration::ZERO, |s| s.elapsed())
+    }
+}
+
 /// The data of one call's store.
 pub(crate) struct CallState {
     pub(crate) wasi: WasiCtx,
@@ -102,6 +139,7 @@ pub(crate) struct CallState {
     pub(crate) log: LogCtx,
     pub(crate) limits: Limits,
     pub(crate) started: Instant,
+    pub(crate) guest: GuestClock,
     pub(crate) fault: Option<Fault>,
 }
 
@@ -119,6 +157,7 @@ impl CallState {
             table: ResourceTable::new(),
             limiter: Limiter {
                 memory: limits.memory,
+                used: 0,
                 fault: None,
             },
             http,
@@ -127,13 +166,14 @@ impl CallState {
             log,
             limits,
             started: Instant::now(),
+            guest: GuestClock::default(),
             fault: None,
         }
     }
 
-    /// Time spent running the connector's own code: wall time less host I/O.
+    /// Time spent running the connector's own code, host calls excluded.
     pub(crate) fn cpu_used(&self) -> Duration {
-        self.started.elapsed().saturating_sub(self.http.io_time)
+        self.guest.used()
     }
 
     /// The limit breach that ended the call, if any.
@@ -181,6 +221,7 @@ mod tests {
     fn the_limiter_refuses_growth_past_its_limits_and_says_which() {
         let mut limiter = Limiter {
             memory: 1 << 20,
+            used: 0,
             fault: None,
         };
         assert!(limiter.memory_growing(0, 1 << 20, None).unwrap());
@@ -194,5 +235,26 @@ mod tests {
         assert_eq!(limiter.fault, Some(Fault::Table(MAX_TABLE_ELEMENTS)));
         assert!(limiter.memory_growing(0, (1 << 20) + 65536, None).is_err());
         assert_eq!(limiter.fault, Some(Fault::Memory(1 << 20)));
+    }
+
+    #[test]
+    fn the_memory_limit_counts_all_of_a_stores_memories_together() {
+        let mut limiter = Limiter {
+            memory: 4 << 20,
+            used: 0,
+            fault: None,
+        };
+        // Two memories of 2 MiB each fill the limit between them.
+        assert!(limiter.memory_growing(0, 2 << 20, None).unwrap());
+        assert!(limiter.memory_growing(0, 2 << 20, None).unwrap());
+        assert_eq!(limiter.fault, None);
+        // A third memory, or either growing, goes over it.
+        assert!(limiter.memory_growing(0, 65536, None).is_err());
+        assert!(
+            limiter
+                .memory_growing(2 << 20, (2 << 20) + 65536, None)
+                .is_err()
+        );
+        assert_eq!(limiter.fault, Some(Fault::Memory(4 << 20)));
     }
 }

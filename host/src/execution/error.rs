@@ -26,6 +26,17 @@ pub enum PayError {
         /// How long the payment waited.
         wait: std::time::Duration,
     },
+    /// Every instance the host may run at once is in use and none came free
+    /// within the wait: nothing was sent.
+    #[error(
+        "the host is busy: all {limit} connector instances it may run at once are in use and none came free within {wait:?}; nothing was sent, try again (or raise the instance pool)"
+    )]
+    HostBusy {
+        /// The instance pool's size.
+        limit: u32,
+        /// How long the payment waited.
+        wait: std::time::Duration,
+    },
     /// The connector does not implement the method.
     #[error("connector `{name}` does not support {method} payments (it supports: {supported})")]
     MethodNotSupported {

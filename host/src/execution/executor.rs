@@ -74,6 +74,14 @@ impl Executor {
                 wait: BUSY_WAIT,
             });
         };
+        // Then one of the host's instances, so that the pool running out
+        // is a clear refusal, not the connector's fault.
+        let Some(_slot) = registry.runtime().slot(BUSY_WAIT).await else {
+            return Err(PayError::HostBusy {
+                limit: registry.runtime().max_instances(),
+                wait: BUSY_WAIT,
+            });
+        };
         let Some(journal) = &self.journal else {
             let outcome = connector.pay(registry.runtime(), &request).await;
             return Ok(Executed {

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A secret value. `Debug` prints `Secret(<redacted>)`; there is no `Display`.
 #[derive(Clone)]
@@ -108,6 +109,45 @@ pub enum SecretError {
         /// The limit.
         limit: usize,
     },
+    /// The call has assembled all the secret and sealed bytes it may.
+    #[error(
+        "this call has assembled its limit of {limit} bytes from secrets and sealed values (each counted at its most)"
+    )]
+    CallBudget {
+        /// The limit per call.
+        limit: usize,
+    },
+}
+
+/// The most bytes one call may have assembled from secrets and sealed
+/// values, over all its requests and crypto inputs, each counted by its
+/// bound. A few bytes of a connector's memory name a secret of up to 8 KiB:
+/// without this, a call could make the host write gigabytes.
+pub const MAX_HIDDEN_PER_CALL: usize = 32 * 1024 * 1024;
+
+/// What one call has left of [`MAX_HIDDEN_PER_CALL`], shared by its HTTP
+/// and crypto contexts.
+#[derive(Debug, Clone)]
+pub(crate) struct HiddenBudget(Arc<AtomicUsize>);
+
+impl Default for HiddenBudget {
+    fn default() -> Self {
+        HiddenBudget(Arc::new(AtomicUsize::new(MAX_HIDDEN_PER_CALL)))
+    }
+}
+
+impl HiddenBudget {
+    /// Takes `bytes` from what is left, or refuses without taking any.
+    fn take(&self, bytes: usize) -> Result<(), SecretError> {
+        self.0
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                left.checked_sub(bytes)
+            })
+            .map(drop)
+            .map_err(|_| SecretError::CallBudget {
+                limit: MAX_HIDDEN_PER_CALL,
+            })
+    }
 }
 
 /// The secrets granted to one connector.
@@ -134,6 +174,7 @@ impl SecretStore {
         &self,
         pieces: &[Piece<'_>],
         limit: usize,
+        budget: &HiddenBudget,
     ) -> Result<Vec<u8>, SecretError> {
         let bound = parts::bound(pieces);
         if bound > limit {
@@ -145,6 +186,13 @@ impl SecretStore {
         }) {
             return Err(SecretError::SealedEncoding);
         }
+        budget.take(
+            pieces
+                .iter()
+                .filter(|p| p.is_hidden())
+                .map(Piece::bound)
+                .fold(0, usize::saturating_add),
+        )?;
         let mut out = Vec::with_capacity(bound.min(64 * 1024));
         for piece in pieces {
             match *piece {
@@ -187,6 +235,7 @@ mod tests {
                     encoding,
                 }],
                 1 << 20,
+                &HiddenBudget::default(),
             )
             .unwrap()
     }
@@ -206,9 +255,34 @@ mod tests {
             encoding: Encoding::Raw,
         }];
         assert_eq!(
-            store().assemble(&pieces, 1 << 20),
+            store().assemble(&pieces, 1 << 20, &HiddenBudget::default()),
             Err(SecretError::NotGranted("nope".into()))
         );
         assert!(!format!("{:?}", store()).contains("a\"b"));
+    }
+
+    #[test]
+    fn a_call_assembles_at_most_its_budget_of_hidden_bytes() {
+        let budget = HiddenBudget::default();
+        let one = [Piece::Secret {
+            name: "k",
+            encoding: Encoding::Raw,
+        }];
+        // Each reference counts as a whole secret's bound, 8 KiB.
+        for _ in 0..MAX_HIDDEN_PER_CALL / SECRET_BOUND {
+            assert!(store().assemble(&one, 1 << 20, &budget).is_ok());
+        }
+        assert_eq!(
+            store().assemble(&one, 1 << 20, &budget),
+            Err(SecretError::CallBudget {
+                limit: MAX_HIDDEN_PER_CALL
+            })
+        );
+        // Literal bytes are the connector's own and cost nothing.
+        let literal = [Piece::Literal(b"abc")];
+        assert_eq!(
+            store().assemble(&literal, 1 << 20, &budget),
+            Ok(b"abc".to_vec())
+        );
     }
 }

@@ -67,6 +67,22 @@ pub struct HostSettings {
     /// 0.1.0 connectors, which see values derived from secrets).
     #[serde(default, deserialize_with = "min_contract")]
     pub min_contract: Option<ContractVersion>,
+    /// How long compiling one connector file may take before the file is
+    /// refused (`"120s"` by default).
+    #[serde(
+        default = "default_compile_timeout",
+        deserialize_with = "compile_timeout"
+    )]
+    pub compile_timeout: std::time::Duration,
+}
+
+fn default_compile_timeout() -> std::time::Duration {
+    std::time::Duration::from_secs(120)
+}
+
+fn compile_timeout<'de, D: Deserializer<'de>>(d: D) -> Result<std::time::Duration, D::Error> {
+    let text = String::deserialize(d)?;
+    limits::parse_duration(&text).map_err(|e| D::Error::custom(format!("`compile_timeout`: {e}")))
 }
 
 fn min_contract<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ContractVersion>, D::Error> {
@@ -112,6 +128,7 @@ impl Default for HostSettings {
             cache: default_cache(),
             listen: default_listen(),
             min_contract: None,
+            compile_timeout: default_compile_timeout(),
         }
     }
 }

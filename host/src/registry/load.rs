@@ -61,13 +61,26 @@ pub(crate) async fn load(
     let engine = rt.engine.clone();
     let cache = rt.cache.clone();
     let key = sha256.clone();
-    let (component, cache) =
-        tokio::task::spawn_blocking(move || cache.load_or_compile(&engine, &bytes, &key))
-            .await
-            .map_err(|e| LoadError::new(file, format!("compilation stopped: {e}")))?
-            .map_err(|e| {
-                LoadError::new(file, format!("is not a valid WebAssembly component: {e:#}"))
-            })?;
+    let limit = settings.host.compile_timeout;
+    let compiling =
+        tokio::task::spawn_blocking(move || cache.load_or_compile(&engine, &bytes, &key));
+    let (component, cache) = tokio::time::timeout(limit, compiling)
+        .await
+        .map_err(|_| {
+            // The compiler cannot be interrupted: it finishes on its blocking
+            // thread and what it makes is dropped.
+            LoadError::new(
+                file,
+                format!(
+                    "took longer than compile_timeout = \"{}\" to compile and is refused; a connector this large or this complex is not accepted (raise compile_timeout in [host] if the file is trusted)",
+                    humantime::format_duration(limit)
+                ),
+            )
+        })?
+        .map_err(|e| LoadError::new(file, format!("compilation stopped: {e}")))?
+        .map_err(|e| {
+            LoadError::new(file, format!("is not a valid WebAssembly component: {e:#}"))
+        })?;
     let version = check_exports(rt, file, &component)?;
     check_imports(rt, file, &component, version)?;
     if let Some(min) = settings.host.min_contract

@@ -55,6 +55,9 @@ impl From<PayError> for ApiError {
             PayError::Busy { .. } => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "connector_busy", message)
             }
+            PayError::HostBusy { .. } => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "host_busy", message)
+            }
             PayError::MethodNotSupported { .. } => {
                 ApiError::new(StatusCode::BAD_REQUEST, "method_not_supported", message)
             }

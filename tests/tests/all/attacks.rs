@@ -56,7 +56,7 @@ async fn arena() -> Arena {
          [connectors.probe]\nbase_url = \"http://127.0.0.1:{pa}\"\nallowed_hosts = [\"http://127.0.0.1:{pa}\"]\n\
          cpu = \"300ms\"\nmemory = \"32MiB\"\ntimeout = \"3s\"\nsecrets = {{ token = {{ file = \"secrets/token\" }} }}\n\n\
          [connectors.hostile]\nbase_url = \"http://localhost:{pa}\"\nallowed_hosts = [\"http://localhost:{pa}\", \"https://*.example.com\"]\n\
-         cpu = \"2s\"\nmemory = \"48MiB\"\ntimeout = \"3s\"\n",
+         cpu = \"2s\"\nmemory = \"48MiB\"\ntimeout = \"3s\"\nsecrets = {{ token = {{ file = \"secrets/token\" }} }}\n",
         demo::config(&sim.url(), &cache_dir(), "")
     ));
     let host = Arc::new(ws.host().await);
@@ -182,6 +182,39 @@ fn vectors(a: &Arena) -> Vec<Vector> {
                     // The component model traps on a handle it never gave.
                     fault_containing(o, "")
                 }
+            },
+        ),
+        // Host memory and time amplified through host calls.
+        v(
+            "100 parts aliasing one MiB of the connector's memory",
+            "hostile",
+            &[("attack", "alias-parts")],
+            |o| fault_containing(o, "too much data is being copied"),
+        ),
+        v(
+            "400,000 references to a secret in one crypto input",
+            "hostile",
+            &[("attack", "secret-flood")],
+            |o| refused(detail(o, "result"), "refused: this could be up to"),
+        ),
+        v(
+            "secret references over a call's budget (3.2 MB a round)",
+            "hostile",
+            &[("attack", "secret-budget")],
+            |o| match (detail(o, "refused at"), detail(o, "result")) {
+                ("11", r) if r.contains("assembled its limit of 33554432 bytes") => Ok(()),
+                (at, r) => Err(format!("refused at `{at}`: `{r}`")),
+            },
+        ),
+        v(
+            "crypto on a MiB at a time, for ever",
+            "hostile",
+            &[("attack", "crypto-forever")],
+            |o| match &o.error {
+                Some(e) if e.kind == ErrorKind::Timeout && e.message.contains("timeout of 3s") => {
+                    Ok(())
+                }
+                _ => Err("expected a timeout".to_owned()),
             },
         ),
         v("trap in pay()", "probe", &[("action", "trap")], |o| {

@@ -255,3 +255,51 @@ async fn a_reference_or_code_is_kept_printable_and_short() {
             .starts_with("ref\\u{1b}[31m\\u{a}r")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn honest_calls_under_load_are_charged_only_for_their_own_code() {
+    // Each call has the host hash 8 MiB and runs about a millisecond of its
+    // own code. 64 at once on two workers queue behind each other and the
+    // host's crypto for far longer than their CPU limit; none of that is
+    // theirs.
+    let (ws, _) = probe(
+        "https://probe.example.com",
+        &[],
+        "cpu = \"100ms\"\ntimeout = \"120s\"\nmax_concurrent = 64",
+    );
+    let settings = payhost::Settings::load(&ws.path().join("payhost.toml")).unwrap();
+    let options = payhost::RuntimeOptions {
+        cache_dir: Some(payhost_tests::cache_dir()),
+        max_instances: 64,
+    };
+    let host = Host::new(settings, &options).unwrap();
+    for loaded in host.load_plugins().await {
+        loaded.unwrap();
+    }
+    let host = std::sync::Arc::new(host);
+    let started = Instant::now();
+    let calls: Vec<_> = (0..64)
+        .map(|i| {
+            let host = host.clone();
+            tokio::spawn(async move {
+                let mut r = request(&[("action", "work"), ("rounds", "8")]);
+                r.order_id = format!("O-LOAD-{i}");
+                r.idempotency_key = format!("load-{i}");
+                host.pay("probe", r).await.unwrap()
+            })
+        })
+        .collect();
+    let mut failed = Vec::new();
+    for call in calls {
+        let outcome = call.await.unwrap();
+        if outcome.state != PaymentState::Succeeded {
+            failed.push(format!("{:?}", outcome.error));
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "{} of 64 honest calls failed in {:?}: {failed:#?}",
+        failed.len(),
+        started.elapsed()
+    );
+}

@@ -300,3 +300,21 @@ async fn a_file_over_the_size_limit_is_refused_before_it_is_compiled() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn a_file_that_takes_too_long_to_compile_is_refused() {
+    let ws = Workspace::new();
+    let file = ws.plugin(artifacts::PROBE);
+    ws.config("[host]\nplugins = \"plugins\"\ncompile_timeout = \"1ms\"\n");
+    // A cache of its own: nothing compiled before.
+    let cache = tempfile::tempdir().unwrap();
+    let error = host_with_cache(&ws, &cache.path().join("cache"))
+        .check_file(&file)
+        .await
+        .expect_err("compiling takes more than a millisecond")
+        .to_string();
+    assert!(
+        error.contains("took longer than compile_timeout = \"1ms\" to compile and is refused"),
+        "{error}"
+    );
+}

@@ -576,3 +576,67 @@ async fn a_host_killed_mid_payment_leaves_it_unknown_and_sends_no_second_payment
         "{text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_answers_while_connectors_burn_cpu_and_crypto() {
+    let sim = Simulator::start().await.unwrap();
+    let dir = workspace(&sim, &[artifacts::PAYHOST_ATLAS, artifacts::HOSTILE]);
+    std::fs::write(dir.path().join("secrets/token"), "a-token").unwrap();
+    let config = dir.path().join("payhost.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        "\n[connectors.hostile]\nbase_url = \"{url}\"\nallowed_hosts = [\"{url}\"]\n\
+         secrets = {{ token = {{ file = \"secrets/token\" }} }}\ntimeout = \"4s\"\ncpu = \"4s\"\n",
+        url = sim.url()
+    ));
+    std::fs::write(&config, text).unwrap();
+    let server = Server::start(dir.path());
+    let client = reqwest::Client::new();
+
+    // Three calls in crypto for ever, three spinning, on a two-core machine.
+    let mut burning = Vec::new();
+    for (i, attack) in ["crypto-forever", "spin"]
+        .iter()
+        .cycle()
+        .take(6)
+        .enumerate()
+    {
+        let (c, url) = (client.clone(), server.url.clone());
+        let mut b = body("hostile", &format!("BURN-{i}"), &format!("burn-{i}"));
+        b["attributes"] = json!({ "attack": attack });
+        burning.push(tokio::spawn(async move { post(&c, &url, &b).await }));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut slowest = Duration::ZERO;
+    for _ in 0..5 {
+        let started = Instant::now();
+        let r = client
+            .get(format!("{}/healthz", server.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        slowest = slowest.max(started.elapsed());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // An honest payment goes through meanwhile.
+    let (status, answer) = post(
+        &client,
+        &server.url,
+        &body("atlas", "ATL-OK-BURN", "burn-ok"),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["outcome"]["state"].as_str()),
+        (200, Some("succeeded")),
+        "{answer}"
+    );
+    assert!(
+        slowest < Duration::from_secs(2),
+        "/healthz took {slowest:?} while connectors burned CPU"
+    );
+    for call in burning {
+        let (_, answer) = call.await.unwrap();
+        assert_eq!(answer["outcome"]["state"], "failed", "{answer}");
+    }
+}

@@ -13,6 +13,13 @@ mod generated {
         world: "payment-connector",
         imports: {
             "payhost:connector/http.send": async | trappable,
+            "payhost:connector/crypto.md5": async | trappable,
+            "payhost:connector/crypto.sha256": async | trappable,
+            "payhost:connector/crypto.hmac-sha256": async | trappable,
+            "payhost:connector/crypto.aes256-cbc-encrypt": async | trappable,
+            "payhost:connector/crypto.aes256-cbc-decrypt": async | trappable,
+            "payhost:connector/crypto.base64-encode": async | trappable,
+            "payhost:connector/crypto.base64-decode": async | trappable,
             default: trappable,
         },
         exports: { default: async },

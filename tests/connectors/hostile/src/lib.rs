@@ -108,6 +108,53 @@ fn forge_sealed() -> PaymentOutcome {
     outcome
 }
 
+/// What a crypto call answered, as a detail.
+fn crypto_result(
+    r: &Result<
+        payhost_sdk::bindings::payhost::connector::crypto::Output,
+        payhost_sdk::bindings::payhost::connector::crypto::CryptoError,
+    >,
+) -> String {
+    use payhost_sdk::bindings::payhost::connector::crypto::Output;
+    match r {
+        Ok(Output::Bytes(b)) => format!("bytes {}", b.len()),
+        Ok(Output::Sealed(_)) => "sealed".to_owned(),
+        Err(e) => format!("refused: {}", e.message()),
+    }
+}
+
+/// A hundred literal parts that all point at one MiB of the connector's
+/// memory: the host would copy that MiB once per part.
+#[allow(unsafe_code)]
+fn alias_parts() -> PaymentOutcome {
+    use payhost_sdk::bindings::payhost::connector::{crypto, types};
+    let mut buffer = vec![7u8; 1 << 20];
+    let (ptr, len) = (buffer.as_mut_ptr(), buffer.len());
+    let parts: Vec<types::Part> = (0..100)
+        // SAFETY: none; aliasing one buffer is the attack. The parts are
+        // forgotten below, never dropped.
+        .map(|_| types::Part::Literal(unsafe { Vec::from_raw_parts(ptr, len, len) }))
+        .collect();
+    let got = crypto::sha256(&parts);
+    std::mem::forget(parts);
+    PaymentOutcome::succeeded().detail("result", crypto_result(&got))
+}
+
+/// Parts naming the operator's secret `count` times.
+fn secret_refs(
+    count: usize,
+) -> Vec<payhost_sdk::bindings::payhost::connector::types::Part<'static>> {
+    use payhost_sdk::bindings::payhost::connector::types;
+    (0..count)
+        .map(|_| {
+            types::Part::Secret(types::SecretRef {
+                name: "token".to_owned(),
+                encoding: types::Encoding::Raw,
+            })
+        })
+        .collect()
+}
+
 /// Reads the monotonic clock in a tight loop and reports the finest step seen.
 fn clock() -> PaymentOutcome {
     let start = Instant::now();
@@ -137,6 +184,7 @@ impl Connector for Hostile {
         )
         .methods([MethodKind::Balance])
         .config_keys(["base_url"])
+        .secrets(["token"])
         .hosts(["config:base_url", "https://*.example.com"])
     }
 
@@ -152,6 +200,38 @@ impl Connector for Hostile {
             "sockets" => sockets(request.attribute("target").unwrap_or("127.0.0.1:9")),
             "clock" => clock(),
             "forge-sealed" => forge_sealed(),
+            "alias-parts" => alias_parts(),
+            // 400,000 references to one secret in one input: gigabytes
+            // from a few megabytes of the connector's memory.
+            "secret-flood" => {
+                use payhost_sdk::bindings::payhost::connector::crypto;
+                let got = crypto::sha256(&secret_refs(400_000));
+                PaymentOutcome::succeeded().detail("result", crypto_result(&got))
+            }
+            // Inputs each under the limit, until the call's budget is spent.
+            "secret-budget" => {
+                use payhost_sdk::bindings::payhost::connector::crypto;
+                let parts = secret_refs(400);
+                let mut outcome = PaymentOutcome::succeeded();
+                for round in 1..=20 {
+                    let got = crypto_result(&crypto::sha256(&parts));
+                    if got.starts_with("refused") {
+                        outcome = outcome
+                            .detail("refused at", round.to_string())
+                            .detail("result", got);
+                        break;
+                    }
+                }
+                outcome
+            }
+            // Crypto on a MiB at a time, for ever.
+            "crypto-forever" => {
+                use payhost_sdk::bindings::payhost::connector::{crypto, types};
+                let data = vec![3u8; 1 << 20];
+                loop {
+                    let _ = crypto::sha256(&[types::Part::Literal(data.clone())]);
+                }
+            }
             "stdin" => {
                 let mut line = String::new();
                 PaymentOutcome::succeeded()
@@ -173,6 +253,9 @@ impl Connector for Hostile {
             "many-details" => (0..200_000u32).fold(PaymentOutcome::succeeded(), |o, i| {
                 o.detail(i.to_string(), "y")
             }),
+            "spin" => loop {
+                std::hint::black_box(0u64);
+            },
             "trap" => panic!("hostile trap"),
             other => PaymentOutcome::succeeded().detail("unknown attack", other),
         }

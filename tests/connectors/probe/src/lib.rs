@@ -376,6 +376,20 @@ impl Connector for Probe {
                 .into_iter()
                 .fold(PaymentOutcome::succeeded(), |o, (k, v)| o.detail(k, v)),
             "clock" => PaymentOutcome::succeeded().detail("now", clock::unix_seconds().to_string()),
+            // An honest call that leans on the host: `rounds` SHA-256 of a
+            // MiB each, worked by the host, and little code of its own.
+            "work" => {
+                let rounds: u32 = request
+                    .attribute("rounds")
+                    .and_then(|r| r.parse().ok())
+                    .unwrap_or(8);
+                let data = Parts::new().bytes(vec![0x5a; 1 << 20]);
+                let mut last = String::new();
+                for _ in 0..rounds {
+                    last = crypto_text(&crypto::sha256(&data));
+                }
+                PaymentOutcome::succeeded().detail("sha256", last)
+            }
             "loop" => loop {
                 std::hint::black_box(0);
             },
