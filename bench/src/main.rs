@@ -6,6 +6,7 @@
 //! `rss` and `rss-inflight` are the child processes that measure resident
 //! memory. The hand-written `bench/ANALYSIS.md` is appended to the report.
 
+mod guards;
 mod native;
 
 use anyhow::Context as _;
@@ -159,12 +160,13 @@ fn plugin_files(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-struct Report {
+/// The report, printed as it is written.
+pub(crate) struct Report {
     lines: Vec<String>,
 }
 
 impl Report {
-    fn line(&mut self, text: impl Into<String>) {
+    pub(crate) fn line(&mut self, text: impl Into<String>) {
         let text = text.into();
         println!("{text}");
         self.lines.push(text);
@@ -599,6 +601,9 @@ async fn main() -> anyhow::Result<()> {
             arg("--probes").unwrap_or_else(|| "target/guests/wasm32-wasip2/guest".into()),
         );
         sealing(&mut report, &probes, &cache).await?;
+    }
+    if run("guards") {
+        guards::section(&mut report)?;
     }
 
     if run("throughput") {

@@ -189,6 +189,13 @@ impl Sandbox {
             }
         }
         state.log.finish();
+        tracing::debug!(
+            connector = %self.name,
+            cpu_us = state.guest.used().as_micros() as u64,
+            host_calls = state.guest.crossings,
+            wall_us = started.elapsed().as_micros() as u64,
+            "call ended"
+        );
         Call {
             answer,
             sent: state.http.sent,

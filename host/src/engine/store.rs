@@ -107,6 +107,8 @@ impl ResourceLimiter for Limiter {
 pub(crate) struct GuestClock {
     used: Duration,
     since: Option<Instant>,
+    /// How many times the guest called the host (libcalls included).
+    pub(crate) crossings: u32,
 }
 
 impl GuestClock {
@@ -117,6 +119,7 @@ impl GuestClock {
 
     /// The guest stops running: it called the host or returned.
     pub(crate) fn leave(&mut self) {
+        self.crossings = self.crossings.wrapping_add(1);
         if let Some(since) = self.since.take() {
             self.used += since.elapsed();
         }
