@@ -9,6 +9,7 @@ mod pay;
 mod payments;
 mod plugins;
 mod serve;
+mod token;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -29,13 +30,16 @@ pub(crate) mod exit {
     pub const FAILED: u8 = 3;
     /// The payment's outcome is unknown: it may have reached the supplier.
     pub const UNKNOWN: u8 = 4;
+    /// Busy (the journal locked by another process past its wait, the
+    /// connector or the host at its limit): nothing was sent, try again.
+    pub const BUSY: u8 = 5;
 }
 
 /// Runs travel suppliers' payment connectors as sandboxed WebAssembly components.
 ///
 /// Exit codes: 0 succeeded or pending, 2 usage or configuration error,
 /// 3 failed, 4 unknown (may have reached the supplier: do not retry blindly),
-/// 1 internal error.
+/// 5 busy (nothing was sent: try again), 1 internal error.
 #[derive(Parser)]
 #[command(name = "payhost", version, about, long_about)]
 struct Cli {
@@ -65,6 +69,8 @@ enum Command {
     #[command(subcommand)]
     Payments(payments::Payments),
     Serve(serve::Serve),
+    #[command(subcommand)]
+    Token(token::Token),
 }
 
 /// An error with the exit code it should end the process with.
@@ -78,6 +84,37 @@ impl Exit {
     pub(crate) fn usage(error: impl Into<anyhow::Error>) -> Self {
         Exit {
             code: exit::USAGE,
+            error: error.into(),
+        }
+    }
+}
+
+impl Exit {
+    /// The exit a journal error calls for: busy is worth a retry, a file
+    /// that cannot be used is the configuration's.
+    pub(crate) fn journal(error: payhost::JournalError) -> Self {
+        Exit {
+            code: if error.is_busy() {
+                exit::BUSY
+            } else {
+                exit::USAGE
+            },
+            error: error.into(),
+        }
+    }
+
+    /// The exit a refused or unrecorded payment calls for.
+    pub(crate) fn pay(error: payhost::PayError) -> Self {
+        use payhost::PayError;
+        let code = match &error {
+            PayError::Busy { .. } | PayError::HostBusy { .. } => exit::BUSY,
+            PayError::Journal(e) if e.is_busy() => exit::BUSY,
+            PayError::Unrecorded { .. } => exit::UNKNOWN,
+            PayError::Journal(payhost::JournalError::Sqlite { .. }) => exit::INTERNAL,
+            _ => exit::USAGE,
+        };
+        Exit {
+            code,
             error: error.into(),
         }
     }
@@ -111,6 +148,7 @@ fn main() -> ExitCode {
             Command::Plugins(cmd) => cmd.run(&cli.config).await,
             Command::Payments(cmd) => cmd.run(&cli.config).await,
             Command::Serve(cmd) => cmd.run(&cli.config).await,
+            Command::Token(cmd) => cmd.run(),
         }
     });
     match result {

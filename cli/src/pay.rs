@@ -123,14 +123,27 @@ impl Pay {
             attributes: self.attributes.iter().cloned().collect::<BTreeMap<_, _>>(),
         };
         let (host, _) = host_with_plugins(config).await?;
+        let (path, options) = (
+            host.settings().journal_path(),
+            host.settings().journal_options(),
+        );
         let journal =
-            payhost::Journal::open(&host.settings().journal_path()).map_err(Exit::usage)?;
+            tokio::task::spawn_blocking(move || payhost::Journal::open_with(&path, options))
+                .await
+                .context("opening the journal stopped")?
+                .map_err(Exit::journal)?;
         let host = host.with_journal(journal);
         let started = Instant::now();
-        let executed = host
-            .execute(&self.connector, request)
-            .await
-            .map_err(Exit::usage)?;
+        let executed = host.execute(&self.connector, request).await;
+        // An outcome the journal could not take yet is retried a while.
+        host.wait_idle(std::time::Duration::from_secs(10)).await;
+        // The lease is given up and the WAL checkpointed, whatever happened.
+        if let Some(journal) = host.journal()
+            && let Err(e) = journal.close()
+        {
+            tracing::warn!("closing the journal: {e}");
+        }
+        let executed = executed.map_err(Exit::pay)?;
         if executed.replayed {
             eprintln!(
                 "note: this idempotency key was seen before: the outcome of attempt {} is replayed; nothing was sent",

@@ -52,7 +52,7 @@ pub(crate) enum Resolution {
 
 fn open(config: &Path) -> Result<Journal, Exit> {
     let settings = load_settings(config)?;
-    Journal::open(&settings.journal_path()).map_err(Exit::usage)
+    Journal::open_with(&settings.journal_path(), settings.journal_options()).map_err(Exit::journal)
 }
 
 fn print_attempt(a: &Attempt) {
@@ -82,13 +82,19 @@ fn print_attempt(a: &Attempt) {
     if let Some(note) = &a.resolution {
         row("resolved", note);
     }
+    if let Some(by) = &a.resolved_by {
+        row("resolved by", by);
+    }
+    if let Some(late) = &a.late_outcome {
+        row("late outcome", late.state.as_str());
+    }
 }
 
 impl Payments {
     pub(crate) async fn run(self, config: &Path) -> Result<u8, Exit> {
         match self {
             Payments::List { limit, json } => {
-                let attempts = open(config)?.list(limit).map_err(Exit::usage)?;
+                let attempts = open(config)?.list(limit).await.map_err(Exit::journal)?;
                 if json {
                     print_json(&attempts)?;
                 } else {
@@ -116,7 +122,7 @@ impl Payments {
                 Ok(exit::OK)
             }
             Payments::Show { id, json } => {
-                let attempt = open(config)?.get(id).map_err(Exit::usage)?;
+                let attempt = open(config)?.get(id).await.map_err(Exit::journal)?;
                 if json {
                     print_json(&attempt)?
                 } else {
@@ -131,7 +137,7 @@ impl Payments {
                 note,
             } => {
                 let journal = open(config)?;
-                let attempt = journal.get(id).map_err(Exit::usage)?;
+                let attempt = journal.get(id).await.map_err(Exit::journal)?;
                 let (resolved, note) = if query {
                     let (host, _) = host_with_plugins(config).await?;
                     let answer = host
@@ -178,7 +184,10 @@ impl Payments {
                     };
                     (outcome, format!("by the operator: {note}"))
                 };
-                let updated = journal.resolve(id, &resolved, &note).map_err(Exit::usage)?;
+                let updated = journal
+                    .resolve(id, &resolved, &note, "cli")
+                    .await
+                    .map_err(Exit::journal)?;
                 print_attempt(&updated);
                 Ok(exit::OK)
             }

@@ -12,10 +12,12 @@ use std::sync::Arc;
 /// directory watched so that a new, replaced or removed connector file takes
 /// effect without a restart.
 ///
-/// API: POST /v1/payments, GET /v1/payments/{id}, GET /v1/connectors,
-/// GET /healthz, GET /metrics. Stop it with Ctrl-C (or SIGTERM through your
-/// service manager); payments in flight when it is killed are marked
-/// unknown at the next start, never retried on their own.
+/// API: POST /v1/payments, GET /v1/payments/{id}, POST
+/// /v1/payments/{id}/resolve, GET /v1/connectors, GET /healthz, GET /metrics;
+/// bearer tokens from [api] in payhost.toml (without any, it listens only
+/// on loopback). SIGTERM or SIGINT stops it: no new connections, payments
+/// in flight finish within [api] shutdown_grace; any still running then
+/// are marked unknown, never retried on their own.
 #[derive(Args)]
 pub(crate) struct Serve {
     /// The address to listen on (default: [host] listen, else 127.0.0.1:8700).
@@ -23,11 +25,41 @@ pub(crate) struct Serve {
     listen: Option<String>,
 }
 
+/// Completes on SIGTERM or SIGINT (installed handlers: as PID 1 too).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
 impl Serve {
     pub(crate) async fn run(self, config: &Path) -> Result<u8, Exit> {
         let settings = load_settings(config)?;
         let listen = self.listen.unwrap_or_else(|| settings.host.listen.clone());
-        let journal = Journal::open(&settings.journal_path()).map_err(Exit::usage)?;
+        let (path, options) = (settings.journal_path(), settings.journal_options());
+        let journal = tokio::task::spawn_blocking(move || Journal::open_with(&path, options))
+            .await
+            .context("opening the journal stopped")?
+            .map_err(Exit::journal)?;
         let host = Host::from_settings(settings)
             .map_err(|e| anyhow::anyhow!("cannot start the WebAssembly engine: {e:#}"))?;
         let host = Arc::new(host.with_journal(journal));
@@ -46,17 +78,22 @@ impl Serve {
                 format!("cannot listen on {listen}: pass another address with --listen")
             })
             .map_err(Exit::usage)?;
-        let addr = listener
-            .local_addr()
-            .context("the listener has no address")?;
-        println!("payhost listening on http://{addr}");
-        let _ = std::io::stdout().flush();
-        let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
+        let server = payhost::service::Server::new(host.clone(), listener).map_err(Exit::usage)?;
+        let addr = server.local_addr().context("the listener has no address")?;
+        let scheme = if host.settings().api.tls.is_some() {
+            "https"
+        } else {
+            "http"
         };
-        payhost::service::serve(host, listener, shutdown)
-            .await
-            .context("the server stopped")?;
+        println!("payhost listening on {scheme}://{addr}");
+        let _ = std::io::stdout().flush();
+        let result = server.run(stop_signal()).await;
+        let closed = host.journal().map(Journal::close);
+        result.map_err(Exit::usage)?;
+        if let Some(Err(e)) = closed {
+            tracing::error!("closing the journal: {e}");
+        }
+        tracing::info!("stopped");
         Ok(super::exit::OK)
     }
 }

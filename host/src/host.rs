@@ -45,6 +45,16 @@ impl Host {
         self.executor.journal()
     }
 
+    /// Payments under way (and journal writes after them still retried).
+    pub fn in_flight(&self) -> usize {
+        self.executor.in_flight()
+    }
+
+    /// Waits until no payment is under way, at most `grace`; whether none is.
+    pub async fn wait_idle(&self, grace: std::time::Duration) -> bool {
+        self.executor.wait_idle(grace).await
+    }
+
     /// The settings.
     pub fn settings(&self) -> &Settings {
         self.registry.settings()

@@ -39,11 +39,14 @@ pub use engine::{EPOCH_TICK, Runtime, RuntimeOptions};
 pub use execution::{Executed, Executor, PayError};
 pub use host::Host;
 pub use payments::attempt::{Attempt, AttemptState};
-pub use payments::journal::{Begin, Journal, JournalError};
+pub use payments::journal::{Begin, Journal, JournalError, JournalHealth, JournalOptions};
 pub use payments::mask::mask_text;
 pub use payments::model::{
     BillingAddress, Card, ConnectorError, ErrorKind, MethodKind, Money, PaymentMethod,
     PaymentOutcome, PaymentRequest, PaymentState, RequestError,
+};
+pub use policy::access::{
+    ApiSettings, Caller, Refusal, Scope, TlsSettings, TokenSettings, new_token,
 };
 pub use policy::grant::Grant;
 pub use policy::limits::Limits;

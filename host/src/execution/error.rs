@@ -37,6 +37,20 @@ pub enum PayError {
         /// How long the payment waited.
         wait: std::time::Duration,
     },
+    /// The supplier call ended but the journal could not record its
+    /// outcome. The host keeps trying; until it succeeds the attempt stays
+    /// in flight (and becomes `unknown` if this host stops first).
+    #[error(
+        "attempt {id} ended {state} at the supplier, but the journal could not record it ({error}); the host keeps trying. Do not pay this order again: repeat the request with the same idempotency key to read its outcome"
+    )]
+    Unrecorded {
+        /// The attempt.
+        id: i64,
+        /// The outcome's state, as the connector answered.
+        state: crate::payments::model::PaymentState,
+        /// Why the journal failed.
+        error: JournalError,
+    },
     /// The connector does not implement the method.
     #[error("connector `{name}` does not support {method} payments (it supports: {supported})")]
     MethodNotSupported {

@@ -9,7 +9,10 @@ use crate::payments::model::{
 };
 use crate::policy::limits::BUSY_WAIT;
 use crate::registry::Registry;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+use tokio::sync::Notify;
 
 /// A payment as the journal saw it.
 #[derive(Debug, Clone)]
@@ -26,18 +29,66 @@ pub struct Executed {
 /// attempt when it has a journal.
 #[derive(Default)]
 pub struct Executor {
-    journal: Option<Journal>,
+    journal: Option<Arc<Journal>>,
+    in_flight: Arc<InFlight>,
+}
+
+/// Payments (and journal writes after them) not yet ended.
+#[derive(Default)]
+struct InFlight {
+    count: AtomicUsize,
+    idle: Notify,
+}
+
+/// One payment counted in flight until dropped.
+struct Counted(Arc<InFlight>);
+
+impl Counted {
+    fn new(in_flight: &Arc<InFlight>) -> Counted {
+        in_flight.count.fetch_add(1, Ordering::SeqCst);
+        Counted(in_flight.clone())
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        if self.0.count.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
 }
 
 impl Executor {
     /// An executor that journals in `journal`, if any.
     pub fn new(journal: Option<Journal>) -> Executor {
-        Executor { journal }
+        Executor {
+            journal: journal.map(Arc::new),
+            in_flight: Arc::default(),
+        }
     }
 
     /// The journal, if payments are journaled.
     pub fn journal(&self) -> Option<&Journal> {
-        self.journal.as_ref()
+        self.journal.as_deref()
+    }
+
+    /// Payments under way, and journal writes after them still retried.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.count.load(Ordering::SeqCst)
+    }
+
+    /// Waits until no payment is under way, at most `grace`; whether none is.
+    pub async fn wait_idle(&self, grace: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + grace;
+        loop {
+            let idle = self.in_flight.idle.notified();
+            if self.in_flight() == 0 {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, idle).await.is_err() {
+                return self.in_flight() == 0;
+            }
+        }
     }
 
     /// Validates, journals and makes one payment: with a journal, the attempt
@@ -65,6 +116,7 @@ impl Executor {
                     .join(", "),
             });
         }
+        let _counted = Counted::new(&self.in_flight);
         // A place first: a busy connector refuses before anything is
         // journaled or sent.
         let Some(_place) = connector.place(BUSY_WAIT).await else {
@@ -110,10 +162,29 @@ impl Executor {
             }
             Begin::New(id) => {
                 let outcome = connector.pay(registry.runtime(), &request).await;
-                if let Err(e) = journal.finish(id, &outcome) {
-                    // The outcome is returned all the same; the attempt stays
-                    // in flight in the journal and becomes unknown on restart.
-                    tracing::error!("{e}");
+                if let Err(error) = journal.finish(id, &outcome).await {
+                    // Never answered as a plain outcome: the client is told
+                    // it is not recorded, and the write is retried until it
+                    // is (or the lease lapses and the attempt is unknown).
+                    tracing::error!("payment attempt {id}: {error}; retrying");
+                    let state = outcome.state;
+                    let (journal, counted) = (journal.clone(), Counted::new(&self.in_flight));
+                    tokio::spawn(async move {
+                        let _counted = counted;
+                        let mut pause = Duration::from_millis(250);
+                        loop {
+                            tokio::time::sleep(pause).await;
+                            match journal.finish(id, &outcome).await {
+                                Ok(()) => {
+                                    tracing::info!("payment attempt {id} recorded after all");
+                                    break;
+                                }
+                                Err(e) => tracing::warn!("payment attempt {id}: still {e}"),
+                            }
+                            pause = (pause * 2).min(Duration::from_secs(5));
+                        }
+                    });
+                    return Err(PayError::Unrecorded { id, state, error });
                 }
                 Ok(Executed {
                     id: Some(id),

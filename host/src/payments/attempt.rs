@@ -116,4 +116,13 @@ pub struct Attempt {
     pub updated_at: i64,
     /// The operator's note when resolved by hand.
     pub resolution: Option<String>,
+    /// Who resolved it by hand: the API token's name, or `cli` for the
+    /// command line.
+    pub resolved_by: Option<String>,
+    /// The host instance that made the attempt.
+    pub instance: Option<String>,
+    /// An outcome that came back after the attempt had been marked
+    /// `unknown` (its host's lease had lapsed): kept for the operator, who
+    /// resolves the attempt; it never changes the state on its own.
+    pub late_outcome: Option<PaymentOutcome>,
 }

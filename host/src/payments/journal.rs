@@ -10,8 +10,16 @@
 //! - an order with an attempt that may have gone through (in flight,
 //!   `unknown`, `succeeded`, `pending`) takes no new attempt under another
 //!   key: an `unknown` one is resolved by `query` or by the operator;
-//! - an attempt found in flight when the journal opens (the host stopped
-//!   during the payment) becomes `unknown`, never retried on its own.
+//! - each process that opens the journal is an *instance* with a lease it
+//!   renews; an attempt in flight whose instance's lease has lapsed (the
+//!   process was killed, or stopped renewing) becomes `unknown`, never
+//!   retried on its own; the write after the supplier call moves only an
+//!   attempt still in flight and still its own.
+//!
+//! Several processes share one file: every write transaction begins
+//! `IMMEDIATE` and waits out another's lock up to the busy timeout. The work
+//! runs on blocking threads, never on the async workers; reads have their
+//! own connection and answer while a write waits. The file is created 0600.
 //!
 //! Card numbers are stored masked (first 6 / last 4); CVVs never.
 
@@ -19,10 +27,11 @@ use crate::payments::attempt::{Attempt, AttemptState};
 use crate::payments::model::{
     ConnectorError, ErrorKind, PaymentOutcome, PaymentRequest, PaymentState,
 };
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use sha2::Digest;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Why the journal refused or failed.
@@ -63,6 +72,16 @@ pub enum JournalError {
         /// Its state.
         state: AttemptState,
     },
+    /// Another process held the journal's write lock past the busy timeout.
+    #[error(
+        "the journal {path} is busy: another process held its write lock for more than {waited:?}; nothing was sent, try again"
+    )]
+    Busy {
+        /// The file.
+        path: PathBuf,
+        /// How long this one waited.
+        waited: Duration,
+    },
     /// SQLite failed.
     #[error("the journal {path} cannot be used: {source}")]
     Sqlite {
@@ -71,6 +90,13 @@ pub enum JournalError {
         /// The error.
         source: rusqlite::Error,
     },
+}
+
+impl JournalError {
+    /// Whether trying again later may work (a lock, not a broken file).
+    pub fn is_busy(&self) -> bool {
+        matches!(self, JournalError::Busy { .. })
+    }
 }
 
 /// What [`Journal::begin`] decided.
@@ -82,31 +108,59 @@ pub enum Begin {
     Replay(Box<Attempt>),
 }
 
-/// The journal.
-pub struct Journal {
-    path: PathBuf,
-    conn: Mutex<Connection>,
+/// How a journal is opened.
+#[derive(Debug, Clone, Copy)]
+pub struct JournalOptions {
+    /// How long an instance's lease lasts without renewal; it is renewed
+    /// every third of that. An attempt whose instance's lease has lapsed
+    /// becomes `unknown`.
+    pub lease: Duration,
+    /// How long a write waits for another process's lock.
+    pub busy_timeout: Duration,
 }
 
-/// Whether the process that wrote an attempt is still running.
-fn process_alive(pid: i64) -> bool {
-    if pid == i64::from(std::process::id()) {
-        return true;
+impl Default for JournalOptions {
+    fn default() -> Self {
+        JournalOptions {
+            lease: Duration::from_secs(15),
+            busy_timeout: Duration::from_secs(10),
+        }
     }
-    // Linux: a live process has a /proc entry. Elsewhere there is no cheap
-    // check: assume it is alive, so that nothing still running is marked
-    // unknown; `payhost payments resolve` settles what is left.
-    if cfg!(target_os = "linux") {
-        Path::new(&format!("/proc/{pid}")).exists()
-    } else {
-        true
-    }
+}
+
+/// Whether the journal can be written, as the last lease renewal found.
+#[derive(Debug, Clone)]
+pub struct JournalHealth {
+    /// The last renewal succeeded.
+    pub writable: bool,
+    /// Why it did not.
+    pub problem: Option<String>,
+}
+
+/// The journal.
+pub struct Journal {
+    inner: Arc<Inner>,
+    stop: Mutex<Option<mpsc::Sender<()>>>,
+    lease: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    reader: Mutex<Connection>,
+    instance: String,
+    options: JournalOptions,
+    health: Mutex<JournalHealth>,
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+    now_ms() / 1000
 }
 
 /// What makes two requests the same payment: everything but the key, with
@@ -139,91 +193,205 @@ pub fn fingerprint(connector: &str, r: &PaymentRequest) -> String {
     hex::encode(sha2::Sha256::digest(text.as_bytes()))
 }
 
+/// The outcome an attempt gets when its host's lease lapsed.
+fn lapsed() -> PaymentOutcome {
+    PaymentOutcome::host(
+        PaymentState::Unknown,
+        ConnectorError::host(
+            ErrorKind::ConnectorFault,
+            "the host stopped during this payment; it may have reached the supplier: query it or resolve it by hand",
+        ),
+    )
+}
+
+/// Creates the file readable and writable by its owner only, and narrows
+/// an existing one to that.
+#[cfg(unix)]
+fn private_file(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)?;
+    let mode = file.metadata()?.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        file.set_permissions(std::fs::Permissions::from_mode(mode & 0o700))?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn private_file(_path: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+const SCHEMA: &str = "
+    CREATE TABLE IF NOT EXISTS attempts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        fingerprint TEXT NOT NULL,
+        connector TEXT NOT NULL,
+        order_id TEXT NOT NULL,
+        method TEXT NOT NULL,
+        card TEXT,
+        amount TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        state TEXT NOT NULL,
+        outcome TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        resolution TEXT,
+        owner INTEGER
+    );
+    CREATE INDEX IF NOT EXISTS attempts_order ON attempts (connector, order_id);
+    CREATE INDEX IF NOT EXISTS attempts_state ON attempts (state);
+    CREATE TABLE IF NOT EXISTS instances (
+        instance TEXT PRIMARY KEY,
+        pid INTEGER NOT NULL,
+        started_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+    );";
+
+/// Columns added after the first schema, with their types.
+const ADDED_COLUMNS: [(&str, &str); 4] = [
+    ("instance", "TEXT"),
+    ("resolved_by", "TEXT"),
+    ("late_outcome", "TEXT"),
+    ("instance_pid", "INTEGER"),
+];
+
 impl Journal {
-    /// Opens (or creates) the journal file and marks attempts left in
-    /// flight by a stopped host as `unknown`.
+    /// Opens (or creates) the journal file with the default options.
     pub fn open(path: &Path) -> Result<Journal, JournalError> {
+        Journal::open_with(path, JournalOptions::default())
+    }
+
+    /// Opens (or creates, 0600) the journal file, takes a lease for this
+    /// process and marks attempts of lapsed instances `unknown`. Blocks
+    /// while another process holds the write lock, up to the busy timeout.
+    pub fn open_with(path: &Path, options: JournalOptions) -> Result<Journal, JournalError> {
         let fail = |source| JournalError::Sqlite {
             path: path.to_owned(),
             source,
         };
-        let conn = Connection::open(path).map_err(fail)?;
-        conn.busy_timeout(Duration::from_secs(10)).map_err(fail)?;
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = FULL;
-             CREATE TABLE IF NOT EXISTS attempts (
-                 id INTEGER PRIMARY KEY AUTOINCREMENT,
-                 idempotency_key TEXT NOT NULL UNIQUE,
-                 fingerprint TEXT NOT NULL,
-                 connector TEXT NOT NULL,
-                 order_id TEXT NOT NULL,
-                 method TEXT NOT NULL,
-                 card TEXT,
-                 amount TEXT NOT NULL,
-                 currency TEXT NOT NULL,
-                 state TEXT NOT NULL,
-                 outcome TEXT,
-                 created_at INTEGER NOT NULL,
-                 updated_at INTEGER NOT NULL,
-                 resolution TEXT,
-                 owner INTEGER
-             );
-             CREATE INDEX IF NOT EXISTS attempts_order ON attempts (connector, order_id);",
-        )
-        .map_err(fail)?;
-        let journal = Journal {
+        private_file(path).map_err(|e| JournalError::Sqlite {
             path: path.to_owned(),
-            conn: Mutex::new(conn),
-        };
-        journal.recover()?;
-        Ok(journal)
-    }
-
-    fn fail(&self, source: rusqlite::Error) -> JournalError {
-        JournalError::Sqlite {
-            path: self.path.clone(),
-            source,
-        }
-    }
-
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Attempts left in flight by a process that is gone (the host was
-    /// killed or crashed): their outcome is unknown. Attempts of a process
-    /// still running (a server beside this CLI) are left alone.
-    fn recover(&self) -> Result<(), JournalError> {
-        let in_flight: Vec<(i64, Option<i64>)> = {
-            let conn = self.conn();
-            let mut stmt = conn
-                .prepare("SELECT id, owner FROM attempts WHERE state = ?1")
-                .map_err(|e| self.fail(e))?;
-            stmt.query_map([AttemptState::InFlight], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })
-            .map_err(|e| self.fail(e))?
-            .filter_map(Result::ok)
-            .collect()
-        };
-        for (id, owner) in in_flight {
-            if owner.is_some_and(process_alive) {
-                continue;
+            source: rusqlite::Error::InvalidPath(PathBuf::from(format!("{}: {e}", path.display()))),
+        })?;
+        let writer = Connection::open(path).map_err(fail)?;
+        writer.busy_timeout(options.busy_timeout).map_err(fail)?;
+        // A new file is switched to WAL once; every later open reads it.
+        writer
+            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")
+            .map_err(fail)?;
+        {
+            let mut conn = writer;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(fail)?;
+            tx.execute_batch(SCHEMA).map_err(fail)?;
+            let columns: Vec<String> = tx
+                .prepare("SELECT name FROM pragma_table_info('attempts')")
+                .and_then(|mut s| {
+                    s.query_map([], |r| r.get(0))?
+                        .collect::<rusqlite::Result<Vec<String>>>()
+                })
+                .map_err(fail)?;
+            for (name, kind) in ADDED_COLUMNS {
+                if !columns.iter().any(|c| c == name) {
+                    tx.execute_batch(&format!("ALTER TABLE attempts ADD COLUMN {name} {kind}"))
+                        .map_err(fail)?;
+                }
             }
-            tracing::warn!(
-                "payment attempt {id} was in flight when its host stopped: its outcome is unknown; resolve it with `payhost payments resolve {id}`"
-            );
-            let outcome = PaymentOutcome::host(
-                PaymentState::Unknown,
-                ConnectorError::host(
-                    ErrorKind::ConnectorFault,
-                    "the host stopped during this payment; it may have reached the supplier: query it or resolve it by hand",
-                ),
-            );
-            self.finish(id, &outcome)?;
+            tx.commit().map_err(fail)?;
+            let reader = Connection::open(path).map_err(fail)?;
+            reader.busy_timeout(options.busy_timeout).map_err(fail)?;
+            let inner = Arc::new(Inner {
+                path: path.to_owned(),
+                writer: Mutex::new(conn),
+                reader: Mutex::new(reader),
+                instance: uuid::Uuid::new_v4().to_string(),
+                options,
+                health: Mutex::new(JournalHealth {
+                    writable: true,
+                    problem: None,
+                }),
+            });
+            inner.renew()?;
+            let (stop, stopped) = mpsc::channel();
+            let renewing = inner.clone();
+            let lease = std::thread::Builder::new()
+                .name("payhost-lease".into())
+                .spawn(move || {
+                    let every = renewing.options.lease / 3;
+                    while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
+                        let result = renewing.renew();
+                        let mut health = renewing.health();
+                        match result {
+                            Ok(()) => {
+                                *health = JournalHealth {
+                                    writable: true,
+                                    problem: None,
+                                }
+                            }
+                            Err(e) => {
+                                if health.writable {
+                                    tracing::error!("cannot renew this host's lease: {e}");
+                                }
+                                *health = JournalHealth {
+                                    writable: false,
+                                    problem: Some(e.to_string()),
+                                };
+                            }
+                        }
+                    }
+                })
+                .map_err(|e| JournalError::Sqlite {
+                    path: path.to_owned(),
+                    source: rusqlite::Error::InvalidPath(PathBuf::from(format!(
+                        "cannot start the lease thread: {e}"
+                    ))),
+                })?;
+            Ok(Journal {
+                inner,
+                stop: Mutex::new(Some(stop)),
+                lease: Mutex::new(Some(lease)),
+            })
         }
-        Ok(())
+    }
+
+    /// This process's instance id in the journal.
+    pub fn instance(&self) -> &str {
+        &self.inner.instance
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Whether the journal could be written at the last lease renewal.
+    pub fn health(&self) -> JournalHealth {
+        self.inner.health().clone()
+    }
+
+    /// Runs `f` on a blocking thread with the inner state.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Inner) -> Result<T, JournalError> + Send + 'static,
+    ) -> Result<T, JournalError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || f(&inner))
+            .await
+            .map_err(|e| JournalError::Sqlite {
+                path: self.inner.path.clone(),
+                source: rusqlite::Error::InvalidPath(PathBuf::from(format!(
+                    "a journal thread failed: {e}"
+                ))),
+            })?
     }
 
     /// Writes a new attempt before the supplier is called, or answers with
@@ -238,19 +406,209 @@ impl Journal {
         let fp = fingerprint(connector, request);
         let deadline = std::time::Instant::now() + wait;
         loop {
-            match self.try_begin(connector, request, &fp)? {
+            let (c, r, f) = (connector.to_owned(), request.clone(), fp.clone());
+            match self
+                .blocking(move |inner| inner.try_begin(&c, &r, &f))
+                .await?
+            {
                 Some(begin) => return Ok(begin),
                 None if std::time::Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(25)).await
                 }
                 None => {
                     let existing = self
-                        .by_key(&request.idempotency_key)?
+                        .by_key(&request.idempotency_key)
+                        .await?
                         .ok_or(JournalError::NotFound(0))?;
                     return Ok(Begin::Replay(Box::new(existing)));
                 }
             }
         }
+    }
+
+    /// Records an attempt's outcome, if the attempt is still in flight and
+    /// still this instance's. Otherwise (its lease lapsed and it was marked
+    /// `unknown`, and perhaps resolved since) the outcome is kept beside it
+    /// as a late outcome for the operator and the state does not move.
+    pub async fn finish(&self, id: i64, outcome: &PaymentOutcome) -> Result<(), JournalError> {
+        let outcome = outcome.clone();
+        self.blocking(move |inner| inner.finish(id, &outcome)).await
+    }
+
+    /// Records the operator's decision on an `unknown` attempt, and who
+    /// made it.
+    pub async fn resolve(
+        &self,
+        id: i64,
+        outcome: &PaymentOutcome,
+        note: &str,
+        by: &str,
+    ) -> Result<Attempt, JournalError> {
+        let (outcome, note, by) = (outcome.clone(), note.to_owned(), by.to_owned());
+        self.blocking(move |inner| inner.resolve(id, &outcome, &note, &by))
+            .await
+    }
+
+    /// One attempt.
+    pub async fn get(&self, id: i64) -> Result<Attempt, JournalError> {
+        self.blocking(move |inner| inner.get(id)).await
+    }
+
+    /// The attempt under a key.
+    pub async fn by_key(&self, key: &str) -> Result<Option<Attempt>, JournalError> {
+        let key = key.to_owned();
+        self.blocking(move |inner| inner.by_key(&key)).await
+    }
+
+    /// The latest attempts, newest first.
+    pub async fn list(&self, limit: usize) -> Result<Vec<Attempt>, JournalError> {
+        self.blocking(move |inner| inner.list(limit)).await
+    }
+
+    /// Ends this instance cleanly: its attempts still in flight (their
+    /// payments did not finish within the shutdown's grace) become
+    /// `unknown` now, its lease is given up and the WAL is checkpointed into
+    /// the file.
+    pub fn close(&self) -> Result<(), JournalError> {
+        self.stop_lease();
+        let inner = &self.inner;
+        let mut conn = inner.writer();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| inner.fail(e))?;
+        let ids = Inner::mark_unknown(
+            &tx,
+            "state = ?3 AND instance = ?4",
+            params![
+                AttemptState::Unknown,
+                serde_json::to_string(&lapsed()).unwrap_or_default(),
+                AttemptState::InFlight,
+                inner.instance
+            ],
+        )
+        .map_err(|e| inner.fail(e))?;
+        tx.execute(
+            "DELETE FROM instances WHERE instance = ?1",
+            params![inner.instance],
+        )
+        .map_err(|e| inner.fail(e))?;
+        tx.commit().map_err(|e| inner.fail(e))?;
+        for id in ids {
+            tracing::warn!(
+                "payment attempt {id} was still in flight when this host stopped: its outcome is unknown; resolve it with `payhost payments resolve {id}`"
+            );
+        }
+        // Never waits on other processes: what they still read stays.
+        conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE);")
+            .map_err(|e| inner.fail(e))?;
+        Ok(())
+    }
+
+    fn stop_lease(&self) {
+        drop(self.stop.lock().unwrap_or_else(|e| e.into_inner()).take());
+        if let Some(thread) = self.lease.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Journal {
+    fn drop(&mut self) {
+        self.stop_lease();
+    }
+}
+
+impl Inner {
+    fn fail(&self, source: rusqlite::Error) -> JournalError {
+        if let rusqlite::Error::SqliteFailure(e, _) = &source
+            && matches!(
+                e.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            )
+        {
+            return JournalError::Busy {
+                path: self.path.clone(),
+                waited: self.options.busy_timeout,
+            };
+        }
+        JournalError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn writer(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn reader(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.reader.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn health(&self) -> std::sync::MutexGuard<'_, JournalHealth> {
+        self.health.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Renews this instance's lease and marks the attempts of lapsed
+    /// instances `unknown`.
+    fn renew(&self) -> Result<(), JournalError> {
+        let mut conn = self.writer();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.fail(e))?;
+        let t = now_ms();
+        tx.execute(
+            "INSERT INTO instances (instance, pid, started_at, expires_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (instance) DO UPDATE SET expires_at = excluded.expires_at",
+            params![
+                self.instance,
+                i64::from(std::process::id()),
+                t,
+                t + self.options.lease.as_millis() as i64
+            ],
+        )
+        .map_err(|e| self.fail(e))?;
+        let ids = self.sweep(&tx).map_err(|e| self.fail(e))?;
+        tx.commit().map_err(|e| self.fail(e))?;
+        for id in ids {
+            tracing::warn!(
+                "payment attempt {id} was in flight when its host stopped: its outcome is unknown; resolve it with `payhost payments resolve {id}`"
+            );
+        }
+        Ok(())
+    }
+
+    /// Marks `unknown` every attempt in flight whose instance's lease has
+    /// lapsed (or that has none: written before leases); forgets lapsed
+    /// instances. Their ids.
+    fn sweep(&self, tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<Vec<i64>> {
+        let t = now_ms();
+        let ids = Self::mark_unknown(
+            tx,
+            "state = ?3 AND (instance IS NULL OR instance NOT IN
+                 (SELECT instance FROM instances WHERE expires_at > ?4))",
+            params![
+                AttemptState::Unknown,
+                serde_json::to_string(&lapsed()).unwrap_or_default(),
+                AttemptState::InFlight,
+                t
+            ],
+        )?;
+        tx.execute("DELETE FROM instances WHERE expires_at <= ?1", params![t])?;
+        Ok(ids)
+    }
+
+    /// `UPDATE … SET state = ?1, outcome = ?2 WHERE {filter}`: the ids moved.
+    fn mark_unknown(
+        tx: &rusqlite::Transaction<'_>,
+        filter: &str,
+        params: &[&dyn rusqlite::ToSql],
+    ) -> rusqlite::Result<Vec<i64>> {
+        let mut stmt = tx.prepare(&format!(
+            "UPDATE attempts SET state = ?1, outcome = ?2, updated_at = {} WHERE {filter} RETURNING id",
+            now()
+        ))?;
+        stmt.query_map(params, |row| row.get(0))?.collect()
     }
 
     /// `None` while an attempt with this key is in flight.
@@ -260,8 +618,12 @@ impl Journal {
         request: &PaymentRequest,
         fp: &str,
     ) -> Result<Option<Begin>, JournalError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction().map_err(|e| self.fail(e))?;
+        let mut conn = self.writer();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.fail(e))?;
+        // An attempt whose host is gone is unknown before anything is decided.
+        let swept = self.sweep(&tx).map_err(|e| self.fail(e))?;
         let existing: Option<(i64, String, AttemptState)> = tx
             .query_row(
                 "SELECT id, fingerprint, state FROM attempts WHERE idempotency_key = ?1",
@@ -271,8 +633,9 @@ impl Journal {
             .optional()
             .map_err(|e| self.fail(e))?;
         if let Some((id, existing_fp, state)) = existing {
-            drop(tx);
+            tx.commit().map_err(|e| self.fail(e))?;
             drop(conn);
+            warn_swept(&swept);
             if existing_fp != fp {
                 return Err(JournalError::KeyReused {
                     key: request.idempotency_key.clone(),
@@ -295,6 +658,8 @@ impl Journal {
             .optional()
             .map_err(|e| self.fail(e))?;
         if let Some((id, state)) = busy {
+            tx.commit().map_err(|e| self.fail(e))?;
+            warn_swept(&swept);
             let advice = match state {
                 AttemptState::Unknown => {
                     "it may have gone through: resolve it first (`payhost payments resolve`)"
@@ -313,54 +678,112 @@ impl Journal {
         let card = request.method.card().map(|c| c.masked_number());
         let t = now();
         tx.execute(
-            "INSERT INTO attempts (idempotency_key, fingerprint, connector, order_id, method, card, amount, currency, state, created_at, updated_at, owner)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?11, ?9, ?9, ?10)",
-            params![request.idempotency_key, fp, connector, request.order_id, request.method.kind().to_string(), card, request.amount.amount, request.amount.currency, t, i64::from(std::process::id()), AttemptState::InFlight],
+            "INSERT INTO attempts (idempotency_key, fingerprint, connector, order_id, method, card, amount, currency, state, created_at, updated_at, instance, instance_pid)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12)",
+            params![
+                request.idempotency_key,
+                fp,
+                connector,
+                request.order_id,
+                request.method.kind().to_string(),
+                card,
+                request.amount.amount,
+                request.amount.currency,
+                AttemptState::InFlight,
+                t,
+                self.instance,
+                i64::from(std::process::id())
+            ],
         )
         .map_err(|e| self.fail(e))?;
         let id = tx.last_insert_rowid();
         tx.commit().map_err(|e| self.fail(e))?;
+        warn_swept(&swept);
         Ok(Some(Begin::New(id)))
     }
 
-    /// Records an attempt's outcome.
-    pub fn finish(&self, id: i64, outcome: &PaymentOutcome) -> Result<(), JournalError> {
+    fn finish(&self, id: i64, outcome: &PaymentOutcome) -> Result<(), JournalError> {
         let json = serde_json::to_string(outcome).unwrap_or_default();
-        self.conn()
+        let mut conn = self.writer();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.fail(e))?;
+        let moved = tx
             .execute(
-                "UPDATE attempts SET state = ?1, outcome = ?2, updated_at = ?3 WHERE id = ?4",
-                params![AttemptState::from(outcome.state), json, now(), id],
+                "UPDATE attempts SET state = ?1, outcome = ?2, updated_at = ?3
+                 WHERE id = ?4 AND state = ?5 AND instance = ?6",
+                params![
+                    AttemptState::from(outcome.state),
+                    json,
+                    now(),
+                    id,
+                    AttemptState::InFlight,
+                    self.instance
+                ],
             )
             .map_err(|e| self.fail(e))?;
-        Ok(())
+        if moved == 0 {
+            tx.execute(
+                "UPDATE attempts SET late_outcome = ?1 WHERE id = ?2",
+                params![json, id],
+            )
+            .map_err(|e| self.fail(e))?;
+            tracing::warn!(
+                "payment attempt {id} ended {} after it had been marked unknown (this host's lease lapsed): its state is left for the operator; the late outcome is kept beside it",
+                outcome.state
+            );
+        }
+        tx.commit().map_err(|e| self.fail(e))
     }
 
-    /// Records the operator's decision on an `unknown` attempt.
-    pub fn resolve(
+    fn resolve(
         &self,
         id: i64,
         outcome: &PaymentOutcome,
         note: &str,
+        by: &str,
     ) -> Result<Attempt, JournalError> {
-        let attempt = self.get(id)?;
-        if attempt.state != AttemptState::Unknown {
-            return Err(JournalError::NotUnknown {
-                id,
-                state: attempt.state,
-            });
-        }
         let json = serde_json::to_string(outcome).unwrap_or_default();
-        self.conn()
-            .execute(
-                "UPDATE attempts SET state = ?1, outcome = ?2, updated_at = ?3, resolution = ?4 WHERE id = ?5",
-                params![AttemptState::from(outcome.state), json, now(), note, id],
+        {
+            let mut conn = self.writer();
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(|e| self.fail(e))?;
+            let state: Option<AttemptState> = tx
+                .query_row(
+                    "SELECT state FROM attempts WHERE id = ?1",
+                    params![id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(|e| self.fail(e))?;
+            match state {
+                None => return Err(JournalError::NotFound(id)),
+                Some(AttemptState::Unknown) => {}
+                Some(state) => return Err(JournalError::NotUnknown { id, state }),
+            }
+            tx.execute(
+                "UPDATE attempts SET state = ?1, outcome = ?2, updated_at = ?3, resolution = ?4, resolved_by = ?5
+                 WHERE id = ?6 AND state = ?7",
+                params![
+                    AttemptState::from(outcome.state),
+                    json,
+                    now(),
+                    note,
+                    by,
+                    id,
+                    AttemptState::Unknown
+                ],
             )
             .map_err(|e| self.fail(e))?;
+            tx.commit().map_err(|e| self.fail(e))?;
+        }
         self.get(id)
     }
 
     fn row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Attempt> {
         let outcome: Option<String> = row.get(10)?;
+        let late: Option<String> = row.get(15)?;
         Ok(Attempt {
             id: row.get(0)?,
             idempotency_key: row.get(1)?,
@@ -375,14 +798,16 @@ impl Journal {
             outcome: outcome.and_then(|o| serde_json::from_str(&o).ok()),
             updated_at: row.get(11)?,
             resolution: row.get(12)?,
+            resolved_by: row.get(13)?,
+            instance: row.get(14)?,
+            late_outcome: late.and_then(|o| serde_json::from_str(&o).ok()),
         })
     }
 
-    const COLUMNS: &str = "id, idempotency_key, connector, order_id, method, card, amount, currency, state, created_at, outcome, updated_at, resolution";
+    const COLUMNS: &str = "id, idempotency_key, connector, order_id, method, card, amount, currency, state, created_at, outcome, updated_at, resolution, resolved_by, instance, late_outcome";
 
-    /// One attempt.
-    pub fn get(&self, id: i64) -> Result<Attempt, JournalError> {
-        self.conn()
+    fn get(&self, id: i64) -> Result<Attempt, JournalError> {
+        self.reader()
             .query_row(
                 &format!("SELECT {} FROM attempts WHERE id = ?1", Self::COLUMNS),
                 params![id],
@@ -393,9 +818,8 @@ impl Journal {
             .ok_or(JournalError::NotFound(id))
     }
 
-    /// The attempt under a key.
-    pub fn by_key(&self, key: &str) -> Result<Option<Attempt>, JournalError> {
-        self.conn()
+    fn by_key(&self, key: &str) -> Result<Option<Attempt>, JournalError> {
+        self.reader()
             .query_row(
                 &format!(
                     "SELECT {} FROM attempts WHERE idempotency_key = ?1",
@@ -408,9 +832,8 @@ impl Journal {
             .map_err(|e| self.fail(e))
     }
 
-    /// The latest attempts, newest first.
-    pub fn list(&self, limit: usize) -> Result<Vec<Attempt>, JournalError> {
-        let conn = self.conn();
+    fn list(&self, limit: usize) -> Result<Vec<Attempt>, JournalError> {
+        let conn = self.reader();
         let mut stmt = conn
             .prepare(&format!(
                 "SELECT {} FROM attempts ORDER BY id DESC LIMIT ?1",
@@ -421,5 +844,13 @@ impl Journal {
             .query_map(params![limit as i64], Self::row)
             .map_err(|e| self.fail(e))?;
         Ok(rows.filter_map(Result::ok).collect())
+    }
+}
+
+fn warn_swept(ids: &[i64]) {
+    for id in ids {
+        tracing::warn!(
+            "payment attempt {id} was in flight when its host stopped: its outcome is unknown; resolve it with `payhost payments resolve {id}`"
+        );
     }
 }

@@ -10,9 +10,13 @@ pub fn mask_pan(number: &str) -> String {
     if digits.len() < 12 {
         return "*".repeat(digits.len());
     }
-    let head: String = digits[..6].iter().collect();
+    // First six and last four, but never fewer than six digits hidden: a
+    // 12-digit number shows its first two.
+    let hidden = (digits.len() - 10).max(6);
+    let shown_head = digits.len() - 4 - hidden;
+    let head: String = digits[..shown_head].iter().collect();
     let tail: String = digits[digits.len() - 4..].iter().collect();
-    format!("{head}{}{tail}", "*".repeat(digits.len() - 10))
+    format!("{head}{}{tail}", "*".repeat(hidden))
 }
 
 /// Whether `digits` passes the Luhn check.
@@ -235,8 +239,8 @@ mod tests {
             let text = format!("card {written} ok");
             assert_eq!(mask_text(&text), "card 453201******0366 ok", "{written:?}");
         }
-        // Twelve digits that pass the Luhn check.
-        assert_eq!(mask_text("n 123456789015 x"), "n 123456**9015 x");
+        // Twelve digits that pass the Luhn check: at least six stay hidden.
+        assert_eq!(mask_text("n 123456789015 x"), "n 12******9015 x");
         // Known numbers in another script.
         let m = Masker::new(vec!["4111111111111112".into()], vec![]);
         assert_eq!(m.mask("n \u{ff14}111 1111 1111 1112"), "n 411111******1112");

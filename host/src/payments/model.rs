@@ -35,15 +35,43 @@ impl Money {
 
     fn check(&self) -> Result<(), RequestError> {
         if !amount::is_plain_decimal(&self.amount) {
-            return Err(RequestError::new(format!(
-                "amount `{}` is not a plain decimal: write digits with an optional `.` and fraction, like 312.99",
-                self.amount
-            )));
+            return Err(RequestError::new(
+                "the amount is not a plain decimal: write digits with an optional `.` and fraction, like 312.99",
+            ));
         }
         if !currency::is_currency_code(&self.currency) {
+            return Err(RequestError::new(
+                "the currency is not an ISO 4217 code: write three upper-case letters, like USD",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Money {
+    /// What a payment may ask for: above zero, in a currency payments are
+    /// made in, with no more decimals than its minor unit. (An amount a
+    /// supplier reports is only checked by [`Money::check`]'s form.)
+    fn check_payable(&self) -> Result<(), RequestError> {
+        // A currency money is paid in: its minor unit bounds the decimals.
+        let Some(minor) = iso_currency::Currency::from_code(&self.currency)
+            .and_then(|c| c.exponent())
+            .map(usize::from)
+        else {
+            return Err(RequestError::new(
+                "the currency is not one payments are made in: ISO 4217 lists no such code, or lists it without a minor unit (precious metals, the test and no-currency codes)",
+            ));
+        };
+        let (whole, fraction) = self
+            .amount
+            .split_once('.')
+            .unwrap_or((self.amount.as_str(), ""));
+        if whole.bytes().chain(fraction.bytes()).all(|b| b == b'0') {
+            return Err(RequestError::new("the amount must be above zero"));
+        }
+        if fraction.trim_end_matches('0').len() > minor {
             return Err(RequestError::new(format!(
-                "currency `{}` is not an ISO 4217 code: write three upper-case letters, like USD",
-                self.currency
+                "the amount has more decimals than its currency's minor unit ({minor})"
             )));
         }
         Ok(())
@@ -184,24 +212,17 @@ impl Card {
     fn check(&self, today: (u16, u8)) -> Result<(), RequestError> {
         let digits = self.number.len();
         if !(12..=19).contains(&digits) || !luhn(&self.number) {
-            return Err(RequestError::new(format!(
-                "card number {} is not valid (it must be 12 to 19 digits and pass the Luhn check)",
-                self.masked_number()
-            )));
+            return Err(RequestError::new(
+                "the card number is not valid: it must be 12 to 19 digits and pass the Luhn check",
+            ));
         }
         if !(1..=12).contains(&self.expiry_month) || !(2000..=2100).contains(&self.expiry_year) {
-            return Err(RequestError::new(format!(
-                "card expiry {:02}/{} is not valid: month 1-12 and a four-digit year",
-                self.expiry_month, self.expiry_year
-            )));
+            return Err(RequestError::new(
+                "the card expiry is not valid: month 1-12 and a four-digit year",
+            ));
         }
         if (self.expiry_year, self.expiry_month) < today {
-            return Err(RequestError::new(format!(
-                "card {} expired in {:02}/{}",
-                self.masked_number(),
-                self.expiry_month,
-                self.expiry_year
-            )));
+            return Err(RequestError::new("the card has expired"));
         }
         if let Some(cvv) = &self.cvv
             && !((3..=4).contains(&cvv.len()) && cvv.bytes().all(|b| b.is_ascii_digit()))
@@ -318,9 +339,27 @@ impl PaymentRequest {
         }
         self.order_id = order.to_owned();
         self.amount.check()?;
-        if self.idempotency_key.is_empty() || self.idempotency_key.len() > 128 {
+        self.amount.check_payable()?;
+        if self.idempotency_key.trim().is_empty() || self.idempotency_key.len() > 128 {
             return Err(RequestError::new(
-                "the idempotency key must be 1 to 128 characters",
+                "the idempotency key must be 1 to 128 printable characters, not only spaces",
+            ));
+        }
+        if let Some(id) = &self.client_order_id
+            && id.len() > 128
+        {
+            return Err(RequestError::new(
+                "the client order id must be at most 128 characters",
+            ));
+        }
+        if self.attributes.len() > 64
+            || self
+                .attributes
+                .iter()
+                .any(|(k, v)| k.trim().is_empty() || k.len() > 64 || v.len() > 4096)
+        {
+            return Err(RequestError::new(
+                "attributes: at most 64, each name 1 to 64 characters and each value at most 4096",
             ));
         }
         let today = today();
@@ -365,7 +404,7 @@ impl PaymentRequest {
         printable("the currency", &self.amount.currency)?;
         for (key, value) in &self.attributes {
             printable("an attribute name", key)?;
-            printable(&format!("attribute `{}`", key.escape_debug()), value)?;
+            printable("an attribute value", value)?;
         }
         match &self.method {
             PaymentMethod::Account(code) => printable("the account code", code)?,
@@ -527,7 +566,42 @@ mod tests {
         let err = request(PaymentMethod::Card(card("4532015112830367")), "1")
             .validate()
             .unwrap_err();
-        assert!(err.to_string().contains("453201******0367"), "{err}");
+        // The error names what is wrong, not the number.
+        assert!(err.to_string().contains("Luhn"), "{err}");
+        assert!(!err.to_string().contains("0367"), "{err}");
+        // Above zero, within the currency's minor unit, a real currency.
+        for (amount, currency) in [
+            ("0", "USD"),
+            ("0.00", "USD"),
+            ("0.001", "JPY"),
+            ("1.5", "JPY"),
+            ("1.001", "USD"),
+            ("1", "XXX"),
+            ("1", "ZZZ"),
+            ("1", "XAU"),
+        ] {
+            let mut r = request(PaymentMethod::Balance, amount);
+            r.amount.currency = currency.into();
+            let err = r.validate().unwrap_err().to_string();
+            assert!(
+                amount.len() < 3 || !err.contains(amount),
+                "{amount} {currency}: {err}"
+            );
+            assert!(!err.contains(currency), "{amount} {currency}: {err}");
+        }
+        for (amount, currency) in [
+            ("1", "JPY"),
+            ("1.25", "USD"),
+            ("1.500", "USD"),
+            ("0.001", "KWD"),
+        ] {
+            let mut r = request(PaymentMethod::Balance, amount);
+            r.amount.currency = currency.into();
+            assert!(r.validate().is_ok(), "{amount} {currency}");
+        }
+        let mut spaces = request(PaymentMethod::Balance, "1");
+        spaces.idempotency_key = "   ".into();
+        assert!(spaces.validate().is_err());
         let mut expired = card("4532015112830366");
         expired.expiry_year = 2001;
         assert!(

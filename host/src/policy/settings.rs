@@ -21,6 +21,7 @@
 //! connector declares when it loads.
 
 use crate::contract::ContractVersion;
+use crate::policy::access::ApiSettings;
 use crate::policy::allowlist::OriginPattern;
 use crate::policy::limits::{self, Limits};
 use crate::policy::secrets::SecretSource;
@@ -39,6 +40,9 @@ pub struct Settings {
     /// Default limits for every connector.
     #[serde(default)]
     pub limits: LimitOverrides,
+    /// Who may call the HTTP API, and how it is served.
+    #[serde(default)]
+    pub api: ApiSettings,
     /// One section per connector, by the name it declares.
     #[serde(default)]
     pub connectors: BTreeMap<String, ConnectorSettings>,
@@ -74,6 +78,26 @@ pub struct HostSettings {
         deserialize_with = "compile_timeout"
     )]
     pub compile_timeout: std::time::Duration,
+    /// How long a host process's lease in the journal lasts without renewal
+    /// (`"15s"`): an attempt in flight whose host's lease lapsed is
+    /// `unknown`. Shorter settles a killed host's payments sooner; it must
+    /// stay well above a pause the process could take.
+    #[serde(default = "default_lease", deserialize_with = "lease")]
+    pub lease: std::time::Duration,
+}
+
+fn default_lease() -> std::time::Duration {
+    std::time::Duration::from_secs(15)
+}
+
+fn lease<'de, D: Deserializer<'de>>(d: D) -> Result<std::time::Duration, D::Error> {
+    let text = String::deserialize(d)?;
+    let lease =
+        limits::parse_duration(&text).map_err(|e| D::Error::custom(format!("`lease`: {e}")))?;
+    if lease < std::time::Duration::from_secs(1) {
+        return Err(D::Error::custom("`lease` must be at least 1s"));
+    }
+    Ok(lease)
 }
 
 fn default_compile_timeout() -> std::time::Duration {
@@ -129,6 +153,7 @@ impl Default for HostSettings {
             listen: default_listen(),
             min_contract: None,
             compile_timeout: default_compile_timeout(),
+            lease: default_lease(),
         }
     }
 }
@@ -449,8 +474,17 @@ impl Settings {
     pub fn parse(text: &str) -> Result<Settings, String> {
         let mut settings: Settings =
             toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())?;
+        settings.api.check()?;
         settings.base_dir = PathBuf::from(".");
         Ok(settings)
+    }
+
+    /// How the journal is opened: the lease from `[host]`.
+    pub fn journal_options(&self) -> crate::payments::journal::JournalOptions {
+        crate::payments::journal::JournalOptions {
+            lease: self.host.lease,
+            ..Default::default()
+        }
     }
 
     /// A path from the file, resolved against its directory.

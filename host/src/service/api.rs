@@ -1,17 +1,24 @@
-//! The API's handlers, one per route.
+//! The API's handlers, one per route, and what they share: the caller's
+//! authorization, the body read within its limits, JSON parsed without
+//! echoing what was sent.
 
-use super::bodies::{ConnectorsAnswer, Health, PaymentAnswer, PaymentBody};
+use super::bodies::{ConnectorsAnswer, Health, PaymentAnswer, PaymentBody, ResolveBody};
 use super::error::ApiError;
 use super::metrics::Metrics;
 use crate::host::Host;
 use crate::payments::attempt::Attempt;
-use crate::payments::journal::JournalError;
+use crate::payments::model::{ConnectorError, ErrorKind, PaymentOutcome, PaymentState};
+use crate::policy::access::{ApiSettings, Caller, Refusal, Scope};
 use crate::registry::{ConnectorSummary, FailedFile};
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http_body_util::BodyExt as _;
+use serde::de::DeserializeOwned;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -19,23 +26,201 @@ use std::time::Instant;
 pub(crate) struct AppState {
     pub(crate) host: Arc<Host>,
     pub(crate) metrics: Metrics,
+    pub(crate) api: ApiSettings,
+}
+
+/// The caller, if its token has `scope`; `401` or `403` otherwise.
+fn authorize(state: &AppState, headers: &HeaderMap, scope: Scope) -> Result<Caller, ApiError> {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    state
+        .api
+        .authorize(authorization, scope)
+        .map_err(|refusal| match refusal {
+            Refusal::Unauthenticated => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "this API needs `Authorization: Bearer <token>` with a token listed in [api] tokens",
+            ),
+            Refusal::Forbidden { name, scope } => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                format!(
+                    "token `{name}` does not have the `{}` scope this needs",
+                    scope.as_str()
+                ),
+            ),
+        })
+}
+
+/// Refuses a request whose `Host` is not one of [`ApiSettings::allowed_hosts`]:
+/// a page elsewhere that rebinds its own name to this machine gets nothing.
+pub(crate) async fn host_guard(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok());
+    if !state.api.host_allowed(host) {
+        return ApiError::new(
+            StatusCode::MISDIRECTED_REQUEST,
+            "host_not_allowed",
+            "this request's Host is not one this host answers to; add it to [api] allowed_hosts",
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// The body, at most `max_body` bytes, arriving within `body_timeout`.
+async fn read_body(state: &AppState, body: Body) -> Result<Bytes, ApiError> {
+    let limited = http_body_util::Limited::new(body, state.api.max_body);
+    match tokio::time::timeout(state.api.body_timeout, limited.collect()).await {
+        Err(_) => Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body_timeout",
+            format!(
+                "the request body did not arrive within {:?}",
+                state.api.body_timeout
+            ),
+        )),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!(
+                "the request body is larger than {} bytes",
+                state.api.max_body
+            ),
+        )),
+        Ok(Err(_)) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_body",
+            "the request body could not be read",
+        )),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+    }
+}
+
+/// The fields a body may name: a path made only of these is shown in an
+/// error; anything else (an attribute's name) is not.
+const FIELDS: [&str; 22] = [
+    "connector",
+    "order_id",
+    "amount",
+    "currency",
+    "method",
+    "account",
+    "card",
+    "client_order_id",
+    "idempotency_key",
+    "attributes",
+    "number",
+    "expiry_month",
+    "expiry_year",
+    "cvv",
+    "holder_first_name",
+    "holder_last_name",
+    "billing_address",
+    "reusable",
+    "street",
+    "city",
+    "state",
+    "note",
+];
+
+/// Parses JSON; the error says where and what kind of problem, never the
+/// value that was sent.
+fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path: Vec<String> = e
+            .path()
+            .iter()
+            .map(|segment| {
+                let text = segment.to_string();
+                if FIELDS.contains(&text.as_str()) {
+                    text
+                } else {
+                    "…".to_owned()
+                }
+            })
+            .collect();
+        let inner = e.into_inner();
+        let at = format!("line {} column {}", inner.line(), inner.column());
+        let message = match inner.classify() {
+            serde_json::error::Category::Data => {
+                let text = inner.to_string();
+                if let Some(rest) = text.strip_prefix("missing field ") {
+                    // The field's name is ours, not the caller's.
+                    let field = rest.split(' ').next().unwrap_or_default();
+                    format!("the body lacks the required field {field}")
+                } else if path.is_empty() || path.iter().all(|p| p == "…") {
+                    format!(
+                        "the body has a field that is unknown or of the wrong type ({at}); see the API reference in the README"
+                    )
+                } else {
+                    format!(
+                        "field `{}` is unknown or of the wrong type or value ({at})",
+                        path.join(".")
+                    )
+                }
+            }
+            _ => format!("the body is not valid JSON ({at})"),
+        };
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_json", message)
+    })
+}
+
+/// A path id, or `400`.
+fn attempt_id(text: &str) -> Result<i64, ApiError> {
+    text.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_id",
+            "a payment id is a whole number",
+        )
+    })
 }
 
 pub(crate) async fn post_payment(
     State(state): State<Arc<AppState>>,
-    body: Result<Json<PaymentBody>, JsonRejection>,
+    headers: HeaderMap,
+    body: Body,
 ) -> Result<Json<PaymentAnswer>, ApiError> {
-    let Json(body) =
-        body.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_json", e.body_text()))?;
+    authorize(&state, &headers, Scope::Pay)?;
+    let bytes = read_body(&state, body).await?;
+    let body: PaymentBody = parse_json(&bytes)?;
     let (connector, request) = body.into_request()?;
     let order_id = request.order_id.clone();
-    let started = Instant::now();
-    let executed = state.host.execute(&connector, request).await?;
-    if !executed.replayed {
-        state
-            .metrics
-            .payment(&connector, &executed.outcome, started.elapsed());
-    }
+    // The payment is a task of its own: it runs to its end and is
+    // journaled whether or not the client waits for the answer.
+    let task = {
+        let (state, connector) = (state.clone(), connector.clone());
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let executed = state.host.execute(&connector, request).await;
+            if let Ok(executed) = &executed
+                && !executed.replayed
+            {
+                state
+                    .metrics
+                    .payment(&connector, &executed.outcome, started.elapsed());
+            }
+            executed
+        })
+    };
+    let executed = task.await.map_err(|e| {
+        tracing::error!("a payment's task failed: {e}");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the payment's task failed; the host's log says why",
+        )
+    })??;
     Ok(Json(PaymentAnswer {
         id: executed.id,
         replayed: executed.replayed,
@@ -45,33 +230,71 @@ pub(crate) async fn post_payment(
     }))
 }
 
-pub(crate) async fn get_payment(
-    State(state): State<Arc<AppState>>,
-    Path(id): Path<i64>,
-) -> Result<Json<Attempt>, ApiError> {
-    let journal = state.host.journal().ok_or_else(|| {
+fn journal(state: &AppState) -> Result<&crate::payments::journal::Journal, ApiError> {
+    state.host.journal().ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
             "no_journal",
             "this host keeps no journal",
         )
-    })?;
-    match journal.get(id) {
-        Ok(attempt) => Ok(Json(attempt)),
-        Err(e @ JournalError::NotFound(_)) => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            e.to_string(),
-        )),
-        Err(e) => Err(ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "journal_error",
-            e.to_string(),
-        )),
-    }
+    })
 }
 
-pub(crate) async fn get_connectors(State(state): State<Arc<AppState>>) -> Json<ConnectorsAnswer> {
+pub(crate) async fn get_payment(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Attempt>, ApiError> {
+    authorize(&state, &headers, Scope::Read)?;
+    let id = attempt_id(&id)?;
+    Ok(Json(journal(&state)?.get(id).await?))
+}
+
+pub(crate) async fn resolve_payment(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Body,
+) -> Result<Json<Attempt>, ApiError> {
+    let caller = authorize(&state, &headers, Scope::Resolve)?;
+    let id = attempt_id(&id)?;
+    let body: ResolveBody = parse_json(&read_body(&state, body).await?)?;
+    if payhost_rules::text::forbidden_char(&body.note).is_some() || body.note.trim().is_empty() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "`note` must be printable text saying why (what the supplier said)",
+        ));
+    }
+    let outcome = match body.state {
+        PaymentState::Succeeded | PaymentState::Pending => PaymentOutcome::new(body.state),
+        PaymentState::Failed => PaymentOutcome::host(
+            PaymentState::Failed,
+            ConnectorError::host(
+                ErrorKind::Declined,
+                format!("resolved by the operator: {}", body.note),
+            ),
+        ),
+        PaymentState::Unknown => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "resolve to succeeded, pending or failed",
+            ));
+        }
+    };
+    let note = format!("by the operator: {}", body.note);
+    let by = format!("api:{}", caller.name);
+    Ok(Json(
+        journal(&state)?.resolve(id, &outcome, &note, &by).await?,
+    ))
+}
+
+pub(crate) async fn get_connectors(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Json<ConnectorsAnswer>, ApiError> {
+    authorize(&state, &headers, Scope::Admin)?;
     let connectors = state
         .host
         .connectors()
@@ -98,29 +321,62 @@ pub(crate) async fn get_connectors(State(state): State<Arc<AppState>>) -> Json<C
             })
         })
         .collect();
-    Json(ConnectorsAnswer { connectors, failed })
+    Ok(Json(ConnectorsAnswer { connectors, failed }))
 }
 
-pub(crate) async fn healthz(State(state): State<Arc<AppState>>) -> Json<Health> {
-    Json(Health {
-        status: "ok".to_owned(),
-        connectors: state.host.connectors().len(),
-    })
+pub(crate) async fn healthz(State(state): State<Arc<AppState>>) -> (StatusCode, Json<Health>) {
+    let problem = state
+        .host
+        .journal()
+        .map(|j| j.health())
+        .filter(|h| !h.writable)
+        .map(|h| h.problem.unwrap_or_default());
+    let status = if problem.is_some() {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    (
+        status,
+        Json(Health {
+            status: if problem.is_some() {
+                "journal_unwritable"
+            } else {
+                "ok"
+            }
+            .to_owned(),
+            connectors: state.host.connectors().len(),
+            in_flight: state.host.in_flight(),
+            journal_problem: problem,
+        }),
+    )
 }
 
-pub(crate) async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+pub(crate) async fn metrics(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, Scope::Admin)?;
     let text = state.metrics.render(
         state.host.connectors().len(),
         state.host.reload_failures(),
         state.host.registry().conflicts(),
     );
-    ([("content-type", "text/plain; version=0.0.4")], text)
+    Ok(([("content-type", "text/plain; version=0.0.4")], text).into_response())
 }
 
 pub(crate) async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "not_found",
-        "no such route; see /v1/payments, /v1/connectors, /healthz, /metrics",
+        "no such route; see /v1/payments, /v1/payments/{id}, /v1/payments/{id}/resolve, /v1/connectors, /healthz, /metrics",
+    )
+}
+
+pub(crate) async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take that method",
     )
 }

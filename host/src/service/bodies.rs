@@ -95,11 +95,28 @@ pub struct ConnectorsAnswer {
     pub failed: Vec<FailedFile>,
 }
 
-/// The answer to `GET /healthz`.
+/// The answer to `GET /healthz` (`503` when not `ok`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Health {
-    /// `ok`.
+    /// `ok`, or `journal_unwritable` when the last lease renewal could not
+    /// write the journal (payments would fail).
     pub status: String,
     /// How many connectors are live.
     pub connectors: usize,
+    /// Payments under way.
+    pub in_flight: usize,
+    /// Why the journal cannot be written, when it cannot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub journal_problem: Option<String>,
+}
+
+/// The body of `POST /v1/payments/{id}/resolve`: the operator's decision
+/// on an `unknown` attempt.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ResolveBody {
+    /// `succeeded`, `pending` or `failed`.
+    pub(crate) state: crate::payments::model::PaymentState,
+    /// Why (what the supplier said).
+    pub(crate) note: String,
 }

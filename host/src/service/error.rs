@@ -44,31 +44,77 @@ impl IntoResponse for ApiError {
 
 impl From<PayError> for ApiError {
     fn from(e: PayError) -> Self {
-        let message = e.to_string();
+        // Messages name no value the caller sent, only what was wrong.
         match e {
-            PayError::UnknownConnector { .. } => {
-                ApiError::new(StatusCode::NOT_FOUND, "unknown_connector", message)
+            PayError::UnknownConnector(_) => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_connector",
+                "no live connector has this name; GET /v1/connectors lists the live ones",
+            ),
+            PayError::Invalid(e) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", e.to_string())
             }
-            PayError::Invalid(_) => {
-                ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+            e @ PayError::Busy { .. } => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "connector_busy",
+                e.to_string(),
+            ),
+            e @ PayError::HostBusy { .. } => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "host_busy", e.to_string())
             }
-            PayError::Busy { .. } => {
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "connector_busy", message)
+            e @ PayError::MethodNotSupported { .. } => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "method_not_supported",
+                e.to_string(),
+            ),
+            e @ PayError::Unrecorded { .. } => ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "not_recorded",
+                e.to_string(),
+            ),
+            PayError::Journal(e) => e.into(),
+        }
+    }
+}
+
+impl From<JournalError> for ApiError {
+    fn from(e: JournalError) -> Self {
+        match e {
+            JournalError::KeyReused { id, .. } => ApiError::new(
+                StatusCode::CONFLICT,
+                "idempotency_key_reused",
+                format!(
+                    "this idempotency key was used for a different payment (attempt {id}); use a new key for a new payment"
+                ),
+            ),
+            JournalError::OrderBusy {
+                id, state, advice, ..
+            } => ApiError::new(
+                StatusCode::CONFLICT,
+                "order_busy",
+                format!("this order already has attempt {id} in state {state}; {advice}"),
+            ),
+            e @ JournalError::NotFound(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
             }
-            PayError::HostBusy { .. } => {
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "host_busy", message)
+            e @ JournalError::NotUnknown { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "not_unknown", e.to_string())
             }
-            PayError::MethodNotSupported { .. } => {
-                ApiError::new(StatusCode::BAD_REQUEST, "method_not_supported", message)
+            e @ JournalError::Busy { .. } => {
+                tracing::warn!("{e}");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "journal_busy",
+                    "the journal is locked by another process past the busy timeout; nothing was sent, try again",
+                )
             }
-            PayError::Journal(JournalError::KeyReused { .. }) => {
-                ApiError::new(StatusCode::CONFLICT, "idempotency_key_reused", message)
-            }
-            PayError::Journal(JournalError::OrderBusy { .. }) => {
-                ApiError::new(StatusCode::CONFLICT, "order_busy", message)
-            }
-            PayError::Journal(_) => {
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "journal_error", message)
+            e @ JournalError::Sqlite { .. } => {
+                tracing::error!("{e}");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "journal_error",
+                    "the journal cannot be used (the host's log says why); nothing was sent",
+                )
             }
         }
     }

@@ -204,7 +204,8 @@ impl Case {
             client_order_id: Some(format!("PLT-{}", self.order)),
             method: self.method.clone(),
             amount: Money {
-                amount: "312.99".into(),
+                // The yen has no minor unit.
+                amount: if currency == "JPY" { "31299" } else { "312.99" }.into(),
                 currency: currency.into(),
             },
             idempotency_key: format!("demo-{}-{}", self.connector, self.order),

@@ -209,7 +209,7 @@ fn usage_and_config_errors_exit_2_with_a_clear_message() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        text(&out).contains("amount `12,50` is not a plain decimal"),
+        text(&out).contains("the amount is not a plain decimal"),
         "{}",
         text(&out)
     );

@@ -432,7 +432,7 @@ secrets = {{ api_secret = {{ file = {secret:?} }} }}
         .unwrap_err()
         .to_string();
     assert!(
-        error.contains("attribute `session-id`") && error.contains("U+0001"),
+        error.contains("an attribute value") && error.contains("U+0001"),
         "{error}"
     );
     assert!(supplier.requests().is_empty());

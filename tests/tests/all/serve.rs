@@ -510,6 +510,14 @@ async fn an_idempotency_key_makes_one_supplier_call_and_unknown_is_never_retried
 async fn a_host_killed_mid_payment_leaves_it_unknown_and_sends_no_second_payment() {
     let sim = Simulator::start().await.unwrap();
     let dir = workspace(&sim, &[artifacts::PAYHOST_ATLAS]);
+    // A short lease: the killed host's attempt is unknown 2 s after it died.
+    let config = dir.path().join("payhost.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replacen("[host]\n", "[host]\nlease = \"2s\"\n", 1),
+    )
+    .unwrap();
     let mut server = Server::start(dir.path());
     let client = reqwest::Client::new();
     let order = "FAULT-slow-kill";
