@@ -17,38 +17,10 @@ mod api;
 mod bodies;
 mod error;
 mod metrics;
+mod routes;
 mod server;
 
 pub use bodies::{ConnectorsAnswer, Health, PaymentAnswer};
 pub use error::{ErrorBody, ErrorDetail};
+pub use routes::router;
 pub use server::{ServeError, Server, serve};
-
-use crate::host::Host;
-use api::AppState;
-use axum::Router;
-use axum::routing::{get, post};
-use metrics::Metrics;
-use std::sync::Arc;
-
-/// The API's router for `host`, with its `[api]` settings.
-pub fn router(host: Arc<Host>) -> Router {
-    let state = Arc::new(AppState {
-        api: host.settings().api.clone(),
-        host,
-        metrics: Metrics::default(),
-    });
-    Router::new()
-        .route("/v1/payments", post(api::post_payment))
-        .route("/v1/payments/{id}", get(api::get_payment))
-        .route("/v1/payments/{id}/resolve", post(api::resolve_payment))
-        .route("/v1/connectors", get(api::get_connectors))
-        .route("/healthz", get(api::healthz))
-        .route("/metrics", get(api::metrics))
-        .fallback(api::not_found)
-        .method_not_allowed_fallback(api::method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            api::host_guard,
-        ))
-        .with_state(state)
-}

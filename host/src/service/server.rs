@@ -2,7 +2,7 @@
 //! headers (and idle keep-alive) bounded by `header_timeout`, optional TLS,
 //! and a graceful stop that lets payments finish within `shutdown_grace`.
 
-use super::router;
+use super::routes::router;
 use crate::host::Host;
 use crate::policy::access::TlsSettings;
 use hyper_util::rt::{TokioIo, TokioTimer};
