@@ -84,6 +84,19 @@ pub struct HostSettings {
     /// stay well above a pause the process could take.
     #[serde(default = "default_lease", deserialize_with = "lease")]
     pub lease: std::time::Duration,
+    /// How long a journal write waits for another process's lock before it
+    /// is refused as busy (`"10s"`).
+    #[serde(default = "default_journal_wait", deserialize_with = "journal_wait")]
+    pub journal_wait: std::time::Duration,
+}
+
+fn default_journal_wait() -> std::time::Duration {
+    std::time::Duration::from_secs(10)
+}
+
+fn journal_wait<'de, D: Deserializer<'de>>(d: D) -> Result<std::time::Duration, D::Error> {
+    let text = String::deserialize(d)?;
+    limits::parse_duration(&text).map_err(|e| D::Error::custom(format!("`journal_wait`: {e}")))
 }
 
 fn default_lease() -> std::time::Duration {
@@ -154,6 +167,7 @@ impl Default for HostSettings {
             min_contract: None,
             compile_timeout: default_compile_timeout(),
             lease: default_lease(),
+            journal_wait: default_journal_wait(),
         }
     }
 }
@@ -483,7 +497,7 @@ impl Settings {
     pub fn journal_options(&self) -> crate::payments::journal::JournalOptions {
         crate::payments::journal::JournalOptions {
             lease: self.host.lease,
-            ..Default::default()
+            busy_timeout: self.host.journal_wait,
         }
     }
 

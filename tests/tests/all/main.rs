@@ -5,6 +5,7 @@ mod attacks;
 mod carddata;
 mod cli;
 mod crypto;
+mod durability;
 mod http;
 mod limits;
 mod loading;

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 /// A directory with the plugins, secrets and payhost.toml for a host
 /// against `sim`.
-fn workspace(sim: &Simulator, plugins: &[&str]) -> tempfile::TempDir {
+pub(crate) fn workspace(sim: &Simulator, plugins: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("plugins")).unwrap();
     for p in plugins {
@@ -36,7 +36,7 @@ fn workspace(sim: &Simulator, plugins: &[&str]) -> tempfile::TempDir {
 }
 
 /// `payhost payments list` against the workspace's journal: its standard output.
-fn payments_list(config: &Path) -> String {
+pub(crate) fn payments_list(config: &Path) -> String {
     let out = Command::new(payhost_bin())
         .args(["payments", "list", "--config"])
         .arg(config)
@@ -46,19 +46,34 @@ fn payments_list(config: &Path) -> String {
 }
 
 /// A running `payhost serve`; killed (SIGKILL) when dropped.
-struct Server {
-    child: Child,
-    url: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) url: String,
 }
 
 impl Server {
-    fn start(dir: &Path) -> Server {
+    pub(crate) fn start(dir: &Path) -> Server {
+        Server::start_under(dir, &[])
+    }
+
+    /// Starts it under `wrapper` (a command that runs the rest, such as
+    /// `unshare --pid --fork`).
+    pub(crate) fn start_under(dir: &Path, wrapper: &[&str]) -> Server {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(dir.join("server.log"))
             .unwrap();
-        let mut child = Command::new(payhost_bin())
+        let bin = payhost_bin();
+        let mut command = match wrapper.split_first() {
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg(&bin);
+                c
+            }
+            None => Command::new(&bin),
+        };
+        let mut child = command
             .args(["serve", "--listen", "127.0.0.1:0", "--config"])
             .arg(dir.join("payhost.toml"))
             .env("PAYHOST_LOG", "info")
@@ -78,7 +93,7 @@ impl Server {
         Server { child, url }
     }
 
-    fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -90,12 +105,12 @@ impl Drop for Server {
     }
 }
 
-fn body(connector: &str, order: &str, key: &str) -> Value {
+pub(crate) fn body(connector: &str, order: &str, key: &str) -> Value {
     let currency = if connector == "nemo" { "RUB" } else { "USD" };
     json!({ "connector": connector, "order_id": order, "amount": "312.99", "currency": currency, "idempotency_key": key })
 }
 
-async fn post(client: &reqwest::Client, server: &str, body: &Value) -> (u16, Value) {
+pub(crate) async fn post(client: &reqwest::Client, server: &str, body: &Value) -> (u16, Value) {
     let r = client
         .post(format!("{server}/v1/payments"))
         .json(body)

@@ -24,6 +24,10 @@ pub enum Fault {
     Drop,
     /// `FAULT-empty`: a 200 with an empty body.
     Empty,
+    /// `FAULT-delay`: the endpoint's success, after 2 seconds: a slow
+    /// payment that does go through. Not in [`Fault::ALL`], the faults that
+    /// must never read as a success.
+    Delay,
 }
 
 impl Fault {
@@ -41,6 +45,9 @@ impl Fault {
 
     /// The fault an order id asks for.
     pub fn in_order(order: &str) -> Option<Fault> {
+        if order.contains("FAULT-delay") {
+            return Some(Fault::Delay);
+        }
         Fault::ALL
             .iter()
             .find(|(_, marker)| order.contains(marker))
@@ -53,6 +60,10 @@ impl Fault {
         match self {
             Fault::Slow => {
                 tokio::time::sleep(Duration::from_secs(30)).await;
+                Ok(respond(200, content_type, sample.to_owned()))
+            }
+            Fault::Delay => {
+                tokio::time::sleep(Duration::from_secs(2)).await;
                 Ok(respond(200, content_type, sample.to_owned()))
             }
             Fault::Html500 => Ok(respond(

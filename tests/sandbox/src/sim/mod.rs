@@ -9,6 +9,11 @@
 //!
 //! Faults: an order id containing `FAULT-<kind>` makes any endpoint answer
 //! with that fault instead (see [`Fault`]).
+//!
+//! Counters: `GET /_sim/calls?supplier=atlas&order=ORDER` answers
+//! `{"supplier", "order", "pay_calls", "paid"}`: how many payment calls for
+//! that order reached the supplier, and whether it is paid. `GET /_sim/calls`
+//! lists every order seen.
 
 mod aerohub;
 mod atlas;
@@ -189,6 +194,67 @@ impl Simulator {
     }
 }
 
+impl Supplier {
+    /// Its name in the counters' answers: `atlas`, `hkramble`, `aerohub`, `nemo`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Supplier::Atlas => "atlas",
+            Supplier::HkRamble => "hkramble",
+            Supplier::AeroHub => "aerohub",
+            Supplier::Nemo => "nemo",
+        }
+    }
+
+    /// The supplier of that name.
+    pub fn from_name(name: &str) -> Option<Supplier> {
+        [
+            Supplier::Atlas,
+            Supplier::HkRamble,
+            Supplier::AeroHub,
+            Supplier::Nemo,
+        ]
+        .into_iter()
+        .find(|s| s.name() == name)
+    }
+}
+
+/// `GET /_sim/calls`: the per-order counters, as JSON.
+fn counters(state: &State, uri: &hyper::Uri) -> Answer {
+    let orders = state.orders.lock().unwrap_or_else(|e| e.into_inner());
+    let row = |supplier: Supplier, order: &str, o: &Order| {
+        serde_json::json!({
+            "supplier": supplier.name(),
+            "order": order,
+            "pay_calls": o.pay_calls,
+            "paid": o.paid,
+        })
+    };
+    let body = match (query_param(uri, "supplier"), query_param(uri, "order")) {
+        (Some(supplier), Some(order)) => {
+            let Some(supplier) = Supplier::from_name(&supplier) else {
+                return Ok(respond(
+                    400,
+                    "application/json",
+                    serde_json::json!({"error": "supplier is one of atlas, hkramble, aerohub, nemo"})
+                        .to_string(),
+                ));
+            };
+            let empty = Order::default();
+            let o = orders.get(&(supplier, order.clone())).unwrap_or(&empty);
+            row(supplier, &order, o)
+        }
+        _ => {
+            let mut all: Vec<_> = orders
+                .iter()
+                .map(|((supplier, order), o)| row(*supplier, order, o))
+                .collect();
+            all.sort_by_key(|v| v.to_string());
+            serde_json::Value::Array(all)
+        }
+    };
+    Ok(respond(200, "application/json", body.to_string()))
+}
+
 /// Answers each supplier documents, success and failure, as (HTTP status,
 /// body): seeds for feeding connectors mutated answers.
 pub fn samples(supplier: Supplier) -> Vec<(u16, String)> {
@@ -217,6 +283,7 @@ async fn route(req: Request<Incoming>, state: Arc<State>) -> Answer {
     let path = parts.uri.path().to_owned();
     let for_op = query_param(&parts.uri, "for").unwrap_or_default();
     let supplier = match (parts.method.as_str(), path.as_str()) {
+        ("GET", "/_sim/calls") => return counters(&state, &parts.uri),
         ("POST", "/pay.do") => Supplier::Atlas,
         ("POST", "/json/pay") => Supplier::HkRamble,
         ("POST", "/flight/booking") => Supplier::AeroHub,

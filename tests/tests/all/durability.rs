@@ -1,0 +1,372 @@
+//! No payment stuck, lost or doubled on one host: `payhost serve` as a real
+//! process (as PID 1 of its own PID namespace where the machine allows it),
+//! a real SQLite journal shared with `payhost pay` processes and with a
+//! process that holds its write lock, and the simulator's own counters read
+//! over HTTP.
+
+use crate::serve::{Server, body, post, workspace};
+use payhost_sandbox::sim::Simulator;
+use payhost_tests::{artifacts, payhost_bin};
+use serde_json::{Value, json};
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// The simulator's count of payment calls for `order`, read over HTTP.
+async fn sim_calls(client: &reqwest::Client, sim: &Simulator, supplier: &str, order: &str) -> u64 {
+    let answer: Value = client
+        .get(format!("{}/_sim/calls", sim.url()))
+        .query(&[("supplier", supplier), ("order", order)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["pay_calls"].as_u64().unwrap()
+}
+
+/// Waits until `check` holds, at most `limit`.
+async fn eventually<F: Future<Output = bool>>(
+    what: &str,
+    limit: Duration,
+    mut check: impl FnMut() -> F,
+) {
+    let started = Instant::now();
+    while !check().await {
+        assert!(started.elapsed() < limit, "{what}: not within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn get(client: &reqwest::Client, url: &str) -> (u16, Value) {
+    let r = client.get(url).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// Adds lines to `[host]` of the workspace's payhost.toml.
+fn host_settings(dir: &Path, lines: &str) {
+    let config = dir.join("payhost.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replacen("[host]\n", &format!("[host]\n{lines}\n"), 1),
+    )
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_that_hangs_up_does_not_strand_its_payment() {
+    let sim = Simulator::start().await.unwrap();
+    let dir = workspace(&sim, &[artifacts::PAYHOST_ATLAS]);
+    let server = Server::start(dir.path());
+    let client = reqwest::Client::new();
+    let order = "FAULT-delay-hangup";
+    let b = body("atlas", order, "hangup-1");
+
+    // The client gives up long before the supplier answers (2 s).
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    assert!(
+        impatient
+            .post(format!("{}/v1/payments", server.url))
+            .json(&b)
+            .send()
+            .await
+            .is_err()
+    );
+    // The payment runs on, reaches its end and is journaled.
+    eventually(
+        "the attempt's final state",
+        Duration::from_secs(10),
+        || async {
+            get(&client, &format!("{}/v1/payments/1", server.url))
+                .await
+                .1["state"]
+                == "succeeded"
+        },
+    )
+    .await;
+    let (status, answer) = post(&client, &server.url, &b).await;
+    assert_eq!(
+        (
+            status,
+            answer["replayed"].as_bool(),
+            answer["outcome"]["state"].as_str()
+        ),
+        (200, Some(true), Some("succeeded")),
+        "{answer:#}"
+    );
+    assert_eq!(sim_calls(&client, &sim, "atlas", order).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_lets_payments_in_flight_finish_and_then_the_host_exits() {
+    let sim = Simulator::start().await.unwrap();
+    let dir = workspace(&sim, &[artifacts::PAYHOST_ATLAS]);
+    let mut server = Server::start(dir.path());
+    let client = reqwest::Client::new();
+    let mut calls = Vec::new();
+    for i in 0..3 {
+        let (c, url) = (client.clone(), server.url.clone());
+        let b = body(
+            "atlas",
+            &format!("FAULT-delay-term-{i}"),
+            &format!("term-{i}"),
+        );
+        calls.push(tokio::spawn(async move { post(&c, &url, &b).await }));
+    }
+    for i in 0..3 {
+        let order = format!("FAULT-delay-term-{i}");
+        eventually(
+            "the payments reaching the supplier",
+            Duration::from_secs(10),
+            || {
+                let (client, sim, order) = (&client, &sim, order.clone());
+                async move { sim_calls(client, sim, "atlas", &order).await == 1 }
+            },
+        )
+        .await;
+    }
+    let term = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    for call in calls {
+        let (status, answer) = call.await.unwrap();
+        assert_eq!(
+            (status, answer["outcome"]["state"].as_str()),
+            (200, Some("succeeded")),
+            "{answer:#}"
+        );
+    }
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the host did not exit"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    let list = crate::serve::payments_list(&dir.path().join("payhost.toml"));
+    assert_eq!(
+        list.lines().filter(|l| l.contains("succeeded")).count(),
+        3,
+        "{list}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_host_killed_as_pid_1_leaves_its_payment_unknown_and_resolvable() {
+    let sim = Simulator::start().await.unwrap();
+    let dir = workspace(&sim, &[artifacts::PAYHOST_ATLAS]);
+    host_settings(dir.path(), "lease = \"2s\"");
+    // PID 1 of a PID namespace of its own, where the machine allows it.
+    let namespaced = Command::new("unshare")
+        .args(["--pid", "--fork", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    let wrapper: &[&str] = if namespaced {
+        &["unshare", "--pid", "--fork", "--kill-child"]
+    } else {
+        println!(
+            "note: no PID namespace here (unshare refused); the host runs as an ordinary process"
+        );
+        &[]
+    };
+    let mut server = Server::start_under(dir.path(), wrapper);
+    let client = reqwest::Client::new();
+    let order = "FAULT-slow-pid1";
+    let b = body("atlas", order, "pid1-1");
+    let (url, c, b2) = (server.url.clone(), client.clone(), b.clone());
+    let pending =
+        tokio::spawn(async move { c.post(format!("{url}/v1/payments")).json(&b2).send().await });
+    eventually(
+        "the payment reaching the supplier",
+        Duration::from_secs(10),
+        || async { sim_calls(&client, &sim, "atlas", order).await == 1 },
+    )
+    .await;
+    // SIGKILL to unshare; --kill-child passes it to the host, PID 1 inside.
+    server.kill();
+    assert!(
+        pending.await.unwrap().is_err(),
+        "a killed host cannot have answered"
+    );
+
+    // The new host is PID 1 too: a PID says nothing; the lease does.
+    let server = Server::start_under(dir.path(), wrapper);
+    let (status, answer) = post(&client, &server.url, &b).await;
+    assert_eq!(
+        (status, answer["outcome"]["state"].as_str()),
+        (200, Some("unknown")),
+        "{answer:#}"
+    );
+    let (status, answer) = client
+        .post(format!("{}/v1/payments/1/resolve", server.url))
+        .json(&json!({"state": "failed", "note": "Atlas support: no charge"}))
+        .send()
+        .await
+        .map(|r| (r.status().as_u16(), r))
+        .unwrap();
+    let answer: Value = answer.json().await.unwrap();
+    assert_eq!(status, 200, "{answer:#}");
+    assert_eq!(answer["state"], "failed");
+    assert_eq!(answer["resolved_by"], "api:loopback");
+    assert_eq!(sim_calls(&client, &sim, "atlas", order).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_journal_locked_by_another_process_delays_payments_but_never_fakes_one() {
+    let sim = Simulator::start().await.unwrap();
+    let dir = workspace(&sim, &[artifacts::PAYHOST_ATLAS]);
+    host_settings(dir.path(), "journal_wait = \"1s\"\nlease = \"3s\"");
+    let server = Server::start(dir.path());
+    let client = reqwest::Client::new();
+    let order = "FAULT-delay-locked";
+    let (url, c, b) = (
+        server.url.clone(),
+        client.clone(),
+        body("atlas", order, "locked-1"),
+    );
+    let paying = tokio::spawn(async move { post(&c, &url, &b).await });
+    eventually(
+        "the payment reaching the supplier",
+        Duration::from_secs(10),
+        || async { sim_calls(&client, &sim, "atlas", order).await == 1 },
+    )
+    .await;
+
+    // Another process takes the write lock for 4 s, across the supplier's answer.
+    let journal = dir.path().join("payhost.db");
+    let locker = std::thread::spawn(move || {
+        let conn = rusqlite::Connection::open(&journal).unwrap();
+        conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+        std::thread::sleep(Duration::from_secs(4));
+        conn.execute_batch("ROLLBACK").unwrap();
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // /healthz answers while the lock is held, and says the journal cannot
+    // be written once a renewal has failed.
+    let mut slowest = Duration::ZERO;
+    let mut unwritable = false;
+    for _ in 0..10 {
+        let started = Instant::now();
+        let (status, health) = get(&client, &format!("{}/healthz", server.url)).await;
+        slowest = slowest.max(started.elapsed());
+        unwritable |= status == 503 && health["status"] == "journal_unwritable";
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    // The client was not told `succeeded` for a row still in flight.
+    let (status, answer) = paying.await.unwrap();
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (500, Some("not_recorded")),
+        "{answer:#}"
+    );
+    locker.join().unwrap();
+    assert!(
+        slowest < Duration::from_secs(1),
+        "/healthz took {slowest:?}"
+    );
+    assert!(
+        unwritable,
+        "/healthz never said the journal could not be written"
+    );
+    // Once the lock is gone, the outcome is recorded and replayed.
+    eventually("the outcome recorded", Duration::from_secs(10), || async {
+        get(&client, &format!("{}/v1/payments/1", server.url))
+            .await
+            .1["state"]
+            == "succeeded"
+    })
+    .await;
+    let (status, answer) = post(&client, &server.url, &body("atlas", order, "locked-1")).await;
+    assert_eq!(
+        (
+            status,
+            answer["replayed"].as_bool(),
+            answer["outcome"]["state"].as_str()
+        ),
+        (200, Some(true), Some("succeeded")),
+        "{answer:#}"
+    );
+    eventually("/healthz ok again", Duration::from_secs(5), || async {
+        get(&client, &format!("{}/healthz", server.url)).await.0 == 200
+    })
+    .await;
+    assert_eq!(sim_calls(&client, &sim, "atlas", order).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn eight_pay_commands_and_a_server_share_one_journal_file() {
+    let sim = Simulator::start().await.unwrap();
+    let dir = workspace(&sim, &[artifacts::PAYHOST_ATLAS]);
+    let server = Server::start(dir.path());
+    let config = dir.path().join("payhost.toml");
+    let children: Vec<_> = (0..8)
+        .map(|i| {
+            Command::new(payhost_bin())
+                .args(["pay", "--config"])
+                .arg(&config)
+                .args([
+                    "--connector",
+                    "atlas",
+                    "--order",
+                    &format!("ATL-OK-cli{i}"),
+                    "--amount",
+                    "10.00",
+                    "--currency",
+                    "USD",
+                    "--idempotency-key",
+                    &format!("cli-{i}"),
+                ])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let (status, answer) = post(
+        &reqwest::Client::new(),
+        &server.url,
+        &body("atlas", "ATL-OK-server", "server-1"),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer:#}");
+    for (i, child) in children.into_iter().enumerate() {
+        let out = child.wait_with_output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.code(), Some(0), "pay {i}: {text}");
+        assert!(!text.contains("locked"), "pay {i}: {text}");
+    }
+    let list = crate::serve::payments_list(&config);
+    assert_eq!(
+        list.lines().filter(|l| l.contains("succeeded")).count(),
+        9,
+        "{list}"
+    );
+    // The journal and its WAL are the operator's alone.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        for name in ["payhost.db", "payhost.db-wal"] {
+            let path = dir.path().join(name);
+            if let Ok(meta) = std::fs::metadata(&path) {
+                assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{name}");
+            }
+        }
+    }
+}
