@@ -109,7 +109,7 @@ impl Exit {
         let code = match &error {
             PayError::Busy { .. } | PayError::HostBusy { .. } => exit::BUSY,
             PayError::Journal(e) if e.is_busy() => exit::BUSY,
-            PayError::Unrecorded { .. } => exit::UNKNOWN,
+            PayError::Unrecorded { .. } | PayError::Superseded { .. } => exit::UNKNOWN,
             PayError::Journal(payhost::JournalError::Sqlite { .. }) => exit::INTERNAL,
             _ => exit::USAGE,
         };

@@ -39,7 +39,9 @@ pub use engine::{EPOCH_TICK, Runtime, RuntimeOptions};
 pub use execution::{Executed, Executor, PayError};
 pub use host::Host;
 pub use payments::attempt::{Attempt, AttemptState};
-pub use payments::journal::{Begin, Journal, JournalError, JournalHealth, JournalOptions};
+pub use payments::journal::{
+    Begin, Finished, Journal, JournalError, JournalHealth, JournalOptions,
+};
 pub use payments::mask::mask_text;
 pub use payments::model::{
     BillingAddress, Card, ConnectorError, ErrorKind, MethodKind, Money, PaymentMethod,

@@ -51,6 +51,20 @@ pub enum PayError {
         /// Why the journal failed.
         error: JournalError,
     },
+    /// The attempt was marked `unknown` while it ran (its host's lease
+    /// lapsed) and may have been resolved since: the outcome that came back
+    /// does not replace that; it is kept beside it for the operator.
+    #[error(
+        "attempt {id} ended {late} at the supplier after it had been marked unknown (this host stopped renewing its lease); the journal keeps it {state} and the late outcome beside it: settle it with `payhost payments show {id}`"
+    )]
+    Superseded {
+        /// The attempt.
+        id: i64,
+        /// What the journal keeps.
+        state: crate::payments::attempt::AttemptState,
+        /// What the connector answered.
+        late: crate::payments::model::PaymentState,
+    },
     /// The connector does not implement the method.
     #[error("connector `{name}` does not support {method} payments (it supports: {supported})")]
     MethodNotSupported {

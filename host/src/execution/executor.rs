@@ -3,7 +3,7 @@
 //! updated after, and a key seen before answered with its stored outcome.
 
 use super::error::PayError;
-use crate::payments::journal::{Begin, Journal};
+use crate::payments::journal::{Begin, Finished, Journal};
 use crate::payments::model::{
     ConnectorError, ErrorKind, PaymentOutcome, PaymentRequest, PaymentState,
 };
@@ -162,7 +162,15 @@ impl Executor {
             }
             Begin::New(id) => {
                 let outcome = connector.pay(registry.runtime(), &request).await;
-                if let Err(error) = journal.finish(id, &outcome).await {
+                let finished = journal.finish(id, &outcome).await;
+                if let Ok(Finished::Late { state }) = finished {
+                    return Err(PayError::Superseded {
+                        id,
+                        state,
+                        late: outcome.state,
+                    });
+                }
+                if let Err(error) = finished {
                     // Never answered as a plain outcome: the client is told
                     // it is not recorded, and the write is retried until it
                     // is (or the lease lapses and the attempt is unknown).
@@ -175,7 +183,7 @@ impl Executor {
                         loop {
                             tokio::time::sleep(pause).await;
                             match journal.finish(id, &outcome).await {
-                                Ok(()) => {
+                                Ok(_) => {
                                     tracing::info!("payment attempt {id} recorded after all");
                                     break;
                                 }

@@ -108,6 +108,20 @@ pub enum Begin {
     Replay(Box<Attempt>),
 }
 
+/// What [`Journal::finish`] did with an outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finished {
+    /// The attempt took the outcome's state.
+    Recorded,
+    /// The attempt had already been moved (marked `unknown` when this
+    /// host's lease lapsed, perhaps resolved since): it keeps `state`, and
+    /// the outcome is kept beside it as a late outcome.
+    Late {
+        /// The state the attempt keeps.
+        state: AttemptState,
+    },
+}
+
 /// How a journal is opened.
 #[derive(Debug, Clone, Copy)]
 pub struct JournalOptions {
@@ -430,7 +444,11 @@ impl Journal {
     /// still this instance's. Otherwise (its lease lapsed and it was marked
     /// `unknown`, and perhaps resolved since) the outcome is kept beside it
     /// as a late outcome for the operator and the state does not move.
-    pub async fn finish(&self, id: i64, outcome: &PaymentOutcome) -> Result<(), JournalError> {
+    pub async fn finish(
+        &self,
+        id: i64,
+        outcome: &PaymentOutcome,
+    ) -> Result<Finished, JournalError> {
         let outcome = outcome.clone();
         self.blocking(move |inner| inner.finish(id, &outcome)).await
     }
@@ -702,7 +720,7 @@ impl Inner {
         Ok(Some(Begin::New(id)))
     }
 
-    fn finish(&self, id: i64, outcome: &PaymentOutcome) -> Result<(), JournalError> {
+    fn finish(&self, id: i64, outcome: &PaymentOutcome) -> Result<Finished, JournalError> {
         let json = serde_json::to_string(outcome).unwrap_or_default();
         let mut conn = self.writer();
         let tx = conn
@@ -722,18 +740,23 @@ impl Inner {
                 ],
             )
             .map_err(|e| self.fail(e))?;
-        if moved == 0 {
-            tx.execute(
-                "UPDATE attempts SET late_outcome = ?1 WHERE id = ?2",
+        if moved == 1 {
+            tx.commit().map_err(|e| self.fail(e))?;
+            return Ok(Finished::Recorded);
+        }
+        let state: AttemptState = tx
+            .query_row(
+                "UPDATE attempts SET late_outcome = ?1 WHERE id = ?2 RETURNING state",
                 params![json, id],
+                |row| row.get(0),
             )
             .map_err(|e| self.fail(e))?;
-            tracing::warn!(
-                "payment attempt {id} ended {} after it had been marked unknown (this host's lease lapsed): its state is left for the operator; the late outcome is kept beside it",
-                outcome.state
-            );
-        }
-        tx.commit().map_err(|e| self.fail(e))
+        tx.commit().map_err(|e| self.fail(e))?;
+        tracing::warn!(
+            "payment attempt {id} ended {} after it had been marked unknown (this host's lease lapsed); it stays {state}, and the late outcome is kept beside it for the operator",
+            outcome.state
+        );
+        Ok(Finished::Late { state })
     }
 
     fn resolve(

@@ -76,8 +76,26 @@ pub(crate) async fn host_guard(
     next.run(request).await
 }
 
-/// The body, at most `max_body` bytes, arriving within `body_timeout`.
-async fn read_body(state: &AppState, body: Body) -> Result<Bytes, ApiError> {
+/// The body, at most `max_body` bytes, arriving within `body_timeout`. A
+/// body announced larger is refused before any of it is read.
+async fn read_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!(
+                "the request body is larger than {} bytes",
+                state.api.max_body
+            ),
+        )
+    };
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > state.api.max_body as u64) {
+        return Err(too_large());
+    }
     let limited = http_body_util::Limited::new(body, state.api.max_body);
     match tokio::time::timeout(state.api.body_timeout, limited.collect()).await {
         Err(_) => Err(ApiError::new(
@@ -88,14 +106,7 @@ async fn read_body(state: &AppState, body: Body) -> Result<Bytes, ApiError> {
                 state.api.body_timeout
             ),
         )),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            format!(
-                "the request body is larger than {} bytes",
-                state.api.max_body
-            ),
-        )),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
         Ok(Err(_)) => Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "bad_body",
@@ -192,7 +203,7 @@ pub(crate) async fn post_payment(
     body: Body,
 ) -> Result<Json<PaymentAnswer>, ApiError> {
     authorize(&state, &headers, Scope::Pay)?;
-    let bytes = read_body(&state, body).await?;
+    let bytes = read_body(&state, &headers, body).await?;
     let body: PaymentBody = parse_json(&bytes)?;
     let (connector, request) = body.into_request()?;
     let order_id = request.order_id.clone();
@@ -258,7 +269,7 @@ pub(crate) async fn resolve_payment(
 ) -> Result<Json<Attempt>, ApiError> {
     let caller = authorize(&state, &headers, Scope::Resolve)?;
     let id = attempt_id(&id)?;
-    let body: ResolveBody = parse_json(&read_body(&state, body).await?)?;
+    let body: ResolveBody = parse_json(&read_body(&state, &headers, body).await?)?;
     if payhost_rules::text::forbidden_char(&body.note).is_some() || body.note.trim().is_empty() {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,

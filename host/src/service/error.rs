@@ -67,6 +67,9 @@ impl From<PayError> for ApiError {
                 "method_not_supported",
                 e.to_string(),
             ),
+            e @ PayError::Superseded { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "superseded", e.to_string())
+            }
             e @ PayError::Unrecorded { .. } => ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "not_recorded",

@@ -370,3 +370,73 @@ async fn eight_pay_commands_and_a_server_share_one_journal_file() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_host_whose_lease_lapsed_cannot_overwrite_the_operators_resolution() {
+    let sim = Simulator::start().await.unwrap();
+    let dir = workspace(&sim, &[artifacts::PAYHOST_ATLAS]);
+    host_settings(dir.path(), "lease = \"1s\"");
+    let server = Server::start(dir.path());
+    let client = reqwest::Client::new();
+    let order = "FAULT-delay-stale";
+    let (url, c, b) = (
+        server.url.clone(),
+        client.clone(),
+        body("atlas", order, "stale-1"),
+    );
+    let paying = tokio::spawn(async move { post(&c, &url, &b).await });
+    eventually(
+        "the payment reaching the supplier",
+        Duration::from_secs(10),
+        || async { sim_calls(&client, &sim, "atlas", order).await == 1 },
+    )
+    .await;
+    // The host stops (a long pause), its lease lapses, and another process
+    // marks the attempt unknown; the operator resolves it.
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-STOP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let resolved = Command::new(payhost_bin())
+        .args([
+            "payments",
+            "resolve",
+            "1",
+            "--as",
+            "failed",
+            "--note",
+            "supplier: no charge",
+            "--config",
+        ])
+        .arg(dir.path().join("payhost.toml"))
+        .output()
+        .unwrap();
+    assert!(
+        Command::new("kill")
+            .args(["-CONT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(
+        resolved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resolved.stderr)
+    );
+    // The host wakes, the supplier's answer comes: the resolution stands.
+    let (status, answer) = paying.await.unwrap();
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (409, Some("superseded")),
+        "{answer:#}"
+    );
+    let (_, attempt) = get(&client, &format!("{}/v1/payments/1", server.url)).await;
+    assert_eq!(attempt["state"], "failed", "{attempt:#}");
+    assert_eq!(attempt["resolved_by"], "cli", "{attempt:#}");
+    assert_eq!(attempt["late_outcome"]["state"], "succeeded", "{attempt:#}");
+}

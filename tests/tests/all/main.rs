@@ -6,6 +6,7 @@ mod carddata;
 mod cli;
 mod crypto;
 mod durability;
+mod exposure;
 mod http;
 mod limits;
 mod loading;
