@@ -877,3 +877,81 @@ fn warn_swept(ids: &[i64]) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payments::model::{Money, PaymentMethod};
+
+    fn request(order: &str, key: &str) -> PaymentRequest {
+        PaymentRequest {
+            order_id: order.to_owned(),
+            client_order_id: None,
+            method: PaymentMethod::Balance,
+            amount: Money {
+                amount: "1.00".into(),
+                currency: "USD".into(),
+            },
+            idempotency_key: key.to_owned(),
+            attributes: Default::default(),
+        }
+    }
+
+    #[test]
+    fn writers_on_one_file_wait_their_turn_instead_of_failing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.db");
+        drop(Journal::open(&path).unwrap());
+        // Eight connections, as eight processes would have, each writing
+        // as fast as it can.
+        let writers: Vec<_> = (0..8)
+            .map(|w| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                    rt.block_on(async {
+                        let journal = Journal::open(&path)?;
+                        for i in 0..25 {
+                            let r = request(&format!("O-{w}-{i}"), &format!("k-{w}-{i}"));
+                            let Begin::New(id) = journal.begin("c", &r, Duration::ZERO).await?
+                            else {
+                                panic!("a new key replayed");
+                            };
+                            journal
+                                .finish(id, &PaymentOutcome::new(PaymentState::Succeeded))
+                                .await?;
+                        }
+                        journal.close()
+                    })
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.join().unwrap().unwrap();
+        }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let journal = Journal::open(&path).unwrap();
+        let all = rt.block_on(journal.list(1000)).unwrap();
+        assert_eq!(all.len(), 200);
+        assert!(all.iter().all(|a| a.state == AttemptState::Succeeded));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_file_is_the_owners_alone() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.db");
+        std::fs::write(&path, b"").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        drop(Journal::open(&path).unwrap());
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+}
