@@ -355,3 +355,39 @@ async fn with_no_token_the_host_serves_loopback_only() {
     assert_eq!(out.status.code(), Some(2), "{text}");
     assert!(text.contains("with no API token"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_tls_the_api_speaks_https_only() {
+    let sim = Simulator::start().await.unwrap();
+    let dir = workspace(&sim, &[artifacts::PAYHOST_ATLAS]);
+    let key = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    let cert_pem = key.cert.pem();
+    std::fs::write(dir.path().join("cert.pem"), &cert_pem).unwrap();
+    std::fs::write(dir.path().join("key.pem"), key.key_pair.serialize_pem()).unwrap();
+    let config = dir.path().join("payhost.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[api]\ntls = { cert = \"cert.pem\", key = \"key.pem\" }\n");
+    std::fs::write(&config, text).unwrap();
+    let server = Server::start(dir.path());
+    assert!(server.url.starts_with("https://"), "{}", server.url);
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert_pem.as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let (status, answer) = post(&client, &server.url, &body("atlas", "ATL-OK-tls", "tls-1")).await;
+    assert_eq!(
+        (status, answer["outcome"]["state"].as_str()),
+        (200, Some("succeeded")),
+        "{answer}"
+    );
+    // Plain HTTP on the same port gets no answer.
+    let plain = server.url.replacen("https://", "http://", 1);
+    assert!(
+        reqwest::Client::new()
+            .get(format!("{plain}/healthz"))
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .is_err()
+    );
+}
