@@ -109,6 +109,7 @@ impl Exit {
         let code = match &error {
             PayError::Busy { .. } | PayError::HostBusy { .. } => exit::BUSY,
             PayError::Journal(e) if e.is_busy() => exit::BUSY,
+            PayError::Journal(payhost::JournalError::Closed) => exit::BUSY,
             PayError::Unrecorded { .. } | PayError::Superseded { .. } => exit::UNKNOWN,
             PayError::Journal(payhost::JournalError::Sqlite { .. }) => exit::INTERNAL,
             _ => exit::USAGE,

@@ -87,7 +87,18 @@ impl Serve {
         };
         println!("payhost listening on {scheme}://{addr}");
         let _ = std::io::stdout().flush();
-        let result = server.run(stop_signal()).await;
+        // A second signal during the grace stops at once: what is still in
+        // flight becomes unknown when the journal closes.
+        let result = tokio::select! {
+            result = server.run(stop_signal()) => result,
+            () = async {
+                stop_signal().await;
+                stop_signal().await;
+            } => {
+                tracing::warn!("stopping now: a second signal came during the grace");
+                Ok(())
+            }
+        };
         let closed = host.journal().map(Journal::close);
         result.map_err(Exit::usage)?;
         if let Some(Err(e)) = closed {

@@ -112,7 +112,9 @@ impl Host {
         self.registry.connector(name)
     }
 
-    /// Validates and makes one payment. An `Err` means nothing was attempted.
+    /// Validates and makes one payment. An `Err` means nothing was sent,
+    /// except [`PayError::Unrecorded`] and [`PayError::Superseded`]: those
+    /// come after the supplier answered, and say what it answered.
     pub async fn pay(
         &self,
         connector: &str,

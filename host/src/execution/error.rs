@@ -41,7 +41,7 @@ pub enum PayError {
     /// outcome. The host keeps trying; until it succeeds the attempt stays
     /// in flight (and becomes `unknown` if this host stops first).
     #[error(
-        "attempt {id} ended {state} at the supplier, but the journal could not record it ({error}); the host keeps trying. Do not pay this order again: repeat the request with the same idempotency key to read its outcome"
+        "attempt {id} ended {state} at the supplier, but the journal could not record it yet; the host keeps trying. Do not pay this order again: repeat the request with the same idempotency key to read its outcome"
     )]
     Unrecorded {
         /// The attempt.

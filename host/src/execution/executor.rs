@@ -3,7 +3,7 @@
 //! updated after, and a key seen before answered with its stored outcome.
 
 use super::error::PayError;
-use crate::payments::journal::{Begin, Finished, Journal};
+use crate::payments::journal::{Begin, Finished, Journal, JournalError};
 use crate::payments::model::{
     ConnectorError, ErrorKind, PaymentOutcome, PaymentRequest, PaymentState,
 };
@@ -55,6 +55,58 @@ impl Drop for Counted {
         if self.0.count.fetch_sub(1, Ordering::SeqCst) == 1 {
             self.0.idle.notify_waiters();
         }
+    }
+}
+
+/// The outcome an earlier attempt under the same key gave (or, still in
+/// flight, says so).
+fn replayed(attempt: crate::payments::attempt::Attempt) -> Executed {
+    let outcome = attempt.outcome.unwrap_or_else(|| {
+        PaymentOutcome::host(
+            PaymentState::Unknown,
+            ConnectorError::host(
+                ErrorKind::InProgress,
+                format!("attempt {} with this key is still in flight", attempt.id),
+            ),
+        )
+    });
+    Executed {
+        id: Some(attempt.id),
+        replayed: true,
+        outcome,
+    }
+}
+
+/// An attempt begun and not yet finished; dropped armed (its future was
+/// dropped, or a panic unwound it), it writes the attempt `unknown`.
+struct Unfinished {
+    journal: Option<Arc<Journal>>,
+    id: i64,
+}
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        let (Some(journal), Ok(runtime)) =
+            (self.journal.take(), tokio::runtime::Handle::try_current())
+        else {
+            return;
+        };
+        let id = self.id;
+        tracing::error!(
+            "payment attempt {id} was abandoned before its outcome was written: it is unknown"
+        );
+        runtime.spawn(async move {
+            let outcome = PaymentOutcome::host(
+                PaymentState::Unknown,
+                ConnectorError::host(
+                    ErrorKind::ConnectorFault,
+                    "the host abandoned this payment before its outcome was known; it may have reached the supplier: query it or resolve it by hand",
+                ),
+            );
+            if let Err(e) = journal.finish(id, &outcome).await {
+                tracing::error!("payment attempt {id}: {e}");
+            }
+        });
     }
 }
 
@@ -117,6 +169,18 @@ impl Executor {
             });
         }
         let _counted = Counted::new(&self.in_flight);
+        let wait = connector.limits.timeout + Duration::from_secs(5);
+        // A key seen before is answered from the journal, without taking a
+        // place or an instance: retries with their key cost nothing.
+        if let Some(journal) = &self.journal
+            && journal.by_key(&request.idempotency_key).await?.is_some()
+        {
+            return match journal.begin(connector.name(), &request, wait).await? {
+                Begin::Replay(attempt) => Ok(replayed(*attempt)),
+                // Never for a key already in the journal.
+                Begin::New(id) => Err(PayError::Journal(JournalError::NotFound(id))),
+            };
+        }
         // A place first: a busy connector refuses before anything is
         // journaled or sent.
         let Some(_place) = connector.place(BUSY_WAIT).await else {
@@ -142,26 +206,18 @@ impl Executor {
                 outcome,
             });
         };
-        let wait = connector.limits.timeout + Duration::from_secs(5);
         match journal.begin(connector.name(), &request, wait).await? {
-            Begin::Replay(attempt) => {
-                let outcome = attempt.outcome.unwrap_or_else(|| {
-                    PaymentOutcome::host(
-                        PaymentState::Unknown,
-                        ConnectorError::host(
-                            ErrorKind::InProgress,
-                            format!("attempt {} with this key is still in flight", attempt.id),
-                        ),
-                    )
-                });
-                Ok(Executed {
-                    id: Some(attempt.id),
-                    replayed: true,
-                    outcome,
-                })
-            }
+            Begin::Replay(attempt) => Ok(replayed(*attempt)),
             Begin::New(id) => {
+                // Should this future be dropped or panic before the outcome
+                // is written, the attempt becomes unknown, not in flight
+                // for as long as this host runs.
+                let mut unfinished = Unfinished {
+                    journal: Some(journal.clone()),
+                    id,
+                };
                 let outcome = connector.pay(registry.runtime(), &request).await;
+                unfinished.journal = None;
                 let finished = journal.finish(id, &outcome).await;
                 if let Ok(Finished::Late { state }) = finished {
                     return Err(PayError::Superseded {

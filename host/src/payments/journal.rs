@@ -82,6 +82,22 @@ pub enum JournalError {
         /// How long this one waited.
         waited: Duration,
     },
+    /// The lease and the wait do not fit together.
+    #[error("{0}")]
+    Options(String),
+    /// The host is stopping: it takes no new attempt.
+    #[error(
+        "this host is stopping and takes no new payment; nothing was sent, try another host or again later"
+    )]
+    Closed,
+    /// Another host is still running the attempt (its lease is live).
+    #[error(
+        "attempt {id}'s host is still running (its lease is live): its outcome may still come; wait for it, or stop that host first"
+    )]
+    StillRunning {
+        /// The attempt.
+        id: i64,
+    },
     /// SQLite failed.
     #[error("the journal {path} cannot be used: {source}")]
     Sqlite {
@@ -137,7 +153,7 @@ impl Default for JournalOptions {
     fn default() -> Self {
         JournalOptions {
             lease: Duration::from_secs(15),
-            busy_timeout: Duration::from_secs(10),
+            busy_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -165,6 +181,8 @@ struct Inner {
     instance: String,
     options: JournalOptions,
     health: Mutex<JournalHealth>,
+    /// Set by [`Journal::close`]: no attempt begins after it.
+    closed: std::sync::atomic::AtomicBool,
 }
 
 fn now_ms() -> i64 {
@@ -270,11 +288,14 @@ const SCHEMA: &str = "
     );";
 
 /// Columns added after the first schema, with their types.
-const ADDED_COLUMNS: [(&str, &str); 4] = [
+const ADDED_COLUMNS: [(&str, &str); 5] = [
     ("instance", "TEXT"),
     ("resolved_by", "TEXT"),
     ("late_outcome", "TEXT"),
     ("instance_pid", "INTEGER"),
+    // 1 when the attempt was marked unknown because its host's lease
+    // lapsed (its host may yet come back with an answer).
+    ("lapsed", "INTEGER"),
 ];
 
 impl Journal {
@@ -291,6 +312,14 @@ impl Journal {
             path: path.to_owned(),
             source,
         };
+        if options.lease < options.lease / 3 + options.busy_timeout * 2 {
+            return Err(JournalError::Options(format!(
+                "lease = \"{}\" is too short for journal_wait = \"{}\": a renewal that waits out another process's lock twice must still come before the lease lapses; make lease at least {} (or shorten journal_wait)",
+                humantime::format_duration(options.lease),
+                humantime::format_duration(options.busy_timeout),
+                humantime::format_duration(options.busy_timeout * 3)
+            )));
+        }
         private_file(path).map_err(|e| JournalError::Sqlite {
             path: path.to_owned(),
             source: rusqlite::Error::InvalidPath(PathBuf::from(format!("{}: {e}", path.display()))),
@@ -333,6 +362,7 @@ impl Journal {
                     writable: true,
                     problem: None,
                 }),
+                closed: std::sync::atomic::AtomicBool::new(false),
             });
             inner.renew()?;
             let (stop, stopped) = mpsc::channel();
@@ -488,6 +518,9 @@ impl Journal {
     /// `unknown` now, its lease is given up and the WAL is checkpointed into
     /// the file.
     pub fn close(&self) -> Result<(), JournalError> {
+        self.inner
+            .closed
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         self.stop_lease();
         let inner = &self.inner;
         let mut conn = inner.writer();
@@ -574,6 +607,19 @@ impl Inner {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| self.fail(e))?;
+        let ids = self.sweep(&tx).map_err(|e| self.fail(e))?;
+        tx.commit().map_err(|e| self.fail(e))?;
+        warn_swept(&ids);
+        Ok(())
+    }
+
+    /// Marks `unknown` every attempt in flight whose instance's lease has
+    /// lapsed (or that has none: written before leases); forgets lapsed
+    /// instances. Their ids.
+    /// This process's own attempts are never swept: it is running, and its
+    /// lease is refreshed by every write it makes (a write that waited out
+    /// another process's lock must not find its own host lapsed).
+    fn sweep(&self, tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<Vec<i64>> {
         let t = now_ms();
         tx.execute(
             "INSERT INTO instances (instance, pid, started_at, expires_at) VALUES (?1, ?2, ?3, ?4)
@@ -584,32 +630,17 @@ impl Inner {
                 t,
                 t + self.options.lease.as_millis() as i64
             ],
-        )
-        .map_err(|e| self.fail(e))?;
-        let ids = self.sweep(&tx).map_err(|e| self.fail(e))?;
-        tx.commit().map_err(|e| self.fail(e))?;
-        for id in ids {
-            tracing::warn!(
-                "payment attempt {id} was in flight when its host stopped: its outcome is unknown; resolve it with `payhost payments resolve {id}`"
-            );
-        }
-        Ok(())
-    }
-
-    /// Marks `unknown` every attempt in flight whose instance's lease has
-    /// lapsed (or that has none: written before leases); forgets lapsed
-    /// instances. Their ids.
-    fn sweep(&self, tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<Vec<i64>> {
-        let t = now_ms();
+        )?;
         let ids = Self::mark_unknown(
             tx,
-            "state = ?3 AND (instance IS NULL OR instance NOT IN
-                 (SELECT instance FROM instances WHERE expires_at > ?4))",
+            "state = ?3 AND (instance IS NULL OR (instance != ?5 AND instance NOT IN
+                 (SELECT instance FROM instances WHERE expires_at > ?4)))",
             params![
                 AttemptState::Unknown,
                 serde_json::to_string(&lapsed()).unwrap_or_default(),
                 AttemptState::InFlight,
-                t
+                t,
+                self.instance
             ],
         )?;
         tx.execute("DELETE FROM instances WHERE expires_at <= ?1", params![t])?;
@@ -623,7 +654,7 @@ impl Inner {
         params: &[&dyn rusqlite::ToSql],
     ) -> rusqlite::Result<Vec<i64>> {
         let mut stmt = tx.prepare(&format!(
-            "UPDATE attempts SET state = ?1, outcome = ?2, updated_at = {} WHERE {filter} RETURNING id",
+            "UPDATE attempts SET state = ?1, outcome = ?2, lapsed = 1, updated_at = {} WHERE {filter} RETURNING id",
             now()
         ))?;
         stmt.query_map(params, |row| row.get(0))?.collect()
@@ -637,6 +668,9 @@ impl Inner {
         fp: &str,
     ) -> Result<Option<Begin>, JournalError> {
         let mut conn = self.writer();
+        if self.closed.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(JournalError::Closed);
+        }
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| self.fail(e))?;
@@ -784,6 +818,20 @@ impl Inner {
                 None => return Err(JournalError::NotFound(id)),
                 Some(AttemptState::Unknown) => {}
                 Some(state) => return Err(JournalError::NotUnknown { id, state }),
+            }
+            // A host that paused past its lease and came back may still be
+            // waiting for the supplier: its answer comes first.
+            let running: bool = tx
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM attempts a JOIN instances i ON i.instance = a.instance
+                     WHERE a.id = ?1 AND a.lapsed = 1 AND a.late_outcome IS NULL
+                       AND i.expires_at > ?2 AND i.instance != ?3)",
+                    params![id, now_ms(), self.instance],
+                    |r| r.get(0),
+                )
+                .map_err(|e| self.fail(e))?;
+            if running {
+                return Err(JournalError::StillRunning { id });
             }
             tx.execute(
                 "UPDATE attempts SET state = ?1, outcome = ?2, updated_at = ?3, resolution = ?4, resolved_by = ?5
@@ -953,5 +1001,83 @@ mod tests {
         drop(Journal::open(&path).unwrap());
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn a_host_back_from_a_pause_is_heard_before_the_operator_resolves() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.db");
+        let options = JournalOptions {
+            lease: Duration::from_secs(1),
+            busy_timeout: Duration::from_millis(300),
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let paused = Journal::open_with(&path, options).unwrap();
+            let Begin::New(id) = paused
+                .begin("c", &request("O-1", "k-1"), Duration::ZERO)
+                .await
+                .unwrap()
+            else {
+                panic!("a new key replayed");
+            };
+            // The host pauses: no renewal; another host finds its lease lapsed.
+            paused.stop_lease();
+            tokio::time::sleep(Duration::from_millis(1200)).await;
+            let other = Journal::open_with(&path, options).unwrap();
+            assert_eq!(other.get(id).await.unwrap().state, AttemptState::Unknown);
+            // The paused host comes back: until its answer is in, the
+            // operator is told to wait.
+            paused.inner.renew().unwrap();
+            let failed = PaymentOutcome::new(PaymentState::Failed);
+            assert!(matches!(
+                other.resolve(id, &failed, "no charge", "cli").await,
+                Err(JournalError::StillRunning { .. })
+            ));
+            // Its answer does not move the attempt; it is kept beside it.
+            let late = paused
+                .finish(id, &PaymentOutcome::new(PaymentState::Succeeded))
+                .await
+                .unwrap();
+            assert_eq!(
+                late,
+                Finished::Late {
+                    state: AttemptState::Unknown
+                }
+            );
+            let resolved = other
+                .resolve(id, &failed, "no charge", "cli")
+                .await
+                .unwrap();
+            assert_eq!(resolved.state, AttemptState::Failed);
+            assert_eq!(
+                resolved.late_outcome.map(|o| o.state),
+                Some(PaymentState::Succeeded)
+            );
+            // A closed journal takes no new attempt.
+            paused.close().unwrap();
+            assert!(matches!(
+                paused
+                    .begin("c", &request("O-2", "k-2"), Duration::ZERO)
+                    .await,
+                Err(JournalError::Closed)
+            ));
+        });
+    }
+
+    #[test]
+    fn a_lease_too_short_for_the_wait_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = JournalOptions {
+            lease: Duration::from_secs(3),
+            busy_timeout: Duration::from_secs(5),
+        };
+        let err = Journal::open_with(&dir.path().join("j.db"), options)
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("make lease at least 15s"), "{err}");
     }
 }

@@ -208,6 +208,18 @@ impl ApiSettings {
             if !seen.insert(&token.name) {
                 return Err(format!("[api] token name `{}` is used twice", token.name));
             }
+            if self
+                .tokens
+                .iter()
+                .filter(|t| t.sha256 == token.sha256)
+                .count()
+                > 1
+            {
+                return Err(format!(
+                    "[api] token `{}` has the same sha256 as another: one token, one entry",
+                    token.name
+                ));
+            }
             if token.scopes.is_empty() {
                 return Err(format!(
                     "[api] token `{}` has no scopes: give it some of pay, read, resolve, admin",
@@ -266,10 +278,22 @@ impl ApiSettings {
         let Some(host) = host else {
             return false;
         };
+        let port_ok = |port: &str| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit());
         let name = if let Some(rest) = host.strip_prefix('[') {
-            rest.split(']').next().unwrap_or_default()
+            // `[v6]` or `[v6]:port`, nothing else.
+            let Some((name, after)) = rest.split_once(']') else {
+                return false;
+            };
+            if !(after.is_empty() || after.strip_prefix(':').is_some_and(port_ok)) {
+                return false;
+            }
+            name
         } else {
-            host.rsplit_once(':').map_or(host, |(name, _)| name)
+            match host.rsplit_once(':') {
+                Some((name, port)) if port_ok(port) && !name.contains(':') => name,
+                Some(_) => return false,
+                None => host,
+            }
         };
         self.allowed_hosts
             .iter()

@@ -85,13 +85,13 @@ pub struct HostSettings {
     #[serde(default = "default_lease", deserialize_with = "lease")]
     pub lease: std::time::Duration,
     /// How long a journal write waits for another process's lock before it
-    /// is refused as busy (`"10s"`).
+    /// is refused as busy (`"5s"`); at most a third of `lease`.
     #[serde(default = "default_journal_wait", deserialize_with = "journal_wait")]
     pub journal_wait: std::time::Duration,
 }
 
 fn default_journal_wait() -> std::time::Duration {
-    std::time::Duration::from_secs(10)
+    std::time::Duration::from_secs(5)
 }
 
 fn journal_wait<'de, D: Deserializer<'de>>(d: D) -> Result<std::time::Duration, D::Error> {

@@ -61,11 +61,14 @@ pub(crate) async fn host_guard(
     request: Request,
     next: Next,
 ) -> Response {
-    let host = request
-        .headers()
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok());
-    if !state.api.host_allowed(host) {
+    let mut hosts = request.headers().get_all(header::HOST).iter();
+    let host = match (hosts.next(), hosts.next()) {
+        (Some(one), None) => one.to_str().ok(),
+        _ => None,
+    };
+    // A target in absolute form names its host too: both must be allowed.
+    let target = request.uri().authority().map(|a| a.as_str());
+    if !state.api.host_allowed(host) || target.is_some_and(|t| !state.api.host_allowed(Some(t))) {
         return ApiError::new(
             StatusCode::MISDIRECTED_REQUEST,
             "host_not_allowed",
@@ -341,7 +344,8 @@ pub(crate) async fn healthz(State(state): State<Arc<AppState>>) -> (StatusCode, 
         .journal()
         .map(|j| j.health())
         .filter(|h| !h.writable)
-        .map(|h| h.problem.unwrap_or_default());
+        // The detail (a path, a lock) is in the host's log, not here.
+        .map(|_| "the journal cannot be written: the host's log says why".to_owned());
     let status = if problem.is_some() {
         StatusCode::SERVICE_UNAVAILABLE
     } else {

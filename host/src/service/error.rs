@@ -111,7 +111,13 @@ impl From<JournalError> for ApiError {
                     "the journal is locked by another process past the busy timeout; nothing was sent, try again",
                 )
             }
-            e @ JournalError::Sqlite { .. } => {
+            e @ JournalError::Closed => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "stopping", e.to_string())
+            }
+            e @ JournalError::StillRunning { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "still_running", e.to_string())
+            }
+            e @ (JournalError::Sqlite { .. } | JournalError::Options(_)) => {
                 tracing::error!("{e}");
                 ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,

@@ -168,7 +168,7 @@ async fn sigterm_lets_payments_in_flight_finish_and_then_the_host_exits() {
 async fn a_host_killed_as_pid_1_leaves_its_payment_unknown_and_resolvable() {
     let sim = Simulator::start().await.unwrap();
     let dir = workspace(&sim, &[artifacts::PAYHOST_ATLAS]);
-    host_settings(dir.path(), "lease = \"2s\"");
+    host_settings(dir.path(), "lease = \"2s\"\njournal_wait = \"500ms\"");
     // PID 1 of a PID namespace of its own, where the machine allows it.
     let namespaced = Command::new("unshare")
         .args(["--pid", "--fork", "true"])
@@ -375,7 +375,7 @@ async fn eight_pay_commands_and_a_server_share_one_journal_file() {
 async fn a_host_whose_lease_lapsed_cannot_overwrite_the_operators_resolution() {
     let sim = Simulator::start().await.unwrap();
     let dir = workspace(&sim, &[artifacts::PAYHOST_ATLAS]);
-    host_settings(dir.path(), "lease = \"1s\"");
+    host_settings(dir.path(), "lease = \"1s\"\njournal_wait = \"300ms\"");
     let server = Server::start(dir.path());
     let client = reqwest::Client::new();
     let order = "FAULT-delay-stale";
@@ -439,4 +439,29 @@ async fn a_host_whose_lease_lapsed_cannot_overwrite_the_operators_resolution() {
     assert_eq!(attempt["state"], "failed", "{attempt:#}");
     assert_eq!(attempt["resolved_by"], "cli", "{attempt:#}");
     assert_eq!(attempt["late_outcome"]["state"], "succeeded", "{attempt:#}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_payment_whose_future_is_dropped_mid_call_is_unknown_not_in_flight() {
+    // A library user who drops `Host::execute` (a timeout of their own)
+    // leaves no attempt in flight for the life of the process.
+    let (ws, _) = crate::support::probe("https://probe.example.com", &[], "cpu = \"5s\"");
+    let journal_file = ws.path().join("journal.db");
+    let host = ws
+        .host()
+        .await
+        .with_journal(payhost::Journal::open(&journal_file).unwrap());
+    let dropped = tokio::time::timeout(
+        Duration::from_millis(300),
+        host.execute("probe", payhost_tests::request(&[("action", "loop")])),
+    )
+    .await;
+    assert!(dropped.is_err(), "the call was meant to be cut");
+    let journal = host.journal().unwrap();
+    eventually(
+        "the attempt written unknown",
+        Duration::from_secs(5),
+        || async { journal.get(1).await.unwrap().state == payhost::AttemptState::Unknown },
+    )
+    .await;
 }

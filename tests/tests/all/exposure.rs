@@ -127,6 +127,19 @@ async fn tokens_scopes_and_host_names_guard_the_api_and_every_error_is_json() {
         (421, "host_not_allowed"),
         "{answer}"
     );
+    // A target in absolute form, or a second Host, is checked too.
+    let answer = raw_exchange(
+        url,
+        "GET http://attacker.example/healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 421"), "{answer}");
+    let answer = raw_exchange(
+        url,
+        "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: attacker.example\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(!answer.starts_with("HTTP/1.1 200"), "{answer}");
     // Errors of the router itself are JSON too.
     let (status, answer) = call(
         client
@@ -390,4 +403,45 @@ async fn with_tls_the_api_speaks_https_only() {
             .await
             .is_err()
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn idle_connections_are_closed_and_cannot_hold_every_slot() {
+    use tokio::io::AsyncReadExt as _;
+    let sim = Simulator::start().await.unwrap();
+    let dir = workspace(&sim, &[artifacts::PAYHOST_ATLAS]);
+    let config = dir.path().join("payhost.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[api]\nmax_connections = 4\nheader_timeout = \"1s\"\n");
+    std::fs::write(&config, text).unwrap();
+    let server = Server::start(dir.path());
+    let addr = server.url.trim_start_matches("http://").to_owned();
+    // Four connections that never send a byte take every slot.
+    let mut idle = Vec::new();
+    for _ in 0..4 {
+        idle.push(tokio::net::TcpStream::connect(&addr).await.unwrap());
+    }
+    // A real request still gets through once they are timed out.
+    let started = std::time::Instant::now();
+    let (status, _) = call(
+        reqwest::Client::new()
+            .get(format!("{}/healthz", server.url))
+            .timeout(Duration::from_secs(10)),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(500),
+        "served in {waited:?} past four taken slots"
+    );
+    // And the idle ones were closed by the host.
+    for mut stream in idle {
+        let mut buf = [0u8; 16];
+        let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await;
+        assert!(
+            matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+            "an idle connection stayed open"
+        );
+    }
 }

@@ -530,7 +530,11 @@ async fn a_host_killed_mid_payment_leaves_it_unknown_and_sends_no_second_payment
     let text = std::fs::read_to_string(&config).unwrap();
     std::fs::write(
         &config,
-        text.replacen("[host]\n", "[host]\nlease = \"2s\"\n", 1),
+        text.replacen(
+            "[host]\n",
+            "[host]\nlease = \"2s\"\njournal_wait = \"500ms\"\n",
+            1,
+        ),
     )
     .unwrap();
     let mut server = Server::start(dir.path());
