@@ -123,15 +123,12 @@ impl Pay {
             attributes: self.attributes.iter().cloned().collect::<BTreeMap<_, _>>(),
         };
         let (host, _) = host_with_plugins(config).await?;
-        let (path, options) = (
-            host.settings().journal_path(),
+        let journal = payhost::Journal::open_target(
+            &host.settings().journal_target(),
             host.settings().journal_options(),
-        );
-        let journal =
-            tokio::task::spawn_blocking(move || payhost::Journal::open_with(&path, options))
-                .await
-                .context("opening the journal stopped")?
-                .map_err(Exit::journal)?;
+        )
+        .await
+        .map_err(Exit::journal)?;
         let host = host.with_journal(journal);
         let started = Instant::now();
         let executed = host.execute(&self.connector, request).await;
@@ -139,7 +136,7 @@ impl Pay {
         host.wait_idle(std::time::Duration::from_secs(10)).await;
         // The lease is given up and the WAL checkpointed, whatever happened.
         if let Some(journal) = host.journal()
-            && let Err(e) = journal.close()
+            && let Err(e) = journal.close().await
         {
             tracing::warn!("closing the journal: {e}");
         }

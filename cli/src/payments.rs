@@ -50,9 +50,11 @@ pub(crate) enum Resolution {
     Failed,
 }
 
-fn open(config: &Path) -> Result<Journal, Exit> {
+async fn open(config: &Path) -> Result<Journal, Exit> {
     let settings = load_settings(config)?;
-    Journal::open_with(&settings.journal_path(), settings.journal_options()).map_err(Exit::journal)
+    Journal::open_target(&settings.journal_target(), settings.journal_options())
+        .await
+        .map_err(Exit::journal)
 }
 
 fn print_attempt(a: &Attempt) {
@@ -94,7 +96,11 @@ impl Payments {
     pub(crate) async fn run(self, config: &Path) -> Result<u8, Exit> {
         match self {
             Payments::List { limit, json } => {
-                let attempts = open(config)?.list(limit).await.map_err(Exit::journal)?;
+                let attempts = open(config)
+                    .await?
+                    .list(limit)
+                    .await
+                    .map_err(Exit::journal)?;
                 if json {
                     print_json(&attempts)?;
                 } else {
@@ -122,7 +128,7 @@ impl Payments {
                 Ok(exit::OK)
             }
             Payments::Show { id, json } => {
-                let attempt = open(config)?.get(id).await.map_err(Exit::journal)?;
+                let attempt = open(config).await?.get(id).await.map_err(Exit::journal)?;
                 if json {
                     print_json(&attempt)?
                 } else {
@@ -136,7 +142,7 @@ impl Payments {
                 outcome,
                 note,
             } => {
-                let journal = open(config)?;
+                let journal = open(config).await?;
                 let attempt = journal.get(id).await.map_err(Exit::journal)?;
                 let (resolved, note) = if query {
                     let (host, _) = host_with_plugins(config).await?;

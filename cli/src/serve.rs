@@ -55,10 +55,8 @@ impl Serve {
     pub(crate) async fn run(self, config: &Path) -> Result<u8, Exit> {
         let settings = load_settings(config)?;
         let listen = self.listen.unwrap_or_else(|| settings.host.listen.clone());
-        let (path, options) = (settings.journal_path(), settings.journal_options());
-        let journal = tokio::task::spawn_blocking(move || Journal::open_with(&path, options))
+        let journal = Journal::open_target(&settings.journal_target(), settings.journal_options())
             .await
-            .context("opening the journal stopped")?
             .map_err(Exit::journal)?;
         let host = Host::from_settings(settings)
             .map_err(|e| anyhow::anyhow!("cannot start the WebAssembly engine: {e:#}"))?;
@@ -99,9 +97,12 @@ impl Serve {
                 Ok(())
             }
         };
-        let closed = host.journal().map(Journal::close);
+        let closed = match host.journal() {
+            Some(journal) => journal.close().await,
+            None => Ok(()),
+        };
         result.map_err(Exit::usage)?;
-        if let Some(Err(e)) = closed {
+        if let Err(e) = closed {
             tracing::error!("closing the journal: {e}");
         }
         tracing::info!("stopped");

@@ -40,7 +40,7 @@ pub use execution::{Executed, Executor, PayError};
 pub use host::Host;
 pub use payments::attempt::{Attempt, AttemptState};
 pub use payments::journal::{
-    Begin, Finished, Journal, JournalError, JournalHealth, JournalOptions,
+    Begin, Finished, Journal, JournalError, JournalHealth, JournalOptions, JournalTarget,
 };
 pub use payments::mask::mask_text;
 pub use payments::model::{

@@ -58,7 +58,7 @@ pub struct HostSettings {
     /// The directory of connector files: every `*.wasm` in it is loaded.
     #[serde(default = "default_plugins")]
     pub plugins: PathBuf,
-    /// The payment journal: a SQLite file path.
+    /// The payment journal: a SQLite file path, or a `postgres://` URL.
     #[serde(default = "default_journal")]
     pub journal: String,
     /// Where compiled connectors are cached.
@@ -511,9 +511,21 @@ impl Settings {
         self.resolve(&self.host.plugins)
     }
 
-    /// The journal file.
+    /// The journal file (for a SQLite journal).
     pub fn journal_path(&self) -> PathBuf {
         self.resolve(Path::new(&self.host.journal))
+    }
+
+    /// Where the journal is: `journal = "postgres://…"` (or
+    /// `postgresql://…`) is a PostgreSQL database, anything else a SQLite
+    /// file relative to this file's directory.
+    pub fn journal_target(&self) -> crate::payments::journal::JournalTarget {
+        let journal = self.host.journal.trim();
+        if journal.starts_with("postgres://") || journal.starts_with("postgresql://") {
+            crate::payments::journal::JournalTarget::Postgres(journal.to_owned())
+        } else {
+            crate::payments::journal::JournalTarget::Sqlite(self.journal_path())
+        }
     }
 
     /// The compile cache directory.

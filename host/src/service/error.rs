@@ -117,7 +117,9 @@ impl From<JournalError> for ApiError {
             e @ JournalError::StillRunning { .. } => {
                 ApiError::new(StatusCode::CONFLICT, "still_running", e.to_string())
             }
-            e @ (JournalError::Sqlite { .. } | JournalError::Options(_)) => {
+            e @ (JournalError::Sqlite { .. }
+            | JournalError::Postgres { .. }
+            | JournalError::Options(_)) => {
                 tracing::error!("{e}");
                 ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,

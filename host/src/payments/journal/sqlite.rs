@@ -1,174 +1,17 @@
-//! The payment journal: every attempt is written before the supplier is
-//! called and updated after, in an embedded SQLite file (WAL, each write
-//! durably committed). It is what makes a payment idempotent and keeps a
-//! crash from losing one or sending one twice:
-//!
-//! - an idempotency key replays the stored outcome; the same key with other
-//!   parameters is refused;
-//! - two requests with one key make one supplier call (the second waits and
-//!   replays);
-//! - an order with an attempt that may have gone through (in flight,
-//!   `unknown`, `succeeded`, `pending`) takes no new attempt under another
-//!   key: an `unknown` one is resolved by `query` or by the operator;
-//! - each process that opens the journal is an *instance* with a lease it
-//!   renews; an attempt in flight whose instance's lease has lapsed (the
-//!   process was killed, or stopped renewing) becomes `unknown`, never
-//!   retried on its own; the write after the supplier call moves only an
-//!   attempt still in flight and still its own.
-//!
-//! Several processes share one file: every write transaction begins
-//! `IMMEDIATE` and waits out another's lock up to the busy timeout. The work
-//! runs on blocking threads, never on the async workers; reads have their
-//! own connection and answer while a write waits. The file is created 0600.
-//!
-//! Card numbers are stored masked (first 6 / last 4); CVVs never.
+//! The SQLite backend: an embedded file in WAL mode, every write
+//! transaction `IMMEDIATE` and waiting out another process's lock, the work
+//! on blocking threads, a reader connection of its own, a lease thread.
 
+use super::types::*;
 use crate::payments::attempt::{Attempt, AttemptState};
-use crate::payments::model::{
-    ConnectorError, ErrorKind, PaymentOutcome, PaymentRequest, PaymentState,
-};
+use crate::payments::model::{PaymentOutcome, PaymentRequest};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use sha2::Digest;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// Why the journal refused or failed.
-#[derive(Debug, thiserror::Error)]
-pub enum JournalError {
-    /// The key was used before with other parameters.
-    #[error(
-        "idempotency key `{key}` was used for a different payment (attempt {id}); use a new key for a new payment"
-    )]
-    KeyReused {
-        /// The key.
-        key: String,
-        /// The earlier attempt.
-        id: i64,
-    },
-    /// The order has an attempt that may have gone through.
-    #[error("order {order} at {connector} already has attempt {id} in state {state}; {advice}")]
-    OrderBusy {
-        /// The connector.
-        connector: String,
-        /// The order.
-        order: String,
-        /// The attempt.
-        id: i64,
-        /// Its state.
-        state: AttemptState,
-        /// What to do.
-        advice: &'static str,
-    },
-    /// No attempt with this id.
-    #[error("no payment attempt {0} in the journal")]
-    NotFound(i64),
-    /// The attempt cannot be resolved (it is not `unknown`).
-    #[error("attempt {id} is {state}, not unknown: only an unknown outcome is resolved by hand")]
-    NotUnknown {
-        /// The attempt.
-        id: i64,
-        /// Its state.
-        state: AttemptState,
-    },
-    /// Another process held the journal's write lock past the busy timeout.
-    #[error(
-        "the journal {path} is busy: another process held its write lock for more than {waited:?}; nothing was sent, try again"
-    )]
-    Busy {
-        /// The file.
-        path: PathBuf,
-        /// How long this one waited.
-        waited: Duration,
-    },
-    /// The lease and the wait do not fit together.
-    #[error("{0}")]
-    Options(String),
-    /// The host is stopping: it takes no new attempt.
-    #[error(
-        "this host is stopping and takes no new payment; nothing was sent, try another host or again later"
-    )]
-    Closed,
-    /// Another host is still running the attempt (its lease is live).
-    #[error(
-        "attempt {id}'s host is still running (its lease is live): its outcome may still come; wait for it, or stop that host first"
-    )]
-    StillRunning {
-        /// The attempt.
-        id: i64,
-    },
-    /// SQLite failed.
-    #[error("the journal {path} cannot be used: {source}")]
-    Sqlite {
-        /// The file.
-        path: PathBuf,
-        /// The error.
-        source: rusqlite::Error,
-    },
-}
-
-impl JournalError {
-    /// Whether trying again later may work (a lock, not a broken file).
-    pub fn is_busy(&self) -> bool {
-        matches!(self, JournalError::Busy { .. })
-    }
-}
-
-/// What [`Journal::begin`] decided.
-#[derive(Debug)]
-pub enum Begin {
-    /// A new attempt, written before the supplier is called.
-    New(i64),
-    /// The key was used for this very payment: its outcome.
-    Replay(Box<Attempt>),
-}
-
-/// What [`Journal::finish`] did with an outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Finished {
-    /// The attempt took the outcome's state.
-    Recorded,
-    /// The attempt had already been moved (marked `unknown` when this
-    /// host's lease lapsed, perhaps resolved since): it keeps `state`, and
-    /// the outcome is kept beside it as a late outcome.
-    Late {
-        /// The state the attempt keeps.
-        state: AttemptState,
-    },
-}
-
-/// How a journal is opened.
-#[derive(Debug, Clone, Copy)]
-pub struct JournalOptions {
-    /// How long an instance's lease lasts without renewal; it is renewed
-    /// every third of that. An attempt whose instance's lease has lapsed
-    /// becomes `unknown`.
-    pub lease: Duration,
-    /// How long a write waits for another process's lock.
-    pub busy_timeout: Duration,
-}
-
-impl Default for JournalOptions {
-    fn default() -> Self {
-        JournalOptions {
-            lease: Duration::from_secs(15),
-            busy_timeout: Duration::from_secs(5),
-        }
-    }
-}
-
-/// Whether the journal can be written, as the last lease renewal found.
-#[derive(Debug, Clone)]
-pub struct JournalHealth {
-    /// The last renewal succeeded.
-    pub writable: bool,
-    /// Why it did not.
-    pub problem: Option<String>,
-}
-
-/// The journal.
-pub struct Journal {
+/// The SQLite journal.
+pub(crate) struct SqliteJournal {
     inner: Arc<Inner>,
     stop: Mutex<Option<mpsc::Sender<()>>>,
     lease: Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -183,57 +26,6 @@ struct Inner {
     health: Mutex<JournalHealth>,
     /// Set by [`Journal::close`]: no attempt begins after it.
     closed: std::sync::atomic::AtomicBool,
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
-fn now() -> i64 {
-    now_ms() / 1000
-}
-
-/// What makes two requests the same payment: everything but the key, with
-/// the card reduced to what the journal keeps.
-pub fn fingerprint(connector: &str, r: &PaymentRequest) -> String {
-    let method = match &r.method {
-        crate::payments::model::PaymentMethod::Balance => "balance".to_owned(),
-        crate::payments::model::PaymentMethod::Account(a) => format!("account:{a}"),
-        crate::payments::model::PaymentMethod::Card(c)
-        | crate::payments::model::PaymentMethod::MerchantOfRecord(c) => {
-            format!(
-                "{}:{}:{:02}/{}",
-                r.method.kind(),
-                c.masked_number(),
-                c.expiry_month,
-                c.expiry_year
-            )
-        }
-    };
-    let text = serde_json::json!([
-        connector,
-        r.order_id,
-        r.client_order_id,
-        method,
-        r.amount.amount,
-        r.amount.currency,
-        r.attributes
-    ])
-    .to_string();
-    hex::encode(sha2::Sha256::digest(text.as_bytes()))
-}
-
-/// The outcome an attempt gets when its host's lease lapsed.
-fn lapsed() -> PaymentOutcome {
-    PaymentOutcome::host(
-        PaymentState::Unknown,
-        ConnectorError::host(
-            ErrorKind::ConnectorFault,
-            "the host stopped during this payment; it may have reached the supplier: query it or resolve it by hand",
-        ),
-    )
 }
 
 /// Creates the file readable and writable by its owner only, and narrows
@@ -298,16 +90,20 @@ const ADDED_COLUMNS: [(&str, &str); 5] = [
     ("lapsed", "INTEGER"),
 ];
 
-impl Journal {
+impl SqliteJournal {
     /// Opens (or creates) the journal file with the default options.
-    pub fn open(path: &Path) -> Result<Journal, JournalError> {
-        Journal::open_with(path, JournalOptions::default())
+    #[cfg(test)]
+    pub(crate) fn open(path: &Path) -> Result<SqliteJournal, JournalError> {
+        SqliteJournal::open_with(path, JournalOptions::default())
     }
 
     /// Opens (or creates, 0600) the journal file, takes a lease for this
     /// process and marks attempts of lapsed instances `unknown`. Blocks
     /// while another process holds the write lock, up to the busy timeout.
-    pub fn open_with(path: &Path, options: JournalOptions) -> Result<Journal, JournalError> {
+    pub(crate) fn open_with(
+        path: &Path,
+        options: JournalOptions,
+    ) -> Result<SqliteJournal, JournalError> {
         let fail = |source| JournalError::Sqlite {
             path: path.to_owned(),
             source,
@@ -399,7 +195,7 @@ impl Journal {
                         "cannot start the lease thread: {e}"
                     ))),
                 })?;
-            Ok(Journal {
+            Ok(SqliteJournal {
                 inner,
                 stop: Mutex::new(Some(stop)),
                 lease: Mutex::new(Some(lease)),
@@ -408,17 +204,17 @@ impl Journal {
     }
 
     /// This process's instance id in the journal.
-    pub fn instance(&self) -> &str {
+    pub(crate) fn instance(&self) -> &str {
         &self.inner.instance
     }
 
     /// The file.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.inner.path
     }
 
     /// Whether the journal could be written at the last lease renewal.
-    pub fn health(&self) -> JournalHealth {
+    pub(crate) fn health(&self) -> JournalHealth {
         self.inner.health().clone()
     }
 
@@ -438,43 +234,24 @@ impl Journal {
             })?
     }
 
-    /// Writes a new attempt before the supplier is called, or answers with
-    /// the earlier attempt under the same key; refuses what could pay twice.
-    /// Waits (up to `wait`) while another request with the same key is in flight.
-    pub async fn begin(
+    /// One try at [`super::Journal::begin`]: `None` while an attempt with
+    /// this key is in flight.
+    pub(crate) async fn try_begin(
         &self,
         connector: &str,
         request: &PaymentRequest,
-        wait: Duration,
-    ) -> Result<Begin, JournalError> {
-        let fp = fingerprint(connector, request);
-        let deadline = std::time::Instant::now() + wait;
-        loop {
-            let (c, r, f) = (connector.to_owned(), request.clone(), fp.clone());
-            match self
-                .blocking(move |inner| inner.try_begin(&c, &r, &f))
-                .await?
-            {
-                Some(begin) => return Ok(begin),
-                None if std::time::Instant::now() < deadline => {
-                    tokio::time::sleep(Duration::from_millis(25)).await
-                }
-                None => {
-                    let existing = self
-                        .by_key(&request.idempotency_key)
-                        .await?
-                        .ok_or(JournalError::NotFound(0))?;
-                    return Ok(Begin::Replay(Box::new(existing)));
-                }
-            }
-        }
+        fp: &str,
+    ) -> Result<Option<Begin>, JournalError> {
+        let (c, r, f) = (connector.to_owned(), request.clone(), fp.to_owned());
+        self.blocking(move |inner| inner.try_begin(&c, &r, &f))
+            .await
     }
 
     /// Records an attempt's outcome, if the attempt is still in flight and
     /// still this instance's. Otherwise (its lease lapsed and it was marked
     /// `unknown`, and perhaps resolved since) the outcome is kept beside it
     /// as a late outcome for the operator and the state does not move.
-    pub async fn finish(
+    pub(crate) async fn finish(
         &self,
         id: i64,
         outcome: &PaymentOutcome,
@@ -485,7 +262,7 @@ impl Journal {
 
     /// Records the operator's decision on an `unknown` attempt, and who
     /// made it.
-    pub async fn resolve(
+    pub(crate) async fn resolve(
         &self,
         id: i64,
         outcome: &PaymentOutcome,
@@ -498,18 +275,18 @@ impl Journal {
     }
 
     /// One attempt.
-    pub async fn get(&self, id: i64) -> Result<Attempt, JournalError> {
+    pub(crate) async fn get(&self, id: i64) -> Result<Attempt, JournalError> {
         self.blocking(move |inner| inner.get(id)).await
     }
 
     /// The attempt under a key.
-    pub async fn by_key(&self, key: &str) -> Result<Option<Attempt>, JournalError> {
+    pub(crate) async fn by_key(&self, key: &str) -> Result<Option<Attempt>, JournalError> {
         let key = key.to_owned();
         self.blocking(move |inner| inner.by_key(&key)).await
     }
 
     /// The latest attempts, newest first.
-    pub async fn list(&self, limit: usize) -> Result<Vec<Attempt>, JournalError> {
+    pub(crate) async fn list(&self, limit: usize) -> Result<Vec<Attempt>, JournalError> {
         self.blocking(move |inner| inner.list(limit)).await
     }
 
@@ -517,7 +294,7 @@ impl Journal {
     /// payments did not finish within the shutdown's grace) become
     /// `unknown` now, its lease is given up and the WAL is checkpointed into
     /// the file.
-    pub fn close(&self) -> Result<(), JournalError> {
+    pub(crate) fn close(&self) -> Result<(), JournalError> {
         self.inner
             .closed
             .store(true, std::sync::atomic::Ordering::SeqCst);
@@ -563,7 +340,7 @@ impl Journal {
     }
 }
 
-impl Drop for Journal {
+impl Drop for SqliteJournal {
     fn drop(&mut self) {
         self.stop_lease();
     }
@@ -712,19 +489,12 @@ impl Inner {
         if let Some((id, state)) = busy {
             tx.commit().map_err(|e| self.fail(e))?;
             warn_swept(&swept);
-            let advice = match state {
-                AttemptState::Unknown => {
-                    "it may have gone through: resolve it first (`payhost payments resolve`)"
-                }
-                AttemptState::InFlight => "wait for it to finish",
-                _ => "the order is paid; do not pay it again",
-            };
             return Err(JournalError::OrderBusy {
                 connector: connector.to_owned(),
                 order: request.order_id.clone(),
                 id,
                 state,
-                advice,
+                advice: busy_advice(state),
             });
         }
         let card = request.method.card().map(|c| c.masked_number());
@@ -918,17 +688,17 @@ impl Inner {
     }
 }
 
-fn warn_swept(ids: &[i64]) {
-    for id in ids {
-        tracing::warn!(
-            "payment attempt {id} was in flight when its host stopped: its outcome is unknown; resolve it with `payhost payments resolve {id}`"
-        );
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::payments::model::PaymentState;
+    use std::time::Duration;
+
+    async fn begin(j: &SqliteJournal, r: &PaymentRequest) -> Result<Begin, JournalError> {
+        j.try_begin("c", r, &fingerprint("c", r))
+            .await
+            .map(|b| b.expect("no attempt under this key is in flight"))
+    }
     use crate::payments::model::{Money, PaymentMethod};
 
     fn request(order: &str, key: &str) -> PaymentRequest {
@@ -949,7 +719,7 @@ mod tests {
     fn writers_on_one_file_wait_their_turn_instead_of_failing() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("journal.db");
-        drop(Journal::open(&path).unwrap());
+        drop(SqliteJournal::open(&path).unwrap());
         // Eight connections, as eight processes would have, each writing
         // as fast as it can.
         let writers: Vec<_> = (0..8)
@@ -961,11 +731,10 @@ mod tests {
                         .build()
                         .unwrap();
                     rt.block_on(async {
-                        let journal = Journal::open(&path)?;
+                        let journal = SqliteJournal::open(&path)?;
                         for i in 0..25 {
                             let r = request(&format!("O-{w}-{i}"), &format!("k-{w}-{i}"));
-                            let Begin::New(id) = journal.begin("c", &r, Duration::ZERO).await?
-                            else {
+                            let Begin::New(id) = begin(&journal, &r).await? else {
                                 panic!("a new key replayed");
                             };
                             journal
@@ -984,7 +753,7 @@ mod tests {
             .enable_all()
             .build()
             .unwrap();
-        let journal = Journal::open(&path).unwrap();
+        let journal = SqliteJournal::open(&path).unwrap();
         let all = rt.block_on(journal.list(1000)).unwrap();
         assert_eq!(all.len(), 200);
         assert!(all.iter().all(|a| a.state == AttemptState::Succeeded));
@@ -998,7 +767,7 @@ mod tests {
         let path = dir.path().join("journal.db");
         std::fs::write(&path, b"").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        drop(Journal::open(&path).unwrap());
+        drop(SqliteJournal::open(&path).unwrap());
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
     }
@@ -1016,18 +785,14 @@ mod tests {
             .build()
             .unwrap();
         rt.block_on(async {
-            let paused = Journal::open_with(&path, options).unwrap();
-            let Begin::New(id) = paused
-                .begin("c", &request("O-1", "k-1"), Duration::ZERO)
-                .await
-                .unwrap()
-            else {
+            let paused = SqliteJournal::open_with(&path, options).unwrap();
+            let Begin::New(id) = begin(&paused, &request("O-1", "k-1")).await.unwrap() else {
                 panic!("a new key replayed");
             };
             // The host pauses: no renewal; another host finds its lease lapsed.
             paused.stop_lease();
             tokio::time::sleep(Duration::from_millis(1200)).await;
-            let other = Journal::open_with(&path, options).unwrap();
+            let other = SqliteJournal::open_with(&path, options).unwrap();
             assert_eq!(other.get(id).await.unwrap().state, AttemptState::Unknown);
             // The paused host comes back: until its answer is in, the
             // operator is told to wait.
@@ -1060,9 +825,7 @@ mod tests {
             // A closed journal takes no new attempt.
             paused.close().unwrap();
             assert!(matches!(
-                paused
-                    .begin("c", &request("O-2", "k-2"), Duration::ZERO)
-                    .await,
+                begin(&paused, &request("O-2", "k-2")).await,
                 Err(JournalError::Closed)
             ));
         });
@@ -1075,7 +838,7 @@ mod tests {
             lease: Duration::from_secs(3),
             busy_timeout: Duration::from_secs(5),
         };
-        let err = Journal::open_with(&dir.path().join("j.db"), options)
+        let err = SqliteJournal::open_with(&dir.path().join("j.db"), options)
             .err()
             .unwrap();
         assert!(err.to_string().contains("make lease at least 15s"), "{err}");

@@ -1,0 +1,217 @@
+//! The payment journal: every attempt is written before the supplier is
+//! called and updated after. It is what makes a payment idempotent and
+//! keeps a crash from losing one or sending one twice:
+//!
+//! - an idempotency key replays the stored outcome; the same key with other
+//!   parameters is refused;
+//! - two requests with one key make one supplier call (the second waits and
+//!   replays);
+//! - an order with an attempt that may have gone through (in flight,
+//!   `unknown`, `succeeded`, `pending`) takes no new attempt under another
+//!   key: an `unknown` one is resolved by `query` or by the operator;
+//! - each process that opens the journal is an *instance* with a lease it
+//!   renews; an attempt in flight whose instance's lease has lapsed (the
+//!   process was killed, or stopped renewing) becomes `unknown`, never
+//!   retried on its own; the write after the supplier call moves only an
+//!   attempt still in flight and still its own.
+//!
+//! Two backends keep it: an embedded SQLite file (`sqlite`, the default;
+//! several processes on one machine) and PostgreSQL (`postgres`; several
+//! hosts), with the shared types in `types`.
+//!
+//! Card numbers are stored masked (first 6 / last 4); CVVs never.
+
+mod postgres;
+mod sqlite;
+mod types;
+
+pub use types::{Begin, Finished, JournalError, JournalHealth, JournalOptions, fingerprint};
+
+use crate::payments::attempt::Attempt;
+use crate::payments::model::{PaymentOutcome, PaymentRequest};
+use postgres::PgJournal;
+use sqlite::SqliteJournal;
+use std::path::Path;
+use std::time::Duration;
+
+/// Where the journal is: a SQLite file, or a PostgreSQL database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JournalTarget {
+    /// A SQLite file.
+    Sqlite(std::path::PathBuf),
+    /// A `postgres://` URL.
+    Postgres(String),
+}
+
+/// The journal.
+pub struct Journal {
+    backend: Backend,
+}
+
+enum Backend {
+    Sqlite(SqliteJournal),
+    Postgres(PgJournal),
+}
+
+impl Journal {
+    /// Opens (or creates) a SQLite journal file with the default options.
+    pub fn open(path: &Path) -> Result<Journal, JournalError> {
+        Journal::open_with(path, JournalOptions::default())
+    }
+
+    /// Opens (or creates, 0600) a SQLite journal file, takes a lease for
+    /// this process and marks attempts of lapsed instances `unknown`.
+    /// Blocks while another process holds the write lock, up to the wait.
+    pub fn open_with(path: &Path, options: JournalOptions) -> Result<Journal, JournalError> {
+        Ok(Journal {
+            backend: Backend::Sqlite(SqliteJournal::open_with(path, options)?),
+        })
+    }
+
+    /// Connects to a PostgreSQL journal (`postgres://user@host/db`),
+    /// migrating its schema, and takes a lease for this process.
+    pub async fn connect(url: &str, options: JournalOptions) -> Result<Journal, JournalError> {
+        Ok(Journal {
+            backend: Backend::Postgres(PgJournal::connect(url, options).await?),
+        })
+    }
+
+    /// Opens the journal at `target`.
+    pub async fn open_target(
+        target: &JournalTarget,
+        options: JournalOptions,
+    ) -> Result<Journal, JournalError> {
+        match target {
+            JournalTarget::Sqlite(path) => {
+                let path = path.clone();
+                tokio::task::spawn_blocking(move || Journal::open_with(&path, options))
+                    .await
+                    .map_err(|e| {
+                        JournalError::Options(format!("opening the journal stopped: {e}"))
+                    })?
+            }
+            JournalTarget::Postgres(url) => Journal::connect(url, options).await,
+        }
+    }
+
+    /// This process's instance id in the journal.
+    pub fn instance(&self) -> &str {
+        match &self.backend {
+            Backend::Sqlite(j) => j.instance(),
+            Backend::Postgres(j) => j.instance(),
+        }
+    }
+
+    /// Where it is: the file, or the URL without its password.
+    pub fn location(&self) -> String {
+        match &self.backend {
+            Backend::Sqlite(j) => j.path().display().to_string(),
+            Backend::Postgres(j) => j.url(),
+        }
+    }
+
+    /// Whether the journal could be written at the last lease renewal.
+    pub fn health(&self) -> JournalHealth {
+        match &self.backend {
+            Backend::Sqlite(j) => j.health(),
+            Backend::Postgres(j) => j.health(),
+        }
+    }
+
+    /// Writes a new attempt before the supplier is called, or answers with
+    /// the earlier attempt under the same key; refuses what could pay twice.
+    /// Waits (up to `wait`) while another request with the same key is in flight.
+    pub async fn begin(
+        &self,
+        connector: &str,
+        request: &PaymentRequest,
+        wait: Duration,
+    ) -> Result<Begin, JournalError> {
+        let fp = fingerprint(connector, request);
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            let tried = match &self.backend {
+                Backend::Sqlite(j) => j.try_begin(connector, request, &fp).await?,
+                Backend::Postgres(j) => j.try_begin(connector, request, &fp).await?,
+            };
+            match tried {
+                Some(begin) => return Ok(begin),
+                None if std::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(25)).await
+                }
+                None => {
+                    let existing = self
+                        .by_key(&request.idempotency_key)
+                        .await?
+                        .ok_or(JournalError::NotFound(0))?;
+                    return Ok(Begin::Replay(Box::new(existing)));
+                }
+            }
+        }
+    }
+
+    /// Records an attempt's outcome, if the attempt is still in flight and
+    /// still this instance's. Otherwise (its lease lapsed and it was marked
+    /// `unknown`, and perhaps resolved since) the outcome is kept beside it
+    /// as a late outcome for the operator and the state does not move.
+    pub async fn finish(
+        &self,
+        id: i64,
+        outcome: &PaymentOutcome,
+    ) -> Result<Finished, JournalError> {
+        match &self.backend {
+            Backend::Sqlite(j) => j.finish(id, outcome).await,
+            Backend::Postgres(j) => j.finish(id, outcome).await,
+        }
+    }
+
+    /// Records the operator's decision on an `unknown` attempt, and who
+    /// made it; refused while the attempt's host may still answer.
+    pub async fn resolve(
+        &self,
+        id: i64,
+        outcome: &PaymentOutcome,
+        note: &str,
+        by: &str,
+    ) -> Result<Attempt, JournalError> {
+        match &self.backend {
+            Backend::Sqlite(j) => j.resolve(id, outcome, note, by).await,
+            Backend::Postgres(j) => j.resolve(id, outcome, note, by).await,
+        }
+    }
+
+    /// One attempt.
+    pub async fn get(&self, id: i64) -> Result<Attempt, JournalError> {
+        match &self.backend {
+            Backend::Sqlite(j) => j.get(id).await,
+            Backend::Postgres(j) => j.get(id).await,
+        }
+    }
+
+    /// The attempt under a key.
+    pub async fn by_key(&self, key: &str) -> Result<Option<Attempt>, JournalError> {
+        match &self.backend {
+            Backend::Sqlite(j) => j.by_key(key).await,
+            Backend::Postgres(j) => j.by_key(key).await,
+        }
+    }
+
+    /// The latest attempts, newest first.
+    pub async fn list(&self, limit: usize) -> Result<Vec<Attempt>, JournalError> {
+        match &self.backend {
+            Backend::Sqlite(j) => j.list(limit).await,
+            Backend::Postgres(j) => j.list(limit).await,
+        }
+    }
+
+    /// Ends this instance cleanly: its attempts still in flight (their
+    /// payments did not finish within the shutdown's grace) become
+    /// `unknown` now, its lease is given up (and a SQLite file's WAL
+    /// checkpointed). No attempt begins after it.
+    pub async fn close(&self) -> Result<(), JournalError> {
+        match &self.backend {
+            Backend::Sqlite(j) => j.close(),
+            Backend::Postgres(j) => j.close().await,
+        }
+    }
+}

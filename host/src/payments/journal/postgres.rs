@@ -1,0 +1,574 @@
+//! The PostgreSQL backend, for several hosts sharing one journal: a pool
+//! of connections, versioned migrations, leases timed by the database's own
+//! clock, and the rule "an order has at most one attempt in flight,
+//! unknown or paid" kept by a unique index, not by a check before insert.
+
+use super::types::*;
+use crate::payments::attempt::{Attempt, AttemptState};
+use crate::payments::model::{PaymentOutcome, PaymentRequest};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{NoTls, Row};
+
+/// The migrations, in order; the schema's version is how many ran.
+const MIGRATIONS: [&str; 1] = ["
+    CREATE TABLE attempts (
+        id BIGSERIAL PRIMARY KEY,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        fingerprint TEXT NOT NULL,
+        connector TEXT NOT NULL,
+        order_id TEXT NOT NULL,
+        method TEXT NOT NULL,
+        card TEXT,
+        amount TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        state TEXT NOT NULL,
+        outcome TEXT,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        resolution TEXT,
+        resolved_by TEXT,
+        instance TEXT,
+        late_outcome TEXT,
+        lapsed BOOLEAN NOT NULL DEFAULT FALSE
+    );
+    CREATE UNIQUE INDEX attempts_one_live_attempt_per_order ON attempts (connector, order_id)
+        WHERE state IN ('in-flight', 'unknown', 'succeeded', 'pending');
+    CREATE INDEX attempts_in_flight ON attempts (instance) WHERE state = 'in-flight';
+    CREATE TABLE instances (
+        instance TEXT PRIMARY KEY,
+        pid BIGINT NOT NULL,
+        started_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        expires_at TIMESTAMPTZ NOT NULL
+    );
+"];
+
+/// The PostgreSQL journal.
+pub(crate) struct PgJournal {
+    inner: Arc<Inner>,
+    lease: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+struct Inner {
+    url: String,
+    pool: Pool,
+    instance: String,
+    options: JournalOptions,
+    health: Mutex<JournalHealth>,
+    closed: AtomicBool,
+}
+
+/// `postgres://user:secret@host/db` shown without its password.
+fn shown(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            u.to_string()
+        }
+        Err(_) => "the PostgreSQL URL".to_owned(),
+    }
+}
+
+impl Inner {
+    fn fail(&self, e: impl std::fmt::Display) -> JournalError {
+        JournalError::Postgres {
+            url: shown(&self.url),
+            message: e.to_string(),
+        }
+    }
+
+    fn health(&self) -> std::sync::MutexGuard<'_, JournalHealth> {
+        self.health.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Client, JournalError> {
+        tokio::time::timeout(self.options.busy_timeout, self.pool.get())
+            .await
+            .map_err(|_| JournalError::Busy {
+                path: std::path::PathBuf::from(shown(&self.url)),
+                waited: self.options.busy_timeout,
+            })?
+            .map_err(|e| self.fail(e))
+    }
+
+    /// Refreshes this instance's lease, then marks `unknown` every attempt
+    /// in flight of an instance whose lease lapsed; forgets lapsed instances.
+    async fn sweep(
+        &self,
+        tx: &deadpool_postgres::Transaction<'_>,
+    ) -> Result<Vec<i64>, tokio_postgres::Error> {
+        let lease_ms = self.options.lease.as_millis() as i64;
+        tx.execute(
+            "INSERT INTO instances (instance, pid, expires_at)
+             VALUES ($1, $2, now() + $3 * interval '1 millisecond')
+             ON CONFLICT (instance) DO UPDATE SET expires_at = excluded.expires_at",
+            &[
+                &self.instance,
+                &i64::from(std::process::id()),
+                &(lease_ms as f64),
+            ],
+        )
+        .await?;
+        let outcome = serde_json::to_string(&lapsed()).unwrap_or_default();
+        let rows = tx
+            .query(
+                "UPDATE attempts SET state = 'unknown', outcome = $1, lapsed = TRUE,
+                        updated_at = extract(epoch from now())::bigint
+                 WHERE state = 'in-flight' AND (instance IS NULL OR (instance <> $2 AND instance NOT IN
+                       (SELECT instance FROM instances WHERE expires_at > now())))
+                 RETURNING id",
+                &[&outcome, &self.instance],
+            )
+            .await?;
+        tx.execute("DELETE FROM instances WHERE expires_at <= now()", &[])
+            .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    async fn renew(&self) -> Result<(), JournalError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(|e| self.fail(e))?;
+        let ids = self.sweep(&tx).await.map_err(|e| self.fail(e))?;
+        tx.commit().await.map_err(|e| self.fail(e))?;
+        warn_swept(&ids);
+        Ok(())
+    }
+}
+
+fn row(r: &Row) -> Attempt {
+    let outcome: Option<String> = r.get("outcome");
+    let late: Option<String> = r.get("late_outcome");
+    let state: String = r.get("state");
+    Attempt {
+        id: r.get("id"),
+        idempotency_key: r.get("idempotency_key"),
+        connector: r.get("connector"),
+        order_id: r.get("order_id"),
+        method: r.get("method"),
+        card: r.get("card"),
+        amount: r.get("amount"),
+        currency: r.get("currency"),
+        state: AttemptState::ALL
+            .into_iter()
+            .find(|s| s.as_str() == state)
+            .unwrap_or(AttemptState::Unknown),
+        outcome: outcome.and_then(|o| serde_json::from_str(&o).ok()),
+        created_at: r.get("created_at"),
+        updated_at: r.get("updated_at"),
+        resolution: r.get("resolution"),
+        resolved_by: r.get("resolved_by"),
+        instance: r.get("instance"),
+        late_outcome: late.and_then(|o| serde_json::from_str(&o).ok()),
+    }
+}
+
+const COLUMNS: &str = "id, idempotency_key, connector, order_id, method, card, amount, currency, state, created_at, outcome, updated_at, resolution, resolved_by, instance, late_outcome";
+
+impl PgJournal {
+    /// Connects, migrates the schema to this version, takes a lease for
+    /// this process and marks attempts of lapsed instances `unknown`.
+    pub(crate) async fn connect(
+        url: &str,
+        options: JournalOptions,
+    ) -> Result<PgJournal, JournalError> {
+        let fail = |e: &dyn std::fmt::Display| JournalError::Postgres {
+            url: shown(url),
+            message: e.to_string(),
+        };
+        let config: tokio_postgres::Config = url.parse().map_err(|e| fail(&e))?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(16)
+            .build()
+            .map_err(|e| fail(&e))?;
+        let inner = Arc::new(Inner {
+            url: url.to_owned(),
+            pool,
+            instance: uuid::Uuid::new_v4().to_string(),
+            options,
+            health: Mutex::new(JournalHealth {
+                writable: true,
+                problem: None,
+            }),
+            closed: AtomicBool::new(false),
+        });
+        {
+            let mut client = inner.client().await?;
+            let tx = client.transaction().await.map_err(|e| inner.fail(e))?;
+            // One host migrates at a time.
+            tx.execute("SELECT pg_advisory_xact_lock(7466870)", &[])
+                .await
+                .map_err(|e| inner.fail(e))?;
+            tx.execute(
+                "CREATE TABLE IF NOT EXISTS payhost_schema (version INTEGER NOT NULL)",
+                &[],
+            )
+            .await
+            .map_err(|e| inner.fail(e))?;
+            let version: i32 = tx
+                .query_opt("SELECT version FROM payhost_schema", &[])
+                .await
+                .map_err(|e| inner.fail(e))?
+                .map_or(0, |r| r.get(0));
+            let known = MIGRATIONS.len() as i32;
+            if version > known {
+                return Err(inner.fail(format!(
+                    "its schema is version {version}, newer than this host's {known}: upgrade this host"
+                )));
+            }
+            for migration in &MIGRATIONS[version as usize..] {
+                tx.batch_execute(migration)
+                    .await
+                    .map_err(|e| inner.fail(e))?;
+            }
+            tx.execute("DELETE FROM payhost_schema", &[])
+                .await
+                .map_err(|e| inner.fail(e))?;
+            tx.execute(
+                "INSERT INTO payhost_schema (version) VALUES ($1)",
+                &[&known],
+            )
+            .await
+            .map_err(|e| inner.fail(e))?;
+            tx.commit().await.map_err(|e| inner.fail(e))?;
+        }
+        inner.renew().await?;
+        let renewing = inner.clone();
+        let lease = tokio::spawn(async move {
+            let every = renewing.options.lease / 3;
+            loop {
+                tokio::time::sleep(every).await;
+                let result = renewing.renew().await;
+                let mut health = renewing.health();
+                match result {
+                    Ok(()) => {
+                        *health = JournalHealth {
+                            writable: true,
+                            problem: None,
+                        }
+                    }
+                    Err(e) => {
+                        if health.writable {
+                            tracing::error!("cannot renew this host's lease: {e}");
+                        }
+                        *health = JournalHealth {
+                            writable: false,
+                            problem: Some(e.to_string()),
+                        };
+                    }
+                }
+            }
+        });
+        Ok(PgJournal {
+            inner,
+            lease: Mutex::new(Some(lease)),
+        })
+    }
+
+    pub(crate) fn instance(&self) -> &str {
+        &self.inner.instance
+    }
+
+    pub(crate) fn url(&self) -> String {
+        shown(&self.inner.url)
+    }
+
+    pub(crate) fn health(&self) -> JournalHealth {
+        self.inner.health().clone()
+    }
+
+    pub(crate) async fn try_begin(
+        &self,
+        connector: &str,
+        request: &PaymentRequest,
+        fp: &str,
+    ) -> Result<Option<Begin>, JournalError> {
+        let inner = &self.inner;
+        if inner.closed.load(Ordering::SeqCst) {
+            return Err(JournalError::Closed);
+        }
+        let mut client = inner.client().await?;
+        let tx = client.transaction().await.map_err(|e| inner.fail(e))?;
+        let swept = inner.sweep(&tx).await.map_err(|e| inner.fail(e))?;
+        let card = request.method.card().map(|c| c.masked_number());
+        // The database decides: a second attempt under the key, or a second
+        // live attempt for the order, inserts nothing.
+        let inserted = tx
+            .query_opt(
+                "INSERT INTO attempts (idempotency_key, fingerprint, connector, order_id, method, card, amount, currency,
+                                       state, created_at, updated_at, instance)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'in-flight',
+                         extract(epoch from now())::bigint, extract(epoch from now())::bigint, $9)
+                 ON CONFLICT DO NOTHING RETURNING id",
+                &[
+                    &request.idempotency_key,
+                    &fp,
+                    &connector,
+                    &request.order_id,
+                    &request.method.kind().to_string(),
+                    &card,
+                    &request.amount.amount,
+                    &request.amount.currency,
+                    &inner.instance,
+                ],
+            )
+            .await
+            .map_err(|e| inner.fail(e))?;
+        if let Some(r) = inserted {
+            tx.commit().await.map_err(|e| inner.fail(e))?;
+            warn_swept(&swept);
+            return Ok(Some(Begin::New(r.get(0))));
+        }
+        let existing = tx
+            .query_opt(
+                &format!("SELECT {COLUMNS}, fingerprint FROM attempts WHERE idempotency_key = $1"),
+                &[&request.idempotency_key],
+            )
+            .await
+            .map_err(|e| inner.fail(e))?;
+        let busy = tx
+            .query_opt(
+                "SELECT id, state FROM attempts WHERE connector = $1 AND order_id = $2
+                 AND state IN ('in-flight', 'unknown', 'succeeded', 'pending') ORDER BY id DESC LIMIT 1",
+                &[&connector, &request.order_id],
+            )
+            .await
+            .map_err(|e| inner.fail(e))?;
+        tx.commit().await.map_err(|e| inner.fail(e))?;
+        warn_swept(&swept);
+        if let Some(r) = existing {
+            let attempt = row(&r);
+            let existing_fp: String = r.get("fingerprint");
+            if existing_fp != fp {
+                return Err(JournalError::KeyReused {
+                    key: request.idempotency_key.clone(),
+                    id: attempt.id,
+                });
+            }
+            if attempt.state == AttemptState::InFlight {
+                return Ok(None);
+            }
+            return Ok(Some(Begin::Replay(Box::new(attempt))));
+        }
+        let Some(r) = busy else {
+            // The conflicting attempt ended between the insert and the look.
+            return Ok(None);
+        };
+        let state: String = r.get(1);
+        let state = AttemptState::ALL
+            .into_iter()
+            .find(|s| s.as_str() == state)
+            .unwrap_or(AttemptState::Unknown);
+        Err(JournalError::OrderBusy {
+            connector: connector.to_owned(),
+            order: request.order_id.clone(),
+            id: r.get(0),
+            state,
+            advice: busy_advice(state),
+        })
+    }
+
+    pub(crate) async fn finish(
+        &self,
+        id: i64,
+        outcome: &PaymentOutcome,
+    ) -> Result<Finished, JournalError> {
+        let inner = &self.inner;
+        let json = serde_json::to_string(outcome).unwrap_or_default();
+        let client = inner.client().await?;
+        let moved = client
+            .execute(
+                "UPDATE attempts SET state = $1, outcome = $2, updated_at = extract(epoch from now())::bigint
+                 WHERE id = $3 AND state = 'in-flight' AND instance = $4",
+                &[
+                    &AttemptState::from(outcome.state).as_str(),
+                    &json,
+                    &id,
+                    &inner.instance,
+                ],
+            )
+            .await
+            .map_err(|e| inner.fail(e))?;
+        if moved == 1 {
+            return Ok(Finished::Recorded);
+        }
+        let r = client
+            .query_one(
+                "UPDATE attempts SET late_outcome = $1 WHERE id = $2 RETURNING state",
+                &[&json, &id],
+            )
+            .await
+            .map_err(|e| inner.fail(e))?;
+        let state: String = r.get(0);
+        let state = AttemptState::ALL
+            .into_iter()
+            .find(|s| s.as_str() == state)
+            .unwrap_or(AttemptState::Unknown);
+        tracing::warn!(
+            "payment attempt {id} ended {} after it had been marked unknown (this host's lease lapsed); it stays {state}, and the late outcome is kept beside it for the operator",
+            outcome.state
+        );
+        Ok(Finished::Late { state })
+    }
+
+    pub(crate) async fn resolve(
+        &self,
+        id: i64,
+        outcome: &PaymentOutcome,
+        note: &str,
+        by: &str,
+    ) -> Result<Attempt, JournalError> {
+        let inner = &self.inner;
+        let json = serde_json::to_string(outcome).unwrap_or_default();
+        let mut client = inner.client().await?;
+        let tx = client.transaction().await.map_err(|e| inner.fail(e))?;
+        let current = tx
+            .query_opt(
+                "SELECT a.state, (a.lapsed AND a.late_outcome IS NULL AND EXISTS
+                     (SELECT 1 FROM instances i WHERE i.instance = a.instance AND i.expires_at > now()
+                      AND i.instance <> $2))
+                 FROM attempts a WHERE a.id = $1 FOR UPDATE",
+                &[&id, &inner.instance],
+            )
+            .await
+            .map_err(|e| inner.fail(e))?
+            .ok_or(JournalError::NotFound(id))?;
+        let state: String = current.get(0);
+        let running: bool = current.get(1);
+        if state != AttemptState::Unknown.as_str() {
+            let state = AttemptState::ALL
+                .into_iter()
+                .find(|s| s.as_str() == state)
+                .unwrap_or(AttemptState::Unknown);
+            return Err(JournalError::NotUnknown { id, state });
+        }
+        if running {
+            return Err(JournalError::StillRunning { id });
+        }
+        let updated = tx
+            .query_one(
+                &format!(
+                    "UPDATE attempts SET state = $1, outcome = $2, updated_at = extract(epoch from now())::bigint,
+                            resolution = $3, resolved_by = $4
+                     WHERE id = $5 RETURNING {COLUMNS}"
+                ),
+                &[
+                    &AttemptState::from(outcome.state).as_str(),
+                    &json,
+                    &note,
+                    &by,
+                    &id,
+                ],
+            )
+            .await;
+        let updated = match updated {
+            Ok(r) => r,
+            // Resolved to a state that may have gone through while another
+            // attempt for the order is live: the index refuses it.
+            Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                return Err(inner.fail(
+                    "another attempt for this order is in flight, unknown or paid: resolve this one as failed",
+                ));
+            }
+            Err(e) => return Err(inner.fail(e)),
+        };
+        tx.commit().await.map_err(|e| inner.fail(e))?;
+        Ok(row(&updated))
+    }
+
+    pub(crate) async fn get(&self, id: i64) -> Result<Attempt, JournalError> {
+        let inner = &self.inner;
+        let client = inner.client().await?;
+        client
+            .query_opt(
+                &format!("SELECT {COLUMNS} FROM attempts WHERE id = $1"),
+                &[&id],
+            )
+            .await
+            .map_err(|e| inner.fail(e))?
+            .map(|r| row(&r))
+            .ok_or(JournalError::NotFound(id))
+    }
+
+    pub(crate) async fn by_key(&self, key: &str) -> Result<Option<Attempt>, JournalError> {
+        let inner = &self.inner;
+        let client = inner.client().await?;
+        Ok(client
+            .query_opt(
+                &format!("SELECT {COLUMNS} FROM attempts WHERE idempotency_key = $1"),
+                &[&key],
+            )
+            .await
+            .map_err(|e| inner.fail(e))?
+            .map(|r| row(&r)))
+    }
+
+    pub(crate) async fn list(&self, limit: usize) -> Result<Vec<Attempt>, JournalError> {
+        let inner = &self.inner;
+        let client = inner.client().await?;
+        Ok(client
+            .query(
+                &format!("SELECT {COLUMNS} FROM attempts ORDER BY id DESC LIMIT $1"),
+                &[&(limit as i64)],
+            )
+            .await
+            .map_err(|e| inner.fail(e))?
+            .iter()
+            .map(row)
+            .collect())
+    }
+
+    /// Ends this instance: its attempts still in flight become `unknown`,
+    /// its lease is given up.
+    pub(crate) async fn close(&self) -> Result<(), JournalError> {
+        let inner = &self.inner;
+        inner.closed.store(true, Ordering::SeqCst);
+        if let Some(lease) = self.lease.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            lease.abort();
+        }
+        let mut client = inner.client().await?;
+        let tx = client.transaction().await.map_err(|e| inner.fail(e))?;
+        let outcome = serde_json::to_string(&lapsed()).unwrap_or_default();
+        let rows = tx
+            .query(
+                "UPDATE attempts SET state = 'unknown', outcome = $1, lapsed = TRUE,
+                        updated_at = extract(epoch from now())::bigint
+                 WHERE state = 'in-flight' AND instance = $2 RETURNING id",
+                &[&outcome, &inner.instance],
+            )
+            .await
+            .map_err(|e| inner.fail(e))?;
+        tx.execute(
+            "DELETE FROM instances WHERE instance = $1",
+            &[&inner.instance],
+        )
+        .await
+        .map_err(|e| inner.fail(e))?;
+        tx.commit().await.map_err(|e| inner.fail(e))?;
+        for r in rows {
+            let id: i64 = r.get(0);
+            tracing::warn!(
+                "payment attempt {id} was still in flight when this host stopped: its outcome is unknown; resolve it with `payhost payments resolve {id}`"
+            );
+        }
+        Ok(())
+    }
+}
+
+impl Drop for PgJournal {
+    fn drop(&mut self) {
+        if let Some(lease) = self.lease.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            lease.abort();
+        }
+    }
+}

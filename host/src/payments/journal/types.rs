@@ -1,0 +1,222 @@
+//! What both journal backends share: the errors, what a begin or a finish
+//! decided, the options, the health report, and the request fingerprint.
+
+use crate::payments::attempt::Attempt;
+use crate::payments::attempt::AttemptState;
+use crate::payments::model::{
+    ConnectorError, ErrorKind, PaymentOutcome, PaymentRequest, PaymentState,
+};
+use sha2::Digest;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Why the journal refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    /// The key was used before with other parameters.
+    #[error(
+        "idempotency key `{key}` was used for a different payment (attempt {id}); use a new key for a new payment"
+    )]
+    KeyReused {
+        /// The key.
+        key: String,
+        /// The earlier attempt.
+        id: i64,
+    },
+    /// The order has an attempt that may have gone through.
+    #[error("order {order} at {connector} already has attempt {id} in state {state}; {advice}")]
+    OrderBusy {
+        /// The connector.
+        connector: String,
+        /// The order.
+        order: String,
+        /// The attempt.
+        id: i64,
+        /// Its state.
+        state: AttemptState,
+        /// What to do.
+        advice: &'static str,
+    },
+    /// No attempt with this id.
+    #[error("no payment attempt {0} in the journal")]
+    NotFound(i64),
+    /// The attempt cannot be resolved (it is not `unknown`).
+    #[error("attempt {id} is {state}, not unknown: only an unknown outcome is resolved by hand")]
+    NotUnknown {
+        /// The attempt.
+        id: i64,
+        /// Its state.
+        state: AttemptState,
+    },
+    /// Another process held the journal's write lock past the busy timeout.
+    #[error(
+        "the journal {path} is busy: another process held its write lock for more than {waited:?}; nothing was sent, try again"
+    )]
+    Busy {
+        /// The file.
+        path: PathBuf,
+        /// How long this one waited.
+        waited: Duration,
+    },
+    /// The lease and the wait do not fit together.
+    #[error("{0}")]
+    Options(String),
+    /// The host is stopping: it takes no new attempt.
+    #[error(
+        "this host is stopping and takes no new payment; nothing was sent, try another host or again later"
+    )]
+    Closed,
+    /// Another host is still running the attempt (its lease is live).
+    #[error(
+        "attempt {id}'s host is still running (its lease is live): its outcome may still come; wait for it, or stop that host first"
+    )]
+    StillRunning {
+        /// The attempt.
+        id: i64,
+    },
+    /// PostgreSQL failed (the URL is shown without its password).
+    #[error("the journal at {url} cannot be used: {message}")]
+    Postgres {
+        /// The database.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// SQLite failed.
+    #[error("the journal {path} cannot be used: {source}")]
+    Sqlite {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: rusqlite::Error,
+    },
+}
+
+impl JournalError {
+    /// Whether trying again later may work (a lock, not a broken file).
+    pub fn is_busy(&self) -> bool {
+        matches!(self, JournalError::Busy { .. })
+    }
+}
+
+/// What [`Journal::begin`] decided.
+#[derive(Debug)]
+pub enum Begin {
+    /// A new attempt, written before the supplier is called.
+    New(i64),
+    /// The key was used for this very payment: its outcome.
+    Replay(Box<Attempt>),
+}
+
+/// What [`Journal::finish`] did with an outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finished {
+    /// The attempt took the outcome's state.
+    Recorded,
+    /// The attempt had already been moved (marked `unknown` when this
+    /// host's lease lapsed, perhaps resolved since): it keeps `state`, and
+    /// the outcome is kept beside it as a late outcome.
+    Late {
+        /// The state the attempt keeps.
+        state: AttemptState,
+    },
+}
+
+/// How a journal is opened.
+#[derive(Debug, Clone, Copy)]
+pub struct JournalOptions {
+    /// How long an instance's lease lasts without renewal; it is renewed
+    /// every third of that. An attempt whose instance's lease has lapsed
+    /// becomes `unknown`.
+    pub lease: Duration,
+    /// How long a write waits for another process's lock.
+    pub busy_timeout: Duration,
+}
+
+impl Default for JournalOptions {
+    fn default() -> Self {
+        JournalOptions {
+            lease: Duration::from_secs(15),
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Whether the journal can be written, as the last lease renewal found.
+#[derive(Debug, Clone)]
+pub struct JournalHealth {
+    /// The last renewal succeeded.
+    pub writable: bool,
+    /// Why it did not.
+    pub problem: Option<String>,
+}
+
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+pub(crate) fn now() -> i64 {
+    now_ms() / 1000
+}
+
+/// What makes two requests the same payment: everything but the key, with
+/// the card reduced to what the journal keeps.
+pub fn fingerprint(connector: &str, r: &PaymentRequest) -> String {
+    let method = match &r.method {
+        crate::payments::model::PaymentMethod::Balance => "balance".to_owned(),
+        crate::payments::model::PaymentMethod::Account(a) => format!("account:{a}"),
+        crate::payments::model::PaymentMethod::Card(c)
+        | crate::payments::model::PaymentMethod::MerchantOfRecord(c) => {
+            format!(
+                "{}:{}:{:02}/{}",
+                r.method.kind(),
+                c.masked_number(),
+                c.expiry_month,
+                c.expiry_year
+            )
+        }
+    };
+    let text = serde_json::json!([
+        connector,
+        r.order_id,
+        r.client_order_id,
+        method,
+        r.amount.amount,
+        r.amount.currency,
+        r.attributes
+    ])
+    .to_string();
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+/// The outcome an attempt gets when its host's lease lapsed.
+pub(crate) fn lapsed() -> PaymentOutcome {
+    PaymentOutcome::host(
+        PaymentState::Unknown,
+        ConnectorError::host(
+            ErrorKind::ConnectorFault,
+            "the host stopped during this payment; it may have reached the supplier: query it or resolve it by hand",
+        ),
+    )
+}
+
+pub(crate) fn warn_swept(ids: &[i64]) {
+    for id in ids {
+        tracing::warn!(
+            "payment attempt {id} was in flight when its host stopped: its outcome is unknown; resolve it with `payhost payments resolve {id}`"
+        );
+    }
+}
+
+/// What to do about an order that is busy, by the state of its attempt.
+pub(crate) fn busy_advice(state: AttemptState) -> &'static str {
+    match state {
+        AttemptState::Unknown => {
+            "it may have gone through: resolve it first (`payhost payments resolve`)"
+        }
+        AttemptState::InFlight => "wait for it to finish",
+        _ => "the order is paid; do not pay it again",
+    }
+}
