@@ -108,6 +108,55 @@ fn ensure_wasm_target() -> Result<(), String> {
     run(cmd)
 }
 
+/// Whether PostgreSQL's server tools are here: `initdb` on `PATH` or under
+/// `/usr/lib/postgresql/*/bin` (Debian, Ubuntu).
+fn postgres_installed() -> bool {
+    let on_path = std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("initdb").is_file()));
+    on_path
+        || std::fs::read_dir("/usr/lib/postgresql")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| e.path().join("bin").join("initdb").is_file())
+}
+
+/// Installs PostgreSQL (the journal tests start a server of their own)
+/// with apt-get when it is missing and this user may; otherwise stops with
+/// the command to run.
+fn ensure_postgres() -> Result<(), String> {
+    if postgres_installed() {
+        return Ok(());
+    }
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let apt = Path::new("/usr/bin/apt-get").is_file();
+    if !(root && apt) {
+        return Err(
+            "PostgreSQL is needed by the journal tests and is not installed: run `sudo apt-get install -y postgresql` (or your system's package), then `cargo xtask test` again".to_owned(),
+        );
+    }
+    eprintln!("installing PostgreSQL with apt-get");
+    let mut update = Command::new("apt-get");
+    update.args(["update", "-qq"]);
+    run(update)?;
+    let mut install = Command::new("apt-get");
+    install
+        .args(["install", "-y", "-qq", "postgresql"])
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    run(install)?;
+    if postgres_installed() {
+        Ok(())
+    } else {
+        Err(
+            "apt-get installed postgresql but no initdb was found under /usr/lib/postgresql"
+                .to_owned(),
+        )
+    }
+}
+
 /// Builds the shipped connectors and copies them to `target/plugins/`.
 fn build_plugins() -> Result<PathBuf, String> {
     ensure_wasm_target()?;
@@ -151,6 +200,7 @@ fn demo(args: &[String]) -> Result<(), String> {
 
 fn test(args: &[String]) -> Result<(), String> {
     ensure_wasm_target()?;
+    ensure_postgres()?;
     // The CLI tests run the `payhost` binary: build it first.
     let mut build = cargo();
     build.args(["build", "--package", "payhost-cli", "--bin", "payhost"]);

@@ -11,6 +11,7 @@
 //! - [`demo`]: payments through all four connectors against the simulator.
 
 pub mod demo;
+pub mod pg;
 pub mod recorder;
 pub mod script;
 mod serve;

@@ -8,6 +8,7 @@ mod crypto;
 mod durability;
 mod exposure;
 mod http;
+mod journal;
 mod limits;
 mod loading;
 mod sealing;

@@ -1,0 +1,311 @@
+//! The journal's promises on both backends, SQLite and a real PostgreSQL
+//! server started for the test: one key makes one attempt, an order has at
+//! most one live attempt, whoever asks and however many hosts ask at once;
+//! a host whose lease lapsed leaves its attempt `unknown` for the others.
+//! And two `payhost serve` on one PostgreSQL database.
+
+use crate::serve::{Server, body, post, workspace};
+use payhost::{AttemptState, Begin, Journal, JournalError, JournalOptions, PaymentState};
+use payhost_sandbox::pg::PgServer;
+use payhost_sandbox::sim::{Simulator, Supplier};
+use payhost_tests::{artifacts, request};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A place for a journal: a SQLite file, or a PostgreSQL database (and
+/// the server it lives in, stopped when the store is dropped).
+enum Store {
+    Sqlite(tempfile::TempDir),
+    Postgres(
+        #[allow(dead_code, reason = "held until the store is dropped")] PgServer,
+        String,
+    ),
+}
+
+impl Store {
+    fn all() -> Vec<Store> {
+        let pg = PgServer::start().unwrap_or_else(|e| panic!("{e}"));
+        let url = pg.database().unwrap();
+        vec![
+            Store::Sqlite(tempfile::tempdir().unwrap()),
+            Store::Postgres(pg, url),
+        ]
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(..) => "postgres",
+        }
+    }
+
+    /// A host's journal: each call is another instance, as another host.
+    async fn open(&self, options: JournalOptions) -> Journal {
+        match self {
+            Store::Sqlite(dir) => Journal::open_with(&dir.path().join("journal.db"), options),
+            Store::Postgres(_, url) => Journal::connect(url, options).await,
+        }
+        .unwrap_or_else(|e| panic!("{}: {e}", self.name()))
+    }
+}
+
+fn keyed(order: &str, key: &str) -> payhost::PaymentRequest {
+    let mut r = request(&[]);
+    r.order_id = order.into();
+    r.idempotency_key = key.into();
+    r
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_key_one_attempt_and_one_live_attempt_per_order_across_hosts_on_both_backends() {
+    for store in Store::all() {
+        let name = store.name();
+        let options = JournalOptions::default();
+        let hosts = [
+            Arc::new(store.open(options).await),
+            Arc::new(store.open(options).await),
+        ];
+
+        // Sixteen new keys for one order, from two hosts at once: one attempt.
+        let tries: Vec<_> = (0..16)
+            .map(|i| {
+                let host = hosts[i % 2].clone();
+                tokio::spawn(async move {
+                    host.begin(
+                        "atlas",
+                        &keyed("O-RACE", &format!("race-{i}")),
+                        Duration::ZERO,
+                    )
+                    .await
+                })
+            })
+            .collect();
+        let mut new = 0;
+        for t in tries {
+            match t.await.unwrap() {
+                Ok(Begin::New(_)) => new += 1,
+                Err(JournalError::OrderBusy { state, .. }) => {
+                    assert_eq!(state, AttemptState::InFlight, "{name}")
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+        assert_eq!(new, 1, "{name}: attempts for one order");
+
+        // One key from both hosts at once: one attempt, the rest replay it.
+        let tries: Vec<_> = (0..8)
+            .map(|i| {
+                let host = hosts[i % 2].clone();
+                tokio::spawn(async move {
+                    host.begin("atlas", &keyed("O-KEY", "one-key"), Duration::ZERO)
+                        .await
+                })
+            })
+            .collect();
+        let mut new_id = None;
+        let mut replays = 0;
+        for t in tries {
+            match t.await.unwrap() {
+                Ok(Begin::New(id)) => {
+                    assert!(new_id.replace(id).is_none(), "{name}: a second attempt")
+                }
+                Ok(Begin::Replay(_)) => replays += 1,
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+        assert_eq!(replays, 7, "{name}");
+        let id = new_id.unwrap();
+
+        // Paid: a new key for the order is refused; the key replays.
+        hosts[0]
+            .finish(id, &payhost::PaymentOutcome::new(PaymentState::Succeeded))
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                hosts[1]
+                    .begin("atlas", &keyed("O-KEY", "other-key"), Duration::ZERO)
+                    .await,
+                Err(JournalError::OrderBusy {
+                    state: AttemptState::Succeeded,
+                    ..
+                })
+            ),
+            "{name}"
+        );
+        let Begin::Replay(replayed) = hosts[1]
+            .begin("atlas", &keyed("O-KEY", "one-key"), Duration::ZERO)
+            .await
+            .unwrap()
+        else {
+            panic!("{name}: the key did not replay");
+        };
+        assert_eq!(replayed.state, AttemptState::Succeeded, "{name}");
+        // The same key with other parameters is refused.
+        let mut other = keyed("O-KEY", "one-key");
+        other.amount.amount = "1.00".into();
+        assert!(
+            matches!(
+                hosts[0].begin("atlas", &other, Duration::ZERO).await,
+                Err(JournalError::KeyReused { .. })
+            ),
+            "{name}"
+        );
+        for host in &hosts {
+            host.close().await.unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_host_that_stops_renewing_leaves_its_attempt_unknown_for_the_others_on_both_backends() {
+    for store in Store::all() {
+        let name = store.name();
+        let options = JournalOptions {
+            lease: Duration::from_secs(1),
+            busy_timeout: Duration::from_millis(300),
+        };
+        let dying = store.open(options).await;
+        let Begin::New(id) = dying
+            .begin("atlas", &keyed("O-DIE", "die-1"), Duration::ZERO)
+            .await
+            .unwrap()
+        else {
+            panic!("{name}: not a new attempt");
+        };
+        // Killed: no close, no more renewals.
+        drop(dying);
+        let other = store.open(options).await;
+        let started = Instant::now();
+        loop {
+            match other
+                .begin("atlas", &keyed("O-DIE", "die-2"), Duration::ZERO)
+                .await
+            {
+                Err(JournalError::OrderBusy {
+                    state: AttemptState::Unknown,
+                    ..
+                }) => break,
+                Err(JournalError::OrderBusy {
+                    state: AttemptState::InFlight,
+                    ..
+                }) => {}
+                other => panic!("{name}: {other:?}"),
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "{name}: still in flight"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(other.get(id).await.unwrap().state, AttemptState::Unknown);
+        // Resolved by the operator, from any host; then the order may go again.
+        let resolved = other
+            .resolve(
+                id,
+                &payhost::PaymentOutcome::new(PaymentState::Failed),
+                "supplier: no charge",
+                "cli",
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (resolved.state, resolved.resolved_by.as_deref()),
+            (AttemptState::Failed, Some("cli")),
+            "{name}"
+        );
+        assert!(matches!(
+            other
+                .begin("atlas", &keyed("O-DIE", "die-3"), Duration::ZERO)
+                .await,
+            Ok(Begin::New(_))
+        ));
+        other.close().await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_hosts_on_one_postgresql_journal_never_pay_twice_and_take_over_a_dead_ones_attempt() {
+    let pg = PgServer::start().unwrap_or_else(|e| panic!("{e}"));
+    let url = pg.database().unwrap();
+    let sim = Simulator::start().await.unwrap();
+    let dir = workspace(&sim, &[artifacts::PAYHOST_ATLAS]);
+    let config = dir.path().join("payhost.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replacen(
+            "[host]\n",
+            &format!("[host]\njournal = {url:?}\nlease = \"2s\"\njournal_wait = \"500ms\"\n"),
+            1,
+        ),
+    )
+    .unwrap();
+    let mut one = Server::start(dir.path());
+    let two = Server::start(dir.path());
+    let client = reqwest::Client::new();
+
+    // The same key and the same order, to both hosts at once.
+    let b = body("atlas", "ATL-OK-both", "both-1");
+    let (u1, u2, c1, c2, b1, b2) = (
+        one.url.clone(),
+        two.url.clone(),
+        client.clone(),
+        client.clone(),
+        b.clone(),
+        b.clone(),
+    );
+    let (a1, a2) = tokio::join!(
+        tokio::spawn(async move { post(&c1, &u1, &b1).await }),
+        tokio::spawn(async move { post(&c2, &u2, &b2).await })
+    );
+    for (status, answer) in [a1.unwrap(), a2.unwrap()] {
+        assert_eq!(
+            (status, answer["outcome"]["state"].as_str()),
+            (200, Some("succeeded")),
+            "{answer:#}"
+        );
+    }
+    assert_eq!(sim.pay_calls(Supplier::Atlas, "ATL-OK-both"), 1);
+
+    // Host one dies mid-payment; host two takes its attempt as unknown.
+    let order = "FAULT-slow-failover";
+    let (u1, c1) = (one.url.clone(), client.clone());
+    let dying = tokio::spawn(async move {
+        c1.post(format!("{u1}/v1/payments"))
+            .json(&body("atlas", order, "failover-1"))
+            .send()
+            .await
+    });
+    while sim.pay_calls(Supplier::Atlas, order) == 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    one.kill();
+    assert!(dying.await.unwrap().is_err());
+    let started = Instant::now();
+    let answer = loop {
+        let (status, answer) = post(&client, &two.url, &body("atlas", order, "failover-2")).await;
+        assert_eq!(status, 409, "{answer:#}");
+        if answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown")
+        {
+            break answer;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "still in flight: {answer:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(answer["error"]["code"], "order_busy");
+    // The first key, replayed on host two, says unknown; nothing was resent.
+    let (status, answer) = post(&client, &two.url, &body("atlas", order, "failover-1")).await;
+    assert_eq!(
+        (status, answer["outcome"]["state"].as_str()),
+        (200, Some("unknown")),
+        "{answer:#}"
+    );
+    assert_eq!(sim.pay_calls(Supplier::Atlas, order), 1);
+}
