@@ -1,4 +1,4 @@
-//! `payhost plugins list|inspect|check`.
+//! `payhost plugins list|inspect|publish|check`.
 
 use super::{Exit, exit, host, host_with_plugins, output, print_json};
 use clap::Subcommand;
@@ -27,6 +27,17 @@ pub(crate) enum Plugins {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Publish a connector to every host sharing this journal (a PostgreSQL
+    /// journal, for a fleet): it is checked here first, stored in the
+    /// journal by its SHA-256, and each host writes it into its plugin
+    /// directory and loads it within seconds.
+    Publish {
+        /// The .wasm file.
+        file: PathBuf,
+        /// The file name it takes on every host (default: its own name).
+        #[arg(long = "as")]
+        name: Option<String>,
     },
     /// Check that a .wasm file is a connector this host can run (exit 3 if not).
     Check {
@@ -228,6 +239,44 @@ impl Plugins {
                 } else {
                     print_inspect(&ConnectorSummary::from(&*connector));
                 }
+                Ok(exit::OK)
+            }
+            Plugins::Publish { file, name } => {
+                let name = match name {
+                    Some(name) => name,
+                    None => file
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                };
+                if !payhost::fleet::valid_file_name(&name) {
+                    return Err(Exit::usage(anyhow::anyhow!(
+                        "`{}` is not a plain file name ending in .wasm (letters, digits, -, _ and .); pass --as NAME.wasm",
+                        output::shown(&name)
+                    )));
+                }
+                let host = host(config)?;
+                let connector = host.check_file(&file).await.map_err(|e| Exit {
+                    code: exit::FAILED,
+                    error: anyhow::anyhow!("not published: {e}"),
+                })?;
+                let bytes = std::fs::read(&file).map_err(|e| {
+                    Exit::usage(anyhow::anyhow!("cannot read {}: {e}", file.display()))
+                })?;
+                let settings = host.settings();
+                let journal = payhost::Journal::open_target(
+                    &settings.journal_target(),
+                    settings.journal_options(),
+                )
+                .await
+                .map_err(Exit::journal)?;
+                let seq = journal.publish(&name, bytes).await.map_err(Exit::journal)?;
+                let _ = journal.close().await;
+                println!(
+                    "published {} as {name} (#{seq}, sha256 {}): every host sharing this journal loads it within seconds",
+                    output::shown(&connector.info.name),
+                    connector.sha256
+                );
                 Ok(exit::OK)
             }
             Plugins::Check { file, json } => {

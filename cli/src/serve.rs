@@ -70,6 +70,8 @@ impl Serve {
             }
         }
         let _watch = payhost::watch(host.registry().clone());
+        // Connectors published to the journal by any host.
+        let fleet = payhost::fleet::follow(host.clone());
         let listener = tokio::net::TcpListener::bind(&listen)
             .await
             .with_context(|| {
@@ -97,6 +99,7 @@ impl Serve {
                 Ok(())
             }
         };
+        fleet.abort();
         let closed = match host.journal() {
             Some(journal) => journal.close().await,
             None => Ok(()),

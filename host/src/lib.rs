@@ -19,12 +19,14 @@
 //! | `registry` | loading, a loaded connector, scans, the watcher |
 //! | `execution` | one payment from request to journaled outcome |
 //! | `host` | the registry and the executor together |
+//! | [`fleet`] | connectors published to the shared journal, followed |
 //! | [`service`] | the HTTP API and its metrics |
 
 mod capabilities;
 mod contract;
 mod engine;
 mod execution;
+pub mod fleet;
 mod host;
 mod payments;
 mod policy;
@@ -40,7 +42,7 @@ pub use execution::{Executed, Executor, PayError};
 pub use host::Host;
 pub use payments::attempt::{Attempt, AttemptState};
 pub use payments::journal::{
-    Begin, Finished, Journal, JournalError, JournalHealth, JournalOptions, JournalTarget,
+    Begin, Finished, Journal, JournalError, JournalHealth, JournalOptions, JournalTarget, Published,
 };
 pub use payments::mask::mask_text;
 pub use payments::model::{

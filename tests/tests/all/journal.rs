@@ -97,8 +97,11 @@ async fn one_key_one_attempt_and_one_live_attempt_per_order_across_hosts_on_both
             .map(|i| {
                 let host = hosts[i % 2].clone();
                 tokio::spawn(async move {
-                    host.begin("atlas", &keyed("O-KEY", "one-key"), Duration::ZERO)
-                        .await
+                    (
+                        i % 2,
+                        host.begin("atlas", &keyed("O-KEY", "one-key"), Duration::ZERO)
+                            .await,
+                    )
                 })
             })
             .collect();
@@ -106,24 +109,28 @@ async fn one_key_one_attempt_and_one_live_attempt_per_order_across_hosts_on_both
         let mut replays = 0;
         for t in tries {
             match t.await.unwrap() {
-                Ok(Begin::New(id)) => {
-                    assert!(new_id.replace(id).is_none(), "{name}: a second attempt")
+                (owner, Ok(Begin::New(id))) => {
+                    assert!(
+                        new_id.replace((owner, id)).is_none(),
+                        "{name}: a second attempt"
+                    )
                 }
-                Ok(Begin::Replay(_)) => replays += 1,
-                other => panic!("{name}: {other:?}"),
+                (_, Ok(Begin::Replay(_))) => replays += 1,
+                (_, other) => panic!("{name}: {other:?}"),
             }
         }
         assert_eq!(replays, 7, "{name}");
-        let id = new_id.unwrap();
-
-        // Paid: a new key for the order is refused; the key replays.
-        hosts[0]
+        // The host that began it finishes it.
+        let (owner, id) = new_id.unwrap();
+        hosts[owner]
             .finish(id, &payhost::PaymentOutcome::new(PaymentState::Succeeded))
             .await
             .unwrap();
+        // Paid: a new key for the order is refused, from either host; the
+        // key replays.
         assert!(
             matches!(
-                hosts[1]
+                hosts[1 - owner]
                     .begin("atlas", &keyed("O-KEY", "other-key"), Duration::ZERO)
                     .await,
                 Err(JournalError::OrderBusy {
@@ -308,4 +315,71 @@ async fn two_hosts_on_one_postgresql_journal_never_pay_twice_and_take_over_a_dea
         "{answer:#}"
     );
     assert_eq!(sim.pay_calls(Supplier::Atlas, order), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connector_published_on_one_host_serves_on_the_other() {
+    let pg = PgServer::start().unwrap_or_else(|e| panic!("{e}"));
+    let url = pg.database().unwrap();
+    let sim = Simulator::start().await.unwrap();
+    let on_journal = |dir: &std::path::Path| {
+        let config = dir.join("payhost.toml");
+        let text = std::fs::read_to_string(&config).unwrap();
+        std::fs::write(
+            &config,
+            text.replacen("[host]\n", &format!("[host]\njournal = {url:?}\n"), 1),
+        )
+        .unwrap();
+    };
+    let with_atlas = workspace(&sim, &[artifacts::PAYHOST_ATLAS]);
+    let without = workspace(&sim, &[]);
+    on_journal(with_atlas.path());
+    on_journal(without.path());
+    let one = Server::start(with_atlas.path());
+    let two = Server::start(without.path());
+    let client = reqwest::Client::new();
+    assert!(
+        crate::serve::sha_of(&crate::serve::connectors(&client, &two.url).await, "atlas").is_none()
+    );
+
+    let out = std::process::Command::new(payhost_tests::payhost_bin())
+        .args(["plugins", "publish"])
+        .arg(with_atlas.path().join("plugins/atlas.wasm"))
+        .arg("--config")
+        .arg(with_atlas.path().join("payhost.toml"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let started = Instant::now();
+    let sha = loop {
+        if let Some(sha) =
+            crate::serve::sha_of(&crate::serve::connectors(&client, &two.url).await, "atlas")
+        {
+            break sha;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the published connector never went live on the other host"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    println!(
+        "published connector live on the other host after {:?}",
+        started.elapsed()
+    );
+    // The same live set on both hosts.
+    assert_eq!(
+        crate::serve::sha_of(&crate::serve::connectors(&client, &one.url).await, "atlas"),
+        Some(sha)
+    );
+    let (status, answer) = post(&client, &two.url, &body("atlas", "ATL-OK-pub", "pub-1")).await;
+    assert_eq!(
+        (status, answer["outcome"]["state"].as_str()),
+        (200, Some("succeeded")),
+        "{answer:#}"
+    );
 }

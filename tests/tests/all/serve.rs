@@ -121,7 +121,7 @@ pub(crate) async fn post(client: &reqwest::Client, server: &str, body: &Value) -
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
-async fn connectors(client: &reqwest::Client, server: &str) -> Value {
+pub(crate) async fn connectors(client: &reqwest::Client, server: &str) -> Value {
     client
         .get(format!("{server}/v1/connectors"))
         .send()
@@ -153,7 +153,7 @@ async fn until(
     }
 }
 
-fn sha_of(c: &Value, name: &str) -> Option<String> {
+pub(crate) fn sha_of(c: &Value, name: &str) -> Option<String> {
     c["connectors"]
         .as_array()?
         .iter()

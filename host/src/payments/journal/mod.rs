@@ -25,7 +25,9 @@ mod postgres;
 mod sqlite;
 mod types;
 
-pub use types::{Begin, Finished, JournalError, JournalHealth, JournalOptions, fingerprint};
+pub use types::{
+    Begin, Finished, JournalError, JournalHealth, JournalOptions, Published, fingerprint,
+};
 
 use crate::payments::attempt::Attempt;
 use crate::payments::model::{PaymentOutcome, PaymentRequest};
@@ -201,6 +203,25 @@ impl Journal {
         match &self.backend {
             Backend::Sqlite(j) => j.list(limit).await,
             Backend::Postgres(j) => j.list(limit).await,
+        }
+    }
+
+    /// Stores a connector file under its name for every host sharing this
+    /// journal (`payhost plugins publish`); its place in the order.
+    pub async fn publish(&self, file: &str, bytes: Vec<u8>) -> Result<i64, JournalError> {
+        use sha2::Digest as _;
+        let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
+        match &self.backend {
+            Backend::Sqlite(j) => j.publish(file, &sha256, bytes).await,
+            Backend::Postgres(j) => j.publish(file, &sha256, bytes).await,
+        }
+    }
+
+    /// The connector files published after `seq`, in order.
+    pub async fn published_after(&self, seq: i64) -> Result<Vec<Published>, JournalError> {
+        match &self.backend {
+            Backend::Sqlite(j) => j.published_after(seq).await,
+            Backend::Postgres(j) => j.published_after(seq).await,
         }
     }
 

@@ -13,7 +13,8 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::{NoTls, Row};
 
 /// The migrations, in order; the schema's version is how many ran.
-const MIGRATIONS: [&str; 1] = ["
+const MIGRATIONS: [&str; 2] = [
+    "
     CREATE TABLE attempts (
         id BIGSERIAL PRIMARY KEY,
         idempotency_key TEXT NOT NULL UNIQUE,
@@ -43,7 +44,17 @@ const MIGRATIONS: [&str; 1] = ["
         started_at TIMESTAMPTZ NOT NULL DEFAULT now(),
         expires_at TIMESTAMPTZ NOT NULL
     );
-"];
+",
+    "
+    CREATE TABLE published (
+        seq BIGSERIAL PRIMARY KEY,
+        file TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        bytes BYTEA NOT NULL,
+        published_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    );
+",
+];
 
 /// The PostgreSQL journal.
 pub(crate) struct PgJournal {
@@ -525,6 +536,46 @@ impl PgJournal {
             .map_err(|e| inner.fail(e))?
             .iter()
             .map(row)
+            .collect())
+    }
+
+    /// Stores a connector file for every host.
+    pub(crate) async fn publish(
+        &self,
+        file: &str,
+        sha256: &str,
+        bytes: Vec<u8>,
+    ) -> Result<i64, JournalError> {
+        let inner = &self.inner;
+        let client = inner.client().await?;
+        let r = client
+            .query_one(
+                "INSERT INTO published (file, sha256, bytes) VALUES ($1, $2, $3) RETURNING seq",
+                &[&file, &sha256, &bytes],
+            )
+            .await
+            .map_err(|e| inner.fail(e))?;
+        Ok(r.get(0))
+    }
+
+    /// The files published after `seq`, in order.
+    pub(crate) async fn published_after(&self, seq: i64) -> Result<Vec<Published>, JournalError> {
+        let inner = &self.inner;
+        let client = inner.client().await?;
+        Ok(client
+            .query(
+                "SELECT seq, file, sha256, bytes FROM published WHERE seq > $1 ORDER BY seq",
+                &[&seq],
+            )
+            .await
+            .map_err(|e| inner.fail(e))?
+            .iter()
+            .map(|r| Published {
+                seq: r.get(0),
+                file: r.get(1),
+                sha256: r.get(2),
+                bytes: r.get(3),
+            })
             .collect())
     }
 

@@ -72,6 +72,13 @@ const SCHEMA: &str = "
     );
     CREATE INDEX IF NOT EXISTS attempts_order ON attempts (connector, order_id);
     CREATE INDEX IF NOT EXISTS attempts_state ON attempts (state);
+    CREATE TABLE IF NOT EXISTS published (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        file TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        bytes BLOB NOT NULL,
+        published_at INTEGER NOT NULL
+    );
     CREATE TABLE IF NOT EXISTS instances (
         instance TEXT PRIMARY KEY,
         pid INTEGER NOT NULL,
@@ -288,6 +295,56 @@ impl SqliteJournal {
     /// The latest attempts, newest first.
     pub(crate) async fn list(&self, limit: usize) -> Result<Vec<Attempt>, JournalError> {
         self.blocking(move |inner| inner.list(limit)).await
+    }
+
+    /// Stores a connector file for every host.
+    pub(crate) async fn publish(
+        &self,
+        file: &str,
+        sha256: &str,
+        bytes: Vec<u8>,
+    ) -> Result<i64, JournalError> {
+        let (file, sha256) = (file.to_owned(), sha256.to_owned());
+        self.blocking(move |inner| {
+            let mut conn = inner.writer();
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(|e| inner.fail(e))?;
+            tx.execute(
+                "INSERT INTO published (file, sha256, bytes, published_at) VALUES (?1, ?2, ?3, ?4)",
+                params![file, sha256, bytes, now()],
+            )
+            .map_err(|e| inner.fail(e))?;
+            let seq = tx.last_insert_rowid();
+            tx.commit().map_err(|e| inner.fail(e))?;
+            Ok(seq)
+        })
+        .await
+    }
+
+    /// The files published after `seq`, in order.
+    pub(crate) async fn published_after(&self, seq: i64) -> Result<Vec<Published>, JournalError> {
+        self.blocking(move |inner| {
+            let conn = inner.reader();
+            let mut stmt = conn
+                .prepare(
+                    "SELECT seq, file, sha256, bytes FROM published WHERE seq > ?1 ORDER BY seq",
+                )
+                .map_err(|e| inner.fail(e))?;
+            let rows = stmt
+                .query_map(params![seq], |r| {
+                    Ok(Published {
+                        seq: r.get(0)?,
+                        file: r.get(1)?,
+                        sha256: r.get(2)?,
+                        bytes: r.get(3)?,
+                    })
+                })
+                .map_err(|e| inner.fail(e))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(|e| inner.fail(e))
+        })
+        .await
     }
 
     /// Ends this instance cleanly: its attempts still in flight (their

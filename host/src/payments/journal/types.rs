@@ -220,3 +220,16 @@ pub(crate) fn busy_advice(state: AttemptState) -> &'static str {
         _ => "the order is paid; do not pay it again",
     }
 }
+
+/// A connector file published to the journal for every host.
+#[derive(Debug, Clone)]
+pub struct Published {
+    /// Its place in the order of publication.
+    pub seq: i64,
+    /// The file name it takes in each host's plugin directory.
+    pub file: String,
+    /// Its SHA-256, hex.
+    pub sha256: String,
+    /// The file.
+    pub bytes: Vec<u8>,
+}
