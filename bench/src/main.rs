@@ -6,6 +6,7 @@
 //! `rss` and `rss-inflight` are the child processes that measure resident
 //! memory. The hand-written `bench/ANALYSIS.md` is appended to the report.
 
+mod durable;
 mod guards;
 mod native;
 
@@ -23,7 +24,7 @@ use std::time::{Duration, Instant};
 const CONNECTORS: [&str; 4] = ["atlas", "hkramble", "aerohub", "nemo"];
 
 /// An order id that pays once at the simulator: `n` keeps it unique.
-fn order(connector: &str, n: u64) -> String {
+pub(crate) fn order(connector: &str, n: u64) -> String {
     match connector {
         "atlas" => format!("ATL-OK-b{n}"),
         "hkramble" => format!("HKR-OK-b{n}"),
@@ -32,7 +33,7 @@ fn order(connector: &str, n: u64) -> String {
     }
 }
 
-fn request(connector: &str, n: u64) -> PaymentRequest {
+pub(crate) fn request(connector: &str, n: u64) -> PaymentRequest {
     let currency = if connector == "nemo" { "RUB" } else { "USD" };
     PaymentRequest {
         order_id: order(connector, n),
@@ -623,6 +624,17 @@ async fn main() -> anyhow::Result<()> {
                 100.0 * p / n
             ));
         }
+    }
+    if run("durable") {
+        durable::section(
+            &mut report,
+            &plugin_files(&plugins),
+            &cache,
+            &setup.sim,
+            &host,
+            &seq,
+        )
+        .await?;
     }
     if only.is_some() {
         return Ok(());

@@ -118,6 +118,7 @@ impl From<JournalError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "still_running", e.to_string())
             }
             e @ (JournalError::Sqlite { .. }
+            | JournalError::Write { .. }
             | JournalError::Postgres { .. }
             | JournalError::Options(_)) => {
                 tracing::error!("{e}");

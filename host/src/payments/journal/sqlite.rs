@@ -13,6 +13,9 @@ use std::sync::{Arc, Mutex};
 /// The SQLite journal.
 pub(crate) struct SqliteJournal {
     inner: Arc<Inner>,
+    /// The batching writer's queue (see [`batch_writer`]).
+    jobs: Mutex<Option<mpsc::Sender<Box<dyn Job>>>>,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     stop: Mutex<Option<mpsc::Sender<()>>>,
     lease: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
@@ -202,8 +205,21 @@ impl SqliteJournal {
                         "cannot start the lease thread: {e}"
                     ))),
                 })?;
+            let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
+            let batching = inner.clone();
+            let writer = std::thread::Builder::new()
+                .name("payhost-journal".into())
+                .spawn(move || batch_writer(&batching, &queue))
+                .map_err(|e| JournalError::Sqlite {
+                    path: path.to_owned(),
+                    source: rusqlite::Error::InvalidPath(PathBuf::from(format!(
+                        "cannot start the journal's writer thread: {e}"
+                    ))),
+                })?;
             Ok(SqliteJournal {
                 inner,
+                jobs: Mutex::new(Some(jobs)),
+                writer: Mutex::new(Some(writer)),
                 stop: Mutex::new(Some(stop)),
                 lease: Mutex::new(Some(lease)),
             })
@@ -250,8 +266,28 @@ impl SqliteJournal {
         fp: &str,
     ) -> Result<Option<Begin>, JournalError> {
         let (c, r, f) = (connector.to_owned(), request.clone(), fp.to_owned());
-        self.blocking(move |inner| inner.try_begin(&c, &r, &f))
+        self.submit(move |inner, tx| inner.try_begin_in(tx, &c, &r, &f))
             .await
+    }
+
+    /// Queues a write for the batching writer and waits for its commit.
+    async fn submit<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Inner, &Connection) -> Result<T, JournalError> + Send + 'static,
+    ) -> Result<T, JournalError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job: Box<dyn Job> = Box::new(Typed { f, reply });
+        let sent = self
+            .jobs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|jobs| jobs.send(job).is_ok())
+            .unwrap_or(false);
+        if !sent {
+            return Err(JournalError::Closed);
+        }
+        answer.await.unwrap_or(Err(JournalError::Closed))
     }
 
     /// Records an attempt's outcome, if the attempt is still in flight and
@@ -264,11 +300,11 @@ impl SqliteJournal {
         outcome: &PaymentOutcome,
     ) -> Result<Finished, JournalError> {
         let outcome = outcome.clone();
-        self.blocking(move |inner| inner.finish(id, &outcome)).await
+        self.submit(move |inner, tx| inner.finish_in(tx, id, &outcome))
+            .await
     }
 
-    /// Records the operator's decision on an `unknown` attempt, and who
-    /// made it.
+    /// Records the operator's decision on an `unknown` attempt.
     pub(crate) async fn resolve(
         &self,
         id: i64,
@@ -390,6 +426,16 @@ impl SqliteJournal {
     }
 
     fn stop_lease(&self) {
+        // The writer finishes what is queued, then stops.
+        drop(self.jobs.lock().unwrap_or_else(|e| e.into_inner()).take());
+        if let Some(writer) = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = writer.join();
+        }
+        self.stop_renewing();
+    }
+
+    /// Stops renewing the lease (alone: a pause, in tests).
+    fn stop_renewing(&self) {
         drop(self.stop.lock().unwrap_or_else(|e| e.into_inner()).take());
         if let Some(thread) = self.lease.lock().unwrap_or_else(|e| e.into_inner()).take() {
             let _ = thread.join();
@@ -453,7 +499,7 @@ impl Inner {
     /// This process's own attempts are never swept: it is running, and its
     /// lease is refreshed by every write it makes (a write that waited out
     /// another process's lock must not find its own host lapsed).
-    fn sweep(&self, tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<Vec<i64>> {
+    fn sweep(&self, tx: &Connection) -> rusqlite::Result<Vec<i64>> {
         let t = now_ms();
         tx.execute(
             "INSERT INTO instances (instance, pid, started_at, expires_at) VALUES (?1, ?2, ?3, ?4)
@@ -483,7 +529,7 @@ impl Inner {
 
     /// `UPDATE … SET state = ?1, outcome = ?2 WHERE {filter}`: the ids moved.
     fn mark_unknown(
-        tx: &rusqlite::Transaction<'_>,
+        tx: &Connection,
         filter: &str,
         params: &[&dyn rusqlite::ToSql],
     ) -> rusqlite::Result<Vec<i64>> {
@@ -494,22 +540,20 @@ impl Inner {
         stmt.query_map(params, |row| row.get(0))?.collect()
     }
 
-    /// `None` while an attempt with this key is in flight.
-    fn try_begin(
+    /// `None` while an attempt with this key is in flight. Runs inside the
+    /// batch's transaction (see [`batch_writer`]).
+    fn try_begin_in(
         &self,
+        tx: &Connection,
         connector: &str,
         request: &PaymentRequest,
         fp: &str,
     ) -> Result<Option<Begin>, JournalError> {
-        let mut conn = self.writer();
         if self.closed.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(JournalError::Closed);
         }
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| self.fail(e))?;
         // An attempt whose host is gone is unknown before anything is decided.
-        let swept = self.sweep(&tx).map_err(|e| self.fail(e))?;
+        let swept = self.sweep(tx).map_err(|e| self.fail(e))?;
         let existing: Option<(i64, String, AttemptState)> = tx
             .query_row(
                 "SELECT id, fingerprint, state FROM attempts WHERE idempotency_key = ?1",
@@ -519,8 +563,6 @@ impl Inner {
             .optional()
             .map_err(|e| self.fail(e))?;
         if let Some((id, existing_fp, state)) = existing {
-            tx.commit().map_err(|e| self.fail(e))?;
-            drop(conn);
             warn_swept(&swept);
             if existing_fp != fp {
                 return Err(JournalError::KeyReused {
@@ -531,7 +573,14 @@ impl Inner {
             if state == AttemptState::InFlight {
                 return Ok(None);
             }
-            return Ok(Some(Begin::Replay(Box::new(self.get(id)?))));
+            let attempt = tx
+                .query_row(
+                    &format!("SELECT {} FROM attempts WHERE id = ?1", Self::COLUMNS),
+                    params![id],
+                    Self::row,
+                )
+                .map_err(|e| self.fail(e))?;
+            return Ok(Some(Begin::Replay(Box::new(attempt))));
         }
         let [s1, s2, s3, s4] = AttemptState::MAY_HAVE_GONE_THROUGH;
         let busy: Option<(i64, AttemptState)> = tx
@@ -544,7 +593,6 @@ impl Inner {
             .optional()
             .map_err(|e| self.fail(e))?;
         if let Some((id, state)) = busy {
-            tx.commit().map_err(|e| self.fail(e))?;
             warn_swept(&swept);
             return Err(JournalError::OrderBusy {
                 connector: connector.to_owned(),
@@ -576,17 +624,18 @@ impl Inner {
         )
         .map_err(|e| self.fail(e))?;
         let id = tx.last_insert_rowid();
-        tx.commit().map_err(|e| self.fail(e))?;
         warn_swept(&swept);
         Ok(Some(Begin::New(id)))
     }
 
-    fn finish(&self, id: i64, outcome: &PaymentOutcome) -> Result<Finished, JournalError> {
+    /// Runs inside the batch's transaction (see [`batch_writer`]).
+    fn finish_in(
+        &self,
+        tx: &Connection,
+        id: i64,
+        outcome: &PaymentOutcome,
+    ) -> Result<Finished, JournalError> {
         let json = serde_json::to_string(outcome).unwrap_or_default();
-        let mut conn = self.writer();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| self.fail(e))?;
         let moved = tx
             .execute(
                 "UPDATE attempts SET state = ?1, outcome = ?2, updated_at = ?3
@@ -602,7 +651,6 @@ impl Inner {
             )
             .map_err(|e| self.fail(e))?;
         if moved == 1 {
-            tx.commit().map_err(|e| self.fail(e))?;
             return Ok(Finished::Recorded);
         }
         let state: AttemptState = tx
@@ -612,7 +660,6 @@ impl Inner {
                 |row| row.get(0),
             )
             .map_err(|e| self.fail(e))?;
-        tx.commit().map_err(|e| self.fail(e))?;
         tracing::warn!(
             "payment attempt {id} ended {} after it had been marked unknown (this host's lease lapsed); it stays {state}, and the late outcome is kept beside it for the operator",
             outcome.state
@@ -745,6 +792,123 @@ impl Inner {
     }
 }
 
+/// A write the batching writer runs inside its batch's transaction.
+trait Job: Send {
+    /// Runs in a savepoint; whether to keep what it wrote, and how to
+    /// answer once the batch is committed (or failed).
+    fn run(self: Box<Self>, inner: &Inner, tx: &Connection) -> Ran;
+    /// Answers without running: the batch could not begin.
+    fn refuse(self: Box<Self>, error: JournalError);
+}
+
+/// What a job did.
+struct Ran {
+    keep: bool,
+    deliver: Box<dyn FnOnce(Option<JournalError>) + Send>,
+}
+
+struct Typed<T, F> {
+    f: F,
+    reply: tokio::sync::oneshot::Sender<Result<T, JournalError>>,
+}
+
+impl<T, F> Job for Typed<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&Inner, &Connection) -> Result<T, JournalError> + Send + 'static,
+{
+    fn run(self: Box<Self>, inner: &Inner, tx: &Connection) -> Ran {
+        let Typed { f, reply } = *self;
+        let result = f(inner, tx);
+        // A refusal (a key reused, a busy order) wrote nothing worth
+        // undoing; a failed statement may have written half.
+        let keep = !matches!(
+            result,
+            Err(JournalError::Sqlite { .. } | JournalError::Busy { .. })
+        );
+        Ran {
+            keep,
+            deliver: Box::new(move |failed| {
+                let _ = reply.send(match failed {
+                    Some(e) => Err(e),
+                    None => result,
+                });
+            }),
+        }
+    }
+
+    fn refuse(self: Box<Self>, error: JournalError) {
+        let _ = self.reply.send(Err(error));
+    }
+}
+
+/// The most writes one transaction takes.
+const BATCH: usize = 256;
+
+/// Group commit: every write queued while the last batch committed goes
+/// into the next transaction, each in a savepoint of its own, and one
+/// durable commit answers them all. Runs on its own thread until the
+/// queue's senders are gone.
+fn batch_writer(inner: &Inner, queue: &mpsc::Receiver<Box<dyn Job>>) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut conn = inner.writer();
+        let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+            Ok(tx) => tx,
+            Err(e) => {
+                let e = inner.fail(e);
+                for job in batch {
+                    job.refuse(copy_error(&e));
+                }
+                continue;
+            }
+        };
+        let mut answers = Vec::with_capacity(batch.len());
+        for job in batch {
+            let ran = match tx.savepoint() {
+                Ok(savepoint) => {
+                    let ran = job.run(inner, &savepoint);
+                    if ran.keep {
+                        let _ = savepoint.commit();
+                    }
+                    ran
+                }
+                Err(e) => {
+                    job.refuse(inner.fail(e));
+                    continue;
+                }
+            };
+            answers.push(ran.deliver);
+        }
+        let committed = tx.commit().map_err(|e| inner.fail(e));
+        drop(conn);
+        for deliver in answers {
+            deliver(committed.as_ref().err().map(copy_error));
+        }
+    }
+}
+
+/// The same failure, for each write of a batch.
+fn copy_error(e: &JournalError) -> JournalError {
+    match e {
+        JournalError::Busy { path, waited } => JournalError::Busy {
+            path: path.clone(),
+            waited: *waited,
+        },
+        JournalError::Sqlite { path, source } => JournalError::Write {
+            path: path.clone(),
+            message: source.to_string(),
+        },
+        other => JournalError::Options(other.to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -847,7 +1011,7 @@ mod tests {
                 panic!("a new key replayed");
             };
             // The host pauses: no renewal; another host finds its lease lapsed.
-            paused.stop_lease();
+            paused.stop_renewing();
             tokio::time::sleep(Duration::from_millis(1200)).await;
             let other = SqliteJournal::open_with(&path, options).unwrap();
             assert_eq!(other.get(id).await.unwrap().state, AttemptState::Unknown);

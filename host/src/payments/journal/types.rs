@@ -82,6 +82,14 @@ pub enum JournalError {
         /// What went wrong.
         message: String,
     },
+    /// A batch of writes could not be committed.
+    #[error("the journal {path} could not be written: {message}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
     /// SQLite failed.
     #[error("the journal {path} cannot be used: {source}")]
     Sqlite {

@@ -1,0 +1,185 @@
+//! Section 5: durable payments, journaled, through `payhost serve` over
+//! HTTP, on SQLite and on PostgreSQL, beside `Host::pay` with no journal.
+
+use crate::{Report, order};
+use payhost::{Host, Journal, JournalTarget};
+use payhost_sandbox::demo;
+use payhost_sandbox::pg::PgServer;
+use payhost_sandbox::sim::{Credentials, Simulator};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// The connectors with string order ids that pay once each (Nemo's ids
+/// are numbers that would repeat over a long run).
+const DURABLE: [&str; 3] = ["atlas", "hkramble", "aerohub"];
+const LEVELS: [usize; 4] = [1, 16, 64, 256];
+const WINDOW: Duration = Duration::from_secs(3);
+
+/// Payments/s through the API at `concurrency`.
+async fn over_http(url: &str, concurrency: usize, seq: &Arc<AtomicU64>) -> (f64, u64) {
+    let client = reqwest::Client::new();
+    let done = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + WINDOW;
+    let mut tasks = Vec::new();
+    for t in 0..concurrency {
+        let (client, done, failed, seq, url) = (
+            client.clone(),
+            done.clone(),
+            failed.clone(),
+            seq.clone(),
+            url.to_owned(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut k = t;
+            while Instant::now() < deadline {
+                let connector = DURABLE[k % DURABLE.len()];
+                let n = seq.fetch_add(1, Ordering::Relaxed);
+                let body = serde_json::json!({
+                    "connector": connector,
+                    "order_id": order(connector, n),
+                    "amount": "312.99",
+                    "currency": "USD",
+                    "idempotency_key": format!("durable-{n}"),
+                });
+                let ok = match client
+                    .post(format!("{url}/v1/payments"))
+                    .json(&body)
+                    .send()
+                    .await
+                {
+                    Ok(r) if r.status().is_success() => r
+                        .json::<serde_json::Value>()
+                        .await
+                        .is_ok_and(|v| v["outcome"]["state"] == "succeeded"),
+                    _ => false,
+                };
+                if ok {
+                    done.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    failed.fetch_add(1, Ordering::Relaxed);
+                }
+                k += 1;
+            }
+        }));
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+    (
+        done.load(Ordering::Relaxed) as f64 / WINDOW.as_secs_f64(),
+        failed.load(Ordering::Relaxed),
+    )
+}
+
+/// Payments/s through `Host::pay`, no journal, same connectors.
+async fn direct(host: &Arc<Host>, concurrency: usize, seq: &Arc<AtomicU64>) -> f64 {
+    let done = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + WINDOW;
+    let mut tasks = Vec::new();
+    for t in 0..concurrency {
+        let (host, done, seq) = (host.clone(), done.clone(), seq.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut k = t;
+            while Instant::now() < deadline {
+                let connector = DURABLE[k % DURABLE.len()];
+                let r = crate::request(connector, seq.fetch_add(1, Ordering::Relaxed));
+                if matches!(host.pay(connector, r).await, Ok(o) if o.state == payhost::PaymentState::Succeeded)
+                {
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+                k += 1;
+            }
+        }));
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+    done.load(Ordering::Relaxed) as f64 / WINDOW.as_secs_f64()
+}
+
+/// A host serving the API on loopback with its journal at `target`: its URL.
+async fn serving(
+    sim: &Simulator,
+    plugins: &[PathBuf],
+    cache: &Path,
+    target: &JournalTarget,
+) -> anyhow::Result<(tempfile::TempDir, String)> {
+    let (dir, host) =
+        demo::host_at(&sim.url(), plugins, cache, "", &Credentials::default()).await?;
+    let journal = Journal::open_target(target, host.settings().journal_options())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let host = Arc::new(host.with_journal(journal));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let server = payhost::service::Server::new(host, listener)?;
+    let url = format!("http://{}", server.local_addr()?);
+    tokio::spawn(server.run(std::future::pending()));
+    Ok((dir, url))
+}
+
+/// Section 5.
+pub(crate) async fn section(
+    report: &mut Report,
+    plugins: &[PathBuf],
+    cache: &Path,
+    sim: &Simulator,
+    host: &Arc<Host>,
+    seq: &Arc<AtomicU64>,
+) -> anyhow::Result<()> {
+    report.line("\n## 5. Durable payments: journaled, through `payhost serve` over HTTP, beside `Host::pay` (3 s per figure)\n");
+    report.line("Atlas, HK Ramble and AeroHub in turn, each payment a new order and key, over HTTP on loopback; every attempt is written before the supplier call and after it. SQLite: WAL, synchronous = FULL, group commit. PostgreSQL: the test harness's own server on loopback, which runs with fsync off, so its figures are an upper bound.");
+    report.line("");
+    let sqlite_dir = tempfile::tempdir()?;
+    let sqlite = serving(
+        sim,
+        plugins,
+        cache,
+        &JournalTarget::Sqlite(sqlite_dir.path().join("journal.db")),
+    )
+    .await?;
+    let pg = PgServer::start();
+    let postgres = match &pg {
+        Ok(pg) => Some(
+            serving(
+                sim,
+                plugins,
+                cache,
+                &JournalTarget::Postgres(pg.database().map_err(|e| anyhow::anyhow!(e))?),
+            )
+            .await?,
+        ),
+        Err(e) => {
+            report.line(format!("PostgreSQL is not measured here: {e}"));
+            None
+        }
+    };
+    report.line("| connections | `Host::pay`, no journal | `payhost serve`, SQLite journal | `payhost serve`, PostgreSQL journal |");
+    report.line("|---|---|---|---|");
+    for c in LEVELS {
+        let bare = direct(host, c, seq).await;
+        let (lite, lite_failed) = over_http(&sqlite.1, c, seq).await;
+        let pg_text = match &postgres {
+            Some((_, url)) => {
+                let (rate, failed) = over_http(url, c, seq).await;
+                format!("{rate:.0}/s{}", failed_text(failed))
+            }
+            None => "—".to_owned(),
+        };
+        report.line(format!(
+            "| {c} | {bare:.0}/s | {lite:.0}/s{} | {pg_text} |",
+            failed_text(lite_failed)
+        ));
+    }
+    Ok(())
+}
+
+fn failed_text(failed: u64) -> String {
+    if failed == 0 {
+        String::new()
+    } else {
+        format!(" ({failed} not succeeded)")
+    }
+}
