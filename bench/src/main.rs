@@ -364,6 +364,18 @@ fn renamed(atlas: &[u8], name: &str) -> Vec<u8> {
     bytes
 }
 
+/// A temporary directory only this user may use: the compile cache
+/// refuses one that others may read or write.
+fn private_tempdir() -> anyhow::Result<tempfile::TempDir> {
+    let dir = tempfile::tempdir()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(dir)
+}
+
 fn host_with_cache(cache: &Path, plugins: &Path, extra_config: &str) -> anyhow::Result<Host> {
     let mut settings = Settings::parse(extra_config).map_err(|e| anyhow::anyhow!(e))?;
     settings.host.plugins = plugins.to_owned();
@@ -396,7 +408,7 @@ async fn load_times(report: &mut Report, plugins: &Path, sim: &Simulator) -> any
     std::fs::copy(plugins.join("atlas.wasm"), one.path().join("atlas.wasm"))?;
     let (mut cold, mut warm) = (Vec::new(), Vec::new());
     for round in 0..5 {
-        let cache = tempfile::tempdir()?;
+        let cache = private_tempdir()?;
         for (i, samples) in [&mut cold, &mut warm].into_iter().enumerate() {
             let t = Instant::now();
             let host = host_with_cache(cache.path(), one.path(), &config)?;
@@ -434,7 +446,7 @@ async fn load_times(report: &mut Report, plugins: &Path, sim: &Simulator) -> any
             hundred.path().to_owned(),
         ),
     ] {
-        let cache = tempfile::tempdir()?;
+        let cache = private_tempdir()?;
         let mut times = Vec::new();
         for _ in 0..2 {
             let t = Instant::now();

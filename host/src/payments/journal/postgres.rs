@@ -310,7 +310,6 @@ impl PgJournal {
         }
         let mut client = inner.client().await?;
         let tx = client.transaction().await.map_err(|e| inner.fail(e))?;
-        let swept = inner.sweep(&tx).await.map_err(|e| inner.fail(e))?;
         let card = request.method.card().map(|c| c.masked_number());
         // The database decides: a second attempt under the key, or a second
         // live attempt for the order, inserts nothing.
@@ -337,7 +336,6 @@ impl PgJournal {
             .map_err(|e| inner.fail(e))?;
         if let Some(r) = inserted {
             tx.commit().await.map_err(|e| inner.fail(e))?;
-            warn_swept(&swept);
             return Ok(Some(Begin::New(r.get(0))));
         }
         let existing = tx
@@ -355,8 +353,21 @@ impl PgJournal {
             )
             .await
             .map_err(|e| inner.fail(e))?;
-        tx.commit().await.map_err(|e| inner.fail(e))?;
-        warn_swept(&swept);
+        // An attempt in flight in the way may be a dead host's: the sweep
+        // runs then (not on every payment), and the look is made again.
+        let in_flight = |state: Option<String>| state.as_deref() == Some("in-flight");
+        let blocked = in_flight(existing.as_ref().map(|r| r.get("state")))
+            || in_flight(busy.as_ref().map(|r| r.get(1)));
+        if blocked {
+            let swept = inner.sweep(&tx).await.map_err(|e| inner.fail(e))?;
+            tx.commit().await.map_err(|e| inner.fail(e))?;
+            if !swept.is_empty() {
+                warn_swept(&swept);
+                return Box::pin(self.try_begin(connector, request, fp)).await;
+            }
+        } else {
+            tx.commit().await.map_err(|e| inner.fail(e))?;
+        }
         if let Some(r) = existing {
             let attempt = row(&r);
             let existing_fp: String = r.get("fingerprint");

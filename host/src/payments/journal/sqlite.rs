@@ -552,8 +552,26 @@ impl Inner {
         if self.closed.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(JournalError::Closed);
         }
-        // An attempt whose host is gone is unknown before anything is decided.
-        let swept = self.sweep(tx).map_err(|e| self.fail(e))?;
+        self.try_begin_once(tx, connector, request, fp, false)
+    }
+
+    /// One look; an attempt in flight in the way is first checked against
+    /// its host's lease (`swept`: already done), so that an attempt whose
+    /// host is gone is unknown before anything is decided. The sweep runs
+    /// only then, not on every payment.
+    fn try_begin_once(
+        &self,
+        tx: &Connection,
+        connector: &str,
+        request: &PaymentRequest,
+        fp: &str,
+        swept: bool,
+    ) -> Result<Option<Begin>, JournalError> {
+        let sweep_first = |this: &Self| -> Result<Option<Begin>, JournalError> {
+            let ids = this.sweep(tx).map_err(|e| this.fail(e))?;
+            warn_swept(&ids);
+            this.try_begin_once(tx, connector, request, fp, true)
+        };
         let existing: Option<(i64, String, AttemptState)> = tx
             .query_row(
                 "SELECT id, fingerprint, state FROM attempts WHERE idempotency_key = ?1",
@@ -563,7 +581,6 @@ impl Inner {
             .optional()
             .map_err(|e| self.fail(e))?;
         if let Some((id, existing_fp, state)) = existing {
-            warn_swept(&swept);
             if existing_fp != fp {
                 return Err(JournalError::KeyReused {
                     key: request.idempotency_key.clone(),
@@ -571,7 +588,7 @@ impl Inner {
                 });
             }
             if state == AttemptState::InFlight {
-                return Ok(None);
+                return if swept { Ok(None) } else { sweep_first(self) };
             }
             let attempt = tx
                 .query_row(
@@ -593,7 +610,9 @@ impl Inner {
             .optional()
             .map_err(|e| self.fail(e))?;
         if let Some((id, state)) = busy {
-            warn_swept(&swept);
+            if state == AttemptState::InFlight && !swept {
+                return sweep_first(self);
+            }
             return Err(JournalError::OrderBusy {
                 connector: connector.to_owned(),
                 order: request.order_id.clone(),
@@ -624,7 +643,6 @@ impl Inner {
         )
         .map_err(|e| self.fail(e))?;
         let id = tx.last_insert_rowid();
-        warn_swept(&swept);
         Ok(Some(Begin::New(id)))
     }
 
