@@ -105,14 +105,20 @@ async fn serving(
     sim: &Simulator,
     plugins: &[PathBuf],
     cache: &Path,
-    target: &JournalTarget,
+    target: Option<&JournalTarget>,
 ) -> anyhow::Result<(tempfile::TempDir, String)> {
     let (dir, host) =
         demo::host_at(&sim.url(), plugins, cache, "", &Credentials::default()).await?;
-    let journal = Journal::open_target(target, host.settings().journal_options())
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let host = Arc::new(host.with_journal(journal));
+    let host = match target {
+        Some(target) => {
+            let journal = Journal::open_target(target, host.settings().journal_options())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            host.with_journal(journal)
+        }
+        None => host,
+    };
+    let host = Arc::new(host);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let server = payhost::service::Server::new(host, listener)?;
     let url = format!("http://{}", server.local_addr()?);
@@ -133,11 +139,12 @@ pub(crate) async fn section(
     report.line("Atlas, HK Ramble and AeroHub in turn, each payment a new order and key, over HTTP on loopback; every attempt is written before the supplier call and after it. SQLite: WAL, synchronous = FULL, group commit. PostgreSQL: the test harness's own server on loopback, which runs with fsync off, so its figures are an upper bound.");
     report.line("");
     let sqlite_dir = tempfile::tempdir()?;
+    let unjournaled = serving(sim, plugins, cache, None).await?;
     let sqlite = serving(
         sim,
         plugins,
         cache,
-        &JournalTarget::Sqlite(sqlite_dir.path().join("journal.db")),
+        Some(&JournalTarget::Sqlite(sqlite_dir.path().join("journal.db"))),
     )
     .await?;
     let pg = PgServer::start();
@@ -147,7 +154,9 @@ pub(crate) async fn section(
                 sim,
                 plugins,
                 cache,
-                &JournalTarget::Postgres(pg.database().map_err(|e| anyhow::anyhow!(e))?),
+                Some(&JournalTarget::Postgres(
+                    pg.database().map_err(|e| anyhow::anyhow!(e))?,
+                )),
             )
             .await?,
         ),
@@ -156,10 +165,11 @@ pub(crate) async fn section(
             None
         }
     };
-    report.line("| connections | `Host::pay`, no journal | `payhost serve`, SQLite journal | `payhost serve`, PostgreSQL journal |");
-    report.line("|---|---|---|---|");
+    report.line("| connections | `Host::pay`, no journal | `payhost serve`, no journal | `payhost serve`, SQLite journal | `payhost serve`, PostgreSQL journal |");
+    report.line("|---|---|---|---|---|");
     for c in LEVELS {
         let bare = direct(host, c, seq).await;
+        let (http, http_failed) = over_http(&unjournaled.1, c, seq).await;
         let (lite, lite_failed) = over_http(&sqlite.1, c, seq).await;
         let pg_text = match &postgres {
             Some((_, url)) => {
@@ -169,7 +179,8 @@ pub(crate) async fn section(
             None => "—".to_owned(),
         };
         report.line(format!(
-            "| {c} | {bare:.0}/s | {lite:.0}/s{} | {pg_text} |",
+            "| {c} | {bare:.0}/s | {http:.0}/s{} | {lite:.0}/s{} | {pg_text} |",
+            failed_text(http_failed),
             failed_text(lite_failed)
         ));
     }
