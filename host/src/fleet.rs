@@ -49,13 +49,30 @@ fn place(dir: &Path, published: &Published) -> Result<bool, String> {
         ));
     }
     let target = dir.join(&published.file);
-    if std::fs::read(&target).is_ok_and(|b| b == published.bytes) {
-        return Ok(false);
+    // What is there now: a regular file (not a link, not a FIFO) of at most
+    // the size a connector may have, or nothing.
+    if let Ok(meta) = std::fs::symlink_metadata(&target) {
+        if !meta.is_file() {
+            return Err(format!(
+                "{} is not a regular file (a link or something else); published {} not written",
+                target.display(),
+                published.file
+            ));
+        }
+        if meta.len() == published.bytes.len() as u64
+            && std::fs::read(&target).is_ok_and(|b| b == published.bytes)
+        {
+            return Ok(false);
+        }
     }
-    let temp = dir.join(format!(".{}.published", published.file));
-    std::fs::write(&temp, &published.bytes)
-        .and_then(|()| std::fs::rename(&temp, &target))
+    // Written whole to a fresh temporary file, synced, then renamed in.
+    let mut temp = tempfile::NamedTempFile::new_in(dir)
+        .map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
+    std::io::Write::write_all(&mut temp, &published.bytes)
+        .and_then(|()| temp.as_file().sync_all())
         .map_err(|e| format!("cannot write {}: {e}", target.display()))?;
+    temp.persist(&target)
+        .map_err(|e| format!("cannot write {}: {}", target.display(), e.error))?;
     Ok(true)
 }
 

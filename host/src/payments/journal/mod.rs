@@ -217,7 +217,8 @@ impl Journal {
         }
     }
 
-    /// The connector files published after `seq`, in order.
+    /// The next connector files published after `seq` (a few at a time),
+    /// in order.
     pub async fn published_after(&self, seq: i64) -> Result<Vec<Published>, JournalError> {
         match &self.backend {
             Backend::Sqlite(j) => j.published_after(seq).await,

@@ -56,6 +56,14 @@ const MIGRATIONS: [&str; 2] = [
 ",
 ];
 
+/// What one look at a begin found.
+enum Tried {
+    /// Decided (`None`: the key's attempt is in flight).
+    Done(Option<Begin>),
+    /// Lapsed hosts' attempts were in the way and are now unknown: look again.
+    Swept,
+}
+
 /// The PostgreSQL journal.
 pub(crate) struct PgJournal {
     inner: Arc<Inner>,
@@ -190,6 +198,7 @@ impl PgJournal {
             url: shown(url),
             message: e.to_string(),
         };
+        options.check()?;
         let config: tokio_postgres::Config = url.parse().map_err(|e| fail(&e))?;
         let manager = Manager::from_config(
             config,
@@ -304,6 +313,23 @@ impl PgJournal {
         request: &PaymentRequest,
         fp: &str,
     ) -> Result<Option<Begin>, JournalError> {
+        match self.try_begin_once(connector, request, fp, false).await? {
+            Tried::Done(begin) => Ok(begin),
+            // Swept: one more look, no more sweeping.
+            Tried::Swept => match self.try_begin_once(connector, request, fp, true).await? {
+                Tried::Done(begin) => Ok(begin),
+                Tried::Swept => Ok(None),
+            },
+        }
+    }
+
+    async fn try_begin_once(
+        &self,
+        connector: &str,
+        request: &PaymentRequest,
+        fp: &str,
+        swept_before: bool,
+    ) -> Result<Tried, JournalError> {
         let inner = &self.inner;
         if inner.closed.load(Ordering::SeqCst) {
             return Err(JournalError::Closed);
@@ -336,7 +362,7 @@ impl PgJournal {
             .map_err(|e| inner.fail(e))?;
         if let Some(r) = inserted {
             tx.commit().await.map_err(|e| inner.fail(e))?;
-            return Ok(Some(Begin::New(r.get(0))));
+            return Ok(Tried::Done(Some(Begin::New(r.get(0)))));
         }
         let existing = tx
             .query_opt(
@@ -358,12 +384,12 @@ impl PgJournal {
         let in_flight = |state: Option<String>| state.as_deref() == Some("in-flight");
         let blocked = in_flight(existing.as_ref().map(|r| r.get("state")))
             || in_flight(busy.as_ref().map(|r| r.get(1)));
-        if blocked {
+        if blocked && !swept_before {
             let swept = inner.sweep(&tx).await.map_err(|e| inner.fail(e))?;
             tx.commit().await.map_err(|e| inner.fail(e))?;
             if !swept.is_empty() {
                 warn_swept(&swept);
-                return Box::pin(self.try_begin(connector, request, fp)).await;
+                return Ok(Tried::Swept);
             }
         } else {
             tx.commit().await.map_err(|e| inner.fail(e))?;
@@ -378,13 +404,13 @@ impl PgJournal {
                 });
             }
             if attempt.state == AttemptState::InFlight {
-                return Ok(None);
+                return Ok(Tried::Done(None));
             }
-            return Ok(Some(Begin::Replay(Box::new(attempt))));
+            return Ok(Tried::Done(Some(Begin::Replay(Box::new(attempt)))));
         }
         let Some(r) = busy else {
             // The conflicting attempt ended between the insert and the look.
-            return Ok(None);
+            return Ok(Tried::Done(None));
         };
         let state: String = r.get(1);
         let state = AttemptState::ALL
@@ -424,14 +450,22 @@ impl PgJournal {
         if moved == 1 {
             return Ok(Finished::Recorded);
         }
+        // A retry after a write whose answer was lost finds its own outcome.
         let r = client
-            .query_one(
-                "UPDATE attempts SET late_outcome = $1 WHERE id = $2 RETURNING state",
+            .query_one("SELECT state, outcome FROM attempts WHERE id = $1", &[&id])
+            .await
+            .map_err(|e| inner.fail(e))?;
+        let (state, stored): (String, Option<String>) = (r.get(0), r.get(1));
+        if stored.as_deref() == Some(json.as_str()) {
+            return Ok(Finished::Recorded);
+        }
+        client
+            .execute(
+                "UPDATE attempts SET late_outcome = $1 WHERE id = $2 AND late_outcome IS NULL",
                 &[&json, &id],
             )
             .await
             .map_err(|e| inner.fail(e))?;
-        let state: String = r.get(0);
         let state = AttemptState::ALL
             .into_iter()
             .find(|s| s.as_str() == state)
@@ -575,7 +609,7 @@ impl PgJournal {
         let client = inner.client().await?;
         Ok(client
             .query(
-                "SELECT seq, file, sha256, bytes FROM published WHERE seq > $1 ORDER BY seq",
+                "SELECT seq, file, sha256, bytes FROM published WHERE seq > $1 ORDER BY seq LIMIT 8",
                 &[&seq],
             )
             .await

@@ -118,14 +118,7 @@ impl SqliteJournal {
             path: path.to_owned(),
             source,
         };
-        if options.lease < options.lease / 3 + options.busy_timeout * 2 {
-            return Err(JournalError::Options(format!(
-                "lease = \"{}\" is too short for journal_wait = \"{}\": a renewal that waits out another process's lock twice must still come before the lease lapses; make lease at least {} (or shorten journal_wait)",
-                humantime::format_duration(options.lease),
-                humantime::format_duration(options.busy_timeout),
-                humantime::format_duration(options.busy_timeout * 3)
-            )));
-        }
+        options.check()?;
         private_file(path).map_err(|e| JournalError::Sqlite {
             path: path.to_owned(),
             source: rusqlite::Error::InvalidPath(PathBuf::from(format!("{}: {e}", path.display()))),
@@ -364,7 +357,7 @@ impl SqliteJournal {
             let conn = inner.reader();
             let mut stmt = conn
                 .prepare(
-                    "SELECT seq, file, sha256, bytes FROM published WHERE seq > ?1 ORDER BY seq",
+                    "SELECT seq, file, sha256, bytes FROM published WHERE seq > ?1 ORDER BY seq LIMIT 8",
                 )
                 .map_err(|e| inner.fail(e))?;
             let rows = stmt
@@ -671,13 +664,22 @@ impl Inner {
         if moved == 1 {
             return Ok(Finished::Recorded);
         }
-        let state: AttemptState = tx
+        // A retry after a write whose answer was lost finds its own outcome.
+        let (state, stored): (AttemptState, Option<String>) = tx
             .query_row(
-                "UPDATE attempts SET late_outcome = ?1 WHERE id = ?2 RETURNING state",
-                params![json, id],
-                |row| row.get(0),
+                "SELECT state, outcome FROM attempts WHERE id = ?1",
+                params![id],
+                |row| Ok((row.get(0)?, row.get(1)?)),
             )
             .map_err(|e| self.fail(e))?;
+        if stored.as_deref() == Some(json.as_str()) {
+            return Ok(Finished::Recorded);
+        }
+        tx.execute(
+            "UPDATE attempts SET late_outcome = ?1 WHERE id = ?2 AND late_outcome IS NULL",
+            params![json, id],
+        )
+        .map_err(|e| self.fail(e))?;
         tracing::warn!(
             "payment attempt {id} ended {} after it had been marked unknown (this host's lease lapsed); it stays {state}, and the late outcome is kept beside it for the operator",
             outcome.state
@@ -819,10 +821,13 @@ trait Job: Send {
     fn refuse(self: Box<Self>, error: JournalError);
 }
 
+/// How a job answers once its batch is committed or has failed.
+type Deliver = Box<dyn FnOnce(Option<JournalError>) + Send>;
+
 /// What a job did.
 struct Ran {
     keep: bool,
-    deliver: Box<dyn FnOnce(Option<JournalError>) + Send>,
+    deliver: Deliver,
 }
 
 struct Typed<T, F> {
@@ -887,27 +892,50 @@ fn batch_writer(inner: &Inner, queue: &mpsc::Receiver<Box<dyn Job>>) {
                 continue;
             }
         };
-        let mut answers = Vec::with_capacity(batch.len());
-        for job in batch {
-            let ran = match tx.savepoint() {
-                Ok(savepoint) => {
-                    let ran = job.run(inner, &savepoint);
-                    if ran.keep {
-                        let _ = savepoint.commit();
-                    }
-                    ran
-                }
+        // Each answer with the error it gets whatever the commit does (a
+        // savepoint that could not be released was rolled back).
+        let mut answers: Vec<(Deliver, Option<JournalError>)> = Vec::with_capacity(batch.len());
+        let mut jobs = batch.into_iter();
+        let mut aborted = None;
+        for job in jobs.by_ref() {
+            let savepoint = match tx.savepoint() {
+                Ok(savepoint) => savepoint,
                 Err(e) => {
                     job.refuse(inner.fail(e));
                     continue;
                 }
             };
-            answers.push(ran.deliver);
+            let ran = job.run(inner, &savepoint);
+            let own = if ran.keep {
+                savepoint.commit().err().map(|e| inner.fail(e))
+            } else {
+                drop(savepoint);
+                None
+            };
+            answers.push((ran.deliver, own));
+            // Some failures (a full disk, an I/O error) roll back the whole
+            // transaction: nothing before this job holds either.
+            if tx.is_autocommit() {
+                aborted = Some(JournalError::Write {
+                    path: inner.path.clone(),
+                    message: "a write failed and SQLite rolled back the whole batch".to_owned(),
+                });
+                break;
+            }
         }
-        let committed = tx.commit().map_err(|e| inner.fail(e));
+        let committed = match aborted {
+            Some(e) => {
+                drop(tx);
+                for job in jobs {
+                    job.refuse(copy_error(&e));
+                }
+                Err(e)
+            }
+            None => tx.commit().map_err(|e| inner.fail(e)),
+        };
         drop(conn);
-        for deliver in answers {
-            deliver(committed.as_ref().err().map(copy_error));
+        for (deliver, own) in answers {
+            deliver(committed.as_ref().err().map(copy_error).or(own));
         }
     }
 }

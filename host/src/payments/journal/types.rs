@@ -150,6 +150,22 @@ impl Default for JournalOptions {
     }
 }
 
+impl JournalOptions {
+    /// Refuses a lease too short for the wait: a renewal that waits out
+    /// another writer twice must still come before the lease lapses.
+    pub fn check(&self) -> Result<(), JournalError> {
+        if self.lease < self.lease / 3 + self.busy_timeout * 2 {
+            return Err(JournalError::Options(format!(
+                "lease = \"{}\" is too short for journal_wait = \"{}\": a renewal that waits out another process's lock twice must still come before the lease lapses; make lease at least {} (or shorten journal_wait)",
+                humantime::format_duration(self.lease),
+                humantime::format_duration(self.busy_timeout),
+                humantime::format_duration(self.busy_timeout * 3)
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// Whether the journal can be written, as the last lease renewal found.
 #[derive(Debug, Clone)]
 pub struct JournalHealth {
