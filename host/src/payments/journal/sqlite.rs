@@ -259,8 +259,31 @@ impl SqliteJournal {
         fp: &str,
     ) -> Result<Option<Begin>, JournalError> {
         let (c, r, f) = (connector.to_owned(), request.clone(), fp.to_owned());
-        self.submit(move |inner, tx| inner.try_begin_in(tx, &c, &r, &f))
-            .await
+        // Should nobody be waiting when the attempt is written (the caller
+        // dropped its future), the attempt is written unknown at once: no
+        // one will call the supplier for it, and no one will finish it.
+        let jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let unheard: Unheard<Option<Begin>> = Box::new(move |begun| {
+            if let (Some(Begin::New(id)), Some(jobs)) = (begun, jobs) {
+                let (reply, _) = tokio::sync::oneshot::channel();
+                let finish = move |inner: &Inner, tx: &Connection| {
+                    tracing::warn!(
+                        "payment attempt {id} was written after its caller had gone: it is unknown"
+                    );
+                    inner.finish_in(tx, id, &abandoned())
+                };
+                let _ = jobs.send(Box::new(Typed {
+                    f: finish,
+                    reply,
+                    unheard: None,
+                }));
+            }
+        });
+        self.submit_with(
+            move |inner, tx| inner.try_begin_in(tx, &c, &r, &f),
+            Some(unheard),
+        )
+        .await
     }
 
     /// Queues a write for the batching writer and waits for its commit.
@@ -268,8 +291,18 @@ impl SqliteJournal {
         &self,
         f: impl FnOnce(&Inner, &Connection) -> Result<T, JournalError> + Send + 'static,
     ) -> Result<T, JournalError> {
+        self.submit_with(f, None).await
+    }
+
+    /// [`Self::submit`], with what to do with the result when nobody
+    /// waits for it any more.
+    async fn submit_with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Inner, &Connection) -> Result<T, JournalError> + Send + 'static,
+        unheard: Option<Unheard<T>>,
+    ) -> Result<T, JournalError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let job: Box<dyn Job> = Box::new(Typed { f, reply });
+        let job: Box<dyn Job> = Box::new(Typed { f, reply, unheard });
         let sent = self
             .jobs
             .lock()
@@ -830,9 +863,13 @@ struct Ran {
     deliver: Deliver,
 }
 
+/// What to do with a write's result that nobody waits for any more.
+type Unheard<T> = Box<dyn FnOnce(T) + Send>;
+
 struct Typed<T, F> {
     f: F,
     reply: tokio::sync::oneshot::Sender<Result<T, JournalError>>,
+    unheard: Option<Unheard<T>>,
 }
 
 impl<T, F> Job for Typed<T, F>
@@ -841,7 +878,7 @@ where
     F: FnOnce(&Inner, &Connection) -> Result<T, JournalError> + Send + 'static,
 {
     fn run(self: Box<Self>, inner: &Inner, tx: &Connection) -> Ran {
-        let Typed { f, reply } = *self;
+        let Typed { f, reply, unheard } = *self;
         let result = f(inner, tx);
         // A refusal (a key reused, a busy order) wrote nothing worth
         // undoing; a failed statement may have written half.
@@ -852,10 +889,13 @@ where
         Ran {
             keep,
             deliver: Box::new(move |failed| {
-                let _ = reply.send(match failed {
+                let answer = match failed {
                     Some(e) => Err(e),
                     None => result,
-                });
+                };
+                if let (Err(Ok(value)), Some(unheard)) = (reply.send(answer), unheard) {
+                    unheard(value);
+                }
             }),
         }
     }
@@ -1109,5 +1149,44 @@ mod tests {
             .err()
             .unwrap();
         assert!(err.to_string().contains("make lease at least 15s"), "{err}");
+    }
+
+    #[test]
+    fn an_attempt_written_after_its_caller_went_is_unknown() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.db");
+        let options = JournalOptions {
+            lease: Duration::from_secs(3),
+            busy_timeout: Duration::from_secs(1),
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let journal = SqliteJournal::open_with(&path, options).unwrap();
+            // Another process holds the write lock while the caller gives up.
+            let locker = Connection::open(&path).unwrap();
+            locker.execute_batch("BEGIN IMMEDIATE").unwrap();
+            let r = request("O-1", "k-1");
+            assert!(
+                tokio::time::timeout(Duration::from_millis(200), begin(&journal, &r))
+                    .await
+                    .is_err()
+            );
+            locker.execute_batch("COMMIT").unwrap();
+            // The attempt is written once the lock is gone, and at once made
+            // unknown: nobody will finish it.
+            let started = std::time::Instant::now();
+            loop {
+                if let Ok(a) = journal.get(1).await
+                    && a.state == AttemptState::Unknown
+                {
+                    break;
+                }
+                assert!(started.elapsed() < Duration::from_secs(5), "left in flight");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        });
     }
 }

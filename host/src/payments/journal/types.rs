@@ -226,6 +226,19 @@ pub(crate) fn lapsed() -> PaymentOutcome {
     )
 }
 
+/// The outcome an attempt gets when it was written after its caller had
+/// gone: nothing will call the supplier for it, but that cannot be known
+/// from the journal, so it is unknown.
+pub(crate) fn abandoned() -> PaymentOutcome {
+    PaymentOutcome::host(
+        PaymentState::Unknown,
+        ConnectorError::host(
+            ErrorKind::ConnectorFault,
+            "the host abandoned this payment before its outcome was known; it may have reached the supplier: query it or resolve it by hand",
+        ),
+    )
+}
+
 pub(crate) fn warn_swept(ids: &[i64]) {
     for id in ids {
         tracing::warn!(
