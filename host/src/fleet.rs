@@ -5,6 +5,7 @@
 
 use crate::host::Host;
 use crate::payments::journal::Published;
+use crate::registry::MAX_COMPONENT_SIZE;
 use sha2::Digest as _;
 use std::path::Path;
 use std::sync::Arc;
@@ -12,9 +13,6 @@ use std::time::Duration;
 
 /// How often a host looks for newly published connectors.
 pub const FOLLOW_EVERY: Duration = Duration::from_secs(1);
-
-/// The largest connector file that may be published: what a host loads.
-const MAX_PUBLISHED: usize = 64 << 20;
 
 /// Whether `file` may name a published connector: `name.wasm`, of
 /// letters, digits, `-`, `_` and `.`, not hidden, no path.
@@ -36,7 +34,8 @@ fn place(dir: &Path, published: &Published) -> Result<bool, String> {
             payhost_rules::text::escape(&published.file)
         ));
     }
-    if published.bytes.len() > MAX_PUBLISHED {
+    // No larger than a host loads.
+    if published.bytes.len() as u64 > MAX_COMPONENT_SIZE {
         return Err(format!(
             "published {} is over 64 MiB; skipped",
             published.file

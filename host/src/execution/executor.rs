@@ -3,7 +3,7 @@
 //! updated after, and a key seen before answered with its stored outcome.
 
 use super::error::PayError;
-use crate::payments::journal::{Begin, Finished, Journal, JournalError};
+use crate::payments::journal::{Begin, Finished, Journal, JournalError, abandoned};
 use crate::payments::model::{
     ConnectorError, ErrorKind, PaymentOutcome, PaymentRequest, PaymentState,
 };
@@ -96,14 +96,7 @@ impl Drop for Unfinished {
             "payment attempt {id} was abandoned before its outcome was written: it is unknown"
         );
         runtime.spawn(async move {
-            let outcome = PaymentOutcome::host(
-                PaymentState::Unknown,
-                ConnectorError::host(
-                    ErrorKind::ConnectorFault,
-                    "the host abandoned this payment before its outcome was known; it may have reached the supplier: query it or resolve it by hand",
-                ),
-            );
-            if let Err(e) = journal.finish(id, &outcome).await {
+            if let Err(e) = journal.finish(id, &abandoned()).await {
                 tracing::error!("payment attempt {id}: {e}");
             }
         });

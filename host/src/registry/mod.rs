@@ -19,5 +19,6 @@ pub(crate) mod watch;
 pub use connector::Connector;
 pub use info::{ConnectorInfo, LoadError};
 pub use live::{PluginFile, Registry, ScanReport, UnknownConnector};
+pub(crate) use load::MAX_COMPONENT_SIZE;
 pub use summary::{ConnectorState, ConnectorSummary, FailedFile, LimitsSummary, Requested};
 pub use watch::WatchHandle;

@@ -25,6 +25,7 @@ mod postgres;
 mod sqlite;
 mod types;
 
+pub(crate) use types::abandoned;
 pub use types::{
     Begin, Finished, JournalError, JournalHealth, JournalOptions, Published, fingerprint,
 };

@@ -158,6 +158,14 @@ impl Inner {
     }
 }
 
+/// A stored state; one this version does not know reads as `unknown`.
+fn parse_state(text: &str) -> AttemptState {
+    AttemptState::ALL
+        .into_iter()
+        .find(|s| s.as_str() == text)
+        .unwrap_or(AttemptState::Unknown)
+}
+
 fn row(r: &Row) -> Attempt {
     let outcome: Option<String> = r.get("outcome");
     let late: Option<String> = r.get("late_outcome");
@@ -171,10 +179,7 @@ fn row(r: &Row) -> Attempt {
         card: r.get("card"),
         amount: r.get("amount"),
         currency: r.get("currency"),
-        state: AttemptState::ALL
-            .into_iter()
-            .find(|s| s.as_str() == state)
-            .unwrap_or(AttemptState::Unknown),
+        state: parse_state(&state),
         outcome: outcome.and_then(|o| serde_json::from_str(&o).ok()),
         created_at: r.get("created_at"),
         updated_at: r.get("updated_at"),
@@ -216,10 +221,7 @@ impl PgJournal {
             pool,
             instance: uuid::Uuid::new_v4().to_string(),
             options,
-            health: Mutex::new(JournalHealth {
-                writable: true,
-                problem: None,
-            }),
+            health: Mutex::new(JournalHealth::writable()),
             closed: AtomicBool::new(false),
         });
         {
@@ -269,24 +271,7 @@ impl PgJournal {
             loop {
                 tokio::time::sleep(every).await;
                 let result = renewing.renew().await;
-                let mut health = renewing.health();
-                match result {
-                    Ok(()) => {
-                        *health = JournalHealth {
-                            writable: true,
-                            problem: None,
-                        }
-                    }
-                    Err(e) => {
-                        if health.writable {
-                            tracing::error!("cannot renew this host's lease: {e}");
-                        }
-                        *health = JournalHealth {
-                            writable: false,
-                            problem: Some(e.to_string()),
-                        };
-                    }
-                }
+                renewing.health().record(result);
             }
         });
         Ok(PgJournal {
@@ -413,10 +398,7 @@ impl PgJournal {
             return Ok(Tried::Done(None));
         };
         let state: String = r.get(1);
-        let state = AttemptState::ALL
-            .into_iter()
-            .find(|s| s.as_str() == state)
-            .unwrap_or(AttemptState::Unknown);
+        let state = parse_state(&state);
         Err(JournalError::OrderBusy {
             connector: connector.to_owned(),
             order: request.order_id.clone(),
@@ -466,10 +448,7 @@ impl PgJournal {
             )
             .await
             .map_err(|e| inner.fail(e))?;
-        let state = AttemptState::ALL
-            .into_iter()
-            .find(|s| s.as_str() == state)
-            .unwrap_or(AttemptState::Unknown);
+        let state = parse_state(&state);
         tracing::warn!(
             "payment attempt {id} ended {} after it had been marked unknown (this host's lease lapsed); it stays {state}, and the late outcome is kept beside it for the operator",
             outcome.state
@@ -502,10 +481,7 @@ impl PgJournal {
         let state: String = current.get(0);
         let running: bool = current.get(1);
         if state != AttemptState::Unknown.as_str() {
-            let state = AttemptState::ALL
-                .into_iter()
-                .find(|s| s.as_str() == state)
-                .unwrap_or(AttemptState::Unknown);
+            let state = parse_state(&state);
             return Err(JournalError::NotUnknown { id, state });
         }
         if running {

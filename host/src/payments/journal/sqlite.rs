@@ -157,10 +157,7 @@ impl SqliteJournal {
                 reader: Mutex::new(reader),
                 instance: uuid::Uuid::new_v4().to_string(),
                 options,
-                health: Mutex::new(JournalHealth {
-                    writable: true,
-                    problem: None,
-                }),
+                health: Mutex::new(JournalHealth::writable()),
                 closed: std::sync::atomic::AtomicBool::new(false),
             });
             inner.renew()?;
@@ -172,24 +169,7 @@ impl SqliteJournal {
                     let every = renewing.options.lease / 3;
                     while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
                         let result = renewing.renew();
-                        let mut health = renewing.health();
-                        match result {
-                            Ok(()) => {
-                                *health = JournalHealth {
-                                    writable: true,
-                                    problem: None,
-                                }
-                            }
-                            Err(e) => {
-                                if health.writable {
-                                    tracing::error!("cannot renew this host's lease: {e}");
-                                }
-                                *health = JournalHealth {
-                                    writable: false,
-                                    problem: Some(e.to_string()),
-                                };
-                            }
-                        }
+                        renewing.health().record(result);
                     }
                 })
                 .map_err(|e| JournalError::Sqlite {

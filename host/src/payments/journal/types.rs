@@ -175,6 +175,33 @@ pub struct JournalHealth {
     pub problem: Option<String>,
 }
 
+impl JournalHealth {
+    /// Writable, as a journal starts.
+    pub(crate) fn writable() -> JournalHealth {
+        JournalHealth {
+            writable: true,
+            problem: None,
+        }
+    }
+
+    /// Takes what a lease renewal found; says so in the log when the
+    /// journal stops being writable.
+    pub(crate) fn record(&mut self, renewed: Result<(), JournalError>) {
+        *self = match renewed {
+            Ok(()) => JournalHealth::writable(),
+            Err(e) => {
+                if self.writable {
+                    tracing::error!("cannot renew this host's lease: {e}");
+                }
+                JournalHealth {
+                    writable: false,
+                    problem: Some(e.to_string()),
+                }
+            }
+        };
+    }
+}
+
 pub(crate) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
