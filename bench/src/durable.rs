@@ -2,10 +2,15 @@
 //! HTTP, on SQLite and on PostgreSQL, beside `Host::pay` with no journal.
 
 use crate::{Report, order};
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
 use payhost::{Host, Journal, JournalTarget};
 use payhost_sandbox::demo;
 use payhost_sandbox::pg::PgServer;
 use payhost_sandbox::sim::{Credentials, Simulator};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,49 +22,79 @@ const DURABLE: [&str; 3] = ["atlas", "hkramble", "aerohub"];
 const LEVELS: [usize; 4] = [1, 16, 64, 256];
 const WINDOW: Duration = Duration::from_secs(3);
 
-/// Payments/s through the API at `concurrency`.
-async fn over_http(url: &str, concurrency: usize, seq: &Arc<AtomicU64>) -> (f64, u64) {
-    let client = reqwest::Client::new();
+/// One kept-alive HTTP/1.1 connection to the API, the way a load
+/// generator such as wrk holds one per client: no pool, no URL parsing per
+/// request, so the figure is the server's and not the client library's.
+async fn connect(addr: SocketAddr) -> anyhow::Result<SendRequest<Full<Bytes>>> {
+    let stream = tokio::net::TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    Ok(sender)
+}
+
+/// One payment over `sender`: whether it succeeded.
+async fn pay_once(
+    sender: &mut SendRequest<Full<Bytes>>,
+    addr: SocketAddr,
+    body: String,
+) -> anyhow::Result<bool> {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        outcome: Outcome,
+    }
+    #[derive(serde::Deserialize)]
+    struct Outcome {
+        state: String,
+    }
+    sender.ready().await?;
+    let request = hyper::Request::post("/v1/payments")
+        .header(hyper::header::HOST, addr.to_string())
+        .header(hyper::header::CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from(body)))?;
+    let response = sender.send_request(request).await?;
+    let ok = response.status().is_success();
+    let body = response.into_body().collect().await?.to_bytes();
+    Ok(ok && serde_json::from_slice::<Answer>(&body).is_ok_and(|a| a.outcome.state == "succeeded"))
+}
+
+/// Payments/s through the API at `concurrency`, and how many did not succeed.
+async fn over_http(addr: SocketAddr, concurrency: usize, seq: &Arc<AtomicU64>) -> (f64, u64) {
     let done = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + WINDOW;
     let mut tasks = Vec::new();
     for t in 0..concurrency {
-        let (client, done, failed, seq, url) = (
-            client.clone(),
-            done.clone(),
-            failed.clone(),
-            seq.clone(),
-            url.to_owned(),
-        );
+        let (done, failed, seq) = (done.clone(), failed.clone(), seq.clone());
         tasks.push(tokio::spawn(async move {
             let mut k = t;
+            let mut sender = None;
             while Instant::now() < deadline {
                 let connector = DURABLE[k % DURABLE.len()];
                 let n = seq.fetch_add(1, Ordering::Relaxed);
-                let body = serde_json::json!({
-                    "connector": connector,
-                    "order_id": order(connector, n),
-                    "amount": "312.99",
-                    "currency": "USD",
-                    "idempotency_key": format!("durable-{n}"),
-                });
-                let ok = match client
-                    .post(format!("{url}/v1/payments"))
-                    .json(&body)
-                    .send()
-                    .await
-                {
-                    Ok(r) if r.status().is_success() => r
-                        .json::<serde_json::Value>()
-                        .await
-                        .is_ok_and(|v| v["outcome"]["state"] == "succeeded"),
-                    _ => false,
+                let body = format!(
+                    r#"{{"connector":"{connector}","order_id":"{}","amount":"312.99","currency":"USD","idempotency_key":"durable-{n}"}}"#,
+                    order(connector, n)
+                );
+                let ok = match &mut sender {
+                    Some(s) => pay_once(s, addr, body).await,
+                    None => match connect(addr).await {
+                        Ok(s) => pay_once(sender.insert(s), addr, body).await,
+                        Err(e) => Err(e),
+                    },
                 };
-                if ok {
-                    done.fetch_add(1, Ordering::Relaxed);
-                } else {
-                    failed.fetch_add(1, Ordering::Relaxed);
+                match ok {
+                    Ok(true) => {
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Ok(false) => {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(_) => {
+                        // The connection is gone: a new one for the next.
+                        sender = None;
+                        failed.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
                 k += 1;
             }
@@ -106,7 +141,7 @@ async fn serving(
     plugins: &[PathBuf],
     cache: &Path,
     target: Option<&JournalTarget>,
-) -> anyhow::Result<(tempfile::TempDir, String)> {
+) -> anyhow::Result<(tempfile::TempDir, SocketAddr)> {
     let (dir, host) =
         demo::host_at(&sim.url(), plugins, cache, "", &Credentials::default()).await?;
     let host = match target {
@@ -121,9 +156,9 @@ async fn serving(
     let host = Arc::new(host);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let server = payhost::service::Server::new(host, listener)?;
-    let url = format!("http://{}", server.local_addr()?);
+    let addr = server.local_addr()?;
     tokio::spawn(server.run(std::future::pending()));
-    Ok((dir, url))
+    Ok((dir, addr))
 }
 
 /// Section 5.
@@ -136,7 +171,7 @@ pub(crate) async fn section(
     seq: &Arc<AtomicU64>,
 ) -> anyhow::Result<()> {
     report.line("\n## 5. Durable payments: journaled, through `payhost serve` over HTTP, beside `Host::pay` (3 s per figure)\n");
-    report.line("Atlas, HK Ramble and AeroHub in turn, each payment a new order and key, over HTTP on loopback; every attempt is written before the supplier call and after it. SQLite: WAL, synchronous = FULL, group commit. PostgreSQL: the test harness's own server on loopback, which runs with fsync off, so its figures are an upper bound.");
+    report.line("Atlas, HK Ramble and AeroHub in turn, each payment a new order and key, over HTTP on loopback (the load generator holds one kept-alive connection per client, as wrk does); every attempt is written before the supplier call and after it. SQLite: WAL, synchronous = FULL, group commit. PostgreSQL: the test harness's own server on loopback, which runs with fsync off, so its figures are an upper bound.");
     report.line("");
     let sqlite_dir = tempfile::tempdir()?;
     let unjournaled = serving(sim, plugins, cache, None).await?;
@@ -169,11 +204,11 @@ pub(crate) async fn section(
     report.line("|---|---|---|---|---|");
     for c in LEVELS {
         let bare = direct(host, c, seq).await;
-        let (http, http_failed) = over_http(&unjournaled.1, c, seq).await;
-        let (lite, lite_failed) = over_http(&sqlite.1, c, seq).await;
+        let (http, http_failed) = over_http(unjournaled.1, c, seq).await;
+        let (lite, lite_failed) = over_http(sqlite.1, c, seq).await;
         let pg_text = match &postgres {
-            Some((_, url)) => {
-                let (rate, failed) = over_http(url, c, seq).await;
+            Some((_, addr)) => {
+                let (rate, failed) = over_http(*addr, c, seq).await;
                 format!("{rate:.0}/s{}", failed_text(failed))
             }
             None => "—".to_owned(),

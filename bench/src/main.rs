@@ -21,6 +21,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+/// Payments run concurrently and allocate on every worker thread; glibc's
+/// allocator serialises them on its arena lock, mimalloc keeps per-thread heaps.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const CONNECTORS: [&str; 4] = ["atlas", "hkramble", "aerohub", "nemo"];
 
 /// An order id that pays once at the simulator: `n` keeps it unique.

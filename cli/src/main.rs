@@ -17,6 +17,11 @@ use payhost::{Connector, Host, LoadError, Settings};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// Payments run concurrently and allocate on every worker thread; glibc's
+/// allocator serialises them on its arena lock, mimalloc keeps per-thread heaps.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit codes, so scripts can tell outcomes apart.
 pub(crate) mod exit {
     /// The payment succeeded or is pending; the command did what was asked.

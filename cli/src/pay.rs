@@ -3,7 +3,7 @@
 use super::{Exit, exit, host_with_plugins, output, print_json};
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
-use payhost::{Card, Money, PaymentMethod, PaymentOutcome, PaymentRequest, PaymentState};
+use payhost::{Card, Host, Money, PaymentMethod, PaymentOutcome, PaymentRequest, PaymentState};
 use std::collections::BTreeMap;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -122,7 +122,7 @@ impl Pay {
                 .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
             attributes: self.attributes.iter().cloned().collect::<BTreeMap<_, _>>(),
         };
-        let (host, _) = host_with_plugins(config).await?;
+        let host = host_for(config, &self.connector).await?;
         let journal = payhost::Journal::open_target(
             &host.settings().journal_target(),
             host.settings().journal_options(),
@@ -202,4 +202,26 @@ fn print_outcome(connector: &str, order: &str, outcome: &PaymentOutcome, millis:
             "note: the outcome is unknown; the payment may have reached the supplier. Do not pay again before checking with the supplier."
         );
     }
+}
+
+/// A host with the connector `name` loaded. The file named for it
+/// (`plugins/NAME.wasm`) is tried first, so one payment does not compile or
+/// load the whole directory; when that file is missing or holds another
+/// connector, the whole directory is loaded as `payhost serve` would.
+async fn host_for(config: &Path, name: &str) -> Result<Host, Exit> {
+    let host = crate::host(config)?;
+    let file = host.settings().plugins_dir().join(format!("{name}.wasm"));
+    if file.is_file() {
+        match host.load_file(&file).await {
+            Ok(connector) if connector.name() == name => return Ok(host),
+            Ok(connector) => tracing::info!(
+                "{} holds the connector `{}`, not `{name}`: loading the whole plugin directory",
+                file.display(),
+                connector.name()
+            ),
+            Err(e) => tracing::info!("{e}: loading the whole plugin directory"),
+        }
+    }
+    let (host, _) = host_with_plugins(config).await?;
+    Ok(host)
 }

@@ -281,3 +281,41 @@ async fn text_from_a_connector_cannot_forge_a_row_or_a_log_line() {
         "a forged log line: {stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pay_loads_only_the_connector_it_is_asked_for() {
+    let server = Recorder::start().await.unwrap();
+    let (ws, config) = probe(&server.url(), &[&server.url()], "");
+    // Another file in the directory that would fail to load, and would be
+    // reported, if `pay` loaded the whole directory.
+    std::fs::write(
+        ws.path().join("plugins").join("unrelated.wasm"),
+        b"not a component",
+    )
+    .unwrap();
+    let out = run(
+        &[
+            "pay",
+            "-v",
+            "--config",
+            config.to_str().unwrap(),
+            "--connector",
+            "probe",
+            "--order",
+            "O-1",
+            "--amount",
+            "1.00",
+            "--currency",
+            "EUR",
+            "--attr",
+            "action=clock",
+        ],
+        None,
+    );
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(
+        !t.contains("unrelated.wasm"),
+        "the whole directory was loaded: {t}"
+    );
+}

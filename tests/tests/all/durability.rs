@@ -5,6 +5,7 @@
 //! over HTTP.
 
 use crate::serve::{Server, body, post, workspace};
+use payhost_sandbox::pg::PgServer;
 use payhost_sandbox::sim::Simulator;
 use payhost_tests::{artifacts, payhost_bin};
 use serde_json::{Value, json};
@@ -372,10 +373,26 @@ async fn eight_pay_commands_and_a_server_share_one_journal_file() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_host_whose_lease_lapsed_cannot_overwrite_the_operators_resolution() {
+async fn a_host_whose_lease_lapsed_cannot_overwrite_the_operators_resolution_on_both_backends() {
+    let pg = PgServer::start().unwrap_or_else(|e| panic!("{e}"));
+    let url = pg.database().unwrap();
+    // SQLite (the workspace's file), then the PostgreSQL database.
+    for journal in [String::new(), format!("journal = {url:?}\n")] {
+        lease_lapsed_while_paused(&journal).await;
+    }
+}
+
+/// The host pauses (SIGSTOP) mid-payment past its lease; the operator
+/// resolves the attempt from the CLI; the host wakes and its answer does
+/// not overwrite the resolution. `journal` is the `[host]` line naming
+/// the journal, or nothing for the workspace's SQLite file.
+async fn lease_lapsed_while_paused(journal: &str) {
     let sim = Simulator::start().await.unwrap();
     let dir = workspace(&sim, &[artifacts::PAYHOST_ATLAS]);
-    host_settings(dir.path(), "lease = \"1s\"\njournal_wait = \"300ms\"");
+    host_settings(
+        dir.path(),
+        &format!("{journal}lease = \"1s\"\njournal_wait = \"300ms\""),
+    );
     let server = Server::start(dir.path());
     let client = reqwest::Client::new();
     let order = "FAULT-delay-stale";
@@ -425,7 +442,7 @@ async fn a_host_whose_lease_lapsed_cannot_overwrite_the_operators_resolution() {
     );
     assert!(
         resolved.status.success(),
-        "{}",
+        "{journal}: {}",
         String::from_utf8_lossy(&resolved.stderr)
     );
     // The host wakes, the supplier's answer comes: the resolution stands.
@@ -433,7 +450,7 @@ async fn a_host_whose_lease_lapsed_cannot_overwrite_the_operators_resolution() {
     assert_eq!(
         (status, answer["error"]["code"].as_str()),
         (409, Some("superseded")),
-        "{answer:#}"
+        "{journal}: {answer:#}"
     );
     let (_, attempt) = get(&client, &format!("{}/v1/payments/1", server.url)).await;
     assert_eq!(attempt["state"], "failed", "{attempt:#}");

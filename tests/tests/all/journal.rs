@@ -383,3 +383,25 @@ async fn a_connector_published_on_one_host_serves_on_the_other() {
         "{answer:#}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lease_too_short_for_the_journal_wait_is_refused_on_both_backends() {
+    let options = JournalOptions {
+        lease: Duration::from_secs(3),
+        busy_timeout: Duration::from_secs(5),
+    };
+    for store in Store::all() {
+        let opened = match &store {
+            Store::Sqlite(dir) => Journal::open_with(&dir.path().join("journal.db"), options),
+            Store::Postgres(_, url) => Journal::connect(url, options).await,
+        };
+        let Err(err) = opened else {
+            panic!("{}: a 3 s lease with a 5 s wait was accepted", store.name());
+        };
+        assert!(
+            err.to_string().contains("make lease at least 15s"),
+            "{}: {err}",
+            store.name()
+        );
+    }
+}

@@ -320,17 +320,24 @@ impl PgJournal {
             return Err(JournalError::Closed);
         }
         let mut client = inner.client().await?;
-        let tx = client.transaction().await.map_err(|e| inner.fail(e))?;
         let card = request.method.card().map(|c| c.masked_number());
         // The database decides: a second attempt under the key, or a second
-        // live attempt for the order, inserts nothing.
-        let inserted = tx
-            .query_opt(
+        // live attempt for the order, inserts nothing. The insert is one
+        // statement on its own (one round trip, prepared once per
+        // connection); only a conflict opens a transaction to look why.
+        let insert = client
+            .prepare_cached(
                 "INSERT INTO attempts (idempotency_key, fingerprint, connector, order_id, method, card, amount, currency,
                                        state, created_at, updated_at, instance)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'in-flight',
                          extract(epoch from now())::bigint, extract(epoch from now())::bigint, $9)
                  ON CONFLICT DO NOTHING RETURNING id",
+            )
+            .await
+            .map_err(|e| inner.fail(e))?;
+        let inserted = client
+            .query_opt(
+                &insert,
                 &[
                     &request.idempotency_key,
                     &fp,
@@ -346,9 +353,9 @@ impl PgJournal {
             .await
             .map_err(|e| inner.fail(e))?;
         if let Some(r) = inserted {
-            tx.commit().await.map_err(|e| inner.fail(e))?;
             return Ok(Tried::Done(Some(Begin::New(r.get(0)))));
         }
+        let tx = client.transaction().await.map_err(|e| inner.fail(e))?;
         let existing = tx
             .query_opt(
                 &format!("SELECT {COLUMNS}, fingerprint FROM attempts WHERE idempotency_key = $1"),
@@ -416,10 +423,16 @@ impl PgJournal {
         let inner = &self.inner;
         let json = serde_json::to_string(outcome).unwrap_or_default();
         let client = inner.client().await?;
-        let moved = client
-            .execute(
+        let update = client
+            .prepare_cached(
                 "UPDATE attempts SET state = $1, outcome = $2, updated_at = extract(epoch from now())::bigint
                  WHERE id = $3 AND state = 'in-flight' AND instance = $4",
+            )
+            .await
+            .map_err(|e| inner.fail(e))?;
+        let moved = client
+            .execute(
+                &update,
                 &[
                     &AttemptState::from(outcome.state).as_str(),
                     &json,
@@ -535,11 +548,14 @@ impl PgJournal {
     pub(crate) async fn by_key(&self, key: &str) -> Result<Option<Attempt>, JournalError> {
         let inner = &self.inner;
         let client = inner.client().await?;
+        let select = client
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM attempts WHERE idempotency_key = $1"
+            ))
+            .await
+            .map_err(|e| inner.fail(e))?;
         Ok(client
-            .query_opt(
-                &format!("SELECT {COLUMNS} FROM attempts WHERE idempotency_key = $1"),
-                &[&key],
-            )
+            .query_opt(&select, &[&key])
             .await
             .map_err(|e| inner.fail(e))?
             .map(|r| row(&r)))
