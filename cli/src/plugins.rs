@@ -39,6 +39,21 @@ pub(crate) enum Plugins {
         #[arg(long = "as")]
         name: Option<String>,
     },
+    /// Run a connector against a scripted supplier: the scenarios in FILE
+    /// (each a supplier answer or a fault, the outcome expected and what
+    /// the request must carry), then the built-in ones every connector must
+    /// pass. Exit 0 when all pass, 3 when one fails, 2 when the run cannot
+    /// start.
+    Test {
+        /// The .wasm file.
+        file: PathBuf,
+        /// The scenarios file (TOML).
+        #[arg(long)]
+        scenarios: PathBuf,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check that a .wasm file is a connector this host can run (exit 3 if not).
     Check {
         /// The .wasm file.
@@ -170,6 +185,31 @@ fn print_table(answer: &ConnectorsAnswer) {
 impl Plugins {
     pub(crate) async fn run(self, config: &Path) -> Result<u8, Exit> {
         match self {
+            Plugins::Test {
+                file,
+                scenarios,
+                json,
+            } => {
+                let scenarios = payhost::conformance::scenario::Scenarios::load(&scenarios)
+                    .map_err(|e| {
+                        Exit::usage(anyhow::anyhow!(
+                            "{e}\n(the scenarios file's format is in the partner guide, README.md)"
+                        ))
+                    })?;
+                let report = payhost::conformance::run(&file, &scenarios)
+                    .await
+                    .map_err(|e| Exit::usage(anyhow::anyhow!("{e}")))?;
+                if json {
+                    print_json(&report)?;
+                } else {
+                    print!("{}", report.text());
+                }
+                Ok(if report.failed() == 0 {
+                    exit::OK
+                } else {
+                    exit::FAILED
+                })
+            }
             Plugins::List {
                 json,
                 server: Some(server),

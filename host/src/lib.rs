@@ -23,6 +23,7 @@
 //! | [`service`] | the HTTP API and its metrics |
 
 mod capabilities;
+pub mod conformance;
 mod contract;
 mod engine;
 mod execution;

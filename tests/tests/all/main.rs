@@ -4,6 +4,7 @@
 mod attacks;
 mod carddata;
 mod cli;
+mod conformance;
 mod crypto;
 mod durability;
 mod exposure;

@@ -1,0 +1,143 @@
+//! `payhost plugins test`: each shipped connector passes its scenarios file
+//! (every code its supplier documents) and the built-in scenarios; a
+//! connector that reads a fault as a payment fails them; a scenario that
+//! expects what the connector does not do fails and says why.
+
+use payhost_tests::{Workspace, artifacts, payhost_bin};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn plugins_test(wasm: &str, scenarios: &Path, json: bool) -> Output {
+    let mut command = Command::new(payhost_bin());
+    command
+        .args(["plugins", "test", wasm, "--scenarios"])
+        .arg(scenarios);
+    if json {
+        command.arg("--json");
+    }
+    command.output().expect("running payhost plugins test")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn scenarios_file(connector: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../plugins")
+        .join(connector)
+        .join("scenarios.toml")
+}
+
+#[test]
+fn every_shipped_connector_passes_its_scenarios_and_the_built_in_ones() {
+    for (connector, wasm) in [
+        ("atlas", artifacts::PAYHOST_ATLAS),
+        ("hkramble", artifacts::PAYHOST_HKRAMBLE),
+        ("aerohub", artifacts::PAYHOST_AEROHUB),
+        ("nemo", artifacts::PAYHOST_NEMO),
+    ] {
+        let file = scenarios_file(connector);
+        let written = std::fs::read_to_string(&file)
+            .unwrap()
+            .matches("[[scenario]]")
+            .count();
+        let out = plugins_test(wasm, &file, true);
+        assert_eq!(out.status.code(), Some(0), "{connector}: {}", text(&out));
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let results = report["results"].as_array().unwrap();
+        // The file's scenarios, then the six built-in ones.
+        assert_eq!(results.len(), written + 6, "{connector}");
+        assert!(
+            results.iter().all(|r| r["passed"] == true),
+            "{connector}: {report:#}"
+        );
+        assert!(
+            results
+                .iter()
+                .any(|r| r["name"] == "built-in: a timeout after sending is unknown"),
+            "{connector}"
+        );
+    }
+}
+
+#[test]
+fn a_connector_that_reads_faults_as_payments_fails_the_built_in_scenarios() {
+    // The probe's `fetch` calls every answer a success and every transport
+    // error a failure: what a careless connector does.
+    let ws = Workspace::new();
+    let scenarios = ws.path().join("scenarios.toml");
+    std::fs::write(
+        &scenarios,
+        "[request]\nattributes = { action = \"fetch\" }\n",
+    )
+    .unwrap();
+    let out = plugins_test(artifacts::PROBE, &scenarios, false);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{t}");
+    for line in [
+        "FAIL  built-in: a 5xx HTML page is never succeeded",
+        "state: must not be succeeded",
+        "FAIL  built-in: an unreadable answer after sending is unknown",
+        "state: expected unknown, got succeeded",
+    ] {
+        assert!(t.contains(line), "missing {line:?} in:\n{t}");
+    }
+}
+
+#[test]
+fn a_scenario_checks_the_outcome_and_the_request_and_says_what_differs() {
+    let ws = Workspace::new();
+    let scenarios = ws.path().join("scenarios.toml");
+    std::fs::write(
+        &scenarios,
+        r#"
+[connector]
+config = { request_source = "payhost-test" }
+secrets = { client_id = "test-client-id", client_secret = "test-client-secret" }
+
+[request]
+order_id = "ATL-9"
+
+[[scenario]]
+name = "411 read as something else"
+answer = { body = '{"status":411,"msg":"declined"}' }
+expect = { state = "failed", kind = "card-rejected", code = "411", retryable = true }
+[scenario.sent]
+method = "GET"
+path = "/other.do"
+headers = { "x-atlas-client-id" = "another-id" }
+json = { "/orderNo" = "ATL-10", "/nothing" = 1 }
+"#,
+    )
+    .unwrap();
+    let out = plugins_test(artifacts::PAYHOST_ATLAS, &scenarios, false);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{t}");
+    for line in [
+        "FAIL  411 read as something else",
+        "kind: expected card-rejected, got declined",
+        "retryable: expected true, got false",
+        "method: expected GET, got POST",
+        "path: expected /other.do, got /pay.do",
+        "header x-atlas-client-id: expected \"another-id\", got \"test-client-id\"",
+        "JSON /orderNo: expected \"ATL-10\", got \"ATL-9\"",
+        "JSON /nothing: missing",
+        "1 failed",
+    ] {
+        assert!(t.contains(line), "missing {line:?} in:\n{t}");
+    }
+    // The test secrets never show in the report.
+    assert!(!t.contains("test-client-secret"), "{t}");
+
+    // A file that is not a scenarios file is a usage error that says where.
+    std::fs::write(&scenarios, "[[scenario]]\nname = 3\n").unwrap();
+    let out = plugins_test(artifacts::PAYHOST_ATLAS, &scenarios, false);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("scenarios.toml"), "{}", text(&out));
+}
