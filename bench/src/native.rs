@@ -2,14 +2,11 @@
 //! calling the same reqwest client and the same crypto directly instead of
 //! through the sandbox.
 
-use aes::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit, block_padding::Pkcs7};
 use base64::Engine as _;
-use hmac::Mac as _;
 use payhost_sdk::native::{
-    CryptoError, Encoding, HttpError, Instant, Level, Method, NativeHost, Output, Part, Request,
-    Response, Sealed,
+    CryptoError, HttpError, Instant, Level, Method, NativeHost, Output, Part, Request, Response,
 };
-use sha2::Digest as _;
+use payhost_sdk::testing;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 
@@ -47,92 +44,15 @@ impl Native {
     }
 
     /// The bytes of `parts`, secrets and sealed values written with their
-    /// encodings, and whether any part was a secret or a sealed value (then
-    /// a crypto result is sealed, as the host makes it).
-    fn bytes(&self, parts: &[Part]) -> Result<(Vec<u8>, bool), String> {
-        self.current(|_, secrets| {
-            let mut out = Vec::new();
-            let mut sealed = false;
-            for part in parts {
-                match part {
-                    Part::Literal(b) => out.extend_from_slice(b),
-                    Part::Secret(r) => {
-                        let value = secrets
-                            .get(&r.name)
-                            .ok_or_else(|| format!("no secret {}", r.name))?;
-                        encode(value, r.encoding, &mut out);
-                        sealed = true;
-                    }
-                    Part::Sealed(r) => {
-                        encode(r.value.native_bytes(), r.encoding, &mut out);
-                        sealed = true;
-                    }
-                }
-            }
-            Ok((out, sealed))
-        })
+    /// encodings, as the host does.
+    fn secrets(&self) -> HashMap<String, Vec<u8>> {
+        self.current(|_, secrets| secrets.clone())
     }
 
     /// The bytes of `parts`, for a request.
     fn plain(&self, parts: &[Part]) -> Result<Vec<u8>, String> {
-        self.bytes(parts).map(|(bytes, _)| bytes)
+        self.current(|_, secrets| testing::assemble(parts, secrets).map(|(bytes, _)| bytes))
     }
-}
-
-/// Writes `value` with `encoding`, as the host does.
-fn encode(value: &[u8], encoding: Encoding, out: &mut Vec<u8>) {
-    match encoding {
-        Encoding::Raw => out.extend_from_slice(value),
-        Encoding::Hex => out.extend_from_slice(payhost_sdk::crypto::hex(value).as_bytes()),
-        Encoding::HexUpper => out.extend_from_slice(
-            payhost_sdk::crypto::hex(value)
-                .to_ascii_uppercase()
-                .as_bytes(),
-        ),
-        Encoding::Base64 => out.extend_from_slice(
-            base64::engine::general_purpose::STANDARD
-                .encode(value)
-                .as_bytes(),
-        ),
-        Encoding::Base64url => out.extend_from_slice(
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .encode(value)
-                .as_bytes(),
-        ),
-        Encoding::JsonString => out.extend_from_slice(
-            serde_json::to_string(&String::from_utf8_lossy(value))
-                .unwrap_or_default()
-                .as_bytes(),
-        ),
-        Encoding::XmlText => {
-            for &b in value {
-                match b {
-                    b'&' => out.extend_from_slice(b"&amp;"),
-                    b'<' => out.extend_from_slice(b"&lt;"),
-                    b'>' => out.extend_from_slice(b"&gt;"),
-                    b'"' => out.extend_from_slice(b"&quot;"),
-                    b'\'' => out.extend_from_slice(b"&apos;"),
-                    o => out.push(o),
-                }
-            }
-        }
-        Encoding::UrlComponent => {
-            out.extend(url::form_urlencoded::byte_serialize(value).flat_map(|s| s.bytes()))
-        }
-    }
-}
-
-/// A crypto result: sealed when an input was a secret or a sealed value.
-fn output(bytes: Vec<u8>, sealed: bool) -> Output {
-    if sealed {
-        Output::Sealed(Sealed::native(bytes))
-    } else {
-        Output::Bytes(bytes)
-    }
-}
-
-fn invalid(e: impl ToString) -> CryptoError {
-    CryptoError::Invalid(e.to_string())
 }
 
 impl NativeHost for Native {
@@ -185,24 +105,15 @@ impl NativeHost for Native {
     }
 
     fn md5(&self, data: &[Part]) -> Result<Output, CryptoError> {
-        let (data, sealed) = self.bytes(data).map_err(invalid)?;
-        Ok(output(md5::Md5::digest(data).to_vec(), sealed))
+        testing::md5(data, &self.secrets())
     }
 
     fn sha256(&self, data: &[Part]) -> Result<Output, CryptoError> {
-        let (data, sealed) = self.bytes(data).map_err(invalid)?;
-        Ok(output(sha2::Sha256::digest(data).to_vec(), sealed))
+        testing::sha256(data, &self.secrets())
     }
 
     fn hmac_sha256(&self, key: &[Part], data: &[Part]) -> Result<Output, CryptoError> {
-        let (key, key_sealed) = self.bytes(key).map_err(invalid)?;
-        let (data, data_sealed) = self.bytes(data).map_err(invalid)?;
-        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).map_err(invalid)?;
-        mac.update(&data);
-        Ok(output(
-            mac.finalize().into_bytes().to_vec(),
-            key_sealed || data_sealed,
-        ))
+        testing::hmac_sha256(key, data, &self.secrets())
     }
 
     fn aes256_cbc_encrypt(
@@ -211,13 +122,7 @@ impl NativeHost for Native {
         iv: &[u8],
         plaintext: &[Part],
     ) -> Result<Output, CryptoError> {
-        let (key, key_sealed) = self.bytes(key).map_err(invalid)?;
-        let (plaintext, plaintext_sealed) = self.bytes(plaintext).map_err(invalid)?;
-        let cipher = cbc::Encryptor::<aes::Aes256>::new_from_slices(&key, iv).map_err(invalid)?;
-        Ok(output(
-            cipher.encrypt_padded_vec_mut::<Pkcs7>(&plaintext),
-            key_sealed || plaintext_sealed,
-        ))
+        testing::aes256_cbc_encrypt(key, iv, plaintext, &self.secrets())
     }
 
     fn aes256_cbc_decrypt(
@@ -226,13 +131,7 @@ impl NativeHost for Native {
         iv: &[u8],
         ciphertext: &[Part],
     ) -> Result<Output, CryptoError> {
-        let (key, key_sealed) = self.bytes(key).map_err(invalid)?;
-        let (ciphertext, ciphertext_sealed) = self.bytes(ciphertext).map_err(invalid)?;
-        let cipher = cbc::Decryptor::<aes::Aes256>::new_from_slices(&key, iv).map_err(invalid)?;
-        let plaintext = cipher
-            .decrypt_padded_vec_mut::<Pkcs7>(&ciphertext)
-            .map_err(invalid)?;
-        Ok(output(plaintext, key_sealed || ciphertext_sealed))
+        testing::aes256_cbc_decrypt(key, iv, ciphertext, &self.secrets())
     }
 
     fn base64_encode(&self, data: &[u8]) -> String {
@@ -242,7 +141,7 @@ impl NativeHost for Native {
     fn base64_decode(&self, text: &str) -> Result<Vec<u8>, CryptoError> {
         base64::engine::general_purpose::STANDARD
             .decode(text)
-            .map_err(invalid)
+            .map_err(|e| CryptoError::Invalid(e.to_string()))
     }
 
     fn get(&self, key: &str) -> Option<String> {

@@ -4,6 +4,7 @@
 //! the command line, sets up logging and the async runtime, and turns an
 //! error into its exit code.
 
+mod new;
 mod output;
 mod pay;
 mod payments;
@@ -69,6 +70,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Pay(pay::Pay),
+    New(new::New),
     #[command(subcommand)]
     Plugins(plugins::Plugins),
     #[command(subcommand)]
@@ -151,6 +153,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Pay(cmd) => cmd.run(&cli.config).await,
+            Command::New(cmd) => cmd.run(),
             Command::Plugins(cmd) => cmd.run(&cli.config).await,
             Command::Payments(cmd) => cmd.run(&cli.config).await,
             Command::Serve(cmd) => cmd.run(&cli.config).await,

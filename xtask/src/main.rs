@@ -19,6 +19,22 @@ use std::process::{Command, ExitCode, Stdio};
 const WASM_TARGET: &str = "wasm32-wasip2";
 /// The connectors shipped with payhost.
 const PLUGINS: [&str; 4] = ["atlas", "hkramble", "aerohub", "nemo"];
+/// The packages `cargo xtask test` tests: the host side, the SDK and the
+/// shipped connectors (natively, for their unit tests).
+const TESTED: [&str; 11] = [
+    "payhost",
+    "payhost-cli",
+    "xtask",
+    "payhost-tests",
+    "payhost-sandbox",
+    "payhost-rules",
+    "payhost-sdk",
+    "payhost-atlas",
+    "payhost-hkramble",
+    "payhost-aerohub",
+    "payhost-nemo",
+];
+
 /// Every crate built only for wasm32-wasip2: the SDK, the connectors, the test connectors.
 const GUESTS: [&str; 14] = [
     "payhost-sdk",
@@ -205,10 +221,16 @@ fn test(args: &[String]) -> Result<(), String> {
     let mut build = cargo();
     build.args(["build", "--package", "payhost-cli", "--bin", "payhost"]);
     run(build)?;
-    // The default members: the host-side crates. The guests are built for
-    // wasm32-wasip2 by the tests' build script and tested through the host.
+    // The host-side crates, and the SDK and the shipped connectors
+    // compiled natively for their unit tests (with the SDK's test double).
+    // The guests are built for wasm32-wasip2 by the tests' build script and
+    // tested through the host.
     let mut cmd = cargo();
-    cmd.arg("test").args(args).stdout(Stdio::piped());
+    cmd.arg("test");
+    for package in TESTED {
+        cmd.args(["--package", package]);
+    }
+    cmd.args(args).stdout(Stdio::piped());
     let shown = format!("{cmd:?}");
     let mut child = cmd
         .spawn()

@@ -172,3 +172,61 @@ impl Connector for Atlas {
 }
 
 register_connector!(Atlas);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use payhost_sdk::testing::TestHost;
+    use payhost_sdk::{Money, PaymentState};
+
+    fn request(order: &str) -> PaymentRequest {
+        PaymentRequest {
+            order_id: order.to_owned(),
+            client_order_id: None,
+            method: PaymentMethod::Balance,
+            amount: Money::new("312.99", "USD"),
+            idempotency_key: "k-1".to_owned(),
+            attributes: Vec::new(),
+        }
+    }
+
+    fn host() -> TestHost {
+        TestHost::new()
+            .config("base_url", "https://sandbox.atriptech.com")
+            .config("request_source", "unit-test")
+            .secret("client_id", "test-id")
+            .secret("client_secret", "test-secret")
+    }
+
+    #[test]
+    fn status_0_is_paid_and_the_credentials_go_in_their_headers() {
+        let host = host()
+            .answer(200, r#"{"status":0,"msg":"success","orderNo":"ATL-1"}"#)
+            .shared();
+        let outcome = host.run(|| Atlas::pay(request("ATL-1")));
+        assert_eq!(outcome.state, PaymentState::Succeeded);
+        assert_eq!(outcome.supplier_reference.as_deref(), Some("ATL-1"));
+        let sent = host.sent();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].url, "https://sandbox.atriptech.com/pay.do");
+        assert_eq!(sent[0].header("x-atlas-client-id"), Some("test-id"));
+        assert_eq!(sent[0].header("x-atlas-client-secret"), Some("test-secret"));
+        let body = sent[0].json().unwrap();
+        assert_eq!(body["orderNo"], "ATL-1");
+        assert_eq!(body["paymentMethod"], 1);
+        assert_eq!(body["requestSource"], "unit-test");
+    }
+
+    #[test]
+    fn a_documented_refusal_is_failed_and_an_undocumented_code_unknown() {
+        let host = host()
+            .answer(200, r#"{"status":411,"msg":"declined"}"#)
+            .answer(200, r#"{"status":777,"msg":"?"}"#)
+            .shared();
+        let declined = host.run(|| Atlas::pay(request("ATL-2")));
+        assert_eq!(declined.state, PaymentState::Failed);
+        assert_eq!(declined.error.unwrap().kind, ErrorKind::Declined);
+        let odd = host.run(|| Atlas::pay(request("ATL-3")));
+        assert_eq!(odd.state, PaymentState::Unknown);
+    }
+}

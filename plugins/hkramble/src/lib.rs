@@ -36,12 +36,7 @@ fn sign(partner_id: &str) -> Result<Sealed, ConnectorError> {
 }
 
 fn body(request: &PaymentRequest, partner_id: &str) -> Result<Json, ConnectorError> {
-    let total = json::decimal(&request.amount.amount).ok_or_else(|| {
-        ConnectorError::new(
-            ErrorKind::InvalidRequest,
-            format!("amount {} is not a plain decimal", request.amount.amount),
-        )
-    })?;
+    let total = json::decimal(&request.amount.amount)?;
     let authentication = Json::object().set("partnerId", partner_id).set(
         "sign",
         Json::sealed_string(&sign(partner_id)?, Encoding::Hex),

@@ -314,15 +314,25 @@ impl<T: Into<Json>> From<Vec<T>> for Json {
 }
 
 /// A JSON number with exactly the text `amount` (`"312.99"` stays
-/// `312.99`), or `None` when `amount` is not a plain decimal (see
-/// [`crate::rules::amount::is_plain_decimal`]).
-pub fn decimal(amount: &str) -> Option<Value> {
+/// `312.99`). An amount that is not a plain decimal (see
+/// [`crate::rules::amount::is_plain_decimal`]) is an `invalid-request`
+/// error, so it can never go out as `null`: use it with `?`.
+pub fn decimal(amount: &str) -> Result<Value, crate::ConnectorError> {
+    let invalid = || {
+        crate::ConnectorError::new(
+            crate::ErrorKind::InvalidRequest,
+            format!(
+                "amount `{}` is not a plain decimal like 312.99",
+                amount.escape_debug()
+            ),
+        )
+    };
     if !payhost_rules::amount::is_plain_decimal(amount) {
-        return None;
+        return Err(invalid());
     }
     serde_json::from_str::<serde_json::Number>(amount)
-        .ok()
         .map(Value::Number)
+        .map_err(|_| invalid())
 }
 
 /// The exact text of a JSON number or string, for amounts read from a
@@ -393,17 +403,17 @@ mod tests {
     #[test]
     fn numbers_keep_their_exact_text() {
         let body = Json::object()
-            .set("amount", decimal("312.99"))
-            .set("big", decimal("123456789012345.123456"))
-            .set("zero", decimal("0.50"))
+            .set("amount", decimal("312.99").unwrap())
+            .set("big", decimal("123456789012345.123456").unwrap())
+            .set("zero", decimal("0.50").unwrap())
             .set("count", 7u32)
             .set("neg", -3i64);
         assert_eq!(
             render(&body.to_parts()),
             r#"{"amount":312.99,"big":123456789012345.123456,"count":7,"neg":-3,"zero":0.50}"#
         );
-        assert!(decimal("1e5").is_none());
-        assert!(decimal("-1").is_none());
+        assert!(decimal("1e5").is_err());
+        assert!(decimal("-1").is_err());
     }
 
     #[test]
@@ -430,7 +440,7 @@ mod tests {
     fn secrets_and_sealed_values_become_parts() {
         let number = Sealed::native(b"4111111111111111".to_vec());
         let sign = Sealed::native(b"sig".to_vec());
-        let body = Json::from(json!({ "order": "O-1", "amount": decimal("1.10") }))
+        let body = Json::from(json!({ "order": "O-1", "amount": decimal("1.10").unwrap() }))
             .set("token", Json::secret("token"))
             .set("card", Json::object().set("number", Json::sealed(&number)))
             .set("cvv", None::<Json>)

@@ -78,6 +78,8 @@ pub mod log;
 mod model;
 mod parts;
 mod sealed;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod testing;
 pub mod xml;
 
 pub use code::Code;

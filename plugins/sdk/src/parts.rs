@@ -121,6 +121,20 @@ impl Parts {
     }
 }
 
+/// Exact bytes, as they go on the wire (a body signed over its bytes).
+impl From<Vec<u8>> for Parts {
+    fn from(bytes: Vec<u8>) -> Self {
+        Parts::new().bytes(bytes)
+    }
+}
+
+/// Exact bytes, as they go on the wire.
+impl From<&[u8]> for Parts {
+    fn from(bytes: &[u8]) -> Self {
+        Parts::new().bytes(bytes.to_vec())
+    }
+}
+
 impl From<&str> for Parts {
     fn from(text: &str) -> Self {
         Parts::new().text(text)

@@ -141,3 +141,56 @@ json = { "/orderNo" = "ATL-10", "/nothing" = 1 }
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("scenarios.toml"), "{}", text(&out));
 }
+
+#[test]
+fn a_connector_scaffolded_by_payhost_new_builds_tests_and_passes_its_scenarios() {
+    // Inside the repository's target/, so its rust-toolchain.toml (and the
+    // wasm32-wasip2 target installed for it) applies; the crate is a
+    // workspace of its own.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let parent = root.join("target/tmp");
+    std::fs::create_dir_all(&parent).unwrap();
+    let dir = tempfile::tempdir_in(&parent).unwrap();
+    let crate_dir = dir.path().join("acme-air");
+    let out = Command::new(payhost_bin())
+        .args(["new", "acme-air", "--dir"])
+        .arg(&crate_dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // The same dependency versions as this repository's.
+    std::fs::copy(root.join("Cargo.lock"), crate_dir.join("Cargo.lock")).unwrap();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let target_dir = root.join("target/scaffold");
+    let run = |args: &[&str]| {
+        let out = Command::new(&cargo)
+            .args(args)
+            .current_dir(&crate_dir)
+            .env("CARGO_TARGET_DIR", &target_dir)
+            .env_remove("RUSTFLAGS")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "cargo {args:?}: {}", text(&out));
+        text(&out)
+    };
+    let tests = run(&["test"]);
+    assert!(tests.contains("test result: ok. 3 passed"), "{tests}");
+    run(&["build", "--release", "--target", "wasm32-wasip2"]);
+    let wasm = target_dir.join("wasm32-wasip2/release/acme_air_connector.wasm");
+    let out = plugins_test(
+        wasm.to_str().unwrap(),
+        &crate_dir.join("scenarios.toml"),
+        false,
+    );
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains("14 passed, 0 failed"), "{t}");
+    // A second scaffold over it is refused and writes nothing.
+    let again = Command::new(payhost_bin())
+        .args(["new", "acme-air", "--dir"])
+        .arg(&crate_dir)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again));
+    assert!(text(&again).contains("already exists"), "{}", text(&again));
+}

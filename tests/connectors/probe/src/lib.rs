@@ -314,7 +314,7 @@ impl Connector for Probe {
             "roundtrip" => {
                 let body = Json::from(serde_json::json!({
                     "order": request.order_id,
-                    "amount": json::decimal(&request.amount.amount),
+                    "amount": json::decimal(&request.amount.amount).ok(),
                 }))
                 .set("token", Json::secret("token"));
                 report(

@@ -1,0 +1,453 @@
+//! A test double for a connector's unit tests: the host and the supplier in
+//! one, on the test's own thread, with no sandbox and no network.
+//!
+//! ```
+//! use payhost_sdk::testing::TestHost;
+//! use payhost_sdk::http::Request;
+//!
+//! let host = TestHost::new()
+//!     .config("base_url", "https://supplier.test")
+//!     .secret("api_key", "test-key")
+//!     .answer(200, r#"{"status":0}"#)
+//!     .shared();
+//! let status = host.run(|| {
+//!     Request::post("https://supplier.test/pay")
+//!         .header("x-key", payhost_sdk::Parts::new().secret("api_key", payhost_sdk::Encoding::Raw))
+//!         .body(br#"{"order":"O-1"}"#.to_vec())
+//!         .send()
+//!         .map(|r| r.status)
+//! });
+//! assert_eq!(status.unwrap(), 200);
+//! let sent = host.sent();
+//! assert_eq!(sent[0].header("x-key"), Some("test-key"));
+//! assert_eq!(sent[0].body, br#"{"order":"O-1"}"#);
+//! ```
+//!
+//! What the double does as the host does: secrets and sealed values are
+//! written into requests with their encodings; crypto over a secret or a
+//! sealed input answers a sealed value; `config` answers the keys given.
+//! What it does not: it grants everything (no allow-list, no limits), so
+//! what a connector may do is still for `payhost plugins test` and the
+//! host to show.
+
+use crate::backend::{NativeHost, Request};
+use crate::bindings::payhost::connector::clock::Instant;
+use crate::bindings::payhost::connector::crypto::CryptoError;
+use crate::bindings::payhost::connector::http::{HttpError, Method, Response};
+use crate::bindings::payhost::connector::log::Level;
+use crate::crypto::Output;
+use crate::parts::Part;
+use crate::{Encoding, Sealed};
+use aes::cipher::{BlockDecryptMut as _, BlockEncryptMut as _, KeyIvInit as _};
+use base64::Engine as _;
+use hmac::Mac as _;
+use sha2::Digest as _;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+/// A request as the supplier would receive it: secrets written in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentRequest {
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// The whole URL.
+    pub url: String,
+    /// The headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body's exact bytes.
+    pub body: Vec<u8>,
+}
+
+impl SentRequest {
+    /// A header's value (name in any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body parsed as JSON.
+    pub fn json(&self) -> Result<serde_json::Value, serde_json::Error> {
+        serde_json::from_slice(&self.body)
+    }
+}
+
+/// The host and the supplier for a unit test. Build it with its config,
+/// test secrets and scripted answers, then call the connector inside
+/// [`TestHost::run`].
+#[derive(Default)]
+pub struct TestHost {
+    config: BTreeMap<String, String>,
+    secrets: HashMap<String, Vec<u8>>,
+    answers: Mutex<VecDeque<Result<Response, HttpError>>>,
+    sent: Mutex<Vec<SentRequest>>,
+    logs: Mutex<Vec<String>>,
+    now: Option<u64>,
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Arc<dyn NativeHost>>> = const { RefCell::new(None) };
+}
+
+/// The double installed on this thread, if any (the backend asks first).
+pub(crate) fn current() -> Option<Arc<dyn NativeHost>> {
+    CURRENT.with(|c| c.borrow().clone())
+}
+
+impl TestHost {
+    /// A host with nothing configured and no answer scripted.
+    pub fn new() -> TestHost {
+        TestHost::default()
+    }
+
+    /// Sets a config key.
+    pub fn config(mut self, key: &str, value: &str) -> TestHost {
+        self.config.insert(key.to_owned(), value.to_owned());
+        self
+    }
+
+    /// Sets a test secret (never a real credential).
+    pub fn secret(mut self, name: &str, value: &str) -> TestHost {
+        self.secrets
+            .insert(name.to_owned(), value.as_bytes().to_vec());
+        self
+    }
+
+    /// Scripts the supplier's next answer: `status` and `body`.
+    pub fn answer(self, status: u16, body: &str) -> TestHost {
+        self.answer_with(status, &[], body.as_bytes())
+    }
+
+    /// Scripts the next answer with headers (names in lower case).
+    pub fn answer_with(self, status: u16, headers: &[(&str, &str)], body: &[u8]) -> TestHost {
+        self.queue(Ok(Response {
+            status,
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_ascii_lowercase(), (*v).to_owned()))
+                .collect(),
+            body: body.to_vec(),
+        }))
+    }
+
+    /// Scripts the next request to fail: a timeout, a broken connection, …
+    pub fn fail(self, error: HttpError) -> TestHost {
+        self.queue(Err(error))
+    }
+
+    /// Fixes the clock at `unix_seconds` (a signature over a timestamp can
+    /// then be checked against a known value).
+    pub fn clock(mut self, unix_seconds: u64) -> TestHost {
+        self.now = Some(unix_seconds);
+        self
+    }
+
+    fn queue(self, answer: Result<Response, HttpError>) -> TestHost {
+        self.answers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push_back(answer);
+        self
+    }
+
+    /// The host, ready to [`TestHost::run`] and to read back.
+    pub fn shared(self) -> Arc<TestHost> {
+        Arc::new(self)
+    }
+
+    /// Runs `f` (a connector's `pay` or `query`) with this double as its
+    /// host, on this thread only: tests running side by side do not meet.
+    pub fn run<T>(self: &Arc<Self>, f: impl FnOnce() -> T) -> T {
+        let host: Arc<dyn NativeHost> = self.clone();
+        let previous = CURRENT.with(|c| c.replace(Some(host)));
+        // Put back whatever was there, even when `f` panics.
+        struct Restore(Option<Arc<dyn NativeHost>>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                let previous = self.0.take();
+                CURRENT.with(|c| *c.borrow_mut() = previous);
+            }
+        }
+        let _restore = Restore(previous);
+        f()
+    }
+
+    /// The requests the connector sent, in order, secrets written in.
+    pub fn sent(&self) -> Vec<SentRequest> {
+        self.sent.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The connector's log lines (`level: message key=value …`).
+    pub fn logs(&self) -> Vec<String> {
+        self.logs.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+impl NativeHost for TestHost {
+    fn send(&self, request: &Request) -> Result<Response, HttpError> {
+        let text = |parts: &[Part]| {
+            assemble(parts, &self.secrets)
+                .map(|(bytes, _)| bytes)
+                .map_err(HttpError::Denied)
+        };
+        let url = String::from_utf8(text(&request.url)?)
+            .map_err(|e| HttpError::Invalid(e.to_string()))?;
+        let mut headers = Vec::new();
+        for h in &request.headers {
+            let value = String::from_utf8(text(&h.value)?)
+                .map_err(|e| HttpError::Invalid(e.to_string()))?;
+            headers.push((h.name.clone(), value));
+        }
+        let method = match request.method {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+            Method::Patch => "PATCH",
+        };
+        self.sent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(SentRequest {
+                method: method.to_owned(),
+                url,
+                headers,
+                body: text(&request.body)?,
+            });
+        self.answers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop_front()
+            .unwrap_or_else(|| {
+                Err(HttpError::Connect(
+                    "the test scripted no answer for this request (TestHost::answer)".to_owned(),
+                ))
+            })
+    }
+
+    fn md5(&self, data: &[Part]) -> Result<Output, CryptoError> {
+        md5(data, &self.secrets)
+    }
+
+    fn sha256(&self, data: &[Part]) -> Result<Output, CryptoError> {
+        sha256(data, &self.secrets)
+    }
+
+    fn hmac_sha256(&self, key: &[Part], data: &[Part]) -> Result<Output, CryptoError> {
+        hmac_sha256(key, data, &self.secrets)
+    }
+
+    fn aes256_cbc_encrypt(
+        &self,
+        key: &[Part],
+        iv: &[u8],
+        plaintext: &[Part],
+    ) -> Result<Output, CryptoError> {
+        aes256_cbc_encrypt(key, iv, plaintext, &self.secrets)
+    }
+
+    fn aes256_cbc_decrypt(
+        &self,
+        key: &[Part],
+        iv: &[u8],
+        ciphertext: &[Part],
+    ) -> Result<Output, CryptoError> {
+        aes256_cbc_decrypt(key, iv, ciphertext, &self.secrets)
+    }
+
+    fn base64_encode(&self, data: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(data)
+    }
+
+    fn base64_decode(&self, text: &str) -> Result<Vec<u8>, CryptoError> {
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map_err(invalid)
+    }
+
+    fn get(&self, key: &str) -> Option<String> {
+        self.config.get(key).cloned()
+    }
+
+    fn get_all(&self) -> Vec<(String, String)> {
+        self.config
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    fn now(&self) -> Instant {
+        match self.now {
+            Some(seconds) => Instant {
+                seconds,
+                nanoseconds: 0,
+            },
+            None => {
+                let d = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default();
+                Instant {
+                    seconds: d.as_secs(),
+                    nanoseconds: d.subsec_nanos() / 1_000_000 * 1_000_000,
+                }
+            }
+        }
+    }
+
+    fn log(&self, level: Level, message: &str, fields: &[(String, String)]) {
+        let mut line = format!("{level:?}: {message}").to_lowercase();
+        for (k, v) in fields {
+            line.push_str(&format!(" {k}={v}"));
+        }
+        self.logs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(line);
+    }
+}
+
+/// The bytes of `parts`, secrets (looked up in `secrets`) and sealed values
+/// written with their encodings, and whether any part was a secret or a
+/// sealed value (a crypto result over them is sealed, as the host makes it).
+pub fn assemble(
+    parts: &[Part],
+    secrets: &HashMap<String, Vec<u8>>,
+) -> Result<(Vec<u8>, bool), String> {
+    let mut out = Vec::new();
+    let mut sealed = false;
+    for part in parts {
+        match part {
+            Part::Literal(b) => out.extend_from_slice(b),
+            Part::Secret(r) => {
+                let value = secrets
+                    .get(&r.name)
+                    .ok_or_else(|| format!("no secret `{}` is set", r.name))?;
+                encode(value, r.encoding, &mut out);
+                sealed = true;
+            }
+            Part::Sealed(r) => {
+                encode(r.value.native_bytes(), r.encoding, &mut out);
+                sealed = true;
+            }
+        }
+    }
+    Ok((out, sealed))
+}
+
+/// Writes `value` with `encoding`, as the host does.
+pub fn encode(value: &[u8], encoding: Encoding, out: &mut Vec<u8>) {
+    match encoding {
+        Encoding::Raw => out.extend_from_slice(value),
+        Encoding::Hex => out.extend_from_slice(crate::crypto::hex(value).as_bytes()),
+        Encoding::HexUpper => {
+            out.extend_from_slice(crate::crypto::hex(value).to_ascii_uppercase().as_bytes())
+        }
+        Encoding::Base64 => out.extend_from_slice(
+            base64::engine::general_purpose::STANDARD
+                .encode(value)
+                .as_bytes(),
+        ),
+        Encoding::Base64url => out.extend_from_slice(
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(value)
+                .as_bytes(),
+        ),
+        Encoding::JsonString => out.extend_from_slice(
+            serde_json::to_string(&String::from_utf8_lossy(value))
+                .unwrap_or_default()
+                .as_bytes(),
+        ),
+        Encoding::XmlText => {
+            for &b in value {
+                match b {
+                    b'&' => out.extend_from_slice(b"&amp;"),
+                    b'<' => out.extend_from_slice(b"&lt;"),
+                    b'>' => out.extend_from_slice(b"&gt;"),
+                    b'"' => out.extend_from_slice(b"&quot;"),
+                    b'\'' => out.extend_from_slice(b"&apos;"),
+                    o => out.push(o),
+                }
+            }
+        }
+        Encoding::UrlComponent => {
+            for piece in url::form_urlencoded::byte_serialize(value) {
+                out.extend_from_slice(piece.as_bytes());
+            }
+        }
+    }
+}
+
+/// A crypto result: sealed when an input was a secret or a sealed value.
+fn output(bytes: Vec<u8>, sealed: bool) -> Output {
+    if sealed {
+        Output::Sealed(Sealed::native(bytes))
+    } else {
+        Output::Bytes(bytes)
+    }
+}
+
+fn invalid(e: impl ToString) -> CryptoError {
+    CryptoError::Invalid(e.to_string())
+}
+
+/// `crypto.md5`, natively.
+pub fn md5(data: &[Part], secrets: &HashMap<String, Vec<u8>>) -> Result<Output, CryptoError> {
+    let (data, sealed) = assemble(data, secrets).map_err(invalid)?;
+    Ok(output(md5::Md5::digest(data).to_vec(), sealed))
+}
+
+/// `crypto.sha256`, natively.
+pub fn sha256(data: &[Part], secrets: &HashMap<String, Vec<u8>>) -> Result<Output, CryptoError> {
+    let (data, sealed) = assemble(data, secrets).map_err(invalid)?;
+    Ok(output(sha2::Sha256::digest(data).to_vec(), sealed))
+}
+
+/// `crypto.hmac-sha256`, natively.
+pub fn hmac_sha256(
+    key: &[Part],
+    data: &[Part],
+    secrets: &HashMap<String, Vec<u8>>,
+) -> Result<Output, CryptoError> {
+    let (key, key_sealed) = assemble(key, secrets).map_err(invalid)?;
+    let (data, data_sealed) = assemble(data, secrets).map_err(invalid)?;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).map_err(invalid)?;
+    mac.update(&data);
+    Ok(output(
+        mac.finalize().into_bytes().to_vec(),
+        key_sealed || data_sealed,
+    ))
+}
+
+/// `crypto.aes256-cbc-encrypt` (PKCS#7), natively.
+pub fn aes256_cbc_encrypt(
+    key: &[Part],
+    iv: &[u8],
+    plaintext: &[Part],
+    secrets: &HashMap<String, Vec<u8>>,
+) -> Result<Output, CryptoError> {
+    let (key, key_sealed) = assemble(key, secrets).map_err(invalid)?;
+    let (plaintext, plaintext_sealed) = assemble(plaintext, secrets).map_err(invalid)?;
+    let cipher = cbc::Encryptor::<aes::Aes256>::new_from_slices(&key, iv).map_err(invalid)?;
+    Ok(output(
+        cipher.encrypt_padded_vec_mut::<aes::cipher::block_padding::Pkcs7>(&plaintext),
+        key_sealed || plaintext_sealed,
+    ))
+}
+
+/// `crypto.aes256-cbc-decrypt` (PKCS#7), natively.
+pub fn aes256_cbc_decrypt(
+    key: &[Part],
+    iv: &[u8],
+    ciphertext: &[Part],
+    secrets: &HashMap<String, Vec<u8>>,
+) -> Result<Output, CryptoError> {
+    let (key, key_sealed) = assemble(key, secrets).map_err(invalid)?;
+    let (ciphertext, ciphertext_sealed) = assemble(ciphertext, secrets).map_err(invalid)?;
+    let cipher = cbc::Decryptor::<aes::Aes256>::new_from_slices(&key, iv).map_err(invalid)?;
+    let plaintext = cipher
+        .decrypt_padded_vec_mut::<aes::cipher::block_padding::Pkcs7>(&ciphertext)
+        .map_err(invalid)?;
+    Ok(output(plaintext, key_sealed || ciphertext_sealed))
+}
