@@ -2,6 +2,7 @@
 
 use super::{Exit, exit, host, host_with_plugins, output, print_json};
 use clap::Subcommand;
+use payhost::Host;
 use payhost::service::ConnectorsAnswer;
 use payhost::{ConnectorSummary, FailedFile};
 use std::path::{Path, PathBuf};
@@ -54,6 +55,27 @@ pub(crate) enum Plugins {
         #[arg(long)]
         json: bool,
     },
+    /// Make a publisher key pair for signing packages: the secret key goes
+    /// to FILE (owner-only), the public key is printed for operators.
+    Keygen {
+        /// Where to write the secret key; it must not exist yet.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Sign a connector as a package: the .wasm with a manifest (name,
+    /// version, contract, SHA-256, what it asks for, the payhost.toml
+    /// section to paste) and the publisher's ed25519 signature, in one
+    /// .wasm file any host loads.
+    Package {
+        /// The connector's .wasm file.
+        file: PathBuf,
+        /// The publisher's secret key (`payhost plugins keygen`).
+        #[arg(long)]
+        key: PathBuf,
+        /// Where to write the package (default: NAME-VERSION.wasm here).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Check that a .wasm file is a connector this host can run (exit 3 if not).
     Check {
         /// The .wasm file.
@@ -92,6 +114,13 @@ fn print_inspect(c: &ConnectorSummary) {
     );
     row("file", &c.file.display().to_string());
     row("sha256", &c.sha256);
+    row(
+        "publisher",
+        &match &c.publisher {
+            Some(key) => format!("{key} (signature {})", c.signature),
+            None => "none (unsigned)".to_owned(),
+        },
+    );
     row(
         "methods",
         &c.methods
@@ -281,6 +310,8 @@ impl Plugins {
                 }
                 Ok(exit::OK)
             }
+            Plugins::Keygen { out } => keygen(&out),
+            Plugins::Package { file, key, out } => package(&file, &key, out).await,
             Plugins::Publish { file, name } => {
                 let name = match name {
                     Some(name) => name,
@@ -353,4 +384,119 @@ impl Plugins {
             }
         }
     }
+}
+
+/// `plugins keygen`.
+fn keygen(out: &Path) -> Result<u8, Exit> {
+    let key = payhost::package::PublisherKey::generate()
+        .map_err(|e| anyhow::anyhow!("cannot make a key: {e}"))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(out).map_err(|e| {
+        Exit::usage(anyhow::anyhow!(
+            "cannot create {}: {e} (an existing key is never overwritten)",
+            out.display()
+        ))
+    })?;
+    std::io::Write::write_all(&mut f, key.to_file_text().as_bytes())
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+    println!(
+        "secret key written to {} (keep it; it signs your packages)",
+        out.display()
+    );
+    println!("public key: {}", key.public());
+    println!(
+        "operators trust it with: publishers = [\"{}\"] in the connector's section of payhost.toml",
+        key.public()
+    );
+    Ok(exit::OK)
+}
+
+/// `plugins package`.
+async fn package(file: &Path, key: &Path, out: Option<PathBuf>) -> Result<u8, Exit> {
+    use tracing::instrument::WithSubscriber as _;
+    let key_text = std::fs::read_to_string(key)
+        .map_err(|e| Exit::usage(anyhow::anyhow!("cannot read {}: {e}", key.display())))?;
+    let key = payhost::package::PublisherKey::from_file_text(&key_text)
+        .map_err(|e| Exit::usage(anyhow::anyhow!("{}: {e}", key.display())))?;
+    let bytes = std::fs::read(file)
+        .map_err(|e| Exit::usage(anyhow::anyhow!("cannot read {}: {e}", file.display())))?;
+    // Loaded as a host would, quietly: this host has no section for it.
+    let host = Host::from_settings(payhost::Settings::default())
+        .map_err(|e| anyhow::anyhow!("cannot start the WebAssembly engine: {e:#}"))?;
+    let connector = host
+        .check_file(file)
+        .with_subscriber(tracing::subscriber::NoSubscriber::default())
+        .await
+        .map_err(|e| Exit {
+            code: exit::FAILED,
+            error: anyhow::anyhow!("not packaged: {e}"),
+        })?;
+    let info = &connector.info;
+    let manifest = payhost::package::Manifest {
+        name: info.name.clone(),
+        version: info.version.clone(),
+        contract: format!(
+            "{}@{}",
+            payhost::CONTRACT_PACKAGE,
+            connector.contract.as_str()
+        ),
+        sha256: String::new(),
+        hosts: info.hosts.clone(),
+        secrets: info.secrets.clone(),
+        config_keys: info.config_keys.clone(),
+        section: section(info, &key.public()),
+        publisher: String::new(),
+    };
+    let section_text = manifest.section.clone();
+    let package = payhost::package::sign(&bytes, manifest, &key)
+        .map_err(|e| Exit::usage(anyhow::anyhow!("{}: {e}", file.display())))?;
+    let out = out.unwrap_or_else(|| PathBuf::from(format!("{}-{}.wasm", info.name, info.version)));
+    std::fs::write(&out, &package)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+    println!(
+        "packaged {} {} as {}, signed by {}",
+        output::shown(&info.name),
+        output::shown(&info.version),
+        out.display(),
+        key.public()
+    );
+    println!("the section for payhost.toml (fill in the values):\n");
+    for line in section_text.lines() {
+        println!("{}", output::shown(line));
+    }
+    Ok(exit::OK)
+}
+
+/// The `payhost.toml` section a package carries for its operator.
+fn section(info: &payhost::ConnectorInfo, publisher: &str) -> String {
+    let mut text = format!(
+        "[connectors.{}]\npublishers = [\"{publisher}\"]\n",
+        info.name
+    );
+    let hosts: Vec<String> = info
+        .hosts
+        .iter()
+        .filter(|h| !h.starts_with("config:"))
+        .map(|h| format!("{h:?}"))
+        .collect();
+    text.push_str(&format!("allowed_hosts = [{}]\n", hosts.join(", ")));
+    for key in &info.config_keys {
+        text.push_str(&format!("{key} = \"\"\n"));
+    }
+    let secrets: Vec<String> = info
+        .secrets
+        .iter()
+        .map(|s| {
+            format!(
+                "{s} = {{ env = \"{}_{}\" }}",
+                info.name.to_ascii_uppercase().replace('-', "_"),
+                s.to_ascii_uppercase()
+            )
+        })
+        .collect();
+    text.push_str(&format!("secrets = {{ {} }}\n", secrets.join(", ")));
+    text
 }

@@ -29,6 +29,7 @@ mod engine;
 mod execution;
 pub mod fleet;
 mod host;
+pub mod package;
 mod payments;
 mod policy;
 mod registry;

@@ -298,11 +298,25 @@ pub struct ConnectorSettings {
     /// The name of the one file (in the plugin directory) this section is
     /// for.
     pub file: Option<String>,
+    /// The publishers whose signed packages this connector may come from
+    /// (`ed25519:…` public keys); when set, an unsigned file or one signed
+    /// by anybody else is refused.
+    pub publishers: Vec<String>,
+    /// Whether a file with a lower version than the live one may replace it.
+    pub allow_downgrade: bool,
 }
 
 /// The keys of a connector section that belong to the host and are not
 /// limits.
-const SECTION_KEYS: [&str; 5] = ["allowed_hosts", "secrets", "min_contract", "sha256", "file"];
+const SECTION_KEYS: [&str; 7] = [
+    "allowed_hosts",
+    "secrets",
+    "min_contract",
+    "sha256",
+    "file",
+    "publishers",
+    "allow_downgrade",
+];
 
 /// The keys of a connector section that belong to the host: its own and
 /// the limits, so that the two lists cannot drift apart.
@@ -377,6 +391,27 @@ impl<'de> Deserialize<'de> for ConnectorSettings {
                         })?
                         .to_owned(),
                     );
+                }
+                "publishers" => {
+                    let list = value.as_array().ok_or_else(|| {
+                        D::Error::custom(
+                            "`publishers` must be a list of keys like [\"ed25519:…\"] (`payhost plugins keygen` prints one)",
+                        )
+                    })?;
+                    for entry in list {
+                        let text = entry.as_str().ok_or_else(|| {
+                            D::Error::custom(
+                                "`publishers` entries must be strings like \"ed25519:…\"",
+                            )
+                        })?;
+                        crate::package::parse_public(text).map_err(D::Error::custom)?;
+                        out.publishers.push(text.to_owned());
+                    }
+                }
+                "allow_downgrade" => {
+                    out.allow_downgrade = value.as_bool().ok_or_else(|| {
+                        D::Error::custom("`allow_downgrade` must be true or false")
+                    })?;
                 }
                 "min_contract" => {
                     let text = value.as_str().ok_or_else(|| {

@@ -35,6 +35,9 @@ pub struct Connector {
     pub file: PathBuf,
     /// The SHA-256 of that file, hex.
     pub sha256: String,
+    /// The signed manifest, for a connector loaded from a signed package
+    /// (its signature and digest verified).
+    pub package: Option<crate::package::Manifest>,
     /// When it was loaded.
     pub loaded_at: SystemTime,
     /// Whether its compiled code came from the cache.

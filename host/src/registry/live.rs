@@ -103,10 +103,48 @@ impl Registry {
     /// Loads a connector file and makes it live, replacing any connector of
     /// the same name.
     pub async fn load_file(&self, file: &Path) -> Result<Arc<Connector>, LoadError> {
-        let connector = Arc::new(self.check_file(file).await?);
+        let connector = self.check_file(file).await?;
+        self.check_downgrade(&connector)?;
+        let connector = Arc::new(connector);
         let mut map = self.connectors.write().unwrap_or_else(|e| e.into_inner());
         map.insert(connector.name().to_owned(), connector.clone());
         Ok(connector)
+    }
+
+    /// A connector with a lower version than the live one of its name is
+    /// refused, unless its section says `allow_downgrade = true`: a reload
+    /// must not quietly bring back an older (perhaps vulnerable) build.
+    fn check_downgrade(&self, connector: &Connector) -> Result<(), LoadError> {
+        let name = connector.name();
+        let live = self
+            .connectors
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned();
+        let Some(live) = live else {
+            return Ok(());
+        };
+        let (Ok(old), Ok(new)) = (
+            semver::Version::parse(&live.info.version),
+            semver::Version::parse(&connector.info.version),
+        ) else {
+            return Ok(());
+        };
+        let allowed = self
+            .settings
+            .connectors
+            .get(name)
+            .is_some_and(|s| s.allow_downgrade);
+        if new < old && !allowed {
+            return Err(LoadError::new(
+                &connector.file,
+                format!(
+                    "is {name} {new}, older than the live {name} {old}: a downgrade is refused and {old} keeps serving (set allow_downgrade = true in [connectors.{name}] to allow it)"
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Loads every `*.wasm` in the plugin directory; one file's failure does
@@ -174,7 +212,11 @@ impl Registry {
                 stamp,
                 loaded: known.and_then(|k| k.loaded),
             };
-            match self.check_file(file).await {
+            let checked = match self.check_file(file).await {
+                Ok(connector) => self.check_downgrade(&connector).map(|()| connector),
+                Err(e) => Err(e),
+            };
+            match checked {
                 Ok(connector) => {
                     entry.connector = Some(connector.name().to_owned());
                     entry.loaded = Some(Arc::new(connector));

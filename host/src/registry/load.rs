@@ -57,6 +57,9 @@ pub(crate) async fn load(
         ));
     }
     check_header(file, &bytes)?;
+    // A signed package is checked whoever loads it: one whose signature or
+    // digest does not hold is refused even where nobody asks for one.
+    let package = crate::package::open(&bytes).map_err(|e| LoadError::new(file, e))?;
     let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
     let engine = rt.engine.clone();
     let cache = rt.cache.clone();
@@ -145,6 +148,7 @@ pub(crate) async fn load(
         }
     };
     let info = check_info(file, info)?;
+    check_package(file, settings, &info, package.as_ref())?;
     if let Some(section) = settings.connectors.get(&info.name) {
         let file_name = file
             .file_name()
@@ -227,6 +231,7 @@ pub(crate) async fn load(
         limits,
         file: file.to_owned(),
         sha256,
+        package: package.map(|p| p.manifest),
         loaded_at: SystemTime::now(),
         cache,
         load_time: started.elapsed(),
@@ -329,6 +334,53 @@ fn check_exports(
                 }
             ),
         )),
+    }
+}
+
+/// A package's manifest must be about this component, and a connector
+/// whose section names publishers must come signed by one of them.
+fn check_package(
+    file: &Path,
+    settings: &Settings,
+    info: &ConnectorInfo,
+    package: Option<&crate::package::Package>,
+) -> Result<(), LoadError> {
+    if let Some(p) = package
+        && (p.manifest.name != info.name || p.manifest.version != info.version)
+    {
+        return Err(LoadError::new(
+            file,
+            format!(
+                "its signed manifest is for {} {}, but the component declares {} {}",
+                p.manifest.name, p.manifest.version, info.name, info.version
+            ),
+        ));
+    }
+    let Some(section) = settings.connectors.get(&info.name) else {
+        return Ok(());
+    };
+    if section.publishers.is_empty() {
+        return Ok(());
+    }
+    match package {
+        None => Err(LoadError::new(
+            file,
+            format!(
+                "is not a signed package, and [connectors.{}] in payhost.toml takes only packages signed by {}: ask the publisher for the package (`payhost plugins package`)",
+                info.name,
+                section.publishers.join(" or ")
+            ),
+        )),
+        Some(p) if !section.publishers.contains(&p.manifest.publisher) => Err(LoadError::new(
+            file,
+            format!(
+                "is signed by {}, not by a publisher [connectors.{}] in payhost.toml names ({}): refused",
+                p.manifest.publisher,
+                info.name,
+                section.publishers.join(", ")
+            ),
+        )),
+        Some(_) => Ok(()),
     }
 }
 

@@ -83,6 +83,14 @@ pub struct ConnectorSummary {
     pub file: PathBuf,
     /// The SHA-256 of that file, hex.
     pub sha256: String,
+    /// The publisher whose signature it carries (`ed25519:…`), for a
+    /// signed package.
+    #[serde(default)]
+    pub publisher: Option<String>,
+    /// `verified` for a signed package (signature and digest checked when
+    /// it loaded), `unsigned` otherwise.
+    #[serde(default = "unsigned")]
+    pub signature: String,
     /// When it was loaded, Unix seconds.
     pub loaded_at: u64,
     /// The payment methods it implements.
@@ -97,6 +105,10 @@ pub struct ConnectorSummary {
     pub cache: CacheOutcome,
     /// How long loading took, in milliseconds.
     pub load_ms: u64,
+}
+
+fn unsigned() -> String {
+    "unsigned".to_owned()
 }
 
 /// A plugin file that failed to load.
@@ -125,6 +137,12 @@ impl From<&Connector> for ConnectorSummary {
             },
             file: c.file.clone(),
             sha256: c.sha256.clone(),
+            publisher: c.package.as_ref().map(|m| m.publisher.clone()),
+            signature: if c.package.is_some() {
+                "verified".to_owned()
+            } else {
+                unsigned()
+            },
             loaded_at: c
                 .loaded_at
                 .duration_since(UNIX_EPOCH)

@@ -12,6 +12,7 @@ mod http;
 mod journal;
 mod limits;
 mod loading;
+mod packages;
 mod sealing;
 mod secrets;
 mod serve;

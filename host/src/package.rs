@@ -1,0 +1,301 @@
+//! Signed packages: a connector component with a manifest and its ed25519
+//! signature in a custom section at its end (`payhost-package`), so the
+//! package is still one `.wasm` file that any host can load.
+//!
+//! The manifest names the connector, its version and contract, the SHA-256
+//! of the component without the section, what it asks for (hosts, secrets,
+//! config keys), the `payhost.toml` section to paste, and the publisher's
+//! public key; the signature is over the manifest's exact bytes. An
+//! operator who names a connector's publishers (`publishers = ["ed25519:…"]`
+//! in its section) gets only packages signed by one of them; a package whose
+//! signature does not verify is refused whoever it names.
+
+use base64::Engine as _;
+use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use sha2::Digest as _;
+
+/// The custom section's name.
+pub const SECTION: &str = "payhost-package";
+
+/// The prefix of a public key as operators write it.
+const KEY_PREFIX: &str = "ed25519:";
+
+/// What a package says about itself, signed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// The connector's name (from its `info()`).
+    pub name: String,
+    /// Its version.
+    pub version: String,
+    /// The contract it is built for (`payhost:connector@0.2.0`).
+    pub contract: String,
+    /// The SHA-256 (hex) of the component without the package section.
+    pub sha256: String,
+    /// The origins it asks to call.
+    pub hosts: Vec<String>,
+    /// The secrets it references.
+    pub secrets: Vec<String>,
+    /// The config keys it reads.
+    pub config_keys: Vec<String>,
+    /// The `payhost.toml` section to paste (values to fill in).
+    pub section: String,
+    /// The publisher's public key, `ed25519:` and Base64.
+    pub publisher: String,
+}
+
+/// The package section's content.
+#[derive(Serialize, Deserialize)]
+struct Sealed {
+    /// The manifest's exact JSON text: what is signed.
+    manifest: String,
+    /// The signature, Base64.
+    signature: String,
+}
+
+/// A package as found in a file: its manifest, and whether the signature
+/// and the digest held.
+#[derive(Debug, Clone)]
+pub struct Package {
+    /// The manifest.
+    pub manifest: Manifest,
+}
+
+/// A publisher's key pair.
+pub struct PublisherKey(SigningKey);
+
+impl PublisherKey {
+    /// A new key from the operating system's randomness.
+    pub fn generate() -> Result<PublisherKey, String> {
+        let mut seed = [0u8; 32];
+        getrandom::fill(&mut seed).map_err(|e| format!("no randomness: {e}"))?;
+        Ok(PublisherKey(SigningKey::from_bytes(&seed)))
+    }
+
+    /// The key's file form: `ed25519-secret:` and the Base64 seed.
+    pub fn to_file_text(&self) -> String {
+        format!(
+            "ed25519-secret:{}\n",
+            base64::engine::general_purpose::STANDARD.encode(self.0.to_bytes())
+        )
+    }
+
+    /// Reads a key file written by [`PublisherKey::to_file_text`].
+    pub fn from_file_text(text: &str) -> Result<PublisherKey, String> {
+        let seed = text
+            .trim()
+            .strip_prefix("ed25519-secret:")
+            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .ok_or("not a publisher key file (`payhost plugins keygen` writes one)")?;
+        Ok(PublisherKey(SigningKey::from_bytes(&seed)))
+    }
+
+    /// The public key as operators write it: `ed25519:` and Base64.
+    pub fn public(&self) -> String {
+        format!(
+            "{KEY_PREFIX}{}",
+            base64::engine::general_purpose::STANDARD.encode(self.0.verifying_key().to_bytes())
+        )
+    }
+}
+
+/// Parses a public key written as `ed25519:BASE64`.
+pub fn parse_public(text: &str) -> Result<VerifyingKey, String> {
+    let bytes = text
+        .strip_prefix(KEY_PREFIX)
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or_else(|| {
+            format!(
+                "`{}` is not a publisher key: write it as `payhost plugins keygen` prints it, ed25519: and 44 Base64 characters",
+                text.escape_debug()
+            )
+        })?;
+    VerifyingKey::from_bytes(&bytes).map_err(|e| format!("not an ed25519 public key: {e}"))
+}
+
+/// `component` with `manifest` signed by `key` appended: the package. The
+/// manifest's `sha256` and `publisher` are filled in here.
+pub fn sign(
+    component: &[u8],
+    mut manifest: Manifest,
+    key: &PublisherKey,
+) -> Result<Vec<u8>, String> {
+    let (plain, existing) = split(component)?;
+    if existing.is_some() {
+        return Err("this file is a package already; package the plain component".to_owned());
+    }
+    manifest.sha256 = hex::encode(sha2::Sha256::digest(plain));
+    manifest.publisher = key.public();
+    let text = serde_json::to_string(&manifest).map_err(|e| e.to_string())?;
+    let signature = key.0.sign(text.as_bytes());
+    let payload = serde_json::to_vec(&Sealed {
+        manifest: text,
+        signature: base64::engine::general_purpose::STANDARD.encode(signature.to_bytes()),
+    })
+    .map_err(|e| e.to_string())?;
+    let mut content = Vec::new();
+    leb128(SECTION.len() as u64, &mut content);
+    content.extend_from_slice(SECTION.as_bytes());
+    content.extend_from_slice(&payload);
+    let mut out = plain.to_vec();
+    out.push(0);
+    leb128(content.len() as u64, &mut out);
+    out.extend_from_slice(&content);
+    Ok(out)
+}
+
+/// The package in `bytes`, if it is one, its signature and digest checked.
+/// `Ok(None)` for a plain component; `Err` for a package that does not
+/// hold (tampered, truncated, signed by nobody it names).
+pub fn open(bytes: &[u8]) -> Result<Option<Package>, String> {
+    let (plain, section) = split(bytes)?;
+    let Some(payload) = section else {
+        return Ok(None);
+    };
+    let sealed: Sealed = serde_json::from_slice(payload)
+        .map_err(|e| format!("its package section is not readable ({e})"))?;
+    let manifest: Manifest = serde_json::from_str(&sealed.manifest)
+        .map_err(|e| format!("its package manifest is not readable ({e})"))?;
+    let key = parse_public(&manifest.publisher)?;
+    let signature = base64::engine::general_purpose::STANDARD
+        .decode(&sealed.signature)
+        .ok()
+        .and_then(|b| <[u8; 64]>::try_from(b).ok())
+        .map(|b| Signature::from_bytes(&b))
+        .ok_or("its package signature is not an ed25519 signature")?;
+    key.verify_strict(sealed.manifest.as_bytes(), &signature)
+        .map_err(|_| {
+            format!(
+                "its package signature does not verify against its publisher {}: the manifest was changed after signing",
+                manifest.publisher
+            )
+        })?;
+    let digest = hex::encode(sha2::Sha256::digest(plain));
+    if digest != manifest.sha256 {
+        return Err(format!(
+            "its component's SHA-256 is {digest}, not the {} its signed manifest names: the component was changed after signing",
+            manifest.sha256
+        ));
+    }
+    Ok(Some(Package { manifest }))
+}
+
+/// Splits a component into its bytes before the package section and the
+/// section's payload. The package section, if any, must be the last
+/// section and the only one.
+fn split(bytes: &[u8]) -> Result<(&[u8], Option<&[u8]>), String> {
+    if bytes.len() < 8 {
+        return Err("is too short to be a WebAssembly file".to_owned());
+    }
+    let mut at = 8;
+    let mut found: Option<(usize, &[u8])> = None;
+    while at < bytes.len() {
+        let start = at;
+        let id = bytes[at];
+        at += 1;
+        let (size, used) = read_leb128(&bytes[at..]).ok_or("has a malformed section size")?;
+        at += used;
+        let end = at
+            .checked_add(size as usize)
+            .filter(|&e| e <= bytes.len())
+            .ok_or("has a section that runs past the end of the file")?;
+        if id == 0 {
+            let content = &bytes[at..end];
+            if let Some((len, used)) = read_leb128(content)
+                && let Some(name) = content.get(used..used + len as usize)
+                && name == SECTION.as_bytes()
+            {
+                if found.is_some() {
+                    return Err("has two package sections".to_owned());
+                }
+                found = Some((start, &content[used + len as usize..]));
+            }
+        }
+        if let Some((section_start, _)) = found
+            && section_start != start
+        {
+            return Err(
+                "has sections after its package section (the package section must be last)"
+                    .to_owned(),
+            );
+        }
+        at = end;
+    }
+    Ok(match found {
+        Some((start, payload)) => (&bytes[..start], Some(payload)),
+        None => (bytes, None),
+    })
+}
+
+fn leb128(mut n: u64, out: &mut Vec<u8>) {
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+fn read_leb128(bytes: &[u8]) -> Option<(u64, usize)> {
+    let mut n = 0u64;
+    for (i, &b) in bytes.iter().enumerate().take(5) {
+        n |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return Some((n, i + 1));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The smallest component: its header only.
+    const EMPTY: &[u8] = b"\0asm\x0d\x00\x01\x00";
+
+    fn manifest() -> Manifest {
+        Manifest {
+            name: "acme".into(),
+            version: "1.0.0".into(),
+            contract: "payhost:connector@0.2.0".into(),
+            sha256: String::new(),
+            hosts: vec![],
+            secrets: vec![],
+            config_keys: vec![],
+            section: String::new(),
+            publisher: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_signed_package_opens_and_any_change_is_refused() {
+        let key = PublisherKey::generate().unwrap();
+        let package = sign(EMPTY, manifest(), &key).unwrap();
+        let opened = open(&package).unwrap().unwrap();
+        assert_eq!(opened.manifest.publisher, key.public());
+        assert_eq!(open(EMPTY).unwrap().map(|p| p.manifest), None);
+        // Every single byte flipped is refused or changes nothing that
+        // counts (a byte of the header keeps the digest: it is in it).
+        for i in 0..package.len() {
+            let mut bad = package.clone();
+            bad[i] ^= 0x01;
+            assert!(
+                !matches!(open(&bad), Ok(Some(p)) if p.manifest == opened.manifest),
+                "byte {i} changed unnoticed"
+            );
+        }
+        // Another key cannot re-sign it as the first publisher.
+        let key_file = key.to_file_text();
+        assert_eq!(
+            PublisherKey::from_file_text(&key_file).unwrap().public(),
+            key.public()
+        );
+        assert!(sign(&package, manifest(), &key).is_err());
+    }
+}

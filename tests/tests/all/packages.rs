@@ -1,0 +1,180 @@
+//! Signed packages: where an operator names a connector's publishers, only
+//! packages signed by one of them load; a tampered package is refused
+//! wherever it goes; a reload that lowers the version is refused unless
+//! the operator allows it.
+
+use crate::serve::workspace;
+use payhost::Settings;
+use payhost_sandbox::sim::Simulator;
+use payhost_tests::{artifacts, payhost_bin};
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn payhost(args: &[&str], config: &Path) -> Output {
+    Command::new(payhost_bin())
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .output()
+        .expect("running payhost")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A new key in `dir`: its file and its public key.
+fn keygen(dir: &Path, name: &str, config: &Path) -> (String, String) {
+    let file = dir.join(name);
+    let out = payhost(
+        &["plugins", "keygen", "--out", file.to_str().unwrap()],
+        config,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let public = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("public key: ").map(str::to_owned))
+        .expect("keygen prints the public key");
+    (file.to_str().unwrap().to_owned(), public)
+}
+
+fn package(wasm: &str, key: &str, out: &Path, config: &Path) {
+    let o = payhost(
+        &[
+            "plugins",
+            "package",
+            wasm,
+            "--key",
+            key,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        config,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn where_a_publisher_is_named_only_its_signed_packages_load() {
+    let sim = Simulator::start().await.unwrap();
+    let dir = workspace(&sim, &[artifacts::PAYHOST_ATLAS]);
+    let config = dir.path().join("payhost.toml");
+    let (key, public) = keygen(dir.path(), "publisher.key", &config);
+    let signed = dir.path().join("atlas-signed.wasm");
+    package(artifacts::PAYHOST_ATLAS, &key, &signed, &config);
+    let text_config = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text_config.replacen(
+            "[connectors.atlas]\n",
+            &format!("[connectors.atlas]\npublishers = [{public:?}]\n"),
+            1,
+        ),
+    )
+    .unwrap();
+    let check = |file: &Path| payhost(&["plugins", "check", file.to_str().unwrap()], &config);
+
+    // The plain component is refused here.
+    let out = check(Path::new(artifacts::PAYHOST_ATLAS));
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        text(&out).contains("is not a signed package"),
+        "{}",
+        text(&out)
+    );
+
+    // The signed package loads, shows its publisher and pays.
+    let out = check(&signed);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = payhost(&["plugins", "inspect", signed.to_str().unwrap()], &config);
+    assert!(
+        text(&out).contains(&format!("{public} (signature verified)")),
+        "{}",
+        text(&out)
+    );
+    std::fs::copy(&signed, dir.path().join("plugins/atlas.wasm")).unwrap();
+    let out = payhost(
+        &[
+            "pay",
+            "--connector",
+            "atlas",
+            "--order",
+            "ATL-OK-PKG",
+            "--amount",
+            "312.99",
+            "--currency",
+            "USD",
+        ],
+        &config,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    // One byte of the component changed after signing: refused.
+    let mut bytes = std::fs::read(&signed).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    let tampered = dir.path().join("tampered.wasm");
+    std::fs::write(&tampered, &bytes).unwrap();
+    let out = check(&tampered);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        text(&out).contains("changed after signing"),
+        "{}",
+        text(&out)
+    );
+
+    // Signed, but by somebody else: refused.
+    let (other_key, other_public) = keygen(dir.path(), "other.key", &config);
+    let other = dir.path().join("atlas-other.wasm");
+    package(artifacts::PAYHOST_ATLAS, &other_key, &other, &config);
+    let out = check(&other);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("is signed by {other_public}, not by a publisher")),
+        "{}",
+        text(&out)
+    );
+
+    // A tampered package is refused even where no publisher is named.
+    std::fs::write(&config, text_config).unwrap();
+    let out = check(&tampered);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reload_that_lowers_the_version_is_refused_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let atlas = std::fs::read(artifacts::PAYHOST_ATLAS).unwrap();
+    // The same connector declaring 0.9.0 instead of 1.0.0.
+    let at = atlas
+        .windows(5)
+        .position(|w| w == b"1.0.0")
+        .expect("the version in the component");
+    let mut older = atlas.clone();
+    older[at..at + 5].copy_from_slice(b"0.9.0");
+    let (new, old) = (dir.path().join("atlas.wasm"), dir.path().join("older.wasm"));
+    std::fs::write(&new, &atlas).unwrap();
+    std::fs::write(&old, &older).unwrap();
+    for (allow, refused) in [("", true), ("allow_downgrade = true\n", false)] {
+        let settings = Settings::parse(&format!(
+            "[connectors.atlas]\nbase_url = \"http://127.0.0.1:1\"\n{allow}"
+        ))
+        .unwrap();
+        let host = payhost_tests::host(settings);
+        host.load_file(&new).await.unwrap();
+        let reload = host.load_file(&old).await;
+        let live = host.connector("atlas").unwrap().info.version.clone();
+        if refused {
+            let e = reload.err().expect("the downgrade was accepted");
+            assert!(e.reason.contains("a downgrade is refused"), "{e}");
+            assert_eq!(live, "1.0.0");
+        } else {
+            reload.unwrap();
+            assert_eq!(live, "0.9.0");
+        }
+    }
+}
