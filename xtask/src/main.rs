@@ -173,6 +173,66 @@ fn ensure_postgres() -> Result<(), String> {
     }
 }
 
+/// The JavaScript example connector's directory.
+fn js_dir() -> PathBuf {
+    root().join("plugins").join("examples").join("atlas-js")
+}
+
+/// Whether `program --version` runs.
+fn runs(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The newest modification time among `paths` (missing ones count as old).
+fn newest(paths: &[PathBuf]) -> std::time::SystemTime {
+    paths
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+        .max()
+        .unwrap_or(std::time::UNIX_EPOCH)
+}
+
+/// Builds the JavaScript connector (`plugins/examples/atlas-js`) into
+/// `target/plugins-js/atlas-js.wasm` with componentize-js, installing the
+/// npm packages its lockfile pins. Node.js and npm must be here: without
+/// them this stops, loudly, with what to install (`.ci/run` installs them).
+fn build_js() -> Result<(), String> {
+    if !runs("node") || !runs("npm") {
+        return Err("\n\n*** Node.js and npm are missing ***\nThey build the JavaScript connector (plugins/examples/atlas-js) that the tests run.\nInstall them (`sudo apt-get install -y nodejs npm`, or https://nodejs.org) and run `cargo xtask test` again.\n".to_owned());
+    }
+    let dir = js_dir();
+    let lock = dir.join("package-lock.json");
+    let installed = dir.join("node_modules").join(".package-lock.json");
+    if newest(std::slice::from_ref(&lock)) > newest(std::slice::from_ref(&installed)) {
+        eprintln!("installing the JavaScript connector's npm packages (npm ci)");
+        let mut ci = Command::new("npm");
+        ci.args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir);
+        run(ci)?;
+    }
+    let out = root()
+        .join("target")
+        .join("plugins-js")
+        .join("atlas-js.wasm");
+    let mut inputs = vec![dir.join("atlas.js"), lock, dir.join("package.json")];
+    if let Ok(entries) = std::fs::read_dir(root().join("wit")) {
+        inputs.extend(entries.filter_map(Result::ok).map(|e| e.path()));
+    }
+    if newest(&[out.clone()]) > newest(&inputs) {
+        return Ok(());
+    }
+    std::fs::create_dir_all(out.parent().expect("target/plugins-js"))
+        .map_err(|e| format!("cannot create target/plugins-js: {e}"))?;
+    eprintln!("building the JavaScript connector with componentize-js");
+    let mut build = Command::new("npm");
+    build.args(["run", "--silent", "build"]).current_dir(&dir);
+    run(build)
+}
+
 /// Builds the shipped connectors and copies them to `target/plugins/`.
 fn build_plugins() -> Result<PathBuf, String> {
     ensure_wasm_target()?;
@@ -217,6 +277,7 @@ fn demo(args: &[String]) -> Result<(), String> {
 fn test(args: &[String]) -> Result<(), String> {
     ensure_wasm_target()?;
     ensure_postgres()?;
+    build_js()?;
     // The CLI tests run the `payhost` binary: build it first.
     let mut build = cargo();
     build.args(["build", "--package", "payhost-cli", "--bin", "payhost"]);

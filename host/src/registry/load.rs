@@ -101,7 +101,10 @@ pub(crate) async fn load(
     let linked = rt.linker.instantiate_pre(&component).map_err(|e| {
         LoadError::new(
             file,
-            format!("needs an import this host does not provide ({e:#}); a connector may import only payhost:connector (0.2.x, or the frozen 0.1.x) and the WASI interfaces Rust's std uses"),
+            format!(
+                "needs an import this host does not provide ({e:#}); {}",
+                linked_text()
+            ),
         )
     })?;
     let mismatch = |e: wasmtime::Error| {
@@ -261,6 +264,46 @@ fn check_header(file: &Path, bytes: &[u8]) -> Result<(), LoadError> {
 /// A connector imports the contract of the version it exports and no other:
 /// the linker serves both versions, and a 0.2.0 connector that imported
 /// 0.1.0's crypto would get bytes where its own contract seals them.
+/// The WASI 0.2 interfaces the host links, each confined: no directories,
+/// no network, no environment, no stdin; stdout and stderr go to the log.
+const LINKED_WASI: [&str; 27] = [
+    "wasi:cli/environment",
+    "wasi:cli/exit",
+    "wasi:cli/stdin",
+    "wasi:cli/stdout",
+    "wasi:cli/stderr",
+    "wasi:cli/terminal-input",
+    "wasi:cli/terminal-output",
+    "wasi:cli/terminal-stdin",
+    "wasi:cli/terminal-stdout",
+    "wasi:cli/terminal-stderr",
+    "wasi:clocks/monotonic-clock",
+    "wasi:clocks/wall-clock",
+    "wasi:filesystem/types",
+    "wasi:filesystem/preopens",
+    "wasi:io/error",
+    "wasi:io/poll",
+    "wasi:io/streams",
+    "wasi:random/random",
+    "wasi:random/insecure",
+    "wasi:random/insecure-seed",
+    "wasi:sockets/network",
+    "wasi:sockets/instance-network",
+    "wasi:sockets/tcp",
+    "wasi:sockets/tcp-create-socket",
+    "wasi:sockets/udp",
+    "wasi:sockets/udp-create-socket",
+    "wasi:sockets/ip-name-lookup",
+];
+
+/// What a connector may import, for a refusal.
+fn linked_text() -> String {
+    format!(
+        "A connector may import payhost:connector (0.2.x, or the frozen 0.1.x) and these WASI 0.2 interfaces, each confined (no directories, no network, no environment): {}. HTTP goes through payhost:connector/http, never wasi:http: build a JavaScript connector with componentize-js `-d stdio random clocks http fetch-event` (see plugins/examples/atlas-js/README.md)",
+        LINKED_WASI.join(", ")
+    )
+}
+
 fn check_imports(
     rt: &Runtime,
     file: &Path,
@@ -269,6 +312,19 @@ fn check_imports(
 ) -> Result<(), LoadError> {
     let prefix = format!("{}/", contract::CONTRACT_PACKAGE);
     for (name, _) in component.component_type().imports(&rt.engine) {
+        if name.starts_with("wasi:") {
+            let unversioned = name.split('@').next().unwrap_or(name);
+            if !LINKED_WASI.contains(&unversioned) {
+                return Err(LoadError::new(
+                    file,
+                    format!(
+                        "imports {name}, which this host does not link. {}",
+                        linked_text()
+                    ),
+                ));
+            }
+            continue;
+        }
         let Some(interface) = name.strip_prefix(&prefix) else {
             continue;
         };

@@ -194,3 +194,92 @@ fn a_connector_scaffolded_by_payhost_new_builds_tests_and_passes_its_scenarios()
     assert_eq!(again.status.code(), Some(2), "{}", text(&again));
     assert!(text(&again).contains("already exists"), "{}", text(&again));
 }
+
+/// The JavaScript connector `cargo xtask test` builds with componentize-js.
+fn atlas_js() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/plugins-js/atlas-js.wasm");
+    assert!(
+        path.is_file(),
+        "{} is missing: `cargo xtask test` builds it (it needs Node.js and npm)",
+        path.display()
+    );
+    path.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn the_javascript_connector_passes_the_rust_connectors_scenarios() {
+    let out = plugins_test(&atlas_js(), &scenarios_file("atlas"), true);
+    let report: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out)));
+    assert_eq!(report["connector"], "atlas-js");
+    let failed: Vec<&Value> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["passed"] != true)
+        .collect();
+    // All of Atlas's scenarios and the built-in ones, but for the card: the
+    // JavaScript connector declares balance and account only, and the host
+    // refuses a card payment before it runs (README.md of the example).
+    assert_eq!(failed.len(), 1, "{report:#}");
+    assert_eq!(
+        failed[0]["name"],
+        "a VCC passthrough sends the card for the host to write"
+    );
+    assert!(
+        failed[0]["problems"][0]
+            .as_str()
+            .unwrap()
+            .contains("does not support card payments"),
+        "{report:#}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_javascript_connector_pays_through_the_simulator() {
+    let sim = payhost_sandbox::sim::Simulator::start().await.unwrap();
+    let dir = crate::serve::workspace(&sim, &[]);
+    std::fs::copy(atlas_js(), dir.path().join("plugins/atlas-js.wasm")).unwrap();
+    // The Atlas section, under the JavaScript connector's name.
+    let config = dir.path().join("payhost.toml");
+    let text_config = std::fs::read_to_string(&config).unwrap();
+    let atlas = &text_config[text_config.find("[connectors.atlas]").unwrap()..];
+    let section = &atlas[..atlas.find("\n[").unwrap_or(atlas.len())];
+    std::fs::write(
+        &config,
+        format!(
+            "{text_config}\n{}\n",
+            section.replace("[connectors.atlas]", "[connectors.atlas-js]")
+        ),
+    )
+    .unwrap();
+    let pay = |order: &str| {
+        Command::new(payhost_bin())
+            .args([
+                "pay",
+                "--connector",
+                "atlas-js",
+                "--order",
+                order,
+                "--amount",
+                "312.99",
+                "--currency",
+                "USD",
+                "--json",
+                "--config",
+            ])
+            .arg(&config)
+            .output()
+            .unwrap()
+    };
+    let out = pay("ATL-OK-JS1");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // The simulator answers success only to the credentials it issued,
+    // which the host wrote into the headers the connector named.
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["outcome"]["state"], "succeeded", "{answer:#}");
+    assert_eq!(answer["outcome"]["supplier_reference"], "ATL-OK-JS1");
+    // A documented refusal from the same simulator: failed, declined.
+    let out = pay("ATL-411-JS");
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+}
