@@ -8,6 +8,7 @@
 
 mod durable;
 mod guards;
+mod javascript;
 mod native;
 
 use anyhow::Context as _;
@@ -85,7 +86,7 @@ async fn pay_plugin(host: &Host, connector: &str, r: PaymentRequest) -> bool {
     matches!(host.pay(connector, r).await, Ok(o) if o.state == PaymentState::Succeeded)
 }
 
-fn percentile(samples: &mut [Duration], q: f64) -> Duration {
+pub(crate) fn percentile(samples: &mut [Duration], q: f64) -> Duration {
     samples.sort();
     samples
         .get(((samples.len() as f64 - 1.0) * q).round() as usize)
@@ -93,7 +94,7 @@ fn percentile(samples: &mut [Duration], q: f64) -> Duration {
         .unwrap_or_default()
 }
 
-fn us(d: Duration) -> f64 {
+pub(crate) fn us(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
 }
 
@@ -371,7 +372,7 @@ fn renamed(atlas: &[u8], name: &str) -> Vec<u8> {
 
 /// A temporary directory only this user may use: the compile cache
 /// refuses one that others may read or write.
-fn private_tempdir() -> anyhow::Result<tempfile::TempDir> {
+pub(crate) fn private_tempdir() -> anyhow::Result<tempfile::TempDir> {
     let dir = tempfile::tempdir()?;
     #[cfg(unix)]
     {
@@ -650,6 +651,15 @@ async fn main() -> anyhow::Result<()> {
             &setup.sim,
             &host,
             &seq,
+        )
+        .await?;
+    }
+    if run("javascript") {
+        javascript::section(
+            &mut report,
+            &setup.sim,
+            &plugins.join("atlas.wasm"),
+            Path::new("target/plugins-js/atlas-js.wasm"),
         )
         .await?;
     }
