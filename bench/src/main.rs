@@ -10,6 +10,7 @@ mod durable;
 mod guards;
 mod javascript;
 mod native;
+mod process;
 
 use anyhow::Context as _;
 use native::{Native, as_connector};
@@ -27,7 +28,7 @@ use std::time::{Duration, Instant};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const CONNECTORS: [&str; 4] = ["atlas", "hkramble", "aerohub", "nemo"];
+pub(crate) const CONNECTORS: [&str; 4] = ["atlas", "hkramble", "aerohub", "nemo"];
 
 /// An order id that pays once at the simulator: `n` keeps it unique.
 pub(crate) fn order(connector: &str, n: u64) -> String {
@@ -67,7 +68,7 @@ fn sdk_request(r: &PaymentRequest) -> payhost_sdk::PaymentRequest {
 
 /// One payment through the native build of `connector`, on a blocking thread
 /// as a synchronous connector runs in an async server.
-async fn pay_native(connector: &'static str, r: PaymentRequest) -> bool {
+pub(crate) async fn pay_native(connector: &'static str, r: PaymentRequest) -> bool {
     tokio::task::spawn_blocking(move || {
         let request = sdk_request(&r);
         let outcome = as_connector(connector, || match connector {
@@ -102,10 +103,10 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-/// The native baseline's config and secrets, the same the host gets.
-fn native_host(sim: &Simulator) -> Native {
-    let c: &Credentials = sim.credentials();
-    let url = sim.url();
+/// The native baseline's config and secrets, the same the host gets, for
+/// the simulator at `url` with credentials `c`.
+pub(crate) fn native_host(url: &str, c: &Credentials) -> Native {
+    let url = url.to_owned();
     let mut config = HashMap::new();
     let mut secrets = HashMap::new();
     let cfg = |pairs: &[(&str, &str)]| {
@@ -181,13 +182,14 @@ impl Report {
 }
 
 /// Per-payment latency, plugin against native, sequentially.
-async fn latency(report: &mut Report, host: &Host, seq: &AtomicU64) {
+async fn latency(report: &mut Report, host: &Host, process: &process::Process, seq: &AtomicU64) {
     const N: usize = 400;
     report.line("\n## 1. Per-payment latency, one at a time (fresh instance per plugin payment)\n");
-    report.line("| connector | plugin p50 | plugin p99 | native p50 | native p99 | p50 ratio | p99 ratio | host overhead p50 |");
-    report.line("|---|---|---|---|---|---|---|---|");
+    report.line("Plugin: the component through `Host::pay`. Native: the same crate compiled for this machine, called in-process. Process: the same native crate in a process of its own behind loopback HTTP, called once per payment (the isolation teams use today).\n");
+    report.line("| connector | plugin p50 | plugin p99 | native p50 | native p99 | process p50 | process p99 | host overhead p50 (plugin − native) | plugin − process p50 |");
+    report.line("|---|---|---|---|---|---|---|---|---|");
     for connector in CONNECTORS {
-        let (mut plugin, mut native) = (Vec::new(), Vec::new());
+        let (mut plugin, mut native, mut proc_samples) = (Vec::new(), Vec::new(), Vec::new());
         for i in 0..N + 50 {
             // Interleave the two, so both see the same machine state.
             let r = request(connector, seq.fetch_add(1, Ordering::Relaxed));
@@ -208,16 +210,27 @@ async fn latency(report: &mut Report, host: &Host, seq: &AtomicU64) {
             if i >= 50 {
                 native.push(t.elapsed());
             }
+            let r = request(connector, seq.fetch_add(1, Ordering::Relaxed));
+            let t = Instant::now();
+            assert!(
+                process.pay(connector, &r).await,
+                "{connector} payment through the connector process failed"
+            );
+            if i >= 50 {
+                proc_samples.push(t.elapsed());
+            }
         }
-        let (p50, p99, n50, n99) = (
+        let (p50, p99, n50, n99, c50, c99) = (
             percentile(&mut plugin, 0.5),
             percentile(&mut plugin, 0.99),
             percentile(&mut native, 0.5),
             percentile(&mut native, 0.99),
+            percentile(&mut proc_samples, 0.5),
+            percentile(&mut proc_samples, 0.99),
         );
         report.line(format!(
-            "| {connector} | {:.0} µs | {:.0} µs | {:.0} µs | {:.0} µs | {:.2} | {:.2} | {:+.0} µs |",
-            us(p50), us(p99), us(n50), us(n99), us(p50) / us(n50), us(p99) / us(n99), us(p50) - us(n50)
+            "| {connector} | {:.0} µs | {:.0} µs | {:.0} µs | {:.0} µs | {:.0} µs | {:.0} µs | {:+.0} µs | {:+.0} µs |",
+            us(p50), us(p99), us(n50), us(n99), us(c50), us(c99), us(p50) - us(n50), us(p50) - us(c50)
         ));
     }
     // A fresh instance and one call, no I/O: Atlas's query() answers `unsupported` at once.
@@ -319,9 +332,18 @@ async fn sealing(report: &mut Report, probes: &Path, cache: &Path) -> anyhow::Re
 }
 
 /// Payments per second at a concurrency, round-robin over the four connectors.
+/// Which build a throughput figure runs.
+#[derive(Clone, Copy)]
+enum Build {
+    Plugin,
+    Native,
+    Process,
+}
+
 async fn throughput(
     host: &Arc<Host>,
-    plugin: bool,
+    process: &Arc<process::Process>,
+    build: Build,
     concurrency: usize,
     seq: &Arc<AtomicU64>,
     window: Duration,
@@ -330,16 +352,16 @@ async fn throughput(
     let deadline = Instant::now() + window;
     let mut tasks = Vec::new();
     for t in 0..concurrency {
-        let (host, done, seq) = (host.clone(), done.clone(), seq.clone());
+        let (host, process, done, seq) = (host.clone(), process.clone(), done.clone(), seq.clone());
         tasks.push(tokio::spawn(async move {
             let mut k = t;
             while Instant::now() < deadline {
                 let connector = CONNECTORS[k % 4];
                 let r = request(connector, seq.fetch_add(1, Ordering::Relaxed));
-                let ok = if plugin {
-                    pay_plugin(&host, connector, r).await
-                } else {
-                    pay_native(connector, r).await
+                let ok = match build {
+                    Build::Plugin => pay_plugin(&host, connector, r).await,
+                    Build::Native => pay_native(connector, r).await,
+                    Build::Process => process.pay(connector, &r).await,
                 };
                 if ok {
                     done.fetch_add(1, Ordering::Relaxed);
@@ -588,6 +610,9 @@ async fn main() -> anyhow::Result<()> {
             .await;
         }
         Some("rss-inflight") => return rss_inflight_child(&plugins, &cache).await,
+        Some("connector-process") => {
+            return process::child(&arg("--sim").unwrap_or_default()).await;
+        }
         _ => {}
     }
     let out = PathBuf::from(arg("--out").unwrap_or_else(|| "BENCHMARKS.md".into()));
@@ -607,13 +632,17 @@ async fn main() -> anyhow::Result<()> {
     ));
 
     let setup = demo::Setup::start(&plugin_files(&plugins), &cache, "").await?;
-    payhost_sdk::native::install(Arc::new(native_host(&setup.sim)));
+    payhost_sdk::native::install(Arc::new(native_host(
+        &setup.sim.url(),
+        setup.sim.credentials(),
+    )));
     let host = Arc::new(setup.host);
     let seq = Arc::new(AtomicU64::new(1));
     let only = arg("--only");
     let run = |part: &str| only.as_deref().is_none_or(|o| o == part);
+    let process = process::Process::start(&setup.sim.url())?;
     if run("latency") {
-        latency(&mut report, &host, &seq).await;
+        latency(&mut report, &host, &process, &seq).await;
     }
     if run("sealing") {
         let probes = PathBuf::from(
@@ -626,20 +655,19 @@ async fn main() -> anyhow::Result<()> {
     }
 
     if run("throughput") {
+        let process = Arc::new(process);
         report.line("\n## 2. Throughput through `Host::pay` (round-robin over the four connectors, 3 s per figure)\n");
-        report.line("| concurrency | plugin payments/s | native payments/s | plugin / native |");
-        report.line("|---|---|---|---|");
+        report.line("| concurrency | plugin payments/s | native payments/s | process payments/s | plugin / native | plugin / process |");
+        report.line("|---|---|---|---|---|---|");
         for c in [1, 8, 64] {
             let window = Duration::from_secs(3);
-            let p = throughput(&host, true, c, &seq, window).await;
-            let n = if std::env::var_os("BENCH_PLUGIN_ONLY").is_some() {
-                p
-            } else {
-                throughput(&host, false, c, &seq, window).await
-            };
+            let p = throughput(&host, &process, Build::Plugin, c, &seq, window).await;
+            let n = throughput(&host, &process, Build::Native, c, &seq, window).await;
+            let q = throughput(&host, &process, Build::Process, c, &seq, window).await;
             report.line(format!(
-                "| {c} | {p:.0} | {n:.0} | {:.0} % |",
-                100.0 * p / n
+                "| {c} | {p:.0} | {n:.0} | {q:.0} | {:.0} % | {:.0} % |",
+                100.0 * p / n,
+                100.0 * p / q
             ));
         }
     }

@@ -1,6 +1,7 @@
 //! One row of a supplier's code table.
 //!
-//! ```ignore
+//! ```
+//! # use payhost_sdk::{Code, ErrorKind, PaymentState};
 //! fn map_status(status: i64) -> Code {
 //!     match status {
 //!         401 => Code::failed(ErrorKind::OrderExpired),
@@ -10,7 +11,9 @@
 //!     }
 //! }
 //!
+//! # let (status, message) = (406, "processing");
 //! let outcome = map_status(status).outcome(status.to_string(), message);
+//! # assert_eq!(outcome.state, PaymentState::Unknown);
 //! ```
 
 use crate::{ConnectorError, ErrorKind, PaymentOutcome, PaymentState};

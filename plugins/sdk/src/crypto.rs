@@ -8,11 +8,16 @@
 //! [`crate::json::Json::sealed_string`], …) or feed to further crypto, and
 //! never the bytes.
 //!
-//! ```ignore
+//! ```
+//! # use payhost_sdk::{Encoding, Parts, crypto, json::Json};
+//! # let host = payhost_sdk::testing::TestHost::new().secret("key", "test-key").shared();
+//! # host.run(|| -> Result<(), crypto::CryptoError> {
+//! # let partner = "P-1";
 //! let sign = crypto::md5(&Parts::new().text(partner).secret("key", Encoding::Raw))?
 //!     .sealed()
 //!     .expect("a digest over a secret is sealed");
 //! let body = Json::object().set("sign", Json::sealed_string(&sign, Encoding::Hex));
+//! # Ok(()) }).unwrap();
 //! ```
 
 use crate::{Parts, Sealed};

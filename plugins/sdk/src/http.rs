@@ -1,6 +1,13 @@
 //! Outbound HTTP through the host, to the origins the operator allowed.
 //!
-//! ```ignore
+//! ```
+//! # use payhost_sdk::{Encoding, Parts, crypto, http::{HttpError, Request}, json::Json};
+//! # let host = payhost_sdk::testing::TestHost::new()
+//! #     .secret("client_secret", "s").secret("key", "k")
+//! #     .answer(200, "{}").answer(200, "ok").shared();
+//! # host.run(|| -> Result<(), HttpError> {
+//! # let (base, id, body) = ("https://supplier.test", "1", Json::object());
+//! # let sig = crypto::md5(&Parts::new().text(id).secret("key", Encoding::Raw)).unwrap().sealed().unwrap();
 //! let response = Request::post(format!("{base}/pay.do"))
 //!     .header("accept", "application/json")
 //!     .header("x-atlas-client-secret", Parts::new().secret("client_secret", Encoding::Raw))
@@ -11,6 +18,7 @@
 //! let response = Request::get(format!("{base}/index.php?go=payment/bill&booking_id={id}"))
 //!     .query_sealed("sig", &sig, Encoding::Hex)
 //!     .send()?;
+//! # Ok(()) }).unwrap();
 //! ```
 //!
 //! The URL is parts too: everything before the `?` is literal, and a secret

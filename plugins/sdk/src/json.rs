@@ -8,12 +8,20 @@
 //! become parts the host fills in. No string, however it reads, is ever
 //! taken for a secret: only these typed leaves are.
 //!
-//! ```ignore
+//! ```
+//! # use payhost_sdk::{Encoding, Parts, Sealed, crypto, http::Request, json::Json};
+//! # let host = payhost_sdk::testing::TestHost::new().secret("key", "k").shared();
+//! # host.run(|| {
+//! # let (order, url) = ("O-1", "https://supplier.test/pay");
+//! # struct Card { number: Sealed }
+//! # let card = Card { number: Sealed::native(b"4111111111111111".to_vec()) };
+//! # let sign = crypto::md5(&Parts::new().text(order).secret("key", Encoding::Raw)).unwrap().sealed().unwrap();
 //! let body = Json::from(serde_json::json!({ "orderNo": order }))
 //!     .set("token", Json::secret("token"))
 //!     .set("cardNumber", Json::sealed(&card.number))
 //!     .set("sign", Json::sealed_string(&sign, Encoding::Hex));
 //! let request = Request::post(url).json(body);
+//! # });
 //! ```
 //!
 //! Numbers keep their exact text both ways: use [`decimal`] to write an

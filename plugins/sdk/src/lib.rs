@@ -3,7 +3,7 @@
 //! A connector is a WebAssembly component that pays orders with one
 //! supplier. Write it as a `cdylib` crate that depends on this one:
 //!
-//! ```ignore
+//! ```
 //! use payhost_sdk::{Connector, ConnectorInfo, PaymentOutcome, PaymentRequest, register_connector};
 //!
 //! struct Example;

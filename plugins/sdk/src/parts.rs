@@ -131,7 +131,7 @@ impl From<Vec<u8>> for Parts {
 /// Exact bytes, as they go on the wire.
 impl From<&[u8]> for Parts {
     fn from(bytes: &[u8]) -> Self {
-        Parts::new().bytes(bytes.to_vec())
+        Parts::new().bytes(bytes)
     }
 }
 

@@ -290,7 +290,7 @@ impl NativeHost for TestHost {
                     .unwrap_or_default();
                 Instant {
                     seconds: d.as_secs(),
-                    nanoseconds: d.subsec_nanos() / 1_000_000 * 1_000_000,
+                    nanoseconds: d.subsec_millis() * 1_000_000,
                 }
             }
         }

@@ -1,6 +1,9 @@
 //! XML (SOAP) bodies with secrets and sealed values in them.
 //!
-//! ```ignore
+//! ```
+//! # use payhost_sdk::{Sealed, xml::Element};
+//! # struct Card { number: Sealed }
+//! # let card = Card { number: Sealed::native(b"4111111111111111".to_vec()) };
 //! let body = Element::new("soapenv:Envelope")
 //!     .attr("xmlns:soapenv", "http://schemas.xmlsoap.org/soap/envelope/")
 //!     .child(Element::new("APIKey").secret_text("api_key"))
