@@ -209,10 +209,16 @@ fn build_js() -> Result<(), String> {
     let lock = dir.join("package-lock.json");
     let installed = dir.join("node_modules").join(".package-lock.json");
     if newest(std::slice::from_ref(&lock)) > newest(std::slice::from_ref(&installed)) {
-        eprintln!("installing the JavaScript connector's npm packages (npm ci)");
-        let mut ci = Command::new("npm");
-        ci.args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir);
-        run(ci)?;
+        // `npm install`, not `npm ci`: npm 11's `ci` refuses a lockfile that
+        // lacks other platforms' optional packages, which its own `install`
+        // writes. The versions are the lockfile's (componentize-js pinned
+        // exactly in package.json).
+        eprintln!("installing the JavaScript connector's npm packages (npm install)");
+        let mut install = Command::new("npm");
+        install
+            .args(["install", "--no-audit", "--no-fund"])
+            .current_dir(&dir);
+        run(install)?;
     }
     let out = root()
         .join("target")
