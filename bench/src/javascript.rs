@@ -35,6 +35,7 @@ async fn host(
         &RuntimeOptions {
             cache_dir: Some(cache),
             max_instances: 16,
+            ..RuntimeOptions::default()
         },
     )
     .map_err(|e| anyhow::anyhow!("{e:#}"))?;

@@ -8,6 +8,7 @@
 
 mod durable;
 mod guards;
+mod instructions;
 mod javascript;
 mod native;
 mod process;
@@ -413,6 +414,7 @@ fn host_with_cache(cache: &Path, plugins: &Path, extra_config: &str) -> anyhow::
         &RuntimeOptions {
             cache_dir: Some(cache.to_owned()),
             max_instances: 128,
+            ..RuntimeOptions::default()
         },
     )
     .map_err(|e| anyhow::anyhow!("{e:#}"))
@@ -610,6 +612,15 @@ async fn main() -> anyhow::Result<()> {
             .await;
         }
         Some("rss-inflight") => return rss_inflight_child(&plugins, &cache).await,
+        Some("count") => {
+            return instructions::child(
+                &plugin_files(&plugins),
+                &cache,
+                arg("--mode").as_deref() == Some("plugin"),
+                arg("--n").and_then(|n| n.parse().ok()).unwrap_or(0),
+            )
+            .await;
+        }
         Some("connector-process") => {
             return process::child(&arg("--sim").unwrap_or_default()).await;
         }
@@ -640,6 +651,9 @@ async fn main() -> anyhow::Result<()> {
     let seq = Arc::new(AtomicU64::new(1));
     let only = arg("--only");
     let run = |part: &str| only.as_deref().is_none_or(|o| o == part);
+    if run("instructions") {
+        instructions::section(&mut report, &plugins, &cache)?;
+    }
     let process = process::Process::start(&setup.sim.url())?;
     if run("latency") {
         latency(&mut report, &host, &process, &seq).await;

@@ -102,6 +102,7 @@ pub fn host(settings: Settings) -> Host {
     let options = RuntimeOptions {
         cache_dir: Some(cache_dir()),
         max_instances: 16,
+        ..RuntimeOptions::default()
     };
     Host::new(settings, &options).expect("the engine starts")
 }

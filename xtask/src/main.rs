@@ -228,7 +228,7 @@ fn build_js() -> Result<(), String> {
     if let Ok(entries) = std::fs::read_dir(root().join("wit")) {
         inputs.extend(entries.filter_map(Result::ok).map(|e| e.path()));
     }
-    if newest(&[out.clone()]) > newest(&inputs) {
+    if newest(std::slice::from_ref(&out)) > newest(&inputs) {
         return Ok(());
     }
     std::fs::create_dir_all(out.parent().expect("target/plugins-js"))

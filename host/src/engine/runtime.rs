@@ -26,6 +26,12 @@ pub struct RuntimeOptions {
     pub cache_dir: Option<PathBuf>,
     /// How many connector instances may run at once (the instance pool's size).
     pub max_instances: u32,
+    /// Check linear-memory accesses with explicit bounds checks and reserve
+    /// only the largest memory a connector may have (1 GiB), instead of
+    /// relying on guard regions that reserve several GiB of address space
+    /// per memory. Slower code, far less address space: for a run under
+    /// valgrind, or a machine that limits virtual memory.
+    pub explicit_bounds_checks: bool,
 }
 
 impl Default for RuntimeOptions {
@@ -33,6 +39,7 @@ impl Default for RuntimeOptions {
         RuntimeOptions {
             cache_dir: None,
             max_instances: 256,
+            explicit_bounds_checks: false,
         }
     }
 }
@@ -53,7 +60,7 @@ impl Runtime {
     /// Builds the runtime. Must be called within a tokio runtime (the HTTP
     /// client's resolver runs on it).
     pub fn new(options: &RuntimeOptions) -> wasmtime::Result<Runtime> {
-        let engine = Engine::new(&engine_config(options.max_instances))?;
+        let engine = Engine::new(&engine_config(options))?;
         let mut linker = Linker::new(&engine);
         // Rust's std needs WASI; the context grants nothing (see `CallState`).
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
@@ -127,9 +134,9 @@ impl Runtime {
     }
 }
 
-fn engine_config(max_instances: u32) -> Config {
+fn engine_config(options: &RuntimeOptions) -> Config {
     let mut pool = PoolingAllocationConfig::default();
-    let instances = max_instances.max(4);
+    let instances = options.max_instances.max(4);
     pool.total_component_instances(instances)
         .total_core_instances(instances * 16)
         .total_memories(instances * 4)
@@ -153,5 +160,11 @@ fn engine_config(max_instances: u32) -> Config {
         .max_wasm_stack(1 << 20)
         .async_stack_size(2 << 20)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    if options.explicit_bounds_checks {
+        config
+            .memory_reservation(MAX_MEMORY)
+            .memory_guard_size(0)
+            .memory_reservation_for_growth(0);
+    }
     config
 }

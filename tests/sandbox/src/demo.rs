@@ -112,6 +112,23 @@ pub async fn host_at(
     extra: &str,
     secrets: &Credentials,
 ) -> anyhow::Result<(tempfile::TempDir, Host)> {
+    let options = RuntimeOptions {
+        max_instances: 64,
+        ..RuntimeOptions::default()
+    };
+    host_with(url, plugins, cache, extra, secrets, options).await
+}
+
+/// Like [`host_at`], with the runtime set up as `options` says (its
+/// `cache_dir` is the configuration's).
+pub async fn host_with(
+    url: &str,
+    plugins: &[PathBuf],
+    cache: &Path,
+    extra: &str,
+    secrets: &Credentials,
+    options: RuntimeOptions,
+) -> anyhow::Result<(tempfile::TempDir, Host)> {
     let dir = tempfile::tempdir()?;
     std::fs::create_dir(dir.path().join("plugins"))?;
     for file in plugins {
@@ -126,7 +143,7 @@ pub async fn host_at(
     let settings = Settings::load(&path)?;
     let options = RuntimeOptions {
         cache_dir: Some(settings.cache_dir()),
-        max_instances: 64,
+        ..options
     };
     let host = Host::new(settings, &options).map_err(|e| anyhow::anyhow!("{e:#}"))?;
     for result in host.load_plugins().await {

@@ -271,6 +271,7 @@ async fn honest_calls_under_load_are_charged_only_for_their_own_code() {
     let options = payhost::RuntimeOptions {
         cache_dir: Some(payhost_tests::cache_dir()),
         max_instances: 64,
+        ..payhost::RuntimeOptions::default()
     };
     let host = Host::new(settings, &options).unwrap();
     for loaded in host.load_plugins().await {

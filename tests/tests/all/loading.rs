@@ -218,6 +218,7 @@ fn host_with_cache(ws: &Workspace, cache: &std::path::Path) -> payhost::Host {
         &payhost::RuntimeOptions {
             cache_dir: Some(cache.to_owned()),
             max_instances: 16,
+            ..payhost::RuntimeOptions::default()
         },
     )
     .unwrap()

@@ -169,7 +169,7 @@ async fn a_reload_that_lowers_the_version_is_refused_unless_allowed() {
         let reload = host.load_file(&old).await;
         let live = host.connector("atlas").unwrap().info.version.clone();
         if refused {
-            let e = reload.err().expect("the downgrade was accepted");
+            let e = reload.expect_err("the downgrade was accepted");
             assert!(e.reason.contains("a downgrade is refused"), "{e}");
             assert_eq!(live, "1.0.0");
         } else {
