@@ -251,6 +251,74 @@ async fn latency(report: &mut Report, host: &Host, process: &process::Process, s
     ));
 }
 
+/// The engine's bounds checks: guard regions (the default) against
+/// explicit checks, for the same Atlas payment and `query`, in one run.
+async fn bounds_checks(
+    report: &mut Report,
+    sim: &Simulator,
+    plugins: &Path,
+    cache: &Path,
+    seq: &AtomicU64,
+) -> anyhow::Result<()> {
+    report.line("\n## 1d. Bounds checks: guard regions against explicit checks (Atlas, 300 payments and 1800 `query` calls each, interleaved)\n");
+    let (url, files, credentials) = (
+        sim.url(),
+        [plugins.join("atlas.wasm")],
+        Credentials::default(),
+    );
+    let host = |explicit: bool| {
+        demo::host_with(
+            &url,
+            &files,
+            cache,
+            "",
+            &credentials,
+            RuntimeOptions {
+                max_instances: 16,
+                explicit_bounds_checks: explicit,
+                ..RuntimeOptions::default()
+            },
+        )
+    };
+    let (_guard_dir, guard) = host(false).await?;
+    let (_explicit_dir, explicit) = host(true).await?;
+    let (mut pay_g, mut pay_e, mut call_g, mut call_e) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for i in 0..2100 {
+        for (h, pays, calls) in [
+            (&guard, &mut pay_g, &mut call_g),
+            (&explicit, &mut pay_e, &mut call_e),
+        ] {
+            if i < 320 {
+                let r = request("atlas", seq.fetch_add(1, Ordering::Relaxed));
+                let t = Instant::now();
+                anyhow::ensure!(pay_plugin(h, "atlas", r).await, "atlas payment failed");
+                if i >= 20 {
+                    pays.push(t.elapsed());
+                }
+            }
+            let t = Instant::now();
+            let _ = h.query("atlas", "ATL-x").await;
+            if i >= 300 {
+                calls.push(t.elapsed());
+            }
+        }
+    }
+    report.line("| bounds checks | payment p50 | instantiate + `query` p50 |");
+    report.line("|---|---|---|");
+    for (name, pays, calls) in [
+        ("guard regions (default)", &mut pay_g, &mut call_g),
+        ("explicit checks", &mut pay_e, &mut call_e),
+    ] {
+        report.line(format!(
+            "| {name} | {:.0} µs | {:.1} µs |",
+            us(percentile(pays, 0.5)),
+            us(percentile(calls, 0.5))
+        ));
+    }
+    Ok(())
+}
+
 /// What sealing costs: the same payment through a connector built for the
 /// frozen 0.1.0 (its MD5 over a secret comes back as bytes and the connector
 /// writes the hex) and through its 0.2.0 twin (the MD5 is sealed and the
@@ -657,6 +725,9 @@ async fn main() -> anyhow::Result<()> {
     let process = process::Process::start(&setup.sim.url())?;
     if run("latency") {
         latency(&mut report, &host, &process, &seq).await;
+    }
+    if run("bounds") {
+        bounds_checks(&mut report, &setup.sim, &plugins, &cache, &seq).await?;
     }
     if run("sealing") {
         let probes = PathBuf::from(
