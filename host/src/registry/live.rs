@@ -6,7 +6,6 @@ use super::info::LoadError;
 use super::load;
 use crate::engine::Runtime;
 use crate::policy::settings::Settings;
-use futures::StreamExt as _;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -192,8 +191,6 @@ impl Registry {
         let present = wasm_files(&self.settings.plugins_dir())?;
         // New and changed files are loaded; a file that fails keeps what it
         // held before.
-        // The files that are new or changed since the last scan.
-        let mut changed = Vec::new();
         for file in &present {
             let stamp = std::fs::metadata(file)
                 .map(|m| (m.len(), m.modified().ok()))
@@ -207,21 +204,6 @@ impl Registry {
             if known.as_ref().is_some_and(|k| k.stamp == stamp) {
                 continue;
             }
-            changed.push((file, stamp, known));
-        }
-        // Compiled a few at a time (a cold start with many connectors keeps
-        // every core busy: one compilation has serial parts), checked in
-        // order.
-        let width = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let mut pending = Vec::with_capacity(changed.len());
-        for (file, _, _) in &changed {
-            pending.push(Box::pin(self.check_file(file)));
-        }
-        let loads: Vec<Result<Connector, LoadError>> = futures::stream::iter(pending)
-            .buffered(width)
-            .collect()
-            .await;
-        for ((file, stamp, known), loaded) in changed.into_iter().zip(loads) {
             let mut entry = PluginFile {
                 file: file.clone(),
                 connector: known.as_ref().and_then(|k| k.connector.clone()),
@@ -230,8 +212,10 @@ impl Registry {
                 stamp,
                 loaded: known.and_then(|k| k.loaded),
             };
-            let checked =
-                loaded.and_then(|connector| self.check_downgrade(&connector).map(|()| connector));
+            let checked = match self.check_file(file).await {
+                Ok(connector) => self.check_downgrade(&connector).map(|()| connector),
+                Err(e) => Err(e),
+            };
             match checked {
                 Ok(connector) => {
                     entry.connector = Some(connector.name().to_owned());
