@@ -241,9 +241,14 @@ fn leb128(mut n: u64, out: &mut Vec<u8>) {
     }
 }
 
+/// A u32 in LEB128, as WebAssembly writes sizes: at most 5 bytes, the
+/// last holding no bits past the 32nd (the same values wasmparser takes).
 fn read_leb128(bytes: &[u8]) -> Option<(u64, usize)> {
     let mut n = 0u64;
     for (i, &b) in bytes.iter().enumerate().take(5) {
+        if i == 4 && b & 0xf0 != 0 {
+            return None;
+        }
         n |= u64::from(b & 0x7f) << (7 * i);
         if b & 0x80 == 0 {
             return Some((n, i + 1));

@@ -176,13 +176,22 @@ fn config(dir: &Path, name: &str, url: &str, scenarios: &Scenarios) -> Result<St
     let plugins = dir.join("plugins");
     std::fs::create_dir_all(&plugins).map_err(|e| e.to_string())?;
     let quote = |s: &str| toml::Value::String(s.to_owned()).to_string();
+    let timeout = scenarios.connector.timeout.as_deref().unwrap_or("2s");
+    // The timeout scenario waits it out, up to max_requests times.
+    match crate::policy::limits::parse_duration(timeout) {
+        Ok(d) if d <= std::time::Duration::from_secs(60) => {}
+        Ok(_) => {
+            return Err("[connector] timeout may be at most 60s in a scenarios file".to_owned());
+        }
+        Err(e) => return Err(format!("[connector] timeout: {e}")),
+    }
     let mut text = format!(
         "[host]\nplugins = {}\ncache = {}\n\n[connectors.{name}]\nbase_url = {}\nallowed_hosts = [{}]\ntimeout = {}\nmax_response_size = {}\n",
         quote(&plugins.to_string_lossy()),
         quote(&dir.join("cache").to_string_lossy()),
         quote(url),
         quote(url),
-        quote(scenarios.connector.timeout.as_deref().unwrap_or("2s")),
+        quote(timeout),
         RESPONSE_LIMIT,
     );
     for (key, value) in &scenarios.connector.config {

@@ -237,11 +237,16 @@ impl LimitOverrides {
         };
         match key {
             "timeout" => {
-                self.timeout =
-                    Some(limits::parse_duration(text()?).map_err(|e| format!("`timeout`: {e}"))?)
+                self.timeout = Some(bounded(
+                    key,
+                    limits::parse_duration(text()?).map_err(|e| format!("`timeout`: {e}"))?,
+                )?)
             }
             "cpu" => {
-                self.cpu = Some(limits::parse_duration(text()?).map_err(|e| format!("`cpu`: {e}"))?)
+                self.cpu = Some(bounded(
+                    key,
+                    limits::parse_duration(text()?).map_err(|e| format!("`cpu`: {e}"))?,
+                )?)
             }
             "memory" => {
                 let bytes = size()?;
@@ -438,6 +443,16 @@ impl<'de> Deserialize<'de> for ConnectorSettings {
         }
         Ok(out)
     }
+}
+
+/// A call's time limit: at most a day (a larger one would overflow the
+/// deadline's arithmetic and is never meant).
+fn bounded(key: &str, d: std::time::Duration) -> Result<std::time::Duration, String> {
+    const DAY: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+    if d > DAY {
+        return Err(format!("`{key}` may be at most 24h"));
+    }
+    Ok(d)
 }
 
 fn secret_source(name: &str, value: &toml::Value) -> Result<SecretSource, String> {

@@ -412,6 +412,17 @@ fn check_package(
             ),
         ));
     }
+    // What the operator reviewed in the manifest is what the connector asks.
+    if let Some(p) = package
+        && (p.manifest.hosts != info.hosts
+            || p.manifest.secrets != info.secrets
+            || p.manifest.config_keys != info.config_keys)
+    {
+        return Err(LoadError::new(
+            file,
+            "its signed manifest's hosts, secrets or config keys differ from what the component asks for in its info(): refused",
+        ));
+    }
     let Some(section) = settings.connectors.get(&info.name) else {
         return Ok(());
     };

@@ -135,6 +135,12 @@ json = { "/orderNo" = "ATL-10", "/nothing" = 1 }
     // The test secrets never show in the report.
     assert!(!t.contains("test-client-secret"), "{t}");
 
+    // A timeout the built-in timeout scenario would wait out for hours.
+    std::fs::write(&scenarios, "[connector]\ntimeout = \"100y\"\n").unwrap();
+    let out = plugins_test(artifacts::PAYHOST_ATLAS, &scenarios, false);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("at most 60s"), "{}", text(&out));
+
     // A file that is not a scenarios file is a usage error that says where.
     std::fs::write(&scenarios, "[[scenario]]\nname = 3\n").unwrap();
     let out = plugins_test(artifacts::PAYHOST_ATLAS, &scenarios, false);
