@@ -178,6 +178,35 @@ fn js_dir() -> PathBuf {
     root().join("plugins").join("examples").join("atlas-js")
 }
 
+/// Installs Node.js and npm with apt-get when they are missing and this
+/// user may; otherwise stops, loudly, with the command to run.
+fn ensure_node() -> Result<(), String> {
+    if runs("node") && runs("npm") {
+        return Ok(());
+    }
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if !(root && Path::new("/usr/bin/apt-get").is_file()) {
+        return Err("\n\n*** Node.js and npm are missing ***\nThey build the JavaScript connector (plugins/examples/atlas-js) that the tests run.\nInstall them (`sudo apt-get install -y nodejs npm`, or https://nodejs.org) and run `cargo xtask test` again.\n".to_owned());
+    }
+    eprintln!("installing Node.js and npm with apt-get (the JavaScript connector needs them)");
+    let mut update = Command::new("apt-get");
+    update.args(["update", "-qq"]);
+    run(update)?;
+    let mut install = Command::new("apt-get");
+    install
+        .args(["install", "-y", "-qq", "nodejs", "npm"])
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    run(install)?;
+    if runs("node") && runs("npm") {
+        Ok(())
+    } else {
+        Err("apt-get installed nodejs and npm but `node --version` does not run".to_owned())
+    }
+}
+
 /// Whether `program --version` runs.
 fn runs(program: &str) -> bool {
     Command::new(program)
@@ -202,9 +231,7 @@ fn newest(paths: &[PathBuf]) -> std::time::SystemTime {
 /// npm packages its lockfile pins. Node.js and npm must be here: without
 /// them this stops, loudly, with what to install (`.ci/run` installs them).
 fn build_js() -> Result<(), String> {
-    if !runs("node") || !runs("npm") {
-        return Err("\n\n*** Node.js and npm are missing ***\nThey build the JavaScript connector (plugins/examples/atlas-js) that the tests run.\nInstall them (`sudo apt-get install -y nodejs npm`, or https://nodejs.org) and run `cargo xtask test` again.\n".to_owned());
-    }
+    ensure_node()?;
     let dir = js_dir();
     let lock = dir.join("package-lock.json");
     let installed = dir.join("node_modules").join(".package-lock.json");
