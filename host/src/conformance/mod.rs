@@ -159,6 +159,15 @@ async fn one(
     if let Some(sent) = &s.sent {
         problems.extend(check::sent(sent, &supplier.received()));
     }
+    // A problem may quote what was sent: the test secrets are named, not
+    // shown (a report gets pasted into tickets).
+    for problem in &mut problems {
+        for (name, value) in &scenarios.connector.secrets {
+            if !value.is_empty() {
+                *problem = problem.replace(value.as_str(), &format!("<secret {name}>"));
+            }
+        }
+    }
     Ok(ScenarioResult {
         name: s.name.clone(),
         passed: problems.is_empty(),

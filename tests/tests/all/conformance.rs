@@ -111,7 +111,7 @@ expect = { state = "failed", kind = "card-rejected", code = "411", retryable = t
 [scenario.sent]
 method = "GET"
 path = "/other.do"
-headers = { "x-atlas-client-id" = "another-id" }
+headers = { "x-atlas-client-id" = "another-id", "x-atlas-client-secret" = "not-the-secret" }
 json = { "/orderNo" = "ATL-10", "/nothing" = 1 }
 "#,
     )
@@ -125,15 +125,19 @@ json = { "/orderNo" = "ATL-10", "/nothing" = 1 }
         "retryable: expected true, got false",
         "method: expected GET, got POST",
         "path: expected /other.do, got /pay.do",
-        "header x-atlas-client-id: expected \"another-id\", got \"test-client-id\"",
+        "header x-atlas-client-id: expected \"another-id\", got \"<secret client_id>\"",
+        "header x-atlas-client-secret: expected \"not-the-secret\", got \"<secret client_secret>\"",
         "JSON /orderNo: expected \"ATL-10\", got \"ATL-9\"",
         "JSON /nothing: missing",
         "1 failed",
     ] {
         assert!(t.contains(line), "missing {line:?} in:\n{t}");
     }
-    // The test secrets never show in the report.
-    assert!(!t.contains("test-client-secret"), "{t}");
+    // The test secrets never show in the report: they are named.
+    assert!(
+        !t.contains("test-client-secret") && !t.contains("test-client-id"),
+        "{t}"
+    );
 
     // A timeout the built-in timeout scenario would wait out for hours.
     std::fs::write(&scenarios, "[connector]\ntimeout = \"100y\"\n").unwrap();
