@@ -53,14 +53,6 @@ struct Sealed {
     signature: String,
 }
 
-/// A package as found in a file: its manifest, and whether the signature
-/// and the digest held.
-#[derive(Debug, Clone)]
-pub struct Package {
-    /// The manifest.
-    pub manifest: Manifest,
-}
-
 /// A publisher's key pair.
 pub struct PublisherKey(SigningKey);
 
@@ -146,10 +138,10 @@ pub fn sign(
     Ok(out)
 }
 
-/// The package in `bytes`, if it is one, its signature and digest checked.
-/// `Ok(None)` for a plain component; `Err` for a package that does not
-/// hold (tampered, truncated, signed by nobody it names).
-pub fn open(bytes: &[u8]) -> Result<Option<Package>, String> {
+/// The manifest of the package in `bytes`, if it is one, its signature and
+/// digest checked. `Ok(None)` for a plain component; `Err` for a package
+/// that does not hold (tampered, truncated, signed by nobody it names).
+pub fn open(bytes: &[u8]) -> Result<Option<Manifest>, String> {
     let (plain, section) = split(bytes)?;
     let Some(payload) = section else {
         return Ok(None);
@@ -179,7 +171,7 @@ pub fn open(bytes: &[u8]) -> Result<Option<Package>, String> {
             manifest.sha256
         ));
     }
-    Ok(Some(Package { manifest }))
+    Ok(Some(manifest))
 }
 
 /// Splits a component into its bytes before the package section and the
@@ -283,15 +275,15 @@ mod tests {
         let key = PublisherKey::generate().unwrap();
         let package = sign(EMPTY, manifest(), &key).unwrap();
         let opened = open(&package).unwrap().unwrap();
-        assert_eq!(opened.manifest.publisher, key.public());
-        assert_eq!(open(EMPTY).unwrap().map(|p| p.manifest), None);
+        assert_eq!(opened.publisher, key.public());
+        assert_eq!(open(EMPTY).unwrap(), None);
         // Every single byte flipped is refused or changes nothing that
         // counts (a byte of the header keeps the digest: it is in it).
         for i in 0..package.len() {
             let mut bad = package.clone();
             bad[i] ^= 0x01;
             assert!(
-                !matches!(open(&bad), Ok(Some(p)) if p.manifest == opened.manifest),
+                !matches!(open(&bad), Ok(Some(m)) if m == opened),
                 "byte {i} changed unnoticed"
             );
         }

@@ -144,25 +144,10 @@ fn ensure_postgres() -> Result<(), String> {
     if postgres_installed() {
         return Ok(());
     }
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-    let apt = Path::new("/usr/bin/apt-get").is_file();
-    if !(root && apt) {
-        return Err(
-            "PostgreSQL is needed by the journal tests and is not installed: run `sudo apt-get install -y postgresql` (or your system's package), then `cargo xtask test` again".to_owned(),
-        );
-    }
-    eprintln!("installing PostgreSQL with apt-get");
-    let mut update = Command::new("apt-get");
-    update.args(["update", "-qq"]);
-    run(update)?;
-    let mut install = Command::new("apt-get");
-    install
-        .args(["install", "-y", "-qq", "postgresql"])
-        .env("DEBIAN_FRONTEND", "noninteractive");
-    run(install)?;
+    apt_install(
+        &["postgresql"],
+        "PostgreSQL is needed by the journal tests and is not installed: run `sudo apt-get install -y postgresql` (or your system's package), then `cargo xtask test` again",
+    )?;
     if postgres_installed() {
         Ok(())
     } else {
@@ -171,6 +156,28 @@ fn ensure_postgres() -> Result<(), String> {
                 .to_owned(),
         )
     }
+}
+
+/// Installs `packages` with apt-get when this user is root and apt-get is
+/// here; otherwise `Err(refusal)`, which says what to run.
+fn apt_install(packages: &[&str], refusal: &str) -> Result<(), String> {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if !(root && Path::new("/usr/bin/apt-get").is_file()) {
+        return Err(refusal.to_owned());
+    }
+    eprintln!("installing {} with apt-get", packages.join(" and "));
+    let mut update = Command::new("apt-get");
+    update.args(["update", "-qq"]);
+    run(update)?;
+    let mut install = Command::new("apt-get");
+    install
+        .args(["install", "-y", "-qq"])
+        .args(packages)
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    run(install)
 }
 
 /// The JavaScript example connector's directory.
@@ -184,22 +191,10 @@ fn ensure_node() -> Result<(), String> {
     if runs("node") && runs("npm") {
         return Ok(());
     }
-    let root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-    if !(root && Path::new("/usr/bin/apt-get").is_file()) {
-        return Err("\n\n*** Node.js and npm are missing ***\nThey build the JavaScript connector (plugins/examples/atlas-js) that the tests run.\nInstall them (`sudo apt-get install -y nodejs npm`, or https://nodejs.org) and run `cargo xtask test` again.\n".to_owned());
-    }
-    eprintln!("installing Node.js and npm with apt-get (the JavaScript connector needs them)");
-    let mut update = Command::new("apt-get");
-    update.args(["update", "-qq"]);
-    run(update)?;
-    let mut install = Command::new("apt-get");
-    install
-        .args(["install", "-y", "-qq", "nodejs", "npm"])
-        .env("DEBIAN_FRONTEND", "noninteractive");
-    run(install)?;
+    apt_install(
+        &["nodejs", "npm"],
+        "\n\n*** Node.js and npm are missing ***\nThey build the JavaScript connector (plugins/examples/atlas-js) that the tests run.\nInstall them (`sudo apt-get install -y nodejs npm`, or https://nodejs.org) and run `cargo xtask test` again.\n",
+    )?;
     if runs("node") && runs("npm") {
         Ok(())
     } else {

@@ -234,7 +234,7 @@ pub(crate) async fn load(
         limits,
         file: file.to_owned(),
         sha256,
-        package: package.map(|p| p.manifest),
+        package,
         loaded_at: SystemTime::now(),
         cache,
         load_time: started.elapsed(),
@@ -399,24 +399,22 @@ fn check_package(
     file: &Path,
     settings: &Settings,
     info: &ConnectorInfo,
-    package: Option<&crate::package::Package>,
+    package: Option<&crate::package::Manifest>,
 ) -> Result<(), LoadError> {
     if let Some(p) = package
-        && (p.manifest.name != info.name || p.manifest.version != info.version)
+        && (p.name != info.name || p.version != info.version)
     {
         return Err(LoadError::new(
             file,
             format!(
                 "its signed manifest is for {} {}, but the component declares {} {}",
-                p.manifest.name, p.manifest.version, info.name, info.version
+                p.name, p.version, info.name, info.version
             ),
         ));
     }
     // What the operator reviewed in the manifest is what the connector asks.
     if let Some(p) = package
-        && (p.manifest.hosts != info.hosts
-            || p.manifest.secrets != info.secrets
-            || p.manifest.config_keys != info.config_keys)
+        && (p.hosts != info.hosts || p.secrets != info.secrets || p.config_keys != info.config_keys)
     {
         return Err(LoadError::new(
             file,
@@ -438,11 +436,11 @@ fn check_package(
                 section.publishers.join(" or ")
             ),
         )),
-        Some(p) if !section.publishers.contains(&p.manifest.publisher) => Err(LoadError::new(
+        Some(p) if !section.publishers.contains(&p.publisher) => Err(LoadError::new(
             file,
             format!(
                 "is signed by {}, not by a publisher [connectors.{}] in payhost.toml names ({}): refused",
-                p.manifest.publisher,
+                p.publisher,
                 info.name,
                 section.publishers.join(", ")
             ),

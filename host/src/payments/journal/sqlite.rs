@@ -343,11 +343,7 @@ impl SqliteJournal {
                 .and_then(|()| Inner::by_key_on(&conn, key));
             let restored = conn.busy_timeout(self.inner.options.busy_timeout);
             match (found, restored) {
-                (Err(rusqlite::Error::SqliteFailure(e, _)), _)
-                    if matches!(
-                        e.code,
-                        rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
-                    ) => {}
+                (Err(e), _) if is_busy(&e) => {}
                 (found, Ok(())) => return found.map_err(|e| self.inner.fail(e)),
                 (_, Err(e)) => return Err(self.inner.fail(e)),
             }
@@ -477,12 +473,7 @@ impl Drop for SqliteJournal {
 
 impl Inner {
     fn fail(&self, source: rusqlite::Error) -> JournalError {
-        if let rusqlite::Error::SqliteFailure(e, _) = &source
-            && matches!(
-                e.code,
-                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
-            )
-        {
+        if is_busy(&source) {
             return JournalError::Busy {
                 path: self.path.clone(),
                 waited: self.options.busy_timeout,
@@ -999,6 +990,15 @@ fn batch_writer(inner: &Inner, queue: &mpsc::Receiver<Box<dyn Job>>) {
             deliver(committed.as_ref().err().map(copy_error).or(own));
         }
     }
+}
+
+/// Whether SQLite refused for another connection's lock.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 /// Runs one cached statement that takes no parameters and returns no rows.
