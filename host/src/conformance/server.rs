@@ -36,8 +36,6 @@ pub struct Supplier {
     addr: SocketAddr,
     script: Arc<Mutex<Script>>,
     task: tokio::task::JoinHandle<()>,
-    /// The size of the oversized answer (more than the connector may read).
-    oversized: usize,
 }
 
 impl Drop for Supplier {
@@ -69,22 +67,12 @@ impl Supplier {
                 });
             }
         });
-        Ok(Supplier {
-            addr,
-            script,
-            task,
-            oversized,
-        })
+        Ok(Supplier { addr, script, task })
     }
 
     /// The base URL connectors are configured with.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
-    }
-
-    /// The size of the oversized answer.
-    pub fn oversized(&self) -> usize {
-        self.oversized
     }
 
     /// Scripts the next answers and forgets what was received.
