@@ -178,3 +178,43 @@ async fn a_reload_that_lowers_the_version_is_refused_unless_allowed() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_manifest_that_differs_from_what_the_component_asks_is_refused() {
+    // Signed by its publisher, but listing fewer hosts than the component
+    // asks for in info(): what the operator reviewed is not what runs.
+    let key = payhost::package::PublisherKey::generate().unwrap();
+    let manifest = payhost::package::Manifest {
+        name: "atlas".into(),
+        version: "1.0.0".into(),
+        contract: "payhost:connector@0.2.0".into(),
+        sha256: String::new(),
+        hosts: vec!["config:base_url".into()],
+        secrets: vec!["client_id".into(), "client_secret".into()],
+        config_keys: vec!["base_url".into(), "request_source".into()],
+        section: String::new(),
+        publisher: String::new(),
+    };
+    let atlas = std::fs::read(artifacts::PAYHOST_ATLAS).unwrap();
+    let signed = payhost::package::sign(&atlas, manifest, &key).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("atlas.wasm");
+    std::fs::write(&file, signed).unwrap();
+    let host = payhost_tests::host(Settings::default());
+    let e = host
+        .load_file(&file)
+        .await
+        .expect_err("a manifest that hides hosts was accepted");
+    assert!(
+        e.reason.contains("differ from what the component asks"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_call_time_limit_over_a_day_is_refused() {
+    for key in ["timeout", "cpu"] {
+        let e = Settings::parse(&format!("[limits]\n{key} = \"100y\"\n")).unwrap_err();
+        assert!(e.contains("at most 24h"), "{key}: {e}");
+    }
+}
