@@ -39,7 +39,7 @@ pub use capabilities::http::client as http_client;
 pub use contract::{CONNECTOR_EXPORT, CONTRACT_PACKAGE, CONTRACT_VERSION, ContractVersion};
 pub use engine::cache::CacheOutcome;
 pub use engine::store::Fault;
-pub use engine::{EPOCH_TICK, Runtime, RuntimeOptions};
+pub use engine::{EPOCH_TICK, PERF_MAP_ENV, Runtime, RuntimeOptions};
 pub use execution::{Executed, Executor, PayError};
 pub use host::Host;
 pub use payments::attempt::{Attempt, AttemptState};

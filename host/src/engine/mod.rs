@@ -1,14 +1,16 @@
 //! The engine every connector runs on: one wasmtime `Engine` with the
 //! pooling allocator and epoch interruption (`ticker`), one `Linker` holding
 //! WASI and the capabilities, one shared HTTP client, the compile cache
-//! (`cache`), what one call's store holds and how its limits are enforced
+//! (`cache`), compiled functions shared between connectors while they load
+//! (`functions`), what one call's store holds and how its limits are enforced
 //! (`store`), and one call into a connector in a fresh instance (`call`).
 
 pub(crate) mod cache;
 pub(crate) mod call;
+pub(crate) mod functions;
 mod runtime;
 pub(crate) mod store;
 mod ticker;
 
-pub use runtime::{Runtime, RuntimeOptions};
+pub use runtime::{PERF_MAP_ENV, Runtime, RuntimeOptions};
 pub use ticker::EPOCH_TICK;

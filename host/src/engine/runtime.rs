@@ -4,6 +4,7 @@
 //! limits armed.
 
 use super::cache::CompileCache;
+use super::functions::FunctionCache;
 use super::store::{CallState, Fault};
 use super::ticker::EpochTicker;
 use crate::capabilities;
@@ -15,6 +16,10 @@ use wasmtime::component::Linker;
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, UpdateDeadline,
 };
+
+/// Set (to anything but `0`) in the host's environment, the compiled
+/// connectors' functions are listed in `/tmp/perf-PID.map` for `perf`.
+pub const PERF_MAP_ENV: &str = "PAYHOST_PERF_MAP";
 
 /// How much of each pooled linear memory stays resident between calls.
 const KEEP_RESIDENT: usize = 256 << 10;
@@ -50,6 +55,8 @@ pub struct Runtime {
     pub(crate) linker: Arc<Linker<CallState>>,
     pub(crate) client: reqwest::Client,
     pub(crate) cache: CompileCache,
+    /// Compiled functions shared between connectors during one scan.
+    pub(crate) functions: Arc<FunctionCache>,
     /// One permit per instance the pool holds.
     slots: Arc<tokio::sync::Semaphore>,
     max_instances: u32,
@@ -60,7 +67,8 @@ impl Runtime {
     /// Builds the runtime. Must be called within a tokio runtime (the HTTP
     /// client's resolver runs on it).
     pub fn new(options: &RuntimeOptions) -> wasmtime::Result<Runtime> {
-        let engine = Engine::new(&engine_config(options))?;
+        let functions = Arc::new(FunctionCache::default());
+        let engine = Engine::new(&engine_config(options, functions.clone())?)?;
         let mut linker = Linker::new(&engine);
         // Rust's std needs WASI; the context grants nothing (see `CallState`).
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
@@ -72,6 +80,7 @@ impl Runtime {
             linker: Arc::new(linker),
             client: capabilities::http::client(),
             cache,
+            functions,
             slots: Arc::new(tokio::sync::Semaphore::new(options.max_instances as usize)),
             max_instances: options.max_instances,
         })
@@ -84,6 +93,12 @@ impl Runtime {
             .await
             .ok()
             .and_then(Result::ok)
+    }
+
+    /// Functions reused from another connector's compile, and functions
+    /// compiled, since the runtime started (see `functions`).
+    pub fn compiled_functions(&self) -> (u64, u64) {
+        self.functions.counts()
     }
 
     /// How many connector instances may run at once.
@@ -134,7 +149,10 @@ impl Runtime {
     }
 }
 
-fn engine_config(options: &RuntimeOptions) -> Config {
+fn engine_config(
+    options: &RuntimeOptions,
+    functions: Arc<FunctionCache>,
+) -> wasmtime::Result<Config> {
     let mut pool = PoolingAllocationConfig::default();
     let instances = options.max_instances.max(4);
     pool.total_component_instances(instances)
@@ -151,6 +169,9 @@ fn engine_config(options: &RuntimeOptions) -> Config {
         // them to the kernel: a connector's call touches about this much, and
         // madvise + page faults on every call cost more than the memset.
         .linear_memory_keep_resident(KEEP_RESIDENT)
+        // Where the kernel offers PAGEMAP_SCAN (Linux 6.7+), reset only the
+        // pages a call dirtied instead of memset over all the kept pages.
+        .pagemap_scan(wasmtime::Enabled::Auto)
         .table_keep_resident(64 << 10)
         .async_stack_keep_resident(64 << 10);
     let mut config = Config::new();
@@ -160,11 +181,17 @@ fn engine_config(options: &RuntimeOptions) -> Config {
         .max_wasm_stack(1 << 20)
         .async_stack_size(2 << 20)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    // `perf record` / `perf report` name a connector's functions when the
+    // host writes /tmp/perf-PID.map (see the partner guide, "Profiling").
+    if std::env::var_os(PERF_MAP_ENV).is_some_and(|v| !v.is_empty() && v != "0") {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     if options.explicit_bounds_checks {
         config
             .memory_reservation(MAX_MEMORY)
             .memory_guard_size(0)
             .memory_reservation_for_growth(0);
     }
-    config
+    config.enable_incremental_compilation(functions)?;
+    Ok(config)
 }

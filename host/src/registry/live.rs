@@ -235,6 +235,8 @@ impl Registry {
                 .unwrap_or_else(|e| e.into_inner())
                 .insert(file.clone(), entry);
         }
+        // What the loads shared is kept for one scan only.
+        self.runtime.functions.clear();
         // The live set, from what every present file holds: a name two
         // files declare is nobody's until one of them goes.
         let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
