@@ -2,7 +2,7 @@
 //! the same code compiled natively, and how the host scales. Prints the
 //! figures and writes them to BENCHMARKS.md.
 //!
-//! `payhost-bench [--plugins DIR] [--probes DIR] [--cache DIR] [--out FILE] [--only latency|sealing|throughput]`;
+//! `payhost-bench [--plugins DIR] [--probes DIR] [--cache DIR] [--out FILE] [--only instructions|latency|bounds|sealing|guards|throughput|durable|javascript|load]`;
 //! `rss` and `rss-inflight` are the child processes that measure resident
 //! memory. The hand-written `bench/ANALYSIS.md` is appended to the report.
 
@@ -545,7 +545,7 @@ async fn load_times(report: &mut Report, plugins: &Path, sim: &Simulator) -> any
         ),
     ] {
         let cache = private_tempdir()?;
-        let mut times = Vec::new();
+        let (mut times, mut shared) = (Vec::new(), Vec::new());
         for _ in 0..2 {
             let t = Instant::now();
             let host = host_with_cache(cache.path(), &dir, "")?;
@@ -556,9 +556,11 @@ async fn load_times(report: &mut Report, plugins: &Path, sim: &Simulator) -> any
                 loaded.iter().find_map(|r| r.as_ref().err())
             );
             times.push(t.elapsed());
+            shared.push(host.runtime().compiled_functions());
         }
+        let (reused, compiled) = shared[0];
         report.line(format!(
-            "| loading {label} at start | {:.0} ms | {:.0} ms |",
+            "| loading {label} at start ({compiled} functions compiled, {reused} reused from another connector's compile) | {:.0} ms | {:.0} ms |",
             ms(times[0]),
             ms(times[1])
         ));
@@ -776,11 +778,12 @@ async fn main() -> anyhow::Result<()> {
         )
         .await?;
     }
+    if run("load") {
+        load_times(&mut report, &plugins, &setup.sim).await?;
+    }
     if only.is_some() {
         return Ok(());
     }
-
-    load_times(&mut report, &plugins, &setup.sim).await?;
 
     report.line("\n## 4. Resident memory (each in a fresh process, warm compile cache)\n");
     let cache_s = cache.to_string_lossy().into_owned();
