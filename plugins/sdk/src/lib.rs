@@ -67,6 +67,7 @@ pub mod bindings {
     });
 }
 
+pub mod arena;
 mod backend;
 pub mod clock;
 mod code;
@@ -114,6 +115,12 @@ pub trait Connector {
         ))
     }
 }
+
+/// Every connector built for wasm32 allocates from an arena for its one
+/// call (see [`arena`]), unless built without the `call-arena` feature.
+#[cfg(all(target_arch = "wasm32", feature = "call-arena"))]
+#[global_allocator]
+static ALLOCATOR: arena::CallArena = arena::CallArena::new();
 
 /// Makes a type implementing [`Connector`] the component's export.
 ///
