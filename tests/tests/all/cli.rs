@@ -319,3 +319,36 @@ async fn pay_loads_only_the_connector_it_is_asked_for() {
         "the whole directory was loaded: {t}"
     );
 }
+
+#[test]
+fn with_payhost_perf_map_set_the_connectors_functions_are_listed_for_perf() {
+    let ws = Workspace::new();
+    let good = ws.plugin(artifacts::PROBE);
+    let cwd = tempfile::tempdir().expect("a temporary directory");
+    let listed = |set: bool| {
+        let mut cmd = Command::new(payhost_bin());
+        cmd.current_dir(cwd.path())
+            .args(["plugins", "check", good.to_str().unwrap()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if set {
+            cmd.env(payhost::PERF_MAP_ENV, "1");
+        } else {
+            cmd.env_remove(payhost::PERF_MAP_ENV);
+        }
+        let child = cmd.spawn().expect("running payhost");
+        let map = std::path::PathBuf::from(format!("/tmp/perf-{}.map", child.id()));
+        let out = child.wait_with_output().expect("payhost finishes");
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let listed = std::fs::read_to_string(&map).ok();
+        let _ = std::fs::remove_file(&map);
+        listed
+    };
+    let map = listed(true).expect("a perf map written with PAYHOST_PERF_MAP=1");
+    assert!(
+        map.lines().any(|l| l.contains("wasm[0]::function")),
+        "the map names the connector's compiled functions: {}",
+        &map[..map.len().min(400)]
+    );
+    assert!(listed(false).is_none(), "no perf map unless asked for");
+}
