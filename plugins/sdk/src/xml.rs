@@ -241,7 +241,10 @@ pub fn parse(bytes: &[u8]) -> Result<Node, String> {
             }
             Event::End(_) => {
                 let mut node = stack.pop().ok_or("an end tag without a start")?;
-                node.text = node.text.trim().to_owned();
+                let trimmed = node.text.trim();
+                if trimmed.len() != node.text.len() {
+                    node.text = trimmed.to_owned();
+                }
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(node),
                     None if root.is_none() => root = Some(node),
