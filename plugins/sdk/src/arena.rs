@@ -10,6 +10,13 @@
 //! back in place (a growing `Vec` or `String` costs no copy). A large block
 //! freed below the top stays unused until the call ends.
 //!
+//! The arena starts in a region of [`FIRST`] bytes reserved in the
+//! module's own zeroed data, inside the memory every instance starts with,
+//! and asks `memory.grow` for more only beyond it. A call that stays within
+//! it never grows its memory, so the host never has to change the memory's
+//! mapping when it resets the instance for the next call (growing memory
+//! under load costs every thread of the host a TLB flush).
+//!
 //! It is the global allocator of every connector built for wasm32 with the
 //! SDK's default `call-arena` feature. A connector that allocates and frees
 //! large blocks out of order many times in one call (more than its memory
@@ -29,12 +36,15 @@ const MIN: usize = 16;
 const CLASSES: usize = 8;
 /// How much the arena asks for at once, at least (one WebAssembly page).
 const CHUNK: usize = 64 << 10;
+/// The region the arena starts in, part of the memory an instance starts
+/// with (zeroed data: it adds nothing to the file).
+pub const FIRST: usize = 512 << 10;
 
 /// Where the arena's memory comes from.
 pub(crate) trait Pages {
-    /// `bytes` more bytes (a multiple of [`CHUNK`]): the start of the new
-    /// region, or `None` when no more may be had.
-    fn grow(&mut self, bytes: usize) -> Option<usize>;
+    /// At least `bytes` more bytes (a multiple of [`CHUNK`]): the start and
+    /// length of the new region, or `None` when no more may be had.
+    fn grow(&mut self, bytes: usize) -> Option<(usize, usize)>;
 }
 
 /// The arena's state: the free region at the top and one free list per
@@ -75,15 +85,15 @@ impl<P: Pages> Arena<P> {
             return start;
         }
         let want = size.saturating_add(align).next_multiple_of(CHUNK);
-        let Some(region) = self.pages.grow(want) else {
+        let Some((region, len)) = self.pages.grow(want) else {
             return 0;
         };
-        if region != self.end {
-            // Not contiguous with the arena (something else grew the memory
-            // in between): start over in the new region.
+        if region != self.end || self.next.next_multiple_of(align) + size > region + len {
+            // Not contiguous with the arena (the first region, or something
+            // else grew the memory in between): start over in the new one.
             self.next = region;
         }
-        self.end = region + want;
+        self.end = region + len;
         let start = self.next.next_multiple_of(align);
         self.next = start + size;
         start
@@ -150,19 +160,33 @@ impl<P: Pages> Arena<P> {
 /// The connectors' global allocator (see the module's documentation).
 pub struct CallArena(core::cell::UnsafeCell<Arena<Memory>>);
 
-/// WebAssembly's `memory.grow` on memory 0.
-pub(crate) struct Memory;
+/// The first region, aligned for any block the arena hands out.
+#[repr(C, align(4096))]
+struct First(core::cell::UnsafeCell<[u8; FIRST]>);
+
+// SAFETY: only the arena uses it, from one thread (see `CallArena`).
+unsafe impl Sync for First {}
+
+static FIRST_REGION: First = First(core::cell::UnsafeCell::new([0; FIRST]));
+
+/// The first region, then WebAssembly's `memory.grow` on memory 0.
+pub(crate) struct Memory {
+    first_given: bool,
+}
 
 impl Pages for Memory {
-    fn grow(&mut self, bytes: usize) -> Option<usize> {
+    fn grow(&mut self, bytes: usize) -> Option<(usize, usize)> {
+        if !self.first_given && bytes <= FIRST {
+            self.first_given = true;
+            return Some((FIRST_REGION.0.get() as usize, FIRST));
+        }
         #[cfg(target_arch = "wasm32")]
         {
             let pages = core::arch::wasm32::memory_grow(0, bytes / CHUNK);
-            (pages != usize::MAX).then_some(pages * CHUNK)
+            (pages != usize::MAX).then_some((pages * CHUNK, bytes))
         }
         #[cfg(not(target_arch = "wasm32"))]
         {
-            let _ = bytes;
             None
         }
     }
@@ -171,7 +195,9 @@ impl Pages for Memory {
 impl CallArena {
     /// The arena, empty until the first allocation.
     pub const fn new() -> Self {
-        CallArena(core::cell::UnsafeCell::new(Arena::new(Memory)))
+        CallArena(core::cell::UnsafeCell::new(Arena::new(Memory {
+            first_given: false,
+        })))
     }
 }
 
@@ -232,14 +258,14 @@ mod tests {
     }
 
     impl Pages for Heap {
-        fn grow(&mut self, bytes: usize) -> Option<usize> {
+        fn grow(&mut self, bytes: usize) -> Option<(usize, usize)> {
             if self.gap {
                 self.used += CHUNK;
             }
             (self.used + bytes <= self.cap).then(|| {
                 let at = self.base + self.used;
                 self.used += bytes;
-                at
+                (at, bytes)
             })
         }
     }
@@ -290,6 +316,25 @@ mod tests {
             a.dealloc(moved, layout(50_000, 8));
             let again = a.alloc(layout(50_000, 8));
             assert_eq!(again, moved);
+        }
+    }
+
+    #[test]
+    fn the_arena_starts_in_its_first_region_before_growing_memory() {
+        let mut a = Arena::new(Memory { first_given: false });
+        let base = FIRST_REGION.0.get() as usize;
+        unsafe {
+            let x = a.alloc(layout(100_000, 8));
+            let y = a.alloc(layout(64, 8));
+            for p in [x as usize, y as usize] {
+                assert!(
+                    (base..base + FIRST).contains(&p),
+                    "{p:#x} outside the first region"
+                );
+            }
+            // Natively there is no memory.grow: what the first region cannot
+            // hold is refused.
+            assert!(a.alloc(layout(FIRST, 8)).is_null());
         }
     }
 
