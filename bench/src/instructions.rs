@@ -12,38 +12,56 @@ use payhost_sandbox::demo;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// Payments in the short and the long series.
 const SHORT: u64 = 20;
 const LONG: u64 = 140;
 
 /// The child: `n` payments, one at a time, round-robin over the four
-/// connectors, through the plugin or the native build.
+/// connectors, through the plugin or the native build. `timed`: the host's
+/// default engine settings, 100 payments to warm up, then the process's
+/// CPU time and the wall time of the `n` payments printed as
+/// `cpu_ns wall_ns`.
 pub(crate) async fn child(
     plugins: &[std::path::PathBuf],
     cache: &Path,
     plugin: bool,
     n: u64,
+    timed: bool,
 ) -> anyhow::Result<()> {
     let sim = payhost_sandbox::sim::Simulator::start().await?;
-    // A small pool with explicit bounds checks: valgrind cannot map the
-    // address space guard regions reserve. (The plugin's count is then a
-    // little higher than with guard pages: an upper bound.)
+    // Counted: a small pool with explicit bounds checks, as valgrind cannot
+    // map the address space guard regions reserve (section 1d: the same
+    // within the noise).
+    let options = if timed {
+        payhost::RuntimeOptions {
+            max_instances: 64,
+            ..payhost::RuntimeOptions::default()
+        }
+    } else {
+        payhost::RuntimeOptions {
+            max_instances: 1,
+            explicit_bounds_checks: true,
+            ..payhost::RuntimeOptions::default()
+        }
+    };
     let (_dir, host) = demo::host_with(
         &sim.url(),
         plugins,
         cache,
         "",
         &payhost_sandbox::sim::Credentials::default(),
-        payhost::RuntimeOptions {
-            max_instances: 1,
-            explicit_bounds_checks: true,
-            ..payhost::RuntimeOptions::default()
-        },
+        options,
     )
     .await?;
     payhost_sdk::native::install(Arc::new(native_host(&sim.url(), sim.credentials())));
-    for i in 0..n {
+    let warm = if timed { 100 } else { 0 };
+    let mut started = (cpu_ns(), Instant::now());
+    for i in 0..n + warm {
+        if i == warm {
+            started = (cpu_ns(), Instant::now());
+        }
         let connector = CONNECTORS[(i % 4) as usize];
         let r = request(connector, 1_000_000 + i);
         let ok = if plugin {
@@ -53,8 +71,62 @@ pub(crate) async fn child(
         };
         anyhow::ensure!(ok, "{connector} payment {i} failed");
     }
+    if timed {
+        println!(
+            "{} {}",
+            cpu_ns() - started.0,
+            started.1.elapsed().as_nanos()
+        );
+    }
     Ok(())
 }
+
+/// The CPU time this process has used, user and system, every thread.
+fn cpu_ns() -> u128 {
+    // SAFETY: getrusage writes into the struct it is given.
+    #[allow(unsafe_code)]
+    let usage = unsafe {
+        let mut usage = std::mem::zeroed::<libc::rusage>();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let ns = |t: libc::timeval| t.tv_sec as u128 * 1_000_000_000 + t.tv_usec as u128 * 1_000;
+    ns(usage.ru_utime) + ns(usage.ru_stime)
+}
+
+/// CPU and wall time per payment, in a child process of its own.
+fn timed(plugin: bool, plugins: &Path, cache: &Path) -> anyhow::Result<(f64, f64)> {
+    let out = Command::new(std::env::current_exe()?)
+        .args([
+            "count",
+            "--timed",
+            "--mode",
+            if plugin { "plugin" } else { "native" },
+            "--n",
+            &TIMED.to_string(),
+            "--plugins",
+        ])
+        .arg(plugins)
+        .arg("--cache")
+        .arg(cache)
+        .output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    anyhow::ensure!(
+        out.status.success(),
+        "the timed run failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut numbers = text
+        .split_whitespace()
+        .filter_map(|n| n.parse::<f64>().ok());
+    match (numbers.next(), numbers.next()) {
+        (Some(cpu), Some(wall)) => Ok((cpu / TIMED as f64 / 1e3, wall / TIMED as f64 / 1e3)),
+        _ => anyhow::bail!("the timed run printed no figures: {text}"),
+    }
+}
+
+/// Payments in each timed run.
+const TIMED: u64 = 4000;
 
 /// Instructions a child run of `n` payments executed.
 fn counted(plugin: bool, n: u64, plugins: &Path, cache: &Path) -> anyhow::Result<u64> {
@@ -95,7 +167,7 @@ pub(crate) fn section(report: &mut Report, plugins: &Path, cache: &Path) -> anyh
         .is_ok_and(|o| o.status.success());
     if !have {
         report.line("valgrind is not installed here: not measured (`apt-get install valgrind`).");
-        return Ok(());
+        return cpu_section(report, plugins, cache);
     }
     report.line(format!(
         "`valgrind --tool=callgrind --smc-check=all-non-file payhost-bench count --mode plugin|native --n N`, N = {SHORT} and {LONG}; (instructions at {LONG} − at {SHORT}) / {}. The process runs the simulator and both HTTP stacks too, the same for both builds.\n",
@@ -118,6 +190,34 @@ pub(crate) fn section(report: &mut Report, plugins: &Path, cache: &Path) -> anyh
         plugin / 1e3,
         (plugin - native) / 1e3,
         100.0 * (plugin - native) / native
+    ));
+    cpu_section(report, plugins, cache)
+}
+
+/// Section 0b: CPU time per payment, each build in a process of its own.
+pub(crate) fn cpu_section(report: &mut Report, plugins: &Path, cache: &Path) -> anyhow::Result<()> {
+    report.line(format!(
+        "\n## 0b. CPU time per payment (each build in a process of its own, {TIMED} payments one at a time after 100 to warm up)\n"
+    ));
+    report.line("`payhost-bench count --timed --mode plugin|native`: the process's CPU time (`getrusage`, user and system, every thread: the simulator and both HTTP stacks included, the same for both) and its wall time, divided by the payments; the host's default engine settings.\n");
+    // Alternate, twice each, and keep each build's lower figure.
+    let mut best = [(f64::MAX, f64::MAX); 2];
+    for _ in 0..2 {
+        for (k, plugin) in [(0, false), (1, true)] {
+            let (cpu, wall) = timed(plugin, plugins, cache)?;
+            best[k] = (best[k].0.min(cpu), best[k].1.min(wall));
+        }
+    }
+    let [(n_cpu, n_wall), (p_cpu, p_wall)] = best;
+    report.line("| build | CPU per payment | wall time per payment |");
+    report.line("|---|---|---|");
+    report.line(format!(
+        "| native (same crates, in-process) | {n_cpu:.1} µs | {n_wall:.1} µs |"
+    ));
+    report.line(format!(
+        "| plugin (component, fresh instance) | {p_cpu:.1} µs ({:+.1} µs) | {p_wall:.1} µs ({:+.1} µs) |",
+        p_cpu - n_cpu,
+        p_wall - n_wall
     ));
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! the same code compiled natively, and how the host scales. Prints the
 //! figures and writes them to BENCHMARKS.md.
 //!
-//! `payhost-bench [--plugins DIR] [--probes DIR] [--cache DIR] [--out FILE] [--only instructions|latency|bounds|sealing|guards|throughput|durable|javascript|load]`;
+//! `payhost-bench [--plugins DIR] [--probes DIR] [--cache DIR] [--out FILE] [--only instructions|cpu|latency|bounds|sealing|guards|throughput|durable|javascript|load]`;
 //! `rss` and `rss-inflight` are the child processes that measure resident
 //! memory. The hand-written `bench/ANALYSIS.md` is appended to the report.
 
@@ -677,6 +677,7 @@ async fn main() -> anyhow::Result<()> {
                 &cache,
                 arg("--mode").as_deref() == Some("plugin"),
                 arg("--n").and_then(|n| n.parse().ok()).unwrap_or(0),
+                args.iter().any(|a| a == "--timed"),
             )
             .await;
         }
@@ -712,6 +713,8 @@ async fn main() -> anyhow::Result<()> {
     let run = |part: &str| only.as_deref().is_none_or(|o| o == part);
     if run("instructions") {
         instructions::section(&mut report, &plugins, &cache)?;
+    } else if only.as_deref() == Some("cpu") {
+        instructions::cpu_section(&mut report, &plugins, &cache)?;
     }
     let process = process::Process::start(&setup.sim.url())?;
     if run("latency") {
