@@ -225,6 +225,27 @@ fn host_with_cache(ws: &Workspace, cache: &std::path::Path) -> payhost::Host {
 }
 
 #[tokio::test]
+async fn connectors_built_with_the_same_sdk_share_compiled_functions_and_stay_themselves() {
+    let ws = probe_workspace("");
+    let hostile = ws.plugin(artifacts::HOSTILE);
+    let probe_file = ws.path().join("plugins").join("probe.wasm");
+    let host = host_with_cache(&ws, &ws.path().join("cache"));
+    let probe = host.check_file(&probe_file).await.unwrap();
+    assert_eq!(probe.cache, payhost::CacheOutcome::Compiled);
+    let (reused_before, compiled) = host.runtime().compiled_functions();
+    assert!(compiled > 0, "the probe's functions were compiled");
+    let loaded = host.check_file(&hostile).await.unwrap();
+    assert_eq!(loaded.cache, payhost::CacheOutcome::Compiled);
+    assert_eq!(loaded.info.name, "hostile", "its own code, not the probe's");
+    assert_eq!(probe.info.name, "probe");
+    let (reused, _) = host.runtime().compiled_functions();
+    assert!(
+        reused > reused_before,
+        "the second connector reused functions compiled for the first ({reused_before} then {reused})"
+    );
+}
+
+#[tokio::test]
 async fn a_cache_entry_copied_over_another_is_recompiled_never_loaded() {
     let ws = probe_workspace("");
     let hostile = ws.plugin(artifacts::HOSTILE);
