@@ -97,18 +97,8 @@ fn cpu_ns() -> u128 {
 /// CPU and wall time per payment, in a child process of its own.
 fn timed(plugin: bool, plugins: &Path, cache: &Path) -> anyhow::Result<(f64, f64)> {
     let out = Command::new(std::env::current_exe()?)
-        .args([
-            "count",
-            "--timed",
-            "--mode",
-            if plugin { "plugin" } else { "native" },
-            "--n",
-            &TIMED.to_string(),
-            "--plugins",
-        ])
-        .arg(plugins)
-        .arg("--cache")
-        .arg(cache)
+        .args(count_args(plugin, TIMED, plugins, cache))
+        .arg("--timed")
         .output()?;
     let text = String::from_utf8_lossy(&out.stdout);
     anyhow::ensure!(
@@ -128,6 +118,24 @@ fn timed(plugin: bool, plugins: &Path, cache: &Path) -> anyhow::Result<(f64, f64
 /// Payments in each timed run.
 const TIMED: u64 = 4000;
 
+/// The arguments of a `count` child run of `n` payments.
+fn count_args(plugin: bool, n: u64, plugins: &Path, cache: &Path) -> Vec<std::ffi::OsString> {
+    let mode = if plugin { "plugin" } else { "native" };
+    [
+        "count".as_ref(),
+        "--mode".as_ref(),
+        mode.as_ref(),
+        "--n".as_ref(),
+        n.to_string().as_ref(),
+        "--plugins".as_ref(),
+        plugins.as_os_str(),
+        "--cache".as_ref(),
+        cache.as_os_str(),
+    ]
+    .map(std::ffi::OsStr::to_owned)
+    .to_vec()
+}
+
 /// Instructions a child run of `n` payments executed.
 fn counted(plugin: bool, n: u64, plugins: &Path, cache: &Path) -> anyhow::Result<u64> {
     let out = Command::new("valgrind")
@@ -138,17 +146,7 @@ fn counted(plugin: bool, n: u64, plugins: &Path, cache: &Path) -> anyhow::Result
             "--smc-check=all-non-file",
         ])
         .arg(std::env::current_exe()?)
-        .args([
-            "count",
-            "--mode",
-            if plugin { "plugin" } else { "native" },
-            "--n",
-            &n.to_string(),
-            "--plugins",
-        ])
-        .arg(plugins)
-        .arg("--cache")
-        .arg(cache)
+        .args(count_args(plugin, n, plugins, cache))
         .output()?;
     let text = String::from_utf8_lossy(&out.stderr);
     anyhow::ensure!(out.status.success(), "the counted run failed: {text}");
