@@ -3,8 +3,9 @@
 //! standard library hold many byte-identical functions (allocation,
 //! formatting, JSON, the SDK's bindings); a function compiled for one
 //! connector is reused for the next one that holds it, keyed by the SHA-256
-//! Cranelift computes over the function's whole compiled form, so a function
-//! that differs in anything is compiled on its own.
+//! Cranelift computes over the function's whole intermediate form and the
+//! compiler's settings, so a function that differs in anything is compiled
+//! on its own.
 //!
 //! The store lives for one scan of the plugin directory (the registry clears
 //! it after each) and holds at most [`CAPACITY`] bytes: what it saves is

@@ -79,7 +79,6 @@ impl<P: Pages> Arena<P> {
         let start = self.next.next_multiple_of(align);
         if let Some(end) = start.checked_add(size)
             && end <= self.end
-            && self.end != 0
         {
             self.next = end;
             return start;
@@ -160,7 +159,7 @@ impl<P: Pages> Arena<P> {
 /// The connectors' global allocator (see the module's documentation).
 pub struct CallArena(core::cell::UnsafeCell<Arena<Memory>>);
 
-/// The first region, aligned for any block the arena hands out.
+/// The first region, page-aligned so that no other data shares its pages.
 #[repr(C, align(4096))]
 struct First(core::cell::UnsafeCell<[u8; FIRST]>);
 
