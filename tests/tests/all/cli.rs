@@ -1,6 +1,6 @@
 //! The `payhost` command as an operator runs it.
 
-use crate::support::probe;
+use crate::support::{probe, text};
 use payhost_sandbox::recorder::Recorder;
 use payhost_tests::{Workspace, artifacts, payhost_bin};
 use std::io::Write as _;
@@ -28,14 +28,6 @@ fn run(args: &[&str], stdin: Option<&str>) -> Output {
     }
     drop(child.stdin.take());
     child.wait_with_output().expect("payhost finishes")
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 #[test]

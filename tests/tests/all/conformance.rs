@@ -3,6 +3,7 @@
 //! connector that reads a fault as a payment fails them; a scenario that
 //! expects what the connector does not do fails and says why.
 
+use crate::support::text;
 use payhost_tests::{Workspace, artifacts, payhost_bin};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -17,14 +18,6 @@ fn plugins_test(wasm: &str, scenarios: &Path, json: bool) -> Output {
         command.arg("--json");
     }
     command.output().expect("running payhost plugins test")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 fn scenarios_file(connector: &str) -> PathBuf {

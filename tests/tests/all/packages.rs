@@ -4,6 +4,7 @@
 //! the operator allows it.
 
 use crate::serve::workspace;
+use crate::support::text;
 use payhost::Settings;
 use payhost_sandbox::sim::Simulator;
 use payhost_tests::{artifacts, payhost_bin};
@@ -17,14 +18,6 @@ fn payhost(args: &[&str], config: &Path) -> Output {
         .arg(config)
         .output()
         .expect("running payhost")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// A new key in `dir`: its file and its public key.

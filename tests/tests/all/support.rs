@@ -33,3 +33,12 @@ secrets = {{ token = {{ file = {token:?} }}, aes_key = {{ file = {aes:?} }}, nem
     ));
     (ws, config)
 }
+
+/// What a finished process printed, standard output then standard error.
+pub fn text(output: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
