@@ -14,6 +14,7 @@
 //! of that version are shown as legacy.
 
 use crate::contract::convert;
+use crate::contract::hidden::Hidden;
 use crate::contract::crypto::{self as wit, CryptoError, Output};
 use crate::contract::parts::{self, Piece};
 use crate::contract::sealed::SealedValue;
@@ -23,6 +24,7 @@ use aes::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit, block_padding::Pk
 use base64::Engine as _;
 use hmac::Mac;
 use sha2::Digest;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Instant;
 use wasmtime::component::{HasData, Linker, ResourceTable};
@@ -103,6 +105,8 @@ struct Input {
     bytes: Vec<u8>,
     hidden: bool,
     bound: usize,
+    /// What the hidden pieces derive from (secret names, card fields).
+    sources: BTreeSet<String>,
 }
 
 type Aes256CbcEnc = cbc::Encryptor<aes::Aes256>;
@@ -140,6 +144,7 @@ fn assemble(ctx: &CryptoCtx, pieces: &[Piece<'_>]) -> std::result::Result<Input,
             .map_err(|e| Refusal::Denied(e.to_string()))?,
         hidden: pieces.iter().any(Piece::is_hidden),
         bound: parts::bound(pieces),
+        sources: parts::sources(pieces),
     })
 }
 
@@ -177,6 +182,7 @@ async fn run_bytes<T: Send + 'static>(
         bytes,
         hidden: false,
         bound: 0,
+        sources: BTreeSet::new(),
     };
     run(vec![input], move |i| op(&i[0].bytes)).await
 }
@@ -291,6 +297,7 @@ impl Crypto<'_> {
         }
         let hidden = read.iter().any(|i| i.hidden);
         let bound = bound(&read.iter().map(|i| i.bound).collect::<Vec<_>>());
+        let sources: BTreeSet<String> = read.iter().flat_map(|i| i.sources.clone()).collect();
         if hidden {
             if self.ctx.sealed >= MAX_SEALED {
                 return Ok(Err(CryptoError::Denied(format!(
@@ -312,7 +319,7 @@ impl Crypto<'_> {
         }
         self.ctx.sealed += 1;
         self.ctx.sealed_bytes += bound;
-        let handle = self.table.push(SealedValue::derived(bytes, bound))?;
+        let handle = self.table.push(SealedValue::derived(bytes, bound, Hidden::Derived(sources)))?;
         Ok(Ok(Output::Sealed(handle)))
     }
 }

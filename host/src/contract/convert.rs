@@ -2,6 +2,7 @@
 //! the sandbox wall: a request goes in (its card data sealed), an outcome,
 //! an error or a method kind comes out.
 
+use super::hidden::Hidden;
 use super::parts::{Encoding, Piece};
 use super::sealed::{CARD_NUMBER_BOUND, CVV_BOUND, SealedValue};
 use super::types as wit;
@@ -38,9 +39,9 @@ impl From<wit::ErrorKind> for ErrorKind {
 
 /// The card as a 0.2.0 connector gets it: number and CVV sealed in `table`.
 fn card_to_wit(card: &Card, table: &mut ResourceTable) -> wasmtime::Result<wit::Card> {
-    let number = table.push(SealedValue::card_data(&card.number, CARD_NUMBER_BOUND))?;
+    let number = table.push(SealedValue::card_data(&card.number, CARD_NUMBER_BOUND, Hidden::CardNumber))?;
     let cvv = match &card.cvv {
-        Some(cvv) => Some(table.push(SealedValue::card_data(cvv, CVV_BOUND))?),
+        Some(cvv) => Some(table.push(SealedValue::card_data(cvv, CVV_BOUND, Hidden::Cvv))?),
         None => None,
     };
     Ok(wit::Card {

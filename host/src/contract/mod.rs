@@ -9,6 +9,7 @@
 //! the names re-exported here.
 
 pub(crate) mod convert;
+pub(crate) mod hidden;
 pub(crate) mod legacy;
 pub(crate) mod parts;
 pub(crate) mod sealed;

@@ -3,7 +3,9 @@
 //! bytes, a secret by name, or a sealed value, each with the encoding the
 //! host writes it in.
 
+use super::hidden::Hidden;
 use super::sealed::SealedValue;
+use std::collections::BTreeSet;
 
 /// How a secret's or a sealed value's bytes are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +28,35 @@ pub(crate) enum Encoding {
     UrlComponent,
 }
 
+/// Every encoding with the name the contract and `payhost.toml` give it.
+const ENCODING_NAMES: [(Encoding, &str); 8] = [
+    (Encoding::Raw, "raw"),
+    (Encoding::Hex, "hex"),
+    (Encoding::HexUpper, "hex-upper"),
+    (Encoding::Base64, "base64"),
+    (Encoding::Base64Url, "base64url"),
+    (Encoding::JsonString, "json-string"),
+    (Encoding::XmlText, "xml-text"),
+    (Encoding::UrlComponent, "url-component"),
+];
+
 impl Encoding {
+    /// The encoding named `name` (`hex-upper`), as the contract spells it.
+    pub(crate) fn parse(name: &str) -> Option<Encoding> {
+        ENCODING_NAMES
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(e, _)| *e)
+    }
+
+    /// Its name, as the contract spells it.
+    pub(crate) fn name(self) -> &'static str {
+        ENCODING_NAMES
+            .iter()
+            .find(|(e, _)| *e == self)
+            .map_or("raw", |(_, n)| n)
+    }
+
     /// Whether every byte this encoding writes is safe in a URL's query.
     pub(crate) fn url_safe(self) -> bool {
         matches!(
@@ -152,6 +182,23 @@ impl Piece<'_> {
         !matches!(self, Piece::Literal(_))
     }
 
+    /// What a hidden piece is, by name; `None` for a literal.
+    pub(crate) fn hidden_name(&self) -> Option<Hidden> {
+        match *self {
+            Piece::Literal(_) => None,
+            Piece::Secret { name, .. } => Some(Hidden::Secret(name.to_owned())),
+            Piece::Sealed { value, .. } => Some(value.name().clone()),
+        }
+    }
+
+    /// The encoding a hidden piece is written in.
+    pub(crate) fn encoding(&self) -> Option<Encoding> {
+        match *self {
+            Piece::Literal(_) => None,
+            Piece::Secret { encoding, .. } | Piece::Sealed { encoding, .. } => Some(encoding),
+        }
+    }
+
     /// The most bytes this piece can write, from what the connector knows:
     /// a literal's length, a secret's and a sealed value's bound.
     pub(crate) fn bound(&self) -> usize {
@@ -161,6 +208,28 @@ impl Piece<'_> {
             Piece::Sealed { value, encoding } => encoding.bound(value.bound()),
         }
     }
+}
+
+/// The bytes of `pieces` when every one is literal.
+pub(crate) fn literal(pieces: &[Piece<'_>]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    for piece in pieces {
+        match piece {
+            Piece::Literal(bytes) => out.extend_from_slice(bytes),
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+/// What a value computed from `pieces` derives from: the sources of every
+/// hidden piece among them.
+pub(crate) fn sources(pieces: &[Piece<'_>]) -> BTreeSet<String> {
+    pieces
+        .iter()
+        .filter_map(Piece::hidden_name)
+        .flat_map(|name| name.sources())
+        .collect()
 }
 
 /// The most bytes `pieces` can write (see [`Piece::bound`]).

@@ -1,6 +1,7 @@
 //! What a `sealed` handle stands for: bytes the connector may place or feed
 //! to crypto but never read.
 
+use super::hidden::Hidden;
 use std::fmt;
 
 /// Where a sealed value came from, which decides how it may be written.
@@ -19,6 +20,7 @@ pub struct SealedValue {
     bytes: Vec<u8>,
     kind: SealedKind,
     bound: usize,
+    name: Hidden,
 }
 
 /// The longest card number, and the bound of every card number handed to
@@ -28,23 +30,31 @@ pub(crate) const CARD_NUMBER_BOUND: usize = 19;
 pub(crate) const CVV_BOUND: usize = 4;
 
 impl SealedValue {
-    /// A card number or CVV, with the bound every such value has.
-    pub(crate) fn card_data(digits: &str, bound: usize) -> Self {
+    /// A card number or CVV (`name`), with the bound every such value has.
+    pub(crate) fn card_data(digits: &str, bound: usize, name: Hidden) -> Self {
         SealedValue {
             bytes: digits.as_bytes().to_vec(),
             kind: SealedKind::CardData,
             bound: bound.max(digits.len()),
+            name,
         }
     }
 
     /// A value crypto computed from a secret or a sealed input; `bound` is
-    /// the most bytes it can have, computed from what the connector knows.
-    pub(crate) fn derived(bytes: Vec<u8>, bound: usize) -> Self {
+    /// the most bytes it can have, computed from what the connector knows;
+    /// `name` says what it derives from.
+    pub(crate) fn derived(bytes: Vec<u8>, bound: usize, name: Hidden) -> Self {
         SealedValue {
             bound: bound.max(bytes.len()),
             bytes,
             kind: SealedKind::Derived,
+            name,
         }
+    }
+
+    /// What it is: a card field, or what it derives from.
+    pub(crate) fn name(&self) -> &Hidden {
+        &self.name
     }
 
     /// The most bytes this value can have, as the connector could compute

@@ -2,7 +2,9 @@
 //! limits armed, the call, and what its standard output, standard error and
 //! limits say about how it ended.
 
+use crate::capabilities::http::scrub::{Echo, Scrubber};
 use crate::capabilities::{config::ConfigCtx, crypto::CryptoCtx, http::HttpCtx, log::LogCtx};
+use crate::contract::hidden::Hidden;
 use crate::contract::convert::request_to_wit;
 use crate::contract::{self, PaymentConnectorPre, legacy, types as wit};
 use crate::engine::Runtime;
@@ -11,6 +13,7 @@ use crate::payments::mask::Masker;
 use crate::payments::model::PaymentRequest;
 use crate::policy::allowlist::OriginPattern;
 use crate::policy::limits::Limits;
+use crate::policy::placement::Pins;
 use crate::policy::secrets::{HiddenBudget, SecretStore};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -37,6 +40,10 @@ pub(crate) struct Sandbox {
     pub(crate) secrets: Arc<SecretStore>,
     pub(crate) config: Arc<BTreeMap<String, String>>,
     pub(crate) limits: Limits,
+    /// Where each hidden value may stand in a request.
+    pub(crate) pins: Arc<Pins>,
+    /// The connector's secrets, ready to be scrubbed from answers.
+    pub(crate) secret_scrub: Arc<Scrubber>,
 }
 
 /// What a call into a connector can ask.
@@ -63,6 +70,8 @@ pub(crate) struct Call {
     pub(crate) answer: Result<Answer, Failure>,
     /// Requests that may have reached a server.
     pub(crate) sent: u32,
+    /// Hidden values its answers echoed, scrubbed before it read them.
+    pub(crate) echoes: Vec<Echo>,
 }
 
 /// The most standard output or error a call may write before it is cut.
@@ -101,6 +110,12 @@ impl Sandbox {
                 sent: 0,
                 attempted: 0,
                 tried: 0,
+                pins: self.pins.clone(),
+                secret_scrub: self.secret_scrub.clone(),
+                hidden_values: card_values(&op),
+                scrubber: None,
+                echoes: Vec::new(),
+                nonce: HttpCtx::fresh_nonce(),
             },
             CryptoCtx::new(self.secrets.clone(), hidden, started + self.limits.timeout),
             ConfigCtx {
@@ -199,8 +214,25 @@ impl Sandbox {
         Call {
             answer,
             sent: state.http.sent,
+            echoes: std::mem::take(&mut state.http.echoes),
         }
     }
+}
+
+/// The card data a payment carries, to be scrubbed from every answer of
+/// its call whether or not the connector sent it.
+fn card_values(op: &Op<'_>) -> Vec<(Hidden, Vec<u8>)> {
+    let Op::Pay(request) = op else {
+        return Vec::new();
+    };
+    let Some(card) = request.method.card() else {
+        return Vec::new();
+    };
+    let mut values = vec![(Hidden::CardNumber, card.number.as_bytes().to_vec())];
+    if let Some(cvv) = &card.cvv {
+        values.push((Hidden::Cvv, cvv.as_bytes().to_vec()));
+    }
+    values
 }
 
 /// What a trap says, without the backtrace: its cause.

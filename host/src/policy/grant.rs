@@ -1,7 +1,9 @@
 //! What a connector is granted: what it asks for in `info()`, intersected
 //! with what the operator allows in its `payhost.toml` section.
 
+use crate::contract::hidden::{CARD_NUMBER_SOURCE, CVV_SOURCE, Hidden};
 use crate::policy::allowlist::OriginPattern;
+use crate::policy::placement::{Pins, Placement};
 use crate::policy::secrets::SecretStore;
 use crate::policy::settings::{ConnectorSettings, HOST_KEYS, Settings, unknown_key};
 use serde::{Deserialize, Serialize};
@@ -26,6 +28,12 @@ pub struct Grant {
     pub secrets_missing: Vec<String>,
     /// Config keys the operator set.
     pub config_keys: Vec<String>,
+    /// Where each hidden value may stand, one line each
+    /// (`secret:client_id at header:x-atlas-client-id of POST **/pay.do (raw)`).
+    pub placements: Vec<String>,
+    /// Whether the operator let the connector place hidden values anywhere
+    /// at its granted origins (`unpinned = true`).
+    pub unpinned: bool,
 }
 
 pub(crate) type Granted = (
@@ -33,6 +41,7 @@ pub(crate) type Granted = (
     Vec<OriginPattern>,
     SecretStore,
     BTreeMap<String, String>,
+    Pins,
 );
 
 /// What a connector asks for in its `info()`: the grant's other half.
@@ -138,6 +147,34 @@ pub(crate) fn grant(settings: &Settings, info: &Asked<'_>) -> Result<Granted, Gr
             .map_err(|e| bad(format!("secret `{secret}`: {e}")))?;
         secrets.insert(secret.clone(), value);
     }
+    // Placements: each for a value this connector can hold.
+    let mut placements = Vec::new();
+    for spec in &section_ref.placements {
+        let placement = Placement::from_spec(spec).map_err(|e| bad(format!("placements: {e}")))?;
+        let known = |source: &str| {
+            info.secrets.iter().any(|s| s == source)
+                || source == CARD_NUMBER_SOURCE
+                || source == CVV_SOURCE
+        };
+        let fits = match placement.value() {
+            Hidden::Secret(name) => known(name),
+            Hidden::Derived(sources) => sources.iter().all(|s| known(s)),
+            Hidden::CardNumber | Hidden::Cvv => true,
+        };
+        if !fits {
+            return Err(bad(format!(
+                "placement for `{}` names a secret this connector does not use; it uses: {}",
+                spec.value,
+                if declared.is_empty() {
+                    "none".to_owned()
+                } else {
+                    declared.join(", ")
+                }
+            )));
+        }
+        placements.push(placement);
+    }
+    let pins = Pins::new(placements, section_ref.unpinned);
     let secrets_missing: Vec<String> = info
         .secrets
         .iter()
@@ -152,11 +189,14 @@ pub(crate) fn grant(settings: &Settings, info: &Asked<'_>) -> Result<Granted, Gr
         secrets: secrets.keys().cloned().collect(),
         secrets_missing,
         config_keys: section_ref.config.keys().cloned().collect(),
+        placements: pins.placements().iter().map(ToString::to_string).collect(),
+        unpinned: pins.unpinned(),
     };
     Ok((
         grant,
         hosts,
         SecretStore::new(secrets),
         section_ref.config.clone(),
+        pins,
     ))
 }

@@ -2,6 +2,7 @@
 
 #[cfg(test)]
 use crate::contract::parts::Encoding;
+use crate::contract::hidden::Hidden;
 use crate::contract::parts::{self, Piece, SECRET_BOUND};
 use crate::contract::sealed::SealedKind;
 use std::collections::BTreeMap;
@@ -160,6 +161,14 @@ impl SecretStore {
     /// A store holding `values`.
     pub fn new(values: BTreeMap<String, Secret>) -> Self {
         SecretStore { values }
+    }
+
+    /// Every secret, named, for the scrubber that keeps them out of answers.
+    pub(crate) fn hidden_values(&self) -> Vec<(Hidden, Vec<u8>)> {
+        self.values
+            .iter()
+            .map(|(name, value)| (Hidden::Secret(name.clone()), value.expose().to_vec()))
+            .collect()
     }
 
     fn get(&self, name: &str) -> Result<&Secret, SecretError> {

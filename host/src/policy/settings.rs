@@ -25,6 +25,7 @@ use crate::policy::access::ApiSettings;
 use crate::policy::allowlist::OriginPattern;
 use crate::policy::limits::{self, Limits};
 use crate::policy::secrets::SecretSource;
+use crate::policy::placement::{Placement, PlacementSpec};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
@@ -309,12 +310,20 @@ pub struct ConnectorSettings {
     pub publishers: Vec<String>,
     /// Whether a file with a lower version than the live one may replace it.
     pub allow_downgrade: bool,
+    /// Where each secret, derived value and card field may stand in a
+    /// request (see `policy::placement`).
+    pub placements: Vec<PlacementSpec>,
+    /// Lets the connector place hidden values anywhere at its granted
+    /// origins: the explicit opt-in for a connector with no placements.
+    pub unpinned: bool,
 }
 
 /// The keys of a connector section that belong to the host and are not
 /// limits.
-const SECTION_KEYS: [&str; 7] = [
+const SECTION_KEYS: [&str; 9] = [
     "allowed_hosts",
+    "placements",
+    "unpinned",
     "secrets",
     "min_contract",
     "sha256",
@@ -417,6 +426,30 @@ impl<'de> Deserialize<'de> for ConnectorSettings {
                     out.allow_downgrade = value.as_bool().ok_or_else(|| {
                         D::Error::custom("`allow_downgrade` must be true or false")
                     })?;
+                }
+                "unpinned" => {
+                    out.unpinned = value
+                        .as_bool()
+                        .ok_or_else(|| D::Error::custom("`unpinned` must be true or false"))?;
+                }
+                "placements" => {
+                    let list = value.as_array().ok_or_else(|| {
+                        D::Error::custom(
+                            "`placements` must be a list like [{ value = \"secret:api_key\", request = \"POST **/pay\", at = \"header:x-api-key\", encoding = \"raw\" }] (`payhost plugins inspect` prints one to start from)",
+                        )
+                    })?;
+                    for (i, entry) in list.iter().enumerate() {
+                        let spec: PlacementSpec = entry.clone().try_into().map_err(|e| {
+                            D::Error::custom(format!(
+                                "`placements` entry {}: {e}; each is {{ value, request, at, encoding }}, with `prefix` and `origin` optional",
+                                i + 1
+                            ))
+                        })?;
+                        Placement::from_spec(&spec).map_err(|e| {
+                            D::Error::custom(format!("`placements` entry {}: {e}", i + 1))
+                        })?;
+                        out.placements.push(spec);
+                    }
                 }
                 "min_contract" => {
                     let text = value.as_str().ok_or_else(|| {

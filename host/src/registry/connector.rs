@@ -4,6 +4,7 @@
 //! connector that failed turned into `failed` or `unknown` by whether a
 //! request may have left it.
 
+use crate::capabilities::http::scrub::Echo;
 use super::info::ConnectorInfo;
 use crate::contract::ContractVersion;
 use crate::engine::Runtime;
@@ -83,11 +84,13 @@ impl Connector {
             .sandbox
             .call(rt, Op::Pay(request), masker.clone())
             .await;
-        match call.answer {
+        let mut outcome = match call.answer {
             Ok(Answer::Pay(outcome)) => sanitize(outcome.into(), &masker, &self.info.name),
             Ok(_) => unreachable!("pay() answers with an outcome"),
             Err(failure) => self.failed_call(failure, call.sent),
-        }
+        };
+        note_echoes(&mut outcome, &call.echoes);
+        outcome
     }
 
     /// Asks the supplier where an order's payment stands, in a fresh instance.
@@ -103,7 +106,9 @@ impl Connector {
             .await;
         match call.answer {
             Ok(Answer::Query(Ok(outcome))) => {
-                Ok(sanitize(outcome.into(), &masker, &self.info.name))
+                let mut outcome = sanitize(outcome.into(), &masker, &self.info.name);
+                note_echoes(&mut outcome, &call.echoes);
+                Ok(outcome)
             }
             Ok(Answer::Query(Err(error))) => {
                 let mut error: ConnectorError = error.into();
@@ -149,4 +154,21 @@ impl Connector {
             ConnectorError::host(kind, format!("connector `{name}` {what}, {tail}")),
         )
     }
+}
+
+/// The detail the journal keeps when an answer echoed a hidden value.
+pub(crate) const ECHO_DETAIL: &str = "payhost.echoed";
+
+/// Records, beside the outcome, which hidden values the supplier's answers
+/// echoed and where (names only): the host scrubbed them before the
+/// connector read the answer.
+fn note_echoes(outcome: &mut PaymentOutcome, echoes: &[Echo]) {
+    if echoes.is_empty() {
+        return;
+    }
+    let text: Vec<String> = echoes.iter().map(ToString::to_string).collect();
+    outcome.details.retain(|(k, _)| k != ECHO_DETAIL);
+    outcome
+        .details
+        .push((ECHO_DETAIL.to_owned(), text.join("; ")));
 }

@@ -6,7 +6,9 @@
 
 use super::connector::Connector;
 use super::info::{ConnectorInfo, LoadError};
+use crate::capabilities::http::scrub::Scrubber;
 use crate::contract::{self, ContractVersion, PaymentConnectorPre, legacy, types as wit};
+use crate::policy::placement::Pins;
 use crate::engine::Runtime;
 use crate::engine::call::{Answer, Op, Pre, Sandbox};
 use crate::payments::mask::Masker;
@@ -135,6 +137,8 @@ pub(crate) async fn load(
             max_requests: 0,
             ..settings.limits.apply(Limits::default())
         },
+        pins: Arc::new(Pins::default()),
+        secret_scrub: Arc::new(Scrubber::new(&[])),
     };
     let call = bootstrap.call(rt, Op::Info, Masker::default()).await;
     let info = match call.answer {
@@ -212,8 +216,26 @@ pub(crate) async fn load(
         secrets: &info.secrets,
         config_keys: &info.config_keys,
     };
-    let (grant, hosts, secrets, config) =
+    let (grant, hosts, secrets, config, pins) =
         grant(settings, &asked).map_err(|e| LoadError::new(file, e.to_string()))?;
+    let holds_hidden = !info.secrets.is_empty()
+        || info
+            .methods
+            .iter()
+            .any(|m| matches!(m, MethodKind::Card | MethodKind::MerchantOfRecord));
+    if grant.configured && holds_hidden && pins.is_empty() && !pins.unpinned() {
+        return Err(LoadError::new(
+            file,
+            format!(
+                "[connectors.{name}] in payhost.toml has no placements: every secret, value derived from one, and card field this connector sends must be pinned to the one place it goes (`placements = [{{ value = \"secret:NAME\", request = \"POST **/path\", at = \"header:NAME\", encoding = \"raw\" }}, …]`; `payhost plugins inspect` shows what it uses). To let it place them anywhere at its granted origins instead, set `unpinned = true` (not recommended: a supplier that reflects a field hands it back, and a value beside the connector's own characters is an oracle)",
+                name = info.name
+            ),
+        ));
+    }
+    if pins.unpinned() {
+        tracing::warn!(connector = %info.name, "unpinned = true: its secrets and card data may stand anywhere in requests to its granted origins; write placements to pin them");
+    }
+    let secret_scrub = Arc::new(Scrubber::new(&secrets.hidden_values()));
     let limits = settings.limits_for(&info.name);
     for missing in &grant.secrets_missing {
         tracing::warn!(connector = %info.name, "secret `{missing}` is not set in [connectors.{}]: calls that use it will be refused", info.name);
@@ -226,6 +248,8 @@ pub(crate) async fn load(
             secrets: Arc::new(secrets),
             config: Arc::new(config),
             limits,
+            pins: Arc::new(pins),
+            secret_scrub,
         },
         places: Arc::new(tokio::sync::Semaphore::new(limits.max_concurrent as usize)),
         info,

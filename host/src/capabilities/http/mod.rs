@@ -14,20 +14,36 @@
 //!    reaches those), and the shared client's resolver refuses it again at
 //!    connect time, so a second lookup cannot rebind it.
 //!
-//! Redirects are never followed; answers are capped in time and size.
+//! Before anything is assembled, every secret and sealed value must stand
+//! where a placement of the connector's allows it (`pinning`); before the
+//! connector reads an answer, every hidden value the call sent is
+//! scrubbed from it (`scrub`).
+//!
+//! Redirects are never followed; answers are capped in time and size. The
+//! host decodes gzip and nothing else: a connector may ask for no other
+//! content encoding, and an answer in one is not passed on.
+
+mod pinning;
+pub(crate) mod scrub;
 
 use crate::contract::convert;
+use crate::contract::hidden::Hidden;
 use crate::contract::parts::{self, Piece};
 use crate::contract::sealed::SealedKind;
 use crate::contract::{http as wit, legacy};
 use crate::policy::allowlist::{OriginPattern, restricted};
+use crate::policy::placement::Pins;
 use crate::policy::secrets::{HiddenBudget, SecretStore};
+use scrub::{Echo, Scrubber};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use url::{Host, Url};
 use wasmtime::component::{HasData, Linker, ResourceTable};
 
+/// The content codings a connector may ask for: the ones the host decodes
+/// (and scrubs) before the connector reads an answer.
+const DECODED_CODINGS: [&str; 3] = ["gzip", "x-gzip", "identity"];
 /// Headers the host sets itself.
 const RESERVED_HEADERS: [&str; 5] = [
     "host",
@@ -127,6 +143,103 @@ pub(crate) struct HttpCtx {
     /// Requests that went to the network (a lookup or a connection was
     /// tried), failed ones included: what `max_requests` counts.
     pub(crate) tried: u32,
+    /// Where each hidden value may stand.
+    pub(crate) pins: Arc<Pins>,
+    /// The connector's secrets, ready to be scrubbed from any answer.
+    pub(crate) secret_scrub: Arc<Scrubber>,
+    /// Other hidden values this call holds or sent (card data, derived
+    /// values), to be scrubbed from its answers.
+    pub(crate) hidden_values: Vec<(Hidden, Vec<u8>)>,
+    /// A scrubber for `hidden_values`, and how many of them it covers.
+    pub(crate) scrubber: Option<(usize, Scrubber)>,
+    /// Hidden values the call's answers echoed (names and places only).
+    pub(crate) echoes: Vec<Echo>,
+    /// Where the placeholders of the next request's check start.
+    pub(crate) nonce: u64,
+}
+
+impl HttpCtx {
+    /// Fields that start empty for each call.
+    pub(crate) fn fresh_nonce() -> u64 {
+        let mut bytes = [0u8; 8];
+        // Without randomness, the placeholders are still unique per call;
+        // a connector cannot read them either way.
+        let _ = getrandom::fill(&mut bytes);
+        u64::from_le_bytes(bytes)
+    }
+
+    /// Notes the hidden values `pieces` hold, to scrub them from answers.
+    fn remember(&mut self, pieces: &[Piece<'_>]) {
+        for piece in pieces {
+            let (name, bytes) = match *piece {
+                Piece::Literal(_) => continue,
+                // Every granted secret is scrubbed already.
+                Piece::Secret { .. } => continue,
+                Piece::Sealed { value, .. } => (value.name(), value.expose()),
+            };
+            if !self.hidden_values.iter().any(|(_, b)| b == bytes) {
+                self.hidden_values.push((name.clone(), bytes.to_vec()));
+            }
+        }
+    }
+
+    /// Replaces in `answer` every hidden value this call holds, and notes
+    /// where it found one.
+    fn scrub(&mut self, answer: RawIncoming) -> Incoming {
+        let stale = self
+            .scrubber
+            .as_ref()
+            .is_none_or(|(n, _)| *n != self.hidden_values.len());
+        if stale && !self.hidden_values.is_empty() {
+            self.scrubber = Some((self.hidden_values.len(), Scrubber::new(&self.hidden_values)));
+        }
+        let scrubbers: Vec<&Scrubber> = [Some(&*self.secret_scrub), self.scrubber.as_ref().map(|(_, s)| s)]
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.is_empty())
+            .collect();
+        let mut echoes = Vec::new();
+        let pass = |bytes: Vec<u8>, place: &str, whole: bool, echoes: &mut Vec<Echo>| {
+            let mut bytes = bytes;
+            for s in &scrubbers {
+                if let Some(clean) = s.scrub(&bytes, place, whole, echoes) {
+                    bytes = clean;
+                }
+            }
+            bytes
+        };
+        let mut headers = Vec::with_capacity(answer.headers.len());
+        for (name, value) in answer.headers {
+            if name == "content-length" {
+                // The length of what was read, not of what was scrubbed.
+                continue;
+            }
+            let before = echoes.len();
+            let checked = pass(name.clone().into_bytes(), "a header's name", true, &mut echoes);
+            if echoes.len() > before || checked != name.as_bytes() {
+                continue;
+            }
+            let value = pass(value, &format!("header {name}"), true, &mut echoes);
+            headers.push((name, String::from_utf8_lossy(&value).into_owned()));
+        }
+        let body = pass(answer.body, "the body", true, &mut echoes);
+        for echo in &echoes {
+            tracing::warn!(
+                connector = %self.connector,
+                value = %echo.name,
+                place = %echo.place,
+                "an answer echoed a hidden value; it was replaced before the connector read it"
+            );
+            if !self.echoes.contains(echo) {
+                self.echoes.push(echo.clone());
+            }
+        }
+        Incoming {
+            status: answer.status,
+            headers,
+            body,
+        }
+    }
 }
 
 /// The view of [`HttpCtx`] that implements the generated traits, with the
@@ -185,10 +298,17 @@ pub(crate) struct Outgoing<'a> {
     timeout_ms: Option<u32>,
 }
 
-/// An answer.
+/// An answer, as the connector reads it.
 pub(crate) struct Incoming {
     status: u16,
     headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+/// An answer as it came, before it is scrubbed.
+struct RawIncoming {
+    status: u16,
+    headers: Vec<(String, Vec<u8>)>,
     body: Vec<u8>,
 }
 
@@ -203,6 +323,20 @@ enum Place {
 /// checks and logs), and the pieces it is sent as. A secret or sealed value
 /// may stand only in the query, with a URL-safe encoding.
 fn url_pieces(pieces: &[Piece<'_>]) -> Result<String, SendError> {
+    // Every limit is checked on public bounds: a literal byte may grow to
+    // `%XX` when the URL is parsed, a hidden part counts at its bound.
+    let bound = pieces
+        .iter()
+        .map(|p| match p {
+            Piece::Literal(bytes) => bytes.len().saturating_mul(3),
+            hidden => hidden.bound(),
+        })
+        .fold(0, usize::saturating_add);
+    if bound > MAX_URL {
+        return Err(SendError::Denied(format!(
+            "the URL could be up to {bound} bytes once assembled and encoded (each literal byte counted as 3, each secret as 8 KiB, each sealed value at its most), over the limit of {MAX_URL}"
+        )));
+    }
     let mut shown = String::new();
     let mut in_query = false;
     for piece in pieces {
@@ -330,6 +464,17 @@ fn header_map(
                 "header `{name}` is set by the host"
             )));
         }
+        if name == reqwest::header::ACCEPT_ENCODING {
+            let asked = String::from_utf8_lossy(&parts::literal(value).unwrap_or_default())
+                .to_ascii_lowercase();
+            let codings = asked.split(',').map(|c| c.split(';').next().unwrap_or_default().trim());
+            if codings.clone().any(|c| !c.is_empty() && !DECODED_CODINGS.contains(&c)) {
+                return Err(SendError::Invalid(format!(
+                    "accept-encoding may name only gzip or identity, the codings the host decodes before the connector reads an answer (not `{}`)",
+                    asked.escape_debug()
+                )));
+            }
+        }
         check_place(Place::Header, value)?;
         let bytes = ctx
             .secrets
@@ -380,6 +525,9 @@ fn transport_error(e: reqwest::Error, timeout: Duration) -> SendError {
         source = s.source();
     }
     let detail = error_chain(e);
+    if e.is_builder() {
+        return SendError::Invalid(format!("the request could not be built; nothing was sent: {detail}"));
+    }
     if e.is_connect() {
         SendError::Connect(format!("could not connect; nothing was sent: {detail}"))
     } else if e.is_timeout() {
@@ -410,6 +558,23 @@ impl HttpCtx {
         ctx.attempted += 1;
         let shown = url_pieces(&request.url)?;
         check_url(ctx, &shown)?;
+        ctx.nonce = ctx.nonce.wrapping_add(1);
+        pinning::check(
+            &ctx.pins,
+            &pinning::Parts {
+                method: request.method.as_str(),
+                url: &request.url,
+                headers: &request.headers,
+                body: &request.body,
+            },
+            ctx.nonce,
+        )
+        .map_err(|reason| denied(ctx, &shown, reason))?;
+        ctx.remember(&request.url);
+        for (_, value) in &request.headers {
+            ctx.remember(value);
+        }
+        ctx.remember(&request.body);
         let url = ctx
             .secrets
             .assemble(&request.url, MAX_URL, &ctx.hidden)
@@ -476,11 +641,11 @@ impl HttpCtx {
             .timeout(timeout)
             .send();
         let result = read_response(send, ctx.max_response_size, timeout).await;
-        if let Err(SendError::Connect(_) | SendError::Denied(_)) = &result {
+        if let Err(SendError::Connect(_) | SendError::Denied(_) | SendError::Invalid(_)) = &result {
             // The connection was never made: nothing reached a server.
             ctx.sent -= 1;
         }
-        result
+        result.map(|answer| ctx.scrub(answer))
     }
 }
 
@@ -488,19 +653,27 @@ async fn read_response(
     send: impl Future<Output = reqwest::Result<reqwest::Response>>,
     max: u64,
     timeout: Duration,
-) -> Result<Incoming, SendError> {
+) -> Result<RawIncoming, SendError> {
     let mut response = send.await.map_err(|e| transport_error(e, timeout))?;
     let status = response.status().as_u16();
+    // gzip was decoded (and its header removed); any other coding would
+    // reach the connector undecoded, past the scrubber.
+    if let Some(coding) = response
+        .headers()
+        .get(reqwest::header::CONTENT_ENCODING)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_ascii_lowercase())
+        .filter(|c| !c.is_empty() && c != "identity")
+    {
+        return Err(SendError::Broken(format!(
+            "the answer came in content-encoding `{}`, which the host does not decode; it was not read (the request was sent)",
+            coding.escape_debug()
+        )));
+    }
     let headers = response
         .headers()
         .iter()
         .take(MAX_RESPONSE_HEADERS)
-        .map(|(n, v)| {
-            (
-                n.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
+        .map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec()))
         .collect();
     if response.content_length().is_some_and(|len| len > max) {
         return Err(SendError::TooLarge(format!(
@@ -521,7 +694,7 @@ async fn read_response(
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(Incoming {
+    Ok(RawIncoming {
         status,
         headers,
         body,

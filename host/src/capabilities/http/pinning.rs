@@ -1,0 +1,512 @@
+//! Where the hidden parts of a request land, checked against the
+//! connector's placements before anything is assembled or sent.
+//!
+//! The host writes the request with a placeholder where each hidden part
+//! goes (a token with a nonce the connector never sees), parses it as the
+//! server would read it (the URL's query, each header, the body by its
+//! content type) and finds each placeholder. Each must stand as the *whole*
+//! value of one location (after a header's fixed prefix), exactly once;
+//! then a placement must allow that value there, written that way. Nothing
+//! here depends on a hidden value's content or length: only on where the
+//! connector put it.
+
+use crate::contract::hidden::Hidden;
+use crate::contract::parts::{Encoding, Piece};
+use crate::policy::placement::{Location, Pins, local_name};
+use url::Url;
+
+/// A hidden part of the request: what it is and how it is written.
+struct Part {
+    name: Hidden,
+    encoding: Encoding,
+    /// Where it was found, once found.
+    found: Option<Location>,
+}
+
+/// The placeholders of one request.
+struct Tokens {
+    /// `phx` and the nonce in hex: what every placeholder starts with.
+    stem: String,
+    parts: Vec<Part>,
+}
+
+impl Tokens {
+    fn token(&self, index: usize) -> String {
+        format!("{}i{index}z", self.stem)
+    }
+
+    /// Writes `pieces` with a placeholder for each hidden piece (a JSON
+    /// string's quotes kept around it), numbering them on.
+    fn write(&mut self, pieces: &[Piece<'_>]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for piece in pieces {
+            match piece {
+                Piece::Literal(bytes) => out.extend_from_slice(bytes),
+                hidden => {
+                    let (Some(name), Some(encoding)) = (hidden.hidden_name(), hidden.encoding())
+                    else {
+                        continue;
+                    };
+                    let token = self.token(self.parts.len());
+                    if encoding == Encoding::JsonString {
+                        out.push(b'"');
+                        out.extend_from_slice(token.as_bytes());
+                        out.push(b'"');
+                    } else {
+                        out.extend_from_slice(token.as_bytes());
+                    }
+                    self.parts.push(Part {
+                        name,
+                        encoding,
+                        found: None,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Records that `text`, found at `location`, is a placeholder, or
+    /// refuses it if it holds one and is anything more.
+    fn found(&mut self, text: &str, location: impl FnOnce() -> Location) -> Result<(), String> {
+        if !text.contains(&self.stem) {
+            return Ok(());
+        }
+        let index = text
+            .strip_prefix(&self.stem)
+            .and_then(|t| t.strip_prefix('i'))
+            .and_then(|t| t.strip_suffix('z'))
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|&i| i < self.parts.len() && self.token(i) == text);
+        let location = location();
+        let Some(index) = index else {
+            return Err(format!(
+                "a secret or sealed value at {location} stands beside characters of the connector's: it must be the whole value there"
+            ));
+        };
+        let part = &mut self.parts[index];
+        if part.found.is_some() {
+            return Err(format!(
+                "{} stands in more than one place of the request",
+                part.name
+            ));
+        }
+        part.found = Some(location);
+        Ok(())
+    }
+
+    /// Refuses a placeholder where no value may stand (a key, a name, an
+    /// attribute, a comment).
+    fn nowhere(&self, text: &[u8], place: &str) -> Result<(), String> {
+        if memchr_stem(text, self.stem.as_bytes()) {
+            return Err(format!(
+                "a secret or sealed value may not stand in {place}: only as a whole header, query parameter, JSON member, XML element or form field"
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn memchr_stem(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A request's parts, as the HTTP capability hands them over.
+pub(crate) struct Parts<'r, 'a> {
+    pub(crate) method: &'r str,
+    pub(crate) url: &'r [Piece<'a>],
+    pub(crate) headers: &'r [(&'a str, Vec<Piece<'a>>)],
+    pub(crate) body: &'r [Piece<'a>],
+}
+
+/// Checks that every hidden part stands where a placement allows it; the
+/// error says what stands where, and where it may go.
+pub(crate) fn check(pins: &Pins, request: &Parts<'_, '_>, nonce: u64) -> Result<(), String> {
+    if pins.unpinned() {
+        return Ok(());
+    }
+    let any_hidden = |pieces: &[Piece<'_>]| pieces.iter().any(Piece::is_hidden);
+    if !any_hidden(request.url)
+        && !any_hidden(request.body)
+        && !request.headers.iter().any(|(_, v)| any_hidden(v))
+    {
+        return Ok(());
+    }
+    let mut tokens = Tokens {
+        stem: format!("phx{nonce:016x}"),
+        parts: Vec::new(),
+    };
+
+    // The URL: placeholders only as whole query values.
+    let url_text = tokens.write(request.url);
+    let url = Url::parse(&String::from_utf8_lossy(&url_text))
+        .map_err(|_| "the URL is not valid with its secret or sealed parts in it".to_owned())?;
+    tokens.nowhere(url.path().as_bytes(), "a URL's path")?;
+    tokens.nowhere(url.fragment().unwrap_or_default().as_bytes(), "a URL's fragment")?;
+    for (key, value) in url.query_pairs() {
+        tokens.nowhere(key.as_bytes(), "a query parameter's name")?;
+        tokens.found(&value, || Location::Query(key.clone().into_owned()))?;
+    }
+
+    // Headers: the whole value, after a prefix of the connector's.
+    let mut content_type = None;
+    for (name, value) in request.headers {
+        let name = name.to_ascii_lowercase();
+        let text = tokens.write(value);
+        if name == "content-type" {
+            tokens.nowhere(&text, "the content-type header")?;
+            content_type = Some(String::from_utf8_lossy(&text).into_owned());
+        }
+        let text = String::from_utf8_lossy(&text);
+        if let Some(at) = text.find(&tokens.stem) {
+            let (prefix, rest) = text.split_at(at);
+            let stem_free = !prefix.contains(&tokens.stem);
+            if !stem_free {
+                return Err(format!("header `{name}` holds more than one secret or sealed value"));
+            }
+            tokens.found(rest, || Location::Header {
+                name: name.clone(),
+                prefix: prefix.to_owned(),
+            })?;
+        }
+    }
+
+    // The body, parsed by its content type.
+    let body_hidden = any_hidden(request.body);
+    let body = tokens.write(request.body);
+    if body_hidden {
+        match body_kind(content_type.as_deref(), &body) {
+            Some(BodyKind::Json) => json(&mut tokens, &body)?,
+            Some(BodyKind::Xml) => xml(&mut tokens, &body)?,
+            Some(BodyKind::Form) => form(&mut tokens, &body)?,
+            None => {
+                return Err(
+                    "a secret or sealed value may stand in a body only if it is JSON, XML or a form (say which with content-type)"
+                        .to_owned(),
+                );
+            }
+        }
+    }
+
+    for part in &tokens.parts {
+        let Some(found) = &part.found else {
+            return Err(format!(
+                "{} stands where the host cannot read it as a whole value (inside a key, a name, a comment, or a body that does not parse as its content type)",
+                part.name
+            ));
+        };
+        pins.check(&part.name, request.method, &url, found, part.encoding)?;
+    }
+    Ok(())
+}
+
+enum BodyKind {
+    Json,
+    Xml,
+    Form,
+}
+
+/// What the body is, by its content type, or by its first character when
+/// it has none.
+fn body_kind(content_type: Option<&str>, body: &[u8]) -> Option<BodyKind> {
+    match content_type {
+        Some(ct) => {
+            let essence = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+            if essence == "application/json" || essence.ends_with("+json") {
+                Some(BodyKind::Json)
+            } else if essence == "text/xml" || essence == "application/xml" || essence.ends_with("+xml")
+            {
+                Some(BodyKind::Xml)
+            } else if essence == "application/x-www-form-urlencoded" {
+                Some(BodyKind::Form)
+            } else {
+                None
+            }
+        }
+        None => match body.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{' | b'[') => Some(BodyKind::Json),
+            Some(b'<') => Some(BodyKind::Xml),
+            _ => None,
+        },
+    }
+}
+
+fn json(tokens: &mut Tokens, body: &[u8]) -> Result<(), String> {
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        format!("the body holds a secret or sealed value but is not JSON ({e})")
+    })?;
+    let mut path = Vec::new();
+    walk_json(tokens, &value, &mut path)
+}
+
+fn walk_json(
+    tokens: &mut Tokens,
+    value: &serde_json::Value,
+    path: &mut Vec<String>,
+) -> Result<(), String> {
+    match value {
+        serde_json::Value::String(s) => tokens.found(s, || Location::Json(path.clone())),
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                path.push(i.to_string());
+                walk_json(tokens, item, path)?;
+                path.pop();
+            }
+            Ok(())
+        }
+        serde_json::Value::Object(members) => {
+            for (key, item) in members {
+                tokens.nowhere(key.as_bytes(), "a JSON member's name")?;
+                path.push(key.clone());
+                walk_json(tokens, item, path)?;
+                path.pop();
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// An element open while reading XML: its local name, how many pieces of
+/// content it has, and the placeholder among them.
+struct Open {
+    name: String,
+    content: usize,
+    token: Option<String>,
+}
+
+fn xml(tokens: &mut Tokens, body: &[u8]) -> Result<(), String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(body);
+    let mut stack: Vec<Open> = Vec::new();
+    let bad = |e: &dyn std::fmt::Display| {
+        format!("the body holds a secret or sealed value but is not XML ({e})")
+    };
+    let mut buf = Vec::new();
+    loop {
+        let event = reader.read_event_into(&mut buf).map_err(|e| bad(&e))?;
+        match &event {
+            Event::Start(e) | Event::Empty(e) => {
+                tokens.nowhere(e.as_ref(), "an XML name or attribute")?;
+                if let Some(parent) = stack.last_mut() {
+                    parent.content += 1;
+                }
+                if matches!(event, Event::Start(_)) {
+                    stack.push(Open {
+                        name: local_name(&String::from_utf8_lossy(e.name().as_ref())).to_owned(),
+                        content: 0,
+                        token: None,
+                    });
+                }
+            }
+            Event::End(_) => {
+                let open = stack.pop().ok_or_else(|| bad(&"an end tag with no start"))?;
+                if let Some(token) = open.token {
+                    let mut path: Vec<String> = stack.iter().map(|o| o.name.clone()).collect();
+                    path.push(open.name.clone());
+                    if open.content != 1 {
+                        return Err(format!(
+                            "a secret or sealed value at xml:/{} stands beside other content: it must be the element's whole text",
+                            path.join("/")
+                        ));
+                    }
+                    tokens.found(&token, || Location::Xml(path))?;
+                }
+            }
+            Event::Text(t) => {
+                let Some(open) = stack.last_mut() else {
+                    tokens.nowhere(t.as_ref(), "text outside the root element")?;
+                    continue;
+                };
+                let text = t.decode().map_err(|e| bad(&e))?;
+                let text = quick_xml::escape::unescape(&text).map_err(|e| bad(&e))?;
+                if !text.is_empty() {
+                    open.content += 1;
+                }
+                if text.contains(&tokens.stem) {
+                    open.token = Some(text.into_owned());
+                }
+            }
+            Event::CData(t) => {
+                let Some(open) = stack.last_mut() else {
+                    tokens.nowhere(t.as_ref(), "text outside the root element")?;
+                    continue;
+                };
+                open.content += 1;
+                let text = String::from_utf8_lossy(t.as_ref()).into_owned();
+                if text.contains(&tokens.stem) {
+                    open.token = Some(text);
+                }
+            }
+            Event::Eof => break,
+            Event::GeneralRef(_) => {
+                if let Some(open) = stack.last_mut() {
+                    open.content += 1;
+                }
+            }
+            other => tokens.nowhere(other.as_ref(), "an XML comment, declaration or instruction")?,
+        }
+        buf.clear();
+    }
+    Ok(())
+}
+
+fn form(tokens: &mut Tokens, body: &[u8]) -> Result<(), String> {
+    for (key, value) in url::form_urlencoded::parse(body) {
+        tokens.nowhere(key.as_bytes(), "a form field's name")?;
+        tokens.found(&value, || Location::Form(key.clone().into_owned()))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::sealed::SealedValue;
+    use crate::policy::placement::{Placement, PlacementSpec};
+
+    fn pins(specs: &[(&str, &str, &str, &str)]) -> Pins {
+        Pins::new(
+            specs
+                .iter()
+                .map(|(value, request, at, encoding)| {
+                    Placement::from_spec(&PlacementSpec {
+                        value: (*value).into(),
+                        request: (*request).into(),
+                        at: (*at).into(),
+                        encoding: (*encoding).into(),
+                        prefix: None,
+                        origin: None,
+                    })
+                    .unwrap()
+                })
+                .collect(),
+            false,
+        )
+    }
+
+    fn secret(name: &str, encoding: Encoding) -> Piece<'_> {
+        Piece::Secret { name, encoding }
+    }
+
+    fn run(
+        pins: &Pins,
+        url: &[Piece<'_>],
+        headers: &[(&str, Vec<Piece<'_>>)],
+        body: &[Piece<'_>],
+    ) -> Result<(), String> {
+        check(
+            pins,
+            &Parts {
+                method: "POST",
+                url,
+                headers,
+                body,
+            },
+            0x1234,
+        )
+    }
+
+    #[test]
+    fn a_whole_value_at_its_place_passes_and_anything_else_is_refused() {
+        let cvv = SealedValue::card_data("123", 4, Hidden::Cvv);
+        let pins = pins(&[
+            ("secret:id", "POST **/pay.do", "header:x-id", "raw"),
+            ("card:cvv", "POST **/pay.do", "json:/card/cvv", "json-string"),
+        ]);
+        let url = [Piece::Literal(b"http://a.test/x/pay.do")];
+        let ct = ("content-type", vec![Piece::Literal(b"application/json")]);
+        let cvv_piece = Piece::Sealed {
+            value: &cvv,
+            encoding: Encoding::JsonString,
+        };
+        let good_body = [Piece::Literal(b"{\"order\":\"O-1\",\"card\":{\"cvv\":"), cvv_piece, Piece::Literal(b"}}")];
+        let headers = [("x-id", vec![secret("id", Encoding::Raw)]), ct.clone()];
+        assert_eq!(run(&pins, &url, &headers, &good_body), Ok(()));
+
+        // The CVV in the echoed order number.
+        let echoed = [Piece::Literal(b"{\"order\":"), cvv_piece, Piece::Literal(b",\"card\":{}}")];
+        let e = run(&pins, &url, &[ct.clone()], &echoed).unwrap_err();
+        assert!(e.contains("card:cvv may not stand at json:/order"), "{e}");
+        // Zeros, the value, a digit: beside characters of the connector's.
+        let beside = [
+            Piece::Literal(b"{\"card\":{\"cvv\":\"00"),
+            Piece::Sealed {
+                value: &cvv,
+                encoding: Encoding::Raw,
+            },
+            Piece::Literal(b"7\"}}"),
+        ];
+        let e = run(&pins, &url, &[ct.clone()], &beside).unwrap_err();
+        assert!(e.contains("whole value"), "{e}");
+        // A secret in a header with a prefix it was not granted.
+        let prefixed = [("x-id", vec![Piece::Literal(b"a"), secret("id", Encoding::Raw)])];
+        assert!(run(&pins, &url, &prefixed, &[]).is_err());
+        // In a JSON key, in the query, in a body with no content type it reads.
+        let key = [Piece::Literal(b"{"), secret("id", Encoding::JsonString), Piece::Literal(b":1}")];
+        assert!(run(&pins, &url, &[ct.clone()], &key).is_err());
+        let query = [Piece::Literal(b"http://a.test/pay.do?x="), secret("id", Encoding::Hex)];
+        assert!(run(&pins, &query, &[], &[]).is_err());
+        let text = [("content-type", vec![Piece::Literal(b"text/plain")])];
+        assert!(run(&pins, &url, &text, &good_body).is_err());
+        // Twice: once at its place and once more.
+        let twice = [
+            Piece::Literal(b"{\"o\":"),
+            cvv_piece,
+            Piece::Literal(b",\"card\":{\"cvv\":"),
+            cvv_piece,
+            Piece::Literal(b"}}"),
+        ];
+        assert!(run(&pins, &url, &[ct], &twice).is_err());
+    }
+
+    #[test]
+    fn xml_elements_query_parameters_and_form_fields_are_found_whole() {
+        let pins = pins(&[
+            ("secret:k", "POST /s", "xml:/Envelope/Body/*/Source/APIKey", "xml-text"),
+            ("secret:k", "GET /bill", "query:sig", "hex"),
+            ("secret:k", "POST /f", "form:key", "url-component"),
+        ]);
+        let xml_ct = ("content-type", vec![Piece::Literal(b"text/xml; charset=utf-8")]);
+        let body = [
+            Piece::Literal(b"<s:Envelope xmlns:s=\"x\"><s:Body><v:Op><Source><APIKey>"),
+            secret("k", Encoding::XmlText),
+            Piece::Literal(b"</APIKey></Source></v:Op></s:Body></s:Envelope>"),
+        ];
+        let url = [Piece::Literal(b"http://a.test/s")];
+        assert_eq!(run(&pins, &url, &[xml_ct.clone()], &body), Ok(()));
+        let other = [
+            Piece::Literal(b"<Envelope><Body><Op><PaymentGateway>"),
+            secret("k", Encoding::XmlText),
+            Piece::Literal(b"</PaymentGateway></Op></Body></Envelope>"),
+        ];
+        assert!(run(&pins, &url, &[xml_ct.clone()], &other).is_err());
+        let attr = [
+            Piece::Literal(b"<Envelope a=\""),
+            secret("k", Encoding::XmlText),
+            Piece::Literal(b"\"/>"),
+        ];
+        assert!(run(&pins, &url, &[xml_ct], &attr).is_err());
+
+        let get = |url: &[Piece<'_>]| {
+            check(
+                &pins,
+                &Parts {
+                    method: "GET",
+                    url,
+                    headers: &[],
+                    body: &[],
+                },
+                7,
+            )
+        };
+        let sig = [Piece::Literal(b"http://a.test/bill?go=1&sig="), secret("k", Encoding::Hex)];
+        assert_eq!(get(&sig), Ok(()));
+        let wrong = [Piece::Literal(b"http://a.test/bill?go="), secret("k", Encoding::Hex)];
+        assert!(get(&wrong).is_err());
+
+        let form_ct = ("content-type", vec![Piece::Literal(b"application/x-www-form-urlencoded")]);
+        let f = [Piece::Literal(b"a=1&key="), secret("k", Encoding::UrlComponent)];
+        assert_eq!(run(&pins, &[Piece::Literal(b"http://a.test/f")], &[form_ct], &f), Ok(()));
+    }
+}
