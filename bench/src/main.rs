@@ -341,7 +341,7 @@ async fn sealing(report: &mut Report, probes: &Path, cache: &Path) -> anyhow::Re
     std::fs::write(&token, "bench-token-0123456789")?;
     let section = |name: &str| {
         format!(
-            "[connectors.{name}]\nbase_url = {url:?}\nallowed_hosts = [{url:?}]\nsecrets = {{ token = {{ file = {token:?} }} }}\n",
+            "[connectors.{name}]\nbase_url = {url:?}\nallowed_hosts = [{url:?}]\nsecrets = {{ token = {{ file = {token:?} }} }}\nunpinned = true\n",
             url = supplier.url(),
             token = token.display().to_string(),
         )

@@ -160,6 +160,19 @@ fn print_inspect(c: &ConnectorSummary) {
             &list_or_none(&c.granted.secrets_missing),
         );
     }
+    if c.granted.unpinned {
+        row(
+            "  placements",
+            "unpinned: hidden values may stand anywhere in requests to its hosts (unpinned = true)",
+        );
+    } else if c.granted.placements.is_empty() {
+        row("  placements", "none: no secret or card field may be sent");
+    } else {
+        println!("  placements (each hidden value only as the whole value of these places)");
+        for placement in &c.granted.placements {
+            println!("    {}", output::shown(placement));
+        }
+    }
     println!();
     println!("limits per call");
     row(
@@ -196,6 +209,9 @@ fn print_table(answer: &ConnectorsAnswer) {
         );
         if let Some(note) = &c.legacy {
             println!("    {} ({note})", contract_text(c));
+        }
+        if c.granted.unpinned {
+            println!("    unpinned: its hidden values may stand anywhere in requests to its hosts");
         }
     }
     for f in &answer.failed {

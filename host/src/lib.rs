@@ -56,6 +56,7 @@ pub use policy::access::{
 };
 pub use policy::grant::Grant;
 pub use policy::limits::Limits;
+pub use policy::placement::PlacementSpec;
 pub use policy::settings::{Settings, SettingsError};
 pub use registry::watch::spawn as watch;
 pub use registry::{

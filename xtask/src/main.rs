@@ -36,7 +36,7 @@ const TESTED: [&str; 11] = [
 ];
 
 /// Every crate built only for wasm32-wasip2: the SDK, the connectors, the test connectors.
-const GUESTS: [&str; 14] = [
+const GUESTS: [&str; 15] = [
     "payhost-sdk",
     "payhost-atlas",
     "payhost-hkramble",
@@ -48,6 +48,7 @@ const GUESTS: [&str; 14] = [
     "sealed-probe",
     "mixed-contract",
     "thief",
+    "echo-thief",
     "info-trap",
     "info-lie",
     "hostile",

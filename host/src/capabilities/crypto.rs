@@ -14,8 +14,8 @@
 //! of that version are shown as legacy.
 
 use crate::contract::convert;
-use crate::contract::hidden::Hidden;
 use crate::contract::crypto::{self as wit, CryptoError, Output};
+use crate::contract::hidden::Hidden;
 use crate::contract::parts::{self, Piece};
 use crate::contract::sealed::SealedValue;
 use crate::contract::{legacy, types};
@@ -319,7 +319,9 @@ impl Crypto<'_> {
         }
         self.ctx.sealed += 1;
         self.ctx.sealed_bytes += bound;
-        let handle = self.table.push(SealedValue::derived(bytes, bound, Hidden::Derived(sources)))?;
+        let handle =
+            self.table
+                .push(SealedValue::derived(bytes, bound, Hidden::Derived(sources)))?;
         Ok(Ok(Output::Sealed(handle)))
     }
 }

@@ -233,6 +233,11 @@ fn config(dir: &Path, name: &str, url: &str, scenarios: &Scenarios) -> Result<St
         ));
     }
     text.push_str(&format!("secrets = {{ {} }}\n", refs.join(", ")));
+    if !scenarios.connector.placements.is_empty() {
+        let list = toml::Value::try_from(&scenarios.connector.placements)
+            .map_err(|e| format!("[connector] placements: {e}"))?;
+        text.push_str(&format!("placements = {list}\n"));
+    }
     Ok(text)
 }
 

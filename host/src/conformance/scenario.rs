@@ -36,6 +36,10 @@ pub struct Setup {
     pub secrets: BTreeMap<String, String>,
     /// The call's time limit (default 2 s: the timeout scenarios wait it out).
     pub timeout: Option<String>,
+    /// Where each secret, derived value and card field may stand, as in
+    /// the connector's section of `payhost.toml`.
+    #[serde(default)]
+    pub placements: Vec<crate::PlacementSpec>,
 }
 
 /// A payment request, each field optional.

@@ -52,9 +52,7 @@ impl Hidden {
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
         };
         match kind {
-            "secret" if name_ok(rest) && !rest.contains('.') => {
-                Ok(Hidden::Secret(rest.to_owned()))
-            }
+            "secret" if name_ok(rest) && !rest.contains('.') => Ok(Hidden::Secret(rest.to_owned())),
             "derived" => {
                 let sources: BTreeSet<String> = rest.split('+').map(str::to_owned).collect();
                 if sources.is_empty() || !sources.iter().all(|s| name_ok(s)) {
@@ -115,7 +113,14 @@ mod tests {
             Hidden::parse("derived:b+a").unwrap(),
             Hidden::parse("derived:a+b").unwrap()
         );
-        for bad in ["client_id", "secret:", "card:pin", "derived:", "secret:a.b", "derived:x.y"] {
+        for bad in [
+            "client_id",
+            "secret:",
+            "card:pin",
+            "derived:",
+            "secret:a.b",
+            "derived:x.y",
+        ] {
             assert!(Hidden::parse(bad).is_err(), "{bad}");
         }
     }

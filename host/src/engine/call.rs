@@ -4,8 +4,8 @@
 
 use crate::capabilities::http::scrub::{Echo, Scrubber};
 use crate::capabilities::{config::ConfigCtx, crypto::CryptoCtx, http::HttpCtx, log::LogCtx};
-use crate::contract::hidden::Hidden;
 use crate::contract::convert::request_to_wit;
+use crate::contract::hidden::Hidden;
 use crate::contract::{self, PaymentConnectorPre, legacy, types as wit};
 use crate::engine::Runtime;
 use crate::engine::store::{CallState, Fault};

@@ -111,13 +111,9 @@ impl Location {
     /// Whether `found` (a concrete location) is within this pattern.
     fn matches(&self, found: &Location) -> bool {
         match (self, found) {
-            (
-                Location::Header { name, prefix },
-                Location::Header {
-                    name: n,
-                    prefix: p,
-                },
-            ) => name == n && prefix == p,
+            (Location::Header { name, prefix }, Location::Header { name: n, prefix: p }) => {
+                name == n && prefix == p
+            }
             (Location::Query(a), Location::Query(b)) | (Location::Form(a), Location::Form(b)) => {
                 a == b
             }
@@ -193,13 +189,10 @@ impl Placement {
         };
         let method = match method {
             None | Some("*") => None,
-            Some(m) if m.bytes().all(|b| b.is_ascii_alphabetic()) => {
-                Some(m.to_ascii_uppercase())
-            }
+            Some(m) if m.bytes().all(|b| b.is_ascii_alphabetic()) => Some(m.to_ascii_uppercase()),
             Some(_) => return Err(bad_request(&spec.request)),
         };
-        if !(path.starts_with('/') || path.starts_with("**")) || path.contains(['?', '#', ' '])
-        {
+        if !(path.starts_with('/') || path.starts_with("**")) || path.contains(['?', '#', ' ']) {
             return Err(bad_request(&spec.request));
         }
         let path = path
@@ -242,11 +235,6 @@ impl Placement {
     /// The hidden value this placement is for.
     pub(crate) fn value(&self) -> &Hidden {
         &self.value
-    }
-
-    /// As the operator wrote it.
-    pub(crate) fn spec(&self) -> &PlacementSpec {
-        &self.spec
     }
 
     /// Whether `value`, written with `encoding`, may stand at `found` in a
@@ -347,7 +335,14 @@ impl Pins {
             .placements
             .iter()
             .filter(|p| p.value == *value)
-            .map(|p| format!("{} of {} ({})", p.at, p.spec.request.trim(), p.spec.encoding))
+            .map(|p| {
+                format!(
+                    "{} of {} ({})",
+                    p.at,
+                    p.spec.request.trim(),
+                    p.spec.encoding
+                )
+            })
             .collect();
         Err(format!(
             "{value} may not stand at {found} of {method} {} (written {}): {}",
@@ -447,11 +442,20 @@ mod tests {
     #[test]
     fn bad_placements_say_what_to_write() {
         for (s, needle) in [
-            (spec("secret:k", "POST pay", "header:x", "raw"), "request pattern"),
+            (
+                spec("secret:k", "POST pay", "header:x", "raw"),
+                "request pattern",
+            ),
             (spec("secret:k", "POST /p", "body", "raw"), "not a location"),
-            (spec("secret:k", "POST /p", "header:x", "rot13"), "not an encoding"),
+            (
+                spec("secret:k", "POST /p", "header:x", "rot13"),
+                "not an encoding",
+            ),
             (spec("derived:k", "POST /p", "json:/s", "raw"), "any bytes"),
-            (spec("k", "POST /p", "header:x", "raw"), "not a hidden value"),
+            (
+                spec("k", "POST /p", "header:x", "raw"),
+                "not a hidden value",
+            ),
         ] {
             let e = Placement::from_spec(&s).unwrap_err();
             assert!(e.contains(needle), "{e}");

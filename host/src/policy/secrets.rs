@@ -1,8 +1,8 @@
 //! The operator's secrets: held by the host, never shown to a connector.
 
+use crate::contract::hidden::Hidden;
 #[cfg(test)]
 use crate::contract::parts::Encoding;
-use crate::contract::hidden::Hidden;
 use crate::contract::parts::{self, Piece, SECRET_BOUND};
 use crate::contract::sealed::SealedKind;
 use std::collections::BTreeMap;

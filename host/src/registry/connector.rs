@@ -4,8 +4,8 @@
 //! connector that failed turned into `failed` or `unknown` by whether a
 //! request may have left it.
 
-use crate::capabilities::http::scrub::Echo;
 use super::info::ConnectorInfo;
+use crate::capabilities::http::scrub::Echo;
 use crate::contract::ContractVersion;
 use crate::engine::Runtime;
 use crate::engine::cache::CacheOutcome;

@@ -21,8 +21,47 @@ pub struct Setup {
     pub dir: tempfile::TempDir,
 }
 
+/// Where each shipped connector's hidden values go, from its supplier's
+/// document: `placements = [...]` for its section in `payhost.toml`.
+pub fn placements(connector: &str) -> &'static str {
+    match connector {
+        "atlas" => {
+            r#"placements = [
+  { value = "secret:client_id", request = "POST **/pay.do", at = "header:x-atlas-client-id", encoding = "raw" },
+  { value = "secret:client_secret", request = "POST **/pay.do", at = "header:x-atlas-client-secret", encoding = "raw" },
+  { value = "card:number", request = "POST **/pay.do", at = "json:/creditCard/cardNumber", encoding = "json-string" },
+  { value = "card:cvv", request = "POST **/pay.do", at = "json:/creditCard/cardCVV", encoding = "json-string" },
+]
+"#
+        }
+        "hkramble" => {
+            r#"placements = [
+  { value = "derived:secret_key", request = "POST **/json/pay", at = "json:/authentication/sign", encoding = "hex" },
+]
+"#
+        }
+        "aerohub" => {
+            r#"placements = [
+  { value = "derived:api_secret", request = "POST **/flight/booking", at = "json:/signature", encoding = "base64" },
+  { value = "card:number", request = "POST **/flight/booking", at = "json:/request/ccFields/cardNumber", encoding = "json-string" },
+  { value = "card:cvv", request = "POST **/flight/booking", at = "json:/request/ccFields/cvv", encoding = "json-string" },
+]
+"#
+        }
+        "nemo" => {
+            r#"placements = [
+  { value = "secret:api_key", request = "POST **", at = "xml:/Envelope/Body/*/RequestBin/Source/APIKey", encoding = "xml-text" },
+  { value = "derived:security_key", request = "GET **/index.php", at = "query:sig", encoding = "hex" },
+]
+"#
+        }
+        _ => "",
+    }
+}
+
 /// `payhost.toml` for the four connectors against a simulator at `url`,
-/// with secrets in `secrets/`; `extra` is appended to every section.
+/// with secrets in `secrets/` and the placements of [`placements`]; `extra`
+/// is appended to every section.
 pub fn config(url: &str, cache: &Path, extra: &str) -> String {
     let section = |name: &str, keys: &str, secrets: &[&str]| {
         let secrets: Vec<String> = secrets
@@ -30,8 +69,9 @@ pub fn config(url: &str, cache: &Path, extra: &str) -> String {
             .map(|s| format!("{s} = {{ file = \"secrets/{name}-{s}\" }}"))
             .collect();
         format!(
-            "[connectors.{name}]\nbase_url = \"{url}\"\nallowed_hosts = [\"{url}\"]\n{keys}secrets = {{ {} }}\n{extra}\n",
-            secrets.join(", ")
+            "[connectors.{name}]\nbase_url = \"{url}\"\nallowed_hosts = [\"{url}\"]\n{keys}secrets = {{ {} }}\n{}{extra}\n",
+            secrets.join(", "),
+            placements(name)
         )
     };
     let c = Credentials::default();

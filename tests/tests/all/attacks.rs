@@ -54,9 +54,9 @@ async fn arena() -> Arena {
     ws.config(&format!(
         "{}\n\
          [connectors.probe]\nbase_url = \"http://127.0.0.1:{pa}\"\nallowed_hosts = [\"http://127.0.0.1:{pa}\"]\n\
-         cpu = \"300ms\"\nmemory = \"32MiB\"\ntimeout = \"3s\"\nsecrets = {{ token = {{ file = \"secrets/token\" }} }}\n\n\
+         cpu = \"300ms\"\nmemory = \"32MiB\"\ntimeout = \"3s\"\nsecrets = {{ token = {{ file = \"secrets/token\" }} }}\nunpinned = true\n\n\
          [connectors.hostile]\nbase_url = \"http://localhost:{pa}\"\nallowed_hosts = [\"http://localhost:{pa}\", \"https://*.example.com\"]\n\
-         cpu = \"2s\"\nmemory = \"48MiB\"\ntimeout = \"3s\"\nsecrets = {{ token = {{ file = \"secrets/token\" }} }}\n",
+         cpu = \"2s\"\nmemory = \"48MiB\"\ntimeout = \"3s\"\nsecrets = {{ token = {{ file = \"secrets/token\" }} }}\nunpinned = true\n",
         demo::config(&sim.url(), &cache_dir(), "")
     ));
     let host = Arc::new(ws.host().await);

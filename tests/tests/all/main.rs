@@ -7,6 +7,7 @@ mod cli;
 mod conformance;
 mod crypto;
 mod durability;
+mod echoes;
 mod exposure;
 mod http;
 mod journal;

@@ -47,6 +47,7 @@ partner_id = {partner:?}
 aerohub_key = {aero_key:?}
 allowed_hosts = [{base_url:?}, {dead_url:?}]
 secrets = {{ {secrets} }}
+unpinned = true
 "#,
         cache = cache_dir().display().to_string(),
         partner = c.hk_partner_id,
@@ -301,6 +302,7 @@ cache = {cache:?}
 base_url = {base_url:?}
 allowed_hosts = [{base_url:?}]
 secrets = {{ token = {{ file = {token:?} }} }}
+unpinned = true
 {section_extra}
 "#,
         cache = cache_dir().display().to_string(),
@@ -416,10 +418,11 @@ base_url = {url:?}
 api_key = {key:?}
 allowed_hosts = [{url:?}]
 secrets = {{ api_secret = {{ file = {secret:?} }} }}
-"#,
+{placements}"#,
         cache = cache_dir().display().to_string(),
         url = supplier.url(),
         key = c.aerohub_key,
+        placements = payhost_sandbox::demo::placements("aerohub"),
     ));
     let host = ws.host().await;
 

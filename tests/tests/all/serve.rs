@@ -613,7 +613,7 @@ async fn the_api_answers_while_connectors_burn_cpu_and_crypto() {
     let mut text = std::fs::read_to_string(&config).unwrap();
     text.push_str(&format!(
         "\n[connectors.hostile]\nbase_url = \"{url}\"\nallowed_hosts = [\"{url}\"]\n\
-         secrets = {{ token = {{ file = \"secrets/token\" }} }}\ntimeout = \"4s\"\ncpu = \"4s\"\n",
+         secrets = {{ token = {{ file = \"secrets/token\" }} }}\nunpinned = true\ntimeout = \"4s\"\ncpu = \"4s\"\n",
         url = sim.url()
     ));
     std::fs::write(&config, text).unwrap();

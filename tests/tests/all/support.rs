@@ -26,6 +26,7 @@ cache = {cache:?}
 base_url = {base_url:?}
 allowed_hosts = [{allowed}]
 secrets = {{ token = {{ file = {token:?} }}, aes_key = {{ file = {aes:?} }}, nemo_key = {{ file = {nemo:?} }}, hmac_key = {{ file = {hmac:?} }} }}
+unpinned = true
 {extra}
 "#,
         cache = cache_dir().display().to_string(),

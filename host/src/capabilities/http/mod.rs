@@ -193,11 +193,14 @@ impl HttpCtx {
         if stale && !self.hidden_values.is_empty() {
             self.scrubber = Some((self.hidden_values.len(), Scrubber::new(&self.hidden_values)));
         }
-        let scrubbers: Vec<&Scrubber> = [Some(&*self.secret_scrub), self.scrubber.as_ref().map(|(_, s)| s)]
-            .into_iter()
-            .flatten()
-            .filter(|s| !s.is_empty())
-            .collect();
+        let scrubbers: Vec<&Scrubber> = [
+            Some(&*self.secret_scrub),
+            self.scrubber.as_ref().map(|(_, s)| s),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect();
         let mut echoes = Vec::new();
         let pass = |bytes: Vec<u8>, place: &str, whole: bool, echoes: &mut Vec<Echo>| {
             let mut bytes = bytes;
@@ -215,7 +218,12 @@ impl HttpCtx {
                 continue;
             }
             let before = echoes.len();
-            let checked = pass(name.clone().into_bytes(), "a header's name", true, &mut echoes);
+            let checked = pass(
+                name.clone().into_bytes(),
+                "a header's name",
+                true,
+                &mut echoes,
+            );
             if echoes.len() > before || checked != name.as_bytes() {
                 continue;
             }
@@ -467,8 +475,13 @@ fn header_map(
         if name == reqwest::header::ACCEPT_ENCODING {
             let asked = String::from_utf8_lossy(&parts::literal(value).unwrap_or_default())
                 .to_ascii_lowercase();
-            let codings = asked.split(',').map(|c| c.split(';').next().unwrap_or_default().trim());
-            if codings.clone().any(|c| !c.is_empty() && !DECODED_CODINGS.contains(&c)) {
+            let codings = asked
+                .split(',')
+                .map(|c| c.split(';').next().unwrap_or_default().trim());
+            if codings
+                .clone()
+                .any(|c| !c.is_empty() && !DECODED_CODINGS.contains(&c))
+            {
                 return Err(SendError::Invalid(format!(
                     "accept-encoding may name only gzip or identity, the codings the host decodes before the connector reads an answer (not `{}`)",
                     asked.escape_debug()
@@ -526,7 +539,9 @@ fn transport_error(e: reqwest::Error, timeout: Duration) -> SendError {
     }
     let detail = error_chain(e);
     if e.is_builder() {
-        return SendError::Invalid(format!("the request could not be built; nothing was sent: {detail}"));
+        return SendError::Invalid(format!(
+            "the request could not be built; nothing was sent: {detail}"
+        ));
     }
     if e.is_connect() {
         SendError::Connect(format!("could not connect; nothing was sent: {detail}"))
@@ -661,7 +676,11 @@ async fn read_response(
     if let Some(coding) = response
         .headers()
         .get(reqwest::header::CONTENT_ENCODING)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_ascii_lowercase())
+        .map(|v| {
+            String::from_utf8_lossy(v.as_bytes())
+                .trim()
+                .to_ascii_lowercase()
+        })
         .filter(|c| !c.is_empty() && c != "identity")
     {
         return Err(SendError::Broken(format!(

@@ -142,7 +142,10 @@ pub(crate) fn check(pins: &Pins, request: &Parts<'_, '_>, nonce: u64) -> Result<
     let url = Url::parse(&String::from_utf8_lossy(&url_text))
         .map_err(|_| "the URL is not valid with its secret or sealed parts in it".to_owned())?;
     tokens.nowhere(url.path().as_bytes(), "a URL's path")?;
-    tokens.nowhere(url.fragment().unwrap_or_default().as_bytes(), "a URL's fragment")?;
+    tokens.nowhere(
+        url.fragment().unwrap_or_default().as_bytes(),
+        "a URL's fragment",
+    )?;
     for (key, value) in url.query_pairs() {
         tokens.nowhere(key.as_bytes(), "a query parameter's name")?;
         tokens.found(&value, || Location::Query(key.clone().into_owned()))?;
@@ -162,7 +165,9 @@ pub(crate) fn check(pins: &Pins, request: &Parts<'_, '_>, nonce: u64) -> Result<
             let (prefix, rest) = text.split_at(at);
             let stem_free = !prefix.contains(&tokens.stem);
             if !stem_free {
-                return Err(format!("header `{name}` holds more than one secret or sealed value"));
+                return Err(format!(
+                    "header `{name}` holds more than one secret or sealed value"
+                ));
             }
             tokens.found(rest, || Location::Header {
                 name: name.clone(),
@@ -211,10 +216,17 @@ enum BodyKind {
 fn body_kind(content_type: Option<&str>, body: &[u8]) -> Option<BodyKind> {
     match content_type {
         Some(ct) => {
-            let essence = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+            let essence = ct
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase();
             if essence == "application/json" || essence.ends_with("+json") {
                 Some(BodyKind::Json)
-            } else if essence == "text/xml" || essence == "application/xml" || essence.ends_with("+xml")
+            } else if essence == "text/xml"
+                || essence == "application/xml"
+                || essence.ends_with("+xml")
             {
                 Some(BodyKind::Xml)
             } else if essence == "application/x-www-form-urlencoded" {
@@ -232,9 +244,8 @@ fn body_kind(content_type: Option<&str>, body: &[u8]) -> Option<BodyKind> {
 }
 
 fn json(tokens: &mut Tokens, body: &[u8]) -> Result<(), String> {
-    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
-        format!("the body holds a secret or sealed value but is not JSON ({e})")
-    })?;
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| format!("the body holds a secret or sealed value but is not JSON ({e})"))?;
     let mut path = Vec::new();
     walk_json(tokens, &value, &mut path)
 }
@@ -300,7 +311,9 @@ fn xml(tokens: &mut Tokens, body: &[u8]) -> Result<(), String> {
                 }
             }
             Event::End(_) => {
-                let open = stack.pop().ok_or_else(|| bad(&"an end tag with no start"))?;
+                let open = stack
+                    .pop()
+                    .ok_or_else(|| bad(&"an end tag with no start"))?;
                 if let Some(token) = open.token {
                     let mut path: Vec<String> = stack.iter().map(|o| o.name.clone()).collect();
                     path.push(open.name.clone());
@@ -344,7 +357,9 @@ fn xml(tokens: &mut Tokens, body: &[u8]) -> Result<(), String> {
                     open.content += 1;
                 }
             }
-            other => tokens.nowhere(other.as_ref(), "an XML comment, declaration or instruction")?,
+            other => {
+                tokens.nowhere(other.as_ref(), "an XML comment, declaration or instruction")?
+            }
         }
         buf.clear();
     }
@@ -412,7 +427,12 @@ mod tests {
         let cvv = SealedValue::card_data("123", 4, Hidden::Cvv);
         let pins = pins(&[
             ("secret:id", "POST **/pay.do", "header:x-id", "raw"),
-            ("card:cvv", "POST **/pay.do", "json:/card/cvv", "json-string"),
+            (
+                "card:cvv",
+                "POST **/pay.do",
+                "json:/card/cvv",
+                "json-string",
+            ),
         ]);
         let url = [Piece::Literal(b"http://a.test/x/pay.do")];
         let ct = ("content-type", vec![Piece::Literal(b"application/json")]);
@@ -420,12 +440,20 @@ mod tests {
             value: &cvv,
             encoding: Encoding::JsonString,
         };
-        let good_body = [Piece::Literal(b"{\"order\":\"O-1\",\"card\":{\"cvv\":"), cvv_piece, Piece::Literal(b"}}")];
+        let good_body = [
+            Piece::Literal(b"{\"order\":\"O-1\",\"card\":{\"cvv\":"),
+            cvv_piece,
+            Piece::Literal(b"}}"),
+        ];
         let headers = [("x-id", vec![secret("id", Encoding::Raw)]), ct.clone()];
         assert_eq!(run(&pins, &url, &headers, &good_body), Ok(()));
 
         // The CVV in the echoed order number.
-        let echoed = [Piece::Literal(b"{\"order\":"), cvv_piece, Piece::Literal(b",\"card\":{}}")];
+        let echoed = [
+            Piece::Literal(b"{\"order\":"),
+            cvv_piece,
+            Piece::Literal(b",\"card\":{}}"),
+        ];
         let e = run(&pins, &url, &[ct.clone()], &echoed).unwrap_err();
         assert!(e.contains("card:cvv may not stand at json:/order"), "{e}");
         // Zeros, the value, a digit: beside characters of the connector's.
@@ -440,12 +468,22 @@ mod tests {
         let e = run(&pins, &url, &[ct.clone()], &beside).unwrap_err();
         assert!(e.contains("whole value"), "{e}");
         // A secret in a header with a prefix it was not granted.
-        let prefixed = [("x-id", vec![Piece::Literal(b"a"), secret("id", Encoding::Raw)])];
+        let prefixed = [(
+            "x-id",
+            vec![Piece::Literal(b"a"), secret("id", Encoding::Raw)],
+        )];
         assert!(run(&pins, &url, &prefixed, &[]).is_err());
         // In a JSON key, in the query, in a body with no content type it reads.
-        let key = [Piece::Literal(b"{"), secret("id", Encoding::JsonString), Piece::Literal(b":1}")];
+        let key = [
+            Piece::Literal(b"{"),
+            secret("id", Encoding::JsonString),
+            Piece::Literal(b":1}"),
+        ];
         assert!(run(&pins, &url, &[ct.clone()], &key).is_err());
-        let query = [Piece::Literal(b"http://a.test/pay.do?x="), secret("id", Encoding::Hex)];
+        let query = [
+            Piece::Literal(b"http://a.test/pay.do?x="),
+            secret("id", Encoding::Hex),
+        ];
         assert!(run(&pins, &query, &[], &[]).is_err());
         let text = [("content-type", vec![Piece::Literal(b"text/plain")])];
         assert!(run(&pins, &url, &text, &good_body).is_err());
@@ -463,11 +501,19 @@ mod tests {
     #[test]
     fn xml_elements_query_parameters_and_form_fields_are_found_whole() {
         let pins = pins(&[
-            ("secret:k", "POST /s", "xml:/Envelope/Body/*/Source/APIKey", "xml-text"),
+            (
+                "secret:k",
+                "POST /s",
+                "xml:/Envelope/Body/*/Source/APIKey",
+                "xml-text",
+            ),
             ("secret:k", "GET /bill", "query:sig", "hex"),
             ("secret:k", "POST /f", "form:key", "url-component"),
         ]);
-        let xml_ct = ("content-type", vec![Piece::Literal(b"text/xml; charset=utf-8")]);
+        let xml_ct = (
+            "content-type",
+            vec![Piece::Literal(b"text/xml; charset=utf-8")],
+        );
         let body = [
             Piece::Literal(b"<s:Envelope xmlns:s=\"x\"><s:Body><v:Op><Source><APIKey>"),
             secret("k", Encoding::XmlText),
@@ -500,13 +546,28 @@ mod tests {
                 7,
             )
         };
-        let sig = [Piece::Literal(b"http://a.test/bill?go=1&sig="), secret("k", Encoding::Hex)];
+        let sig = [
+            Piece::Literal(b"http://a.test/bill?go=1&sig="),
+            secret("k", Encoding::Hex),
+        ];
         assert_eq!(get(&sig), Ok(()));
-        let wrong = [Piece::Literal(b"http://a.test/bill?go="), secret("k", Encoding::Hex)];
+        let wrong = [
+            Piece::Literal(b"http://a.test/bill?go="),
+            secret("k", Encoding::Hex),
+        ];
         assert!(get(&wrong).is_err());
 
-        let form_ct = ("content-type", vec![Piece::Literal(b"application/x-www-form-urlencoded")]);
-        let f = [Piece::Literal(b"a=1&key="), secret("k", Encoding::UrlComponent)];
-        assert_eq!(run(&pins, &[Piece::Literal(b"http://a.test/f")], &[form_ct], &f), Ok(()));
+        let form_ct = (
+            "content-type",
+            vec![Piece::Literal(b"application/x-www-form-urlencoded")],
+        );
+        let f = [
+            Piece::Literal(b"a=1&key="),
+            secret("k", Encoding::UrlComponent),
+        ];
+        assert_eq!(
+            run(&pins, &[Piece::Literal(b"http://a.test/f")], &[form_ct], &f),
+            Ok(())
+        );
     }
 }

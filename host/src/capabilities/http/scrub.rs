@@ -285,7 +285,11 @@ impl Scrubber {
         for skip in 0..4 {
             let Some(chunk) = body.get(skip..) else { break };
             let usable = chunk.len() - chunk.len() % 4
-                + if chunk.len() % 4 >= 2 { chunk.len() % 4 } else { 0 };
+                + if chunk.len() % 4 >= 2 {
+                    chunk.len() % 4
+                } else {
+                    0
+                };
             let decoded = if url_safe {
                 lenient_url.decode(&chunk[..usable])
             } else {
@@ -394,7 +398,11 @@ mod tests {
 
     fn gone(text: &[u8]) {
         let (out, echoes) = scrubbed(text);
-        assert!(!echoes.is_empty(), "not found in {}", String::from_utf8_lossy(text));
+        assert!(
+            !echoes.is_empty(),
+            "not found in {}",
+            String::from_utf8_lossy(text)
+        );
         let out = String::from_utf8_lossy(&out);
         assert!(out.contains("[hidden]"), "{out}");
         for needle in ["s3cr3t", "4532015112830366", "\"123\""] {
@@ -420,7 +428,11 @@ mod tests {
             hex::encode_upper(SECRET).into_bytes(),
             STANDARD.encode(SECRET).into_bytes(),
             URL_SAFE_NO_PAD.encode(SECRET).into_bytes(),
-            SECRET.iter().map(|b| format!("%{b:02x}")).collect::<String>().into_bytes(),
+            SECRET
+                .iter()
+                .map(|b| format!("%{b:02x}"))
+                .collect::<String>()
+                .into_bytes(),
             // A whole request echoed in Base64, the value at every offset.
             STANDARD
                 .encode([b"{\"a\":\"".as_slice(), SECRET, b"\"}"].concat())
@@ -466,8 +478,16 @@ mod tests {
         }
         // A whole header value is an echo.
         let mut echoes = Vec::new();
-        assert!(scrubber().scrub(b"123", "header x", true, &mut echoes).is_some());
-        assert!(scrubber().scrub(b"123", "body", false, &mut Vec::new()).is_none());
+        assert!(
+            scrubber()
+                .scrub(b"123", "header x", true, &mut echoes)
+                .is_some()
+        );
+        assert!(
+            scrubber()
+                .scrub(b"123", "body", false, &mut Vec::new())
+                .is_none()
+        );
     }
 
     #[test]
