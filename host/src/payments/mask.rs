@@ -3,6 +3,11 @@
 //! returned or stored.
 
 use std::borrow::Cow;
+use std::ops::Range;
+
+use base64::Engine as _;
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
 /// A card number as the host shows it: first 6 and last 4 digits.
 pub fn mask_pan(number: &str) -> String {
@@ -47,6 +52,12 @@ pub fn luhn(digits: &str) -> bool {
 /// underscores) between groups — and every exact
 /// occurrence of the `known` card numbers, and replaces every standalone
 /// occurrence of the `cvvs` with `***`.
+///
+/// A card number written encoded is masked too: a maximal run of Base64
+/// (standard or URL-safe, padded or not), hex (either case) or
+/// percent-escaped characters whose decoding holds a card number is
+/// replaced, as a whole, by the masked number(s) in plain text, and one
+/// whose decoding holds a known CVV standalone is replaced by `***`.
 #[derive(Debug, Clone, Default)]
 pub struct Masker {
     known: Vec<String>,
@@ -61,19 +72,29 @@ impl Masker {
 
     /// The text with card data masked.
     pub fn mask<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        let mut out = mask_digit_runs(text, &self.known);
-        for cvv in &self.cvvs {
-            if !cvv.is_empty() && out.contains(cvv.as_str()) {
-                out = Cow::Owned(replace_standalone(&out, cvv));
-            }
-        }
-        out
+        mask(text, &self.known, &self.cvvs)
     }
 }
 
-/// Masks card-like digit runs with no request context.
+/// Masks card-like digit runs, plain or encoded, with no request context.
 pub fn mask_text(text: &str) -> Cow<'_, str> {
-    mask_digit_runs(text, &[])
+    mask(text, &[], &[])
+}
+
+fn mask<'a>(text: &'a str, known: &[String], cvvs: &[String]) -> Cow<'a, str> {
+    let mut out = Cow::Borrowed(text);
+    if let Some(masked) = mask_encoded_runs(&out, known, cvvs) {
+        out = Cow::Owned(masked);
+    }
+    if let Some(masked) = mask_digit_runs(&out, known) {
+        out = Cow::Owned(masked);
+    }
+    for cvv in cvvs {
+        if !cvv.is_empty() && out.contains(cvv.as_str()) {
+            out = Cow::Owned(replace_standalone(&out, cvv));
+        }
+    }
+    out
 }
 
 /// The first code point of every run of ten decimal digits in Unicode
@@ -110,7 +131,15 @@ fn separator(c: char) -> bool {
 /// The most separators in a row that still join two groups of digits.
 const MAX_SEPARATORS: usize = 3;
 
-fn mask_digit_runs<'a>(text: &'a str, known: &[String]) -> Cow<'a, str> {
+/// A card number found in a text: where it stands and how it is shown.
+struct Card {
+    at: Range<usize>,
+    masked: String,
+}
+
+/// Every card-like digit run of `text` and every run holding one of the
+/// `known` numbers, in order.
+fn find_cards(text: &str, known: &[String]) -> Vec<Card> {
     // Most text (every log line, every outcome field) holds no run long
     // enough to be a card number: no allocation for it.
     if text
@@ -119,11 +148,10 @@ fn mask_digit_runs<'a>(text: &'a str, known: &[String]) -> Cow<'a, str> {
         .nth(11)
         .is_none()
     {
-        return Cow::Borrowed(text);
+        return Vec::new();
     }
     let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let mut out: Option<String> = None;
-    let mut copied = 0;
+    let mut cards = Vec::new();
     let mut i = 0;
     while i < chars.len() {
         if digit(chars[i].1).is_none() {
@@ -159,28 +187,249 @@ fn mask_digit_runs<'a>(text: &'a str, known: &[String]) -> Cow<'a, str> {
             .iter()
             .any(|k| k.len() >= 12 && digits.contains(k.as_str()));
         if card_like || holds_known {
-            let buf = out.get_or_insert_with(String::new);
-            buf.push_str(&text[copied..start]);
-            if holds_known && !card_like {
+            let masked = if holds_known && !card_like {
                 let mut masked = digits.clone();
                 for k in known.iter().filter(|k| k.len() >= 12) {
                     masked = masked.replace(k.as_str(), &mask_pan(k));
                 }
-                buf.push_str(&masked);
+                masked
             } else {
-                buf.push_str(&mask_pan(&digits));
-            }
-            copied = end;
+                mask_pan(&digits)
+            };
+            cards.push(Card {
+                at: start..end,
+                masked,
+            });
         }
         i = end_char.max(i + 1);
     }
-    match out {
-        Some(mut buf) => {
-            buf.push_str(&text[copied..]);
-            Cow::Owned(buf)
-        }
-        None => Cow::Borrowed(text),
+    cards
+}
+
+/// The text with its plain card numbers masked, or `None` if it holds none.
+fn mask_digit_runs(text: &str, known: &[String]) -> Option<String> {
+    let cards = find_cards(text, known);
+    if cards.is_empty() {
+        return None;
     }
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    for card in cards {
+        out.push_str(&text[copied..card.at.start]);
+        out.push_str(&card.masked);
+        copied = card.at.end;
+    }
+    out.push_str(&text[copied..]);
+    Some(out)
+}
+
+/// Base64 in either alphabet, padded or not, and with whatever bits the
+/// last character carries: a masker decodes what it finds, it does not
+/// validate it. Runs reach it with the URL-safe characters rewritten and
+/// without their padding.
+const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(DecodePaddingMode::RequireNone),
+);
+
+/// A character of the standard or the URL-safe Base64 alphabet (padding
+/// aside).
+fn base64_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
+}
+
+/// Whether a `%XX` escape starts at `i`.
+fn escape_at(bytes: &[u8], i: usize) -> bool {
+    bytes.get(i) == Some(&b'%')
+        && bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+        && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+}
+
+/// The maximal runs of bytes of `class`.
+fn runs(bytes: &[u8], class: fn(u8) -> bool) -> impl Iterator<Item = Range<usize>> + '_ {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < bytes.len() && !class(bytes[i]) {
+            i += 1;
+        }
+        let start = i;
+        while i < bytes.len() && class(bytes[i]) {
+            i += 1;
+        }
+        (start < i).then_some(start..i)
+    })
+}
+
+/// The maximal runs of consecutive `%XX` escapes.
+fn percent_runs(bytes: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < bytes.len() && !escape_at(bytes, i) {
+            i += 1;
+        }
+        let start = i;
+        while escape_at(bytes, i) {
+            i += 3;
+        }
+        (start < i).then_some(start..i)
+    })
+}
+
+/// Base64 characters (without padding) decoded, as far as they go: a run
+/// whose length leaves one character over drops it.
+fn decode_base64(chars: &[u8]) -> Option<Vec<u8>> {
+    let whole = if chars.len() % 4 == 1 {
+        &chars[..chars.len() - 1]
+    } else {
+        chars
+    };
+    let standard: Vec<u8> = whole
+        .iter()
+        .map(|&b| match b {
+            b'-' => b'+',
+            b'_' => b'/',
+            b => b,
+        })
+        .collect();
+    BASE64.decode(standard).ok()
+}
+
+/// Hex characters decoded, as far as they go (an odd one at the end is
+/// dropped).
+fn decode_hex(chars: &[u8]) -> Option<Vec<u8>> {
+    hex::decode(&chars[..chars.len() & !1]).ok()
+}
+
+/// A run of `%XX` escapes decoded.
+fn decode_percent(escapes: &[u8]) -> Option<Vec<u8>> {
+    let mut bytes = vec![0; escapes.len() / 3];
+    for (byte, escape) in bytes.iter_mut().zip(escapes.chunks_exact(3)) {
+        hex::decode_to_slice(&escape[1..], std::slice::from_mut(byte)).ok()?;
+    }
+    Some(bytes)
+}
+
+/// Whether `needle` (not empty) occurs in `bytes` with no ASCII digit
+/// right before or after it.
+fn holds_standalone(bytes: &[u8], needle: &[u8]) -> bool {
+    bytes.windows(needle.len()).enumerate().any(|(i, window)| {
+        window == needle
+            && !(i > 0 && bytes[i - 1].is_ascii_digit())
+            && !bytes.get(i + needle.len()).is_some_and(u8::is_ascii_digit)
+    })
+}
+
+/// What replaces an encoded run, given its decodings (one per alignment
+/// tried): the masked card numbers of the first decoding that holds any,
+/// else `***` if one holds a known CVV standalone, else nothing (the run
+/// stays as it is).
+fn replacement(
+    decodings: impl Iterator<Item = Vec<u8>>,
+    known: &[String],
+    cvvs: &[String],
+) -> Option<String> {
+    let mut holds_cvv = false;
+    for bytes in decodings {
+        let cards = find_cards(&String::from_utf8_lossy(&bytes), known);
+        if !cards.is_empty() {
+            let masked: Vec<String> = cards.into_iter().map(|card| card.masked).collect();
+            return Some(masked.join(" "));
+        }
+        holds_cvv = holds_cvv
+            || cvvs
+                .iter()
+                .any(|cvv| !cvv.is_empty() && holds_standalone(&bytes, cvv.as_bytes()));
+    }
+    holds_cvv.then(|| "***".to_owned())
+}
+
+/// The text with every Base64, hex or percent-escaped run that holds card
+/// data replaced (see [`Masker`]), or `None` if it holds none.
+///
+/// Only runs long enough to encode a secret are decoded: 12 digits (a
+/// card number's fewest) are 16 Base64, 24 hex or 36 percent-escaped
+/// characters; a masker that knows CVVs also decodes runs long enough for
+/// the shortest of them. Text without such a run allocates nothing here.
+fn mask_encoded_runs(text: &str, known: &[String], cvvs: &[String]) -> Option<String> {
+    let bytes = text.as_bytes();
+    let fewest = cvvs
+        .iter()
+        .map(String::len)
+        .filter(|&len| len > 0)
+        .min()
+        .map_or(12, |len| len.clamp(3, 12));
+    // Byte ranges (all on ASCII characters, so on char boundaries) and what
+    // replaces them.
+    let mut found: Vec<(Range<usize>, String)> = Vec::new();
+    for run in runs(bytes, base64_char) {
+        if run.len() < (4 * fewest).div_ceil(3) {
+            continue;
+        }
+        // The run may be part of a longer token, or start mid-group: every
+        // alignment is tried, by dropping up to three leading characters.
+        let chars = &bytes[run.clone()];
+        let decodings = (0..=3).filter_map(|skip| decode_base64(&chars[skip..]));
+        if let Some(shown) = replacement(decodings, known, cvvs) {
+            let padding = bytes[run.end..]
+                .iter()
+                .take(2)
+                .take_while(|&&b| b == b'=')
+                .count();
+            found.push((run.start..run.end + padding, shown));
+        }
+    }
+    for run in runs(bytes, |b| b.is_ascii_hexdigit()) {
+        if run.len() < 2 * fewest {
+            continue;
+        }
+        let chars = &bytes[run.clone()];
+        let decodings = (0..=1).filter_map(|skip| decode_hex(&chars[skip..]));
+        if let Some(shown) = replacement(decodings, known, cvvs) {
+            found.push((run, shown));
+        }
+    }
+    for run in percent_runs(bytes) {
+        if run.len() < 3 * fewest {
+            continue;
+        }
+        let decodings = decode_percent(&bytes[run.clone()]).into_iter();
+        if let Some(shown) = replacement(decodings, known, cvvs) {
+            found.push((run, shown));
+        }
+    }
+    if found.is_empty() {
+        return None;
+    }
+    // A hex run lies within a Base64 run: where runs overlap, their union
+    // is replaced, showing each distinct masked number once, and `***` only
+    // if it shows none.
+    found.sort_by_key(|(at, _)| at.start);
+    let mut merged: Vec<(Range<usize>, String)> = Vec::with_capacity(found.len());
+    for (at, shown) in found {
+        match merged.last_mut() {
+            Some((last, last_shown)) if at.start < last.end => {
+                last.end = last.end.max(at.end);
+                if last_shown == "***" {
+                    *last_shown = shown;
+                } else if shown != "***" && !last_shown.split(' ').any(|s| s == shown) {
+                    last_shown.push(' ');
+                    last_shown.push_str(&shown);
+                }
+            }
+            _ => merged.push((at, shown)),
+        }
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    for (at, shown) in merged {
+        out.push_str(&text[copied..at.start]);
+        out.push_str(&shown);
+        copied = at.end;
+    }
+    out.push_str(&text[copied..]);
+    Some(out)
 }
 
 fn replace_standalone(text: &str, needle: &str) -> String {
@@ -244,6 +493,158 @@ mod tests {
         // Known numbers in another script.
         let m = Masker::new(vec!["4111111111111112".into()], vec![]);
         assert_eq!(m.mask("n \u{ff14}111 1111 1111 1112"), "n 411111******1112");
+    }
+
+    const PAN: &str = "4532015112830366";
+    const MASKED: &str = "453201******0366";
+
+    fn std_b64(bytes: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
+
+    #[test]
+    fn masks_card_numbers_in_base64() {
+        // Standard alphabet, padded and not.
+        let padded = std_b64(PAN.as_bytes());
+        assert_eq!(padded, "NDUzMjAxNTExMjgzMDM2Ng==");
+        assert_eq!(
+            mask_text(&format!("b {padded} ok")),
+            format!("b {MASKED} ok")
+        );
+        let bare = base64::engine::general_purpose::STANDARD_NO_PAD.encode(PAN);
+        assert_eq!(mask_text(&format!("b {bare} ok")), format!("b {MASKED} ok"));
+        // The number inside JSON, in both alphabets: this JSON's encoding
+        // holds '/' and '+' (standard) or '_' and '-' (URL-safe).
+        let json = format!(r#"{{"pan":"{PAN}","note":"???>>>"}}"#);
+        let standard = std_b64(json.as_bytes());
+        assert!(standard.contains('/') && standard.contains('+'));
+        assert_eq!(
+            mask_text(&format!("body={standard}")),
+            format!("body={MASKED}")
+        );
+        let url_safe = base64::engine::general_purpose::URL_SAFE.encode(&json);
+        assert!(url_safe.contains('_') && url_safe.contains('-'));
+        assert_eq!(
+            mask_text(&format!("body={url_safe}.")),
+            format!("body={MASKED}.")
+        );
+        let url_safe = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&json);
+        assert_eq!(mask_text(&url_safe), MASKED);
+        // Two numbers in one run: both shown masked.
+        let two = std_b64(format!("[{PAN},4111111111111111]").as_bytes());
+        assert_eq!(mask_text(&two), format!("{MASKED} 411111******1111"));
+    }
+
+    #[test]
+    fn masks_card_numbers_in_misaligned_base64() {
+        let json = std_b64(format!(r#"{{"id":"ATL-OK-1","pan":"{PAN}"}}"#).as_bytes());
+        // Glued to a longer token, or cut mid-group: every alignment.
+        for token in [
+            format!("x{json}"),
+            format!("xy{json}"),
+            format!("xyz{json}"),
+            format!("tok_{json}"),
+            json[1..].to_owned(),
+            json[2..].to_owned(),
+            json[3..].to_owned(),
+        ] {
+            assert_eq!(
+                mask_text(&format!("t: {token} end")),
+                format!("t: {MASKED} end"),
+                "{token}"
+            );
+        }
+    }
+
+    #[test]
+    fn masks_card_numbers_in_hex() {
+        assert_eq!(hex::encode(PAN), "34353332303135313132383330333636");
+        assert_eq!(
+            mask_text(&format!("h {} ok", hex::encode(PAN))),
+            format!("h {MASKED} ok")
+        );
+        let json = format!(r#"{{"pan":"{PAN}"}}"#);
+        let lower = hex::encode(&json);
+        let upper = hex::encode_upper(&json);
+        assert!(lower.contains('a') && upper.contains('A'));
+        assert_eq!(mask_text(&format!("h={lower};")), format!("h={MASKED};"));
+        assert_eq!(mask_text(&format!("h={upper};")), format!("h={MASKED};"));
+        // Starting mid-byte, after a stray hex character.
+        assert_eq!(mask_text(&format!("h=f{lower};")), format!("h={MASKED};"));
+        // A known number that fails the Luhn check.
+        let m = Masker::new(vec!["4111111111111112".into()], vec![]);
+        assert_eq!(m.mask(&hex::encode("4111111111111112")), "411111******1112");
+    }
+
+    #[test]
+    fn masks_card_numbers_percent_encoded() {
+        let escaped: String = PAN.bytes().map(|b| format!("%{b:02X}")).collect();
+        assert_eq!(escaped, "%34%35%33%32%30%31%35%31%31%32%38%33%30%33%36%36");
+        assert_eq!(
+            mask_text(&format!("?pan={escaped}&x=1")),
+            format!("?pan={MASKED}&x=1")
+        );
+        // Escaped separators, in either case.
+        let spaced = "%34%35%33%32%2d%30%31%35%31%2D%31%32%38%33%20%30%33%36%36";
+        assert_eq!(mask_text(&format!("q={spaced}")), format!("q={MASKED}"));
+    }
+
+    #[test]
+    fn masks_known_cvvs_in_base64_and_hex() {
+        let m = Masker::new(vec![], vec!["737".into()]);
+        let json = std_b64(br#"{"cvv":"737"}"#);
+        assert_eq!(json, "eyJjdnYiOiI3MzcifQ==");
+        assert_eq!(m.mask(&format!("b {json} ok")), "b *** ok");
+        assert_eq!(m.mask("b NzM3 ok"), "b *** ok");
+        assert_eq!(
+            m.mask(&format!("h {} ok", hex::encode("cvv=737;"))),
+            "h *** ok"
+        );
+        assert_eq!(m.mask("p %37%33%37 ok"), "p *** ok");
+        // Not standalone: part of a longer number.
+        for longer in [br#"{"n":"7370"}"#, br#"{"n":"1737"}"#] {
+            let longer = std_b64(longer);
+            assert_eq!(m.mask(&longer), longer);
+        }
+        // Unknown to the masker: left alone.
+        assert_eq!(mask_text(&json), json);
+        // A number and a CVV in one run: the run shows the masked number.
+        let both = std_b64(format!(r#"{{"pan":"{PAN}","cvv":"737"}}"#).as_bytes());
+        assert_eq!(m.mask(&both), MASKED);
+        // A hex run holding the number inside a Base64 run holding the CVV:
+        // the union is replaced, once.
+        let glued = format!("{}{json}", hex::encode(PAN));
+        assert_eq!(m.mask(&format!("g {glued} ok")), format!("g {MASKED} ok"));
+    }
+
+    #[test]
+    fn leaves_ordinary_text_alone() {
+        use sha2::{Digest, Sha256};
+        let digest = hex::encode(Sha256::digest(b"ATL-OK-1"));
+        let digest_upper = digest.to_uppercase();
+        let token = std_b64(&Sha256::digest(b"session 42"));
+        let token_url =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(b"session 43"));
+        let json =
+            std_b64(br#"{"order":"ATL-OK-1","amount":"312.99","at":"2024-05-01T12:34:56Z"}"#);
+        let m = Masker::new(vec!["4111111111111112".into()], vec!["737".into()]);
+        for text in [
+            "order ATL-OK-1 paid 312.99 EUR",
+            "at 2024-05-01T12:34:56.789Z",
+            "at 2024-05-01T12:34:56+02:00",
+            "id 123e4567-e89b-12d3-a456-426614174000",
+            "/var/lib/payhost/connectors/atlas-js/component.wasm",
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9",
+            "q=ATL%2DOK%2D1&amount=312%2E99",
+            &format!("sha256 {digest}"),
+            &format!("sha256 {digest_upper}"),
+            &format!("token {token}"),
+            &format!("token {token_url}"),
+            &format!("body {json}"),
+        ] {
+            assert!(matches!(mask_text(text), Cow::Borrowed(_)), "{text}");
+            assert!(matches!(m.mask(text), Cow::Borrowed(_)), "{text}");
+        }
     }
 
     #[test]
