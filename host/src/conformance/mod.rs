@@ -238,6 +238,9 @@ fn config(dir: &Path, name: &str, url: &str, scenarios: &Scenarios) -> Result<St
             .map_err(|e| format!("[connector] placements: {e}"))?;
         text.push_str(&format!("placements = {list}\n"));
     }
+    if scenarios.connector.unpinned {
+        text.push_str("unpinned = true\n");
+    }
     Ok(text)
 }
 

@@ -40,6 +40,10 @@ pub struct Setup {
     /// the connector's section of `payhost.toml`.
     #[serde(default)]
     pub placements: Vec<crate::PlacementSpec>,
+    /// The explicit opt-in for a connector run with no placements, as in
+    /// `payhost.toml`.
+    #[serde(default)]
+    pub unpinned: bool,
 }
 
 /// A payment request, each field optional.

@@ -67,7 +67,7 @@ fn a_connector_that_reads_faults_as_payments_fails_the_built_in_scenarios() {
     let scenarios = ws.path().join("scenarios.toml");
     std::fs::write(
         &scenarios,
-        "[request]\nattributes = { action = \"fetch\" }\n",
+        "[connector]\nunpinned = true\n[request]\nattributes = { action = \"fetch\" }\n",
     )
     .unwrap();
     let out = plugins_test(artifacts::PROBE, &scenarios, false);
@@ -93,7 +93,7 @@ fn a_scenario_checks_the_outcome_and_the_request_and_says_what_differs() {
 [connector]
 config = { request_source = "payhost-test" }
 secrets = { client_id = "test-client-id", client_secret = "test-client-secret" }
-
+{placements}
 [request]
 order_id = "ATL-9"
 
@@ -106,7 +106,8 @@ method = "GET"
 path = "/other.do"
 headers = { "x-atlas-client-id" = "another-id", "x-atlas-client-secret" = "not-the-secret" }
 json = { "/orderNo" = "ATL-10", "/nothing" = 1 }
-"#,
+"#
+        .replace("{placements}", payhost_sandbox::demo::placements("atlas")),
     )
     .unwrap();
     let out = plugins_test(artifacts::PAYHOST_ATLAS, &scenarios, false);

@@ -227,7 +227,7 @@ async fn pay(ws: &Workspace, request: payhost::PaymentRequest) -> payhost::Payme
 
 fn refused(outcome: &payhost::PaymentOutcome, what: &str) {
     let error = detail(outcome, "error");
-    assert!(error.starts_with("Denied"), "{what}: {error}");
+    assert!(error.contains("Denied"), "{what}: {error}");
     assert!(
         error.contains("may not stand") || error.contains("whole value"),
         "{what}: {error}"
@@ -286,13 +286,13 @@ async fn posing_as_each_shipped_connector_a_thief_reads_back_no_hidden_value() {
     attrs.extend(atlas_headers);
     let outcome = pay(&ws, card_request(&attrs)).await;
     assert!(
-        detail(&outcome, "error").starts_with("Broken"),
+        detail(&outcome, "error").contains("Broken"),
         "{outcome:#?}"
     );
     let attrs = [("url", url.as_str()), ("header:accept-encoding", "deflate")];
     let outcome = pay(&ws, request(&attrs)).await;
     assert!(
-        detail(&outcome, "error").starts_with("Invalid"),
+        detail(&outcome, "error").contains("Invalid"),
         "{outcome:#?}"
     );
 

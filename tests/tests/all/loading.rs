@@ -127,7 +127,7 @@ fn probe_workspace(extra: &str) -> Workspace {
     let ws = Workspace::new();
     ws.plugin(artifacts::PROBE);
     ws.config(&format!(
-        "[host]\nplugins = \"plugins\"\ncache = {:?}\n\n[connectors.probe]\nbase_url = \"https://probe.example.com\"\n{extra}\n",
+        "[host]\nplugins = \"plugins\"\ncache = {:?}\n\n[connectors.probe]\nbase_url = \"https://probe.example.com\"\nunpinned = true\n{extra}\n",
         payhost_tests::cache_dir().display().to_string()
     ));
     ws

@@ -154,7 +154,8 @@ async fn a_reload_that_lowers_the_version_is_refused_unless_allowed() {
     std::fs::write(&old, &older).unwrap();
     for (allow, refused) in [("", true), ("allow_downgrade = true\n", false)] {
         let settings = Settings::parse(&format!(
-            "[connectors.atlas]\nbase_url = \"http://127.0.0.1:1\"\n{allow}"
+            "[connectors.atlas]\nbase_url = \"http://127.0.0.1:1\"\n{allow}{}",
+            payhost_sandbox::demo::placements("atlas")
         ))
         .unwrap();
         let host = payhost_tests::host(settings);

@@ -100,9 +100,10 @@ const CARD_NUMBER: usize = usize::MAX;
 const CVV: usize = usize::MAX - 1;
 
 fn parse(template: &str, made: &mut Made) -> Result<Vec<Piece>, String> {
+    const MARKERS: [&str; 4] = ["{secret:", "{card:", "{md5:", "{aes:"];
     let mut pieces = Vec::new();
     let mut rest = template;
-    while let Some(start) = rest.find('{') {
+    while let Some(start) = MARKERS.iter().filter_map(|m| rest.find(m)).min() {
         let Some(end) = rest[start..].find('}') else {
             break;
         };
@@ -115,12 +116,8 @@ fn parse(template: &str, made: &mut Made) -> Result<Vec<Piece>, String> {
             Piece::Sealed(CARD_NUMBER, enc)
         } else if what == "card:cvv" {
             Piece::Sealed(CVV, enc)
-        } else if what.starts_with("md5:") || what.starts_with("aes:") {
-            Piece::Sealed(derive(what, made)?, enc)
         } else {
-            pieces.push(Piece::Literal(rest[..start + end + 1].to_owned()));
-            rest = &rest[start + end + 1..];
-            continue;
+            Piece::Sealed(derive(what, made)?, enc)
         };
         pieces.push(Piece::Literal(rest[..start].to_owned()));
         pieces.push(piece);
