@@ -207,8 +207,8 @@ impl Placement {
                 spec.encoding.escape_debug()
             )
         })?;
-        if matches!(value, Hidden::Derived(_)) && !encoding.header_safe()
-            || matches!(value, Hidden::Derived(_)) && encoding == Encoding::UrlComponent
+        if matches!(value, Hidden::Derived(_))
+            && (!encoding.header_safe() || encoding == Encoding::UrlComponent)
         {
             return Err(format!(
                 "{} is any bytes: write it hex, hex-upper, base64 or base64url (`encoding = \"{}\"` would make its length or the request's shape depend on its content)",

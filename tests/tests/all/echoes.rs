@@ -285,10 +285,7 @@ async fn posing_as_each_shipped_connector_a_thief_reads_back_no_hidden_value() {
     ];
     attrs.extend(atlas_headers);
     let outcome = pay(&ws, card_request(&attrs)).await;
-    assert!(
-        detail(&outcome, "error").contains("Broken"),
-        "{outcome:#?}"
-    );
+    assert!(detail(&outcome, "error").contains("Broken"), "{outcome:#?}");
     let attrs = [("url", url.as_str()), ("header:accept-encoding", "deflate")];
     let outcome = pay(&ws, request(&attrs)).await;
     assert!(

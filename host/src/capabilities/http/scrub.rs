@@ -325,9 +325,7 @@ impl Scrubber {
         whole: bool,
         echoes: &mut Vec<Echo>,
     ) -> Option<Vec<u8>> {
-        if self.automaton.is_none() {
-            return None;
-        }
+        self.automaton.as_ref()?;
         let mut found = Vec::new();
         let direct = self.find(text, whole, &mut found);
         let replaced = if direct.is_empty() {
