@@ -2,12 +2,9 @@
 //! connector or a supplier passes through here before it is logged,
 //! returned or stored.
 
+use super::encoded::{base64_char, decode_base64, decode_hex, decode_percent, percent_runs, runs};
 use std::borrow::Cow;
 use std::ops::Range;
-
-use base64::Engine as _;
-use base64::alphabet;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
 /// A card number as the host shows it: first 6 and last 4 digits.
 pub fn mask_pan(number: &str) -> String {
@@ -223,94 +220,6 @@ fn mask_digit_runs(text: &str, known: &[String]) -> Option<String> {
     Some(out)
 }
 
-/// Base64 in either alphabet, padded or not, and with whatever bits the
-/// last character carries: a masker decodes what it finds, it does not
-/// validate it. Runs reach it with the URL-safe characters rewritten and
-/// without their padding.
-const BASE64: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::STANDARD,
-    GeneralPurposeConfig::new()
-        .with_decode_allow_trailing_bits(true)
-        .with_decode_padding_mode(DecodePaddingMode::RequireNone),
-);
-
-/// A character of the standard or the URL-safe Base64 alphabet (padding
-/// aside).
-fn base64_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
-}
-
-/// Whether a `%XX` escape starts at `i`.
-fn escape_at(bytes: &[u8], i: usize) -> bool {
-    bytes.get(i) == Some(&b'%')
-        && bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
-        && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
-}
-
-/// The maximal runs of bytes of `class`.
-fn runs(bytes: &[u8], class: fn(u8) -> bool) -> impl Iterator<Item = Range<usize>> + '_ {
-    let mut i = 0;
-    std::iter::from_fn(move || {
-        while i < bytes.len() && !class(bytes[i]) {
-            i += 1;
-        }
-        let start = i;
-        while i < bytes.len() && class(bytes[i]) {
-            i += 1;
-        }
-        (start < i).then_some(start..i)
-    })
-}
-
-/// The maximal runs of consecutive `%XX` escapes.
-fn percent_runs(bytes: &[u8]) -> impl Iterator<Item = Range<usize>> + '_ {
-    let mut i = 0;
-    std::iter::from_fn(move || {
-        while i < bytes.len() && !escape_at(bytes, i) {
-            i += 1;
-        }
-        let start = i;
-        while escape_at(bytes, i) {
-            i += 3;
-        }
-        (start < i).then_some(start..i)
-    })
-}
-
-/// Base64 characters (without padding) decoded, as far as they go: a run
-/// whose length leaves one character over drops it.
-fn decode_base64(chars: &[u8]) -> Option<Vec<u8>> {
-    let whole = if chars.len() % 4 == 1 {
-        &chars[..chars.len() - 1]
-    } else {
-        chars
-    };
-    let standard: Vec<u8> = whole
-        .iter()
-        .map(|&b| match b {
-            b'-' => b'+',
-            b'_' => b'/',
-            b => b,
-        })
-        .collect();
-    BASE64.decode(standard).ok()
-}
-
-/// Hex characters decoded, as far as they go (an odd one at the end is
-/// dropped).
-fn decode_hex(chars: &[u8]) -> Option<Vec<u8>> {
-    hex::decode(&chars[..chars.len() & !1]).ok()
-}
-
-/// A run of `%XX` escapes decoded.
-fn decode_percent(escapes: &[u8]) -> Option<Vec<u8>> {
-    let mut bytes = vec![0; escapes.len() / 3];
-    for (byte, escape) in bytes.iter_mut().zip(escapes.chunks_exact(3)) {
-        hex::decode_to_slice(&escape[1..], std::slice::from_mut(byte)).ok()?;
-    }
-    Some(bytes)
-}
-
 /// Whether `needle` (not empty) occurs in `bytes` with no ASCII digit
 /// right before or after it.
 fn holds_standalone(bytes: &[u8], needle: &[u8]) -> bool {
@@ -451,6 +360,7 @@ fn replace_standalone(text: &str, needle: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
 
     #[test]
     fn masks_card_numbers_in_text() {

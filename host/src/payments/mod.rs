@@ -1,11 +1,13 @@
 //! Payments as data, and what may be kept of them: the model (money, cards,
-//! requests, outcomes, error kinds), masking card data (`mask`), vetting
+//! requests, outcomes, error kinds), masking card data (`mask`) including
+//! where it is written encoded (`encoded`), vetting
 //! what a connector returned (`vet`), and the journal of every attempt.
 //!
 //! Nothing here knows the engine or the registry: it is the vocabulary the
 //! rest of the host speaks.
 
 pub(crate) mod attempt;
+pub(crate) mod encoded;
 pub(crate) mod journal;
 pub(crate) mod mask;
 pub(crate) mod model;

@@ -410,23 +410,18 @@ mod tests {
             .check(&Hidden::Cvv, "POST", &url, &order, Encoding::JsonString)
             .unwrap_err();
         assert!(e.contains("json:/creditCard/cardCVV"), "{e}");
-        assert!(
-            pins.check(&Hidden::CardNumber, "POST", &url, &at, Encoding::JsonString)
-                .is_err()
-        );
-        assert!(
-            pins.check(&Hidden::Cvv, "GET", &url, &at, Encoding::JsonString)
-                .is_err()
-        );
         let other = Url::parse("http://127.0.0.1:9/atlas/echo").unwrap();
-        assert!(
-            pins.check(&Hidden::Cvv, "POST", &other, &at, Encoding::JsonString)
-                .is_err()
-        );
-        assert!(
-            pins.check(&Hidden::Cvv, "POST", &url, &at, Encoding::Raw)
-                .is_err()
-        );
+        for (value, method, url, encoding) in [
+            (Hidden::CardNumber, "POST", &url, Encoding::JsonString),
+            (Hidden::Cvv, "GET", &url, Encoding::JsonString),
+            (Hidden::Cvv, "POST", &other, Encoding::JsonString),
+            (Hidden::Cvv, "POST", &url, Encoding::Raw),
+        ] {
+            assert!(
+                pins.check(&value, method, url, &at, encoding).is_err(),
+                "{value} {method} {url} {encoding:?}"
+            );
+        }
     }
 
     #[test]

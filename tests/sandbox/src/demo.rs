@@ -21,42 +21,43 @@ pub struct Setup {
     pub dir: tempfile::TempDir,
 }
 
+/// Each shipped connector's scenarios file, which holds its placements.
+const SCENARIOS: [(&str, &str); 4] = [
+    (
+        "atlas",
+        include_str!("../../../plugins/atlas/scenarios.toml"),
+    ),
+    (
+        "hkramble",
+        include_str!("../../../plugins/hkramble/scenarios.toml"),
+    ),
+    (
+        "aerohub",
+        include_str!("../../../plugins/aerohub/scenarios.toml"),
+    ),
+    ("nemo", include_str!("../../../plugins/nemo/scenarios.toml")),
+];
+
 /// Where each shipped connector's hidden values go, from its supplier's
-/// document: `placements = [...]` for its section in `payhost.toml`.
-pub fn placements(connector: &str) -> &'static str {
-    match connector {
-        "atlas" => {
-            r#"placements = [
-  { value = "secret:client_id", request = "POST **/pay.do", at = "header:x-atlas-client-id", encoding = "raw" },
-  { value = "secret:client_secret", request = "POST **/pay.do", at = "header:x-atlas-client-secret", encoding = "raw" },
-  { value = "card:number", request = "POST **/pay.do", at = "json:/creditCard/cardNumber", encoding = "json-string" },
-  { value = "card:cvv", request = "POST **/pay.do", at = "json:/creditCard/cardCVV", encoding = "json-string" },
-]
-"#
-        }
-        "hkramble" => {
-            r#"placements = [
-  { value = "derived:secret_key", request = "POST **/json/pay", at = "json:/authentication/sign", encoding = "hex" },
-]
-"#
-        }
-        "aerohub" => {
-            r#"placements = [
-  { value = "derived:api_secret", request = "POST **/flight/booking", at = "json:/signature", encoding = "base64" },
-  { value = "card:number", request = "POST **/flight/booking", at = "json:/request/ccFields/cardNumber", encoding = "json-string" },
-  { value = "card:cvv", request = "POST **/flight/booking", at = "json:/request/ccFields/cvv", encoding = "json-string" },
-]
-"#
-        }
-        "nemo" => {
-            r#"placements = [
-  { value = "secret:api_key", request = "POST **", at = "xml:/Envelope/Body/*/RequestBin/Source/APIKey", encoding = "xml-text" },
-  { value = "derived:security_key", request = "GET **/index.php", at = "query:sig", encoding = "hex" },
-]
-"#
-        }
-        _ => "",
-    }
+/// document: the `placements` of its scenarios file (`plugins/NAME/
+/// scenarios.toml`), written as `placements = [...]` for its section in
+/// `payhost.toml`; empty for any other name.
+pub fn placements(connector: &str) -> String {
+    let Some((_, text)) = SCENARIOS.iter().find(|(name, _)| *name == connector) else {
+        return String::new();
+    };
+    let scenarios = payhost::conformance::scenario::Scenarios::parse(text)
+        .unwrap_or_else(|e| panic!("plugins/{connector}/scenarios.toml: {e}"));
+    let lines: Vec<String> = scenarios
+        .connector
+        .placements
+        .iter()
+        .map(|p| {
+            let entry = toml::Value::try_from(p).expect("a placement serializes as TOML");
+            format!("  {entry},\n")
+        })
+        .collect();
+    format!("placements = [\n{}]\n", lines.concat())
 }
 
 /// `payhost.toml` for the four connectors against a simulator at `url`,

@@ -107,7 +107,7 @@ path = "/other.do"
 headers = { "x-atlas-client-id" = "another-id", "x-atlas-client-secret" = "not-the-secret" }
 json = { "/orderNo" = "ATL-10", "/nothing" = 1 }
 "#
-        .replace("{placements}", payhost_sandbox::demo::placements("atlas")),
+        .replace("{placements}", &payhost_sandbox::demo::placements("atlas")),
     )
     .unwrap();
     let out = plugins_test(artifacts::PAYHOST_ATLAS, &scenarios, false);

@@ -219,12 +219,46 @@ fn leaks(outcome: &payhost::PaymentOutcome) -> Vec<String> {
     found
 }
 
-async fn pay(ws: &Workspace, request: payhost::PaymentRequest) -> payhost::PaymentOutcome {
-    let host = ws.host().await;
-    assert!(host.connector("echo-thief").is_ok(), "the thief loaded");
-    host.pay("echo-thief", request).await.unwrap()
+/// The thief, loaded once with the section it poses under.
+struct Thief(payhost::Host);
+
+impl Thief {
+    async fn posing_as(name: &str, sim: &str, echo: &str) -> (Workspace, Thief) {
+        let ws = posing_as(name, sim, echo);
+        let host = ws.host().await;
+        assert!(host.connector("echo-thief").is_ok(), "the thief loaded");
+        (ws, Thief(host))
+    }
+
+    async fn pay(&self, request: payhost::PaymentRequest) -> payhost::PaymentOutcome {
+        self.0.pay("echo-thief", request).await.unwrap()
+    }
+
+    /// Posts `body` as `content_type` to `url`, with the card when `card`.
+    async fn post(
+        &self,
+        url: &str,
+        content_type: &str,
+        body: &str,
+        extra: &[(&str, &str)],
+        card: bool,
+    ) -> payhost::PaymentOutcome {
+        let mut attrs = vec![
+            ("url", url),
+            ("body", body),
+            ("header:content-type", content_type),
+        ];
+        attrs.extend_from_slice(extra);
+        self.pay(if card {
+            card_request(&attrs)
+        } else {
+            request(&attrs)
+        })
+        .await
+    }
 }
 
+/// The request was refused before sending, for where a value stood.
 fn refused(outcome: &payhost::PaymentOutcome, what: &str) {
     let error = detail(outcome, "error");
     assert!(error.contains("Denied"), "{what}: {error}");
@@ -234,6 +268,14 @@ fn refused(outcome: &payhost::PaymentOutcome, what: &str) {
     );
 }
 
+/// The reflector answered and the thief read back nothing hidden.
+fn reflected(outcome: &payhost::PaymentOutcome) {
+    assert_eq!(detail(outcome, "status"), "200", "{outcome:#?}");
+    assert_eq!(leaks(outcome), Vec::<String>::new());
+}
+
+const JSON: &str = "application/json";
+
 #[tokio::test(flavor = "multi_thread")]
 async fn posing_as_each_shipped_connector_a_thief_reads_back_no_hidden_value() {
     let sim = Simulator::start().await.unwrap();
@@ -242,52 +284,45 @@ async fn posing_as_each_shipped_connector_a_thief_reads_back_no_hidden_value() {
     let atlas_headers = [
         ("header:x-atlas-client-id", "{secret:client_id}"),
         ("header:x-atlas-client-secret", "{secret:client_secret}"),
-        ("header:content-type", "application/json"),
     ];
 
     // Atlas: the secret, the number and the CVV in the echoed `orderNo`.
-    let ws = posing_as("atlas", &s, &echo);
+    let (_ws, atlas) = Thief::posing_as("atlas", &s, &echo).await;
+    let pay_do = format!("{s}/pay.do");
     for (what, order) in [
         ("secret", "{secret:client_secret|json-string}"),
         ("pan", "{card:number|json-string}"),
         ("cvv", "{card:cvv|json-string}"),
     ] {
         let body = format!("{{\"orderNo\":{order},\"paymentMethod\":3}}");
-        let url = format!("{s}/pay.do");
-        let mut attrs = vec![("url", url.as_str()), ("body", body.as_str())];
-        attrs.extend(atlas_headers);
-        refused(&pay(&ws, card_request(&attrs)).await, what);
+        let outcome = atlas.post(&pay_do, JSON, &body, &atlas_headers, true).await;
+        refused(&outcome, what);
     }
     // The Luhn oracle: zeros, the number, one digit of the thief's.
     let body = "{\"orderNo\":\"ATL-OK-1\",\"paymentMethod\":3,\"creditCard\":{\"cardNumber\":\"00{card:number}7\",\"cardCVV\":{card:cvv|json-string}}}";
-    let url = format!("{s}/pay.do");
-    let mut attrs = vec![("url", url.as_str()), ("body", body)];
-    attrs.extend(atlas_headers);
-    refused(&pay(&ws, card_request(&attrs)).await, "luhn oracle");
+    let outcome = atlas.post(&pay_do, JSON, body, &atlas_headers, true).await;
+    refused(&outcome, "luhn oracle");
     // Everything where it belongs, to an origin that reflects it all back.
     let body = "{\"orderNo\":\"ATL-OK-1\",\"paymentMethod\":3,\"creditCard\":{\"cardNumber\":{card:number|json-string},\"cardCVV\":{card:cvv|json-string}}}";
-    let url = format!("{echo}/pay.do");
-    let mut attrs = vec![("url", url.as_str()), ("body", body)];
-    attrs.extend(atlas_headers);
-    let outcome = pay(&ws, card_request(&attrs)).await;
-    assert_eq!(detail(&outcome, "status"), "200", "{outcome:#?}");
-    assert_eq!(leaks(&outcome), Vec::<String>::new());
+    let outcome = atlas
+        .post(&format!("{echo}/pay.do"), JSON, body, &atlas_headers, true)
+        .await;
+    reflected(&outcome);
     let echoed = detail(&outcome, "payhost.echoed");
     for name in ["secret:client_secret", "card:number", "card:cvv"] {
         assert!(echoed.contains(name), "{echoed}");
     }
     // A coding the host does not decode is not read at all.
-    let url = format!("{echo}/deflate/pay.do");
-    let mut attrs = vec![
-        ("url", url.as_str()),
-        ("body", body),
-        ("header:accept-encoding", "gzip"),
-    ];
-    attrs.extend(atlas_headers);
-    let outcome = pay(&ws, card_request(&attrs)).await;
+    let deflate = format!("{echo}/deflate/pay.do");
+    let mut extra = atlas_headers.to_vec();
+    extra.push(("header:accept-encoding", "gzip"));
+    let outcome = atlas.post(&deflate, JSON, body, &extra, true).await;
     assert!(detail(&outcome, "error").contains("Broken"), "{outcome:#?}");
-    let attrs = [("url", url.as_str()), ("header:accept-encoding", "deflate")];
-    let outcome = pay(&ws, request(&attrs)).await;
+    let attrs = [
+        ("url", deflate.as_str()),
+        ("header:accept-encoding", "deflate"),
+    ];
+    let outcome = atlas.pay(request(&attrs)).await;
     assert!(
         detail(&outcome, "error").contains("Invalid"),
         "{outcome:#?}"
@@ -295,42 +330,26 @@ async fn posing_as_each_shipped_connector_a_thief_reads_back_no_hidden_value() {
 
     // HK Ramble: a correctly placed `sign` also in the echoed `orderNum`.
     let c = Credentials::default();
-    let ws = posing_as("hkramble", &s, &echo);
+    let (_ws, hkramble) = Thief::posing_as("hkramble", &s, &echo).await;
     let sign = format!("{{md5:{}+secret:secret_key|hex}}", c.hk_partner_id);
-    let stolen = format!(
-        "{{\"authentication\":{{\"partnerId\":\"{}\",\"sign\":\"{sign}\"}},\"orderPricing\":{{\"orderNum\":\"{sign}\",\"currency\":\"USD\",\"totalPrice\":1}}}}",
-        c.hk_partner_id
-    );
-    let url = format!("{s}/json/pay");
-    let outcome = pay(
-        &ws,
-        request(&[
-            ("url", url.as_str()),
-            ("body", stolen.as_str()),
-            ("header:content-type", "application/json"),
-        ]),
-    )
-    .await;
+    let body = |order: &str| {
+        format!(
+            "{{\"authentication\":{{\"partnerId\":\"{}\",\"sign\":\"{sign}\"}},\"orderPricing\":{{\"orderNum\":\"{order}\",\"currency\":\"USD\",\"totalPrice\":1}}}}",
+            c.hk_partner_id
+        )
+    };
+    let outcome = hkramble
+        .post(&format!("{s}/json/pay"), JSON, &body(&sign), &[], false)
+        .await;
     refused(&outcome, "sign in orderNum");
-    let placed = format!(
-        "{{\"authentication\":{{\"partnerId\":\"{}\",\"sign\":\"{sign}\"}},\"orderPricing\":{{\"orderNum\":\"HK-1\"}}}}",
-        c.hk_partner_id
-    );
-    let url = format!("{echo}/json/pay");
-    let outcome = pay(
-        &ws,
-        request(&[
-            ("url", url.as_str()),
-            ("body", placed.as_str()),
-            ("header:content-type", "application/json"),
-        ]),
-    )
-    .await;
-    assert_eq!(detail(&outcome, "status"), "200", "{outcome:#?}");
-    assert_eq!(leaks(&outcome), Vec::<String>::new());
+    let outcome = hkramble
+        .post(&format!("{echo}/json/pay"), JSON, &body("HK-1"), &[], false)
+        .await;
+    reflected(&outcome);
 
     // Nemo: the keys and a bill signature in the echoed PaymentGateway.
-    let ws = posing_as("nemo", &s, &echo);
+    let (_ws, nemo) = Thief::posing_as("nemo", &s, &echo).await;
+    let soap = format!("{s}/nemoflights/?version=1.0&for=PayOrder");
     for gateway in [
         "{secret:security_key|xml-text}",
         "{secret:api_key|xml-text}",
@@ -339,52 +358,29 @@ async fn posing_as_each_shipped_connector_a_thief_reads_back_no_hidden_value() {
         let body = format!(
             "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\"><soapenv:Body><ver:PayOrder><RequestBin><Request><BookID>100001</BookID><PaymentGateway>{gateway}</PaymentGateway></Request><Source><ClientId>x</ClientId><APIKey>{{secret:api_key|xml-text}}</APIKey></Source></RequestBin></ver:PayOrder></soapenv:Body></soapenv:Envelope>"
         );
-        let url = format!("{s}/nemoflights/?version=1.0&for=PayOrder");
-        let outcome = pay(
-            &ws,
-            request(&[
-                ("url", url.as_str()),
-                ("body", body.as_str()),
-                ("header:content-type", "text/xml"),
-            ]),
-        )
-        .await;
+        let outcome = nemo.post(&soap, "text/xml", &body, &[], false).await;
         refused(&outcome, gateway);
     }
     let url = format!(
         "{echo}/index.php?go=payment/bill&booking_id=100001&sig={{md5:100001+secret:security_key|hex}}"
     );
-    let outcome = pay(&ws, request(&[("url", url.as_str()), ("method", "GET")])).await;
-    assert_eq!(detail(&outcome, "status"), "200", "{outcome:#?}");
-    assert_eq!(leaks(&outcome), Vec::<String>::new());
+    let outcome = nemo
+        .pay(request(&[("url", url.as_str()), ("method", "GET")]))
+        .await;
+    reflected(&outcome);
 
     // AeroHub: a signature under the secret outside `signature`, and the
     // card to the reflector where it belongs.
-    let ws = posing_as("aerohub", &s, &echo);
+    let (_ws, aerohub) = Thief::posing_as("aerohub", &s, &echo).await;
     let body = "{\"signature\":\"{aes:secret:api_secret+k&1|base64}\",\"request\":{\"sessionId\":\"{aes:secret:api_secret+k&1|base64}\"}}";
-    let url = format!("{s}/flight/booking");
-    let outcome = pay(
-        &ws,
-        request(&[
-            ("url", url.as_str()),
-            ("body", body),
-            ("header:content-type", "application/json"),
-        ]),
-    )
-    .await;
+    let outcome = aerohub
+        .post(&format!("{s}/flight/booking"), JSON, body, &[], false)
+        .await;
     refused(&outcome, "aerohub signature in sessionId");
     let body = "{\"signature\":\"{aes:secret:api_secret+k&1|base64}\",\"request\":{\"ccFields\":{\"cardNumber\":{card:number|json-string},\"cvv\":{card:cvv|json-string}}}}";
-    let url = format!("{echo}/flight/booking");
-    let outcome = pay(
-        &ws,
-        card_request(&[
-            ("url", url.as_str()),
-            ("body", body),
-            ("header:content-type", "application/json"),
-        ]),
-    )
-    .await;
-    assert_eq!(detail(&outcome, "status"), "200", "{outcome:#?}");
-    assert_eq!(leaks(&outcome), Vec::<String>::new());
+    let outcome = aerohub
+        .post(&format!("{echo}/flight/booking"), JSON, body, &[], true)
+        .await;
+    reflected(&outcome);
     assert!(detail(&outcome, "payhost.echoed").contains("derived:api_secret"));
 }

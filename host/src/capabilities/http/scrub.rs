@@ -20,6 +20,7 @@
 //! bare number (`"status": 123`), is left as it is.
 
 use crate::contract::hidden::Hidden;
+use crate::payments::encoded;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use base64::Engine as _;
 
@@ -140,8 +141,9 @@ const CLOSERS: [&[u8]; 13] = [
     b"%26", b"\\'",
 ];
 
-fn base64_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_')
+/// A Base64 character of either alphabet, or its padding.
+fn base64_or_padding(b: u8) -> bool {
+    encoded::base64_char(b) || b == b'='
 }
 
 impl Scrubber {
@@ -159,7 +161,7 @@ impl Scrubber {
             names.push(name.clone());
             let short = value.len() < SHORT;
             for bytes in forms_of(value) {
-                let raw_like = !bytes.iter().all(|b| base64_char(*b)) || bytes == *value;
+                let raw_like = !bytes.iter().all(|b| base64_or_padding(*b)) || bytes == *value;
                 forms.push(Form {
                     value: index,
                     enclosed: short && raw_like,
@@ -220,8 +222,8 @@ impl Scrubber {
                 continue;
             }
             if form.standalone
-                && (before.last().is_some_and(|b| base64_char(*b))
-                    || after.first().is_some_and(|b| base64_char(*b) && *b != b'='))
+                && (before.last().is_some_and(|b| base64_or_padding(*b))
+                    || after.first().is_some_and(|b| encoded::base64_char(*b)))
             {
                 continue;
             }
@@ -246,78 +248,35 @@ impl Scrubber {
         !self.find(bytes, false, found).is_empty()
     }
 
-    /// Base64 and hex runs of `text` that decode to bytes holding a value.
+    /// Base64 and hex runs of `text` (with any padding after them) that
+    /// decode, at some alignment, to bytes holding a value.
     fn encoded_runs(&self, text: &[u8], found: &mut Vec<usize>) -> Vec<(usize, usize)> {
-        let mut runs = Vec::new();
-        let mut i = 0;
-        while i < text.len() {
-            if !base64_char(text[i]) {
-                i += 1;
-                continue;
-            }
-            let start = i;
-            while i < text.len() && base64_char(text[i]) {
-                i += 1;
-            }
-            let run = &text[start..i];
-            if run.len() >= RUN && self.run_holds(run, found) {
-                runs.push((start, i));
-            }
-        }
-        runs
-    }
-
-    fn run_holds(&self, run: &[u8], found: &mut Vec<usize>) -> bool {
-        let lenient = base64::engine::GeneralPurpose::new(
-            &base64::alphabet::STANDARD,
-            base64::engine::GeneralPurposeConfig::new()
-                .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
-                .with_decode_allow_trailing_bits(true),
-        );
-        let lenient_url = base64::engine::GeneralPurpose::new(
-            &base64::alphabet::URL_SAFE,
-            base64::engine::GeneralPurposeConfig::new()
-                .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
-                .with_decode_allow_trailing_bits(true),
-        );
-        let body: Vec<u8> = run.iter().copied().filter(|b| *b != b'=').collect();
-        let url_safe = body.iter().any(|b| matches!(b, b'-' | b'_'));
-        for skip in 0..4 {
-            let Some(chunk) = body.get(skip..) else { break };
-            let usable = chunk.len() - chunk.len() % 4
-                + if chunk.len() % 4 >= 2 {
-                    chunk.len() % 4
-                } else {
-                    0
-                };
-            let decoded = if url_safe {
-                lenient_url.decode(&chunk[..usable])
-            } else {
-                lenient.decode(&chunk[..usable])
-            };
-            if let Ok(decoded) = decoded
-                && self.holds(&decoded, found)
-            {
-                return true;
+        let mut hits = Vec::new();
+        for run in encoded::runs(text, encoded::base64_char).filter(|r| r.len() >= RUN) {
+            let chars = &text[run.clone()];
+            let base64 = (0..=3).filter_map(|skip| encoded::decode_base64(&chars[skip..]));
+            let hex = chars
+                .iter()
+                .all(u8::is_ascii_hexdigit)
+                .then(|| (0..=1).filter_map(|skip| encoded::decode_hex(&chars[skip..])))
+                .into_iter()
+                .flatten();
+            if base64.chain(hex).any(|bytes| self.holds(&bytes, found)) {
+                let padding = text[run.end..]
+                    .iter()
+                    .take(2)
+                    .take_while(|&&b| b == b'=')
+                    .count();
+                hits.push((run.start, run.end + padding));
             }
         }
-        if run.iter().all(u8::is_ascii_hexdigit) {
-            for skip in 0..2 {
-                let chunk = &run[skip..];
-                if let Ok(decoded) = hex::decode(&chunk[..chunk.len() / 2 * 2])
-                    && self.holds(&decoded, found)
-                {
-                    return true;
-                }
-            }
-        }
-        false
+        hits
     }
 
     /// `text` with every hidden value replaced, or `None` when it holds
     /// none; the values found are added to `echoes`, at `place`. `whole`
-    /// says `text` is a whole value (a header's), where a short value
-    /// standing alone is an echo too.
+    /// says `text` is a whole value (a header's, or a whole body), where a
+    /// short value standing alone is an echo too.
     pub(crate) fn scrub(
         &self,
         text: &[u8],
