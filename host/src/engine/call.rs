@@ -2,7 +2,7 @@
 //! limits armed, the call, and what its standard output, standard error and
 //! limits say about how it ended.
 
-use crate::capabilities::http::scrub::{Echo, Scrubber};
+use crate::capabilities::http::scrub::{Echoes, Scrubber};
 use crate::capabilities::{config::ConfigCtx, crypto::CryptoCtx, http::HttpCtx, log::LogCtx};
 use crate::contract::convert::request_to_wit;
 use crate::contract::hidden::Hidden;
@@ -71,7 +71,7 @@ pub(crate) struct Call {
     /// Requests that may have reached a server.
     pub(crate) sent: u32,
     /// Hidden values its answers echoed, scrubbed before it read them.
-    pub(crate) echoes: Vec<Echo>,
+    pub(crate) echoes: Echoes,
 }
 
 /// The most standard output or error a call may write before it is cut.
@@ -114,7 +114,7 @@ impl Sandbox {
                 secret_scrub: self.secret_scrub.clone(),
                 hidden_values: card_values(&op),
                 scrubber: None,
-                echoes: Vec::new(),
+                echoes: Echoes::default(),
                 nonce: HttpCtx::fresh_nonce(),
             },
             CryptoCtx::new(self.secrets.clone(), hidden, started + self.limits.timeout),

@@ -5,7 +5,7 @@
 //! request may have left it.
 
 use super::info::ConnectorInfo;
-use crate::capabilities::http::scrub::Echo;
+use crate::capabilities::http::scrub::Echoes;
 use crate::contract::ContractVersion;
 use crate::engine::Runtime;
 use crate::engine::cache::CacheOutcome;
@@ -161,14 +161,13 @@ pub(crate) const ECHO_DETAIL: &str = "payhost.echoed";
 
 /// Records, beside the outcome, which hidden values the supplier's answers
 /// echoed and where (names only): the host scrubbed them before the
-/// connector read the answer.
-fn note_echoes(outcome: &mut PaymentOutcome, echoes: &[Echo]) {
-    if echoes.is_empty() {
-        return;
-    }
-    let text: Vec<String> = echoes.iter().map(ToString::to_string).collect();
+/// connector read the answer. The detail is the host's: a connector's own
+/// detail of that name is dropped, so it cannot forge or hide one.
+fn note_echoes(outcome: &mut PaymentOutcome, echoes: &Echoes) {
     outcome.details.retain(|(k, _)| k != ECHO_DETAIL);
-    outcome
-        .details
-        .push((ECHO_DETAIL.to_owned(), text.join("; ")));
+    if !echoes.is_empty() {
+        outcome
+            .details
+            .push((ECHO_DETAIL.to_owned(), echoes.to_string()));
+    }
 }

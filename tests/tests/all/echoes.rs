@@ -327,6 +327,16 @@ async fn posing_as_each_shipped_connector_a_thief_reads_back_no_hidden_value() {
         detail(&outcome, "error").contains("Invalid"),
         "{outcome:#?}"
     );
+    // The echo note is the host's: a connector cannot forge one.
+    let attrs = [
+        ("url", pay_do.as_str()),
+        ("detail:payhost.echoed", "nothing was echoed, honest"),
+    ];
+    let outcome = atlas.pay(request(&attrs)).await;
+    assert!(
+        !outcome.details.iter().any(|(k, _)| k == "payhost.echoed"),
+        "{outcome:#?}"
+    );
 
     // HK Ramble: a correctly placed `sign` also in the echoed `orderNum`.
     let c = Credentials::default();

@@ -34,7 +34,7 @@ use crate::contract::{http as wit, legacy};
 use crate::policy::allowlist::{OriginPattern, restricted};
 use crate::policy::placement::Pins;
 use crate::policy::secrets::{HiddenBudget, SecretStore};
-use scrub::{Echo, Scrubber};
+use scrub::{Echoes, Scrubber};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -153,7 +153,7 @@ pub(crate) struct HttpCtx {
     /// A scrubber for `hidden_values`, and how many of them it covers.
     pub(crate) scrubber: Option<(usize, Scrubber)>,
     /// Hidden values the call's answers echoed (names and places only).
-    pub(crate) echoes: Vec<Echo>,
+    pub(crate) echoes: Echoes,
     /// Where the placeholders of the next request's check start.
     pub(crate) nonce: u64,
 }
@@ -201,8 +201,8 @@ impl HttpCtx {
         .flatten()
         .filter(|s| !s.is_empty())
         .collect();
-        let mut echoes = Vec::new();
-        let pass = |bytes: Vec<u8>, place: &str, whole: bool, echoes: &mut Vec<Echo>| {
+        let mut echoes = Echoes::default();
+        let pass = |bytes: Vec<u8>, place: &str, whole: bool, echoes: &mut Echoes| {
             let mut bytes = bytes;
             for s in &scrubbers {
                 if let Some(clean) = s.scrub(&bytes, place, whole, echoes) {
@@ -231,16 +231,13 @@ impl HttpCtx {
             headers.push((name, String::from_utf8_lossy(&value).into_owned()));
         }
         let body = pass(answer.body, "the body", true, &mut echoes);
-        for echo in &echoes {
+        if !echoes.is_empty() {
             tracing::warn!(
                 connector = %self.connector,
-                value = %echo.name,
-                place = %echo.place,
-                "an answer echoed a hidden value; it was replaced before the connector read it"
+                echoed = %echoes,
+                "an answer echoed hidden values; they were replaced before the connector read it"
             );
-            if !self.echoes.contains(echo) {
-                self.echoes.push(echo.clone());
-            }
+            self.echoes.extend(echoes);
         }
         Incoming {
             status: answer.status,

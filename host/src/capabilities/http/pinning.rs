@@ -158,6 +158,14 @@ pub(crate) fn check(pins: &Pins, request: &Parts<'_, '_>, nonce: u64) -> Result<
         let text = tokens.write(value);
         if name == "content-type" {
             tokens.nowhere(&text, "the content-type header")?;
+            // The body is read by one content type: with two, the server
+            // might read it by the other.
+            if content_type.is_some() && any_hidden(request.body) {
+                return Err(
+                    "a body that holds a secret or sealed value must have one content-type header, not several"
+                        .to_owned(),
+                );
+            }
             content_type = Some(String::from_utf8_lossy(&text).into_owned());
         }
         let text = String::from_utf8_lossy(&text);
@@ -482,6 +490,13 @@ mod tests {
         assert!(run(&pins, &query, &[], &[]).is_err());
         let text = [("content-type", vec![Piece::Literal(b"text/plain")])];
         assert!(run(&pins, &url, &text, &good_body).is_err());
+        // Two content types: the server might read the body by the other.
+        let two = [
+            ct.clone(),
+            ("content-type", vec![Piece::Literal(b"application/json")]),
+        ];
+        let e = run(&pins, &url, &two, &good_body).unwrap_err();
+        assert!(e.contains("one content-type"), "{e}");
         // Twice: once at its place and once more.
         let twice = [
             Piece::Literal(b"{\"o\":"),

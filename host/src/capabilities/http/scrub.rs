@@ -65,6 +65,66 @@ impl std::fmt::Display for Echo {
     }
 }
 
+/// The most distinct echoes a call notes; beyond them only a count, so
+/// that an answer echoing many values in many headers cannot make the
+/// host write an unbounded log line or journal detail.
+const MAX_NOTED: usize = 16;
+
+/// The echoes found: the first [`MAX_NOTED`] distinct ones, and how many
+/// more were found after them.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Echoes {
+    noted: Vec<Echo>,
+    more: usize,
+}
+
+impl Echoes {
+    /// Notes `echo` (once), or counts it past the cap.
+    pub(crate) fn add(&mut self, echo: Echo) {
+        if self.noted.contains(&echo) {
+            return;
+        }
+        if self.noted.len() < MAX_NOTED {
+            self.noted.push(echo);
+        } else {
+            self.more = self.more.saturating_add(1);
+        }
+    }
+
+    /// Notes every echo of `other`.
+    pub(crate) fn extend(&mut self, other: Echoes) {
+        for echo in other.noted {
+            self.add(echo);
+        }
+        self.more = self.more.saturating_add(other.more);
+    }
+
+    /// How many echoes were found (noted and counted).
+    pub(crate) fn len(&self) -> usize {
+        self.noted.len() + self.more
+    }
+
+    /// Whether none was found.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl std::fmt::Display for Echoes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, echo) in self.noted.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{echo}")?;
+        }
+        if self.more > 0 {
+            write!(f, " (and {} more)", self.more)?;
+        }
+        Ok(())
+    }
+}
+
 /// Every form `value` may be echoed in.
 fn forms_of(value: &[u8]) -> Vec<Vec<u8>> {
     let b64 = base64::engine::general_purpose::STANDARD;
@@ -282,7 +342,7 @@ impl Scrubber {
         text: &[u8],
         place: &str,
         whole: bool,
-        echoes: &mut Vec<Echo>,
+        echoes: &mut Echoes,
     ) -> Option<Vec<u8>> {
         self.automaton.as_ref()?;
         let mut found = Vec::new();
@@ -300,13 +360,10 @@ impl Scrubber {
             Some(replace(current, &runs))
         };
         for value in found {
-            let echo = Echo {
+            echoes.add(Echo {
                 name: self.names[value].clone(),
                 place: place.to_owned(),
-            };
-            if !echoes.contains(&echo) {
-                echoes.push(echo);
-            }
+            });
         }
         out
     }
@@ -339,8 +396,8 @@ mod tests {
         ])
     }
 
-    fn scrubbed(text: &[u8]) -> (Vec<u8>, Vec<Echo>) {
-        let mut echoes = Vec::new();
+    fn scrubbed(text: &[u8]) -> (Vec<u8>, Echoes) {
+        let mut echoes = Echoes::default();
         let out = scrubber()
             .scrub(text, "body", false, &mut echoes)
             .unwrap_or_else(|| text.to_vec());
@@ -434,7 +491,7 @@ mod tests {
             clean(honest);
         }
         // A whole header value is an echo.
-        let mut echoes = Vec::new();
+        let mut echoes = Echoes::default();
         assert!(
             scrubber()
                 .scrub(b"123", "header x", true, &mut echoes)
@@ -442,16 +499,31 @@ mod tests {
         );
         assert!(
             scrubber()
-                .scrub(b"123", "body", false, &mut Vec::new())
+                .scrub(b"123", "body", false, &mut Echoes::default())
                 .is_none()
         );
+    }
+
+    #[test]
+    fn echoes_past_the_cap_are_counted_not_listed() {
+        let mut echoes = Echoes::default();
+        for i in 0..1000 {
+            echoes.add(Echo {
+                name: Hidden::Cvv,
+                place: format!("header x-{i}"),
+            });
+        }
+        assert_eq!(echoes.len(), 1000);
+        let text = echoes.to_string();
+        assert_eq!(text.matches("card:cvv in").count(), MAX_NOTED);
+        assert!(text.ends_with("(and 984 more)"), "{text}");
     }
 
     #[test]
     fn an_echo_cut_short_is_replaced_as_far_as_it_goes_and_honest_text_stays() {
         let long = vec![b'z'; 100];
         let s = Scrubber::new(&[(Hidden::Secret("big".into()), long.clone())]);
-        let mut echoes = Vec::new();
+        let mut echoes = Echoes::default();
         let text = [b"a".as_slice(), &long[..50], b"!"].concat();
         assert_eq!(
             s.scrub(&text, "body", false, &mut echoes).unwrap(),

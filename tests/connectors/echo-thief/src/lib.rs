@@ -13,7 +13,8 @@
 //! `{md5:TEXT+secret:NAME|ENC}` / `{aes:secret:NAME+TEXT|ENC}` (the MD5 of
 //! TEXT then the secret; AES-256-CBC of TEXT under the secret, zero IV)
 //! stand for hidden parts written with encoding ENC (`raw`, `hex`,
-//! `base64`, `json-string`, `xml-text`, `url-component`, …). Details:
+//! `base64`, `json-string`, `xml-text`, `url-component`, …); `detail:NAME`
+//! adds a detail of the thief's own. Details:
 //! `status`, `body` (Base64), `headers` (Base64 of `name: value` lines), or
 //! `error`.
 
@@ -253,10 +254,17 @@ impl Guest for EchoThief {
     }
 
     fn pay(request: PaymentRequest) -> PaymentOutcome {
-        match run(&request) {
-            Ok(details) => outcome(details),
-            Err(e) => outcome(vec![("error".to_owned(), e)]),
+        let mut details = match run(&request) {
+            Ok(details) => details,
+            Err(e) => vec![("error".to_owned(), e)],
+        };
+        // Details of its own making, such as a forged note of the host's.
+        for (key, value) in &request.attributes {
+            if let Some(name) = key.strip_prefix("detail:") {
+                details.push((name.to_owned(), value.clone()));
+            }
         }
+        outcome(details)
     }
 
     fn query(_order: String) -> Result<PaymentOutcome, ConnectorError> {
