@@ -8,10 +8,11 @@
 //! encoded), the whole run is replaced.
 //!
 //! One multi-pattern automaton (aho-corasick) finds every form of every
-//! value in one pass. A long value is matched by its first
-//! [`WINDOW`] bytes and then compared in place, so a value of megabytes
-//! costs the automaton no more than a short one, and an echo cut short is
-//! replaced as far as it goes.
+//! value in one pass. A form is matched by its first [`WINDOW`] bytes and
+//! then compared in place with the form written on the fly from the value,
+//! so a value of megabytes costs no more memory than the value itself (no
+//! form is kept whole), and an echo cut short is replaced as far as it
+//! goes, from its first [`WINDOW`] bytes.
 //!
 //! A short value (under [`SHORT`] bytes: a CVV) is replaced only where it
 //! stands as a whole quoted or delimited value (`"123"`, `>123<`, `=123&`,
@@ -27,17 +28,251 @@ use base64::Engine as _;
 /// What replaces a hidden value in an answer.
 pub(crate) const MARKER: &[u8] = b"[hidden]";
 /// How many bytes of a form the automaton matches before the rest is
-/// compared in place.
-const WINDOW: usize = 32;
+/// compared in place: also the shortest cut-short echo that is replaced (a
+/// form no longer than this must match whole).
+const WINDOW: usize = 12;
 /// Values shorter than this are matched only where they stand whole.
 pub(crate) const SHORT: usize = 6;
 /// Base64 or hex runs at least this long are decoded and searched.
 const RUN: usize = 16;
 
+/// One way a value may be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Raw,
+    Hex {
+        upper: bool,
+    },
+    Base64 {
+        url: bool,
+        pad: bool,
+    },
+    /// JSON string content; `slash` escapes `/`, `ascii` writes every
+    /// other character as `\uXXXX`.
+    Json {
+        slash: bool,
+        ascii: bool,
+    },
+    /// XML character data: `full` escapes quotes too.
+    Xml {
+        full: bool,
+    },
+    /// A form value (`+` or `%20` for a space).
+    Form {
+        plus: bool,
+    },
+    /// Every byte as `%XX`.
+    Percent {
+        upper: bool,
+    },
+}
+
+/// Every kind, in the order forms are tried.
+const KINDS: [Kind; 16] = [
+    Kind::Raw,
+    Kind::Hex { upper: false },
+    Kind::Hex { upper: true },
+    Kind::Base64 {
+        url: false,
+        pad: true,
+    },
+    Kind::Base64 {
+        url: false,
+        pad: false,
+    },
+    Kind::Base64 {
+        url: true,
+        pad: true,
+    },
+    Kind::Base64 {
+        url: true,
+        pad: false,
+    },
+    Kind::Json {
+        slash: false,
+        ascii: false,
+    },
+    Kind::Json {
+        slash: true,
+        ascii: false,
+    },
+    Kind::Json {
+        slash: false,
+        ascii: true,
+    },
+    Kind::Xml { full: true },
+    Kind::Xml { full: false },
+    Kind::Form { plus: true },
+    Kind::Form { plus: false },
+    Kind::Percent { upper: true },
+    Kind::Percent { upper: false },
+];
+
+/// The bytes one unit of a value (a byte, a Base64 group, a character)
+/// is written as.
+type Unit = ([u8; 12], usize);
+
+fn unit(bytes: &[u8]) -> Unit {
+    let mut out = [0; 12];
+    out[..bytes.len()].copy_from_slice(bytes);
+    (out, bytes.len())
+}
+
+const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
+const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
+
+fn base64_group(group: &[u8], url: bool, pad: bool) -> Unit {
+    let alphabet: &[u8; 64] = if url {
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    } else {
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    };
+    let b = [
+        group[0],
+        group.get(1).copied().unwrap_or(0),
+        group.get(2).copied().unwrap_or(0),
+    ];
+    let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+    let chars = [18, 12, 6, 0].map(|shift| alphabet[(n >> shift & 63) as usize]);
+    let written = group.len() + 1;
+    let mut out = unit(&chars);
+    if pad {
+        for c in &mut out.0[written..4] {
+            *c = b'=';
+        }
+    } else {
+        out.1 = written;
+    }
+    out
+}
+
+fn json_char(c: char, slash: bool, ascii: bool) -> Unit {
+    match c {
+        '"' => unit(b"\\\""),
+        '\\' => unit(b"\\\\"),
+        '\n' => unit(b"\\n"),
+        '\r' => unit(b"\\r"),
+        '\t' => unit(b"\\t"),
+        '\u{8}' => unit(b"\\b"),
+        '\u{c}' => unit(b"\\f"),
+        '/' if slash => unit(b"\\/"),
+        c if (c as u32) < 0x20 => {
+            let b = c as usize;
+            unit(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX_LOWER[b >> 4],
+                HEX_LOWER[b & 15],
+            ])
+        }
+        c if ascii && !c.is_ascii() => {
+            let mut units = [0u16; 2];
+            let mut out = ([0u8; 12], 0);
+            for u in c.encode_utf16(&mut units) {
+                let u = *u as usize;
+                let escape = [
+                    b'\\',
+                    b'u',
+                    HEX_LOWER[u >> 12 & 15],
+                    HEX_LOWER[u >> 8 & 15],
+                    HEX_LOWER[u >> 4 & 15],
+                    HEX_LOWER[u & 15],
+                ];
+                out.0[out.1..out.1 + 6].copy_from_slice(&escape);
+                out.1 += 6;
+            }
+            out
+        }
+        c => unit(c.encode_utf8(&mut [0; 4]).as_bytes()),
+    }
+}
+
+fn xml_byte(b: u8, full: bool) -> Unit {
+    match b {
+        b'&' => unit(b"&amp;"),
+        b'<' => unit(b"&lt;"),
+        b'>' => unit(b"&gt;"),
+        b'"' if full => unit(b"&quot;"),
+        b'\'' if full => unit(b"&apos;"),
+        b => unit(&[b]),
+    }
+}
+
+fn percent(b: u8, upper: bool) -> Unit {
+    let digits = if upper { HEX_UPPER } else { HEX_LOWER };
+    unit(&[
+        b'%',
+        digits[usize::from(b >> 4)],
+        digits[usize::from(b & 15)],
+    ])
+}
+
+/// `value` written as `kind`, a unit at a time: what an echo is compared
+/// with, without keeping the whole form.
+fn units(kind: Kind, value: &[u8]) -> Box<dyn Iterator<Item = Unit> + '_> {
+    match kind {
+        Kind::Raw => Box::new(value.iter().map(|b| unit(std::slice::from_ref(b)))),
+        Kind::Hex { upper } => {
+            let digits = if upper { HEX_UPPER } else { HEX_LOWER };
+            Box::new(
+                value.iter().map(move |&b| {
+                    unit(&[digits[usize::from(b >> 4)], digits[usize::from(b & 15)]])
+                }),
+            )
+        }
+        Kind::Base64 { url, pad } => {
+            Box::new(value.chunks(3).map(move |g| base64_group(g, url, pad)))
+        }
+        Kind::Json { slash, ascii } => Box::new(
+            // As `String::from_utf8_lossy` reads it: each invalid sequence
+            // is one U+FFFD.
+            value
+                .utf8_chunks()
+                .flat_map(|chunk| {
+                    chunk
+                        .valid()
+                        .chars()
+                        .chain((!chunk.invalid().is_empty()).then_some('\u{fffd}'))
+                })
+                .map(move |c| json_char(c, slash, ascii)),
+        ),
+        Kind::Xml { full } => Box::new(value.iter().map(move |&b| xml_byte(b, full))),
+        Kind::Form { plus } => Box::new(value.iter().map(move |&b| match b {
+            b' ' if plus => unit(b"+"),
+            b'*' | b'-' | b'.' | b'_' => unit(&[b]),
+            b if b.is_ascii_alphanumeric() => unit(&[b]),
+            b => percent(b, true),
+        })),
+        Kind::Percent { upper } => Box::new(value.iter().map(move |&b| percent(b, upper))),
+    }
+}
+
+/// `value` written as `kind`, byte by byte.
+fn stream(kind: Kind, value: &[u8]) -> impl Iterator<Item = u8> + '_ {
+    units(kind, value).flat_map(|(bytes, n)| bytes.into_iter().take(n))
+}
+
+/// How far `text` goes on as `value` written as `kind`, and whether it
+/// holds that form whole.
+fn matched(kind: Kind, value: &[u8], text: &[u8]) -> (usize, bool) {
+    let mut form = stream(kind, value);
+    let mut n = 0;
+    for &t in text {
+        match form.next() {
+            Some(b) if b == t => n += 1,
+            Some(_) => return (n, false),
+            None => return (n, true),
+        }
+    }
+    (n, form.next().is_none())
+}
+
 /// One written form of one value.
 struct Form {
     value: usize,
-    bytes: Vec<u8>,
+    kind: Kind,
     /// A short value's raw form: matched only where it stands whole.
     enclosed: bool,
     /// A short value's hex or Base64 form: matched only where no
@@ -48,6 +283,7 @@ struct Form {
 /// The values one call must not hand back, ready to search for.
 pub(crate) struct Scrubber {
     names: Vec<Hidden>,
+    values: Vec<Vec<u8>>,
     forms: Vec<Form>,
     automaton: Option<AhoCorasick>,
 }
@@ -125,71 +361,6 @@ impl std::fmt::Display for Echoes {
     }
 }
 
-/// Every form `value` may be echoed in.
-fn forms_of(value: &[u8]) -> Vec<Vec<u8>> {
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let b64np = base64::engine::general_purpose::STANDARD_NO_PAD;
-    let b64u = base64::engine::general_purpose::URL_SAFE;
-    let b64unp = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let text = String::from_utf8_lossy(value);
-    let json = serde_json::to_string(&*text).unwrap_or_default();
-    let json = json[1..json.len().saturating_sub(1).max(1)].to_owned();
-    let mut json_ascii = String::new();
-    for c in json.chars() {
-        if c.is_ascii() {
-            json_ascii.push(c);
-        } else {
-            let mut units = [0u16; 2];
-            for unit in c.encode_utf16(&mut units) {
-                json_ascii.push_str(&format!("\\u{unit:04x}"));
-            }
-        }
-    }
-    let mut xml_full = Vec::new();
-    let mut xml_min = Vec::new();
-    for &b in value {
-        let (full, min): (&[u8], &[u8]) = match b {
-            b'&' => (b"&amp;", b"&amp;"),
-            b'<' => (b"&lt;", b"&lt;"),
-            b'>' => (b"&gt;", b"&gt;"),
-            b'"' => (b"&quot;", b"\""),
-            b'\'' => (b"&apos;", b"'"),
-            _ => (std::slice::from_ref(&b), std::slice::from_ref(&b)),
-        };
-        xml_full.extend_from_slice(full);
-        xml_min.extend_from_slice(min);
-    }
-    let form: String = url::form_urlencoded::byte_serialize(value).collect();
-    let mut every_upper = String::new();
-    let mut every_lower = String::new();
-    for b in value {
-        every_upper.push_str(&format!("%{b:02X}"));
-        every_lower.push_str(&format!("%{b:02x}"));
-    }
-    let mut out: Vec<Vec<u8>> = vec![
-        value.to_vec(),
-        hex::encode(value).into_bytes(),
-        hex::encode_upper(value).into_bytes(),
-        b64.encode(value).into_bytes(),
-        b64np.encode(value).into_bytes(),
-        b64u.encode(value).into_bytes(),
-        b64unp.encode(value).into_bytes(),
-        json.replace('/', "\\/").into_bytes(),
-        json.into_bytes(),
-        json_ascii.into_bytes(),
-        xml_full,
-        xml_min,
-        form.replace('+', "%20").into_bytes(),
-        form.into_bytes(),
-        every_upper.into_bytes(),
-        every_lower.into_bytes(),
-    ];
-    out.sort();
-    out.dedup();
-    out.retain(|f| !f.is_empty());
-    out
-}
-
 /// What may stand right before a short value placed whole.
 const OPENERS: [&[u8]; 17] = [
     b"\"", b"'", b">", b"=", b"&quot;", b"&apos;", b"&gt;", b"&#34;", b"&#39;", b"%22", b"%27",
@@ -210,35 +381,48 @@ impl Scrubber {
     /// A scrubber for `values` (each named), duplicates dropped.
     pub(crate) fn new(values: &[(Hidden, Vec<u8>)]) -> Self {
         let mut names = Vec::new();
-        let mut forms = Vec::new();
-        let mut seen: Vec<&[u8]> = Vec::new();
+        let mut kept: Vec<Vec<u8>> = Vec::new();
+        let mut forms: Vec<Form> = Vec::new();
+        let mut windows: Vec<Vec<u8>> = Vec::new();
         for (name, value) in values {
-            if value.is_empty() || seen.contains(&value.as_slice()) {
+            if value.is_empty() || kept.contains(value) {
                 continue;
             }
-            seen.push(value);
-            let index = names.len();
-            names.push(name.clone());
+            let index = kept.len();
             let short = value.len() < SHORT;
-            for bytes in forms_of(value) {
-                let raw_like = !bytes.iter().all(|b| base64_or_padding(*b)) || bytes == *value;
+            for kind in KINDS {
+                let window: Vec<u8> = stream(kind, value).take(WINDOW).collect();
+                // A kind that writes this value as another kind already
+                // did is the same form.
+                if forms.iter().zip(&windows).any(|(f, w)| {
+                    f.value == index
+                        && *w == window
+                        && stream(f.kind, value).eq(stream(kind, value))
+                }) {
+                    continue;
+                }
+                let raw_like = kind == Kind::Raw || !stream(kind, value).all(base64_or_padding);
                 forms.push(Form {
                     value: index,
+                    kind,
                     enclosed: short && raw_like,
                     standalone: short && !raw_like,
-                    bytes,
                 });
+                windows.push(window);
             }
+            names.push(name.clone());
+            kept.push(value.clone());
         }
         let automaton = (!forms.is_empty()).then(|| {
             AhoCorasick::builder()
                 .match_kind(MatchKind::Standard)
                 .kind(Some(AhoCorasickKind::NoncontiguousNFA))
-                .build(forms.iter().map(|f| &f.bytes[..f.bytes.len().min(WINDOW)]))
+                .build(&windows)
                 .expect("a few hundred short patterns always build")
         });
         Scrubber {
             names,
+            values: kept,
             forms,
             automaton,
         }
@@ -259,16 +443,11 @@ impl Scrubber {
         for m in automaton.find_overlapping_iter(text) {
             let form = &self.forms[m.pattern().as_usize()];
             let start = m.start();
-            let matched = text[start..]
-                .iter()
-                .zip(&form.bytes)
-                .take_while(|(a, b)| a == b)
-                .count();
-            if matched < form.bytes.len().min(WINDOW) {
-                continue;
-            }
-            // A form shorter than the window must match whole.
-            if form.bytes.len() <= WINDOW && matched < form.bytes.len() {
+            let (matched, whole_form) =
+                matched(form.kind, &self.values[form.value], &text[start..]);
+            // A form no longer than the window must match whole; a longer
+            // one as far as its window at least (the automaton saw that).
+            if matched < WINDOW && !whole_form {
                 continue;
             }
             let end = start + matched;
@@ -384,7 +563,7 @@ fn replace(text: &[u8], ranges: &[(usize, usize)]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 
     const SECRET: &[u8] = b"s3cr3t/Key+with&<odd>\"chars\" \xc3\xa9";
 
@@ -504,6 +683,86 @@ mod tests {
         );
     }
 
+    /// Every form `value` may be echoed in, written by the reference
+    /// encoders (serde_json, base64, url): what the streams must equal.
+    fn forms_of(value: &[u8]) -> Vec<Vec<u8>> {
+        let (b64, b64np, b64u, b64unp) = (STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD);
+        let text = String::from_utf8_lossy(value);
+        let json = serde_json::to_string(&*text).unwrap_or_default();
+        let json = json[1..json.len().saturating_sub(1).max(1)].to_owned();
+        let mut json_ascii = String::new();
+        for c in json.chars() {
+            if c.is_ascii() {
+                json_ascii.push(c);
+            } else {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    json_ascii.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+        }
+        let mut xml_full = Vec::new();
+        let mut xml_min = Vec::new();
+        for &b in value {
+            let (full, min): (&[u8], &[u8]) = match b {
+                b'&' => (b"&amp;", b"&amp;"),
+                b'<' => (b"&lt;", b"&lt;"),
+                b'>' => (b"&gt;", b"&gt;"),
+                b'"' => (b"&quot;", b"\""),
+                b'\'' => (b"&apos;", b"'"),
+                _ => (std::slice::from_ref(&b), std::slice::from_ref(&b)),
+            };
+            xml_full.extend_from_slice(full);
+            xml_min.extend_from_slice(min);
+        }
+        let form: String = url::form_urlencoded::byte_serialize(value).collect();
+        let mut every_upper = String::new();
+        let mut every_lower = String::new();
+        for b in value {
+            every_upper.push_str(&format!("%{b:02X}"));
+            every_lower.push_str(&format!("%{b:02x}"));
+        }
+        let mut out: Vec<Vec<u8>> = vec![
+            value.to_vec(),
+            hex::encode(value).into_bytes(),
+            hex::encode_upper(value).into_bytes(),
+            b64.encode(value).into_bytes(),
+            b64np.encode(value).into_bytes(),
+            b64u.encode(value).into_bytes(),
+            b64unp.encode(value).into_bytes(),
+            json.replace('/', "\\/").into_bytes(),
+            json.into_bytes(),
+            json_ascii.into_bytes(),
+            xml_full,
+            xml_min,
+            form.replace('+', "%20").into_bytes(),
+            form.into_bytes(),
+            every_upper.into_bytes(),
+            every_lower.into_bytes(),
+        ];
+        out.sort();
+        out.dedup();
+        out.retain(|f| !f.is_empty());
+        out
+    }
+
+    #[test]
+    fn each_form_is_written_as_the_reference_encoders_write_it() {
+        for value in [
+            SECRET,
+            b"plain".as_slice(),
+            b"a/b \x00\x1f\x7f\xff\xfe \xf0\x9f\x92\xb3 \\ ~*-._+".as_slice(),
+            b"ab".as_slice(),
+            b"abcd".as_slice(),
+        ] {
+            let mut ours: Vec<Vec<u8>> =
+                KINDS.iter().map(|&k| stream(k, value).collect()).collect();
+            ours.sort();
+            ours.dedup();
+            assert_eq!(ours, forms_of(value), "{}", String::from_utf8_lossy(value));
+        }
+    }
+
     #[test]
     fn echoes_past_the_cap_are_counted_not_listed() {
         let mut echoes = Echoes::default();
@@ -529,6 +788,15 @@ mod tests {
             s.scrub(&text, "body", false, &mut echoes).unwrap(),
             b"a[hidden]!"
         );
+        // A field the supplier cuts to 20 characters echoes a prefix: from
+        // its first 12 bytes on, it is replaced.
+        let key = b"k-7f3a9c2e51d84b06a1f9e3c7d2b5a8e4".to_vec();
+        let s = Scrubber::new(&[(Hidden::Secret("key".into()), key.clone())]);
+        let cut = [b"\"orderNo\":\"".as_slice(), &key[..20], b"\""].concat();
+        let out = s.scrub(&cut, "body", false, &mut echoes).unwrap();
+        assert_eq!(out, b"\"orderNo\":\"[hidden]\"");
+        let eleven = [b"x".as_slice(), &key[..11], b"x"].concat();
+        assert!(s.scrub(&eleven, "body", false, &mut echoes).is_none());
         clean(b"{\"status\":0,\"msg\":\"Success\",\"orderNo\":\"ATL-OK-1\",\"paymentMethod\":1}");
         clean(b"<Envelope><Body><Id>9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08</Id></Body></Envelope>");
     }
