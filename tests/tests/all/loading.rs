@@ -340,3 +340,39 @@ async fn a_file_that_takes_too_long_to_compile_is_refused() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn a_section_with_secrets_and_no_placements_is_refused_until_pinned_or_opted_out() {
+    // The probe uses secrets and takes cards: with neither placements nor
+    // `unpinned = true` its hidden values would have nowhere to go.
+    let ws = Workspace::new();
+    ws.plugin(artifacts::PROBE);
+    let token = ws.secret("token", "t0k3n-value");
+    let section = |extra: &str| {
+        format!(
+            "[host]\nplugins = \"plugins\"\ncache = {:?}\n\n[connectors.probe]\nbase_url = \"https://probe.example.com\"\nsecrets = {{ token = {{ file = {token:?} }} }}\n{extra}\n",
+            payhost_tests::cache_dir().display().to_string()
+        )
+    };
+    for (extra, loads) in [
+        ("", false),
+        ("unpinned = true", true),
+        (
+            "placements = [{ value = \"secret:token\", request = \"POST /pay\", at = \"header:x-token\", encoding = \"raw\" }]",
+            true,
+        ),
+    ] {
+        ws.config(&section(extra));
+        let settings = Settings::load(&ws.path().join("payhost.toml")).unwrap();
+        let results = host(settings).load_plugins().await;
+        match (&results[0], loads) {
+            (Ok(_), true) => {}
+            (Err(e), false) => {
+                let text = e.to_string();
+                assert!(text.contains("has no placements"), "{text}");
+                assert!(text.contains("unpinned = true"), "{text}");
+            }
+            (other, _) => panic!("{extra:?}: {other:?}"),
+        }
+    }
+}

@@ -796,6 +796,18 @@ mod tests {
     use reqwest::dns::Resolve as _;
     use std::str::FromStr as _;
 
+    #[test]
+    fn a_url_is_bounded_with_each_literal_byte_at_its_encoded_worst() {
+        // Spaces become `%20` when the URL is parsed: 21,000 of them could be
+        // 63,000 bytes, past what the HTTP client takes, so they are
+        // refused before anything is assembled, whatever a hidden part is.
+        let spaces = format!("https://a.test/p?x={}", " ".repeat(21_000));
+        let refused = url_pieces(&[Piece::Literal(spaces.as_bytes())]);
+        assert!(matches!(refused, Err(SendError::Denied(ref m)) if m.contains("counted as 3")));
+        let fits = format!("https://a.test/p?x={}", " ".repeat(15_000));
+        assert!(url_pieces(&[Piece::Literal(fits.as_bytes())]).is_ok());
+    }
+
     #[tokio::test]
     async fn the_clients_own_resolver_refuses_restricted_addresses() {
         // The check at connect time, apart from the one before sending: a

@@ -469,7 +469,7 @@ mod tests {
             Piece::Literal(b"7\"}}"),
         ];
         let e = run(&pins, &url, std::slice::from_ref(&ct), &beside).unwrap_err();
-        assert!(e.contains("whole value"), "{e}");
+        assert!(e.contains("beside characters"), "{e}");
         // A secret in a header with a prefix it was not granted.
         let prefixed = [(
             "x-id",
