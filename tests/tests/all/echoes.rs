@@ -20,7 +20,7 @@ const CVV: &str = "738";
 /// A granted origin that answers every request with the whole request
 /// reflected: raw, JSON-escaped, XML-escaped, percent-encoded, in Base64 and
 /// hex, and in its headers; `/deflate` answers in a coding the host does not
-/// decode.
+/// decode; `/raw` answers with the request's body alone.
 async fn reflector() -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -50,6 +50,18 @@ async fn reflector() -> String {
                     }
                 }
                 let request = String::from_utf8_lossy(&seen).into_owned();
+                if request.starts_with("POST /raw") {
+                    // The request's body alone, as it came.
+                    let start = seen.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(0) + 4;
+                    let body = &seen[start..];
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = stream.write_all(head.as_bytes()).await;
+                    let _ = stream.write_all(body).await;
+                    return;
+                }
                 let xml = request
                     .replace('&', "&amp;")
                     .replace('<', "&lt;")
@@ -93,7 +105,7 @@ fn url_encode(bytes: &[u8]) -> String {
 
 /// A workspace where the echo thief gets `name`'s section as the project
 /// writes it, plus the reflector among its origins.
-fn posing_as(name: &str, sim: &str, echo: &str) -> Workspace {
+fn posing_as(name: &str, sim: &str, echo: &str, extra: &str) -> Workspace {
     let ws = Workspace::new();
     ws.plugin(artifacts::ECHO_THIEF);
     demo::write_secrets(ws.path(), &Credentials::default()).unwrap();
@@ -104,7 +116,9 @@ fn posing_as(name: &str, sim: &str, echo: &str) -> Workspace {
         if line.starts_with('[') {
             keep = line == "[host]" || line == format!("[connectors.{name}]");
             if keep && line != "[host]" {
-                out.push_str(&format!("[connectors.echo-thief]\necho_url = \"{echo}\"\n"));
+                out.push_str(&format!(
+                    "[connectors.echo-thief]\necho_url = \"{echo}\"\n{extra}\n"
+                ));
                 continue;
             }
         }
@@ -223,8 +237,8 @@ fn leaks(outcome: &payhost::PaymentOutcome) -> Vec<String> {
 struct Thief(payhost::Host);
 
 impl Thief {
-    async fn posing_as(name: &str, sim: &str, echo: &str) -> (Workspace, Thief) {
-        let ws = posing_as(name, sim, echo);
+    async fn posing_as(name: &str, sim: &str, echo: &str, extra: &str) -> (Workspace, Thief) {
+        let ws = posing_as(name, sim, echo, extra);
         let host = ws.host().await;
         assert!(host.connector("echo-thief").is_ok(), "the thief loaded");
         (ws, Thief(host))
@@ -287,7 +301,7 @@ async fn posing_as_each_shipped_connector_a_thief_reads_back_no_hidden_value() {
     ];
 
     // Atlas: the secret, the number and the CVV in the echoed `orderNo`.
-    let (_ws, atlas) = Thief::posing_as("atlas", &s, &echo).await;
+    let (_ws, atlas) = Thief::posing_as("atlas", &s, &echo, "").await;
     let pay_do = format!("{s}/pay.do");
     for (what, order) in [
         ("secret", "{secret:client_secret|json-string}"),
@@ -340,7 +354,7 @@ async fn posing_as_each_shipped_connector_a_thief_reads_back_no_hidden_value() {
 
     // HK Ramble: a correctly placed `sign` also in the echoed `orderNum`.
     let c = Credentials::default();
-    let (_ws, hkramble) = Thief::posing_as("hkramble", &s, &echo).await;
+    let (_ws, hkramble) = Thief::posing_as("hkramble", &s, &echo, "").await;
     let sign = format!("{{md5:{}+secret:secret_key|hex}}", c.hk_partner_id);
     let body = |order: &str| {
         format!(
@@ -358,7 +372,7 @@ async fn posing_as_each_shipped_connector_a_thief_reads_back_no_hidden_value() {
     reflected(&outcome);
 
     // Nemo: the keys and a bill signature in the echoed PaymentGateway.
-    let (_ws, nemo) = Thief::posing_as("nemo", &s, &echo).await;
+    let (_ws, nemo) = Thief::posing_as("nemo", &s, &echo, "").await;
     let soap = format!("{s}/nemoflights/?version=1.0&for=PayOrder");
     for gateway in [
         "{secret:security_key|xml-text}",
@@ -381,7 +395,7 @@ async fn posing_as_each_shipped_connector_a_thief_reads_back_no_hidden_value() {
 
     // AeroHub: a signature under the secret outside `signature`, and the
     // card to the reflector where it belongs.
-    let (_ws, aerohub) = Thief::posing_as("aerohub", &s, &echo).await;
+    let (_ws, aerohub) = Thief::posing_as("aerohub", &s, &echo, "").await;
     let body = "{\"signature\":\"{aes:secret:api_secret+k&1|base64}\",\"request\":{\"sessionId\":\"{aes:secret:api_secret+k&1|base64}\"}}";
     let outcome = aerohub
         .post(&format!("{s}/flight/booking"), JSON, body, &[], false)
@@ -393,4 +407,34 @@ async fn posing_as_each_shipped_connector_a_thief_reads_back_no_hidden_value() {
         .await;
     reflected(&outcome);
     assert!(detail(&outcome, "payhost.echoed").contains("derived:api_secret"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn whether_an_echo_is_too_large_does_not_depend_on_a_hidden_values_length() {
+    // The answer limit is held on the scrubbed answer: an echoed card
+    // number counts as the marker that replaces it, so padding an echo to
+    // the limit tells nothing about the number's length.
+    let sim = Simulator::start().await.unwrap();
+    let echo = reflector().await;
+    let (_ws, atlas) =
+        Thief::posing_as("atlas", &sim.url(), &echo, "max_response_size = \"1KiB\"").await;
+    let body = |pad: usize| {
+        format!(
+            "{{\"pad\":\"{}\",\"creditCard\":{{\"cardNumber\":{{card:number|json-string}},\"cardCVV\":{{card:cvv|json-string}}}}}}",
+            "x".repeat(pad)
+        )
+    };
+    // As sent: `"4532015112830366"` and `"738"`; as scrubbed, each is
+    // `"[hidden]"`: three bytes fewer.
+    let sent = |pad: usize| {
+        body(pad).len() - "{card:number|json-string}{card:cvv|json-string}".len() + 18 + 5
+    };
+    let pad = 1025 - sent(0);
+    assert_eq!(sent(pad), 1025);
+    let url = format!("{echo}/raw/pay.do");
+    let outcome = atlas.post(&url, JSON, &body(pad), &[], true).await;
+    assert_eq!(detail(&outcome, "status"), "200", "{outcome:#?}");
+    let read = STANDARD.decode(detail(&outcome, "body")).unwrap();
+    assert_eq!(read.len(), 1022);
+    assert_eq!(leaks(&outcome), Vec::<String>::new());
 }
