@@ -2,7 +2,7 @@
 //! the same code compiled natively, and how the host scales. Prints the
 //! figures and writes them to BENCHMARKS.md.
 //!
-//! `payhost-bench [--plugins DIR] [--probes DIR] [--cache DIR] [--out FILE] [--only instructions|cpu|latency|bounds|sealing|guards|throughput|durable|javascript|load]`;
+//! `payhost-bench [--plugins DIR] [--probes DIR] [--cache DIR] [--out FILE] [--only instructions|cpu|latency|bounds|sealing|guards|pinning|throughput|durable|javascript|load]`;
 //! `rss` and `rss-inflight` are the child processes that measure resident
 //! memory. The hand-written `bench/ANALYSIS.md` is appended to the report.
 
@@ -11,6 +11,7 @@ mod guards;
 mod instructions;
 mod javascript;
 mod native;
+mod pinning;
 mod process;
 
 use anyhow::Context as _;
@@ -744,6 +745,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if run("guards") {
         guards::section(&mut report)?;
+    }
+    if run("pinning") {
+        pinning::section(&mut report)?;
     }
 
     if run("throughput") {

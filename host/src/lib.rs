@@ -36,6 +36,7 @@ mod registry;
 pub mod service;
 
 pub use capabilities::http::client as http_client;
+pub use capabilities::http::cost::{SealingCost, measure_sealing};
 pub use contract::{CONNECTOR_EXPORT, CONTRACT_PACKAGE, CONTRACT_VERSION, ContractVersion};
 pub use engine::cache::CacheOutcome;
 pub use engine::store::Fault;

@@ -38,19 +38,28 @@ const SCENARIOS: [(&str, &str); 4] = [
     ("nemo", include_str!("../../../plugins/nemo/scenarios.toml")),
 ];
 
+/// The placements of a shipped connector's scenarios file; none for any
+/// other name.
+pub fn placement_specs(connector: &str) -> Vec<payhost::PlacementSpec> {
+    let Some((_, text)) = SCENARIOS.iter().find(|(name, _)| *name == connector) else {
+        return Vec::new();
+    };
+    payhost::conformance::scenario::Scenarios::parse(text)
+        .unwrap_or_else(|e| panic!("plugins/{connector}/scenarios.toml: {e}"))
+        .connector
+        .placements
+}
+
 /// Where each shipped connector's hidden values go, from its supplier's
 /// document: the `placements` of its scenarios file (`plugins/NAME/
 /// scenarios.toml`), written as `placements = [...]` for its section in
 /// `payhost.toml`; empty for any other name.
 pub fn placements(connector: &str) -> String {
-    let Some((_, text)) = SCENARIOS.iter().find(|(name, _)| *name == connector) else {
+    let specs = placement_specs(connector);
+    if specs.is_empty() {
         return String::new();
-    };
-    let scenarios = payhost::conformance::scenario::Scenarios::parse(text)
-        .unwrap_or_else(|e| panic!("plugins/{connector}/scenarios.toml: {e}"));
-    let lines: Vec<String> = scenarios
-        .connector
-        .placements
+    }
+    let lines: Vec<String> = specs
         .iter()
         .map(|p| {
             let entry = toml::Value::try_from(p).expect("a placement serializes as TOML");

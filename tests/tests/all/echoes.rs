@@ -99,6 +99,19 @@ async fn reflector() -> String {
     url
 }
 
+/// `%XX` escapes decoded, where the text is nothing else.
+fn percent_decode(text: &str) -> Option<Vec<u8>> {
+    let bytes = text.as_bytes();
+    (bytes.len() % 3 == 0 && bytes.chunks(3).all(|c| c[0] == b'%'))
+        .then(|| {
+            bytes
+                .chunks(3)
+                .map(|c| hex::decode(&c[1..]).ok().map(|b| b[0]))
+                .collect()
+        })
+        .flatten()
+}
+
 fn url_encode(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("%{b:02X}")).collect()
 }
@@ -190,6 +203,7 @@ fn leaks(outcome: &payhost::PaymentOutcome) -> Vec<String> {
                     STANDARD.decode(value).ok(),
                     URL_SAFE_NO_PAD.decode(value).ok(),
                     hex::decode(value).ok(),
+                    percent_decode(value),
                 ]
                 .into_iter()
                 .flatten()

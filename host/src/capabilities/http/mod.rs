@@ -23,6 +23,7 @@
 //! host decodes gzip and nothing else: a connector may ask for no other
 //! content encoding, and an answer in one is not passed on.
 
+pub(crate) mod cost;
 mod pinning;
 pub(crate) mod scrub;
 

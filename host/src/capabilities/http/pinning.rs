@@ -246,38 +246,117 @@ fn body_kind(content_type: Option<&str>, body: &[u8]) -> Option<BodyKind> {
     }
 }
 
+/// Walks a JSON body as it is read (no tree is built), finding each
+/// placeholder by the pointer of the member or item it is the value of.
 fn json(tokens: &mut Tokens, body: &[u8]) -> Result<(), String> {
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| format!("the body holds a secret or sealed value but is not JSON ({e})"))?;
+    let mut refusal = None;
     let mut path = Vec::new();
-    walk_json(tokens, &value, &mut path)
+    let mut reader = serde_json::Deserializer::from_slice(body);
+    let walked = serde::de::DeserializeSeed::deserialize(
+        Walk {
+            tokens,
+            path: &mut path,
+            refusal: &mut refusal,
+        },
+        &mut reader,
+    )
+    .and_then(|()| reader.end());
+    match (refusal, walked) {
+        (Some(refusal), _) => Err(refusal),
+        (None, Ok(())) => Ok(()),
+        (None, Err(e)) => Err(format!(
+            "the body holds a secret or sealed value but is not JSON ({e})"
+        )),
+    }
 }
 
-fn walk_json(
-    tokens: &mut Tokens,
-    value: &serde_json::Value,
-    path: &mut Vec<String>,
-) -> Result<(), String> {
-    match value {
-        serde_json::Value::String(s) => tokens.found(s, || Location::Json(path.clone())),
-        serde_json::Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                path.push(i.to_string());
-                walk_json(tokens, item, path)?;
-                path.pop();
-            }
-            Ok(())
+/// One JSON value being read, at `path`. A refusal is kept aside, so that
+/// the parser's position does not dress it up as a syntax error.
+struct Walk<'a> {
+    tokens: &'a mut Tokens,
+    path: &'a mut Vec<String>,
+    refusal: &'a mut Option<String>,
+}
+
+impl Walk<'_> {
+    fn again(&mut self) -> Walk<'_> {
+        Walk {
+            tokens: self.tokens,
+            path: self.path,
+            refusal: self.refusal,
         }
-        serde_json::Value::Object(members) => {
-            for (key, item) in members {
-                tokens.nowhere(key.as_bytes(), "a JSON member's name")?;
-                path.push(key.clone());
-                walk_json(tokens, item, path)?;
-                path.pop();
+    }
+
+    fn refuse<E: serde::de::Error>(&mut self, result: Result<(), String>) -> Result<(), E> {
+        result.map_err(|refusal| {
+            *self.refusal = Some(refusal);
+            E::custom("refused")
+        })
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Walk<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Walk<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E: serde::de::Error>(mut self, text: &str) -> Result<(), E> {
+        let path = &*self.path;
+        let found = self.tokens.found(text, || Location::Json(path.clone()));
+        self.refuse(found)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(mut self, mut items: A) -> Result<(), A::Error> {
+        for i in 0.. {
+            self.path.push(i.to_string());
+            let item = items.next_element_seed(self.again())?;
+            self.path.pop();
+            if item.is_none() {
+                break;
             }
-            Ok(())
         }
-        _ => Ok(()),
+        Ok(())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(mut self, mut members: A) -> Result<(), A::Error> {
+        while let Some(key) = members.next_key::<std::borrow::Cow<'_, str>>()? {
+            let named = self.tokens.nowhere(key.as_bytes(), "a JSON member's name");
+            self.refuse(named)?;
+            self.path.push(key.into_owned());
+            members.next_value_seed(self.again())?;
+            self.path.pop();
+        }
+        Ok(())
     }
 }
 

@@ -7,8 +7,8 @@
 //! answer that decodes to bytes holding one (a whole request echoed
 //! encoded), the whole run is replaced.
 //!
-//! One multi-pattern automaton (aho-corasick) finds every form of every
-//! value in one pass. A form is matched by its first [`WINDOW`] bytes and
+//! One multi-pattern searcher (aho-corasick's: Teddy for a call's few
+//! values, an NFA for more) finds every form of every value in one pass. A form is matched by its first [`WINDOW`] bytes and
 //! then compared in place with the form written on the fly from the value,
 //! so a value of megabytes costs no more memory than the value itself (no
 //! form is kept whole), and an echo cut short is replaced as far as it
@@ -22,15 +22,18 @@
 
 use crate::contract::hidden::Hidden;
 use crate::payments::encoded;
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
-use base64::Engine as _;
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind, packed};
 
 /// What replaces a hidden value in an answer.
 pub(crate) const MARKER: &[u8] = b"[hidden]";
-/// How many bytes of a form the automaton matches before the rest is
+/// How many bytes of a form the searcher matches before the rest is
 /// compared in place: also the shortest cut-short echo that is replaced (a
 /// form no longer than this must match whole).
 const WINDOW: usize = 12;
+/// The longest value whose forms are kept whole (each at most 12 times
+/// its size): a signature's, a card number's, a secret's. Longer ones are
+/// written on the fly.
+const KEPT_WHOLE: usize = 256;
 /// Values shorter than this are matched only where they stand whole.
 pub(crate) const SHORT: usize = 6;
 /// Base64 or hex runs at least this long are decoded and searched.
@@ -44,6 +47,16 @@ enum Kind {
         upper: bool,
     },
     Base64 {
+        url: bool,
+        pad: bool,
+    },
+    /// Base64 text with `/` escaped as JSON may (`\/`, as PHP writes it).
+    Base64Json {
+        url: bool,
+        pad: bool,
+    },
+    /// Base64 text as a form value (`+`, `/`, `=` as `%2B`, `%2F`, `%3D`).
+    Base64Form {
         url: bool,
         pad: bool,
     },
@@ -68,7 +81,7 @@ enum Kind {
 }
 
 /// Every kind, in the order forms are tried.
-const KINDS: [Kind; 16] = [
+const KINDS: [Kind; 24] = [
     Kind::Raw,
     Kind::Hex { upper: false },
     Kind::Hex { upper: true },
@@ -85,6 +98,38 @@ const KINDS: [Kind; 16] = [
         pad: true,
     },
     Kind::Base64 {
+        url: true,
+        pad: false,
+    },
+    Kind::Base64Json {
+        url: false,
+        pad: true,
+    },
+    Kind::Base64Json {
+        url: false,
+        pad: false,
+    },
+    Kind::Base64Json {
+        url: true,
+        pad: true,
+    },
+    Kind::Base64Json {
+        url: true,
+        pad: false,
+    },
+    Kind::Base64Form {
+        url: false,
+        pad: true,
+    },
+    Kind::Base64Form {
+        url: false,
+        pad: false,
+    },
+    Kind::Base64Form {
+        url: true,
+        pad: true,
+    },
+    Kind::Base64Form {
         url: true,
         pad: false,
     },
@@ -142,6 +187,20 @@ fn base64_group(group: &[u8], url: bool, pad: bool) -> Unit {
         }
     } else {
         out.1 = written;
+    }
+    out
+}
+
+/// A unit of encoded text with some of its characters escaped.
+fn escape_text(text: Unit, escape: impl Fn(u8) -> Option<&'static [u8]>) -> Unit {
+    let mut out = ([0u8; 12], 0);
+    for &c in &text.0[..text.1] {
+        let bytes: &[u8] = match escape(c) {
+            Some(escaped) => escaped,
+            None => std::slice::from_ref(&c),
+        };
+        out.0[out.1..out.1 + bytes.len()].copy_from_slice(bytes);
+        out.1 += bytes.len();
     }
     out
 }
@@ -225,6 +284,20 @@ fn units(kind: Kind, value: &[u8]) -> Box<dyn Iterator<Item = Unit> + '_> {
         Kind::Base64 { url, pad } => {
             Box::new(value.chunks(3).map(move |g| base64_group(g, url, pad)))
         }
+        Kind::Base64Json { url, pad } => Box::new(value.chunks(3).map(move |g| {
+            escape_text(base64_group(g, url, pad), |c| match c {
+                b'/' => Some(br"\/"),
+                _ => None,
+            })
+        })),
+        Kind::Base64Form { url, pad } => Box::new(value.chunks(3).map(move |g| {
+            escape_text(base64_group(g, url, pad), |c| match c {
+                b'+' => Some(b"%2B"),
+                b'/' => Some(b"%2F"),
+                b'=' => Some(b"%3D"),
+                _ => None,
+            })
+        })),
         Kind::Json { slash, ascii } => Box::new(
             // As `String::from_utf8_lossy` reads it: each invalid sequence
             // is one U+FFFD.
@@ -247,6 +320,24 @@ fn units(kind: Kind, value: &[u8]) -> Box<dyn Iterator<Item = Unit> + '_> {
         })),
         Kind::Percent { upper } => Box::new(value.iter().map(move |&b| percent(b, upper))),
     }
+}
+
+/// `value` written as `kind`, whole.
+fn written(kind: Kind, value: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(value.len() * 2);
+    for (bytes, n) in units(kind, value) {
+        out.extend_from_slice(&bytes[..n]);
+    }
+    out
+}
+
+/// Whether `kind` writes every byte of a value made only of ASCII letters
+/// and digits as it is (then it writes such a value as `Raw` does).
+fn keeps_alphanumerics(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::Json { .. } | Kind::Xml { .. } | Kind::Form { .. }
+    )
 }
 
 /// `value` written as `kind`, byte by byte.
@@ -273,6 +364,11 @@ fn matched(kind: Kind, value: &[u8], text: &[u8]) -> (usize, bool) {
 struct Form {
     value: usize,
     kind: Kind,
+    /// Its first [`WINDOW`] bytes, which the searcher finds.
+    window: Vec<u8>,
+    /// The whole form, for a value of at most [`KEPT_WHOLE`] bytes; a
+    /// longer value's form is written on the fly where it is compared.
+    whole: Option<Vec<u8>>,
     /// A short value's raw form: matched only where it stands whole.
     enclosed: bool,
     /// A short value's hex or Base64 form: matched only where no
@@ -285,7 +381,46 @@ pub(crate) struct Scrubber {
     names: Vec<Hidden>,
     values: Vec<Vec<u8>>,
     forms: Vec<Form>,
-    automaton: Option<AhoCorasick>,
+    search: Option<Search>,
+}
+
+/// Finds where a window starts. A few dozen windows (a call's card data
+/// and signatures) take Teddy, a packed SIMD searcher built in a few
+/// microseconds; more (or a machine without it) an aho-corasick NFA.
+enum Search {
+    Packed(packed::Searcher),
+    Nfa(AhoCorasick),
+}
+
+impl Search {
+    fn new(windows: &[&[u8]]) -> Search {
+        packed::Config::new()
+            .match_kind(packed::MatchKind::LeftmostFirst)
+            .builder()
+            .extend(windows)
+            .build()
+            .map(Search::Packed)
+            .unwrap_or_else(|| {
+                Search::Nfa(
+                    AhoCorasick::builder()
+                        .match_kind(MatchKind::LeftmostFirst)
+                        .kind(Some(AhoCorasickKind::NoncontiguousNFA))
+                        .build(windows)
+                        .expect("short patterns always build"),
+                )
+            })
+    }
+
+    /// Where the first window at or after `from` starts.
+    fn next(&self, text: &[u8], from: usize) -> Option<usize> {
+        let span = aho_corasick::Span::from(from..text.len());
+        match self {
+            Search::Packed(s) => s.find_in(text, span).map(|m| m.start()),
+            Search::Nfa(a) => a
+                .find(aho_corasick::Input::new(text).span(span))
+                .map(|m| m.start()),
+        }
+    }
 }
 
 /// Where an answer echoed a hidden value: which, and where (never the value).
@@ -383,70 +518,104 @@ impl Scrubber {
         let mut names = Vec::new();
         let mut kept: Vec<Vec<u8>> = Vec::new();
         let mut forms: Vec<Form> = Vec::new();
-        let mut windows: Vec<Vec<u8>> = Vec::new();
         for (name, value) in values {
             if value.is_empty() || kept.contains(value) {
                 continue;
             }
             let index = kept.len();
             let short = value.len() < SHORT;
+            let keep = value.len() <= KEPT_WHOLE;
+            let alphanumeric = value.iter().all(u8::is_ascii_alphanumeric);
             for kind in KINDS {
-                let window: Vec<u8> = stream(kind, value).take(WINDOW).collect();
+                if alphanumeric && keeps_alphanumerics(kind) {
+                    // The same bytes as its raw form, already kept.
+                    continue;
+                }
+                let whole: Option<Vec<u8>> = keep.then(|| written(kind, value));
+                let window: Vec<u8> = match &whole {
+                    Some(w) => w[..w.len().min(WINDOW)].to_vec(),
+                    None => stream(kind, value).take(WINDOW).collect(),
+                };
                 // A kind that writes this value as another kind already
                 // did is the same form.
-                if forms.iter().zip(&windows).any(|(f, w)| {
+                if forms.iter().any(|f| {
                     f.value == index
-                        && *w == window
-                        && stream(f.kind, value).eq(stream(kind, value))
+                        && f.window == window
+                        && match (&f.whole, &whole) {
+                            (Some(a), Some(b)) => a == b,
+                            _ => stream(f.kind, value).eq(stream(kind, value)),
+                        }
                 }) {
                     continue;
                 }
-                let raw_like = kind == Kind::Raw || !stream(kind, value).all(base64_or_padding);
+                let raw_like = short
+                    && (kind == Kind::Raw
+                        || !whole.iter().flatten().all(|&b| base64_or_padding(b)));
                 forms.push(Form {
                     value: index,
                     kind,
+                    window,
+                    whole,
                     enclosed: short && raw_like,
                     standalone: short && !raw_like,
                 });
-                windows.push(window);
             }
             names.push(name.clone());
             kept.push(value.clone());
         }
-        let automaton = (!forms.is_empty()).then(|| {
-            AhoCorasick::builder()
-                .match_kind(MatchKind::Standard)
-                .kind(Some(AhoCorasickKind::NoncontiguousNFA))
-                .build(&windows)
-                .expect("a few hundred short patterns always build")
-        });
+        // Forms of different kinds (or values) often share a window: it is
+        // searched for once.
+        let mut windows: Vec<&[u8]> = forms.iter().map(|f| f.window.as_slice()).collect();
+        windows.sort_unstable();
+        windows.dedup();
+        let search = (!windows.is_empty()).then(|| Search::new(&windows));
         Scrubber {
             names,
             values: kept,
             forms,
-            automaton,
+            search,
         }
     }
 
     /// Whether there is nothing to look for.
     pub(crate) fn is_empty(&self) -> bool {
-        self.automaton.is_none()
+        self.search.is_none()
     }
 
     /// The ranges of `text` that hold a hidden value, merged, with the
     /// values found.
     fn find(&self, text: &[u8], whole: bool, found: &mut Vec<usize>) -> Vec<(usize, usize)> {
-        let Some(automaton) = &self.automaton else {
+        let Some(search) = &self.search else {
             return Vec::new();
         };
         let mut ranges: Vec<(usize, usize)> = Vec::new();
-        for m in automaton.find_overlapping_iter(text) {
-            let form = &self.forms[m.pattern().as_usize()];
-            let start = m.start();
-            let (matched, whole_form) =
-                matched(form.kind, &self.values[form.value], &text[start..]);
+        // Every position where some window starts, each tried with every
+        // form whose window is there (overlapping echoes included).
+        let mut from = 0;
+        let mut starts = Vec::new();
+        while let Some(start) = search.next(text, from) {
+            starts.push(start);
+            from = start + 1;
+        }
+        for (start, form) in starts.into_iter().flat_map(|start| {
+            self.forms
+                .iter()
+                .filter(move |f| text[start..].starts_with(&f.window))
+                .map(move |f| (start, f))
+        }) {
+            let (matched, whole_form) = match &form.whole {
+                Some(bytes) => {
+                    let n = text[start..]
+                        .iter()
+                        .zip(bytes)
+                        .take_while(|(a, b)| a == b)
+                        .count();
+                    (n, n == bytes.len())
+                }
+                None => matched(form.kind, &self.values[form.value], &text[start..]),
+            };
             // A form no longer than the window must match whole; a longer
-            // one as far as its window at least (the automaton saw that).
+            // one as far as its window at least (the searcher saw that).
             if matched < WINDOW && !whole_form {
                 continue;
             }
@@ -488,7 +657,8 @@ impl Scrubber {
     }
 
     /// Base64 and hex runs of `text` (with any padding after them) that
-    /// decode, at some alignment, to bytes holding a value.
+    /// decode, at some alignment, to bytes holding a value; and runs of
+    /// `%XX` escapes that do.
     fn encoded_runs(&self, text: &[u8], found: &mut Vec<usize>) -> Vec<(usize, usize)> {
         let mut hits = Vec::new();
         for run in encoded::runs(text, encoded::base64_char).filter(|r| r.len() >= RUN) {
@@ -509,6 +679,16 @@ impl Scrubber {
                 hits.push((run.start, run.end + padding));
             }
         }
+        // A whole request echoed percent-encoded, byte by byte.
+        for run in encoded::percent_runs(text).filter(|r| r.len() >= 12) {
+            if encoded::decode_percent(&text[run.clone()])
+                .is_some_and(|bytes| self.holds(&bytes, found))
+            {
+                hits.push((run.start, run.end));
+            }
+        }
+        hits.sort_unstable();
+        hits.dedup();
         hits
     }
 
@@ -523,7 +703,7 @@ impl Scrubber {
         whole: bool,
         echoes: &mut Echoes,
     ) -> Option<Vec<u8>> {
-        self.automaton.as_ref()?;
+        self.search.as_ref()?;
         let mut found = Vec::new();
         let direct = self.find(text, whole, &mut found);
         let replaced = if direct.is_empty() {
@@ -563,6 +743,7 @@ fn replace(text: &[u8], ranges: &[(usize, usize)]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
     use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 
     const SECRET: &[u8] = b"s3cr3t/Key+with&<odd>\"chars\" \xc3\xa9";
@@ -645,6 +826,48 @@ mod tests {
     }
 
     #[test]
+    fn encoded_text_echoed_escaped_again_is_replaced() {
+        // Base64 full of `+` and `/`, as a signature may be.
+        let sig: Vec<u8> = [0xfb, 0xef, 0xbe, 0xff, 0xff, 0xff]
+            .repeat(3)
+            .into_iter()
+            .chain(*b"tail")
+            .collect();
+        let s = Scrubber::new(&[(Hidden::Derived(["k".to_owned()].into()), sig.clone())]);
+        let b64 = STANDARD.encode(&sig);
+        assert!(b64.contains('+') && b64.contains('/'));
+        let percent_all = |text: &str| {
+            text.bytes()
+                .map(|b| format!("%{b:02X}"))
+                .collect::<String>()
+        };
+        for echo in [
+            // PHP's json_encode writes `/` as `\/`.
+            format!("{{\"sign\":\"{}\"}}", b64.replace('/', r"\/")),
+            // A form echoed back.
+            format!(
+                "sign={}&x=1",
+                b64.replace('+', "%2B")
+                    .replace('/', "%2F")
+                    .replace('=', "%3D")
+            ),
+            // The whole request percent-encoded, with the signature in hex
+            // or Base64 in it.
+            percent_all(&format!("sig={}", hex::encode(&sig))),
+            percent_all(&format!("sig={b64}")),
+        ] {
+            let mut echoes = Echoes::default();
+            let out = s.scrub(echo.as_bytes(), "body", false, &mut echoes);
+            assert!(out.is_some() && !echoes.is_empty(), "{echo}");
+            let out = String::from_utf8(out.unwrap()).unwrap();
+            assert!(
+                !out.contains(&b64[..12]) && !out.contains(&hex::encode(&sig)[..12]),
+                "{out}"
+            );
+        }
+    }
+
+    #[test]
     fn a_short_value_is_replaced_only_where_it_stands_whole() {
         // Echoed the way it was placed, in any escaping.
         for echo in [
@@ -687,6 +910,21 @@ mod tests {
     /// encoders (serde_json, base64, url): what the streams must equal.
     fn forms_of(value: &[u8]) -> Vec<Vec<u8>> {
         let (b64, b64np, b64u, b64unp) = (STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD);
+        let mut escaped_base64 = Vec::new();
+        for text in [
+            b64.encode(value),
+            b64np.encode(value),
+            b64u.encode(value),
+            b64unp.encode(value),
+        ] {
+            escaped_base64.push(text.replace('/', r"\/").into_bytes());
+            escaped_base64.push(
+                text.replace('+', "%2B")
+                    .replace('/', "%2F")
+                    .replace('=', "%3D")
+                    .into_bytes(),
+            );
+        }
         let text = String::from_utf8_lossy(value);
         let json = serde_json::to_string(&*text).unwrap_or_default();
         let json = json[1..json.len().saturating_sub(1).max(1)].to_owned();
@@ -740,6 +978,7 @@ mod tests {
             every_upper.into_bytes(),
             every_lower.into_bytes(),
         ];
+        out.extend(escaped_base64);
         out.sort();
         out.dedup();
         out.retain(|f| !f.is_empty());
@@ -795,6 +1034,22 @@ mod tests {
         let cut = [b"\"orderNo\":\"".as_slice(), &key[..20], b"\""].concat();
         let out = s.scrub(&cut, "body", false, &mut echoes).unwrap();
         assert_eq!(out, b"\"orderNo\":\"[hidden]\"");
+        // A value longer than those kept whole: its forms are written on
+        // the fly, whole and cut short alike.
+        let big: Vec<u8> = (0..300u32).map(|i| (i * 7 % 251) as u8).collect();
+        let s_big = Scrubber::new(&[(Hidden::Secret("big".into()), big.clone())]);
+        for echo in [
+            hex::encode(&big),
+            STANDARD.encode(&big),
+            hex::encode(&big[..150]),
+            big.iter().map(|b| format!("%{b:02X}")).collect(),
+        ] {
+            let text = format!("<{echo}>");
+            let out = s_big
+                .scrub(text.as_bytes(), "body", false, &mut echoes)
+                .unwrap_or_default();
+            assert_eq!(out, b"<[hidden]>", "{echo:.40}");
+        }
         let eleven = [b"x".as_slice(), &key[..11], b"x"].concat();
         assert!(s.scrub(&eleven, "body", false, &mut echoes).is_none());
         clean(b"{\"status\":0,\"msg\":\"Success\",\"orderNo\":\"ATL-OK-1\",\"paymentMethod\":1}");

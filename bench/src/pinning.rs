@@ -1,0 +1,53 @@
+//! What pinning and scrubbing cost per payment of each shipped connector,
+//! beside assembling the same request, in one run.
+
+use crate::Report;
+use payhost_sandbox::demo;
+use std::time::Duration;
+
+const ROUNDS: usize = 20_000;
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i].as_nanos() as f64 / 1000.0
+}
+
+/// Section 1d.
+pub(crate) fn section(report: &mut Report) -> anyhow::Result<()> {
+    report.line(
+        "\n## 1d. Pinning and scrubbing, per payment (the host's own work, 20,000 payments each)\n",
+    );
+    report.line("Each payment of a pinned connector: the placement check of its request (the request written with placeholders and parsed by its content type), the call's scrubber for its card data and derived values, and its answer scrubbed; beside it, assembling the same request from its parts, which the host did before. Target: pinning and scrubbing ≤ 3 µs p50.\n");
+    report.line(
+        "| connector | pin + scrub p50 | p99 | assemble p50 (baseline) | p99 | target ≤ 3 µs |",
+    );
+    report.line("|---|---|---|---|---|---|");
+    for connector in ["atlas", "hkramble", "aerohub", "nemo"] {
+        let placements = demo::placement_specs(connector);
+        // A warm-up, then the measured run.
+        payhost::measure_sealing(connector, &placements, 1_000);
+        let mut cost = payhost::measure_sealing(connector, &placements, ROUNDS)
+            .ok_or_else(|| anyhow::anyhow!("{connector}: its placements do not read"))?;
+        for times in [
+            &mut cost.pin_and_scrub,
+            &mut cost.pin,
+            &mut cost.build,
+            &mut cost.scan,
+            &mut cost.assemble,
+        ] {
+            times.sort_unstable();
+        }
+        let p50 = percentile(&cost.pin_and_scrub, 0.5);
+        report.line(format!(
+            "| {connector} | {p50:.2} µs | {:.2} µs | {:.2} / {:.2} / {:.2} µs | {:.2} µs | {:.2} µs | {} |",
+            percentile(&cost.pin_and_scrub, 0.99),
+            percentile(&cost.pin, 0.5),
+            percentile(&cost.build, 0.5),
+            percentile(&cost.scan, 0.5),
+            percentile(&cost.assemble, 0.5),
+            percentile(&cost.assemble, 0.99),
+            if p50 <= 3.0 { "met" } else { "missed" }
+        ));
+    }
+    Ok(())
+}
