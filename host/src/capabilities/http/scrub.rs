@@ -340,6 +340,45 @@ fn keeps_alphanumerics(kind: Kind) -> bool {
     )
 }
 
+/// Every form of a small value, whole, by kind (duplicates left in): the
+/// Base64 family and hex through their crates, the rest unit by unit. An
+/// alphanumeric value skips the kinds that would write it as it is.
+fn small_forms(value: &[u8]) -> Vec<(Kind, Vec<u8>)> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+    let alphanumeric = value.iter().all(u8::is_ascii_alphanumeric);
+    let standard = STANDARD.encode(value);
+    let url_safe = URL_SAFE.encode(value);
+    let base64 = |url: bool, pad: bool| {
+        let text = if url { &url_safe } else { &standard };
+        if pad {
+            text.as_str()
+        } else {
+            text.trim_end_matches('=')
+        }
+    };
+    KINDS
+        .iter()
+        .filter(|&&kind| !(alphanumeric && keeps_alphanumerics(kind)))
+        .map(|&kind| {
+            let whole = match kind {
+                Kind::Raw => value.to_vec(),
+                Kind::Hex { upper: false } => hex::encode(value).into_bytes(),
+                Kind::Hex { upper: true } => hex::encode_upper(value).into_bytes(),
+                Kind::Base64 { url, pad } => base64(url, pad).as_bytes().to_vec(),
+                Kind::Base64Json { url, pad } => base64(url, pad).replace('/', r"\/").into_bytes(),
+                Kind::Base64Form { url, pad } => base64(url, pad)
+                    .replace('+', "%2B")
+                    .replace('/', "%2F")
+                    .replace('=', "%3D")
+                    .into_bytes(),
+                _ => written(kind, value),
+            };
+            (kind, whole)
+        })
+        .collect()
+}
+
 /// `value` written as `kind`, byte by byte.
 fn stream(kind: Kind, value: &[u8]) -> impl Iterator<Item = u8> + '_ {
     units(kind, value).flat_map(|(bytes, n)| bytes.into_iter().take(n))
@@ -524,41 +563,44 @@ impl Scrubber {
             }
             let index = kept.len();
             let short = value.len() < SHORT;
-            let keep = value.len() <= KEPT_WHOLE;
-            let alphanumeric = value.iter().all(u8::is_ascii_alphanumeric);
-            for kind in KINDS {
-                if alphanumeric && keeps_alphanumerics(kind) {
-                    // The same bytes as its raw form, already kept.
-                    continue;
+            let first = forms.len();
+            if value.len() <= KEPT_WHOLE {
+                // Every form written once; kinds that write the value alike
+                // are one form.
+                let mut wholes = small_forms(value);
+                wholes.sort_unstable_by(|a, b| a.1.cmp(&b.1));
+                wholes.dedup_by(|a, b| a.1 == b.1);
+                for (kind, whole) in wholes {
+                    let raw_like = short
+                        && (kind == Kind::Raw || !whole.iter().all(|&b| base64_or_padding(b)));
+                    forms.push(Form {
+                        value: index,
+                        kind,
+                        window: whole[..whole.len().min(WINDOW)].to_vec(),
+                        whole: Some(whole),
+                        enclosed: short && raw_like,
+                        standalone: short && !raw_like,
+                    });
                 }
-                let whole: Option<Vec<u8>> = keep.then(|| written(kind, value));
-                let window: Vec<u8> = match &whole {
-                    Some(w) => w[..w.len().min(WINDOW)].to_vec(),
-                    None => stream(kind, value).take(WINDOW).collect(),
-                };
-                // A kind that writes this value as another kind already
-                // did is the same form.
-                if forms.iter().any(|f| {
-                    f.value == index
-                        && f.window == window
-                        && match (&f.whole, &whole) {
-                            (Some(a), Some(b)) => a == b,
-                            _ => stream(f.kind, value).eq(stream(kind, value)),
-                        }
-                }) {
-                    continue;
+            } else {
+                for kind in KINDS {
+                    let window: Vec<u8> = stream(kind, value).take(WINDOW).collect();
+                    // A kind that writes this value as another kind already
+                    // did is the same form.
+                    if forms[first..].iter().any(|f| {
+                        f.window == window && stream(f.kind, value).eq(stream(kind, value))
+                    }) {
+                        continue;
+                    }
+                    forms.push(Form {
+                        value: index,
+                        kind,
+                        window,
+                        whole: None,
+                        enclosed: false,
+                        standalone: false,
+                    });
                 }
-                let raw_like = short
-                    && (kind == Kind::Raw
-                        || !whole.iter().flatten().all(|&b| base64_or_padding(b)));
-                forms.push(Form {
-                    value: index,
-                    kind,
-                    window,
-                    whole,
-                    enclosed: short && raw_like,
-                    standalone: short && !raw_like,
-                });
             }
             names.push(name.clone());
             kept.push(value.clone());
@@ -994,6 +1036,11 @@ mod tests {
             b"ab".as_slice(),
             b"abcd".as_slice(),
         ] {
+            // Written whole as small values are, and on the fly as large
+            // ones are, alike.
+            for (kind, whole) in small_forms(value) {
+                assert_eq!(whole, stream(kind, value).collect::<Vec<_>>(), "{kind:?}");
+            }
             let mut ours: Vec<Vec<u8>> =
                 KINDS.iter().map(|&k| stream(k, value).collect()).collect();
             ours.sort();
