@@ -102,7 +102,7 @@ async fn reflector() -> String {
 /// `%XX` escapes decoded, where the text is nothing else.
 fn percent_decode(text: &str) -> Option<Vec<u8>> {
     let bytes = text.as_bytes();
-    (bytes.len() % 3 == 0 && bytes.chunks(3).all(|c| c[0] == b'%'))
+    (bytes.len().is_multiple_of(3) && bytes.chunks(3).all(|c| c[0] == b'%'))
         .then(|| {
             bytes
                 .chunks(3)
