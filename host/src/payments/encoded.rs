@@ -25,7 +25,7 @@ pub(crate) fn base64_char(b: u8) -> bool {
 }
 
 /// Whether a `%XX` escape starts at `i`.
-pub(crate) fn escape_at(bytes: &[u8], i: usize) -> bool {
+fn escape_at(bytes: &[u8], i: usize) -> bool {
     bytes.get(i) == Some(&b'%')
         && bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
         && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit)

@@ -3,7 +3,7 @@
 
 use crate::contract::hidden::{CARD_NUMBER_SOURCE, CVV_SOURCE, Hidden};
 use crate::policy::allowlist::OriginPattern;
-use crate::policy::placement::{Pins, Placement};
+use crate::policy::placement::Pins;
 use crate::policy::secrets::SecretStore;
 use crate::policy::settings::{ConnectorSettings, HOST_KEYS, Settings, unknown_key};
 use serde::{Deserialize, Serialize};
@@ -149,8 +149,7 @@ pub(crate) fn grant(settings: &Settings, info: &Asked<'_>) -> Result<Granted, Gr
     }
     // Placements: each for a value this connector can hold.
     let mut placements = Vec::new();
-    for spec in &section_ref.placements {
-        let placement = Placement::from_spec(spec).map_err(|e| bad(format!("placements: {e}")))?;
+    for placement in &section_ref.placements {
         let known = |source: &str| {
             info.secrets.iter().any(|s| s == source)
                 || source == CARD_NUMBER_SOURCE
@@ -164,7 +163,7 @@ pub(crate) fn grant(settings: &Settings, info: &Asked<'_>) -> Result<Granted, Gr
         if !fits {
             return Err(bad(format!(
                 "placement for `{}` names a secret this connector does not use; it uses: {}",
-                spec.value,
+                placement.value(),
                 if declared.is_empty() {
                     "none".to_owned()
                 } else {
@@ -172,7 +171,7 @@ pub(crate) fn grant(settings: &Settings, info: &Asked<'_>) -> Result<Granted, Gr
                 }
             )));
         }
-        placements.push(placement);
+        placements.push(placement.clone());
     }
     let pins = Pins::new(placements, section_ref.unpinned);
     let secrets_missing: Vec<String> = info

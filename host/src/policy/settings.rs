@@ -311,8 +311,8 @@ pub struct ConnectorSettings {
     /// Whether a file with a lower version than the live one may replace it.
     pub allow_downgrade: bool,
     /// Where each secret, derived value and card field may stand in a
-    /// request (see `policy::placement`).
-    pub placements: Vec<PlacementSpec>,
+    /// request (see `policy::placement`), read once here.
+    pub(crate) placements: Vec<Placement>,
     /// Lets the connector place hidden values anywhere at its granted
     /// origins: the explicit opt-in for a connector with no placements.
     pub unpinned: bool,
@@ -435,7 +435,7 @@ impl<'de> Deserialize<'de> for ConnectorSettings {
                 "placements" => {
                     let list = value.as_array().ok_or_else(|| {
                         D::Error::custom(
-                            "`placements` must be a list like [{ value = \"secret:api_key\", request = \"POST **/pay\", at = \"header:x-api-key\", encoding = \"raw\" }] (`payhost plugins inspect` prints one to start from)",
+                            "`placements` must be a list like [{ value = \"secret:api_key\", request = \"POST **/pay\", at = \"header:x-api-key\", encoding = \"raw\" }] (README, \"Configuration\", shows the shipped connectors')",
                         )
                     })?;
                     for (i, entry) in list.iter().enumerate() {
@@ -445,10 +445,10 @@ impl<'de> Deserialize<'de> for ConnectorSettings {
                                 i + 1
                             ))
                         })?;
-                        Placement::from_spec(&spec).map_err(|e| {
-                            D::Error::custom(format!("`placements` entry {}: {e}", i + 1))
-                        })?;
-                        out.placements.push(spec);
+                        out.placements
+                            .push(Placement::from_spec(&spec).map_err(|e| {
+                                D::Error::custom(format!("`placements` entry {}: {e}", i + 1))
+                            })?);
                     }
                 }
                 "min_contract" => {
