@@ -134,6 +134,13 @@ fn print_inspect(c: &ConnectorSummary) {
     row("  hosts", &list_or_none(&c.requested.hosts));
     row("  secrets", &list_or_none(&c.requested.secrets));
     row("  config keys", &list_or_none(&c.requested.config_keys));
+    row(
+        "  placements",
+        &match c.requested.placements.len() {
+            0 => "(none declared)".to_owned(),
+            n => format!("{n}, in the section below"),
+        },
+    );
     println!();
     println!("granted (requested ∩ allowed in [connectors.{}])", c.name);
     if !c.granted.configured {
@@ -173,6 +180,18 @@ fn print_inspect(c: &ConnectorSummary) {
             println!("    {}", output::shown(placement));
         }
     }
+    if !c.granted.placements_not_allowed.is_empty() {
+        println!("  declared, not allowed (requests putting a value there are denied)");
+        for placement in &c.granted.placements_not_allowed {
+            println!("    {}", output::shown(placement));
+        }
+    }
+    if !c.granted.placements_not_requested.is_empty() {
+        println!("  allowed, not declared (not granted)");
+        for placement in &c.granted.placements_not_requested {
+            println!("    {}", output::shown(placement));
+        }
+    }
     println!();
     println!("limits per call");
     row(
@@ -190,6 +209,18 @@ fn print_inspect(c: &ConnectorSummary) {
         "  response size",
         &format!("{} bytes", c.limits.max_response_size),
     );
+    println!();
+    println!(
+        "the section for payhost.toml that grants what it requests, pinned to this file (review it, fill in the values, paste it):"
+    );
+    println!();
+    for line in c
+        .requested
+        .section(&c.name, &format!("sha256 = \"{}\"", c.sha256))
+        .lines()
+    {
+        println!("{}", output::shown(line));
+    }
 }
 
 /// The connectors as a table: the live ones, then the files that failed.
@@ -463,7 +494,9 @@ async fn package(file: &Path, key: &Path, out: Option<PathBuf>) -> Result<u8, Ex
         hosts: info.hosts.clone(),
         secrets: info.secrets.clone(),
         config_keys: info.config_keys.clone(),
-        section: section(info, &key.public()),
+        placements: info.placements.clone(),
+        section: requested(info)
+            .section(&info.name, &format!("publishers = [\"{}\"]", key.public())),
         publisher: String::new(),
     };
     let section_text = manifest.section.clone();
@@ -486,33 +519,12 @@ async fn package(file: &Path, key: &Path, out: Option<PathBuf>) -> Result<u8, Ex
     Ok(exit::OK)
 }
 
-/// The `payhost.toml` section a package carries for its operator.
-fn section(info: &payhost::ConnectorInfo, publisher: &str) -> String {
-    let mut text = format!(
-        "[connectors.{}]\npublishers = [\"{publisher}\"]\n",
-        info.name
-    );
-    let hosts: Vec<String> = info
-        .hosts
-        .iter()
-        .filter(|h| !h.starts_with("config:"))
-        .map(|h| format!("{h:?}"))
-        .collect();
-    text.push_str(&format!("allowed_hosts = [{}]\n", hosts.join(", ")));
-    for key in &info.config_keys {
-        text.push_str(&format!("{key} = \"\"\n"));
+/// What `info` asks for, as a summary has it.
+fn requested(info: &payhost::ConnectorInfo) -> payhost::Requested {
+    payhost::Requested {
+        hosts: info.hosts.clone(),
+        secrets: info.secrets.clone(),
+        config_keys: info.config_keys.clone(),
+        placements: info.placements.clone(),
     }
-    let secrets: Vec<String> = info
-        .secrets
-        .iter()
-        .map(|s| {
-            format!(
-                "{s} = {{ env = \"{}_{}\" }}",
-                info.name.to_ascii_uppercase().replace('-', "_"),
-                s.to_ascii_uppercase()
-            )
-        })
-        .collect();
-    text.push_str(&format!("secrets = {{ {} }}\n", secrets.join(", ")));
-    text
 }

@@ -38,6 +38,9 @@ pub struct Manifest {
     pub secrets: Vec<String>,
     /// The config keys it reads.
     pub config_keys: Vec<String>,
+    /// Where it places each hidden value (contract 0.3.0).
+    #[serde(default)]
+    pub placements: Vec<crate::policy::placement::PlacementSpec>,
     /// The `payhost.toml` section to paste (values to fill in).
     pub section: String,
     /// The publisher's public key, `ed25519:` and Base64.
@@ -260,11 +263,12 @@ mod tests {
         Manifest {
             name: "acme".into(),
             version: "1.0.0".into(),
-            contract: "payhost:connector@0.2.0".into(),
+            contract: "payhost:connector@0.3.0".into(),
             sha256: String::new(),
             hosts: vec![],
             secrets: vec![],
             config_keys: vec![],
+            placements: vec![],
             section: String::new(),
             publisher: String::new(),
         }

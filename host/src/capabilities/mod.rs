@@ -5,12 +5,14 @@
 //! implementing the generated `Host` trait, and an `add_to_linker` generic
 //! over the store type, as wasmtime's own WASI interfaces are: the store
 //! names the contexts, the capabilities never name the store. Each file
-//! serves both contract versions (0.2.0, and the frozen 0.1.0). Auditing
-//! the sandbox means reading these files.
+//! serves the current contract (0.3.0) and the frozen 0.1.0; `frozen`
+//! serves 0.2.0's names with the same functions. Auditing the sandbox means
+//! reading these files.
 
 pub(crate) mod clock;
 pub(crate) mod config;
 pub(crate) mod crypto;
+mod frozen;
 pub(crate) mod http;
 pub(crate) mod log;
 
@@ -53,7 +55,7 @@ impl HasData for TypesCapability {
     type Data<'a> = Types<'a>;
 }
 
-/// Adds every payhost import, of both contract versions, to `linker`.
+/// Adds every payhost import, of every contract version, to `linker`.
 pub(crate) fn add_to_linker<T: Capabilities>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
     types::add_to_linker::<T, TypesCapability>(linker, |state| Types(state.table()))?;
     legacy::types::add_to_linker::<T, TypesCapability>(linker, |state| Types(state.table()))?;
@@ -62,5 +64,6 @@ pub(crate) fn add_to_linker<T: Capabilities>(linker: &mut Linker<T>) -> wasmtime
     config::add_to_linker(linker, |state| state.config())?;
     clock::add_to_linker(linker)?;
     log::add_to_linker(linker, |state| state.log())?;
+    frozen::add_to_linker(linker)?;
     Ok(())
 }

@@ -6,7 +6,7 @@ use crate::capabilities::http::scrub::{Echoes, Scrubber};
 use crate::capabilities::{config::ConfigCtx, crypto::CryptoCtx, http::HttpCtx, log::LogCtx};
 use crate::contract::convert::request_to_wit;
 use crate::contract::hidden::Hidden;
-use crate::contract::{self, PaymentConnectorPre, legacy, types as wit};
+use crate::contract::{self, PaymentConnectorPre, legacy, types as wit, v0_2};
 use crate::engine::Runtime;
 use crate::engine::store::{CallState, Fault};
 use crate::payments::mask::Masker;
@@ -25,8 +25,10 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 /// contract version it was built for.
 #[derive(Clone)]
 pub(crate) enum Pre {
-    /// `payhost:connector@0.2.x`.
+    /// `payhost:connector@0.3.x`.
     Current(PaymentConnectorPre<CallState>),
+    /// `payhost:connector@0.2.x`, frozen, called with the current types.
+    V0_2(v0_2::ConnectorPre<CallState>),
     /// `payhost:connector@0.1.x`, frozen.
     Legacy(legacy::PaymentConnectorPre<CallState>),
 }
@@ -130,6 +132,19 @@ impl Sandbox {
                 Pre::Current(pre) => {
                     let instance = pre.instantiate_async(&mut store).await?;
                     let connector = instance.payhost_connector_connector();
+                    match op {
+                        Op::Info => Answer::Info(connector.call_info(&mut store).await?),
+                        Op::Pay(request) => {
+                            let request = request_to_wit(request, &mut store.data_mut().table)?;
+                            Answer::Pay(connector.call_pay(&mut store, &request).await?)
+                        }
+                        Op::Query(order) => {
+                            Answer::Query(connector.call_query(&mut store, order).await?)
+                        }
+                    }
+                }
+                Pre::V0_2(pre) => {
+                    let connector = pre.instantiate_async(&mut store).await?;
                     match op {
                         Op::Info => Answer::Info(connector.call_info(&mut store).await?),
                         Op::Pay(request) => {

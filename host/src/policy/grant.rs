@@ -3,7 +3,7 @@
 
 use crate::contract::hidden::{CARD_NUMBER_SOURCE, CVV_SOURCE, Hidden};
 use crate::policy::allowlist::OriginPattern;
-use crate::policy::placement::Pins;
+use crate::policy::placement::{Pins, Placement, PlacementSpec};
 use crate::policy::secrets::SecretStore;
 use crate::policy::settings::{ConnectorSettings, HOST_KEYS, Settings, unknown_key};
 use serde::{Deserialize, Serialize};
@@ -34,6 +34,14 @@ pub struct Grant {
     /// Whether the operator let the connector place hidden values anywhere
     /// at its granted origins (`unpinned = true`).
     pub unpinned: bool,
+    /// Placements the connector declares that its section does not name:
+    /// not granted, so a request putting a value there is denied.
+    #[serde(default)]
+    pub placements_not_allowed: Vec<String>,
+    /// Placements the section names that the connector does not declare
+    /// (contract 0.3.0): not granted.
+    #[serde(default)]
+    pub placements_not_requested: Vec<String>,
 }
 
 pub(crate) type Granted = (
@@ -54,6 +62,9 @@ pub(crate) struct Asked<'a> {
     pub(crate) secrets: &'a [String],
     /// The config keys it reads.
     pub(crate) config_keys: &'a [String],
+    /// Where it places its hidden values; `None` for a connector built for
+    /// a contract before 0.3.0, which declares none.
+    pub(crate) placements: Option<&'a [PlacementSpec]>,
 }
 
 /// Why a connector's section cannot be granted: names the section, says
@@ -173,6 +184,40 @@ pub(crate) fn grant(settings: &Settings, info: &Asked<'_>) -> Result<Granted, Gr
         }
         placements.push(placement.clone());
     }
+    // What the connector declares (0.3.0) is granted where the section
+    // names it too, or as a whole for a pinned file whose section says
+    // `placements = "declared"`; an older connector gets its section's.
+    let mut placements_not_allowed = Vec::new();
+    let mut placements_not_requested = Vec::new();
+    match info.placements {
+        Some(specs) => {
+            let declared: Vec<Placement> = specs
+                .iter()
+                .filter_map(|spec| Placement::from_spec(spec).ok())
+                .collect();
+            if section_ref.accept_declared {
+                placements = declared;
+            } else {
+                placements_not_requested = placements
+                    .iter()
+                    .filter(|p| !declared.iter().any(|d| d.same_place(p)))
+                    .map(ToString::to_string)
+                    .collect();
+                placements_not_allowed = declared
+                    .iter()
+                    .filter(|d| !placements.iter().any(|p| p.same_place(d)))
+                    .map(ToString::to_string)
+                    .collect();
+                placements.retain(|p| declared.iter().any(|d| d.same_place(p)));
+            }
+        }
+        None if section_ref.accept_declared => {
+            return Err(bad(
+                "`placements = \"declared\"`, but this connector is built for a contract before 0.3.0 and declares none: list them in the section instead (the shipped connectors' are in README, \"Configuration\")".to_owned(),
+            ));
+        }
+        None => {}
+    }
     let pins = Pins::new(placements, section_ref.unpinned);
     let secrets_missing: Vec<String> = info
         .secrets
@@ -190,6 +235,8 @@ pub(crate) fn grant(settings: &Settings, info: &Asked<'_>) -> Result<Granted, Gr
         config_keys: section_ref.config.keys().cloned().collect(),
         placements: pins.placements().iter().map(ToString::to_string).collect(),
         unpinned: pins.unpinned(),
+        placements_not_allowed,
+        placements_not_requested,
     };
     Ok((
         grant,

@@ -237,6 +237,17 @@ impl Placement {
         &self.value
     }
 
+    /// Whether `other` is the same place, however each was written
+    /// (spacing, case of a method or header name).
+    pub(crate) fn same_place(&self, other: &Placement) -> bool {
+        self.value == other.value
+            && self.method == other.method
+            && self.path == other.path
+            && self.at == other.at
+            && self.encoding == other.encoding
+            && self.origin == other.origin
+    }
+
     /// Whether `value`, written with `encoding`, may stand at `found` in a
     /// `method` request to `url`.
     fn allows(

@@ -316,6 +316,10 @@ pub struct ConnectorSettings {
     /// Lets the connector place hidden values anywhere at its granted
     /// origins: the explicit opt-in for a connector with no placements.
     pub unpinned: bool,
+    /// `placements = "declared"`: the connector's own declared placements
+    /// (contract 0.3.0) are granted as they are; only for a section that
+    /// pins its file by `sha256` or `publishers`.
+    pub accept_declared: bool,
 }
 
 /// The keys of a connector section that belong to the host and are not
@@ -432,10 +436,13 @@ impl<'de> Deserialize<'de> for ConnectorSettings {
                         .as_bool()
                         .ok_or_else(|| D::Error::custom("`unpinned` must be true or false"))?;
                 }
+                "placements" if value.as_str() == Some("declared") => {
+                    out.accept_declared = true;
+                }
                 "placements" => {
                     let list = value.as_array().ok_or_else(|| {
                         D::Error::custom(
-                            "`placements` must be a list like [{ value = \"secret:api_key\", request = \"POST **/pay\", at = \"header:x-api-key\", encoding = \"raw\" }] (README, \"Configuration\", shows the shipped connectors')",
+                            "`placements` must be a list like [{ value = \"secret:api_key\", request = \"POST **/pay\", at = \"header:x-api-key\", encoding = \"raw\" }] (`payhost plugins inspect FILE` prints the ones a connector declares), or \"declared\" to grant those as they are for a file pinned by sha256 or publishers",
                         )
                     })?;
                     for (i, entry) in list.iter().enumerate() {
@@ -473,6 +480,11 @@ impl<'de> Deserialize<'de> for ConnectorSettings {
                     }
                 }
             }
+        }
+        if out.accept_declared && out.sha256.is_none() && out.publishers.is_empty() {
+            return Err(D::Error::custom(
+                "`placements = \"declared\"` grants whatever the connector declares, so it is only for a file this section pins: add `sha256 = \"…\"` (`payhost plugins inspect FILE` shows it) or `publishers = [\"ed25519:…\"]`, or list the placements instead",
+            ));
         }
         Ok(out)
     }

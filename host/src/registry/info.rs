@@ -2,6 +2,7 @@
 //! connector.
 
 use crate::payments::model::MethodKind;
+use crate::policy::placement::PlacementSpec;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -22,6 +23,9 @@ pub struct ConnectorInfo {
     pub config_keys: Vec<String>,
     /// The origins it expects to call.
     pub hosts: Vec<String>,
+    /// Where it places each hidden value (contract 0.3.0; none before, when
+    /// only its operator's section names them).
+    pub placements: Vec<PlacementSpec>,
 }
 
 /// Why a connector file could not be loaded. Every message names the file.

@@ -7,7 +7,8 @@
 use super::connector::Connector;
 use super::info::{ConnectorInfo, LoadError};
 use crate::capabilities::http::scrub::Scrubber;
-use crate::contract::{self, ContractVersion, PaymentConnectorPre, legacy, types as wit};
+use crate::contract::hidden::{CARD_NUMBER_SOURCE, CVV_SOURCE, Hidden};
+use crate::contract::{self, ContractVersion, PaymentConnectorPre, legacy, types as wit, v0_2};
 use crate::engine::Runtime;
 use crate::engine::call::{Answer, Op, Pre, Sandbox};
 use crate::payments::mask::Masker;
@@ -15,7 +16,7 @@ use crate::payments::model::MethodKind;
 use crate::policy::allowlist::OriginPattern;
 use crate::policy::grant::{Asked, grant};
 use crate::policy::limits::Limits;
-use crate::policy::placement::Pins;
+use crate::policy::placement::{Pins, Placement, PlacementSpec};
 use crate::policy::secrets::SecretStore;
 use crate::policy::settings::{HOST_KEYS, Settings};
 use payhost_rules::name;
@@ -116,7 +117,8 @@ pub(crate) async fn load(
         )
     };
     let pre = match version {
-        ContractVersion::V0_2 => Pre::Current(PaymentConnectorPre::new(linked).map_err(mismatch)?),
+        ContractVersion::V0_3 => Pre::Current(PaymentConnectorPre::new(linked).map_err(mismatch)?),
+        ContractVersion::V0_2 => Pre::V0_2(v0_2::ConnectorPre::new(linked).map_err(mismatch)?),
         ContractVersion::V0_1 => {
             Pre::Legacy(legacy::PaymentConnectorPre::new(linked).map_err(mismatch)?)
         }
@@ -203,7 +205,7 @@ pub(crate) async fn load(
     if let Some(note) = version.legacy_note() {
         tracing::warn!(
             connector = %info.name,
-            "built for contract {}@{} ({note}); rebuild it against {}@{}, or refuse such connectors with min_contract = \"0.2\"",
+            "built for contract {}@{} ({note}); rebuild it against {}@{}, or refuse such connectors with min_contract = \"0.3\"",
             contract::CONTRACT_PACKAGE,
             version.as_str(),
             contract::CONTRACT_PACKAGE,
@@ -215,6 +217,7 @@ pub(crate) async fn load(
         hosts: &info.hosts,
         secrets: &info.secrets,
         config_keys: &info.config_keys,
+        placements: (version >= ContractVersion::V0_3).then_some(info.placements.as_slice()),
     };
     let (grant, hosts, secrets, config, pins) =
         grant(settings, &asked).map_err(|e| LoadError::new(file, e.to_string()))?;
@@ -223,14 +226,39 @@ pub(crate) async fn load(
             .methods
             .iter()
             .any(|m| matches!(m, MethodKind::Card | MethodKind::MerchantOfRecord));
+    if grant.configured
+        && holds_hidden
+        && pins.is_empty()
+        && !pins.unpinned()
+        && !grant.placements_not_requested.is_empty()
+    {
+        return Err(LoadError::new(
+            file,
+            format!(
+                "[connectors.{name}] in payhost.toml names no placement this connector declares ({}), so none is granted and it could send no secret or card field: compare them with what `payhost plugins inspect FILE` prints",
+                grant.placements_not_requested.join("; "),
+                name = info.name
+            ),
+        ));
+    }
     if grant.configured && holds_hidden && pins.is_empty() && !pins.unpinned() {
         return Err(LoadError::new(
             file,
             format!(
-                "[connectors.{name}] in payhost.toml has no placements: every secret, value derived from one, and card field this connector sends must be pinned to the one place it goes (`placements = [{{ value = \"secret:NAME\", request = \"POST **/path\", at = \"header:NAME\", encoding = \"raw\" }}, …]`; `payhost plugins inspect` shows what it uses). To let it place them anywhere at its granted origins instead, set `unpinned = true` (not recommended: a supplier that reflects a field hands it back, and a value beside the connector's own characters is an oracle)",
+                "[connectors.{name}] in payhost.toml has no placements: every secret, value derived from one, and card field this connector sends must be pinned to the one place it goes (`placements = [{{ value = \"secret:NAME\", request = \"POST **/path\", at = \"header:NAME\", encoding = \"raw\" }}, …]`; `payhost plugins inspect FILE` prints what a 0.3.0 connector declares, as a section to paste; for a file pinned by sha256 or publishers, `placements = \"declared\"` grants those). To let it place them anywhere at its granted origins instead, set `unpinned = true` (not recommended: a supplier that reflects a field hands it back, and a value beside the connector's own characters is an oracle)",
                 name = info.name
             ),
         ));
+    }
+    for placement in grant
+        .placements_not_allowed
+        .iter()
+        .filter(|_| grant.configured)
+    {
+        tracing::warn!(connector = %info.name, "declares the placement {placement}, which [connectors.{}] does not name: not granted, a request putting the value there is denied (`payhost plugins inspect` prints the declared ones as a section to review and paste)", info.name);
+    }
+    for placement in &grant.placements_not_requested {
+        tracing::warn!(connector = %info.name, "[connectors.{}] names the placement {placement}, which the connector does not declare: not granted", info.name);
     }
     if pins.unpinned() {
         tracing::warn!(connector = %info.name, "unpinned = true: its secrets and card data may stand anywhere in requests to its granted origins; write placements to pin them");
@@ -323,7 +351,7 @@ const LINKED_WASI: [&str; 27] = [
 /// What a connector may import, for a refusal.
 fn linked_text() -> String {
     format!(
-        "A connector may import payhost:connector (0.2.x, or the frozen 0.1.x) and these WASI 0.2 interfaces, each confined (no directories, no network, no environment): {}. HTTP goes through payhost:connector/http, never wasi:http: build a JavaScript connector with componentize-js `-d stdio random clocks http fetch-event` (see plugins/examples/atlas-js/README.md)",
+        "A connector may import payhost:connector (0.3.x, or the frozen 0.2.x and 0.1.x) and these WASI 0.2 interfaces, each confined (no directories, no network, no environment): {}. HTTP goes through payhost:connector/http, never wasi:http: build a JavaScript connector with componentize-js `-d stdio random clocks http fetch-event` (see plugins/examples/atlas-js/README.md)",
         LINKED_WASI.join(", ")
     )
 }
@@ -394,7 +422,7 @@ fn check_exports(
                 Err(LoadError::new(
                     file,
                     format!(
-                        "is built for contract {}@{version}; this host runs {}@{} (0.2.x, and the frozen 0.1.x). Rebuild the connector against the host's wit/ or upgrade the host",
+                        "is built for contract {}@{version}; this host runs {}@{} (0.3.x, and the frozen 0.2.x and 0.1.x). Rebuild the connector against the host's wit/ or upgrade the host",
                         contract::CONTRACT_PACKAGE,
                         contract::CONTRACT_PACKAGE,
                         contract::CONTRACT_VERSION
@@ -438,11 +466,14 @@ fn check_package(
     }
     // What the operator reviewed in the manifest is what the connector asks.
     if let Some(p) = package
-        && (p.hosts != info.hosts || p.secrets != info.secrets || p.config_keys != info.config_keys)
+        && (p.hosts != info.hosts
+            || p.secrets != info.secrets
+            || p.config_keys != info.config_keys
+            || p.placements != info.placements)
     {
         return Err(LoadError::new(
             file,
-            "its signed manifest's hosts, secrets or config keys differ from what the component asks for in its info(): refused",
+            "its signed manifest's hosts, secrets, config keys or placements differ from what the component asks for in its info(): refused",
         ));
     }
     let Some(section) = settings.connectors.get(&info.name) else {
@@ -501,6 +532,7 @@ fn check_info(file: &Path, info: wit::ConnectorInfo) -> Result<ConnectorInfo, Lo
         ("secrets", info.secrets.len()),
         ("config-keys", info.config_keys.len()),
         ("hosts", info.hosts.len()),
+        ("placements", info.placements.len()),
     ] {
         if list > MAX_DECLARED {
             return Err(bad(format!(
@@ -539,6 +571,37 @@ fn check_info(file: &Path, info: wit::ConnectorInfo) -> Result<ConnectorInfo, Lo
     let mut methods: Vec<MethodKind> = info.methods.into_iter().map(Into::into).collect();
     methods.sort();
     methods.dedup();
+    let mut placements = Vec::with_capacity(info.placements.len());
+    for (i, p) in info.placements.into_iter().enumerate() {
+        let spec = PlacementSpec {
+            value: p.value,
+            request: p.request,
+            at: p.at,
+            encoding: p.encoding,
+            prefix: p.prefix,
+            origin: p.origin,
+        };
+        let placement =
+            Placement::from_spec(&spec).map_err(|e| bad(format!("placement {}: {e}", i + 1)))?;
+        let known = |source: &str| {
+            info.secrets.iter().any(|s| s == source)
+                || source == CARD_NUMBER_SOURCE
+                || source == CVV_SOURCE
+        };
+        let fits = match placement.value() {
+            Hidden::Secret(name) => known(name),
+            Hidden::Derived(sources) => sources.iter().all(|s| known(s)),
+            Hidden::CardNumber | Hidden::Cvv => true,
+        };
+        if !fits {
+            return Err(bad(format!(
+                "placement {} is for `{}`, which names a secret it does not declare",
+                i + 1,
+                spec.value.escape_debug()
+            )));
+        }
+        placements.push(spec);
+    }
     Ok(ConnectorInfo {
         name: info.name,
         version: info.version,
@@ -547,5 +610,6 @@ fn check_info(file: &Path, info: wit::ConnectorInfo) -> Result<ConnectorInfo, Lo
         secrets: info.secrets,
         config_keys: info.config_keys,
         hosts: info.hosts,
+        placements,
     })
 }

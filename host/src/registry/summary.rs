@@ -7,6 +7,7 @@ use crate::contract::CONTRACT_PACKAGE;
 use crate::engine::cache::CacheOutcome;
 use crate::payments::model::MethodKind;
 use crate::policy::grant::Grant;
+use crate::policy::placement::PlacementSpec;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::UNIX_EPOCH;
@@ -39,6 +40,63 @@ pub struct Requested {
     pub secrets: Vec<String>,
     /// The config keys it reads.
     pub config_keys: Vec<String>,
+    /// Where it places each hidden value (contract 0.3.0; none before).
+    #[serde(default)]
+    pub placements: Vec<PlacementSpec>,
+}
+
+impl Requested {
+    /// The `[connectors.NAME]` section that grants what is requested, for
+    /// the operator to review, fill in and paste: `pin` is the line that
+    /// ties it to one file (`sha256 = "…"` or `publishers = ["ed25519:…"]`).
+    pub fn section(&self, name: &str, pin: &str) -> String {
+        let quoted = |text: &str| toml::Value::String(text.to_owned()).to_string();
+        let mut text = format!("[connectors.{name}]\n{pin}\n");
+        let hosts: Vec<String> = self
+            .hosts
+            .iter()
+            .filter(|h| !h.starts_with("config:"))
+            .map(|h| quoted(h))
+            .collect();
+        text.push_str(&format!("allowed_hosts = [{}]\n", hosts.join(", ")));
+        for key in &self.config_keys {
+            text.push_str(&format!("{key} = \"\"\n"));
+        }
+        let secrets: Vec<String> = self
+            .secrets
+            .iter()
+            .map(|s| {
+                format!(
+                    "{s} = {{ env = \"{}_{}\" }}",
+                    name.to_ascii_uppercase().replace('-', "_"),
+                    s.to_ascii_uppercase()
+                )
+            })
+            .collect();
+        text.push_str(&format!("secrets = {{ {} }}\n", secrets.join(", ")));
+        if self.placements.is_empty() {
+            text.push_str("# it declares no placements (a contract before 0.3.0, or nothing hidden to place): list where each secret and card field goes\nplacements = []\n");
+        } else {
+            text.push_str("placements = [\n");
+            for p in &self.placements {
+                let mut fields = vec![
+                    format!("value = {}", quoted(&p.value)),
+                    format!("request = {}", quoted(&p.request)),
+                    format!("at = {}", quoted(&p.at)),
+                    format!("encoding = {}", quoted(&p.encoding)),
+                ];
+                if let Some(prefix) = &p.prefix {
+                    fields.push(format!("prefix = {}", quoted(prefix)));
+                }
+                if let Some(origin) = &p.origin {
+                    fields.push(format!("origin = {}", quoted(origin)));
+                }
+                text.push_str(&format!("  {{ {} }},\n", fields.join(", ")));
+            }
+            text.push_str("]\n");
+        }
+        text
+    }
 }
 
 /// A connector's limits per call, in plain units.
@@ -152,6 +210,7 @@ impl From<&Connector> for ConnectorSummary {
                 hosts: c.info.hosts.clone(),
                 secrets: c.info.secrets.clone(),
                 config_keys: c.info.config_keys.clone(),
+                placements: c.info.placements.clone(),
             },
             granted: c.grant.clone(),
             limits: LimitsSummary {

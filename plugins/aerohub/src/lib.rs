@@ -8,7 +8,7 @@ use payhost_sdk::http::Request;
 use payhost_sdk::json::Json;
 use payhost_sdk::{
     Card, Code, Connector, ConnectorError, ConnectorInfo, Encoding, ErrorKind, MethodKind, Parts,
-    PaymentMethod, PaymentOutcome, PaymentRequest, Sealed, clock, config, crypto, json,
+    PaymentMethod, PaymentOutcome, PaymentRequest, Placement, Sealed, clock, config, crypto, json,
     register_connector,
 };
 use serde_json::{Value, json};
@@ -166,6 +166,28 @@ impl Connector for AeroHub {
             .secrets(["api_secret"])
             .config_keys(["base_url", "api_key", "version"])
             .hosts(["config:base_url"])
+            // Where each hidden value goes, from the supplier's documents: the
+            // operator grants these (`payhost plugins inspect` prints them).
+            .placements([
+                Placement::new(
+                    "derived:api_secret",
+                    "POST **/flight/booking",
+                    "json:/signature",
+                    "base64",
+                ),
+                Placement::new(
+                    "card:number",
+                    "POST **/flight/booking",
+                    "json:/request/ccFields/cardNumber",
+                    "json-string",
+                ),
+                Placement::new(
+                    "card:cvv",
+                    "POST **/flight/booking",
+                    "json:/request/ccFields/cvv",
+                    "json-string",
+                ),
+            ])
     }
 
     fn pay(request: PaymentRequest) -> PaymentOutcome {

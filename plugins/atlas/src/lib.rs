@@ -7,7 +7,7 @@ use payhost_sdk::http::Request;
 use payhost_sdk::json::Json;
 use payhost_sdk::{
     Card, Code, Connector, ConnectorError, ConnectorInfo, Encoding, ErrorKind, MethodKind, Parts,
-    PaymentMethod, PaymentOutcome, PaymentRequest, config, json, register_connector,
+    PaymentMethod, PaymentOutcome, PaymentRequest, Placement, config, json, register_connector,
 };
 use serde_json::{Value, json};
 
@@ -149,6 +149,34 @@ impl Connector for Atlas {
                 "https://sandbox.atriptech.com",
                 "https://*.atriptech.com",
                 "config:base_url",
+            ])
+            // Where each hidden value goes, from the supplier's documents: the
+            // operator grants these (`payhost plugins inspect` prints them).
+            .placements([
+                Placement::new(
+                    "secret:client_id",
+                    "POST **/pay.do",
+                    "header:x-atlas-client-id",
+                    "raw",
+                ),
+                Placement::new(
+                    "secret:client_secret",
+                    "POST **/pay.do",
+                    "header:x-atlas-client-secret",
+                    "raw",
+                ),
+                Placement::new(
+                    "card:number",
+                    "POST **/pay.do",
+                    "json:/creditCard/cardNumber",
+                    "json-string",
+                ),
+                Placement::new(
+                    "card:cvv",
+                    "POST **/pay.do",
+                    "json:/creditCard/cardCVV",
+                    "json-string",
+                ),
             ])
     }
 

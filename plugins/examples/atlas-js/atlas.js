@@ -4,8 +4,8 @@
 // `x-atlas-client-id` and `x-atlas-client-secret` headers, written by the
 // host from its secrets: this code names them and never holds them.
 
-import { send } from 'payhost:connector/http@0.2.0';
-import { get as config } from 'payhost:connector/config@0.2.0';
+import { send } from 'payhost:connector/http@0.3.0';
+import { get as config } from 'payhost:connector/config@0.3.0';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -126,6 +126,11 @@ export const connector = {
       secrets: ['client_id', 'client_secret'],
       configKeys: ['base_url', 'request_source'],
       hosts: ['config:base_url'],
+      // Where each hidden value goes (contract 0.3.0): the operator grants these.
+      placements: [
+        { value: 'secret:client_id', request: 'POST **/pay.do', at: 'header:x-atlas-client-id', encoding: 'raw' },
+        { value: 'secret:client_secret', request: 'POST **/pay.do', at: 'header:x-atlas-client-secret', encoding: 'raw' },
+      ],
     };
   },
 

@@ -8,7 +8,7 @@ use payhost_sdk::http::Request;
 use payhost_sdk::json::Json;
 use payhost_sdk::{
     Code, Connector, ConnectorError, ConnectorInfo, Encoding, ErrorKind, MethodKind, Parts,
-    PaymentMethod, PaymentOutcome, PaymentRequest, Sealed, config, crypto, json,
+    PaymentMethod, PaymentOutcome, PaymentRequest, Placement, Sealed, config, crypto, json,
     register_connector,
 };
 use serde_json::{Value, json};
@@ -115,6 +115,14 @@ impl Connector for HkRamble {
             .secrets(["secret_key"])
             .config_keys(["base_url", "partner_id"])
             .hosts(["config:base_url"])
+            // Where each hidden value goes, from the supplier's documents: the
+            // operator grants these (`payhost plugins inspect` prints them).
+            .placements([Placement::new(
+                "derived:secret_key",
+                "POST **/json/pay",
+                "json:/authentication/sign",
+                "hex",
+            )])
     }
 
     fn pay(request: PaymentRequest) -> PaymentOutcome {

@@ -18,7 +18,7 @@ use payhost_sdk::http::{Request, Response};
 use payhost_sdk::xml::{self, Element, Node};
 use payhost_sdk::{
     Code, Connector, ConnectorError, ConnectorInfo, Encoding, ErrorKind, MethodKind, Parts,
-    PaymentMethod, PaymentOutcome, PaymentRequest, PaymentState, config, crypto,
+    PaymentMethod, PaymentOutcome, PaymentRequest, PaymentState, Placement, config, crypto,
     register_connector,
 };
 
@@ -373,6 +373,22 @@ impl Connector for Nemo {
             .secrets(["api_key", "security_key"])
             .config_keys(["base_url", "client_id", "language"])
             .hosts(["config:base_url"])
+            // Where each hidden value goes, from the supplier's documents: the
+            // operator grants these (`payhost plugins inspect` prints them).
+            .placements([
+                Placement::new(
+                    "secret:api_key",
+                    "POST **",
+                    "xml:/Envelope/Body/*/RequestBin/Source/APIKey",
+                    "xml-text",
+                ),
+                Placement::new(
+                    "derived:security_key",
+                    "GET **/index.php",
+                    "query:sig",
+                    "hex",
+                ),
+            ])
     }
 
     fn pay(request: PaymentRequest) -> PaymentOutcome {

@@ -10,7 +10,7 @@ use crate::bindings::payhost::connector::types;
 
 pub use types::{
     BillingAddress, CardBrand, ConnectorError, ConnectorInfo, Encoding, ErrorKind, MethodKind,
-    Money, PaymentOutcome, PaymentState,
+    Money, PaymentOutcome, PaymentState, Placement,
 };
 
 /// A payment card. The number and the CVV are sealed: place them in the
@@ -282,7 +282,17 @@ impl ConnectorInfo {
             secrets: Vec::new(),
             config_keys: Vec::new(),
             hosts: Vec::new(),
+            placements: Vec::new(),
         }
+    }
+
+    /// Declares where each secret, derived value and card field it sends
+    /// stands (see [`Placement::new`]). The operator grants those its
+    /// section also names; a request that puts a hidden value anywhere
+    /// else is denied before it is sent.
+    pub fn placements(mut self, placements: impl IntoIterator<Item = Placement>) -> Self {
+        self.placements.extend(placements);
+        self
     }
 
     /// Declares the payment methods the connector implements.
@@ -310,6 +320,42 @@ impl ConnectorInfo {
     /// URL in that config key).
     pub fn hosts<S: Into<String>>(mut self, hosts: impl IntoIterator<Item = S>) -> Self {
         self.hosts.extend(hosts.into_iter().map(Into::into));
+        self
+    }
+}
+
+impl Placement {
+    /// `value` (`secret:NAME`, `card:number`, `card:cvv`, or `derived:A+B`
+    /// for what crypto computed from those) placed in requests matching
+    /// `request` (`"POST **/pay.do"`), at `at` (`header:NAME`,
+    /// `query:NAME`, `json:/pointer`, `xml:/element/path`, `form:NAME`),
+    /// written with `encoding` (the [`Encoding`] it is placed with, as in
+    /// `"raw"`, `"hex"` or `"json-string"`).
+    pub fn new(
+        value: impl Into<String>,
+        request: impl Into<String>,
+        at: impl Into<String>,
+        encoding: impl Into<String>,
+    ) -> Self {
+        Placement {
+            value: value.into(),
+            request: request.into(),
+            at: at.into(),
+            encoding: encoding.into(),
+            prefix: None,
+            origin: None,
+        }
+    }
+
+    /// Text the value follows in the same header (`"Bearer "`).
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = Some(prefix.into());
+        self
+    }
+
+    /// The one granted origin these requests go to.
+    pub fn origin(mut self, origin: impl Into<String>) -> Self {
+        self.origin = Some(origin.into());
         self
     }
 }

@@ -53,7 +53,7 @@ fn inspect_shows_info_requested_and_granted() {
         "name                   probe",
         "version                0.3.1",
         "supplier               Probe test supplier",
-        "contract               payhost:connector@0.2.0",
+        "contract               payhost:connector@0.3.0",
         "methods                balance, card",
         "requested (by the connector's info())",
         "  hosts                config:base_url, https://probe.example.com",

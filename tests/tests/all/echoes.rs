@@ -1,4 +1,5 @@
-//! A hostile connector on raw 0.2.0 bindings, given each shipped
+//! A hostile connector on raw bindings (the frozen 0.2.0 and 0.3.0, which
+//! also declares placements of its own where suppliers echo), given each shipped
 //! connector's section of the configuration the project writes (its
 //! secrets, placements and origins), tries to read back what the host
 //! hides: by placing hidden values where the supplier echoes them, beside
@@ -118,9 +119,9 @@ fn url_encode(bytes: &[u8]) -> String {
 
 /// A workspace where the echo thief gets `name`'s section as the project
 /// writes it, plus the reflector among its origins.
-fn posing_as(name: &str, sim: &str, echo: &str, extra: &str) -> Workspace {
+fn posing_as(thief: &str, name: &str, sim: &str, echo: &str, extra: &str) -> Workspace {
     let ws = Workspace::new();
-    ws.plugin(artifacts::ECHO_THIEF);
+    ws.plugin(thief);
     demo::write_secrets(ws.path(), &Credentials::default()).unwrap();
     let config = demo::config(sim, &cache_dir(), "");
     let mut out = String::new();
@@ -251,8 +252,14 @@ fn leaks(outcome: &payhost::PaymentOutcome) -> Vec<String> {
 struct Thief(payhost::Host);
 
 impl Thief {
-    async fn posing_as(name: &str, sim: &str, echo: &str, extra: &str) -> (Workspace, Thief) {
-        let ws = posing_as(name, sim, echo, extra);
+    async fn posing_as(
+        thief: &str,
+        name: &str,
+        sim: &str,
+        echo: &str,
+        extra: &str,
+    ) -> (Workspace, Thief) {
+        let ws = posing_as(thief, name, sim, echo, extra);
         let host = ws.host().await;
         assert!(host.connector("echo-thief").is_ok(), "the thief loaded");
         (ws, Thief(host))
@@ -305,7 +312,17 @@ fn reflected(outcome: &payhost::PaymentOutcome) {
 const JSON: &str = "application/json";
 
 #[tokio::test(flavor = "multi_thread")]
-async fn posing_as_each_shipped_connector_a_thief_reads_back_no_hidden_value() {
+async fn posing_as_each_shipped_connector_a_0_2_0_thief_reads_back_no_hidden_value() {
+    reads_back_nothing(artifacts::ECHO_THIEF).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn posing_as_each_shipped_connector_a_0_3_0_thief_declaring_echoed_places_reads_back_no_hidden_value()
+ {
+    reads_back_nothing(artifacts::ECHO_THIEF_V3).await;
+}
+
+async fn reads_back_nothing(thief: &str) {
     let sim = Simulator::start().await.unwrap();
     let echo = reflector().await;
     let s = sim.url();
@@ -315,7 +332,7 @@ async fn posing_as_each_shipped_connector_a_thief_reads_back_no_hidden_value() {
     ];
 
     // Atlas: the secret, the number and the CVV in the echoed `orderNo`.
-    let (_ws, atlas) = Thief::posing_as("atlas", &s, &echo, "").await;
+    let (_ws, atlas) = Thief::posing_as(thief, "atlas", &s, &echo, "").await;
     let pay_do = format!("{s}/pay.do");
     for (what, order) in [
         ("secret", "{secret:client_secret|json-string}"),
@@ -368,7 +385,7 @@ async fn posing_as_each_shipped_connector_a_thief_reads_back_no_hidden_value() {
 
     // HK Ramble: a correctly placed `sign` also in the echoed `orderNum`.
     let c = Credentials::default();
-    let (_ws, hkramble) = Thief::posing_as("hkramble", &s, &echo, "").await;
+    let (_ws, hkramble) = Thief::posing_as(thief, "hkramble", &s, &echo, "").await;
     let sign = format!("{{md5:{}+secret:secret_key|hex}}", c.hk_partner_id);
     let body = |order: &str| {
         format!(
@@ -386,7 +403,7 @@ async fn posing_as_each_shipped_connector_a_thief_reads_back_no_hidden_value() {
     reflected(&outcome);
 
     // Nemo: the keys and a bill signature in the echoed PaymentGateway.
-    let (_ws, nemo) = Thief::posing_as("nemo", &s, &echo, "").await;
+    let (_ws, nemo) = Thief::posing_as(thief, "nemo", &s, &echo, "").await;
     let soap = format!("{s}/nemoflights/?version=1.0&for=PayOrder");
     for gateway in [
         "{secret:security_key|xml-text}",
@@ -409,7 +426,7 @@ async fn posing_as_each_shipped_connector_a_thief_reads_back_no_hidden_value() {
 
     // AeroHub: a signature under the secret outside `signature`, and the
     // card to the reflector where it belongs.
-    let (_ws, aerohub) = Thief::posing_as("aerohub", &s, &echo, "").await;
+    let (_ws, aerohub) = Thief::posing_as(thief, "aerohub", &s, &echo, "").await;
     let body = "{\"signature\":\"{aes:secret:api_secret+k&1|base64}\",\"request\":{\"sessionId\":\"{aes:secret:api_secret+k&1|base64}\"}}";
     let outcome = aerohub
         .post(&format!("{s}/flight/booking"), JSON, body, &[], false)
@@ -430,8 +447,14 @@ async fn whether_an_echo_is_too_large_does_not_depend_on_a_hidden_values_length(
     // the limit tells nothing about the number's length.
     let sim = Simulator::start().await.unwrap();
     let echo = reflector().await;
-    let (_ws, atlas) =
-        Thief::posing_as("atlas", &sim.url(), &echo, "max_response_size = \"1KiB\"").await;
+    let (_ws, atlas) = Thief::posing_as(
+        artifacts::ECHO_THIEF,
+        "atlas",
+        &sim.url(),
+        &echo,
+        "max_response_size = \"1KiB\"",
+    )
+    .await;
     let body = |pad: usize| {
         format!(
             "{{\"pad\":\"{}\",\"creditCard\":{{\"cardNumber\":{{card:number|json-string}},\"cardCVV\":{{card:cvv|json-string}}}}}}",

@@ -42,7 +42,7 @@ async fn a_component_of_another_contract_version_is_refused() {
     let text = load_error(&ws, &file).await;
     assert!(
         text.contains(
-            "is built for contract payhost:connector@9.0.0; this host runs payhost:connector@0.2.0"
+            "is built for contract payhost:connector@9.0.0; this host runs payhost:connector@0.3.0"
         ),
         "{text}"
     );

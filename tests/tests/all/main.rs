@@ -6,6 +6,7 @@ mod carddata;
 mod cli;
 mod conformance;
 mod crypto;
+mod declared;
 mod durability;
 mod echoes;
 mod exposure;

@@ -175,34 +175,61 @@ async fn a_reload_that_lowers_the_version_is_refused_unless_allowed() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_manifest_that_differs_from_what_the_component_asks_is_refused() {
-    // Signed by its publisher, but listing fewer hosts than the component
-    // asks for in info(): what the operator reviewed is not what runs.
+    // Signed by its publisher, but listing fewer hosts, or fewer
+    // placements, than the component declares in info(): what the operator
+    // reviewed is not what runs.
     let key = payhost::package::PublisherKey::generate().unwrap();
-    let manifest = payhost::package::Manifest {
-        name: "atlas".into(),
-        version: "1.0.0".into(),
-        contract: "payhost:connector@0.2.0".into(),
-        sha256: String::new(),
-        hosts: vec!["config:base_url".into()],
-        secrets: vec!["client_id".into(), "client_secret".into()],
-        config_keys: vec!["base_url".into(), "request_source".into()],
-        section: String::new(),
-        publisher: String::new(),
-    };
+    let hosts: Vec<String> = [
+        "https://sandbox.atriptech.com",
+        "https://*.atriptech.com",
+        "config:base_url",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let placements = payhost_sandbox::demo::placement_specs("atlas");
+    assert_eq!(placements.len(), 4);
+    let manifest =
+        |hosts: Vec<String>, placements: Vec<payhost::PlacementSpec>| payhost::package::Manifest {
+            name: "atlas".into(),
+            version: "1.0.0".into(),
+            contract: "payhost:connector@0.3.0".into(),
+            sha256: String::new(),
+            hosts,
+            secrets: vec!["client_id".into(), "client_secret".into()],
+            config_keys: vec!["base_url".into(), "request_source".into()],
+            placements,
+            section: String::new(),
+            publisher: String::new(),
+        };
     let atlas = std::fs::read(artifacts::PAYHOST_ATLAS).unwrap();
-    let signed = payhost::package::sign(&atlas, manifest, &key).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("atlas.wasm");
-    std::fs::write(&file, signed).unwrap();
     let host = payhost_tests::host(Settings::default());
-    let e = host
-        .load_file(&file)
+    let file = dir.path().join("atlas.wasm");
+    // The faithful manifest loads: the refusals below are for what differs.
+    let signed =
+        payhost::package::sign(&atlas, manifest(hosts.clone(), placements.clone()), &key).unwrap();
+    std::fs::write(&file, signed).unwrap();
+    host.load_file(&file)
         .await
-        .expect_err("a manifest that hides hosts was accepted");
-    assert!(
-        e.reason.contains("differ from what the component asks"),
-        "{e}"
-    );
+        .expect("a faithful manifest loads");
+    for (what, wrong) in [
+        ("hosts", manifest(hosts[2..].to_vec(), placements.clone())),
+        (
+            "placements",
+            manifest(hosts.clone(), placements[1..].to_vec()),
+        ),
+    ] {
+        let signed = payhost::package::sign(&atlas, wrong, &key).unwrap();
+        std::fs::write(&file, signed).unwrap();
+        let e = host
+            .load_file(&file)
+            .await
+            .expect_err(&format!("a manifest that hides {what} was accepted"));
+        assert!(
+            e.reason.contains("differ from what the component asks"),
+            "{what}: {e}"
+        );
+    }
 }
 
 #[test]

@@ -91,6 +91,7 @@ impl From<old::ConnectorInfo> for wit::ConnectorInfo {
             secrets: i.secrets,
             config_keys: i.config_keys,
             hosts: i.hosts,
+            placements: Vec::new(),
         }
     }
 }

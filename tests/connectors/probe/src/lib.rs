@@ -13,7 +13,8 @@ use payhost_sdk::json::Json;
 use payhost_sdk::xml::Element;
 use payhost_sdk::{
     Connector, ConnectorError, ConnectorInfo, Encoding, ErrorKind, MethodKind, Parts,
-    PaymentOutcome, PaymentRequest, Sealed, clock, config, crypto, json, log, register_connector,
+    PaymentOutcome, PaymentRequest, Placement, Sealed, clock, config, crypto, json, log,
+    register_connector,
 };
 
 struct Probe;
@@ -302,6 +303,13 @@ impl Connector for Probe {
             .secrets(["token", "aes_key", "nemo_key", "hmac_key"])
             .config_keys(["base_url", "greeting"])
             .hosts(["config:base_url", "https://probe.example.com"])
+            // One declared place; the tests run it unpinned, or pinned there.
+            .placements([Placement::new(
+                "secret:token",
+                "POST /pay",
+                "header:x-token",
+                "raw",
+            )])
     }
 
     fn pay(request: PaymentRequest) -> PaymentOutcome {

@@ -1,4 +1,4 @@
-//! The 0.2.0 twin of `legacy-probe`, built with wit-bindgen alone: the same
+//! The 0.3.0 twin of `legacy-probe`, built with wit-bindgen alone: the same
 //! payment (a POST to `{base_url}/legacy` with the secret `token` in a
 //! header and the MD5 of that secret as a signature header), but the
 //! signature is sealed and the host writes it. The benchmark pays through
@@ -65,6 +65,7 @@ impl Guest for SealedProbe {
             secrets: vec!["token".into()],
             config_keys: vec!["base_url".into()],
             hosts: vec!["config:base_url".into()],
+            placements: vec![],
         }
     }
 

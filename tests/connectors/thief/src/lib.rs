@@ -1,4 +1,4 @@
-//! A hostile connector for contract 0.2.0, written against the raw bindings
+//! A hostile connector for contract 0.3.0, written against the raw bindings
 //! as an attacker would (no SDK to hold it back). It is granted the four
 //! suppliers' real secrets and tries to obtain, for each, what would pay an
 //! order without the host: HK Ramble's static `sign`, Nemo's `payment/bill`
@@ -179,6 +179,7 @@ impl Guest for Thief {
                 "aerohub_key".into(),
             ],
             hosts: vec!["config:base_url".into(), "config:dead_url".into()],
+            placements: vec![],
         }
     }
 
