@@ -255,16 +255,18 @@ impl Placement {
         value: &Hidden,
         method: &str,
         url: &Url,
+        segments: &[&str],
         found: &Location,
         encoding: Encoding,
     ) -> bool {
-        let segments: Vec<&str> = url.path().trim_start_matches('/').split('/').collect();
+        // The cheap comparisons first: the path is split only for the
+        // placement of this value at this location.
         self.value == *value
             && self.encoding == encoding
             && self.method.as_deref().is_none_or(|m| m == method)
-            && glob(&self.path, &segments)
-            && self.origin.as_ref().is_none_or(|o| o.matches(url))
             && self.at.matches(found)
+            && self.origin.as_ref().is_none_or(|o| o.matches(url))
+            && glob(&self.path, segments)
     }
 }
 
@@ -325,12 +327,14 @@ impl Pins {
     }
 
     /// Refuses `value` at `found` unless a placement allows it, saying
-    /// where it may go instead.
+    /// where it may go instead; `segments` are the segments of `url`'s
+    /// path.
     pub(crate) fn check(
         &self,
         value: &Hidden,
         method: &str,
         url: &Url,
+        segments: &[&str],
         found: &Location,
         encoding: Encoding,
     ) -> Result<(), String> {
@@ -338,7 +342,7 @@ impl Pins {
             || self
                 .placements
                 .iter()
-                .any(|p| p.allows(value, method, url, found, encoding))
+                .any(|p| p.allows(value, method, url, segments, found, encoding))
         {
             return Ok(());
         }
@@ -399,6 +403,10 @@ mod tests {
         }
     }
 
+    fn segments(url: &Url) -> Vec<&str> {
+        url.path().trim_start_matches('/').split('/').collect()
+    }
+
     #[test]
     fn a_placement_allows_its_value_only_at_its_place() {
         let p = Placement::from_spec(&spec(
@@ -412,13 +420,27 @@ mod tests {
         let url = Url::parse("http://127.0.0.1:9/atlas/pay.do").unwrap();
         let at = Location::Json(vec!["creditCard".into(), "cardCVV".into()]);
         assert!(
-            pins.check(&Hidden::Cvv, "POST", &url, &at, Encoding::JsonString)
-                .is_ok()
+            pins.check(
+                &Hidden::Cvv,
+                "POST",
+                &url,
+                &segments(&url),
+                &at,
+                Encoding::JsonString
+            )
+            .is_ok()
         );
         // Another member, another value, another method, path or encoding.
         let order = Location::Json(vec!["orderNo".into()]);
         let e = pins
-            .check(&Hidden::Cvv, "POST", &url, &order, Encoding::JsonString)
+            .check(
+                &Hidden::Cvv,
+                "POST",
+                &url,
+                &segments(&url),
+                &order,
+                Encoding::JsonString,
+            )
             .unwrap_err();
         assert!(e.contains("json:/creditCard/cardCVV"), "{e}");
         let other = Url::parse("http://127.0.0.1:9/atlas/echo").unwrap();
@@ -429,7 +451,8 @@ mod tests {
             (Hidden::Cvv, "POST", &url, Encoding::Raw),
         ] {
             assert!(
-                pins.check(&value, method, url, &at, encoding).is_err(),
+                pins.check(&value, method, url, &segments(url), &at, encoding)
+                    .is_err(),
                 "{value} {method} {url} {encoding:?}"
             );
         }

@@ -151,8 +151,9 @@ pub(crate) struct HttpCtx {
     /// Other hidden values this call holds or sent (card data, derived
     /// values), to be scrubbed from its answers.
     pub(crate) hidden_values: Vec<(Hidden, Vec<u8>)>,
-    /// A scrubber for `hidden_values`, and how many of them it covers.
-    pub(crate) scrubber: Option<(usize, Scrubber)>,
+    /// A scrubber for `hidden_values`: how many of them it covers, whether
+    /// it was built for a small answer, and the scrubber.
+    pub(crate) scrubber: Option<(usize, bool, Scrubber)>,
     /// Hidden values the call's answers echoed (names and places only).
     pub(crate) echoes: Echoes,
     /// Where the placeholders of the next request's check start.
@@ -187,16 +188,30 @@ impl HttpCtx {
     /// Replaces in `answer` every hidden value this call holds, and notes
     /// where it found one.
     fn scrub(&mut self, answer: RawIncoming) -> Incoming {
+        // Built for this answer's size: one for a small answer builds faster.
+        let size = answer.body.len()
+            + answer
+                .headers
+                .iter()
+                .map(|(n, v)| n.len() + v.len())
+                .sum::<usize>();
+        let small = size <= scrub::SMALL_SCAN;
         let stale = self
             .scrubber
             .as_ref()
-            .is_none_or(|(n, _)| *n != self.hidden_values.len());
+            .is_none_or(|(n, for_small, _)| {
+                *n != self.hidden_values.len() || (*for_small && !small)
+            });
         if stale && !self.hidden_values.is_empty() {
-            self.scrubber = Some((self.hidden_values.len(), Scrubber::new(&self.hidden_values)));
+            self.scrubber = Some((
+                self.hidden_values.len(),
+                small,
+                Scrubber::sized(&self.hidden_values, size),
+            ));
         }
         let scrubbers: Vec<&Scrubber> = [
             Some(&*self.secret_scrub),
-            self.scrubber.as_ref().map(|(_, s)| s),
+            self.scrubber.as_ref().map(|(_, _, s)| s),
         ]
         .into_iter()
         .flatten()
@@ -204,13 +219,7 @@ impl HttpCtx {
         .collect();
         let mut echoes = Echoes::default();
         let pass = |bytes: Vec<u8>, place: &str, whole: bool, echoes: &mut Echoes| {
-            let mut bytes = bytes;
-            for s in &scrubbers {
-                if let Some(clean) = s.scrub(&bytes, place, whole, echoes) {
-                    bytes = clean;
-                }
-            }
-            bytes
+            Scrubber::scrub_all(&scrubbers, &bytes, place, whole, echoes).unwrap_or(bytes)
         };
         let mut headers = Vec::with_capacity(answer.headers.len());
         for (name, value) in answer.headers {
@@ -570,12 +579,13 @@ impl HttpCtx {
         let ctx = self;
         ctx.attempted += 1;
         let shown = url_pieces(&request.url)?;
-        check_url(ctx, &shown)?;
+        let checked = check_url(ctx, &shown)?;
         ctx.nonce = ctx.nonce.wrapping_add(1);
         pinning::check(
             &ctx.pins,
             &pinning::Parts {
                 method: request.method.as_str(),
+                checked: &checked,
                 url: &request.url,
                 headers: &request.headers,
                 body: &request.body,

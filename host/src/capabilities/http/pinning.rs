@@ -12,42 +12,59 @@
 
 use crate::contract::hidden::Hidden;
 use crate::contract::parts::{Encoding, Piece};
-use crate::policy::placement::{Location, Pins, local_name};
+use crate::policy::placement::{Location, Pins};
+use std::borrow::Cow;
 use url::Url;
 
 /// A hidden part of the request: what it is and how it is written.
-struct Part {
-    name: Hidden,
+struct Part<'a> {
+    name: Cow<'a, Hidden>,
     encoding: Encoding,
+    /// Its placeholder.
+    token: String,
     /// Where it was found, once found.
     found: Option<Location>,
 }
 
 /// The placeholders of one request.
-struct Tokens {
+struct Tokens<'a> {
     /// `phx` and the nonce in hex: what every placeholder starts with.
     stem: String,
-    parts: Vec<Part>,
+    /// Finds the stem.
+    finder: memchr::memmem::Finder<'static>,
+    parts: Vec<Part<'a>>,
 }
 
-impl Tokens {
-    fn token(&self, index: usize) -> String {
-        format!("{}i{index}z", self.stem)
-    }
+impl<'a> Tokens<'a> {
 
     /// Writes `pieces` with a placeholder for each hidden piece (a JSON
     /// string's quotes kept around it), numbering them on.
-    fn write(&mut self, pieces: &[Piece<'_>]) -> Vec<u8> {
-        let mut out = Vec::new();
+    fn write(&mut self, pieces: &'a [Piece<'a>]) -> Vec<u8> {
+        let size: usize = pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Literal(bytes) => bytes.len(),
+                _ => self.stem.len() + 8,
+            })
+            .sum();
+        let mut out = Vec::with_capacity(size);
         for piece in pieces {
             match piece {
                 Piece::Literal(bytes) => out.extend_from_slice(bytes),
                 hidden => {
-                    let (Some(name), Some(encoding)) = (hidden.hidden_name(), hidden.encoding())
-                    else {
+                    let name = match hidden {
+                        Piece::Sealed { value, .. } => Cow::Borrowed(value.name()),
+                        Piece::Secret { name, .. } => Cow::Owned(Hidden::Secret((*name).to_owned())),
+                        Piece::Literal(_) => continue,
+                    };
+                    let Some(encoding) = hidden.encoding() else {
                         continue;
                     };
-                    let token = self.token(self.parts.len());
+                    let mut token = String::with_capacity(self.stem.len() + 6);
+                    token.push_str(&self.stem);
+                    token.push('i');
+                    token.push_str(itoa(self.parts.len()).as_str());
+                    token.push('z');
                     if encoding == Encoding::JsonString {
                         out.push(b'"');
                         out.extend_from_slice(token.as_bytes());
@@ -58,6 +75,7 @@ impl Tokens {
                     self.parts.push(Part {
                         name,
                         encoding,
+                        token,
                         found: None,
                     });
                 }
@@ -69,7 +87,7 @@ impl Tokens {
     /// Records that `text`, found at `location`, is a placeholder, or
     /// refuses it if it holds one and is anything more.
     fn found(&mut self, text: &str, location: impl FnOnce() -> Location) -> Result<(), String> {
-        if !text.contains(&self.stem) {
+        if !self.holds(text.as_bytes()) {
             return Ok(());
         }
         let index = text
@@ -77,7 +95,7 @@ impl Tokens {
             .and_then(|t| t.strip_prefix('i'))
             .and_then(|t| t.strip_suffix('z'))
             .and_then(|n| n.parse::<usize>().ok())
-            .filter(|&i| i < self.parts.len() && self.token(i) == text);
+            .filter(|&i| self.parts.get(i).is_some_and(|p| p.token == text));
         let location = location();
         let Some(index) = index else {
             return Err(format!(
@@ -97,8 +115,13 @@ impl Tokens {
 
     /// Refuses a placeholder where no value may stand (a key, a name, an
     /// attribute, a comment).
+    /// Whether `text` holds a placeholder.
+    fn holds(&self, text: &[u8]) -> bool {
+        text.len() >= self.stem.len() && self.finder.find(text).is_some()
+    }
+
     fn nowhere(&self, text: &[u8], place: &str) -> Result<(), String> {
-        if contains(text, self.stem.as_bytes()) {
+        if self.holds(text) {
             return Err(format!(
                 "a secret or sealed value may not stand in {place}: only as a whole header, query parameter, JSON member, XML element or form field"
             ));
@@ -107,13 +130,26 @@ impl Tokens {
     }
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
+/// `n` in decimal, without the formatting machinery.
+fn itoa(mut n: usize) -> String {
+    let mut digits = Vec::with_capacity(4);
+    loop {
+        digits.push(b'0' + (n % 10) as u8);
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    digits.reverse();
+    String::from_utf8(digits).unwrap_or_default()
 }
 
 /// A request's parts, as the HTTP capability hands them over.
 pub(crate) struct Parts<'r, 'a> {
     pub(crate) method: &'r str,
+    /// The URL the grant was checked on: the request's own when its URL is
+    /// literal throughout, so that it is not parsed again here.
+    pub(crate) checked: &'r Url,
     pub(crate) url: &'r [Piece<'a>],
     pub(crate) headers: &'r [(&'a str, Vec<Piece<'a>>)],
     pub(crate) body: &'r [Piece<'a>],
@@ -121,7 +157,7 @@ pub(crate) struct Parts<'r, 'a> {
 
 /// Checks that every hidden part stands where a placement allows it; the
 /// error says what stands where, and where it may go.
-pub(crate) fn check(pins: &Pins, request: &Parts<'_, '_>, nonce: u64) -> Result<(), String> {
+pub(crate) fn check<'a>(pins: &Pins, request: &Parts<'a, 'a>, nonce: u64) -> Result<(), String> {
     if pins.unpinned() {
         return Ok(());
     }
@@ -132,31 +168,44 @@ pub(crate) fn check(pins: &Pins, request: &Parts<'_, '_>, nonce: u64) -> Result<
     {
         return Ok(());
     }
+    let stem = format!("phx{nonce:016x}");
     let mut tokens = Tokens {
-        stem: format!("phx{nonce:016x}"),
+        finder: memchr::memmem::Finder::new(stem.as_bytes()).into_owned(),
+        stem,
         parts: Vec::new(),
     };
 
     // The URL: placeholders only as whole query values.
-    let url_text = tokens.write(request.url);
-    let url = Url::parse(&String::from_utf8_lossy(&url_text))
-        .map_err(|_| "the URL is not valid with its secret or sealed parts in it".to_owned())?;
-    tokens.nowhere(url.path().as_bytes(), "a URL's path")?;
-    tokens.nowhere(
-        url.fragment().unwrap_or_default().as_bytes(),
-        "a URL's fragment",
-    )?;
-    for (key, value) in url.query_pairs() {
-        tokens.nowhere(key.as_bytes(), "a query parameter's name")?;
-        tokens.found(&value, || Location::Query(key.clone().into_owned()))?;
-    }
+    let written;
+    let url = if any_hidden(request.url) {
+        let url_text = tokens.write(request.url);
+        written = Url::parse(&String::from_utf8_lossy(&url_text)).map_err(|_| {
+            "the URL is not valid with its secret or sealed parts in it".to_owned()
+        })?;
+        tokens.nowhere(written.path().as_bytes(), "a URL's path")?;
+        tokens.nowhere(
+            written.fragment().unwrap_or_default().as_bytes(),
+            "a URL's fragment",
+        )?;
+        for (key, value) in written.query_pairs() {
+            tokens.nowhere(key.as_bytes(), "a query parameter's name")?;
+            tokens.found(&value, || Location::Query(key.clone().into_owned()))?;
+        }
+        &written
+    } else {
+        request.checked
+    };
 
     // Headers: the whole value, after a prefix of the connector's.
     let mut content_type = None;
     for (name, value) in request.headers {
-        let name = name.to_ascii_lowercase();
+        let is_content_type = name.eq_ignore_ascii_case("content-type");
+        if !is_content_type && !any_hidden(value) {
+            // Literal alone: nothing of the host's stands in it.
+            continue;
+        }
         let text = tokens.write(value);
-        if name == "content-type" {
+        if is_content_type {
             tokens.nowhere(&text, "the content-type header")?;
             // The body is read by one content type: with two, the server
             // might read it by the other.
@@ -169,12 +218,12 @@ pub(crate) fn check(pins: &Pins, request: &Parts<'_, '_>, nonce: u64) -> Result<
             content_type = Some(String::from_utf8_lossy(&text).into_owned());
         }
         let text = String::from_utf8_lossy(&text);
-        if let Some(at) = text.find(&tokens.stem) {
+        if let Some(at) = tokens.finder.find(text.as_bytes()) {
             // Whatever follows the first placeholder must be that
             // placeholder alone (`found` refuses anything more).
             let (prefix, rest) = text.split_at(at);
             tokens.found(rest, || Location::Header {
-                name: name.clone(),
+                name: name.to_ascii_lowercase(),
                 prefix: prefix.to_owned(),
             })?;
         }
@@ -196,6 +245,7 @@ pub(crate) fn check(pins: &Pins, request: &Parts<'_, '_>, nonce: u64) -> Result<
         }
     }
 
+    let segments: Vec<&str> = url.path().trim_start_matches('/').split('/').collect();
     for part in &tokens.parts {
         let Some(found) = &part.found else {
             return Err(format!(
@@ -203,7 +253,14 @@ pub(crate) fn check(pins: &Pins, request: &Parts<'_, '_>, nonce: u64) -> Result<
                 part.name
             ));
         };
-        pins.check(&part.name, request.method, &url, found, part.encoding)?;
+        pins.check(
+            &part.name,
+            request.method,
+            &url,
+            &segments,
+            found,
+            part.encoding,
+        )?;
     }
     Ok(())
 }
@@ -250,7 +307,7 @@ fn body_kind(content_type: Option<&str>, body: &[u8]) -> Option<BodyKind> {
 /// placeholder by the pointer of the member or item it is the value of.
 fn json(tokens: &mut Tokens, body: &[u8]) -> Result<(), String> {
     let mut refusal = None;
-    let mut path = Vec::new();
+    let mut path: Vec<Cow<'_, str>> = Vec::new();
     let mut reader = serde_json::Deserializer::from_slice(body);
     let walked = serde::de::DeserializeSeed::deserialize(
         Walk {
@@ -270,16 +327,17 @@ fn json(tokens: &mut Tokens, body: &[u8]) -> Result<(), String> {
     }
 }
 
-/// One JSON value being read, at `path`. A refusal is kept aside, so that
+/// One JSON value being read, at `path` (member names borrowed from the
+/// body where they need no unescaping). A refusal is kept aside, so that
 /// the parser's position does not dress it up as a syntax error.
-struct Walk<'a> {
-    tokens: &'a mut Tokens,
-    path: &'a mut Vec<String>,
+struct Walk<'a, 'de, 't> {
+    tokens: &'a mut Tokens<'t>,
+    path: &'a mut Vec<Cow<'de, str>>,
     refusal: &'a mut Option<String>,
 }
 
-impl Walk<'_> {
-    fn again(&mut self) -> Walk<'_> {
+impl<'de, 't> Walk<'_, 'de, 't> {
+    fn again(&mut self) -> Walk<'_, 'de, 't> {
         Walk {
             tokens: self.tokens,
             path: self.path,
@@ -295,7 +353,7 @@ impl Walk<'_> {
     }
 }
 
-impl<'de> serde::de::DeserializeSeed<'de> for Walk<'_> {
+impl<'de> serde::de::DeserializeSeed<'de> for Walk<'_, 'de, '_> {
     type Value = ();
 
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
@@ -303,7 +361,7 @@ impl<'de> serde::de::DeserializeSeed<'de> for Walk<'_> {
     }
 }
 
-impl<'de> serde::de::Visitor<'de> for Walk<'_> {
+impl<'de> serde::de::Visitor<'de> for Walk<'_, 'de, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -332,13 +390,15 @@ impl<'de> serde::de::Visitor<'de> for Walk<'_> {
 
     fn visit_str<E: serde::de::Error>(mut self, text: &str) -> Result<(), E> {
         let path = &*self.path;
-        let found = self.tokens.found(text, || Location::Json(path.clone()));
+        let found = self.tokens.found(text, || {
+            Location::Json(path.iter().map(|s| s.clone().into_owned()).collect())
+        });
         self.refuse(found)
     }
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(mut self, mut items: A) -> Result<(), A::Error> {
         for i in 0.. {
-            self.path.push(i.to_string());
+            self.path.push(Cow::Owned(i.to_string()));
             let item = items.next_element_seed(self.again())?;
             self.path.pop();
             if item.is_none() {
@@ -349,10 +409,10 @@ impl<'de> serde::de::Visitor<'de> for Walk<'_> {
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(mut self, mut members: A) -> Result<(), A::Error> {
-        while let Some(key) = members.next_key::<std::borrow::Cow<'_, str>>()? {
+        while let Some(key) = members.next_key_seed(Key)? {
             let named = self.tokens.nowhere(key.as_bytes(), "a JSON member's name");
             self.refuse(named)?;
-            self.path.push(key.into_owned());
+            self.path.push(key);
             members.next_value_seed(self.again())?;
             self.path.pop();
         }
@@ -360,25 +420,72 @@ impl<'de> serde::de::Visitor<'de> for Walk<'_> {
     }
 }
 
-/// An element open while reading XML: its local name, how many pieces of
-/// content it has, and the placeholder among them.
-struct Open {
-    name: String,
+/// A JSON member's name, borrowed from the body when it has no escapes.
+struct Key;
+
+impl<'de> serde::de::DeserializeSeed<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Cow<'de, str>, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Borrowed(text))
+    }
+
+    fn visit_str<E>(self, text: &str) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(text.to_owned()))
+    }
+
+    fn visit_string<E>(self, text: String) -> Result<Cow<'de, str>, E> {
+        Ok(Cow::Owned(text))
+    }
+}
+
+/// An element open while reading XML: its local name (borrowed from the
+/// body), how many pieces of content it has, and the placeholder among
+/// them.
+struct Open<'b> {
+    name: Cow<'b, [u8]>,
     content: usize,
     token: Option<String>,
 }
 
+/// `part` as a slice of `body` when it is one (as a reader over the body
+/// hands out names), else a copy.
+fn within<'b>(body: &'b [u8], part: &[u8]) -> Cow<'b, [u8]> {
+    let offset = (part.as_ptr() as usize).wrapping_sub(body.as_ptr() as usize);
+    match body.get(offset..offset.wrapping_add(part.len())) {
+        Some(slice) if slice.as_ptr() == part.as_ptr() => Cow::Borrowed(slice),
+        _ => Cow::Owned(part.to_vec()),
+    }
+}
+
+/// Reads an XML body as it stands (events borrow from it: no copy, no
+/// name allocated), finding each placeholder by its element's path. A
+/// placeholder is written as it is (its characters need no escaping), so
+/// it is found in the raw text; the text is decoded only to be checked.
 fn xml(tokens: &mut Tokens, body: &[u8]) -> Result<(), String> {
     use quick_xml::events::Event;
     let mut reader = quick_xml::Reader::from_reader(body);
-    let mut stack: Vec<Open> = Vec::new();
+    let mut stack: Vec<Open<'_>> = Vec::new();
     let bad = |e: &dyn std::fmt::Display| {
         format!("the body holds a secret or sealed value but is not XML ({e})")
     };
-    let mut buf = Vec::new();
+    let finder = tokens.finder.clone();
+    let stem = tokens.stem.len();
+    let holds = |raw: &[u8]| raw.len() >= stem && finder.find(raw).is_some();
     loop {
-        buf.clear();
-        let event = reader.read_event_into(&mut buf).map_err(|e| bad(&e))?;
+        let event = reader.read_event().map_err(|e| bad(&e))?;
         match &event {
             Event::Start(e) | Event::Empty(e) => {
                 tokens.nowhere(e.as_ref(), "an XML name or attribute")?;
@@ -386,8 +493,14 @@ fn xml(tokens: &mut Tokens, body: &[u8]) -> Result<(), String> {
                     parent.content += 1;
                 }
                 if matches!(event, Event::Start(_)) {
+                    let name = e.name();
+                    let local = name.as_ref();
+                    let local = match local.iter().rposition(|&b| b == b':') {
+                        Some(colon) => &local[colon + 1..],
+                        None => local,
+                    };
                     stack.push(Open {
-                        name: local_name(&String::from_utf8_lossy(e.name().as_ref())).to_owned(),
+                        name: within(body, local),
                         content: 0,
                         token: None,
                     });
@@ -397,16 +510,17 @@ fn xml(tokens: &mut Tokens, body: &[u8]) -> Result<(), String> {
                 let open = stack
                     .pop()
                     .ok_or_else(|| bad(&"an end tag with no start"))?;
-                if let Some(token) = open.token {
-                    let mut path: Vec<String> = stack.iter().map(|o| o.name.clone()).collect();
-                    path.push(open.name.clone());
+                if let Some(token) = &open.token {
+                    let name = |o: &Open<'_>| String::from_utf8_lossy(&o.name).into_owned();
+                    let mut path: Vec<String> = stack.iter().map(name).collect();
+                    path.push(name(&open));
                     if open.content != 1 {
                         return Err(format!(
                             "a secret or sealed value at xml:/{} stands beside other content: it must be the element's whole text",
                             path.join("/")
                         ));
                     }
-                    tokens.found(&token, || Location::Xml(path))?;
+                    tokens.found(token, || Location::Xml(path))?;
                 }
             }
             Event::Text(t) => {
@@ -414,12 +528,15 @@ fn xml(tokens: &mut Tokens, body: &[u8]) -> Result<(), String> {
                     tokens.nowhere(t.as_ref(), "text outside the root element")?;
                     continue;
                 };
+                // Checked as a reader would take it.
                 let text = t.decode().map_err(|e| bad(&e))?;
                 let text = quick_xml::escape::unescape(&text).map_err(|e| bad(&e))?;
                 if !text.is_empty() {
                     open.content += 1;
                 }
-                if text.contains(&tokens.stem) {
+                // The host writes a placeholder as it is: the connector,
+                // who never learns the nonce, cannot spell one escaped.
+                if holds(t.as_ref()) {
                     open.token = Some(text.into_owned());
                 }
             }
@@ -429,9 +546,8 @@ fn xml(tokens: &mut Tokens, body: &[u8]) -> Result<(), String> {
                     continue;
                 };
                 open.content += 1;
-                let text = String::from_utf8_lossy(t.as_ref()).into_owned();
-                if text.contains(&tokens.stem) {
-                    open.token = Some(text);
+                if holds(t.as_ref()) {
+                    open.token = Some(String::from_utf8_lossy(t.as_ref()).into_owned());
                 }
             }
             Event::Eof => break,
@@ -486,16 +602,33 @@ mod tests {
         Piece::Secret { name, encoding }
     }
 
+    /// The URL the grant check parses: its literal parts.
+    fn literal_url(url: &[Piece<'_>]) -> Url {
+        let literal: Vec<u8> = url
+            .iter()
+            .filter_map(|p| match p {
+                Piece::Literal(bytes) => Some(*bytes),
+                _ => None,
+            })
+            .flatten()
+            .copied()
+            .collect();
+        Url::parse(&String::from_utf8_lossy(&literal))
+            .unwrap_or_else(|_| Url::parse("http://a.test/").unwrap())
+    }
+
     fn run(
         pins: &Pins,
         url: &[Piece<'_>],
         headers: &[(&str, Vec<Piece<'_>>)],
         body: &[Piece<'_>],
     ) -> Result<(), String> {
+        let checked = literal_url(url);
         check(
             pins,
             &Parts {
                 method: "POST",
+                checked: &checked,
                 url,
                 headers,
                 body,
@@ -631,6 +764,7 @@ mod tests {
                 &pins,
                 &Parts {
                     method: "GET",
+                    checked: &literal_url(url),
                     url,
                     headers: &[],
                     body: &[],

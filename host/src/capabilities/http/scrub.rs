@@ -322,33 +322,112 @@ fn units(kind: Kind, value: &[u8]) -> Box<dyn Iterator<Item = Unit> + '_> {
     }
 }
 
-/// `value` written as `kind`, whole.
+/// `value` written as `kind`, whole: the escaping kinds byte by byte
+/// (what [`units`] streams, without a unit at a time), the others unit by
+/// unit.
 fn written(kind: Kind, value: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(value.len() * 2);
-    for (bytes, n) in units(kind, value) {
-        out.extend_from_slice(&bytes[..n]);
+    match kind {
+        Kind::Xml { full } => {
+            for &b in value {
+                match b {
+                    b'&' => out.extend_from_slice(b"&amp;"),
+                    b'<' => out.extend_from_slice(b"&lt;"),
+                    b'>' => out.extend_from_slice(b"&gt;"),
+                    b'"' if full => out.extend_from_slice(b"&quot;"),
+                    b'\'' if full => out.extend_from_slice(b"&apos;"),
+                    b => out.push(b),
+                }
+            }
+        }
+        Kind::Form { plus } => {
+            for &b in value {
+                match b {
+                    b' ' if plus => out.push(b'+'),
+                    b'*' | b'-' | b'.' | b'_' => out.push(b),
+                    b if b.is_ascii_alphanumeric() => out.push(b),
+                    b => out.extend_from_slice(&[
+                        b'%',
+                        HEX_UPPER[usize::from(b >> 4)],
+                        HEX_UPPER[usize::from(b & 15)],
+                    ]),
+                }
+            }
+        }
+        Kind::Json { slash, ascii } => {
+            for chunk in value.utf8_chunks() {
+                let valid = chunk.valid();
+                // Runs that need no escape are copied whole.
+                let mut copied = 0;
+                for (at, c) in valid.char_indices() {
+                    let plain = !matches!(c, '"' | '\\')
+                        && (c as u32) >= 0x20
+                        && !(slash && c == '/')
+                        && !(ascii && !c.is_ascii());
+                    if plain {
+                        continue;
+                    }
+                    out.extend_from_slice(&valid.as_bytes()[copied..at]);
+                    let (bytes, n) = json_char(c, slash, ascii);
+                    out.extend_from_slice(&bytes[..n]);
+                    copied = at + c.len_utf8();
+                }
+                out.extend_from_slice(&valid.as_bytes()[copied..]);
+                if !chunk.invalid().is_empty() {
+                    let (bytes, n) = json_char('\u{fffd}', slash, ascii);
+                    out.extend_from_slice(&bytes[..n]);
+                }
+            }
+        }
+        _ => {
+            for (bytes, n) in units(kind, value) {
+                out.extend_from_slice(&bytes[..n]);
+            }
+        }
     }
     out
 }
 
-/// Whether `kind` writes every byte of a value made only of ASCII letters
-/// and digits as it is (then it writes such a value as `Raw` does).
-fn keeps_alphanumerics(kind: Kind) -> bool {
-    matches!(
-        kind,
-        Kind::Json { .. } | Kind::Xml { .. } | Kind::Form { .. }
-    )
+/// Whether `kind` writes `value` exactly as `Raw` does (no byte of it is
+/// one that kind escapes): then it is the same form.
+fn same_as_raw(kind: Kind, value: &[u8]) -> bool {
+    match kind {
+        Kind::Json { slash, ascii } => {
+            std::str::from_utf8(value).is_ok()
+                && !value.iter().any(|&b| {
+                    b == b'"' || b == b'\\' || b < 0x20 || (slash && b == b'/') || (ascii && b >= 0x80)
+                })
+        }
+        Kind::Xml { full } => !value
+            .iter()
+            .any(|&b| matches!(b, b'&' | b'<' | b'>') || (full && matches!(b, b'"' | b'\''))),
+        Kind::Form { .. } => value
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'*' | b'-' | b'.' | b'_')),
+        Kind::Raw => true,
+        _ => false,
+    }
 }
 
-/// Every form of a small value, whole, by kind (duplicates left in): the
-/// Base64 family and hex through their crates, the rest unit by unit. An
-/// alphanumeric value skips the kinds that would write it as it is.
+/// Every form of a small value, whole, by kind: the Base64 family and hex
+/// through their crates, the rest unit by unit. A kind that would write the
+/// value as an earlier kind already did (`Json` for a value with nothing
+/// to escape, upper-case hex of digits only, …) is left out, so each form
+/// is written once.
 fn small_forms(value: &[u8]) -> Vec<(Kind, Vec<u8>)> {
     use base64::Engine as _;
     use base64::engine::general_purpose::{STANDARD, URL_SAFE};
-    let alphanumeric = value.iter().all(u8::is_ascii_alphanumeric);
     let standard = STANDARD.encode(value);
-    let url_safe = URL_SAFE.encode(value);
+    // Which variants differ from the plain one, for this value.
+    let has = |text: &str, c: char| text.contains(c);
+    let url_differs = has(&standard, '+') || has(&standard, '/');
+    let url_safe = if url_differs {
+        URL_SAFE.encode(value)
+    } else {
+        String::new()
+    };
+    let padded = has(&standard, '=');
+    let hex_letters = value.iter().any(|&b| b >> 4 > 9 || b & 15 > 9);
     let base64 = |url: bool, pad: bool| {
         let text = if url { &url_safe } else { &standard };
         if pad {
@@ -357,26 +436,58 @@ fn small_forms(value: &[u8]) -> Vec<(Kind, Vec<u8>)> {
             text.trim_end_matches('=')
         }
     };
-    KINDS
-        .iter()
-        .filter(|&&kind| !(alphanumeric && keeps_alphanumerics(kind)))
-        .map(|&kind| {
-            let whole = match kind {
-                Kind::Raw => value.to_vec(),
-                Kind::Hex { upper: false } => hex::encode(value).into_bytes(),
-                Kind::Hex { upper: true } => hex::encode_upper(value).into_bytes(),
-                Kind::Base64 { url, pad } => base64(url, pad).as_bytes().to_vec(),
-                Kind::Base64Json { url, pad } => base64(url, pad).replace('/', r"\/").into_bytes(),
-                Kind::Base64Form { url, pad } => base64(url, pad)
-                    .replace('+', "%2B")
-                    .replace('/', "%2F")
-                    .replace('=', "%3D")
-                    .into_bytes(),
-                _ => written(kind, value),
-            };
-            (kind, whole)
-        })
-        .collect()
+    let mut forms: Vec<(Kind, Vec<u8>)> = Vec::with_capacity(KINDS.len());
+    for kind in KINDS {
+        let skip = match kind {
+            Kind::Raw => false,
+            Kind::Hex { upper } | Kind::Percent { upper } => upper && !hex_letters,
+            Kind::Base64 { url, pad } => (url && !url_differs) || (!pad && !padded),
+            Kind::Base64Json { url, pad } => {
+                (url && !url_differs) || (!pad && !padded) || !has(base64(url, pad), '/')
+            }
+            Kind::Base64Form { url, pad } => {
+                let text = base64(url, pad);
+                (url && !url_differs)
+                    || (!pad && !padded)
+                    || !(has(text, '+') || has(text, '/') || has(text, '='))
+            }
+            Kind::Json { .. } | Kind::Xml { .. } | Kind::Form { .. } => same_as_raw(kind, value),
+        };
+        if skip {
+            continue;
+        }
+        let whole = match kind {
+            Kind::Raw => value.to_vec(),
+            Kind::Hex { upper: false } => hex::encode(value).into_bytes(),
+            Kind::Hex { upper: true } => hex::encode_upper(value).into_bytes(),
+            Kind::Base64 { url, pad } => base64(url, pad).as_bytes().to_vec(),
+            Kind::Base64Json { url, pad } => base64(url, pad).replace('/', r"\/").into_bytes(),
+            Kind::Base64Form { url, pad } => base64(url, pad)
+                .replace('+', "%2B")
+                .replace('/', "%2F")
+                .replace('=', "%3D")
+                .into_bytes(),
+            Kind::Percent { upper } => {
+                let digits = if upper { HEX_UPPER } else { HEX_LOWER };
+                let mut out = Vec::with_capacity(value.len() * 3);
+                for &b in value {
+                    out.extend_from_slice(&[
+                        b'%',
+                        digits[usize::from(b >> 4)],
+                        digits[usize::from(b & 15)],
+                    ]);
+                }
+                out
+            }
+            _ => written(kind, value),
+        };
+        // What the rules above let through twice (a JSON escape that
+        // writes the value as XML's does) is still one form.
+        if !forms.iter().any(|(_, f)| *f == whole) {
+            forms.push((kind, whole));
+        }
+    }
+    forms
 }
 
 /// `value` written as `kind`, byte by byte.
@@ -404,7 +515,7 @@ struct Form {
     value: usize,
     kind: Kind,
     /// Its first [`WINDOW`] bytes, which the searcher finds.
-    window: Vec<u8>,
+    window: ([u8; WINDOW], usize),
     /// The whole form, for a value of at most [`KEPT_WHOLE`] bytes; a
     /// longer value's form is written on the fly where it is compared.
     whole: Option<Vec<u8>>,
@@ -415,26 +526,51 @@ struct Form {
     standalone: bool,
 }
 
+impl Form {
+    /// Its first [`WINDOW`] bytes.
+    fn window(&self) -> &[u8] {
+        &self.window.0[..self.window.1]
+    }
+}
+
+/// The first [`WINDOW`] bytes of `form`, kept inline.
+fn head(form: &[u8]) -> ([u8; WINDOW], usize) {
+    let n = form.len().min(WINDOW);
+    let mut out = [0; WINDOW];
+    out[..n].copy_from_slice(&form[..n]);
+    (out, n)
+}
+
 /// The values one call must not hand back, ready to search for.
 pub(crate) struct Scrubber {
+    /// The fewest bytes a match can take: decoded text shorter than this
+    /// holds no value.
+    shortest: usize,
     names: Vec<Hidden>,
     values: Vec<Vec<u8>>,
     forms: Vec<Form>,
     search: Option<Search>,
 }
 
-/// Finds where a window starts. A few dozen windows (a call's card data
-/// and signatures) take Teddy, a packed SIMD searcher built in a few
-/// microseconds; more (or a machine without it) an aho-corasick NFA.
+/// Finds where a window starts. A few dozen windows take Teddy, a packed
+/// SIMD searcher built in a few microseconds that scans gigabytes a
+/// second, or, where the text to scan is small (a call's answer of a few
+/// kilobytes), Rabin-Karp, built four times faster and scanning a
+/// kilobyte in about a microsecond; more windows (or a machine without
+/// Teddy) take an aho-corasick NFA.
 enum Search {
     Packed(packed::Searcher),
     Nfa(AhoCorasick),
 }
 
+/// Up to this much text to scan, a call's searcher is Rabin-Karp.
+pub(crate) const SMALL_SCAN: usize = 64 * 1024;
+
 impl Search {
-    fn new(windows: &[&[u8]]) -> Search {
+    fn new(windows: &[&[u8]], small_scan: bool) -> Search {
         packed::Config::new()
             .match_kind(packed::MatchKind::LeftmostFirst)
+            .only_rabin_karp(small_scan)
             .builder()
             .extend(windows)
             .build()
@@ -552,8 +688,15 @@ fn base64_or_padding(b: u8) -> bool {
 }
 
 impl Scrubber {
-    /// A scrubber for `values` (each named), duplicates dropped.
+    /// A scrubber for `values` (each named), duplicates dropped, for texts
+    /// of any size.
     pub(crate) fn new(values: &[(Hidden, Vec<u8>)]) -> Self {
+        Self::sized(values, usize::MAX)
+    }
+
+    /// A scrubber for `values` that will scan about `scan` bytes: one
+    /// built for a small answer is built faster and scans slower.
+    pub(crate) fn sized(values: &[(Hidden, Vec<u8>)], scan: usize) -> Self {
         let mut names = Vec::new();
         let mut kept: Vec<Vec<u8>> = Vec::new();
         let mut forms: Vec<Form> = Vec::new();
@@ -567,16 +710,13 @@ impl Scrubber {
             if value.len() <= KEPT_WHOLE {
                 // Every form written once; kinds that write the value alike
                 // are one form.
-                let mut wholes = small_forms(value);
-                wholes.sort_unstable_by(|a, b| a.1.cmp(&b.1));
-                wholes.dedup_by(|a, b| a.1 == b.1);
-                for (kind, whole) in wholes {
+                for (kind, whole) in small_forms(value) {
                     let raw_like = short
                         && (kind == Kind::Raw || !whole.iter().all(|&b| base64_or_padding(b)));
                     forms.push(Form {
                         value: index,
                         kind,
-                        window: whole[..whole.len().min(WINDOW)].to_vec(),
+                        window: head(&whole),
                         whole: Some(whole),
                         enclosed: short && raw_like,
                         standalone: short && !raw_like,
@@ -584,7 +724,7 @@ impl Scrubber {
                 }
             } else {
                 for kind in KINDS {
-                    let window: Vec<u8> = stream(kind, value).take(WINDOW).collect();
+                    let window = head(&stream(kind, value).take(WINDOW).collect::<Vec<u8>>());
                     // A kind that writes this value as another kind already
                     // did is the same form.
                     if forms[first..].iter().any(|f| {
@@ -607,11 +747,17 @@ impl Scrubber {
         }
         // Forms of different kinds (or values) often share a window: it is
         // searched for once.
-        let mut windows: Vec<&[u8]> = forms.iter().map(|f| f.window.as_slice()).collect();
+        let mut windows: Vec<&[u8]> = forms.iter().map(Form::window).collect();
         windows.sort_unstable();
         windows.dedup();
-        let search = (!windows.is_empty()).then(|| Search::new(&windows));
+        let search = (!windows.is_empty()).then(|| Search::new(&windows, scan <= SMALL_SCAN));
+        let shortest = forms
+            .iter()
+            .map(|f| f.whole.as_ref().map_or(WINDOW, |w| w.len().min(WINDOW)))
+            .min()
+            .unwrap_or(0);
         Scrubber {
+            shortest,
             names,
             values: kept,
             forms,
@@ -642,7 +788,7 @@ impl Scrubber {
         for (start, form) in starts.into_iter().flat_map(|start| {
             self.forms
                 .iter()
-                .filter(move |f| text[start..].starts_with(&f.window))
+                .filter(move |f| text[start..].starts_with(f.window()))
                 .map(move |f| (start, f))
         }) {
             let (matched, whole_form) = match &form.whole {
@@ -698,46 +844,11 @@ impl Scrubber {
         !self.find(bytes, false, found).is_empty()
     }
 
-    /// Base64 and hex runs of `text` (with any padding after them) that
-    /// decode, at some alignment, to bytes holding a value; and runs of
-    /// `%XX` escapes that do.
-    fn encoded_runs(&self, text: &[u8], found: &mut Vec<usize>) -> Vec<(usize, usize)> {
-        let mut hits = Vec::new();
-        for run in encoded::runs(text, encoded::base64_char).filter(|r| r.len() >= RUN) {
-            let chars = &text[run.clone()];
-            let base64 = (0..=3).filter_map(|skip| encoded::decode_base64(&chars[skip..]));
-            let hex = chars
-                .iter()
-                .all(u8::is_ascii_hexdigit)
-                .then(|| (0..=1).filter_map(|skip| encoded::decode_hex(&chars[skip..])))
-                .into_iter()
-                .flatten();
-            if base64.chain(hex).any(|bytes| self.holds(&bytes, found)) {
-                let padding = text[run.end..]
-                    .iter()
-                    .take(2)
-                    .take_while(|&&b| b == b'=')
-                    .count();
-                hits.push((run.start, run.end + padding));
-            }
-        }
-        // A whole request echoed percent-encoded, byte by byte.
-        for run in encoded::percent_runs(text).filter(|r| r.len() >= 12) {
-            if encoded::decode_percent(&text[run.clone()])
-                .is_some_and(|bytes| self.holds(&bytes, found))
-            {
-                hits.push((run.start, run.end));
-            }
-        }
-        hits.sort_unstable();
-        hits.dedup();
-        hits
-    }
-
     /// `text` with every hidden value replaced, or `None` when it holds
     /// none; the values found are added to `echoes`, at `place`. `whole`
     /// says `text` is a whole value (a header's, or a whole body), where a
     /// short value standing alone is an echo too.
+    #[cfg(test)]
     pub(crate) fn scrub(
         &self,
         text: &[u8],
@@ -745,29 +856,113 @@ impl Scrubber {
         whole: bool,
         echoes: &mut Echoes,
     ) -> Option<Vec<u8>> {
-        self.search.as_ref()?;
-        let mut found = Vec::new();
-        let direct = self.find(text, whole, &mut found);
-        let replaced = if direct.is_empty() {
-            None
-        } else {
-            Some(replace(text, &direct))
-        };
+        Self::scrub_all(&[self], text, place, whole, echoes)
+    }
+
+    /// [`Scrubber::scrub`] with several scrubbers (the connector's secrets,
+    /// the call's own values): each finds its values' forms in turn, then
+    /// the encoded runs of what is left are decoded once for them all.
+    pub(crate) fn scrub_all(
+        scrubbers: &[&Scrubber],
+        text: &[u8],
+        place: &str,
+        whole: bool,
+        echoes: &mut Echoes,
+    ) -> Option<Vec<u8>> {
+        let scrubbers: Vec<&Scrubber> = scrubbers
+            .iter()
+            .copied()
+            .filter(|s| !s.is_empty())
+            .collect();
+        if scrubbers.is_empty() {
+            return None;
+        }
+        let mut found: Vec<Vec<usize>> = vec![Vec::new(); scrubbers.len()];
+        let mut replaced: Option<Vec<u8>> = None;
+        for (s, found) in scrubbers.iter().zip(&mut found) {
+            let current = replaced.as_deref().unwrap_or(text);
+            let direct = s.find(current, whole, found);
+            if !direct.is_empty() {
+                replaced = Some(replace(current, &direct));
+            }
+        }
         let current = replaced.as_deref().unwrap_or(text);
-        let runs = self.encoded_runs(current, &mut found);
+        let runs = encoded_runs(&scrubbers, current, &mut found);
         let out = if runs.is_empty() {
             replaced
         } else {
             Some(replace(current, &runs))
         };
-        for value in found {
-            echoes.add(Echo {
-                name: self.names[value].clone(),
-                place: place.to_owned(),
-            });
+        for (s, found) in scrubbers.iter().zip(found) {
+            for value in found {
+                echoes.add(Echo {
+                    name: s.names[value].clone(),
+                    place: place.to_owned(),
+                });
+            }
         }
         out
     }
+}
+
+/// Whether `bytes` hold a value of any of `scrubbers` (each one asked,
+/// so that every value found is noted).
+fn any_holds(scrubbers: &[&Scrubber], bytes: &[u8], found: &mut [Vec<usize>]) -> bool {
+    let mut held = false;
+    for (s, found) in scrubbers.iter().zip(found.iter_mut()) {
+        held |= s.holds(bytes, found);
+    }
+    held
+}
+
+/// Base64 and hex runs of `text` (with any padding after them) that
+/// decode, at some alignment, to bytes holding a value of one of
+/// `scrubbers`; and runs of `%XX` escapes that do. Each run is decoded
+/// once, into one buffer, for every scrubber.
+fn encoded_runs(
+    scrubbers: &[&Scrubber],
+    text: &[u8],
+    found: &mut [Vec<usize>],
+) -> Vec<(usize, usize)> {
+    let mut hits = Vec::new();
+    let mut buffer = Vec::new();
+    let shortest = scrubbers.iter().map(|s| s.shortest).min().unwrap_or(0);
+    for run in encoded::runs(text, encoded::base64_char).filter(|r| r.len() >= RUN) {
+        let chars = &text[run.clone()];
+        // An alignment that decodes to fewer bytes than any match takes
+        // is not decoded.
+        let mut held = (0..=3)
+            .filter(|&skip| (chars.len() - skip) * 3 / 4 >= shortest)
+            .any(|skip| {
+                encoded::decode_base64_into(&chars[skip..], &mut buffer)
+                    && any_holds(scrubbers, &buffer, found)
+            });
+        if !held && chars.iter().all(u8::is_ascii_hexdigit) {
+            held = (0..=1).any(|skip| {
+                encoded::decode_hex(&chars[skip..])
+                    .is_some_and(|bytes| any_holds(scrubbers, &bytes, found))
+            });
+        }
+        if held {
+            let padding = text[run.end..]
+                .iter()
+                .take(2)
+                .take_while(|&&b| b == b'=')
+                .count();
+            hits.push((run.start, run.end + padding));
+        }
+    }
+    // A whole request echoed percent-encoded, byte by byte.
+    for run in encoded::percent_runs(text).filter(|r| r.len() >= 12) {
+        if encoded::decode_percent(&text[run.clone()])
+            .is_some_and(|bytes| any_holds(scrubbers, &bytes, found))
+        {
+            hits.push((run.start, run.end));
+        }
+    }
+    hits.sort_unstable();
+    hits.dedup();
+    hits
 }
 
 fn replace(text: &[u8], ranges: &[(usize, usize)]) -> Vec<u8> {
