@@ -321,7 +321,11 @@ impl Crypto<'_> {
         self.ctx.sealed_bytes += bound;
         let handle =
             self.table
-                .push(SealedValue::derived(bytes, bound, Hidden::Derived(sources)))?;
+                .push(SealedValue::derived(
+                    bytes,
+                    bound,
+                    Hidden::Derived(sources.into()),
+                ))?;
         Ok(Ok(Output::Sealed(handle)))
     }
 }

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
+use std::sync::Arc;
 
 /// The source name of the card number in a derived value's sources.
 pub(crate) const CARD_NUMBER_SOURCE: &str = "card.number";
@@ -17,8 +18,9 @@ pub enum Hidden {
     /// One of the operator's secrets (`secret:client_id`).
     Secret(String),
     /// A value crypto computed from these sources: secret names, and
-    /// `card.number` / `card.cvv` (`derived:partner_id+secret_key`).
-    Derived(BTreeSet<String>),
+    /// `card.number` / `card.cvv` (`derived:partner_id+secret_key`);
+    /// shared, as every value of a call names its sources.
+    Derived(Arc<BTreeSet<String>>),
     /// The card number (`card:number`).
     CardNumber,
     /// The card verification value (`card:cvv`).
@@ -30,7 +32,7 @@ impl Hidden {
     pub(crate) fn sources(&self) -> BTreeSet<String> {
         match self {
             Hidden::Secret(name) => BTreeSet::from([name.clone()]),
-            Hidden::Derived(sources) => sources.clone(),
+            Hidden::Derived(sources) => (**sources).clone(),
             Hidden::CardNumber => BTreeSet::from([CARD_NUMBER_SOURCE.to_owned()]),
             Hidden::Cvv => BTreeSet::from([CVV_SOURCE.to_owned()]),
         }
@@ -64,7 +66,7 @@ impl Hidden {
                         return Err(bad());
                     }
                 }
-                Ok(Hidden::Derived(sources))
+                Ok(Hidden::Derived(Arc::new(sources)))
             }
             "card" if rest == "number" => Ok(Hidden::CardNumber),
             "card" if rest == "cvv" => Ok(Hidden::Cvv),

@@ -202,17 +202,32 @@ impl HttpCtx {
             .is_none_or(|(n, for_small, _)| {
                 *n != self.hidden_values.len() || (*for_small && !small)
             });
-        if stale && !self.hidden_values.is_empty() {
+        // The call's scrubber is built only for an answer that may hold one
+        // of its values (one that holds none of their forms' first bytes,
+        // plain or in an encoded run, holds none of them).
+        let may_hold = || {
+            let pre = scrub::Prefilter::new(&self.hidden_values);
+            pre.may_hold(&answer.body)
+                || answer
+                    .headers
+                    .iter()
+                    .any(|(n, v)| pre.may_hold(n.as_bytes()) || pre.may_hold(v))
+        };
+        if stale && !self.hidden_values.is_empty() && may_hold() {
             self.scrubber = Some((
                 self.hidden_values.len(),
                 small,
                 Scrubber::sized(&self.hidden_values, size),
             ));
         }
-        let scrubbers: Vec<&Scrubber> = [
-            Some(&*self.secret_scrub),
-            self.scrubber.as_ref().map(|(_, _, s)| s),
-        ]
+        // A scrubber for fewer values than the call now holds is not used
+        // (the prefilter found none of the newer ones' forms).
+        let current = self
+            .scrubber
+            .as_ref()
+            .filter(|(n, _, _)| *n == self.hidden_values.len())
+            .map(|(_, _, s)| s);
+        let scrubbers: Vec<&Scrubber> = [Some(&*self.secret_scrub), current]
         .into_iter()
         .flatten()
         .filter(|s| !s.is_empty())

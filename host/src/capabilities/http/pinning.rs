@@ -30,8 +30,6 @@ struct Part<'a> {
 struct Tokens<'a> {
     /// `phx` and the nonce in hex: what every placeholder starts with.
     stem: String,
-    /// Finds the stem.
-    finder: memchr::memmem::Finder<'static>,
     parts: Vec<Part<'a>>,
 }
 
@@ -117,7 +115,7 @@ impl<'a> Tokens<'a> {
     /// attribute, a comment).
     /// Whether `text` holds a placeholder.
     fn holds(&self, text: &[u8]) -> bool {
-        text.len() >= self.stem.len() && self.finder.find(text).is_some()
+        find_stem(&self.stem, text).is_some()
     }
 
     fn nowhere(&self, text: &[u8], place: &str) -> Result<(), String> {
@@ -128,6 +126,18 @@ impl<'a> Tokens<'a> {
         }
         Ok(())
     }
+}
+
+/// Where the stem of the placeholders first stands in `text`: each `p` is
+/// found with memchr and compared there (the texts are a request's short
+/// values, where building a substring searcher would cost more).
+fn find_stem(stem: &str, text: &[u8]) -> Option<usize> {
+    if text.len() < stem.len() {
+        return None;
+    }
+    let stem = stem.as_bytes();
+    memchr::memchr_iter(stem[0], &text[..=text.len() - stem.len()])
+        .find(|&at| text[at..].starts_with(stem))
 }
 
 /// `n` in decimal, without the formatting machinery.
@@ -170,7 +180,6 @@ pub(crate) fn check<'a>(pins: &Pins, request: &Parts<'a, 'a>, nonce: u64) -> Res
     }
     let stem = format!("phx{nonce:016x}");
     let mut tokens = Tokens {
-        finder: memchr::memmem::Finder::new(stem.as_bytes()).into_owned(),
         stem,
         parts: Vec::new(),
     };
@@ -218,7 +227,7 @@ pub(crate) fn check<'a>(pins: &Pins, request: &Parts<'a, 'a>, nonce: u64) -> Res
             content_type = Some(String::from_utf8_lossy(&text).into_owned());
         }
         let text = String::from_utf8_lossy(&text);
-        if let Some(at) = tokens.finder.find(text.as_bytes()) {
+        if let Some(at) = find_stem(&tokens.stem, text.as_bytes()) {
             // Whatever follows the first placeholder must be that
             // placeholder alone (`found` refuses anything more).
             let (prefix, rest) = text.split_at(at);
@@ -276,20 +285,18 @@ enum BodyKind {
 fn body_kind(content_type: Option<&str>, body: &[u8]) -> Option<BodyKind> {
     match content_type {
         Some(ct) => {
-            let essence = ct
-                .split(';')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase();
-            if essence == "application/json" || essence.ends_with("+json") {
+            let essence = ct.split(';').next().unwrap_or_default().trim();
+            let is = |name: &str| essence.eq_ignore_ascii_case(name);
+            let ends = |suffix: &str| {
+                essence.len() >= suffix.len()
+                    && essence.is_char_boundary(essence.len() - suffix.len())
+                    && essence[essence.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+            };
+            if is("application/json") || ends("+json") {
                 Some(BodyKind::Json)
-            } else if essence == "text/xml"
-                || essence == "application/xml"
-                || essence.ends_with("+xml")
-            {
+            } else if is("text/xml") || is("application/xml") || ends("+xml") {
                 Some(BodyKind::Xml)
-            } else if essence == "application/x-www-form-urlencoded" {
+            } else if is("application/x-www-form-urlencoded") {
                 Some(BodyKind::Form)
             } else {
                 None
@@ -481,9 +488,8 @@ fn xml(tokens: &mut Tokens, body: &[u8]) -> Result<(), String> {
     let bad = |e: &dyn std::fmt::Display| {
         format!("the body holds a secret or sealed value but is not XML ({e})")
     };
-    let finder = tokens.finder.clone();
-    let stem = tokens.stem.len();
-    let holds = |raw: &[u8]| raw.len() >= stem && finder.find(raw).is_some();
+    let stem = tokens.stem.clone();
+    let holds = |raw: &[u8]| find_stem(&stem, raw).is_some();
     loop {
         let event = reader.read_event().map_err(|e| bad(&e))?;
         match &event {
