@@ -319,13 +319,11 @@ impl Crypto<'_> {
         }
         self.ctx.sealed += 1;
         self.ctx.sealed_bytes += bound;
-        let handle =
-            self.table
-                .push(SealedValue::derived(
-                    bytes,
-                    bound,
-                    Hidden::Derived(sources.into()),
-                ))?;
+        let handle = self.table.push(SealedValue::derived(
+            bytes,
+            bound,
+            Hidden::Derived(sources.into()),
+        ))?;
         Ok(Ok(Output::Sealed(handle)))
     }
 }

@@ -289,28 +289,88 @@ mod scratch {
     fn scratch_profile() {
         let which = std::env::var("SCRATCH").unwrap_or_default();
         let spec = |v: &str, r: &str, a: &str, e: &str| crate::policy::placement::PlacementSpec {
-            value: v.into(), request: r.into(), at: a.into(), encoding: e.into(), prefix: None, origin: None,
+            value: v.into(),
+            request: r.into(),
+            at: a.into(),
+            encoding: e.into(),
+            prefix: None,
+            origin: None,
         };
         let atlas = vec![
-            spec("secret:client_id", "POST **/pay.do", "header:x-atlas-client-id", "raw"),
-            spec("secret:client_secret", "POST **/pay.do", "header:x-atlas-client-secret", "raw"),
-            spec("card:number", "POST **/pay.do", "json:/creditCard/cardNumber", "json-string"),
-            spec("card:cvv", "POST **/pay.do", "json:/creditCard/cardCVV", "json-string"),
+            spec(
+                "secret:client_id",
+                "POST **/pay.do",
+                "header:x-atlas-client-id",
+                "raw",
+            ),
+            spec(
+                "secret:client_secret",
+                "POST **/pay.do",
+                "header:x-atlas-client-secret",
+                "raw",
+            ),
+            spec(
+                "card:number",
+                "POST **/pay.do",
+                "json:/creditCard/cardNumber",
+                "json-string",
+            ),
+            spec(
+                "card:cvv",
+                "POST **/pay.do",
+                "json:/creditCard/cardCVV",
+                "json-string",
+            ),
         ];
-        let nemo = vec![
-            spec("secret:api_key", "POST **", "xml:/Envelope/Body/*/RequestBin/Source/APIKey", "xml-text"),
-        ];
-        let hk = vec![spec("derived:secret_key", "POST **/json/pay", "json:/authentication/sign", "hex")];
+        let nemo = vec![spec(
+            "secret:api_key",
+            "POST **",
+            "xml:/Envelope/Body/*/RequestBin/Source/APIKey",
+            "xml-text",
+        )];
+        let hk = vec![spec(
+            "derived:secret_key",
+            "POST **/json/pay",
+            "json:/authentication/sign",
+            "hex",
+        )];
         let aero = vec![
-            spec("derived:api_secret", "POST **/flight/booking", "json:/signature", "base64"),
-            spec("card:number", "POST **/flight/booking", "json:/request/ccFields/cardNumber", "json-string"),
-            spec("card:cvv", "POST **/flight/booking", "json:/request/ccFields/cvv", "json-string"),
+            spec(
+                "derived:api_secret",
+                "POST **/flight/booking",
+                "json:/signature",
+                "base64",
+            ),
+            spec(
+                "card:number",
+                "POST **/flight/booking",
+                "json:/request/ccFields/cardNumber",
+                "json-string",
+            ),
+            spec(
+                "card:cvv",
+                "POST **/flight/booking",
+                "json:/request/ccFields/cvv",
+                "json-string",
+            ),
         ];
-        for (name, specs) in [("atlas", atlas), ("hkramble", hk), ("aerohub", aero), ("nemo", nemo)] {
-            if !which.is_empty() && which != name { continue; }
+        for (name, specs) in [
+            ("atlas", atlas),
+            ("hkramble", hk),
+            ("aerohub", aero),
+            ("nemo", nemo),
+        ] {
+            if !which.is_empty() && which != name {
+                continue;
+            }
             let mut c = super::measure_sealing(name, &specs, 100_000).unwrap();
-            for v in [&mut c.pin_and_scrub, &mut c.pin, &mut c.build, &mut c.scan] { v.sort(); }
-            eprintln!("{name}: total {:?} pin {:?} build {:?} scan {:?}", c.pin_and_scrub[50_000], c.pin[50_000], c.build[50_000], c.scan[50_000]);
+            for v in [&mut c.pin_and_scrub, &mut c.pin, &mut c.build, &mut c.scan] {
+                v.sort();
+            }
+            eprintln!(
+                "{name}: total {:?} pin {:?} build {:?} scan {:?}",
+                c.pin_and_scrub[50_000], c.pin[50_000], c.build[50_000], c.scan[50_000]
+            );
         }
     }
 }

@@ -196,12 +196,9 @@ impl HttpCtx {
                 .map(|(n, v)| n.len() + v.len())
                 .sum::<usize>();
         let small = size <= scrub::SMALL_SCAN;
-        let stale = self
-            .scrubber
-            .as_ref()
-            .is_none_or(|(n, for_small, _)| {
-                *n != self.hidden_values.len() || (*for_small && !small)
-            });
+        let stale = self.scrubber.as_ref().is_none_or(|(n, for_small, _)| {
+            *n != self.hidden_values.len() || (*for_small && !small)
+        });
         // The call's scrubber is built only for an answer that may hold one
         // of its values (one that holds none of their forms' first bytes,
         // plain or in an encoded run, holds none of them).
@@ -228,10 +225,10 @@ impl HttpCtx {
             .filter(|(n, _, _)| *n == self.hidden_values.len())
             .map(|(_, _, s)| s);
         let scrubbers: Vec<&Scrubber> = [Some(&*self.secret_scrub), current]
-        .into_iter()
-        .flatten()
-        .filter(|s| !s.is_empty())
-        .collect();
+            .into_iter()
+            .flatten()
+            .filter(|s| !s.is_empty())
+            .collect();
         let mut echoes = Echoes::default();
         let pass = |bytes: Vec<u8>, place: &str, whole: bool, echoes: &mut Echoes| {
             Scrubber::scrub_all(&scrubbers, &bytes, place, whole, echoes).unwrap_or(bytes)

@@ -34,7 +34,6 @@ struct Tokens<'a> {
 }
 
 impl<'a> Tokens<'a> {
-
     /// Writes `pieces` with a placeholder for each hidden piece (a JSON
     /// string's quotes kept around it), numbering them on.
     fn write(&mut self, pieces: &'a [Piece<'a>]) -> Vec<u8> {
@@ -52,7 +51,9 @@ impl<'a> Tokens<'a> {
                 hidden => {
                     let name = match hidden {
                         Piece::Sealed { value, .. } => Cow::Borrowed(value.name()),
-                        Piece::Secret { name, .. } => Cow::Owned(Hidden::Secret((*name).to_owned())),
+                        Piece::Secret { name, .. } => {
+                            Cow::Owned(Hidden::Secret((*name).to_owned()))
+                        }
                         Piece::Literal(_) => continue,
                     };
                     let Some(encoding) = hidden.encoding() else {
@@ -188,9 +189,8 @@ pub(crate) fn check<'a>(pins: &Pins, request: &Parts<'a, 'a>, nonce: u64) -> Res
     let written;
     let url = if any_hidden(request.url) {
         let url_text = tokens.write(request.url);
-        written = Url::parse(&String::from_utf8_lossy(&url_text)).map_err(|_| {
-            "the URL is not valid with its secret or sealed parts in it".to_owned()
-        })?;
+        written = Url::parse(&String::from_utf8_lossy(&url_text))
+            .map_err(|_| "the URL is not valid with its secret or sealed parts in it".to_owned())?;
         tokens.nowhere(written.path().as_bytes(), "a URL's path")?;
         tokens.nowhere(
             written.fragment().unwrap_or_default().as_bytes(),
