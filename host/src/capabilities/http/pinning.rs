@@ -20,8 +20,6 @@ use url::Url;
 struct Part<'a> {
     name: Cow<'a, Hidden>,
     encoding: Encoding,
-    /// Its placeholder.
-    token: String,
     /// Where it was found, once found.
     found: Option<Location>,
 }
@@ -59,22 +57,30 @@ impl<'a> Tokens<'a> {
                     let Some(encoding) = hidden.encoding() else {
                         continue;
                     };
-                    let mut token = String::with_capacity(self.stem.len() + 6);
-                    token.push_str(&self.stem);
-                    token.push('i');
-                    token.push_str(itoa(self.parts.len()).as_str());
-                    token.push('z');
+                    // The placeholder: the stem, `i`, its number, `z`.
+                    let mut token = [0u8; 48];
+                    let n = {
+                        let number = itoa(self.parts.len());
+                        let parts: [&[u8]; 4] =
+                            [self.stem.as_bytes(), b"i", number.as_bytes(), b"z"];
+                        let mut n = 0;
+                        for p in parts {
+                            token[n..n + p.len()].copy_from_slice(p);
+                            n += p.len();
+                        }
+                        n
+                    };
+                    let token = &token[..n];
                     if encoding == Encoding::JsonString {
                         out.push(b'"');
-                        out.extend_from_slice(token.as_bytes());
+                        out.extend_from_slice(token);
                         out.push(b'"');
                     } else {
-                        out.extend_from_slice(token.as_bytes());
+                        out.extend_from_slice(token);
                     }
                     self.parts.push(Part {
                         name,
                         encoding,
-                        token,
                         found: None,
                     });
                 }
@@ -94,7 +100,8 @@ impl<'a> Tokens<'a> {
             .and_then(|t| t.strip_prefix('i'))
             .and_then(|t| t.strip_suffix('z'))
             .and_then(|n| n.parse::<usize>().ok())
-            .filter(|&i| self.parts.get(i).is_some_and(|p| p.token == text));
+            // The number as it was written: no sign, no leading zero.
+            .filter(|&i| i < self.parts.len() && text.len() == self.stem.len() + 2 + itoa(i).len());
         let location = location();
         let Some(index) = index else {
             return Err(format!(
@@ -141,6 +148,18 @@ fn find_stem(stem: &str, text: &[u8]) -> Option<usize> {
         .find(|&at| text[at..].starts_with(stem))
 }
 
+/// `phx` and `nonce` in 16 lower-case hex digits: what every placeholder
+/// of one request starts with.
+fn stem(nonce: u64) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(19);
+    text.push_str("phx");
+    for shift in (0..16).rev() {
+        text.push(char::from(HEX[((nonce >> (shift * 4)) & 15) as usize]));
+    }
+    text
+}
+
 /// `n` in decimal, without the formatting machinery.
 fn itoa(mut n: usize) -> String {
     let mut digits = Vec::with_capacity(4);
@@ -179,7 +198,7 @@ pub(crate) fn check<'a>(pins: &Pins, request: &Parts<'a, 'a>, nonce: u64) -> Res
     {
         return Ok(());
     }
-    let stem = format!("phx{nonce:016x}");
+    let stem = stem(nonce);
     let mut tokens = Tokens {
         stem,
         parts: Vec::new(),

@@ -7,12 +7,19 @@
 //! answer that decodes to bytes holding one (a whole request echoed
 //! encoded), the whole run is replaced.
 //!
-//! One multi-pattern searcher (aho-corasick's: Teddy for a call's few
-//! values, an NFA for more) finds every form of every value in one pass. A form is matched by its first [`WINDOW`] bytes and
-//! then compared in place with the form written on the fly from the value,
-//! so a value of megabytes costs no more memory than the value itself (no
-//! form is kept whole), and an echo cut short is replaced as far as it
-//! goes, from its first [`WINDOW`] bytes.
+//! One multi-pattern searcher finds every form of every value in one pass:
+//! for a connector's secrets, built once per load, aho-corasick's Teddy
+//! (an NFA past a few dozen forms); for a call's own values (its card data
+//! and what crypto computed), built per answer, a table of the forms'
+//! first byte pairs ([`Pairs`]) where the answer is small, since
+//! aho-corasick's builders take longer than scanning a few kilobytes. A
+//! call's scrubber is not built at all for an answer in which a
+//! [`Prefilter`] finds none of its forms' first bytes (plain, or in an
+//! encoded run). A form is matched by its first [`WINDOW`] bytes and then
+//! compared in place with the form (a small value's written once, into one
+//! buffer; a large one's on the fly from the value, so a value of megabytes
+//! costs no more memory than the value itself), and an echo cut short is
+//! replaced as far as it goes, from its first [`WINDOW`] bytes.
 //!
 //! A short value (under [`SHORT`] bytes: a CVV) is replaced only where it
 //! stands as a whole quoted or delimited value (`"123"`, `>123<`, `=123&`,
@@ -916,6 +923,8 @@ struct Pairs {
     bits: [u64; 64],
     /// First bytes of one-byte windows.
     single: [bool; 256],
+    /// Whether any window is one byte long.
+    any_single: bool,
     /// Each window: its pair's bit, where its bytes are in `bytes`.
     windows: Vec<(u16, Range<usize>)>,
     bytes: Vec<u8>,
@@ -931,6 +940,7 @@ impl Pairs {
         let mut pairs = Pairs {
             bits: [0; 64],
             single: [false; 256],
+            any_single: false,
             windows: Vec::with_capacity(windows.len()),
             bytes: Vec::with_capacity(windows.iter().map(|w| w.len()).sum()),
         };
@@ -939,6 +949,7 @@ impl Pairs {
                 [] => continue,
                 [only] => {
                     pairs.single[usize::from(*only)] = true;
+                    pairs.any_single = true;
                     (*only, 0)
                 }
                 [first, second, ..] => (*first, *second),
@@ -952,27 +963,40 @@ impl Pairs {
         pairs
     }
 
+    /// Whether a window of the pair `bit` (or of one byte) starts `rest`.
+    fn starts(&self, rest: &[u8], bit: Option<u16>) -> bool {
+        let one = |(_, range): &(u16, Range<usize>)| {
+            let window = &self.bytes[range.clone()];
+            rest.starts_with(window)
+        };
+        if self.any_single && self.single[usize::from(rest[0])] {
+            let singles = self.windows.iter().filter(|(_, r)| r.len() == 1);
+            if singles.clone().any(|w| one(w)) {
+                return true;
+            }
+        }
+        let Some(bit) = bit else {
+            return false;
+        };
+        self.windows.iter().filter(|(b, _)| *b == bit).any(one)
+    }
+
     /// Where the first window at or after `from` starts.
     fn next(&self, text: &[u8], from: usize) -> Option<usize> {
-        for i in from..text.len() {
-            let first = text[i];
-            let single = self.single[usize::from(first)];
-            let bit = text.get(i + 1).map(|&second| pair_bit(first, second));
-            let marked =
-                bit.is_some_and(|bit| self.bits[usize::from(bit >> 6)] & (1 << (bit & 63)) != 0);
-            if !(marked || single) {
-                continue;
-            }
-            let rest = &text[i..];
-            let hit = self.windows.iter().any(|(b, range)| {
-                let window = &self.bytes[range.clone()];
-                (window.len() == 1 || Some(*b) == bit) && rest.starts_with(window)
-            });
-            if hit {
+        let marked = |bit: u16| self.bits[usize::from(bit >> 6)] & (1 << (bit & 63)) != 0;
+        let pairs_end = text.len().saturating_sub(1);
+        for i in from..pairs_end {
+            let bit = pair_bit(text[i], text[i + 1]);
+            if (marked(bit) || (self.any_single && self.single[usize::from(text[i])]))
+                && self.starts(&text[i..], Some(bit))
+            {
                 return Some(i);
             }
         }
-        None
+        // The last byte starts only a one-byte window.
+        (from.max(pairs_end)..text.len()).find(|&i| {
+            self.any_single && self.single[usize::from(text[i])] && self.starts(&text[i..], None)
+        })
     }
 }
 
@@ -1676,6 +1700,35 @@ mod tests {
                 assert!(keys.contains(&(bytes, n)), "{kind:?}");
             }
             assert_eq!(ours, forms_of(value), "{}", String::from_utf8_lossy(value));
+        }
+    }
+
+    #[test]
+    fn the_pair_table_finds_what_a_plain_search_finds() {
+        let windows: [&[u8]; 4] = [b"a", b"bc", b"xyz", b"b\xff"];
+        let pairs = Pairs::new(&windows);
+        let plain = |text: &[u8], from: usize| {
+            (from..text.len()).find(|&i| windows.iter().any(|w| text[i..].starts_with(w)))
+        };
+        for text in [
+            &b""[..],
+            b"a",
+            b"zzbc",
+            b"xxa",
+            b"xy",
+            b"bcd",
+            b"qqqqxyz",
+            b"b",
+            b"qb\xff",
+            b"bxbxbxb",
+        ] {
+            for from in 0..=text.len() {
+                assert_eq!(
+                    pairs.next(text, from),
+                    plain(text, from),
+                    "{text:?} from {from}"
+                );
+            }
         }
     }
 
