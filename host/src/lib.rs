@@ -37,6 +37,7 @@ pub mod service;
 
 pub use capabilities::http::client as http_client;
 pub use capabilities::http::cost::{SealingCost, measure_sealing};
+pub use contract::placement::PlacementSpec;
 pub use contract::{CONNECTOR_EXPORT, CONTRACT_PACKAGE, CONTRACT_VERSION, ContractVersion};
 pub use engine::cache::CacheOutcome;
 pub use engine::store::Fault;
@@ -57,7 +58,6 @@ pub use policy::access::{
 };
 pub use policy::grant::Grant;
 pub use policy::limits::Limits;
-pub use policy::placement::PlacementSpec;
 pub use policy::settings::{Settings, SettingsError};
 pub use registry::watch::spawn as watch;
 pub use registry::{

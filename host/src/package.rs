@@ -40,7 +40,7 @@ pub struct Manifest {
     pub config_keys: Vec<String>,
     /// Where it places each hidden value (contract 0.3.0).
     #[serde(default)]
-    pub placements: Vec<crate::policy::placement::PlacementSpec>,
+    pub placements: Vec<crate::contract::placement::PlacementSpec>,
     /// The `payhost.toml` section to paste (values to fill in).
     pub section: String,
     /// The publisher's public key, `ed25519:` and Base64.

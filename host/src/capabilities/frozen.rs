@@ -4,34 +4,56 @@
 //! differs; see `contract::v0_2`), so each function takes and answers the
 //! current bindings' types and calls the current `Host` implementation.
 
-use super::Capabilities;
+use super::clock::Clock;
+use super::config::Config;
+use super::crypto::Crypto as CryptoView;
+use super::http::Http;
+use super::log::Log;
 use crate::contract::sealed::SealedValue;
 use crate::contract::{clock, config, crypto, http, log, types, v0_2};
 use wasmtime::StoreContextMut;
-use wasmtime::component::{Linker, Resource, ResourceType};
+use wasmtime::component::{Linker, Resource, ResourceTable, ResourceType};
 
 type Parts = Vec<types::Part>;
 type Crypto = Result<crypto::Output, crypto::CryptoError>;
 
-/// Adds every 0.2.0 import to `linker`.
-pub(crate) fn add_to_linker<T: Capabilities>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+/// Where each capability's view is found in a store of type `T`.
+pub(crate) struct Views<T> {
+    pub(crate) http: fn(&mut T) -> Http<'_>,
+    pub(crate) crypto: fn(&mut T) -> CryptoView<'_>,
+    pub(crate) config: fn(&mut T) -> Config<'_>,
+    pub(crate) log: fn(&mut T) -> Log<'_>,
+    pub(crate) table: fn(&mut T) -> &mut ResourceTable,
+}
+
+impl<T> Clone for Views<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Views<T> {}
+
+/// Adds every 0.2.0 import to `linker`; `views` finds each capability's
+/// context in the store.
+pub(crate) fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    views: Views<T>,
+) -> wasmtime::Result<()> {
     linker.instance(&v0_2::interface("types"))?.resource(
         "sealed",
         ResourceType::host::<SealedValue>(),
-        |mut store: StoreContextMut<'_, T>, rep| {
-            store
-                .data_mut()
-                .table()
-                .delete(Resource::<SealedValue>::new_own(rep))?;
+        move |mut store: StoreContextMut<'_, T>, rep| {
+            (views.table)(store.data_mut()).delete(Resource::<SealedValue>::new_own(rep))?;
             Ok(())
         },
     )?;
 
     linker.instance(&v0_2::interface("http"))?.func_wrap_async(
         "send",
-        |mut store: StoreContextMut<'_, T>, (request,): (http::Request,)| {
+        move |mut store: StoreContextMut<'_, T>, (request,): (http::Request,)| {
             Box::new(async move {
-                let mut host = store.data_mut().http();
+                let mut host = (views.http)(store.data_mut());
                 Ok((http::Host::send(&mut host, request).await?,))
             })
         },
@@ -40,36 +62,36 @@ pub(crate) fn add_to_linker<T: Capabilities>(linker: &mut Linker<T>) -> wasmtime
     let mut crypto_fns = linker.instance(&v0_2::interface("crypto"))?;
     crypto_fns.func_wrap_async(
         "md5",
-        |mut store: StoreContextMut<'_, T>, (data,): (Parts,)| {
+        move |mut store: StoreContextMut<'_, T>, (data,): (Parts,)| {
             Box::new(async move {
-                let mut host = store.data_mut().crypto();
+                let mut host = (views.crypto)(store.data_mut());
                 Ok::<(Crypto,), _>((crypto::Host::md5(&mut host, data).await?,))
             })
         },
     )?;
     crypto_fns.func_wrap_async(
         "sha256",
-        |mut store: StoreContextMut<'_, T>, (data,): (Parts,)| {
+        move |mut store: StoreContextMut<'_, T>, (data,): (Parts,)| {
             Box::new(async move {
-                let mut host = store.data_mut().crypto();
+                let mut host = (views.crypto)(store.data_mut());
                 Ok::<(Crypto,), _>((crypto::Host::sha256(&mut host, data).await?,))
             })
         },
     )?;
     crypto_fns.func_wrap_async(
         "hmac-sha256",
-        |mut store: StoreContextMut<'_, T>, (key, data): (Parts, Parts)| {
+        move |mut store: StoreContextMut<'_, T>, (key, data): (Parts, Parts)| {
             Box::new(async move {
-                let mut host = store.data_mut().crypto();
+                let mut host = (views.crypto)(store.data_mut());
                 Ok::<(Crypto,), _>((crypto::Host::hmac_sha256(&mut host, key, data).await?,))
             })
         },
     )?;
     crypto_fns.func_wrap_async(
         "aes256-cbc-encrypt",
-        |mut store: StoreContextMut<'_, T>, (key, iv, text): (Parts, Vec<u8>, Parts)| {
+        move |mut store: StoreContextMut<'_, T>, (key, iv, text): (Parts, Vec<u8>, Parts)| {
             Box::new(async move {
-                let mut host = store.data_mut().crypto();
+                let mut host = (views.crypto)(store.data_mut());
                 Ok::<(Crypto,), _>((
                     crypto::Host::aes256_cbc_encrypt(&mut host, key, iv, text).await?,
                 ))
@@ -78,9 +100,9 @@ pub(crate) fn add_to_linker<T: Capabilities>(linker: &mut Linker<T>) -> wasmtime
     )?;
     crypto_fns.func_wrap_async(
         "aes256-cbc-decrypt",
-        |mut store: StoreContextMut<'_, T>, (key, iv, text): (Parts, Vec<u8>, Parts)| {
+        move |mut store: StoreContextMut<'_, T>, (key, iv, text): (Parts, Vec<u8>, Parts)| {
             Box::new(async move {
-                let mut host = store.data_mut().crypto();
+                let mut host = (views.crypto)(store.data_mut());
                 Ok::<(Crypto,), _>((
                     crypto::Host::aes256_cbc_decrypt(&mut host, key, iv, text).await?,
                 ))
@@ -89,18 +111,18 @@ pub(crate) fn add_to_linker<T: Capabilities>(linker: &mut Linker<T>) -> wasmtime
     )?;
     crypto_fns.func_wrap_async(
         "base64-encode",
-        |mut store: StoreContextMut<'_, T>, (data,): (Vec<u8>,)| {
+        move |mut store: StoreContextMut<'_, T>, (data,): (Vec<u8>,)| {
             Box::new(async move {
-                let mut host = store.data_mut().crypto();
+                let mut host = (views.crypto)(store.data_mut());
                 Ok((crypto::Host::base64_encode(&mut host, data).await?,))
             })
         },
     )?;
     crypto_fns.func_wrap_async(
         "base64-decode",
-        |mut store: StoreContextMut<'_, T>, (text,): (String,)| {
+        move |mut store: StoreContextMut<'_, T>, (text,): (String,)| {
             Box::new(async move {
-                let mut host = store.data_mut().crypto();
+                let mut host = (views.crypto)(store.data_mut());
                 Ok((crypto::Host::base64_decode(&mut host, text).await?,))
             })
         },
@@ -109,25 +131,33 @@ pub(crate) fn add_to_linker<T: Capabilities>(linker: &mut Linker<T>) -> wasmtime
     let mut config_fns = linker.instance(&v0_2::interface("config"))?;
     config_fns.func_wrap(
         "get",
-        |mut store: StoreContextMut<'_, T>, (key,): (String,)| {
-            Ok((config::Host::get(&mut store.data_mut().config(), key)?,))
+        move |mut store: StoreContextMut<'_, T>, (key,): (String,)| {
+            Ok((config::Host::get(
+                &mut (views.config)(store.data_mut()),
+                key,
+            )?,))
         },
     )?;
-    config_fns.func_wrap("get-all", |mut store: StoreContextMut<'_, T>, (): ()| {
-        Ok((config::Host::get_all(&mut store.data_mut().config())?,))
-    })?;
+    config_fns.func_wrap(
+        "get-all",
+        move |mut store: StoreContextMut<'_, T>, (): ()| {
+            Ok((config::Host::get_all(&mut (views.config)(
+                store.data_mut(),
+            ))?,))
+        },
+    )?;
 
     linker
         .instance(&v0_2::interface("clock"))?
         .func_wrap("now", |_: StoreContextMut<'_, T>, (): ()| {
-            Ok((clock::Host::now(&mut super::clock::Clock)?,))
+            Ok((clock::Host::now(&mut Clock)?,))
         })?;
 
     linker.instance(&v0_2::interface("log"))?.func_wrap(
         "log",
-        |mut store: StoreContextMut<'_, T>,
-         (level, message, fields): (log::Level, String, Vec<(String, String)>)| {
-            log::Host::log(&mut store.data_mut().log(), level, message, fields)
+        move |mut store: StoreContextMut<'_, T>,
+              (level, message, fields): (log::Level, String, Vec<(String, String)>)| {
+            log::Host::log(&mut (views.log)(store.data_mut()), level, message, fields)
         },
     )?;
     Ok(())

@@ -64,6 +64,15 @@ pub(crate) fn add_to_linker<T: Capabilities>(linker: &mut Linker<T>) -> wasmtime
     config::add_to_linker(linker, |state| state.config())?;
     clock::add_to_linker(linker)?;
     log::add_to_linker(linker, |state| state.log())?;
-    frozen::add_to_linker(linker)?;
+    frozen::add_to_linker(
+        linker,
+        frozen::Views {
+            http: |state| state.http(),
+            crypto: |state| state.crypto(),
+            config: |state| state.config(),
+            log: |state| state.log(),
+            table: |state| state.table(),
+        },
+    )?;
     Ok(())
 }

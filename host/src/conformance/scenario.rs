@@ -39,7 +39,7 @@ pub struct Setup {
     /// Where each secret, derived value and card field may stand, as in
     /// the connector's section of `payhost.toml`.
     #[serde(default)]
-    pub placements: Vec<crate::policy::placement::PlacementSpec>,
+    pub placements: Vec<crate::contract::placement::PlacementSpec>,
     /// The explicit opt-in for a connector run with no placements, as in
     /// `payhost.toml`.
     #[serde(default)]

@@ -13,6 +13,7 @@ pub(crate) mod convert;
 pub(crate) mod hidden;
 pub(crate) mod legacy;
 pub(crate) mod parts;
+pub(crate) mod placement;
 pub(crate) mod sealed;
 pub(crate) mod v0_2;
 

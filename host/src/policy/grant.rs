@@ -2,8 +2,9 @@
 //! with what the operator allows in its `payhost.toml` section.
 
 use crate::contract::hidden::{CARD_NUMBER_SOURCE, CVV_SOURCE, Hidden};
+use crate::contract::placement::PlacementSpec;
 use crate::policy::allowlist::OriginPattern;
-use crate::policy::placement::{Pins, Placement, PlacementSpec};
+use crate::policy::placement::{Pins, Placement};
 use crate::policy::secrets::SecretStore;
 use crate::policy::settings::{ConnectorSettings, HOST_KEYS, Settings, unknown_key};
 use serde::{Deserialize, Serialize};

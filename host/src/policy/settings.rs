@@ -21,10 +21,11 @@
 //! connector declares when it loads.
 
 use crate::contract::ContractVersion;
+use crate::contract::placement::PlacementSpec;
 use crate::policy::access::ApiSettings;
 use crate::policy::allowlist::OriginPattern;
 use crate::policy::limits::{self, Limits};
-use crate::policy::placement::{Placement, PlacementSpec};
+use crate::policy::placement::Placement;
 use crate::policy::secrets::SecretSource;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};

@@ -1,8 +1,8 @@
 //! What a connector declares about itself, and why a file is not a
 //! connector.
 
+use crate::contract::placement::PlacementSpec;
 use crate::payments::model::MethodKind;
-use crate::policy::placement::PlacementSpec;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 

@@ -4,10 +4,10 @@
 
 use super::connector::Connector;
 use crate::contract::CONTRACT_PACKAGE;
+use crate::contract::placement::PlacementSpec;
 use crate::engine::cache::CacheOutcome;
 use crate::payments::model::MethodKind;
 use crate::policy::grant::Grant;
-use crate::policy::placement::PlacementSpec;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::UNIX_EPOCH;

@@ -284,7 +284,7 @@ pub(crate) fn check<'a>(pins: &Pins, request: &Parts<'a, 'a>, nonce: u64) -> Res
         pins.check(
             &part.name,
             request.method,
-            &url,
+            url,
             &segments,
             found,
             part.encoding,
@@ -600,8 +600,9 @@ fn form(tokens: &mut Tokens, body: &[u8]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::contract::placement::PlacementSpec;
     use crate::contract::sealed::SealedValue;
-    use crate::policy::placement::{Placement, PlacementSpec};
+    use crate::policy::placement::Placement;
 
     fn pins(specs: &[(&str, &str, &str, &str)]) -> Pins {
         Pins::new(

@@ -381,8 +381,8 @@ fn write_escaped(kind: Kind, value: &[u8], out: &mut Vec<u8>) {
                 for (at, c) in valid.char_indices() {
                     let plain = !matches!(c, '"' | '\\')
                         && (c as u32) >= 0x20
-                        && !(slash && c == '/')
-                        && !(ascii && !c.is_ascii());
+                        && (!slash || c != '/')
+                        && (!ascii || c.is_ascii());
                     if plain {
                         continue;
                     }
@@ -872,7 +872,7 @@ pub(crate) struct Scrubber {
 enum Search {
     Packed(packed::Searcher),
     Nfa(AhoCorasick),
-    Pairs(Pairs),
+    Pairs(Box<Pairs>),
 }
 
 /// Up to this much text to scan, a call's searcher is [`Pairs`].
@@ -881,7 +881,7 @@ pub(crate) const SMALL_SCAN: usize = 64 * 1024;
 impl Search {
     fn new(windows: &[&[u8]], small_scan: bool) -> Search {
         if small_scan {
-            return Search::Pairs(Pairs::new(windows));
+            return Search::Pairs(Box::new(Pairs::new(windows)));
         }
         packed::Config::new()
             .match_kind(packed::MatchKind::LeftmostFirst)
@@ -971,7 +971,7 @@ impl Pairs {
         };
         if self.any_single && self.single[usize::from(rest[0])] {
             let singles = self.windows.iter().filter(|(_, r)| r.len() == 1);
-            if singles.clone().any(|w| one(w)) {
+            if singles.clone().any(&one) {
                 return true;
             }
         }
