@@ -323,7 +323,7 @@ async fn bounds_checks(
 
 /// What sealing costs: the same payment through a connector built for the
 /// frozen 0.1.0 (its MD5 over a secret comes back as bytes and the connector
-/// writes the hex) and through its 0.2.0 twin (the MD5 is sealed and the
+/// writes the hex) and through its 0.3.0 twin (the MD5 is sealed and the
 /// host writes it), interleaved, against one loopback recorder.
 async fn sealing(report: &mut Report, probes: &Path, cache: &Path) -> anyhow::Result<()> {
     const N: usize = 4000;
@@ -380,7 +380,7 @@ async fn sealing(report: &mut Report, probes: &Path, cache: &Path) -> anyhow::Re
         percentile(&mut sealed, 0.5),
         percentile(&mut sealed, 0.99),
     );
-    report.line("\n## 1b. What sealing costs (same payment, 0.1.0 against 0.2.0, interleaved)\n");
+    report.line("\n## 1b. What sealing costs (same payment, 0.1.0 against 0.3.0, interleaved)\n");
     report.line(format!("Each payment signs with the MD5 of a secret and sends it in a header to a loopback recorder; {N} payments each, after 200 to warm up, alternating which goes first.\n"));
     report.line("| connector | what the connector holds | p50 | p99 |");
     report.line("|---|---|---|---|");
@@ -390,7 +390,7 @@ async fn sealing(report: &mut Report, probes: &Path, cache: &Path) -> anyhow::Re
         us(l99)
     ));
     report.line(format!(
-        "| sealed-probe (0.2.0, after) | a sealed handle; the host writes the hex | {:.1} µs | {:.1} µs |",
+        "| sealed-probe (0.3.0, after) | a sealed handle; the host writes the hex | {:.1} µs | {:.1} µs |",
         us(s50),
         us(s99)
     ));
