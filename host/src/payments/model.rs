@@ -5,7 +5,7 @@
 //! print: `Debug` masks the number and hides the CVV, and nothing here
 //! serializes a card.
 
-use crate::payments::mask::{luhn, mask_pan};
+use crate::payments::mask::{luhn, mask_pan, mask_text};
 use payhost_rules::{amount, currency, text};
 
 pub use payhost_rules::{ErrorKind, State as PaymentState};
@@ -379,16 +379,25 @@ impl PaymentRequest {
     }
 }
 
-/// Refuses a control character or a bidirectional override in `value`,
-/// naming `field`.
+/// Refuses, naming `field`, a control character or a bidirectional
+/// override in `value`, and a card number there (what the masker would
+/// mask: a run of 12 to 19 digits passing the Luhn check, plain or written
+/// in Base64, hex or `%XX`). Card data goes only in the card's own fields,
+/// which are never stored; anywhere else it would be journaled, logged and
+/// sent in the clear. The refusal quotes nothing of the value.
 fn printable(field: &str, value: &str) -> Result<(), RequestError> {
-    match text::forbidden_char(value) {
-        None => Ok(()),
-        Some(c) => Err(RequestError::new(format!(
+    if let Some(c) = text::forbidden_char(value) {
+        return Err(RequestError::new(format!(
             "{field} holds the control or bidirectional character U+{:04X}; remove it (request strings must be printable)",
             u32::from(c)
-        ))),
+        )));
     }
+    if matches!(mask_text(value), std::borrow::Cow::Owned(_)) {
+        return Err(RequestError::new(format!(
+            "{field} reads as a card number (12 to 19 digits that pass the Luhn check, perhaps written in Base64, hex or %XX); a card goes only in the card fields. If it is not one, write it differently (it would be masked wherever the host records it)"
+        )));
+    }
+    Ok(())
 }
 
 impl PaymentRequest {
@@ -549,6 +558,56 @@ mod tests {
             idempotency_key: "k".into(),
             attributes: BTreeMap::new(),
         }
+    }
+
+    #[test]
+    fn a_card_number_outside_the_card_fields_is_refused_without_being_quoted() {
+        use base64::Engine as _;
+        let pan = "4532015112830366";
+        let b64 = base64::engine::general_purpose::STANDARD.encode(pan);
+        let cases: Vec<(&str, Box<dyn Fn(&mut PaymentRequest)>)> = vec![
+            ("the order id", Box::new(|r| r.order_id = pan.into())),
+            (
+                "the order id",
+                Box::new(|r| r.order_id = "4532 0151 1283 0366".into()),
+            ),
+            (
+                "the client order id",
+                Box::new(|r| r.client_order_id = Some(format!("ref-{pan}"))),
+            ),
+            (
+                "an attribute value",
+                Box::new(move |r| {
+                    r.attributes.insert("note".into(), format!("card {b64}"));
+                }),
+            ),
+            (
+                "an attribute name",
+                Box::new(|r| {
+                    r.attributes.insert(pan.into(), "x".into());
+                }),
+            ),
+            (
+                "the idempotency key",
+                Box::new(|r| r.idempotency_key = pan.into()),
+            ),
+        ];
+        for (field, set) in cases {
+            let mut r = request(PaymentMethod::Balance, "10.00");
+            set(&mut r);
+            let e = r.validate().unwrap_err().to_string();
+            assert!(e.starts_with(field), "{field}: {e}");
+            assert!(e.contains("reads as a card number"), "{e}");
+            assert!(!e.contains("4532") && !e.contains("0366"), "{e}");
+        }
+        // Digits that are no card number pass: too short, or failing Luhn.
+        let mut r = request(PaymentMethod::Balance, "10.00");
+        r.order_id = "100001".into();
+        r.client_order_id = Some("4532015112830367".into());
+        assert!(r.validate().is_ok());
+        // The card itself, in its own field, is where a card goes.
+        let mut r = request(PaymentMethod::Card(card(pan)), "10.00");
+        assert!(r.validate().is_ok());
     }
 
     #[test]
