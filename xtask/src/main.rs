@@ -36,7 +36,7 @@ const TESTED: [&str; 11] = [
 ];
 
 /// Every crate built only for wasm32-wasip2: the SDK, the connectors, the test connectors.
-const GUESTS: [&str; 15] = [
+const GUESTS: [&str; 16] = [
     "payhost-sdk",
     "payhost-atlas",
     "payhost-hkramble",
@@ -49,6 +49,7 @@ const GUESTS: [&str; 15] = [
     "mixed-contract",
     "thief",
     "echo-thief",
+    "echo-thief-v3",
     "info-trap",
     "info-lie",
     "hostile",

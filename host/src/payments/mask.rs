@@ -203,6 +203,20 @@ fn find_cards(text: &str, known: &[String]) -> Vec<Card> {
     cards
 }
 
+/// Whether `text` holds a card number of its own: a card-like run (the
+/// masker's rule) with no letter or digit right beside it, or one written
+/// in an encoded run. A run inside a longer token (the digits of a UUID or
+/// a hex digest, joined across its dashes) is not one: the masker still
+/// masks it where it is shown, but a request is not refused for it.
+pub(crate) fn holds_card(text: &str) -> bool {
+    mask_encoded_runs(text, &[], &[]).is_some()
+        || find_cards(text, &[]).iter().any(|card| {
+            let before = text[..card.at.start].chars().next_back();
+            let after = text[card.at.end..].chars().next();
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+        })
+}
+
 /// The text with its plain card numbers masked, or `None` if it holds none.
 fn mask_digit_runs(text: &str, known: &[String]) -> Option<String> {
     let cards = find_cards(text, known);
