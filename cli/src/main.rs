@@ -118,7 +118,9 @@ impl Exit {
             PayError::Journal(e) if e.is_busy() => exit::BUSY,
             PayError::Journal(payhost::JournalError::Closed) => exit::BUSY,
             PayError::Unrecorded { .. } | PayError::Superseded { .. } => exit::UNKNOWN,
-            PayError::Journal(payhost::JournalError::Sqlite { .. }) => exit::INTERNAL,
+            PayError::Journal(
+                payhost::JournalError::Sqlite { .. } | payhost::JournalError::Moved { .. },
+            ) => exit::INTERNAL,
             _ => exit::USAGE,
         };
         Exit {

@@ -96,6 +96,10 @@ impl Serve {
                 stop_signal().await;
             } => {
                 tracing::warn!("stopping now: a second signal came during the grace");
+                // Clients still waiting are answered (unknown, with the
+                // attempt's id) before the process ends.
+                host.answer_waiting();
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
                 Ok(())
             }
         };

@@ -2,7 +2,7 @@
 //! together, with the entry points the CLI, the API and embedders use.
 
 use crate::engine::{Runtime, RuntimeOptions};
-use crate::execution::{Executed, Executor, PayError};
+use crate::execution::{Begun, Executed, Executor, PayError};
 use crate::payments::journal::Journal;
 use crate::payments::model::{ConnectorError, PaymentOutcome, PaymentRequest};
 use crate::policy::settings::Settings;
@@ -132,6 +132,31 @@ impl Host {
         self.executor
             .execute(&self.registry, connector, request)
             .await
+    }
+
+    /// [`Host::execute`], telling `begun` the attempt's id once it is
+    /// written (see [`Executor::execute_noting`]).
+    pub async fn execute_noting(
+        &self,
+        connector: &str,
+        request: PaymentRequest,
+        begun: &Begun,
+    ) -> Result<Executed, PayError> {
+        self.executor
+            .execute_noting(&self.registry, connector, request, Some(begun))
+            .await
+    }
+
+    /// Stops waiting for payments (the shutdown grace is over): no new
+    /// attempt begins, and every caller still waiting is answered with
+    /// what the journal will say (see [`Executor::answer_waiting`]).
+    pub fn answer_waiting(&self) {
+        self.executor.answer_waiting();
+    }
+
+    /// Becomes `true` once [`Host::answer_waiting`] was called.
+    pub fn stopping(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.executor.stopping()
     }
 
     /// Asks a connector where an order's payment stands.

@@ -42,7 +42,7 @@ pub use contract::{CONNECTOR_EXPORT, CONTRACT_PACKAGE, CONTRACT_VERSION, Contrac
 pub use engine::cache::CacheOutcome;
 pub use engine::store::Fault;
 pub use engine::{EPOCH_TICK, PERF_MAP_ENV, Runtime, RuntimeOptions};
-pub use execution::{Executed, Executor, PayError};
+pub use execution::{Begun, Executed, Executor, PayError};
 pub use host::Host;
 pub use payments::attempt::{Attempt, AttemptState};
 pub use payments::journal::{

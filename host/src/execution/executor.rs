@@ -27,11 +27,18 @@ pub struct Executed {
 
 /// Executes payments through a registry's connectors, journaling each
 /// attempt when it has a journal.
-#[derive(Default)]
 pub struct Executor {
     journal: Option<Arc<Journal>>,
     in_flight: Arc<InFlight>,
+    /// Set when the host stops waiting for payments to end (its shutdown
+    /// grace is over): every caller still waiting is answered.
+    stopping: tokio::sync::watch::Sender<bool>,
 }
+
+/// Where an attempt's id is told as soon as it is written, so that a
+/// caller who cannot wait for the outcome can be given the id to look it
+/// up by.
+pub type Begun = tokio::sync::watch::Sender<Option<i64>>;
 
 /// Payments (and journal writes after them) not yet ended.
 #[derive(Default)]
@@ -103,13 +110,75 @@ impl Drop for Unfinished {
     }
 }
 
+/// Writes an attempt's outcome, trying again while the journal cannot take
+/// it (a lock held past the wait, a database away) for as long as the
+/// attempt's lease can keep it in flight: past that, another host may mark
+/// it `unknown`, and the outcome becomes a late one. What was recorded is
+/// what the caller is told.
+async fn record(
+    journal: &Journal,
+    id: i64,
+    outcome: &PaymentOutcome,
+) -> Result<Finished, JournalError> {
+    let deadline = tokio::time::Instant::now() + journal.options().lease;
+    let mut pause = Duration::from_millis(100);
+    let mut told = false;
+    loop {
+        match journal.finish(id, outcome).await {
+            Ok(finished) => {
+                if told {
+                    tracing::info!("payment attempt {id} recorded {} after all", outcome.state);
+                }
+                return Ok(finished);
+            }
+            // A stopping host's writer is gone, a moved journal takes no
+            // write: no retry will reach them.
+            Err(e @ (JournalError::Closed | JournalError::Moved { .. })) => return Err(e),
+            Err(e) if tokio::time::Instant::now() + pause < deadline => {
+                if !told {
+                    tracing::warn!(
+                        "payment attempt {id} ended {} at the supplier; the journal could not record it yet ({e}); trying again",
+                        outcome.state
+                    );
+                    told = true;
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(2));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+impl Default for Executor {
+    fn default() -> Self {
+        Executor::new(None)
+    }
+}
+
 impl Executor {
     /// An executor that journals in `journal`, if any.
     pub fn new(journal: Option<Journal>) -> Executor {
         Executor {
             journal: journal.map(Arc::new),
             in_flight: Arc::default(),
+            stopping: tokio::sync::watch::Sender::new(false),
         }
+    }
+
+    /// Stops waiting for payments: the journal takes no new attempt, and
+    /// every caller still waiting for an outcome is told (see
+    /// [`Executor::stopping`]). Payments under way run on.
+    pub fn answer_waiting(&self) {
+        if let Some(journal) = &self.journal {
+            journal.refuse_new();
+        }
+        self.stopping.send_replace(true);
+    }
+
+    /// Becomes `true` once [`Executor::answer_waiting`] was called.
+    pub fn stopping(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.stopping.subscribe()
     }
 
     /// The journal, if payments are journaled.
@@ -143,7 +212,20 @@ impl Executor {
         &self,
         registry: &Registry,
         connector: &str,
+        request: PaymentRequest,
+    ) -> Result<Executed, PayError> {
+        self.execute_noting(registry, connector, request, None)
+            .await
+    }
+
+    /// [`Executor::execute`], telling `begun` the attempt's id once it is
+    /// written.
+    pub async fn execute_noting(
+        &self,
+        registry: &Registry,
+        connector: &str,
         mut request: PaymentRequest,
+        begun: Option<&Begun>,
     ) -> Result<Executed, PayError> {
         let connector = registry.connector(connector)?;
         request.validate()?;
@@ -202,6 +284,9 @@ impl Executor {
         match journal.begin(connector.name(), &request, wait).await? {
             Begin::Replay(attempt) => Ok(replayed(*attempt)),
             Begin::New(id) => {
+                if let Some(begun) = begun {
+                    begun.send_replace(Some(id));
+                }
                 // Should this future be dropped or panic before the outcome
                 // is written, the attempt becomes unknown, not in flight
                 // for as long as this host runs.
@@ -211,7 +296,7 @@ impl Executor {
                 };
                 let outcome = connector.pay(registry.runtime(), &request).await;
                 unfinished.journal = None;
-                let finished = journal.finish(id, &outcome).await;
+                let finished = record(journal, id, &outcome).await;
                 if let Ok(Finished::Late { state }) = finished {
                     return Err(PayError::Superseded {
                         id,
@@ -223,7 +308,10 @@ impl Executor {
                     // Never answered as a plain outcome: the client is told
                     // it is not recorded, and the write is retried until it
                     // is (or the lease lapses and the attempt is unknown).
-                    tracing::error!("payment attempt {id}: {error}; retrying");
+                    tracing::error!(
+                        "payment attempt {id} ended {} at the supplier and the journal could not record it within its lease ({error}); the host keeps trying",
+                        outcome.state
+                    );
                     let state = outcome.state;
                     let (journal, counted) = (journal.clone(), Counted::new(&self.in_flight));
                     tokio::spawn(async move {
@@ -234,6 +322,12 @@ impl Executor {
                             match journal.finish(id, &outcome).await {
                                 Ok(_) => {
                                     tracing::info!("payment attempt {id} recorded after all");
+                                    break;
+                                }
+                                Err(e @ (JournalError::Closed | JournalError::Moved { .. })) => {
+                                    tracing::error!(
+                                        "payment attempt {id} cannot be recorded: {e}; it becomes unknown"
+                                    );
                                     break;
                                 }
                                 Err(e) => tracing::warn!("payment attempt {id}: still {e}"),

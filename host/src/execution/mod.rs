@@ -6,4 +6,4 @@ mod error;
 mod executor;
 
 pub use error::PayError;
-pub use executor::{Executed, Executor};
+pub use executor::{Begun, Executed, Executor};

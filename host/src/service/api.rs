@@ -189,6 +189,20 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
+/// What a client is told of a payment still under way when the host
+/// stops waiting for it.
+fn cut_short(id: i64) -> PaymentOutcome {
+    PaymentOutcome::host(
+        PaymentState::Unknown,
+        ConnectorError::host(
+            ErrorKind::InProgress,
+            format!(
+                "this host is stopping and attempt {id} had not ended within its shutdown grace: it may have reached the supplier. Do not pay this order again; read its outcome with GET /v1/payments/{id} (or repeat the request with the same idempotency key)"
+            ),
+        ),
+    )
+}
+
 /// A path id, or `400`.
 fn attempt_id(text: &str) -> Result<i64, ApiError> {
     text.parse().map_err(|_| {
@@ -212,11 +226,12 @@ pub(crate) async fn post_payment(
     let order_id = request.order_id.clone();
     // The payment is a task of its own: it runs to its end and is
     // journaled whether or not the client waits for the answer.
-    let task = {
+    let (begun, mut written) = tokio::sync::watch::channel(None);
+    let mut task = {
         let (state, connector) = (state.clone(), connector.clone());
         tokio::spawn(async move {
             let started = Instant::now();
-            let executed = state.host.execute(&connector, request).await;
+            let executed = state.host.execute_noting(&connector, request, &begun).await;
             if let Ok(executed) = &executed
                 && !executed.replayed
             {
@@ -227,7 +242,26 @@ pub(crate) async fn post_payment(
             executed
         })
     };
-    let executed = task.await.map_err(|e| {
+    // Should the host stop waiting (its shutdown grace is over) before the
+    // payment ends, the client is answered before its connection closes:
+    // with the attempt's id once it is written, the outcome unknown.
+    let mut stopping = state.host.stopping();
+    let joined = tokio::select! {
+        joined = &mut task => joined,
+        _ = async { stopping.wait_for(|stopping| *stopping).await.is_ok() } => tokio::select! {
+            joined = &mut task => joined,
+            Some(id) = async { written.wait_for(Option::is_some).await.ok().and_then(|id| *id) } => {
+                return Ok(Json(PaymentAnswer {
+                    id: Some(id),
+                    replayed: false,
+                    connector,
+                    order_id,
+                    outcome: cut_short(id),
+                }));
+            }
+        },
+    };
+    let executed = joined.map_err(|e| {
         tracing::error!("a payment's task failed: {e}");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,

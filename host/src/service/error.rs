@@ -108,7 +108,15 @@ impl From<JournalError> for ApiError {
                 ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "journal_busy",
-                    "the journal is locked by another process past the busy timeout; nothing was sent, try again",
+                    "the journal is locked by another process past the busy timeout; nothing was changed or sent, try again",
+                )
+            }
+            e @ JournalError::Moved { .. } => {
+                tracing::error!("{e}");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "journal_unwritable",
+                    "the journal's file changed under this host (the host's log says how): it takes no payment; nothing was sent",
                 )
             }
             e @ JournalError::Closed => {
@@ -125,7 +133,7 @@ impl From<JournalError> for ApiError {
                 ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "journal_error",
-                    "the journal cannot be used (the host's log says why); nothing was sent",
+                    "the journal cannot be used (the host's log says why)",
                 )
             }
         }

@@ -13,6 +13,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
+/// How long, once the shutdown grace is over, the clients still waiting
+/// are given to receive their answers before the host stops.
+const ANSWERING: Duration = Duration::from_secs(2);
+
 /// Why the API could not be served.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -195,7 +199,15 @@ async fn run(
     );
     // Requests under way end (their payments run in tasks of their own);
     // idle connections close.
-    let _ = tokio::time::timeout_at(deadline, graceful.shutdown()).await;
+    let ended = graceful.shutdown();
+    tokio::pin!(ended);
+    if tokio::time::timeout_at(deadline, &mut ended).await.is_err() {
+        // The grace is over: every client still waiting for a payment is
+        // answered (unknown, with the attempt's id) before its connection
+        // closes, and no new attempt begins.
+        host.answer_waiting();
+        let _ = tokio::time::timeout(ANSWERING, &mut ended).await;
+    }
     // Payments whose clients went away finish too, within the grace.
     let left = deadline.saturating_duration_since(tokio::time::Instant::now());
     if !host.wait_idle(left).await {

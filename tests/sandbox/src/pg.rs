@@ -100,11 +100,19 @@ impl PgServer {
                 "--no-sync",
             ],
         )?;
+        server.resume()?;
+        Ok(server)
+    }
+
+    /// Starts the server (again, after [`PgServer::crash`]) on its port.
+    pub fn resume(&self) -> Result<(), String> {
+        let data = self.dir.path().join("data");
         let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
-            server.dir.path().display()
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
+            self.port,
+            self.dir.path().display()
         );
-        server.run_pg(
+        self.run_pg(
             "pg_ctl",
             &[
                 "-D",
@@ -112,14 +120,30 @@ impl PgServer {
                 "-o",
                 &options,
                 "-l",
-                &server.dir.path().join("log").to_string_lossy(),
+                &self.dir.path().join("log").to_string_lossy(),
                 "-w",
                 "-t",
                 "30",
                 "start",
             ],
-        )?;
-        Ok(server)
+        )
+    }
+
+    /// Stops the server at once, as a crash would (`pg_ctl stop -m
+    /// immediate`): every connection is cut.
+    pub fn crash(&self) -> Result<(), String> {
+        let data = self.dir.path().join("data");
+        self.run_pg(
+            "pg_ctl",
+            &[
+                "-D",
+                &data.to_string_lossy(),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            ],
+        )
     }
 
     fn run_pg(&self, tool: &str, args: &[&str]) -> Result<(), String> {

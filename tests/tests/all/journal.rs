@@ -405,3 +405,135 @@ async fn a_lease_too_short_for_the_journal_wait_is_refused_on_both_backends() {
         );
     }
 }
+
+/// Begins `key` for `order` on `journal`, trying again while the journal is
+/// still coming back (a pool's connections cut, a lock not yet free).
+async fn begin_when_back(journal: &Journal, order: &str, key: &str) -> i64 {
+    let started = Instant::now();
+    loop {
+        match journal
+            .begin("atlas", &keyed(order, key), Duration::ZERO)
+            .await
+        {
+            Ok(Begin::New(id)) => return id,
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => {
+                assert!(
+                    started.elapsed() < Duration::from_secs(20),
+                    "the journal did not come back: {e}"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
+/// After an outage longer than the lease (25 s against 15 s), host B
+/// begins an attempt the moment the journal is back, before its lease
+/// thread has renewed; host A then looks at the same order, which sweeps
+/// lapsed hosts' attempts. B's new attempt was begun under a lease it
+/// confirmed in the same transaction: it stays in flight, and B records its
+/// outcome. Only what was in flight when the outage began may be unknown.
+async fn outage_longer_than_the_lease(
+    a: &Journal,
+    b: &Journal,
+    outage: impl AsyncFnOnce(),
+    name: &str,
+) {
+    let before = b
+        .begin("atlas", &keyed("O-OUTAGE-1", "outage-1"), Duration::ZERO)
+        .await
+        .unwrap();
+    let Begin::New(before) = before else {
+        panic!("{before:?}")
+    };
+    outage().await;
+    let after = begin_when_back(b, "O-OUTAGE-2", "outage-2").await;
+    match a
+        .begin(
+            "atlas",
+            &keyed("O-OUTAGE-2", "outage-2-other"),
+            Duration::ZERO,
+        )
+        .await
+    {
+        Err(JournalError::OrderBusy { state, .. }) => assert_eq!(
+            state,
+            AttemptState::InFlight,
+            "{name}: the attempt begun after the outage was swept"
+        ),
+        other => panic!("{name}: {other:?}"),
+    }
+    assert_eq!(
+        b.finish(
+            after,
+            &payhost::PaymentOutcome::new(PaymentState::Succeeded)
+        )
+        .await
+        .unwrap(),
+        payhost::Finished::Recorded,
+        "{name}"
+    );
+    assert_eq!(
+        b.get(after).await.unwrap().state,
+        AttemptState::Succeeded,
+        "{name}"
+    );
+    // What was in flight when it began may have become unknown, no more.
+    let earlier = b.get(before).await.unwrap().state;
+    assert!(
+        matches!(earlier, AttemptState::InFlight | AttemptState::Unknown),
+        "{name}: {earlier:?}"
+    );
+}
+
+fn long_lease() -> JournalOptions {
+    JournalOptions {
+        lease: Duration::from_secs(15),
+        busy_timeout: Duration::from_secs(5),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_attempt_begun_after_a_postgresql_outage_longer_than_the_lease_is_not_swept() {
+    let pg = PgServer::start().unwrap_or_else(|e| panic!("{e}"));
+    let url = pg.database().unwrap();
+    let a = Journal::connect(&url, long_lease()).await.unwrap();
+    let b = Journal::connect(&url, long_lease()).await.unwrap();
+    outage_longer_than_the_lease(
+        &a,
+        &b,
+        async || {
+            pg.crash().unwrap();
+            tokio::time::sleep(Duration::from_secs(25)).await;
+            pg.resume().unwrap();
+        },
+        "postgres",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_attempt_begun_after_a_sqlite_lock_longer_than_the_lease_is_not_swept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.db");
+    let a = Journal::open_with(&path, long_lease()).unwrap();
+    let b = Journal::open_with(&path, long_lease()).unwrap();
+    outage_longer_than_the_lease(
+        &a,
+        &b,
+        async || {
+            let path = path.clone();
+            tokio::task::spawn_blocking(move || {
+                let conn = rusqlite::Connection::open(&path).unwrap();
+                conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+                std::thread::sleep(Duration::from_secs(25));
+                conn.execute_batch("ROLLBACK").unwrap();
+            })
+            .await
+            .unwrap();
+        },
+        "sqlite",
+    )
+    .await;
+}

@@ -21,6 +21,7 @@
 //!
 //! Card numbers are stored masked (first 6 / last 4); CVVs never.
 
+mod ground;
 mod postgres;
 mod sqlite;
 mod types;
@@ -102,6 +103,14 @@ impl Journal {
         match &self.backend {
             Backend::Sqlite(j) => j.instance(),
             Backend::Postgres(j) => j.instance(),
+        }
+    }
+
+    /// How it was opened: its lease and its wait for a lock.
+    pub fn options(&self) -> JournalOptions {
+        match &self.backend {
+            Backend::Sqlite(j) => j.options(),
+            Backend::Postgres(j) => j.options(),
         }
     }
 
@@ -224,6 +233,15 @@ impl Journal {
         match &self.backend {
             Backend::Sqlite(j) => j.published_after(seq).await,
             Backend::Postgres(j) => j.published_after(seq).await,
+        }
+    }
+
+    /// Takes no new attempt from now on (a stopping host); attempts under
+    /// way are still finished.
+    pub fn refuse_new(&self) {
+        match &self.backend {
+            Backend::Sqlite(j) => j.refuse_new(),
+            Backend::Postgres(j) => j.refuse_new(),
         }
     }
 

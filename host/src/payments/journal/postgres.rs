@@ -284,6 +284,16 @@ impl PgJournal {
         &self.inner.instance
     }
 
+    /// Takes no new attempt from now on.
+    pub(crate) fn refuse_new(&self) {
+        self.inner.closed.store(true, Ordering::SeqCst);
+    }
+
+    /// How it was opened.
+    pub(crate) fn options(&self) -> JournalOptions {
+        self.inner.options
+    }
+
     pub(crate) fn url(&self) -> String {
         shown(&self.inner.url)
     }
@@ -325,12 +335,23 @@ impl PgJournal {
         // live attempt for the order, inserts nothing. The insert is one
         // statement on its own (one round trip, prepared once per
         // connection); only a conflict opens a transaction to look why.
+        // The same statement renews this instance's lease by the
+        // database's clock: an attempt is only ever begun under a lease
+        // confirmed in its own transaction, so that after an outage no
+        // other host can sweep it before that lease could have lapsed.
         let insert = client
             .prepare_cached(
-                "INSERT INTO attempts (idempotency_key, fingerprint, connector, order_id, method, card, amount, currency,
+                "WITH lease AS (
+                     INSERT INTO instances (instance, pid, expires_at)
+                     VALUES ($9, $10, now() + $11 * interval '1 millisecond')
+                     ON CONFLICT (instance) DO UPDATE SET expires_at = excluded.expires_at
+                     RETURNING instance
+                 )
+                 INSERT INTO attempts (idempotency_key, fingerprint, connector, order_id, method, card, amount, currency,
                                        state, created_at, updated_at, instance)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'in-flight',
-                         extract(epoch from now())::bigint, extract(epoch from now())::bigint, $9)
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, 'in-flight',
+                        extract(epoch from now())::bigint, extract(epoch from now())::bigint, lease.instance
+                 FROM lease
                  ON CONFLICT DO NOTHING RETURNING id",
             )
             .await
@@ -348,6 +369,8 @@ impl PgJournal {
                     &request.amount.amount,
                     &request.amount.currency,
                     &inner.instance,
+                    &i64::from(std::process::id()),
+                    &(inner.options.lease.as_millis() as f64),
                 ],
             )
             .await

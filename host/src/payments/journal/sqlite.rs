@@ -2,6 +2,7 @@
 //! transaction `IMMEDIATE` and waiting out another process's lock, the work
 //! on blocking threads, a reader connection of its own, a lease thread.
 
+use super::ground::{self, Ground, Moved};
 use super::types::*;
 use crate::payments::attempt::{Attempt, AttemptState};
 use crate::payments::model::{PaymentOutcome, PaymentRequest};
@@ -29,6 +30,10 @@ struct Inner {
     health: Mutex<JournalHealth>,
     /// Set by [`Journal::close`]: no attempt begins after it.
     closed: std::sync::atomic::AtomicBool,
+    /// The file and WAL this host holds, looked at after every commit.
+    ground: Mutex<Ground>,
+    /// What changed under this host, once it did: it writes no more.
+    moved: Mutex<Option<String>>,
 }
 
 /// Creates the file readable and writable by its owner only, and narrows
@@ -114,11 +119,24 @@ impl SqliteJournal {
         path: &Path,
         options: JournalOptions,
     ) -> Result<SqliteJournal, JournalError> {
-        let fail = |source| JournalError::Sqlite {
-            path: path.to_owned(),
-            source,
+        // A lock held past the wait is busy here as on every other path.
+        let fail = |source| {
+            if is_busy(&source) {
+                return JournalError::Busy {
+                    path: path.to_owned(),
+                    waited: options.busy_timeout,
+                };
+            }
+            JournalError::Sqlite {
+                path: path.to_owned(),
+                source,
+            }
         };
         options.check()?;
+        ground::refuse_marked(path).map_err(|what| JournalError::Moved {
+            path: path.to_owned(),
+            what: format!("cannot be used: {what}"),
+        })?;
         private_file(path).map_err(|e| JournalError::Sqlite {
             path: path.to_owned(),
             source: rusqlite::Error::InvalidPath(PathBuf::from(format!("{}: {e}", path.display()))),
@@ -149,7 +167,33 @@ impl SqliteJournal {
                         .map_err(fail)?;
                 }
             }
+            // The journal's own id, in the file's header: SQLite reads it
+            // through the WAL, the host from the file itself; a WAL that
+            // holds another database's first page says another id.
+            let seen = tx
+                .query_row("PRAGMA application_id", [], |r| r.get::<_, i64>(0))
+                .map_err(fail)? as u32;
+            let in_file = ground::header_id(path).unwrap_or(0);
+            if in_file != 0 && seen != in_file {
+                return Err(JournalError::Moved {
+                    path: path.to_owned(),
+                    what: format!(
+                        "cannot be used: its WAL ({}) belongs to another database (the file says it is journal {in_file:08x}, the WAL's first page says {seen:08x}), and SQLite would read the two as one. Put back the WAL that belongs with this file, or move that WAL away if this file alone is the journal to keep",
+                        ground::wal_path(path).display()
+                    ),
+                });
+            }
+            let named = seen == 0;
+            if named {
+                let id = (uuid::Uuid::new_v4().as_u128() as u32) | 1;
+                tx.execute_batch(&format!("PRAGMA application_id = {}", id as i32))
+                    .map_err(fail)?;
+            }
             tx.commit().map_err(fail)?;
+            if named {
+                // Into the file itself, so that a WAL can be checked against it.
+                let _ = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE);");
+            }
             let reader = Connection::open(path).map_err(fail)?;
             reader.busy_timeout(options.busy_timeout).map_err(fail)?;
             reader.set_prepared_statement_cache_capacity(STATEMENTS);
@@ -161,6 +205,11 @@ impl SqliteJournal {
                 options,
                 health: Mutex::new(JournalHealth::writable()),
                 closed: std::sync::atomic::AtomicBool::new(false),
+                ground: Mutex::new(Ground::note(path).map_err(|e| JournalError::Moved {
+                    path: path.to_owned(),
+                    what: format!("cannot be read: {e}"),
+                })?),
+                moved: Mutex::new(None),
             });
             inner.renew()?;
             let (stop, stopped) = mpsc::channel();
@@ -204,6 +253,18 @@ impl SqliteJournal {
     /// This process's instance id in the journal.
     pub(crate) fn instance(&self) -> &str {
         &self.inner.instance
+    }
+
+    /// Takes no new attempt from now on.
+    pub(crate) fn refuse_new(&self) {
+        self.inner
+            .closed
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// How it was opened.
+    pub(crate) fn options(&self) -> JournalOptions {
+        self.inner.options
     }
 
     /// The file.
@@ -500,23 +561,110 @@ impl Inner {
     /// Renews this instance's lease and marks the attempts of lapsed
     /// instances `unknown`.
     fn renew(&self) -> Result<(), JournalError> {
+        self.still_here()?;
         let mut conn = self.writer();
+        // Looked at before writing too: an idle host notices within a
+        // renewal, and writes nothing into a file that is gone.
+        self.check_ground(&conn)?;
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| self.fail(e))?;
         let ids = self.sweep(&tx).map_err(|e| self.fail(e))?;
         tx.commit().map_err(|e| self.fail(e))?;
         warn_swept(&ids);
-        Ok(())
+        self.check_ground(&conn)
     }
 
-    /// Marks `unknown` every attempt in flight whose instance's lease has
-    /// lapsed (or that has none: written before leases); forgets lapsed
-    /// instances. Their ids.
-    /// This process's own attempts are never swept: it is running, and its
-    /// lease is refreshed by every write it makes (a write that waited out
-    /// another process's lock must not find its own host lapsed).
-    fn sweep(&self, tx: &Connection) -> rusqlite::Result<Vec<i64>> {
+    /// Refuses once the journal's ground has moved.
+    fn still_here(&self) -> Result<(), JournalError> {
+        match &*self.moved.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(what) => Err(JournalError::Moved {
+                path: self.path.clone(),
+                what: what.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether the file and WAL at the path are still the ones this host
+    /// writes; the first time they are not, it stops for good (see
+    /// [`ground`]).
+    fn check_ground(&self, conn: &Connection) -> Result<(), JournalError> {
+        self.still_here()?;
+        let Some(moved) = self
+            .ground
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .check()
+        else {
+            return Ok(());
+        };
+        let what = self.rescue(conn, moved);
+        tracing::error!("the journal {} {what}", self.path.display());
+        *self.moved.lock().unwrap_or_else(|e| e.into_inner()) = Some(what);
+        let error = self.still_here();
+        self.health().record(error);
+        self.still_here()
+    }
+
+    /// Keeps what this host wrote: the journal as it sees it, WAL and all,
+    /// copied beside the path (into it where the path is free), or a
+    /// marker that keeps every host off the path until its operator has
+    /// chosen. What happened, in words.
+    fn rescue(&self, conn: &Connection, moved: Moved) -> String {
+        let copy = ground::rescue_path(&self.path);
+        let quoted = copy.display().to_string().replace('\'', "''");
+        let copied = conn
+            .execute_batch(&format!("VACUUM INTO '{quoted}'"))
+            .map_err(|e| e.to_string())
+            .and_then(|()| private_file(&copy).map_err(|e| e.to_string()));
+        if copied.is_ok() && moved.path_is_free() && {
+            // The gone file's WAL and index go too: read with the copy,
+            // they would corrupt it.
+            self.ground
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove_companions();
+            std::fs::hard_link(&copy, &self.path).is_ok()
+        } {
+            let _ = std::fs::remove_file(&copy);
+            return format!(
+                "{}: this host takes no more payments. Every attempt it had written is back at the path; those still in flight become unknown once its lease lapses. Restart the host",
+                moved.describe()
+            );
+        }
+        let kept = match &copied {
+            Ok(()) => format!(
+                "this host's journal, as it last wrote it, is copied to {}",
+                copy.display()
+            ),
+            Err(e) => format!("no copy of this host's journal could be made ({e})"),
+        };
+        let marker = ground::marker_path(&self.path);
+        let note = format!(
+            "the journal {} at {} ms since the epoch; {kept}.",
+            moved.describe(),
+            now_ms()
+        );
+        let marked = std::fs::write(&marker, &note);
+        format!(
+            "{}: this host takes no more payments; {kept}. {}",
+            moved.describe(),
+            match marked {
+                Ok(()) => format!(
+                    "No host starts on this journal while {} is there: choose which journal to keep, then remove it",
+                    marker.display()
+                ),
+                Err(e) => format!(
+                    "The marker {} could not be written ({e}): choose which journal to keep before any host starts on it",
+                    marker.display()
+                ),
+            }
+        )
+    }
+
+    /// Takes or renews this instance's lease, from now: the time it read.
+    fn hold_lease(&self, tx: &Connection) -> rusqlite::Result<i64> {
         let t = now_ms();
         tx.prepare_cached(
             "INSERT INTO instances (instance, pid, started_at, expires_at) VALUES (?1, ?2, ?3, ?4)
@@ -530,6 +678,17 @@ impl Inner {
                 t + self.options.lease.as_millis() as i64
             ])
         })?;
+        Ok(t)
+    }
+
+    /// Marks `unknown` every attempt in flight whose instance's lease has
+    /// lapsed (or that has none: written before leases); forgets lapsed
+    /// instances. Their ids.
+    /// This process's own attempts are never swept: it is running, and its
+    /// lease is refreshed by every write it makes (a write that waited out
+    /// another process's lock must not find its own host lapsed).
+    fn sweep(&self, tx: &Connection) -> rusqlite::Result<Vec<i64>> {
+        let t = self.hold_lease(tx)?;
         let ids = Self::mark_unknown(
             tx,
             "state = ?3 AND (instance IS NULL OR (instance != ?5 AND instance NOT IN
@@ -928,7 +1087,22 @@ fn batch_writer(inner: &Inner, queue: &mpsc::Receiver<Box<dyn Job>>) {
             }
         }
         last = batch.len();
+        if let Err(e) = inner.still_here() {
+            for job in batch {
+                job.refuse(copy_error(&e));
+            }
+            continue;
+        }
         let mut conn = inner.writer();
+        // Looked at before writing as well as after: a batch that comes
+        // after the file changed writes nothing into the old one.
+        if let Err(e) = inner.check_ground(&conn) {
+            drop(conn);
+            for job in batch {
+                job.refuse(copy_error(&e));
+            }
+            continue;
+        }
         let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
             Ok(tx) => tx,
             Err(e) => {
@@ -939,6 +1113,18 @@ fn batch_writer(inner: &Inner, queue: &mpsc::Receiver<Box<dyn Job>>) {
                 continue;
             }
         };
+        // Every batch renews this instance's lease in its own transaction:
+        // an attempt begun in it is under a lease confirmed at that moment,
+        // so that no other process can sweep it before the lease could
+        // have lapsed, however long the file was locked before.
+        if let Err(e) = inner.hold_lease(&tx) {
+            let e = inner.fail(e);
+            drop(tx);
+            for job in batch {
+                job.refuse(copy_error(&e));
+            }
+            continue;
+        }
         // Each answer with the error it gets whatever the commit does (a
         // savepoint that could not be released was rolled back).
         let mut answers: Vec<(Deliver, Option<JournalError>)> = Vec::with_capacity(batch.len());
@@ -983,7 +1169,13 @@ fn batch_writer(inner: &Inner, queue: &mpsc::Receiver<Box<dyn Job>>) {
                 }
                 Err(e)
             }
-            None => tx.commit().map_err(|e| inner.fail(e)),
+            // Answered only once the file it went into is known to be the
+            // file at the path: a begin in a file that is gone is never
+            // answered as begun, so nothing is sent for it.
+            None => tx
+                .commit()
+                .map_err(|e| inner.fail(e))
+                .and_then(|()| inner.check_ground(&conn)),
         };
         drop(conn);
         for (deliver, own) in answers {
@@ -1018,6 +1210,10 @@ fn copy_error(e: &JournalError) -> JournalError {
         JournalError::Sqlite { path, source } => JournalError::Write {
             path: path.clone(),
             message: source.to_string(),
+        },
+        JournalError::Moved { path, what } => JournalError::Moved {
+            path: path.clone(),
+            what: what.clone(),
         },
         other => JournalError::Options(other.to_string()),
     }
@@ -1203,5 +1399,187 @@ mod tests {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         });
+    }
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn an_attempt_begun_under_a_lapsed_lease_renews_it_and_is_not_swept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.db");
+        let options = JournalOptions {
+            lease: Duration::from_secs(1),
+            busy_timeout: Duration::from_millis(300),
+        };
+        runtime().block_on(async {
+            let sweeper = SqliteJournal::open_with(&path, options).unwrap();
+            let back = SqliteJournal::open_with(&path, options).unwrap();
+            // Its lease lapses (no renewal: an outage, a pause) ...
+            back.stop_renewing();
+            tokio::time::sleep(Duration::from_millis(1200)).await;
+            // ... and it begins before any renewal of its own.
+            let Begin::New(id) = begin(&back, &request("O-1", "k-1")).await.unwrap() else {
+                panic!("a new key replayed");
+            };
+            sweeper.inner.renew().unwrap();
+            assert_eq!(
+                sweeper.get(id).await.unwrap().state,
+                AttemptState::InFlight,
+                "an attempt begun under a lease confirmed in its own transaction was swept"
+            );
+            assert_eq!(
+                back.finish(id, &PaymentOutcome::new(PaymentState::Succeeded))
+                    .await
+                    .unwrap(),
+                Finished::Recorded
+            );
+        });
+    }
+
+    /// A journal with one paid attempt, and the file's path.
+    fn paid(dir: &Path) -> (SqliteJournal, PathBuf, tokio::runtime::Runtime) {
+        let path = dir.join("journal.db");
+        let rt = runtime();
+        let journal = SqliteJournal::open(&path).unwrap();
+        rt.block_on(async {
+            let Begin::New(id) = begin(&journal, &request("O-PAID", "k-paid")).await.unwrap()
+            else {
+                panic!("a new key replayed");
+            };
+            journal
+                .finish(id, &PaymentOutcome::new(PaymentState::Succeeded))
+                .await
+                .unwrap();
+        });
+        (journal, path, rt)
+    }
+
+    #[test]
+    fn a_journal_deleted_under_its_host_stops_it_and_is_put_back_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let (journal, path, rt) = paid(dir.path());
+        std::fs::remove_file(&path).unwrap();
+        rt.block_on(async {
+            let refused = begin(&journal, &request("O-NEXT", "k-next")).await;
+            assert!(
+                matches!(&refused, Err(JournalError::Moved { what, .. }) if what.contains("deleted or renamed")),
+                "{refused:?}"
+            );
+            assert!(!journal.health().writable);
+        });
+        drop(journal);
+        // Every attempt it wrote is back at the path; nothing keeps a
+        // host off it.
+        assert!(!ground::marker_path(&path).exists());
+        let reopened = SqliteJournal::open(&path).unwrap();
+        let all = rt.block_on(reopened.list(10)).unwrap();
+        assert!(
+            all.iter()
+                .any(|a| a.order_id == "O-PAID" && a.state == AttemptState::Succeeded),
+            "{all:?}"
+        );
+        assert!(all.iter().all(|a| a.order_id != "O-NEXT"), "{all:?}");
+    }
+
+    #[test]
+    fn a_journal_replaced_or_losing_its_wal_under_its_host_keeps_every_host_off_it_until_settled() {
+        for (case, change) in [
+            ("replaced", "replaced by another file"),
+            ("wal", "lost its WAL"),
+            ("truncated", "truncated"),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let (journal, path, rt) = paid(dir.path());
+            match case {
+                "replaced" => {
+                    let other = dir.path().join("other.db");
+                    drop(SqliteJournal::open(&other).unwrap());
+                    std::fs::rename(&other, &path).unwrap();
+                }
+                "wal" => std::fs::remove_file(ground::wal_path(&path)).unwrap(),
+                _ => std::fs::File::options()
+                    .write(true)
+                    .open(&path)
+                    .unwrap()
+                    .set_len(0)
+                    .unwrap(),
+            }
+            rt.block_on(async {
+                let refused = begin(&journal, &request("O-NEXT", "k-next")).await;
+                assert!(
+                    matches!(&refused, Err(JournalError::Moved { what, .. }) if what.contains(change)),
+                    "{case}: {refused:?}"
+                );
+                // Still refused: it stopped for good.
+                assert!(matches!(
+                    begin(&journal, &request("O-NEXT", "k-next-2")).await,
+                    Err(JournalError::Moved { .. })
+                ));
+            });
+            drop(journal);
+            let marker = ground::marker_path(&path);
+            let note = std::fs::read_to_string(&marker).unwrap();
+            assert!(note.contains(change), "{case}: {note}");
+            let refused = SqliteJournal::open(&path).err().map(|e| e.to_string());
+            assert!(
+                refused.as_deref().is_some_and(|e| e.contains(".moved")),
+                "{case}: {refused:?}"
+            );
+            if case == "truncated" {
+                continue;
+            }
+            // The operator keeps the host's copy: it holds the paid attempt.
+            let copy = std::fs::read_dir(dir.path())
+                .unwrap()
+                .flatten()
+                .map(|e| e.path())
+                .find(|p| p.to_string_lossy().contains(".rescued-"))
+                .unwrap_or_else(|| panic!("{case}: no copy"));
+            for stale in [ground::wal_path(&path), path.with_extension("db-shm")] {
+                let _ = std::fs::remove_file(stale);
+            }
+            std::fs::rename(&copy, &path).unwrap();
+            std::fs::remove_file(&marker).unwrap();
+            let kept = SqliteJournal::open(&path).unwrap();
+            let all = rt.block_on(kept.list(10)).unwrap();
+            assert!(
+                all.iter()
+                    .any(|a| a.order_id == "O-PAID" && a.state == AttemptState::Succeeded),
+                "{case}: {all:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_journal_whose_wal_belongs_to_another_database_is_refused_at_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let rt = runtime();
+        let one = dir.path().join("one.db");
+        let (journal, _, _) = paid(dir.path());
+        drop(journal);
+        std::fs::rename(dir.path().join("journal.db"), &one).unwrap();
+        // Another journal, written enough to hold its first page in its
+        // WAL; its WAL copied beside the first while it is open.
+        let two = dir.path().join("two.db");
+        let other = SqliteJournal::open(&two).unwrap();
+        rt.block_on(async {
+            for i in 0..200 {
+                let r = request(&format!("O-{i}"), &format!("k-{i}"));
+                begin(&other, &r).await.unwrap();
+            }
+        });
+        std::fs::copy(ground::wal_path(&two), ground::wal_path(&one)).unwrap();
+        let refused = SqliteJournal::open(&one).err().map(|e| e.to_string());
+        assert!(
+            refused
+                .as_deref()
+                .is_some_and(|e| e.contains("belongs to another database")),
+            "{refused:?}"
+        );
+        drop(other);
     }
 }

@@ -50,7 +50,7 @@ pub enum JournalError {
     },
     /// Another process held the journal's write lock past the busy timeout.
     #[error(
-        "the journal {path} is busy: another process held its write lock for more than {waited:?}; nothing was sent, try again"
+        "the journal {path} is busy: another process held its write lock for more than {waited:?}; try again once it is free"
     )]
     Busy {
         /// The file.
@@ -58,13 +58,20 @@ pub enum JournalError {
         /// How long this one waited.
         waited: Duration,
     },
+    /// The journal's file (or its WAL) is no longer the one this host
+    /// opened, or belongs with another: see `ground`.
+    #[error("the journal {path} {what}")]
+    Moved {
+        /// The file.
+        path: PathBuf,
+        /// What changed, and what to do.
+        what: String,
+    },
     /// The lease and the wait do not fit together.
     #[error("{0}")]
     Options(String),
     /// The host is stopping: it takes no new attempt.
-    #[error(
-        "this host is stopping and takes no new payment; nothing was sent, try another host or again later"
-    )]
+    #[error("this host is stopping and takes no new payment; try another host or again later")]
     Closed,
     /// Another host is still running the attempt (its lease is live).
     #[error(
