@@ -17,7 +17,9 @@ use std::time::Instant;
 ///   {"number": "4532015112830366", "expiry_month": 12, "expiry_year": 2030,
 ///    "cvv": "123", "holder_first_name": "Ada", "holder_last_name": "Lovelace"}
 ///
-/// Exit code: 0 succeeded or pending, 3 failed, 4 unknown, 2 usage error.
+/// Exit code: 0 succeeded or pending, 3 failed, 4 unknown (it may have
+/// reached the supplier), 5 busy (nothing was sent: try again), 2 usage or
+/// configuration error, 1 internal error.
 #[derive(Args)]
 pub(crate) struct Pay {
     /// The connector, by the name it declares (see `payhost plugins list`).

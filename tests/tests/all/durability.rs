@@ -6,7 +6,7 @@
 
 use crate::serve::{Server, body, post, workspace};
 use payhost_sandbox::pg::PgServer;
-use payhost_sandbox::sim::Simulator;
+use payhost_sandbox::sim::{Simulator, Supplier};
 use payhost_tests::{artifacts, payhost_bin};
 use serde_json::{Value, json};
 use std::path::Path;
@@ -251,7 +251,9 @@ async fn a_journal_locked_by_another_process_delays_payments_but_never_fakes_one
     let locker = std::thread::spawn(move || {
         let conn = rusqlite::Connection::open(&journal).unwrap();
         conn.execute_batch("BEGIN IMMEDIATE").unwrap();
-        std::thread::sleep(Duration::from_secs(4));
+        // Longer than the lease: the outcome cannot be recorded while the
+        // client waits (within the lease it would be, and reported so).
+        std::thread::sleep(Duration::from_secs(7));
         conn.execute_batch("ROLLBACK").unwrap();
     });
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -481,4 +483,210 @@ async fn a_payment_whose_future_is_dropped_mid_call_is_unknown_not_in_flight() {
         || async { journal.get(1).await.unwrap().state == payhost::AttemptState::Unknown },
     )
     .await;
+}
+
+/// Holds `journal`'s write lock from another process's connection for
+/// `held`, from a thread; returns once the lock is taken.
+fn hold_lock(journal: &Path, held: Duration) -> std::thread::JoinHandle<()> {
+    let journal = journal.to_owned();
+    let (taken, told) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn(move || {
+        let conn = rusqlite::Connection::open(&journal).unwrap();
+        conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+        taken.send(()).unwrap();
+        std::thread::sleep(held);
+        conn.execute_batch("ROLLBACK").unwrap();
+    });
+    told.recv().unwrap();
+    holder
+}
+
+/// `payhost pay` for `order` at Atlas with `key`: its exit code, standard
+/// output and standard error.
+fn pay_command(dir: &Path, order: &str, key: &str) -> (i32, String, String) {
+    let out = Command::new(payhost_bin())
+        .args(["pay", "--connector", "atlas", "--order", order])
+        .args([
+            "--amount",
+            "312.99",
+            "--currency",
+            "USD",
+            "--idempotency-key",
+            key,
+        ])
+        .arg("--config")
+        .arg(dir.join("payhost.toml"))
+        .env("PAYHOST_LOG", "info")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_busy_journal_is_busy_for_the_cli_and_an_outcome_recorded_after_a_wait_is_reported_as_recorded()
+ {
+    let sim = Simulator::start().await.unwrap();
+    let dir = workspace(&sim, &[artifacts::PAYHOST_ATLAS]);
+    host_settings(dir.path(), "journal_wait = \"1s\"");
+    let journal = dir.path().join("payhost.db");
+    // The journal exists before anyone holds it.
+    let (code, _, stderr) = pay_command(dir.path(), "ATL-OK-first", "busy-0");
+    assert_eq!(code, 0, "{stderr}");
+
+    // Locked past the wait from the start: busy (5), nothing sent.
+    let holder = hold_lock(&journal, Duration::from_secs(3));
+    let (code, _, stderr) = pay_command(dir.path(), "ATL-OK-busy", "busy-1");
+    holder.join().unwrap();
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stderr.contains("busy"), "{stderr}");
+    assert_eq!(sim.pay_calls(Supplier::Atlas, "ATL-OK-busy"), 0);
+
+    // Locked while the supplier answers, past the wait but within the
+    // lease: the outcome is recorded once the lock is free, and reported
+    // as what was recorded; no line says nothing was sent.
+    let order = "FAULT-delay-busy";
+    let paying = {
+        let dir = dir.path().to_owned();
+        std::thread::spawn(move || pay_command(&dir, order, "busy-2"))
+    };
+    while sim.pay_calls(Supplier::Atlas, order) == 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let holder = hold_lock(&journal, Duration::from_millis(3500));
+    let (code, stdout, stderr) = paying.join().unwrap();
+    holder.join().unwrap();
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("succeeded"), "{stdout}");
+    assert!(!stderr.contains("nothing was sent"), "{stderr}");
+    let list = crate::serve::payments_list(&dir.path().join("payhost.toml"));
+    assert!(
+        list.lines()
+            .any(|l| l.contains("FAULT-delay-busy") && l.contains("succeeded")),
+        "{list}"
+    );
+    assert_eq!(sim.pay_calls(Supplier::Atlas, order), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_waiting_past_the_shutdown_grace_is_answered_with_its_attempt_id() {
+    let sim = Simulator::start().await.unwrap();
+    let dir = workspace(&sim, &[artifacts::PAYHOST_ATLAS]);
+    let config = dir.path().join("payhost.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}\n[api]\nshutdown_grace = \"1s\"\n")).unwrap();
+    let mut server = Server::start(dir.path());
+    let client = reqwest::Client::new();
+    let order = "FAULT-slow-drain";
+    let (c, url) = (client.clone(), server.url.clone());
+    let waiting =
+        tokio::spawn(async move { post(&c, &url, &body("atlas", order, "drain-1")).await });
+    while sim.pay_calls(Supplier::Atlas, order) == 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let term = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let (status, answer) = tokio::time::timeout(Duration::from_secs(10), waiting)
+        .await
+        .expect("the client was not answered")
+        .unwrap();
+    assert_eq!(
+        (status, answer["outcome"]["state"].as_str()),
+        (200, Some("unknown")),
+        "{answer:#}"
+    );
+    let id = answer["id"].as_i64().expect("the attempt's id");
+    let exited = server.child.wait().unwrap();
+    assert!(exited.success(), "{exited:?}");
+    // What the journal says of it, read by a new host: unknown, to resolve.
+    let server = Server::start(dir.path());
+    let (status, attempt) = get(&client, &format!("{}/v1/payments/{id}", server.url)).await;
+    assert_eq!(
+        (status, attempt["state"].as_str()),
+        (200, Some("unknown")),
+        "{attempt:#}"
+    );
+    assert_eq!(sim.pay_calls(Supplier::Atlas, order), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_journal_deleted_under_a_serving_host_stops_its_payments_and_loses_none() {
+    let sim = Simulator::start().await.unwrap();
+    let dir = workspace(&sim, &[artifacts::PAYHOST_ATLAS]);
+    let mut server = Server::start(dir.path());
+    let client = reqwest::Client::new();
+    let (status, answer) = post(
+        &client,
+        &server.url,
+        &body("atlas", "ATL-OK-kept", "kept-1"),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["outcome"]["state"].as_str()),
+        (200, Some("succeeded")),
+        "{answer:#}"
+    );
+    let journal = dir.path().join("payhost.db");
+    for file in ["payhost.db", "payhost.db-wal"] {
+        std::fs::remove_file(dir.path().join(file)).unwrap();
+    }
+    // The next payment is refused before anything is sent.
+    let (status, answer) = post(
+        &client,
+        &server.url,
+        &body("atlas", "ATL-OK-after", "after-1"),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (503, Some("journal_unwritable")),
+        "{answer:#}"
+    );
+    assert_eq!(sim.pay_calls(Supplier::Atlas, "ATL-OK-after"), 0);
+    let (status, health) = get(&client, &format!("{}/healthz", server.url)).await;
+    assert_eq!(
+        (status, health["status"].as_str()),
+        (503, Some("journal_unwritable"))
+    );
+    let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap();
+    assert!(log.contains("deleted or renamed"), "{log}");
+    server.kill();
+
+    // Every attempt it had written is back at the path: a retry with the
+    // same key replays, a new key for the paid order is refused.
+    assert!(journal.exists());
+    let server = Server::start(dir.path());
+    let (status, answer) = post(
+        &client,
+        &server.url,
+        &body("atlas", "ATL-OK-kept", "kept-1"),
+    )
+    .await;
+    assert_eq!(
+        (
+            status,
+            answer["replayed"].as_bool(),
+            answer["outcome"]["state"].as_str()
+        ),
+        (200, Some(true), Some("succeeded")),
+        "{answer:#}"
+    );
+    let (status, answer) = post(
+        &client,
+        &server.url,
+        &body("atlas", "ATL-OK-kept", "kept-2"),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (409, Some("order_busy")),
+        "{answer:#}"
+    );
+    assert_eq!(sim.pay_calls(Supplier::Atlas, "ATL-OK-kept"), 1);
 }

@@ -696,7 +696,7 @@ fn prefix(kind: Kind, value: &[u8]) -> ([u8; 4], usize) {
 /// a value with nothing to escape in its first bytes as `Raw` does, and
 /// every Base64 kind begins with the same first group unless it escapes a
 /// character of it or the value is shorter than a group.
-fn prefixes(value: &[u8], out: &mut Vec<([u8; 4], usize)>) {
+fn prefixes(value: &[u8], out: &mut Heads) {
     let head = &value[..value.len().min(8)];
     out.push(prefix(Kind::Raw, head));
     for kind in [
@@ -717,12 +717,18 @@ fn prefixes(value: &[u8], out: &mut Vec<([u8; 4], usize)>) {
     }
     let group = base64_group(&head[..head.len().min(3)], false, true);
     let url_group = base64_group(&head[..head.len().min(3)], true, true);
-    let escaped = |g: Unit| g.0[..g.1].iter().any(|b| matches!(b, b'+' | b'/' | b'='));
-    let base64_escaped = head.len() < 3 || escaped(group) || escaped(url_group);
+    // A Base64 kind that escapes some characters writes its first group as
+    // the plain kind does unless the group holds one of them.
+    let short = head.len() < 3;
+    let holds = |url: bool, set: &[u8]| {
+        let g = if url { url_group } else { group };
+        short || g.0[..g.1].iter().any(|b| set.contains(b))
+    };
     // What the escaping kinds would escape in these bytes, read once.
-    let (mut quote, mut slash, mut wide, mut markup, mut apostrophe, mut reserved) =
-        (false, false, false, false, false, false);
+    let (mut quote, mut slash, mut wide, mut markup, mut apostrophe, mut reserved, mut space) =
+        (false, false, false, false, false, false, false);
     for &b in head {
+        space |= b == b' ';
         quote |= b == b'"' || b == b'\\' || b < 0x20;
         slash |= b == b'/';
         wide |= b >= 0x80;
@@ -733,14 +739,22 @@ fn prefixes(value: &[u8], out: &mut Vec<([u8; 4], usize)>) {
     // Cut short, the head may end inside a character: then JSON's own
     // reading of it is asked for.
     let text = std::str::from_utf8(head).is_ok();
+    // Each kind is worked out only where its prefix may differ from those
+    // already given: a variant that escapes one more character (`/` in
+    // JSON, a space as `+` in a form, non-ASCII as `\u`) differs from its
+    // sibling only where that character is in the head.
     for kind in KINDS {
         let needed = match kind {
             Kind::Raw | Kind::Hex { .. } | Kind::Percent { .. } => false,
-            Kind::Base64 { pad, .. } => !pad && head.len() < 3,
-            Kind::Base64Json { .. } | Kind::Base64Form { .. } => base64_escaped,
-            Kind::Json { slash: s, ascii: a } => !text || quote || (s && slash) || (a && wide),
+            Kind::Base64 { pad, .. } => !pad && short,
+            Kind::Base64Json { url, .. } => holds(url, b"/"),
+            Kind::Base64Form { url, .. } => holds(url, b"+/="),
+            Kind::Json { slash: true, .. } => slash,
+            Kind::Json { ascii: true, .. } => wide,
+            Kind::Json { .. } => !text || quote,
             Kind::Xml { full } => markup || (full && apostrophe),
-            Kind::Form { .. } => reserved,
+            Kind::Form { plus: true } => reserved && space,
+            Kind::Form { plus: false } => reserved,
         };
         if needed {
             out.push(prefix(kind, head));
@@ -755,27 +769,110 @@ fn prefixes(value: &[u8], out: &mut Vec<([u8; 4], usize)>) {
 /// with one of those, so where none is found there is nothing to scrub
 /// and the scrubber is not built; an honest answer costs this scan alone.
 pub(crate) struct Prefilter {
-    pairs: Pairs,
+    heads: Heads,
+}
+
+/// A call's form prefixes (at most four bytes each): a 4096-bit table of
+/// their first byte pairs, and the prefixes themselves packed in one
+/// vector, each once. Built with one allocation, read a byte pair at a time.
+struct Heads {
+    bits: [u64; 64],
+    single: [bool; 256],
+    any_single: bool,
+    /// Each prefix: its pair's bit, its bytes (little-endian), its length.
+    keys: Vec<(u16, u32, u8)>,
+}
+
+/// The low `n` bytes of a little-endian word.
+fn low_bytes(n: usize) -> u32 {
+    if n >= 4 {
+        u32::MAX
+    } else {
+        (1u32 << (8 * n)) - 1
+    }
+}
+
+impl Heads {
+    fn with_capacity(n: usize) -> Heads {
+        Heads {
+            bits: [0; 64],
+            single: [false; 256],
+            any_single: false,
+            keys: Vec::with_capacity(n),
+        }
+    }
+
+    /// Adds a prefix (kinds that share one give it once).
+    fn push(&mut self, (bytes, n): ([u8; 4], usize)) {
+        let (first, second) = match n {
+            0 => return,
+            1 => {
+                self.single[usize::from(bytes[0])] = true;
+                self.any_single = true;
+                return;
+            }
+            _ => (bytes[0], bytes[1]),
+        };
+        let bit = pair_bit(first, second);
+        let word = u32::from_le_bytes(bytes) & low_bytes(n);
+        let key = (bit, word, n as u8);
+        if !self.keys.contains(&key) {
+            self.bits[usize::from(bit >> 6)] |= 1 << (bit & 63);
+            self.keys.push(key);
+        }
+    }
+
+    /// Whether this prefix is among them.
+    #[cfg(test)]
+    fn holds(&self, bytes: [u8; 4], n: usize) -> bool {
+        match n {
+            0 => true,
+            1 => self.single[usize::from(bytes[0])],
+            _ => self.keys.contains(&(
+                pair_bit(bytes[0], bytes[1]),
+                u32::from_le_bytes(bytes) & low_bytes(n),
+                n as u8,
+            )),
+        }
+    }
+
+    /// Whether a prefix stands anywhere in `text`.
+    fn hit(&self, text: &[u8]) -> bool {
+        let marked = |bit: u16| self.bits[usize::from(bit >> 6)] & (1 << (bit & 63)) != 0;
+        if self.any_single && text.iter().any(|&b| self.single[usize::from(b)]) {
+            return true;
+        }
+        for (i, pair) in text.windows(2).enumerate() {
+            let bit = pair_bit(pair[0], pair[1]);
+            if marked(bit) {
+                let avail = (text.len() - i).min(4);
+                let mut word = [0u8; 4];
+                word[..avail].copy_from_slice(&text[i..i + avail]);
+                let word = u32::from_le_bytes(word);
+                if self.keys.iter().any(|&(b, k, n)| {
+                    b == bit && usize::from(n) <= avail && word & low_bytes(usize::from(n)) == k
+                }) {
+                    return true;
+                }
+            }
+        }
+        false
+    }
 }
 
 impl Prefilter {
     /// The prefixes of every form of `values`.
     pub(crate) fn new(values: &[(Hidden, Vec<u8>)]) -> Self {
-        let mut keys: Vec<([u8; 4], usize)> = Vec::with_capacity(values.len() * 12);
+        let mut heads = Heads::with_capacity(values.len() * 12);
         for (_, value) in values.iter().filter(|(_, v)| !v.is_empty()) {
-            prefixes(value, &mut keys);
+            prefixes(value, &mut heads);
         }
-        // Kinds that share a prefix give it twice: a second compare on a
-        // hit costs less than sorting them out.
-        let windows: Vec<&[u8]> = keys.iter().map(|(k, n)| &k[..*n]).collect();
-        Prefilter {
-            pairs: Pairs::new(&windows),
-        }
+        Prefilter { heads }
     }
 
     /// Whether `text`, or an encoded run of it decoded, holds a prefix.
     pub(crate) fn may_hold(&self, text: &[u8]) -> bool {
-        let hit = |bytes: &[u8]| self.pairs.next(bytes, 0).is_some();
+        let hit = |bytes: &[u8]| self.heads.hit(bytes);
         if hit(text) {
             return true;
         }
@@ -1691,13 +1788,13 @@ mod tests {
             assert_eq!(small, ours, "{}", String::from_utf8_lossy(value));
             // The prefilter's keys: each kind's first bytes, every one of
             // them among the keys worked out for the value.
-            let mut keys = Vec::new();
+            let mut keys = Heads::with_capacity(32);
             prefixes(value, &mut keys);
             for kind in KINDS {
                 let (bytes, n) = prefix(kind, value);
                 let first: Vec<u8> = stream(kind, value).take(4).collect();
                 assert_eq!(&bytes[..n], first.as_slice(), "{kind:?}");
-                assert!(keys.contains(&(bytes, n)), "{kind:?}");
+                assert!(keys.holds(bytes, n), "{kind:?}");
             }
             assert_eq!(ours, forms_of(value), "{}", String::from_utf8_lossy(value));
         }
