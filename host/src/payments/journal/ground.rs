@@ -198,6 +198,8 @@ pub(crate) fn refuse_marked(path: &Path) -> Result<(), String> {
 /// The `application_id` SQLite keeps in the file's header (bytes 68–71):
 /// read from the file itself, not through SQLite (which would read a page
 /// 1 in the WAL first). `None` for a file too short to have a header.
+/// Read only before this process opens the file with SQLite: closing the
+/// descriptor drops the process's POSIX locks on the file.
 pub(crate) fn header_id(path: &Path) -> Option<u32> {
     use std::io::Read as _;
     let mut header = [0u8; 100];

@@ -141,6 +141,11 @@ impl SqliteJournal {
             path: path.to_owned(),
             source: rusqlite::Error::InvalidPath(PathBuf::from(format!("{}: {e}", path.display()))),
         })?;
+        // The file's own header, read before this process holds any lock
+        // on it: closing a descriptor drops every POSIX lock the process
+        // holds on the file, which would let another process take itself
+        // for the last one open and remove the WAL.
+        let header = ground::header_id(path).unwrap_or(0);
         let writer = Connection::open(path).map_err(fail)?;
         writer.busy_timeout(options.busy_timeout).map_err(fail)?;
         writer.set_prepared_statement_cache_capacity(STATEMENTS);
@@ -173,7 +178,7 @@ impl SqliteJournal {
             let seen = tx
                 .query_row("PRAGMA application_id", [], |r| r.get::<_, i64>(0))
                 .map_err(fail)? as u32;
-            let in_file = ground::header_id(path).unwrap_or(0);
+            let in_file = header;
             if in_file != 0 && seen != in_file {
                 return Err(JournalError::Moved {
                     path: path.to_owned(),
