@@ -1,7 +1,6 @@
 //! What a connector is granted: what it asks for in `info()`, intersected
 //! with what the operator allows in its `payhost.toml` section.
 
-use crate::contract::hidden::{CARD_NUMBER_SOURCE, CVV_SOURCE, Hidden};
 use crate::contract::placement::PlacementSpec;
 use crate::policy::allowlist::OriginPattern;
 use crate::policy::placement::{Pins, Placement};
@@ -162,17 +161,7 @@ pub(crate) fn grant(settings: &Settings, info: &Asked<'_>) -> Result<Granted, Gr
     // Placements: each for a value this connector can hold.
     let mut placements = Vec::new();
     for placement in &section_ref.placements {
-        let known = |source: &str| {
-            info.secrets.iter().any(|s| s == source)
-                || source == CARD_NUMBER_SOURCE
-                || source == CVV_SOURCE
-        };
-        let fits = match placement.value() {
-            Hidden::Secret(name) => known(name),
-            Hidden::Derived(sources) => sources.iter().all(|s| known(s)),
-            Hidden::CardNumber | Hidden::Cvv => true,
-        };
-        if !fits {
+        if !placement.fits(&info.secrets) {
             return Err(bad(format!(
                 "placement for `{}` names a secret this connector does not use; it uses: {}",
                 placement.value(),

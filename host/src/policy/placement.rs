@@ -214,6 +214,22 @@ impl Placement {
         &self.value
     }
 
+    /// Whether its value is one a connector declaring `secrets` can hold:
+    /// card data, one of those secrets, or a value derived only from them
+    /// and the card.
+    pub(crate) fn fits(&self, secrets: &[String]) -> bool {
+        let known = |source: &str| {
+            secrets.iter().any(|s| s == source)
+                || source == CARD_NUMBER_SOURCE
+                || source == CVV_SOURCE
+        };
+        match &self.value {
+            Hidden::Secret(name) => known(name),
+            Hidden::Derived(sources) => sources.iter().all(|s| known(s)),
+            Hidden::CardNumber | Hidden::Cvv => true,
+        }
+    }
+
     /// Whether `other` is the same place, however each was written
     /// (spacing, case of a method or header name).
     pub(crate) fn same_place(&self, other: &Placement) -> bool {

@@ -7,7 +7,6 @@
 use super::connector::Connector;
 use super::info::{ConnectorInfo, LoadError};
 use crate::capabilities::http::scrub::Scrubber;
-use crate::contract::hidden::{CARD_NUMBER_SOURCE, CVV_SOURCE, Hidden};
 use crate::contract::placement::PlacementSpec;
 use crate::contract::{self, ContractVersion, PaymentConnectorPre, legacy, types as wit, v0_2};
 use crate::engine::Runtime;
@@ -584,17 +583,7 @@ fn check_info(file: &Path, info: wit::ConnectorInfo) -> Result<ConnectorInfo, Lo
         };
         let placement =
             Placement::from_spec(&spec).map_err(|e| bad(format!("placement {}: {e}", i + 1)))?;
-        let known = |source: &str| {
-            info.secrets.iter().any(|s| s == source)
-                || source == CARD_NUMBER_SOURCE
-                || source == CVV_SOURCE
-        };
-        let fits = match placement.value() {
-            Hidden::Secret(name) => known(name),
-            Hidden::Derived(sources) => sources.iter().all(|s| known(s)),
-            Hidden::CardNumber | Hidden::Cvv => true,
-        };
-        if !fits {
+        if !placement.fits(&info.secrets) {
             return Err(bad(format!(
                 "placement {} is for `{}`, which names a secret it does not declare",
                 i + 1,
