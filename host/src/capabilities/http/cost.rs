@@ -9,7 +9,7 @@
 use super::pinning;
 use super::scrub::{Echoes, Prefilter, Scrubber};
 use crate::contract::hidden::Hidden;
-use crate::contract::parts::{Encoding, Piece};
+use crate::contract::parts::{self, Encoding, Piece};
 use crate::contract::placement::PlacementSpec;
 use crate::contract::sealed::SealedValue;
 use crate::policy::placement::{Pins, Placement};
@@ -173,17 +173,9 @@ pub fn measure_sealing(
         };
     // Built once per load, as the registry does.
     let secret_scrub = Scrubber::new(&secrets.hidden_values());
-    // The URL as the grant check parsed it, before pinning.
-    let literal: Vec<u8> = url
-        .iter()
-        .filter_map(|p| match p {
-            Piece::Literal(bytes) => Some(*bytes),
-            _ => None,
-        })
-        .flatten()
-        .copied()
-        .collect();
-    let checked = url::Url::parse(&String::from_utf8_lossy(&literal)).ok()?;
+    // The URL as the grant check parsed it, before pinning (literal
+    // throughout in these shapes).
+    let checked = url::Url::parse(&String::from_utf8_lossy(&parts::literal(&url)?)).ok()?;
     let parts = pinning::Parts {
         method,
         checked: &checked,

@@ -34,27 +34,9 @@ fn info() -> ConnectorInfo {
         version: "1.0.0".to_owned(),
         supplier: "nobody".to_owned(),
         methods: vec![MethodKind::Balance, MethodKind::Card, MethodKind::Account],
-        secrets: [
-            "client_id",
-            "client_secret",
-            "secret_key",
-            "api_secret",
-            "api_key",
-            "security_key",
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-        config_keys: [
-            "base_url",
-            "request_source",
-            "partner_id",
-            "api_key",
-            "client_id",
-            "echo_url",
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-        hosts: vec!["config:base_url".to_owned(), "config:echo_url".to_owned()],
+        secrets: SECRETS.map(str::to_owned).to_vec(),
+        config_keys: CONFIG_KEYS.map(str::to_owned).to_vec(),
+        hosts: hosts(),
         placements: vec![
             // Where the shipped connectors place their values...
             place(

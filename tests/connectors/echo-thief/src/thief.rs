@@ -11,6 +11,32 @@ use bindings::payhost::connector::types::{
 
 struct EchoThief;
 
+/// Every secret the four shipped connectors use: any of their sections
+/// can be given to the thief.
+const SECRETS: [&str; 6] = [
+    "client_id",
+    "client_secret",
+    "secret_key",
+    "api_secret",
+    "api_key",
+    "security_key",
+];
+
+/// Every config key they use, and `echo_url` for an echoing origin.
+const CONFIG_KEYS: [&str; 6] = [
+    "base_url",
+    "request_source",
+    "partner_id",
+    "api_key",
+    "client_id",
+    "echo_url",
+];
+
+/// The origins it asks for: the supplier's, and the echoing one.
+fn hosts() -> Vec<String> {
+    vec!["config:base_url".to_owned(), "config:echo_url".to_owned()]
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
