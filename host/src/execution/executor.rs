@@ -111,16 +111,18 @@ impl Drop for Unfinished {
 }
 
 /// Writes an attempt's outcome, trying again while the journal cannot take
-/// it (a lock held past the wait, a database away) for as long as the
-/// attempt's lease can keep it in flight: past that, another host may mark
-/// it `unknown`, and the outcome becomes a late one. What was recorded is
-/// what the caller is told.
+/// it (a lock held past the wait, a database away): until `until`, for a
+/// caller still waiting (as long as the attempt's lease can keep it in
+/// flight: past that, another host may mark it `unknown`, and the outcome
+/// becomes a late one), or for as long as it takes once the caller has
+/// been told it is not recorded. What was recorded is what the caller is
+/// told.
 async fn record(
     journal: &Journal,
     id: i64,
     outcome: &PaymentOutcome,
+    until: Option<tokio::time::Instant>,
 ) -> Result<Finished, JournalError> {
-    let deadline = tokio::time::Instant::now() + journal.options().lease;
     let mut pause = Duration::from_millis(100);
     let mut told = false;
     loop {
@@ -134,14 +136,14 @@ async fn record(
             // A stopping host's writer is gone, a moved journal takes no
             // write: no retry will reach them.
             Err(e @ (JournalError::Closed | JournalError::Moved { .. })) => return Err(e),
-            Err(e) if tokio::time::Instant::now() + pause < deadline => {
-                if !told {
+            Err(e) if until.is_none_or(|until| tokio::time::Instant::now() + pause < until) => {
+                if !told && until.is_some() {
                     tracing::warn!(
                         "payment attempt {id} ended {} at the supplier; the journal could not record it yet ({e}); trying again",
                         outcome.state
                     );
-                    told = true;
                 }
+                told = true;
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_secs(2));
             }
@@ -296,7 +298,8 @@ impl Executor {
                 };
                 let outcome = connector.pay(registry.runtime(), &request).await;
                 unfinished.journal = None;
-                let finished = record(journal, id, &outcome).await;
+                let lease = tokio::time::Instant::now() + journal.options().lease;
+                let finished = record(journal, id, &outcome, Some(lease)).await;
                 if let Ok(Finished::Late { state }) = finished {
                     return Err(PayError::Superseded {
                         id,
@@ -316,23 +319,10 @@ impl Executor {
                     let (journal, counted) = (journal.clone(), Counted::new(&self.in_flight));
                     tokio::spawn(async move {
                         let _counted = counted;
-                        let mut pause = Duration::from_millis(250);
-                        loop {
-                            tokio::time::sleep(pause).await;
-                            match journal.finish(id, &outcome).await {
-                                Ok(_) => {
-                                    tracing::info!("payment attempt {id} recorded after all");
-                                    break;
-                                }
-                                Err(e @ (JournalError::Closed | JournalError::Moved { .. })) => {
-                                    tracing::error!(
-                                        "payment attempt {id} cannot be recorded: {e}; it becomes unknown"
-                                    );
-                                    break;
-                                }
-                                Err(e) => tracing::warn!("payment attempt {id}: still {e}"),
-                            }
-                            pause = (pause * 2).min(Duration::from_secs(5));
+                        if let Err(e) = record(&journal, id, &outcome, None).await {
+                            tracing::error!(
+                                "payment attempt {id} cannot be recorded: {e}; it becomes unknown"
+                            );
                         }
                     });
                     return Err(PayError::Unrecorded { id, state, error });

@@ -49,25 +49,27 @@ fn id_of(path: &Path) -> std::io::Result<(Id, u64)> {
     ))
 }
 
+/// `path` with `suffix` added to its name: the files SQLite and the host
+/// keep beside a journal.
+fn beside(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
 /// The WAL beside a journal file.
 pub(crate) fn wal_path(path: &Path) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push("-wal");
-    PathBuf::from(name)
+    beside(path, "-wal")
 }
 
 /// The shared-memory index beside a journal file.
 fn shm_path(path: &Path) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push("-shm");
-    PathBuf::from(name)
+    beside(path, "-shm")
 }
 
 /// The marker that keeps hosts off a journal whose ground moved.
 pub(crate) fn marker_path(path: &Path) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(".moved");
-    PathBuf::from(name)
+    beside(path, ".moved")
 }
 
 /// What changed under a running host.
@@ -114,6 +116,9 @@ pub(crate) struct Ground {
     /// The largest size seen: SQLite never shrinks the file (it is not
     /// vacuumed), so a smaller one was truncated under it.
     size: u64,
+    /// What changed, in words, once something did: from then on the host
+    /// writes no more.
+    pub(crate) moved: Option<String>,
 }
 
 impl Ground {
@@ -128,6 +133,7 @@ impl Ground {
             wal,
             shm,
             size,
+            moved: None,
         })
     }
 
@@ -175,9 +181,7 @@ impl Ground {
 /// Where the copy of a journal whose ground moved is written: beside it,
 /// named for the moment.
 pub(crate) fn rescue_path(path: &Path) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(format!(".rescued-{}", super::types::now_ms()));
-    PathBuf::from(name)
+    beside(path, &format!(".rescued-{}", super::types::now_ms()))
 }
 
 /// Refuses to open a journal whose ground moved under an earlier host

@@ -30,10 +30,9 @@ struct Inner {
     health: Mutex<JournalHealth>,
     /// Set by [`Journal::close`]: no attempt begins after it.
     closed: std::sync::atomic::AtomicBool,
-    /// The file and WAL this host holds, looked at after every commit.
+    /// The file and WAL this host holds, looked at before and after every
+    /// commit, and what changed once something did.
     ground: Mutex<Ground>,
-    /// What changed under this host, once it did: it writes no more.
-    moved: Mutex<Option<String>>,
 }
 
 /// Creates the file readable and writable by its owner only, and narrows
@@ -120,18 +119,7 @@ impl SqliteJournal {
         options: JournalOptions,
     ) -> Result<SqliteJournal, JournalError> {
         // A lock held past the wait is busy here as on every other path.
-        let fail = |source| {
-            if is_busy(&source) {
-                return JournalError::Busy {
-                    path: path.to_owned(),
-                    waited: options.busy_timeout,
-                };
-            }
-            JournalError::Sqlite {
-                path: path.to_owned(),
-                source,
-            }
-        };
+        let fail = |source| error(path, options.busy_timeout, source);
         options.check()?;
         ground::refuse_marked(path).map_err(|what| JournalError::Moved {
             path: path.to_owned(),
@@ -178,12 +166,11 @@ impl SqliteJournal {
             let seen = tx
                 .query_row("PRAGMA application_id", [], |r| r.get::<_, i64>(0))
                 .map_err(fail)? as u32;
-            let in_file = header;
-            if in_file != 0 && seen != in_file {
+            if header != 0 && seen != header {
                 return Err(JournalError::Moved {
                     path: path.to_owned(),
                     what: format!(
-                        "cannot be used: its WAL ({}) belongs to another database (the file says it is journal {in_file:08x}, the WAL's first page says {seen:08x}), and SQLite would read the two as one. Put back the WAL that belongs with this file, or move that WAL away if this file alone is the journal to keep",
+                        "cannot be used: its WAL ({}) belongs to another database (the file says it is journal {header:08x}, the WAL's first page says {seen:08x}), and SQLite would read the two as one. Put back the WAL that belongs with this file, or move that WAL away if this file alone is the journal to keep",
                         ground::wal_path(path).display()
                     ),
                 });
@@ -214,7 +201,6 @@ impl SqliteJournal {
                     path: path.to_owned(),
                     what: format!("cannot be read: {e}"),
                 })?),
-                moved: Mutex::new(None),
             });
             inner.renew()?;
             let (stop, stopped) = mpsc::channel();
@@ -539,16 +525,7 @@ impl Drop for SqliteJournal {
 
 impl Inner {
     fn fail(&self, source: rusqlite::Error) -> JournalError {
-        if is_busy(&source) {
-            return JournalError::Busy {
-                path: self.path.clone(),
-                waited: self.options.busy_timeout,
-            };
-        }
-        JournalError::Sqlite {
-            path: self.path.clone(),
-            source,
-        }
+        error(&self.path, self.options.busy_timeout, source)
     }
 
     fn writer(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -566,7 +543,6 @@ impl Inner {
     /// Renews this instance's lease and marks the attempts of lapsed
     /// instances `unknown`.
     fn renew(&self) -> Result<(), JournalError> {
-        self.still_here()?;
         let mut conn = self.writer();
         // Looked at before writing too: an idle host notices within a
         // renewal, and writes nothing into a file that is gone.
@@ -580,43 +556,34 @@ impl Inner {
         self.check_ground(&conn)
     }
 
-    /// Refuses once the journal's ground has moved.
-    fn still_here(&self) -> Result<(), JournalError> {
-        match &*self.moved.lock().unwrap_or_else(|e| e.into_inner()) {
-            Some(what) => Err(JournalError::Moved {
-                path: self.path.clone(),
-                what: what.clone(),
-            }),
-            None => Ok(()),
-        }
-    }
-
     /// Whether the file and WAL at the path are still the ones this host
-    /// writes; the first time they are not, it stops for good (see
-    /// [`ground`]).
+    /// writes; the first time they are not, it keeps what it wrote and
+    /// stops for good (see [`ground`]).
     fn check_ground(&self, conn: &Connection) -> Result<(), JournalError> {
-        self.still_here()?;
-        let Some(moved) = self
-            .ground
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .check()
-        else {
-            return Ok(());
-        };
-        let what = self.rescue(conn, moved);
-        tracing::error!("the journal {} {what}", self.path.display());
-        *self.moved.lock().unwrap_or_else(|e| e.into_inner()) = Some(what);
-        let error = self.still_here();
-        self.health().record(error);
-        self.still_here()
+        let mut ground = self.ground.lock().unwrap_or_else(|e| e.into_inner());
+        if ground.moved.is_none() {
+            let Some(change) = ground.check() else {
+                return Ok(());
+            };
+            let what = self.rescue(conn, &ground, change);
+            tracing::error!("the journal {} {what}", self.path.display());
+            *self.health() = JournalHealth {
+                writable: false,
+                problem: Some(what.clone()),
+            };
+            ground.moved = Some(what);
+        }
+        Err(JournalError::Moved {
+            path: self.path.clone(),
+            what: ground.moved.clone().unwrap_or_default(),
+        })
     }
 
     /// Keeps what this host wrote: the journal as it sees it, WAL and all,
     /// copied beside the path (into it where the path is free), or a
     /// marker that keeps every host off the path until its operator has
     /// chosen. What happened, in words.
-    fn rescue(&self, conn: &Connection, moved: Moved) -> String {
+    fn rescue(&self, conn: &Connection, ground: &Ground, moved: Moved) -> String {
         let copy = ground::rescue_path(&self.path);
         let quoted = copy.display().to_string().replace('\'', "''");
         let copied = conn
@@ -626,10 +593,7 @@ impl Inner {
         if copied.is_ok() && moved.path_is_free() && {
             // The gone file's WAL and index go too: read with the copy,
             // they would corrupt it.
-            self.ground
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove_companions();
+            ground.remove_companions();
             std::fs::hard_link(&copy, &self.path).is_ok()
         } {
             let _ = std::fs::remove_file(&copy);
@@ -1092,12 +1056,6 @@ fn batch_writer(inner: &Inner, queue: &mpsc::Receiver<Box<dyn Job>>) {
             }
         }
         last = batch.len();
-        if let Err(e) = inner.still_here() {
-            for job in batch {
-                job.refuse(copy_error(&e));
-            }
-            continue;
-        }
         let mut conn = inner.writer();
         // Looked at before writing as well as after: a batch that comes
         // after the file changed writes nothing into the old one.
@@ -1186,6 +1144,21 @@ fn batch_writer(inner: &Inner, queue: &mpsc::Receiver<Box<dyn Job>>) {
         for (deliver, own) in answers {
             deliver(committed.as_ref().err().map(copy_error).or(own));
         }
+    }
+}
+
+/// What a SQLite failure on the journal at `path` is: busy when another
+/// connection held its lock past `waited`.
+fn error(path: &Path, waited: std::time::Duration, source: rusqlite::Error) -> JournalError {
+    if is_busy(&source) {
+        return JournalError::Busy {
+            path: path.to_owned(),
+            waited,
+        };
+    }
+    JournalError::Sqlite {
+        path: path.to_owned(),
+        source,
     }
 }
 
