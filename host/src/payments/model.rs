@@ -380,22 +380,26 @@ impl PaymentRequest {
 }
 
 /// Refuses, naming `field`, a control character or a bidirectional
-/// override in `value`, and a card number there (the masker's rule: a run
-/// of 12 to 19 digits passing the Luhn check, standing as a token of its
-/// own, or written in Base64, hex or `%XX`). Card data goes only in the card's own fields,
-/// which are never stored; anywhere else it would be journaled, logged and
-/// sent in the clear. The refusal quotes nothing of the value.
+/// override in `value`.
 fn printable(field: &str, value: &str) -> Result<(), RequestError> {
-    // A key of the caller's making (a UUID, a digest) is matched, never
-    // shown, and not read for card numbers.
-    let checked_for_cards = field != "the idempotency key";
-    if let Some(c) = text::forbidden_char(value) {
-        return Err(RequestError::new(format!(
+    match text::forbidden_char(value) {
+        None => Ok(()),
+        Some(c) => Err(RequestError::new(format!(
             "{field} holds the control or bidirectional character U+{:04X}; remove it (request strings must be printable)",
             u32::from(c)
-        )));
+        ))),
     }
-    if checked_for_cards && holds_card(value) {
+}
+
+/// [`printable`], and refuses a card number in `value` (the masker's rule:
+/// a run of 12 to 19 digits passing the Luhn check, standing as a token of
+/// its own, or written in Base64, hex or `%XX`). Card data goes only in the
+/// card's own fields, which are never stored; anywhere else it would be
+/// journaled, logged and sent in the clear. The refusal quotes nothing of
+/// the value.
+fn cardless(field: &str, value: &str) -> Result<(), RequestError> {
+    printable(field, value)?;
+    if holds_card(value) {
         return Err(RequestError::new(format!(
             "{field} reads as a card number (12 to 19 digits that pass the Luhn check, perhaps written in Base64, hex or %XX); a card goes only in the card fields. If it is not one, write it differently (it would be masked wherever the host records it)"
         )));
@@ -405,33 +409,36 @@ fn printable(field: &str, value: &str) -> Result<(), RequestError> {
 
 impl PaymentRequest {
     /// Every string of the request is printable: no C0 or C1 control, DEL,
-    /// or bidirectional override.
+    /// or bidirectional override; and none but the idempotency key holds a
+    /// card number.
     fn check_text(&self) -> Result<(), RequestError> {
-        printable("the order id", &self.order_id)?;
+        cardless("the order id", &self.order_id)?;
         if let Some(id) = &self.client_order_id {
-            printable("the client order id", id)?;
+            cardless("the client order id", id)?;
         }
+        // A key of the caller's making (a UUID, a digest): matched, never
+        // shown, and not read for card numbers.
         printable("the idempotency key", &self.idempotency_key)?;
-        printable("the amount", &self.amount.amount)?;
-        printable("the currency", &self.amount.currency)?;
+        cardless("the amount", &self.amount.amount)?;
+        cardless("the currency", &self.amount.currency)?;
         for (key, value) in &self.attributes {
-            printable("an attribute name", key)?;
-            printable("an attribute value", value)?;
+            cardless("an attribute name", key)?;
+            cardless("an attribute value", value)?;
         }
         match &self.method {
-            PaymentMethod::Account(code) => printable("the account code", code)?,
+            PaymentMethod::Account(code) => cardless("the account code", code)?,
             PaymentMethod::Card(card) | PaymentMethod::MerchantOfRecord(card) => {
-                printable("the card holder's first name", &card.holder_first_name)?;
-                printable("the card holder's last name", &card.holder_last_name)?;
+                cardless("the card holder's first name", &card.holder_first_name)?;
+                cardless("the card holder's last name", &card.holder_last_name)?;
                 if let Some(a) = &card.billing_address {
-                    printable("the billing street", &a.street)?;
-                    printable("the billing city", &a.city)?;
-                    printable("the billing country", &a.country)?;
+                    cardless("the billing street", &a.street)?;
+                    cardless("the billing city", &a.city)?;
+                    cardless("the billing country", &a.country)?;
                     if let Some(region) = &a.region {
-                        printable("the billing region", region)?;
+                        cardless("the billing region", region)?;
                     }
                     if let Some(code) = &a.postal_code {
-                        printable("the billing postal code", code)?;
+                        cardless("the billing postal code", code)?;
                     }
                 }
             }
