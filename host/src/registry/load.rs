@@ -226,36 +226,28 @@ pub(crate) async fn load(
             .methods
             .iter()
             .any(|m| matches!(m, MethodKind::Card | MethodKind::MerchantOfRecord));
-    if grant.configured
-        && holds_hidden
-        && pins.is_empty()
-        && !pins.unpinned()
-        && !grant.placements_not_requested.is_empty()
-    {
-        return Err(LoadError::new(
-            file,
+    if grant.configured && holds_hidden && pins.is_empty() && !pins.unpinned() {
+        // Either the section names placements, none of them declared, or
+        // it names none at all.
+        let why = if grant.placements_not_requested.is_empty() {
+            format!(
+                "[connectors.{name}] in payhost.toml has no placements: every secret, value derived from one, and card field this connector sends must be pinned to the one place it goes (`placements = [{{ value = \"secret:NAME\", request = \"POST **/path\", at = \"header:NAME\", encoding = \"raw\" }}, …]`; `payhost plugins inspect FILE` prints what a 0.3.0 connector declares, as a section to paste; for a file pinned by sha256 or publishers, `placements = \"declared\"` grants those). To let it place them anywhere at its granted origins instead, set `unpinned = true` (not recommended: a supplier that reflects a field hands it back, and a value beside the connector's own characters is an oracle)",
+                name = info.name
+            )
+        } else {
             format!(
                 "[connectors.{name}] in payhost.toml names no placement this connector declares ({}), so none is granted and it could send no secret or card field: compare them with what `payhost plugins inspect FILE` prints",
                 grant.placements_not_requested.join("; "),
                 name = info.name
-            ),
-        ));
+            )
+        };
+        return Err(LoadError::new(file, why));
     }
-    if grant.configured && holds_hidden && pins.is_empty() && !pins.unpinned() {
-        return Err(LoadError::new(
-            file,
-            format!(
-                "[connectors.{name}] in payhost.toml has no placements: every secret, value derived from one, and card field this connector sends must be pinned to the one place it goes (`placements = [{{ value = \"secret:NAME\", request = \"POST **/path\", at = \"header:NAME\", encoding = \"raw\" }}, …]`; `payhost plugins inspect FILE` prints what a 0.3.0 connector declares, as a section to paste; for a file pinned by sha256 or publishers, `placements = \"declared\"` grants those). To let it place them anywhere at its granted origins instead, set `unpinned = true` (not recommended: a supplier that reflects a field hands it back, and a value beside the connector's own characters is an oracle)",
-                name = info.name
-            ),
-        ));
-    }
-    for placement in grant
-        .placements_not_allowed
-        .iter()
-        .filter(|_| grant.configured)
-    {
-        tracing::warn!(connector = %info.name, "declares the placement {placement}, which [connectors.{}] does not name: not granted, a request putting the value there is denied (`payhost plugins inspect` prints the declared ones as a section to review and paste)", info.name);
+    // Without a section nothing is granted, and the load says so already.
+    if grant.configured {
+        for placement in &grant.placements_not_allowed {
+            tracing::warn!(connector = %info.name, "declares the placement {placement}, which [connectors.{}] does not name: not granted, a request putting the value there is denied (`payhost plugins inspect` prints the declared ones as a section to review and paste)", info.name);
+        }
     }
     for placement in &grant.placements_not_requested {
         tracing::warn!(connector = %info.name, "[connectors.{}] names the placement {placement}, which the connector does not declare: not granted", info.name);
