@@ -776,11 +776,56 @@ pub(crate) struct Prefilter {
 /// their first byte pairs, and the prefixes themselves packed in one
 /// vector, each once. Built with one allocation, read a byte pair at a time.
 struct Heads {
+    table: PairTable,
+    /// Each prefix of two bytes or more: its pair's bit, its bytes
+    /// (little-endian), its length.
+    keys: Vec<(u16, u32, u8)>,
+}
+
+/// What [`Heads`] and [`Pairs`] share: one bit of 4096 for each pair of
+/// first bytes a window starts with, and the bytes one-byte windows are.
+struct PairTable {
     bits: [u64; 64],
     single: [bool; 256],
     any_single: bool,
-    /// Each prefix: its pair's bit, its bytes (little-endian), its length.
-    keys: Vec<(u16, u32, u8)>,
+}
+
+impl PairTable {
+    fn new() -> PairTable {
+        PairTable {
+            bits: [0; 64],
+            single: [false; 256],
+            any_single: false,
+        }
+    }
+
+    /// Marks a window: its pair's bit, returned, for one of two bytes or
+    /// more; its byte for a one-byte window.
+    fn mark(&mut self, window: &[u8]) -> Option<u16> {
+        match window {
+            [] => None,
+            [only] => {
+                self.single[usize::from(*only)] = true;
+                self.any_single = true;
+                None
+            }
+            [first, second, ..] => {
+                let bit = pair_bit(*first, *second);
+                self.bits[usize::from(bit >> 6)] |= 1 << (bit & 63);
+                Some(bit)
+            }
+        }
+    }
+
+    /// Whether a window starts with the pair of this bit.
+    fn marked(&self, bit: u16) -> bool {
+        self.bits[usize::from(bit >> 6)] & (1 << (bit & 63)) != 0
+    }
+
+    /// Whether a one-byte window is this byte.
+    fn single(&self, byte: u8) -> bool {
+        self.any_single && self.single[usize::from(byte)]
+    }
 }
 
 /// The low `n` bytes of a little-endian word.
@@ -795,29 +840,18 @@ fn low_bytes(n: usize) -> u32 {
 impl Heads {
     fn with_capacity(n: usize) -> Heads {
         Heads {
-            bits: [0; 64],
-            single: [false; 256],
-            any_single: false,
+            table: PairTable::new(),
             keys: Vec::with_capacity(n),
         }
     }
 
     /// Adds a prefix (kinds that share one give it once).
     fn push(&mut self, (bytes, n): ([u8; 4], usize)) {
-        let (first, second) = match n {
-            0 => return,
-            1 => {
-                self.single[usize::from(bytes[0])] = true;
-                self.any_single = true;
-                return;
-            }
-            _ => (bytes[0], bytes[1]),
+        let Some(bit) = self.table.mark(&bytes[..n]) else {
+            return;
         };
-        let bit = pair_bit(first, second);
-        let word = u32::from_le_bytes(bytes) & low_bytes(n);
-        let key = (bit, word, n as u8);
+        let key = (bit, u32::from_le_bytes(bytes) & low_bytes(n), n as u8);
         if !self.keys.contains(&key) {
-            self.bits[usize::from(bit >> 6)] |= 1 << (bit & 63);
             self.keys.push(key);
         }
     }
@@ -827,7 +861,7 @@ impl Heads {
     fn holds(&self, bytes: [u8; 4], n: usize) -> bool {
         match n {
             0 => true,
-            1 => self.single[usize::from(bytes[0])],
+            1 => self.table.single(bytes[0]),
             _ => self.keys.contains(&(
                 pair_bit(bytes[0], bytes[1]),
                 u32::from_le_bytes(bytes) & low_bytes(n),
@@ -838,13 +872,12 @@ impl Heads {
 
     /// Whether a prefix stands anywhere in `text`.
     fn hit(&self, text: &[u8]) -> bool {
-        let marked = |bit: u16| self.bits[usize::from(bit >> 6)] & (1 << (bit & 63)) != 0;
-        if self.any_single && text.iter().any(|&b| self.single[usize::from(b)]) {
+        if self.table.any_single && text.iter().any(|&b| self.table.single(b)) {
             return true;
         }
         for (i, pair) in text.windows(2).enumerate() {
             let bit = pair_bit(pair[0], pair[1]);
-            if marked(bit) {
+            if self.table.marked(bit) {
                 let avail = (text.len() - i).min(4);
                 let mut word = [0u8; 4];
                 word[..avail].copy_from_slice(&text[i..i + avail]);
@@ -1017,13 +1050,10 @@ impl Search {
 /// more than this whole scan of a few kilobytes; this one is built in
 /// about a hundred nanoseconds and reads a byte a nanosecond.
 struct Pairs {
-    bits: [u64; 64],
-    /// First bytes of one-byte windows.
-    single: [bool; 256],
-    /// Whether any window is one byte long.
-    any_single: bool,
-    /// Each window: its pair's bit, where its bytes are in `bytes`.
-    windows: Vec<(u16, Range<usize>)>,
+    table: PairTable,
+    /// Each window: its pair's bit (none for one byte), where its bytes
+    /// are in `bytes`.
+    windows: Vec<(Option<u16>, Range<usize>)>,
     bytes: Vec<u8>,
 }
 
@@ -1035,24 +1065,12 @@ fn pair_bit(first: u8, second: u8) -> u16 {
 impl Pairs {
     fn new(windows: &[&[u8]]) -> Pairs {
         let mut pairs = Pairs {
-            bits: [0; 64],
-            single: [false; 256],
-            any_single: false,
+            table: PairTable::new(),
             windows: Vec::with_capacity(windows.len()),
             bytes: Vec::with_capacity(windows.iter().map(|w| w.len()).sum()),
         };
-        for window in windows {
-            let (first, second) = match window {
-                [] => continue,
-                [only] => {
-                    pairs.single[usize::from(*only)] = true;
-                    pairs.any_single = true;
-                    (*only, 0)
-                }
-                [first, second, ..] => (*first, *second),
-            };
-            let bit = pair_bit(first, second);
-            pairs.bits[usize::from(bit >> 6)] |= 1 << (bit & 63);
+        for window in windows.iter().filter(|w| !w.is_empty()) {
+            let bit = pairs.table.mark(window);
             let start = pairs.bytes.len();
             pairs.bytes.extend_from_slice(window);
             pairs.windows.push((bit, start..pairs.bytes.len()));
@@ -1062,38 +1080,29 @@ impl Pairs {
 
     /// Whether a window of the pair `bit` (or of one byte) starts `rest`.
     fn starts(&self, rest: &[u8], bit: Option<u16>) -> bool {
-        let one = |(_, range): &(u16, Range<usize>)| {
-            let window = &self.bytes[range.clone()];
-            rest.starts_with(window)
-        };
-        if self.any_single && self.single[usize::from(rest[0])] {
-            let singles = self.windows.iter().filter(|(_, r)| r.len() == 1);
-            if singles.clone().any(&one) {
-                return true;
-            }
-        }
-        let Some(bit) = bit else {
-            return false;
-        };
-        self.windows.iter().filter(|(b, _)| *b == bit).any(one)
+        // The windows of the pair, and the one-byte windows where `rest`
+        // starts with one of their bytes.
+        let single = self.table.single(rest[0]);
+        self.windows
+            .iter()
+            .filter(|(b, _)| (bit.is_some() && *b == bit) || (single && b.is_none()))
+            .any(|(_, range)| rest.starts_with(&self.bytes[range.clone()]))
     }
 
     /// Where the first window at or after `from` starts.
     fn next(&self, text: &[u8], from: usize) -> Option<usize> {
-        let marked = |bit: u16| self.bits[usize::from(bit >> 6)] & (1 << (bit & 63)) != 0;
         let pairs_end = text.len().saturating_sub(1);
         for i in from..pairs_end {
             let bit = pair_bit(text[i], text[i + 1]);
-            if (marked(bit) || (self.any_single && self.single[usize::from(text[i])]))
+            if (self.table.marked(bit) || self.table.single(text[i]))
                 && self.starts(&text[i..], Some(bit))
             {
                 return Some(i);
             }
         }
         // The last byte starts only a one-byte window.
-        (from.max(pairs_end)..text.len()).find(|&i| {
-            self.any_single && self.single[usize::from(text[i])] && self.starts(&text[i..], None)
-        })
+        (from.max(pairs_end)..text.len())
+            .find(|&i| self.table.single(text[i]) && self.starts(&text[i..], None))
     }
 }
 
