@@ -132,11 +132,7 @@ async fn sigterm_lets_payments_in_flight_finish_and_then_the_host_exits() {
         )
         .await;
     }
-    let term = Command::new("kill")
-        .args(["-TERM", &server.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(term.success());
+    server.terminate();
     for call in calls {
         let (status, answer) = call.await.unwrap();
         assert_eq!(
@@ -587,11 +583,7 @@ async fn a_client_waiting_past_the_shutdown_grace_is_answered_with_its_attempt_i
     while sim.pay_calls(Supplier::Atlas, order) == 0 {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let term = Command::new("kill")
-        .args(["-TERM", &server.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(term.success());
+    server.terminate();
     let (status, answer) = tokio::time::timeout(Duration::from_secs(10), waiting)
         .await
         .expect("the client was not answered")

@@ -93,6 +93,15 @@ impl Server {
         Server { child, url }
     }
 
+    /// Asks it to stop, as a service manager does (SIGTERM).
+    pub(crate) fn terminate(&self) {
+        let term = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(term.success());
+    }
+
     pub(crate) fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
