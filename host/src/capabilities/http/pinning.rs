@@ -60,9 +60,13 @@ impl<'a> Tokens<'a> {
                     // The placeholder: the stem, `i`, its number, `z`.
                     let mut token = [0u8; 48];
                     let n = {
-                        let number = itoa(self.parts.len());
-                        let parts: [&[u8]; 4] =
-                            [self.stem.as_bytes(), b"i", number.as_bytes(), b"z"];
+                        let mut number = itoa::Buffer::new();
+                        let parts: [&[u8]; 4] = [
+                            self.stem.as_bytes(),
+                            b"i",
+                            number.format(self.parts.len()).as_bytes(),
+                            b"z",
+                        ];
                         let mut n = 0;
                         for p in parts {
                             token[n..n + p.len()].copy_from_slice(p);
@@ -101,7 +105,10 @@ impl<'a> Tokens<'a> {
             .and_then(|t| t.strip_suffix('z'))
             .and_then(|n| n.parse::<usize>().ok())
             // The number as it was written: no sign, no leading zero.
-            .filter(|&i| i < self.parts.len() && text.len() == self.stem.len() + 2 + itoa(i).len());
+            .filter(|&i| {
+                i < self.parts.len()
+                    && text.len() == self.stem.len() + 2 + itoa::Buffer::new().format(i).len()
+            });
         let location = location();
         let Some(index) = index else {
             return Err(format!(
@@ -119,13 +126,13 @@ impl<'a> Tokens<'a> {
         Ok(())
     }
 
-    /// Refuses a placeholder where no value may stand (a key, a name, an
-    /// attribute, a comment).
     /// Whether `text` holds a placeholder.
     fn holds(&self, text: &[u8]) -> bool {
         find_stem(&self.stem, text).is_some()
     }
 
+    /// Refuses a placeholder where no value may stand (a key, a name, an
+    /// attribute, a comment).
     fn nowhere(&self, text: &[u8], place: &str) -> Result<(), String> {
         if self.holds(text) {
             return Err(format!(
@@ -151,27 +158,10 @@ fn find_stem(stem: &str, text: &[u8]) -> Option<usize> {
 /// `phx` and `nonce` in 16 lower-case hex digits: what every placeholder
 /// of one request starts with.
 fn stem(nonce: u64) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut text = String::with_capacity(19);
-    text.push_str("phx");
-    for shift in (0..16).rev() {
-        text.push(char::from(HEX[((nonce >> (shift * 4)) & 15) as usize]));
-    }
-    text
-}
-
-/// `n` in decimal, without the formatting machinery.
-fn itoa(mut n: usize) -> String {
-    let mut digits = Vec::with_capacity(4);
-    loop {
-        digits.push(b'0' + (n % 10) as u8);
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    digits.reverse();
-    String::from_utf8(digits).unwrap_or_default()
+    let mut text = *b"phx0000000000000000";
+    // Sixteen digits for eight bytes: it always fits.
+    let _ = hex::encode_to_slice(nonce.to_be_bytes(), &mut text[3..]);
+    String::from_utf8_lossy(&text).into_owned()
 }
 
 /// A request's parts, as the HTTP capability hands them over.
