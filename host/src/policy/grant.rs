@@ -161,7 +161,7 @@ pub(crate) fn grant(settings: &Settings, info: &Asked<'_>) -> Result<Granted, Gr
     // Placements: each for a value this connector can hold.
     let mut placements = Vec::new();
     for placement in &section_ref.placements {
-        if !placement.fits(&info.secrets) {
+        if !placement.fits(info.secrets) {
             return Err(bad(format!(
                 "placement for `{}` names a secret this connector does not use; it uses: {}",
                 placement.value(),
