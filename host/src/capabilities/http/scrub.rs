@@ -174,6 +174,18 @@ fn unit(bytes: &[u8]) -> Unit {
 const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
+/// A standard Base64 group written in the URL-safe alphabet.
+fn group_in_url_alphabet(mut group: Unit) -> Unit {
+    for c in &mut group.0[..group.1] {
+        *c = match *c {
+            b'+' => b'-',
+            b'/' => b'_',
+            c => c,
+        };
+    }
+    group
+}
+
 fn base64_group(group: &[u8], url: bool, pad: bool) -> Unit {
     let alphabet: &[u8; 64] = if url {
         b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -704,19 +716,16 @@ fn prefixes(value: &[u8], out: &mut Heads) {
         Kind::Hex { upper: true },
         Kind::Percent { upper: false },
         Kind::Percent { upper: true },
-        Kind::Base64 {
-            url: false,
-            pad: true,
-        },
-        Kind::Base64 {
-            url: true,
-            pad: true,
-        },
     ] {
         out.push(prefix(kind, head));
     }
+    // The padded Base64 kinds' prefix is their first group (as `prefix`
+    // gives it), written once for each alphabet.
     let group = base64_group(&head[..head.len().min(3)], false, true);
-    let url_group = base64_group(&head[..head.len().min(3)], true, true);
+    let url_group = group_in_url_alphabet(group);
+    for g in [group, url_group] {
+        out.push(([g.0[0], g.0[1], g.0[2], g.0[3]], g.1.min(4)));
+    }
     // A Base64 kind that escapes some characters writes its first group as
     // the plain kind does unless the group holds one of them.
     let short = head.len() < 3;
@@ -774,7 +783,7 @@ pub(crate) struct Prefilter {
 
 /// A call's form prefixes (at most four bytes each): a 4096-bit table of
 /// their first byte pairs, and the prefixes themselves packed in one
-/// vector, each once. Built with one allocation, read a byte pair at a time.
+/// vector. Built with one allocation, read a byte pair at a time.
 struct Heads {
     table: PairTable,
     /// Each prefix of two bytes or more: its pair's bit, its bytes
@@ -845,14 +854,13 @@ impl Heads {
         }
     }
 
-    /// Adds a prefix (kinds that share one give it once).
+    /// Adds a prefix. Kinds that share one give it twice: a second
+    /// compare on a hit (rare in an honest answer) costs less than looking
+    /// for it on every push.
     fn push(&mut self, (bytes, n): ([u8; 4], usize)) {
-        let Some(bit) = self.table.mark(&bytes[..n]) else {
-            return;
-        };
-        let key = (bit, u32::from_le_bytes(bytes) & low_bytes(n), n as u8);
-        if !self.keys.contains(&key) {
-            self.keys.push(key);
+        if let Some(bit) = self.table.mark(&bytes[..n]) {
+            self.keys
+                .push((bit, u32::from_le_bytes(bytes) & low_bytes(n), n as u8));
         }
     }
 
@@ -896,7 +904,7 @@ impl Heads {
 impl Prefilter {
     /// The prefixes of every form of `values`.
     pub(crate) fn new(values: &[(Hidden, Vec<u8>)]) -> Self {
-        let mut heads = Heads::with_capacity(values.len() * 12);
+        let mut heads = Heads::with_capacity(values.len() * 24);
         for (_, value) in values.iter().filter(|(_, v)| !v.is_empty()) {
             prefixes(value, &mut heads);
         }
