@@ -92,6 +92,21 @@ async fn read_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<
             ),
         )
     };
+    // Only JSON, said so: a web page can send any other type to a host on
+    // loopback without the browser asking first (a "simple" request), and
+    // the host would take it for its operator's.
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as JSON with the header `content-type: application/json`",
+        ));
+    }
     let announced = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -150,7 +165,27 @@ const FIELDS: [&str; 22] = [
 /// value that was sent.
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let value = parse_value(&mut de)?;
+    // One JSON value and nothing after it: `{…}xyz` is not a body.
+    de.end().map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_json",
+            format!(
+                "the body goes on after its JSON object (line {} column {}); send one object and nothing else",
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    Ok(value)
+}
+
+/// [`parse_json`]'s value, its error naming only the body's own fields.
+fn parse_value<T: DeserializeOwned>(
+    de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>,
+) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(de).map_err(|e| {
         let path: Vec<String> = e
             .path()
             .iter()

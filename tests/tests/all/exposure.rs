@@ -292,6 +292,37 @@ async fn bad_input_gets_a_json_error_that_quotes_nothing_it_was_sent() {
     )
     .await;
     assert_eq!((status, code(&answer)), (400, "bad_json"), "{answer}");
+    // A whole valid body with more after it is no body.
+    let valid = body("atlas", "ATL-OK-trailing", "trailing-1").to_string();
+    let (status, answer) = call(
+        client
+            .post(format!("{}/v1/payments", server.url))
+            .header("content-type", "application/json")
+            .body(format!("{valid}xyz")),
+    )
+    .await;
+    assert_eq!((status, code(&answer)), (400, "bad_json"), "{answer}");
+    // Nor is one sent as anything but JSON: a web page may post text/plain
+    // or a form to a host on loopback without the browser asking first.
+    for content_type in [
+        None,
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        Some("multipart/form-data; boundary=x"),
+    ] {
+        let mut request = client
+            .post(format!("{}/v1/payments", server.url))
+            .body(valid.clone());
+        if let Some(t) = content_type {
+            request = request.header("content-type", t);
+        }
+        let (status, answer) = call(request).await;
+        assert_eq!(
+            (status, code(&answer)),
+            (415, "unsupported_media_type"),
+            "{content_type:?}: {answer}"
+        );
+    }
     // Nothing reached the supplier.
     assert!(sim.received().is_empty());
 }
