@@ -20,3 +20,7 @@ check:
 # The benchmarks, written to BENCHMARKS.md.
 bench *ARGS:
     cargo xtask bench {{ARGS}}
+
+# The reliability suite against a release build (about ten minutes).
+soak *ARGS:
+    cargo xtask soak {{ARGS}}

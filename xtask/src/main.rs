@@ -9,6 +9,8 @@
 //!   wasm targets.
 //! - `layout`: the host library's module import graph, checked for cycles.
 //! - `bench`: the benchmarks.
+//! - `soak`: the reliability suite, against a release build (not part of
+//!   `test`: it takes about ten minutes and needs root for one scenario).
 
 mod layout;
 
@@ -68,8 +70,11 @@ fn main() -> ExitCode {
         "check" => check(),
         "layout" => layout::check(&root().join("host").join("src")),
         "bench" => bench(rest),
+        "soak" => soak(rest),
         _ => {
-            eprintln!("usage: cargo xtask <demo|test|build-plugins|check|layout|bench> [args...]");
+            eprintln!(
+                "usage: cargo xtask <demo|test|build-plugins|check|layout|bench|soak> [args...]"
+            );
             return ExitCode::from(if command == "help" { 0 } else { 2 });
         }
     };
@@ -384,6 +389,34 @@ fn check() -> Result<(), String> {
     }
     wasm.args(["--", "-D", "warnings"]);
     run(wasm)
+}
+
+/// The reliability suite against a release build: the connectors, the
+/// `payhost` binary and the simulator built for release, PostgreSQL
+/// installed if it is missing, then `payhost-sandbox soak`.
+fn soak(args: &[String]) -> Result<(), String> {
+    ensure_postgres()?;
+    let plugins = build_plugins()?;
+    let mut build = cargo();
+    build.args([
+        "build",
+        "--release",
+        "--package",
+        "payhost-cli",
+        "--package",
+        "payhost-sandbox",
+    ]);
+    run(build)?;
+    let release = root().join("target").join("release");
+    let mut cmd = Command::new(release.join("payhost-sandbox"));
+    cmd.current_dir(root())
+        .arg("soak")
+        .arg("--payhost")
+        .arg(release.join("payhost"))
+        .arg("--plugins")
+        .arg(&plugins)
+        .args(args);
+    run(cmd)
 }
 
 fn bench(args: &[String]) -> Result<(), String> {

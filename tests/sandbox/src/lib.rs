@@ -9,6 +9,7 @@
 //!   host it was not allowed to call.
 //! - [`script`]: a supplier whose answers the test chooses.
 //! - [`demo`]: payments through all four connectors against the simulator.
+//! - [`soak`]: the reliability suite a release runs (`cargo xtask soak`).
 
 pub mod demo;
 pub mod pg;
@@ -16,5 +17,6 @@ pub mod recorder;
 pub mod script;
 mod serve;
 pub mod sim;
+pub mod soak;
 
 pub use serve::{Answer, Body, Dropped};

@@ -1,9 +1,11 @@
-//! `payhost-sandbox`: run the supplier simulator, or the demo against it.
+//! `payhost-sandbox`: run the supplier simulator, the demo against it, or
+//! the reliability suite.
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use payhost_sandbox::demo::{self, Setup};
 use payhost_sandbox::sim::{Credentials, Simulator};
+use payhost_sandbox::soak;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,6 +41,24 @@ enum Command {
         /// A running host's URL, e.g. http://127.0.0.1:8700.
         #[arg(long)]
         server: Option<String>,
+    },
+    /// The reliability suite: drives `payhost serve` (a release build)
+    /// through crashes, hang-ups, outages, full disks, locks, hostile input
+    /// and plugin-directory faults, and prints one table: per scenario,
+    /// requests, and orders lost, doubled or stuck. Exits 1 unless all are 0.
+    Soak {
+        /// The `payhost` binary.
+        #[arg(long, default_value = "target/release/payhost")]
+        payhost: PathBuf,
+        /// The directory holding atlas.wasm, hkramble.wasm, aerohub.wasm and nemo.wasm.
+        #[arg(long, default_value = "target/plugins")]
+        plugins: PathBuf,
+        /// Only these scenarios (comma-separated); all by default.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+        /// Print the scenarios and stop.
+        #[arg(long)]
+        list: bool,
     },
 }
 
@@ -99,6 +119,50 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("supplier simulator listening on {}", sim.url());
             tokio::signal::ctrl_c().await?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Soak { list: true, .. } => {
+            for (name, what) in soak::SCENARIOS {
+                println!("{name:<20} {what}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Soak {
+            payhost,
+            plugins,
+            only,
+            list: false,
+        } => {
+            anyhow::ensure!(
+                payhost.is_file(),
+                "{} is missing: build it with `cargo build --release -p payhost-cli` (or run `cargo xtask soak`)",
+                payhost.display()
+            );
+            let cache = plugins.join("..").join("soak-cache");
+            let started = std::time::Instant::now();
+            let rows = soak::run(soak::Options {
+                payhost,
+                plugins,
+                cache,
+                only,
+            })
+            .await?;
+            println!("{}", soak::table(&rows));
+            let clean = soak::clean(&rows);
+            println!(
+                "{} scenarios in {:.0} s: {}",
+                rows.len(),
+                started.elapsed().as_secs_f64(),
+                if clean {
+                    "nothing lost, doubled or stuck"
+                } else {
+                    "SOMETHING WENT WRONG (see the lines above the table)"
+                }
+            );
+            Ok(if clean {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::Demo {
             server: Some(server),
