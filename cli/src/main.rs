@@ -23,22 +23,21 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Exit codes, so scripts can tell outcomes apart.
+/// Exit codes, so scripts can tell outcomes apart; a failure's comes from
+/// the library's failure table ([`payhost::Failure`]).
 pub(crate) mod exit {
     /// The payment succeeded or is pending; the command did what was asked.
     pub const OK: u8 = 0;
     /// Something unexpected went wrong in payhost itself.
-    pub const INTERNAL: u8 = 1;
+    pub const INTERNAL: u8 = payhost::Failure::Internal.exit_code();
     /// Wrong arguments, wrong configuration, or a request refused before any
     /// connector ran.
-    pub const USAGE: u8 = 2;
+    pub const USAGE: u8 = payhost::Failure::Usage.exit_code();
     /// The payment failed (no money moved), or a check failed.
     pub const FAILED: u8 = 3;
     /// The payment's outcome is unknown: it may have reached the supplier.
-    pub const UNKNOWN: u8 = 4;
-    /// Busy (the journal locked by another process past its wait, the
-    /// connector or the host at its limit): nothing was sent, try again.
-    pub const BUSY: u8 = 5;
+    pub const UNKNOWN: u8 = payhost::Failure::Unknown.exit_code();
+    // Busy (5) and the rest of a failure's codes: payhost::Failure.
 }
 
 /// Runs travel suppliers' payment connectors as sandboxed WebAssembly components.
@@ -97,34 +96,19 @@ impl Exit {
 }
 
 impl Exit {
-    /// The exit a journal error calls for: busy is worth a retry, a file
-    /// that cannot be used is the configuration's.
+    /// The exit a journal error calls for, from the library's failure table.
     pub(crate) fn journal(error: payhost::JournalError) -> Self {
         Exit {
-            code: if error.is_busy() {
-                exit::BUSY
-            } else {
-                exit::USAGE
-            },
+            code: error.code().failure().exit_code(),
             error: error.into(),
         }
     }
 
-    /// The exit a refused or unrecorded payment calls for.
+    /// The exit a refused or unrecorded payment calls for, from the
+    /// library's failure table.
     pub(crate) fn pay(error: payhost::PayError) -> Self {
-        use payhost::PayError;
-        let code = match &error {
-            PayError::Busy { .. } | PayError::HostBusy { .. } => exit::BUSY,
-            PayError::Journal(e) if e.is_busy() => exit::BUSY,
-            PayError::Journal(payhost::JournalError::Closed) => exit::BUSY,
-            PayError::Unrecorded { .. } | PayError::Superseded { .. } => exit::UNKNOWN,
-            PayError::Journal(
-                payhost::JournalError::Sqlite { .. } | payhost::JournalError::Moved { .. },
-            ) => exit::INTERNAL,
-            _ => exit::USAGE,
-        };
         Exit {
-            code,
+            code: error.code().failure().exit_code(),
             error: error.into(),
         }
     }

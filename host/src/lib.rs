@@ -27,6 +27,7 @@ pub mod conformance;
 mod contract;
 mod engine;
 mod execution;
+mod failure;
 pub mod fleet;
 mod host;
 pub mod package;
@@ -43,8 +44,10 @@ pub use engine::cache::CacheOutcome;
 pub use engine::store::Fault;
 pub use engine::{EPOCH_TICK, PERF_MAP_ENV, Runtime, RuntimeOptions};
 pub use execution::{Begun, Executed, Executor, PayError};
+pub use failure::{Code, Failure};
 pub use host::Host;
 pub use payments::attempt::{Attempt, AttemptState};
+pub use payments::intake::Resolution;
 pub use payments::journal::{
     Begin, Finished, Journal, JournalError, JournalHealth, JournalOptions, JournalTarget, Published,
 };

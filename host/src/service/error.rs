@@ -2,6 +2,7 @@
 //! answered as `{"error": {"code", "message"}}`.
 
 use crate::execution::PayError;
+use crate::failure::Code;
 use crate::payments::journal::JournalError;
 use crate::payments::mask::mask_text;
 use axum::Json;
@@ -42,101 +43,59 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl ApiError {
+    /// An error of the failure table: its code's text and status.
+    pub(crate) fn coded(code: Code, message: impl Into<String>) -> Self {
+        ApiError::new(
+            StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            code.as_str(),
+            message,
+        )
+    }
+}
+
 impl From<PayError> for ApiError {
     fn from(e: PayError) -> Self {
         // Messages name no value the caller sent, only what was wrong.
         match e {
-            PayError::UnknownConnector(_) => ApiError::new(
-                StatusCode::NOT_FOUND,
-                "unknown_connector",
+            PayError::UnknownConnector(_) => ApiError::coded(
+                Code::UnknownConnector,
                 "no live connector has this name; GET /v1/connectors lists the live ones",
             ),
-            PayError::Invalid(e) => {
-                ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", e.to_string())
-            }
-            e @ PayError::Busy { .. } => ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "connector_busy",
-                e.to_string(),
-            ),
-            e @ PayError::HostBusy { .. } => {
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "host_busy", e.to_string())
-            }
-            e @ PayError::MethodNotSupported { .. } => ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "method_not_supported",
-                e.to_string(),
-            ),
-            e @ PayError::Superseded { .. } => {
-                ApiError::new(StatusCode::CONFLICT, "superseded", e.to_string())
-            }
-            e @ PayError::Unrecorded { .. } => ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "not_recorded",
-                e.to_string(),
-            ),
             PayError::Journal(e) => e.into(),
+            e => ApiError::coded(e.code(), e.to_string()),
         }
     }
 }
 
 impl From<JournalError> for ApiError {
     fn from(e: JournalError) -> Self {
-        match e {
-            JournalError::KeyReused { id, .. } => ApiError::new(
-                StatusCode::CONFLICT,
-                "idempotency_key_reused",
-                format!(
-                    "this idempotency key was used for a different payment (attempt {id}); use a new key for a new payment"
-                ),
+        let code = e.code();
+        let message = match e {
+            JournalError::KeyReused { id, .. } => format!(
+                "this idempotency key was used for a different payment (attempt {id}); use a new key for a new payment"
             ),
             JournalError::OrderBusy {
                 id, state, advice, ..
-            } => ApiError::new(
-                StatusCode::CONFLICT,
-                "order_busy",
-                format!("this order already has attempt {id} in state {state}; {advice}"),
-            ),
-            e @ JournalError::NotFound(_) => {
-                ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
-            }
-            e @ JournalError::NotUnknown { .. } => {
-                ApiError::new(StatusCode::CONFLICT, "not_unknown", e.to_string())
-            }
+            } => format!("this order already has attempt {id} in state {state}; {advice}"),
             e @ JournalError::Busy { .. } => {
                 tracing::warn!("{e}");
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "journal_busy",
-                    "the journal is locked by another process past the busy timeout; nothing was changed or sent, try again",
-                )
+                "the journal is locked by another process past the busy timeout; nothing was changed or sent, try again".to_owned()
             }
             e @ JournalError::Moved { .. } => {
                 tracing::error!("{e}");
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "journal_unwritable",
-                    "the journal's file changed under this host (the host's log says how): it takes no payment; nothing was sent",
-                )
-            }
-            e @ JournalError::Closed => {
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "stopping", e.to_string())
-            }
-            e @ JournalError::StillRunning { .. } => {
-                ApiError::new(StatusCode::CONFLICT, "still_running", e.to_string())
+                "the journal's file changed under this host (the host's log says how): it takes no payment; nothing was sent".to_owned()
             }
             e @ (JournalError::Sqlite { .. }
             | JournalError::Write { .. }
             | JournalError::Postgres { .. }
             | JournalError::Options(_)) => {
                 tracing::error!("{e}");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "journal_error",
-                    "the journal cannot be used (the host's log says why)",
-                )
+                "the journal cannot be used (the host's log says why)".to_owned()
             }
-        }
+            e => e.to_string(),
+        };
+        ApiError::coded(code, message)
     }
 }
 
