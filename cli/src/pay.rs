@@ -3,7 +3,9 @@
 use super::{Exit, exit, host_with_plugins, output, print_json};
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
-use payhost::{Card, Host, Money, PaymentMethod, PaymentOutcome, PaymentRequest, PaymentState};
+use payhost::{
+    Card, Host, MethodKind, Money, PaymentMethod, PaymentOutcome, PaymentRequest, PaymentState,
+};
 use std::collections::BTreeMap;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -106,12 +108,18 @@ impl Pay {
             })?;
             read_card(path)
         };
-        let method = match self.method {
-            Method::Balance => PaymentMethod::Balance,
-            Method::Card => PaymentMethod::Card(card()?),
-            Method::MerchantOfRecord => PaymentMethod::MerchantOfRecord(card()?),
-            Method::Account => PaymentMethod::Account(self.account.clone().unwrap_or_default()),
+        let kind = match self.method {
+            Method::Balance => MethodKind::Balance,
+            Method::Card => MethodKind::Card,
+            Method::MerchantOfRecord => MethodKind::MerchantOfRecord,
+            Method::Account => MethodKind::Account,
         };
+        let card = match kind {
+            MethodKind::Card | MethodKind::MerchantOfRecord => Some(card()?),
+            _ => None,
+        };
+        let method =
+            PaymentMethod::from_parts(kind, card, self.account.clone()).map_err(Exit::usage)?;
         let amount = Money::parse(&self.amount, &self.currency).map_err(Exit::usage)?;
         let request = PaymentRequest {
             order_id: self.order.clone(),

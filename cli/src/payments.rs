@@ -2,7 +2,7 @@
 
 use super::{Exit, exit, host_with_plugins, load_settings, output, print_json};
 use clap::{Subcommand, ValueEnum};
-use payhost::{Attempt, ConnectorError, ErrorKind, Journal, PaymentOutcome, PaymentState};
+use payhost::{Attempt, Journal, PaymentOutcome, PaymentState, Resolution};
 use std::path::Path;
 
 /// The payment journal: every attempt, its state and outcome (cards masked).
@@ -35,7 +35,7 @@ pub(crate) enum Payments {
         query: bool,
         /// What happened, as you found out from the supplier.
         #[arg(long = "as", value_enum, requires = "note")]
-        outcome: Option<Resolution>,
+        outcome: Option<Stated>,
         /// How you know (kept in the journal).
         #[arg(long)]
         note: Option<String>,
@@ -43,7 +43,7 @@ pub(crate) enum Payments {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-pub(crate) enum Resolution {
+pub(crate) enum Stated {
     /// The supplier took the money.
     Succeeded,
     /// No money moved.
@@ -144,54 +144,31 @@ impl Payments {
             } => {
                 let journal = open(config).await?;
                 let attempt = journal.get(id).await.map_err(Exit::journal)?;
-                let (resolved, note) = if query {
+                let resolution = if query {
                     let (host, _) = host_with_plugins(config).await?;
                     let answer = host
                         .query(&attempt.connector, &attempt.order_id)
                         .await
                         .map_err(Exit::usage)?;
-                    match answer {
-                        Ok(o) if o.state != PaymentState::Unknown => {
-                            (o, "resolved by the connector's query()".to_owned())
-                        }
-                        Ok(_) => {
-                            return Err(Exit::usage(anyhow::anyhow!(
-                                "the supplier does not know yet; try again later or resolve it with --as"
-                            )));
-                        }
-                        Err(e) => {
-                            return Err(Exit::usage(anyhow::anyhow!(
-                                "the connector cannot query ({}: {}); ask the supplier and record it with --as succeeded|failed --note \"...\"",
-                                e.kind,
-                                e.message
-                            )));
-                        }
-                    }
-                } else {
-                    let note = note.ok_or_else(|| {
+                    Resolution::queried(answer).map_err(|e| {
                         Exit::usage(anyhow::anyhow!(
-                            "pass --query, or --as succeeded|failed with --note"
+                            "{e} (with --as succeeded|failed --note \"...\")"
                         ))
-                    })?;
-                    let outcome = match outcome {
-                        Some(Resolution::Succeeded) => PaymentOutcome::new(PaymentState::Succeeded),
-                        Some(Resolution::Failed) => PaymentOutcome::host(
-                            PaymentState::Failed,
-                            ConnectorError::host(
-                                ErrorKind::Declined,
-                                format!("resolved by the operator: {note}"),
-                            ),
-                        ),
-                        None => {
-                            return Err(Exit::usage(anyhow::anyhow!(
-                                "pass --query, or --as succeeded|failed with --note"
-                            )));
-                        }
+                    })?
+                } else {
+                    let (Some(note), Some(outcome)) = (note, outcome) else {
+                        return Err(Exit::usage(anyhow::anyhow!(
+                            "pass --query, or --as succeeded|failed with --note"
+                        )));
                     };
-                    (outcome, format!("by the operator: {note}"))
+                    let state = match outcome {
+                        Stated::Succeeded => PaymentState::Succeeded,
+                        Stated::Failed => PaymentState::Failed,
+                    };
+                    Resolution::stated(state, &note).map_err(Exit::usage)?
                 };
                 let updated = journal
-                    .resolve(id, &resolved, &note, "cli")
+                    .resolve(id, &resolution.outcome, &resolution.note, "cli")
                     .await
                     .map_err(Exit::journal)?;
                 print_attempt(&updated);

@@ -1,5 +1,6 @@
 //! Payments as data, and what may be kept of them: the model (money, cards,
-//! requests, outcomes, error kinds), masking card data (`mask`) including
+//! requests, outcomes, error kinds), what the CLI and the API hand in
+//! (`intake`: a method from its parts, an operator's resolution), masking card data (`mask`) including
 //! where it is written encoded (`encoded`), vetting
 //! what a connector returned (`vet`), and the journal of every attempt.
 //!
@@ -8,6 +9,7 @@
 
 pub(crate) mod attempt;
 pub(crate) mod encoded;
+pub(crate) mod intake;
 pub(crate) mod journal;
 pub(crate) mod mask;
 pub(crate) mod model;

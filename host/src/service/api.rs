@@ -3,12 +3,14 @@
 //! echoing what was sent.
 
 use super::bodies::{ConnectorsAnswer, Health, PaymentAnswer, PaymentBody, ResolveBody};
+use super::caller::{Authorized, ToAdminister, ToPay, ToRead, ToResolve};
 use super::error::ApiError;
-use super::metrics::Metrics;
-use crate::host::Host;
+use super::fields::FIELDS;
+use super::state::AppState;
+use crate::failure::Code;
 use crate::payments::attempt::Attempt;
+use crate::payments::intake::Resolution;
 use crate::payments::model::{ConnectorError, ErrorKind, PaymentOutcome, PaymentState};
-use crate::policy::access::{ApiSettings, Caller, Refusal, Scope};
 use crate::registry::{ConnectorSummary, FailedFile};
 use axum::Json;
 use axum::body::Body;
@@ -22,39 +24,7 @@ use serde::de::DeserializeOwned;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// What every handler shares.
-pub(crate) struct AppState {
-    pub(crate) host: Arc<Host>,
-    pub(crate) metrics: Metrics,
-    pub(crate) api: ApiSettings,
-}
-
-/// The caller, if its token has `scope`; `401` or `403` otherwise.
-fn authorize(state: &AppState, headers: &HeaderMap, scope: Scope) -> Result<Caller, ApiError> {
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    state
-        .api
-        .authorize(authorization, scope)
-        .map_err(|refusal| match refusal {
-            Refusal::Unauthenticated => ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                "this API needs `Authorization: Bearer <token>` with a token listed in [api] tokens",
-            ),
-            Refusal::Forbidden { name, scope } => ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                format!(
-                    "token `{name}` does not have the `{}` scope this needs",
-                    scope.as_str()
-                ),
-            ),
-        })
-}
-
-/// Refuses a request whose `Host` is not one of [`ApiSettings::allowed_hosts`]:
+/// Refuses a request whose `Host` is not one of [`crate::policy::access::ApiSettings::allowed_hosts`]:
 /// a page elsewhere that rebinds its own name to this machine gets nothing.
 pub(crate) async fn host_guard(
     State(state): State<Arc<AppState>>,
@@ -92,21 +62,6 @@ async fn read_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<
             ),
         )
     };
-    // Only JSON, said so: a web page can send any other type to a host on
-    // loopback without the browser asking first (a "simple" request), and
-    // the host would take it for its operator's.
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
-    if !json {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the body as JSON with the header `content-type: application/json`",
-        ));
-    }
     let announced = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -130,36 +85,34 @@ async fn read_body(state: &AppState, headers: &HeaderMap, body: Body) -> Result<
             "bad_body",
             "the request body could not be read",
         )),
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Ok(collected)) => {
+            json_only(headers)?;
+            Ok(collected.to_bytes())
+        }
     }
 }
 
-/// The fields a body may name: a path made only of these is shown in an
-/// error; anything else (an attribute's name) is not.
-const FIELDS: [&str; 22] = [
-    "connector",
-    "order_id",
-    "amount",
-    "currency",
-    "method",
-    "account",
-    "card",
-    "client_order_id",
-    "idempotency_key",
-    "attributes",
-    "number",
-    "expiry_month",
-    "expiry_year",
-    "cvv",
-    "holder_first_name",
-    "holder_last_name",
-    "billing_address",
-    "reusable",
-    "street",
-    "city",
-    "state",
-    "note",
-];
+/// Refuses a body not declared as JSON (after its limits: a body too large
+/// is that first).
+fn json_only(headers: &HeaderMap) -> Result<(), ApiError> {
+    // Only JSON, said so: a web page can send any other type to a host on
+    // loopback without the browser asking first (a "simple" request), and
+    // the host would take it for its operator's.
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
+    if json {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as JSON with the header `content-type: application/json`",
+        ))
+    }
+}
 
 /// Parses JSON; the error says where and what kind of problem, never the
 /// value that was sent.
@@ -251,10 +204,10 @@ fn attempt_id(text: &str) -> Result<i64, ApiError> {
 
 pub(crate) async fn post_payment(
     State(state): State<Arc<AppState>>,
+    _: Authorized<ToPay>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<PaymentAnswer>, ApiError> {
-    authorize(&state, &headers, Scope::Pay)?;
     let bytes = read_body(&state, &headers, body).await?;
     let body: PaymentBody = parse_json(&bytes)?;
     let (connector, request) = body.into_request()?;
@@ -325,59 +278,36 @@ fn journal(state: &AppState) -> Result<&crate::payments::journal::Journal, ApiEr
 
 pub(crate) async fn get_payment(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    _: Authorized<ToRead>,
     Path(id): Path<String>,
 ) -> Result<Json<Attempt>, ApiError> {
-    authorize(&state, &headers, Scope::Read)?;
     let id = attempt_id(&id)?;
     Ok(Json(journal(&state)?.get(id).await?))
 }
 
 pub(crate) async fn resolve_payment(
     State(state): State<Arc<AppState>>,
+    Authorized { caller, .. }: Authorized<ToResolve>,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Body,
 ) -> Result<Json<Attempt>, ApiError> {
-    let caller = authorize(&state, &headers, Scope::Resolve)?;
     let id = attempt_id(&id)?;
     let body: ResolveBody = parse_json(&read_body(&state, &headers, body).await?)?;
-    if payhost_rules::text::forbidden_char(&body.note).is_some() || body.note.trim().is_empty() {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "`note` must be printable text saying why (what the supplier said)",
-        ));
-    }
-    let outcome = match body.state {
-        PaymentState::Succeeded | PaymentState::Pending => PaymentOutcome::new(body.state),
-        PaymentState::Failed => PaymentOutcome::host(
-            PaymentState::Failed,
-            ConnectorError::host(
-                ErrorKind::Declined,
-                format!("resolved by the operator: {}", body.note),
-            ),
-        ),
-        PaymentState::Unknown => {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                "resolve to succeeded, pending or failed",
-            ));
-        }
-    };
-    let note = format!("by the operator: {}", body.note);
+    let resolution = Resolution::stated(body.state, &body.note)
+        .map_err(|e| ApiError::coded(Code::InvalidRequest, e.to_string()))?;
     let by = format!("api:{}", caller.name);
     Ok(Json(
-        journal(&state)?.resolve(id, &outcome, &note, &by).await?,
+        journal(&state)?
+            .resolve(id, &resolution.outcome, &resolution.note, &by)
+            .await?,
     ))
 }
 
 pub(crate) async fn get_connectors(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    _: Authorized<ToAdminister>,
 ) -> Result<Json<ConnectorsAnswer>, ApiError> {
-    authorize(&state, &headers, Scope::Admin)?;
     let connectors = state
         .host
         .connectors()
@@ -438,9 +368,8 @@ pub(crate) async fn healthz(State(state): State<Arc<AppState>>) -> (StatusCode, 
 
 pub(crate) async fn metrics(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    _: Authorized<ToAdminister>,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers, Scope::Admin)?;
     let text = state.metrics.render(
         state.host.connectors().len(),
         state.host.reload_failures(),

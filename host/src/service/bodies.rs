@@ -34,29 +34,12 @@ fn balance() -> MethodKind {
 
 impl PaymentBody {
     pub(crate) fn into_request(self) -> Result<(String, PaymentRequest), ApiError> {
-        let bad = |m: &str| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", m);
-        let method = match (self.method, self.card, self.account) {
-            (MethodKind::Balance, None, None) => PaymentMethod::Balance,
-            (MethodKind::Card, Some(card), None) => PaymentMethod::Card(card),
-            (MethodKind::MerchantOfRecord, Some(card), None) => {
-                PaymentMethod::MerchantOfRecord(card)
-            }
-            (MethodKind::Account, None, Some(code)) => PaymentMethod::Account(code),
-            (MethodKind::Card | MethodKind::MerchantOfRecord, None, _) => {
-                return Err(bad("this method needs `card`"));
-            }
-            (MethodKind::Account, _, None) => {
-                return Err(bad(
-                    "method `account` needs `account`, the supplier's account code",
-                ));
-            }
-            _ => {
-                return Err(bad(
-                    "give `card` only for card methods and `account` only for method `account`",
-                ));
-            }
+        let bad = |e: crate::payments::model::RequestError| {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", e.to_string())
         };
-        let amount = Money::parse(&self.amount, &self.currency).map_err(|e| bad(&e.to_string()))?;
+        let method =
+            PaymentMethod::from_parts(self.method, self.card, self.account).map_err(bad)?;
+        let amount = Money::parse(&self.amount, &self.currency).map_err(bad)?;
         Ok((
             self.connector,
             PaymentRequest {

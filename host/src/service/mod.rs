@@ -10,15 +10,21 @@
 //!
 //! Errors are JSON, `{"error": {"code", "message"}}`, with a stable code,
 //! and never quote a value the caller sent. The handlers are in `api`, the
-//! typed bodies in `bodies`, the errors in `error`, the counters in
-//! `metrics`, the connection handling (limits, TLS, shutdown) in `server`.
+//! caller and its scope (an extractor) in `caller`, the
+//! typed bodies in `bodies` (their field names, read from the types, in
+//! `fields`), the errors in `error`, the counters in
+//! `metrics`, what the handlers share in `state`, the connection handling
+//! (limits, TLS, shutdown) in `server`.
 
 mod api;
 mod bodies;
+mod caller;
 mod error;
+mod fields;
 mod metrics;
 mod routes;
 mod server;
+mod state;
 
 pub use bodies::{ConnectorsAnswer, Health, PaymentAnswer};
 pub use error::{ErrorBody, ErrorDetail};

@@ -1,7 +1,8 @@
 //! The routes: which handler answers which path, behind the `Host` check.
 
-use super::api::{self, AppState};
+use super::api;
 use super::metrics::Metrics;
+use super::state::AppState;
 use crate::host::Host;
 use axum::Router;
 use axum::routing::{get, post};
