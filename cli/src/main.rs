@@ -151,7 +151,7 @@ fn main() -> ExitCode {
         Err(exit) => {
             eprintln!(
                 "error: {}",
-                output::shown(&payhost::mask_text(&format!("{:#}", exit.error)))
+                output::shown_lines(&payhost::mask_text(&format!("{:#}", exit.error)))
             );
             ExitCode::from(exit.code)
         }

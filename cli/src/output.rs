@@ -18,6 +18,13 @@ pub(crate) fn shown(text: &str) -> String {
     escape(text).into_owned()
 }
 
+/// A message of several lines (a configuration error pointing at its
+/// line), ready to print: escaped line by line, so that it keeps its lines
+/// and no other control character passes.
+pub(crate) fn shown_lines(text: &str) -> String {
+    text.split('\n').map(shown).collect::<Vec<_>>().join("\n")
+}
+
 /// Standard error for the log: each event's line masked and escaped, its
 /// final newline kept.
 pub(crate) struct LogWriter;

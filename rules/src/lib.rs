@@ -8,14 +8,22 @@
 //! - [`name`]: connector names and the keys of secrets and config;
 //! - [`kind`]: the unified error kinds, [`ErrorKind`];
 //! - [`state`]: where a payment stands, [`State`];
-//! - [`text`]: what characters a request string may hold.
+//! - [`text`]: what characters a request string may hold;
+//! - `encoding` (feature `encoding`): how a hidden value's bytes are written;
+//! - `crypto` (feature `crypto`): the crypto the host offers connectors.
 //!
-//! The crate has no dependencies. With the `serde` feature, [`ErrorKind`]
-//! and [`State`] serialize as their contract names (`in-progress`,
-//! `unknown`).
+//! Without features the crate has no dependencies. With `serde`,
+//! [`ErrorKind`] and [`State`] serialize as their contract names
+//! (`in-progress`, `unknown`). `encoding` and `crypto` serve the host and
+//! the SDK's native test double, so that a connector's unit tests and the
+//! host write and compute the same bytes.
 
 pub mod amount;
+#[cfg(feature = "crypto")]
+pub mod crypto;
 pub mod currency;
+#[cfg(feature = "encoding")]
+pub mod encoding;
 pub mod kind;
 pub mod name;
 pub mod state;

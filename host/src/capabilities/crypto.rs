@@ -20,10 +20,7 @@ use crate::contract::parts::{self, Piece};
 use crate::contract::sealed::SealedValue;
 use crate::contract::{legacy, types};
 use crate::policy::secrets::{HiddenBudget, SecretStore};
-use aes::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit, block_padding::Pkcs7};
-use base64::Engine as _;
-use hmac::Mac;
-use sha2::Digest;
+use payhost_rules::crypto as shared;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Instant;
@@ -102,15 +99,12 @@ type Result<T> = wasmtime::Result<std::result::Result<T, CryptoError>>;
 /// secret or a sealed value), and the most bytes it could have had, from
 /// what the connector knows.
 struct Input {
-    bytes: Vec<u8>,
-    hidden: bool,
+    /// The bytes, and whether any is hidden.
+    data: shared::Input,
     bound: usize,
     /// What the hidden pieces derive from (secret names, card fields).
     sources: BTreeSet<String>,
 }
-
-type Aes256CbcEnc = cbc::Encryptor<aes::Aes256>;
-type Aes256CbcDec = cbc::Decryptor<aes::Aes256>;
 
 /// Why an operation was refused, before it is put in a version's type.
 enum Refusal {
@@ -138,11 +132,13 @@ impl From<Refusal> for legacy::crypto::CryptoError {
 
 fn assemble(ctx: &CryptoCtx, pieces: &[Piece<'_>]) -> std::result::Result<Input, Refusal> {
     Ok(Input {
-        bytes: ctx
-            .secrets
-            .assemble(pieces, MAX_INPUT, &ctx.hidden)
-            .map_err(|e| Refusal::Denied(e.to_string()))?,
-        hidden: pieces.iter().any(Piece::is_hidden),
+        data: shared::Input {
+            bytes: ctx
+                .secrets
+                .assemble(pieces, MAX_INPUT, &ctx.hidden)
+                .map_err(|e| Refusal::Denied(e.to_string()))?,
+            hidden: pieces.iter().any(Piece::is_hidden),
+        },
         bound: parts::bound(pieces),
         sources: parts::sources(pieces),
     })
@@ -165,7 +161,7 @@ async fn run<T: Send + 'static>(
     inputs: Vec<Input>,
     op: impl FnOnce(&[Input]) -> T + Send + 'static,
 ) -> wasmtime::Result<T> {
-    if inputs.iter().map(|i| i.bytes.len()).sum::<usize>() <= HEAVY {
+    if inputs.iter().map(|i| i.data.bytes.len()).sum::<usize>() <= HEAVY {
         return Ok(op(&inputs));
     }
     tokio::task::spawn_blocking(move || op(&inputs))
@@ -179,92 +175,49 @@ async fn run_bytes<T: Send + 'static>(
     op: impl FnOnce(&[u8]) -> T + Send + 'static,
 ) -> wasmtime::Result<T> {
     let input = Input {
-        bytes,
-        hidden: false,
+        data: shared::Input {
+            bytes,
+            hidden: false,
+        },
         bound: 0,
         sources: BTreeSet::new(),
     };
-    run(vec![input], move |i| op(&i[0].bytes)).await
+    run(vec![input], move |i| op(&i[0].data.bytes)).await
 }
 
-/// A 32-byte AES key and a 16-byte IV.
-///
-/// A literal key of another length is refused with its length. A hidden key
-/// (a secret or sealed value in it) is never refused, whatever its length:
-/// a refusal would tell its length, and from there its content (a padding
-/// oracle). One that is not 32 bytes is replaced by its SHA-256, so the
-/// result is sealed garbage the supplier will refuse; the operator's log
-/// says so, the connector learns nothing.
-fn key_iv(key: &Input, iv: &[u8]) -> std::result::Result<(Vec<u8>, [u8; 16]), Refusal> {
-    let iv: [u8; 16] = iv.try_into().map_err(|_| {
-        Refusal::Invalid(format!(
-            "AES-CBC needs a 16-byte IV, not {} bytes",
-            iv.len()
-        ))
-    })?;
-    if key.bytes.len() == 32 {
-        return Ok((key.bytes.clone(), iv));
+/// Tells the operator (never the connector) that a hidden AES key is not
+/// 32 bytes: the shared code replaces it by its SHA-256, so the result is
+/// sealed garbage the supplier will refuse.
+fn note_key(key: &Input) {
+    if shared::key_substituted(&key.data) {
+        tracing::warn!(
+            "a connector used an AES key made from a secret or a sealed value that is not 32 bytes: the result is sealed but unusable; check the secret it names"
+        );
     }
-    if !key.hidden {
-        return Err(Refusal::Invalid(format!(
-            "AES-256 needs a 32-byte key, not {} bytes",
-            key.bytes.len()
-        )));
-    }
-    tracing::warn!(
-        "a connector used an AES key made from a secret or a sealed value that is not 32 bytes: the result is sealed but unusable; check the secret it names"
-    );
-    Ok((sha2::Sha256::digest(&key.bytes).to_vec(), iv))
 }
 
 fn md5(data: &Input) -> Vec<u8> {
-    md5::Md5::digest(&data.bytes).to_vec()
+    shared::md5(&data.data)
 }
 
 fn sha256(data: &Input) -> Vec<u8> {
-    sha2::Sha256::digest(&data.bytes).to_vec()
+    shared::sha256(&data.data)
 }
 
 fn hmac_sha256(key: &Input, data: &Input) -> Vec<u8> {
-    // HMAC takes a key of any length.
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key.bytes)
-        .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
-    mac.update(&data.bytes);
-    mac.finalize().into_bytes().to_vec()
+    shared::hmac_sha256(&key.data, &data.data)
 }
 
 fn encrypt(key: &Input, iv: &[u8], plaintext: &Input) -> std::result::Result<Vec<u8>, Refusal> {
-    let (key, iv) = key_iv(key, iv)?;
-    let cipher =
-        Aes256CbcEnc::new_from_slices(&key, &iv).map_err(|e| Refusal::Invalid(e.to_string()))?;
-    Ok(cipher.encrypt_padded_vec_mut::<Pkcs7>(&plaintext.bytes))
+    note_key(key);
+    shared::aes256_cbc_encrypt(&key.data, iv, &plaintext.data).map_err(Refusal::Invalid)
 }
 
-/// Decrypts. Over literal inputs a bad length or padding is an error; with
-/// a hidden key or ciphertext it is not (an error would be an oracle): the
-/// whole blocks are decrypted and the padding is left in.
+/// Decrypts; under a hidden key or of a hidden ciphertext it never fails
+/// on padding (see [`shared::aes256_cbc_decrypt`]).
 fn decrypt(key: &Input, iv: &[u8], ciphertext: &Input) -> std::result::Result<Vec<u8>, Refusal> {
-    let hidden = key.hidden;
-    let (key, iv) = key_iv(key, iv)?;
-    let cipher =
-        Aes256CbcDec::new_from_slices(&key, &iv).map_err(|e| Refusal::Invalid(e.to_string()))?;
-    if !(hidden || ciphertext.hidden) {
-        return cipher
-            .decrypt_padded_vec_mut::<Pkcs7>(&ciphertext.bytes)
-            .map_err(|_| {
-                Refusal::Invalid(
-                    "the ciphertext's padding is invalid (wrong key, IV or data)".to_owned(),
-                )
-            });
-    }
-    // Whole blocks, padding left in: removing it only where it is valid
-    // would make the length tell whether it was (a padding oracle).
-    let whole = ciphertext.bytes.len() / 16 * 16;
-    let mut blocks = ciphertext.bytes[..whole].to_vec();
-    Ok(cipher
-        .decrypt_padded_mut::<aes::cipher::block_padding::NoPadding>(&mut blocks)
-        .map(<[u8]>::to_vec)
-        .unwrap_or_default())
+    note_key(key);
+    shared::aes256_cbc_decrypt(&key.data, iv, &ciphertext.data).map_err(Refusal::Invalid)
 }
 
 impl Crypto<'_> {
@@ -295,7 +248,7 @@ impl Crypto<'_> {
                 Err(refusal) => return Ok(Err(refusal.into())),
             }
         }
-        let hidden = read.iter().any(|i| i.hidden);
+        let hidden = read.iter().any(|i| i.data.hidden);
         let bound = bound(&read.iter().map(|i| i.bound).collect::<Vec<_>>());
         let sources: BTreeSet<String> = read.iter().flat_map(|i| i.sources.clone()).collect();
         if hidden {
@@ -376,25 +329,15 @@ impl wit::Host for Crypto<'_> {
 
     async fn base64_encode(&mut self, data: Vec<u8>) -> wasmtime::Result<String> {
         check_deadline(self.ctx)?;
-        run_bytes(data, |d| {
-            base64::engine::general_purpose::STANDARD.encode(d)
-        })
-        .await
+        run_bytes(data, shared::base64_encode).await
     }
 
     async fn base64_decode(&mut self, text: String) -> Result<Vec<u8>> {
         check_deadline(self.ctx)?;
-        Ok(run_bytes(text.into_bytes(), base64_decode)
+        Ok(run_bytes(text.into_bytes(), shared::base64_decode)
             .await?
             .map_err(CryptoError::Invalid))
     }
-}
-
-/// Decodes standard Base64, spaces around it ignored.
-fn base64_decode(text: &[u8]) -> std::result::Result<Vec<u8>, String> {
-    base64::engine::general_purpose::STANDARD
-        .decode(text.trim_ascii())
-        .map_err(|e| format!("not valid Base64: {e}"))
 }
 
 // ---- contract 0.1.0: bytes out, whatever went in ----
@@ -465,30 +408,21 @@ impl legacy::crypto::Host for Crypto<'_> {
         let ciphertext = [legacy::types::Part::Literal(ciphertext)];
         self.legacy(&[&key, &ciphertext], move |i| {
             // 0.1.0 always told a bad padding: its connectors are legacy.
-            let (key, iv) = key_iv(&i[0], &iv)?;
-            Aes256CbcDec::new_from_slices(&key, &iv)
-                .map_err(|e| Refusal::Invalid(e.to_string()))?
-                .decrypt_padded_vec_mut::<Pkcs7>(&i[1].bytes)
-                .map_err(|_| {
-                    Refusal::Invalid(
-                        "the ciphertext's padding is invalid (wrong key, IV or data)".to_owned(),
-                    )
-                })
+            note_key(&i[0]);
+            shared::aes256_cbc_decrypt_padded(&i[0].data, &iv, &i[1].data.bytes)
+                .map_err(Refusal::Invalid)
         })
         .await
     }
 
     async fn base64_encode(&mut self, data: Vec<u8>) -> wasmtime::Result<String> {
         check_deadline(self.ctx)?;
-        run_bytes(data, |d| {
-            base64::engine::general_purpose::STANDARD.encode(d)
-        })
-        .await
+        run_bytes(data, shared::base64_encode).await
     }
 
     async fn base64_decode(&mut self, text: String) -> LegacyResult<Vec<u8>> {
         check_deadline(self.ctx)?;
-        Ok(run_bytes(text.into_bytes(), base64_decode)
+        Ok(run_bytes(text.into_bytes(), shared::base64_decode)
             .await?
             .map_err(legacy::crypto::CryptoError::Invalid))
     }

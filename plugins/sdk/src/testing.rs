@@ -23,9 +23,12 @@
 //! assert_eq!(sent[0].body, br#"{"order":"O-1"}"#);
 //! ```
 //!
-//! What the double does as the host does: secrets and sealed values are
+//! What the double does as the host does, with the host's own code
+//! (payhost-rules' `encoding` and `crypto`): secrets and sealed values are
 //! written into requests with their encodings; crypto over a secret or a
-//! sealed input answers a sealed value; `config` answers the keys given.
+//! sealed input answers a sealed value (a hidden AES key of the wrong
+//! length, or bad padding under one, is no error there either); `config`
+//! answers the keys given.
 //! What it does not: it grants everything (no allow-list, no limits), so
 //! what a connector may do is still for `payhost plugins test` and the
 //! host to show.
@@ -38,10 +41,8 @@ use crate::bindings::payhost::connector::log::Level;
 use crate::crypto::Output;
 use crate::parts::Part;
 use crate::{Encoding, Sealed};
-use aes::cipher::{BlockDecryptMut as _, BlockEncryptMut as _, KeyIvInit as _};
-use base64::Engine as _;
-use hmac::Mac as _;
-use sha2::Digest as _;
+use payhost_rules::crypto::{self, Input};
+use payhost_rules::encoding::Encoding as Written;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -258,13 +259,11 @@ impl NativeHost for TestHost {
     }
 
     fn base64_encode(&self, data: &[u8]) -> String {
-        base64::engine::general_purpose::STANDARD.encode(data)
+        crypto::base64_encode(data)
     }
 
     fn base64_decode(&self, text: &str) -> Result<Vec<u8>, CryptoError> {
-        base64::engine::general_purpose::STANDARD
-            .decode(text)
-            .map_err(invalid)
+        crypto::base64_decode(text.as_bytes()).map_err(invalid)
     }
 
     fn get(&self, key: &str) -> Option<String> {
@@ -336,47 +335,28 @@ pub fn assemble(
     Ok((out, sealed))
 }
 
-/// Writes `value` with `encoding`, as the host does.
+/// Writes `value` with `encoding`, with the host's own code (a JSON string
+/// of bytes that are not UTF-8 written lossily, as the host writes a
+/// hidden value).
 pub fn encode(value: &[u8], encoding: Encoding, out: &mut Vec<u8>) {
-    match encoding {
-        Encoding::Raw => out.extend_from_slice(value),
-        Encoding::Hex => out.extend_from_slice(crate::crypto::hex(value).as_bytes()),
-        Encoding::HexUpper => {
-            out.extend_from_slice(crate::crypto::hex(value).to_ascii_uppercase().as_bytes())
-        }
-        Encoding::Base64 => out.extend_from_slice(
-            base64::engine::general_purpose::STANDARD
-                .encode(value)
-                .as_bytes(),
-        ),
-        Encoding::Base64url => out.extend_from_slice(
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .encode(value)
-                .as_bytes(),
-        ),
-        Encoding::JsonString => out.extend_from_slice(
-            serde_json::to_string(&String::from_utf8_lossy(value))
-                .unwrap_or_default()
-                .as_bytes(),
-        ),
-        Encoding::XmlText => {
-            for &b in value {
-                match b {
-                    b'&' => out.extend_from_slice(b"&amp;"),
-                    b'<' => out.extend_from_slice(b"&lt;"),
-                    b'>' => out.extend_from_slice(b"&gt;"),
-                    b'"' => out.extend_from_slice(b"&quot;"),
-                    b'\'' => out.extend_from_slice(b"&apos;"),
-                    o => out.push(o),
-                }
-            }
-        }
-        Encoding::UrlComponent => {
-            for piece in url::form_urlencoded::byte_serialize(value) {
-                out.extend_from_slice(piece.as_bytes());
-            }
-        }
-    }
+    let encoding = match encoding {
+        Encoding::Raw => Written::Raw,
+        Encoding::Hex => Written::Hex,
+        Encoding::HexUpper => Written::HexUpper,
+        Encoding::Base64 => Written::Base64,
+        Encoding::Base64url => Written::Base64Url,
+        Encoding::JsonString => Written::JsonString,
+        Encoding::XmlText => Written::XmlText,
+        Encoding::UrlComponent => Written::UrlComponent,
+    };
+    // Lossy: it cannot refuse.
+    let _ = encoding.write(out, value, true);
+}
+
+/// An input as the host's crypto takes it.
+fn input(parts: &[Part], secrets: &HashMap<String, Vec<u8>>) -> Result<Input, CryptoError> {
+    let (bytes, hidden) = assemble(parts, secrets).map_err(invalid)?;
+    Ok(Input { bytes, hidden })
 }
 
 /// A crypto result: sealed when an input was a secret or a sealed value.
@@ -392,62 +372,87 @@ fn invalid(e: impl ToString) -> CryptoError {
     CryptoError::Invalid(e.to_string())
 }
 
-/// `crypto.md5`, natively.
+/// `crypto.md5`, with the host's code.
 pub fn md5(data: &[Part], secrets: &HashMap<String, Vec<u8>>) -> Result<Output, CryptoError> {
-    let (data, sealed) = assemble(data, secrets).map_err(invalid)?;
-    Ok(output(md5::Md5::digest(data).to_vec(), sealed))
+    let data = input(data, secrets)?;
+    Ok(output(crypto::md5(&data), data.hidden))
 }
 
-/// `crypto.sha256`, natively.
+/// `crypto.sha256`, with the host's code.
 pub fn sha256(data: &[Part], secrets: &HashMap<String, Vec<u8>>) -> Result<Output, CryptoError> {
-    let (data, sealed) = assemble(data, secrets).map_err(invalid)?;
-    Ok(output(sha2::Sha256::digest(data).to_vec(), sealed))
+    let data = input(data, secrets)?;
+    Ok(output(crypto::sha256(&data), data.hidden))
 }
 
-/// `crypto.hmac-sha256`, natively.
+/// `crypto.hmac-sha256`, with the host's code.
 pub fn hmac_sha256(
     key: &[Part],
     data: &[Part],
     secrets: &HashMap<String, Vec<u8>>,
 ) -> Result<Output, CryptoError> {
-    let (key, key_sealed) = assemble(key, secrets).map_err(invalid)?;
-    let (data, data_sealed) = assemble(data, secrets).map_err(invalid)?;
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).map_err(invalid)?;
-    mac.update(&data);
+    let (key, data) = (input(key, secrets)?, input(data, secrets)?);
     Ok(output(
-        mac.finalize().into_bytes().to_vec(),
-        key_sealed || data_sealed,
+        crypto::hmac_sha256(&key, &data),
+        key.hidden || data.hidden,
     ))
 }
 
-/// `crypto.aes256-cbc-encrypt` (PKCS#7), natively.
+/// `crypto.aes256-cbc-encrypt` (PKCS#7), with the host's code.
 pub fn aes256_cbc_encrypt(
     key: &[Part],
     iv: &[u8],
     plaintext: &[Part],
     secrets: &HashMap<String, Vec<u8>>,
 ) -> Result<Output, CryptoError> {
-    let (key, key_sealed) = assemble(key, secrets).map_err(invalid)?;
-    let (plaintext, plaintext_sealed) = assemble(plaintext, secrets).map_err(invalid)?;
-    let cipher = cbc::Encryptor::<aes::Aes256>::new_from_slices(&key, iv).map_err(invalid)?;
-    Ok(output(
-        cipher.encrypt_padded_vec_mut::<aes::cipher::block_padding::Pkcs7>(&plaintext),
-        key_sealed || plaintext_sealed,
-    ))
+    let (key, plaintext) = (input(key, secrets)?, input(plaintext, secrets)?);
+    let bytes = crypto::aes256_cbc_encrypt(&key, iv, &plaintext).map_err(invalid)?;
+    Ok(output(bytes, key.hidden || plaintext.hidden))
 }
 
-/// `crypto.aes256-cbc-decrypt` (PKCS#7), natively.
+/// `crypto.aes256-cbc-decrypt` (PKCS#7), with the host's code: over a
+/// hidden key or ciphertext the padding is neither checked nor removed.
 pub fn aes256_cbc_decrypt(
     key: &[Part],
     iv: &[u8],
     ciphertext: &[Part],
     secrets: &HashMap<String, Vec<u8>>,
 ) -> Result<Output, CryptoError> {
-    let (key, key_sealed) = assemble(key, secrets).map_err(invalid)?;
-    let (ciphertext, ciphertext_sealed) = assemble(ciphertext, secrets).map_err(invalid)?;
-    let cipher = cbc::Decryptor::<aes::Aes256>::new_from_slices(&key, iv).map_err(invalid)?;
-    let plaintext = cipher
-        .decrypt_padded_vec_mut::<aes::cipher::block_padding::Pkcs7>(&ciphertext)
-        .map_err(invalid)?;
-    Ok(output(plaintext, key_sealed || ciphertext_sealed))
+    let (key, ciphertext) = (input(key, secrets)?, input(ciphertext, secrets)?);
+    let bytes = crypto::aes256_cbc_decrypt(&key, iv, &ciphertext).map_err(invalid)?;
+    Ok(output(bytes, key.hidden || ciphertext.hidden))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TestHost;
+    use crate::{Encoding, Parts, crypto};
+
+    #[test]
+    fn the_double_computes_as_the_host_does_over_a_hidden_key() {
+        let host = TestHost::new()
+            .secret("short", "not 32 bytes")
+            .secret("key", &"k".repeat(32))
+            .shared();
+        host.run(|| {
+            let iv = [0u8; 16];
+            // A hidden key of the wrong length: sealed garbage, no error
+            // (an error would tell the secret's length).
+            let sealed = crypto::aes256_cbc_encrypt(
+                &Parts::new().secret("short", Encoding::Raw),
+                &iv,
+                &Parts::new().text("x"),
+            );
+            assert!(sealed.expect("no error over a hidden key").is_sealed());
+            // Bad padding under a hidden key: no error either.
+            let garbage = Parts::new().bytes([1u8; 32]);
+            let plain = crypto::aes256_cbc_decrypt(
+                &Parts::new().secret("key", Encoding::Raw),
+                &iv,
+                &garbage,
+            );
+            assert!(plain.expect("no padding oracle").is_sealed());
+            // Base64 with spaces around it, as the host reads it.
+            assert_eq!(crypto::base64_decode(" aGk= ").unwrap(), b"hi");
+        });
+    }
 }
