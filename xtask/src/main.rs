@@ -7,7 +7,8 @@
 //! - `build-plugins`: the connectors, into `target/plugins/`.
 //! - `check`: the layout check, rustfmt and clippy (-D warnings), host and
 //!   wasm targets.
-//! - `layout`: the host library's module import graph, checked for cycles.
+//! - `layout`: the host library's and the SDK's module import graphs,
+//!   checked for cycles.
 //! - `bench`: the benchmarks.
 //! - `soak`: the reliability suite, against a release build (not part of
 //!   `test`: it takes about ten minutes and needs root for one scenario).
@@ -68,7 +69,8 @@ fn main() -> ExitCode {
         "test" => test(rest),
         "build-plugins" => build_plugins().map(|_| ()),
         "check" => check(),
-        "layout" => layout::check(&root().join("host").join("src")),
+        "layout" => layout::check(&root().join("host").join("src"), false)
+            .and_then(|()| layout::check(&root().join("plugins").join("sdk").join("src"), true)),
         "bench" => bench(rest),
         "soak" => soak(rest),
         _ => {
@@ -368,7 +370,8 @@ fn test(args: &[String]) -> Result<(), String> {
 
 fn check() -> Result<(), String> {
     ensure_wasm_target()?;
-    layout::check(&root().join("host").join("src"))?;
+    layout::check(&root().join("host").join("src"), false)?;
+    layout::check(&root().join("plugins").join("sdk").join("src"), true)?;
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--check"]);
     run(fmt)?;

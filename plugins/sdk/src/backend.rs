@@ -38,8 +38,9 @@ pub(crate) use wasm::*;
 mod wasm {
     use super::Request;
     use crate::Sealed;
+    use crate::bindings::payhost::connector::crypto::CryptoError;
     use crate::bindings::payhost::connector::{crypto as wit_crypto, http as wit_http};
-    use crate::crypto::{CryptoError, Output};
+    use crate::output::Output;
     use crate::parts::{Part, lower};
 
     pub(crate) use crate::bindings::payhost::connector::{
@@ -116,8 +117,9 @@ pub use native::*;
 mod native {
     use super::Request;
     use crate::bindings::payhost::connector::{clock, crypto::CryptoError, http, log::Level};
-    use crate::crypto::Output;
+    use crate::output::Output;
     use crate::parts::Part;
+    use std::cell::RefCell;
     use std::sync::{Arc, RwLock};
 
     /// What a natively compiled connector calls instead of the host's
@@ -169,8 +171,20 @@ mod native {
         *HOST.write().unwrap_or_else(|e| e.into_inner()) = Some(host);
     }
 
+    thread_local! {
+        static ON_THREAD: RefCell<Option<Arc<dyn NativeHost>>> = const { RefCell::new(None) };
+    }
+
+    /// Installs `host` for this thread only (a test double), over the one
+    /// [`install`]ed; answers the one it replaced on this thread.
+    pub(crate) fn install_on_thread(
+        host: Option<Arc<dyn NativeHost>>,
+    ) -> Option<Arc<dyn NativeHost>> {
+        ON_THREAD.with(|c| c.replace(host))
+    }
+
     fn host() -> Arc<dyn NativeHost> {
-        if let Some(double) = crate::testing::current() {
+        if let Some(double) = ON_THREAD.with(|c| c.borrow().clone()) {
             return double;
         }
         HOST.read()

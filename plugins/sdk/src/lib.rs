@@ -77,6 +77,7 @@ pub mod http;
 pub mod json;
 pub mod log;
 mod model;
+mod output;
 mod parts;
 mod sealed;
 #[cfg(not(target_arch = "wasm32"))]

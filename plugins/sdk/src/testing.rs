@@ -33,17 +33,16 @@
 //! what a connector may do is still for `payhost plugins test` and the
 //! host to show.
 
-use crate::backend::{NativeHost, Request};
+use crate::backend::{NativeHost, Request, install_on_thread};
 use crate::bindings::payhost::connector::clock::Instant;
 use crate::bindings::payhost::connector::crypto::CryptoError;
 use crate::bindings::payhost::connector::http::{HttpError, Method, Response};
 use crate::bindings::payhost::connector::log::Level;
-use crate::crypto::Output;
+use crate::output::Output;
 use crate::parts::Part;
 use crate::{Encoding, Sealed};
 use payhost_rules::crypto::{self, Input};
 use payhost_rules::encoding::Encoding as Written;
-use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
@@ -86,15 +85,6 @@ pub struct TestHost {
     sent: Mutex<Vec<SentRequest>>,
     logs: Mutex<Vec<String>>,
     now: Option<u64>,
-}
-
-thread_local! {
-    static CURRENT: RefCell<Option<Arc<dyn NativeHost>>> = const { RefCell::new(None) };
-}
-
-/// The double installed on this thread, if any (the backend asks first).
-pub(crate) fn current() -> Option<Arc<dyn NativeHost>> {
-    CURRENT.with(|c| c.borrow().clone())
 }
 
 impl TestHost {
@@ -162,13 +152,12 @@ impl TestHost {
     /// host, on this thread only: tests running side by side do not meet.
     pub fn run<T>(self: &Arc<Self>, f: impl FnOnce() -> T) -> T {
         let host: Arc<dyn NativeHost> = self.clone();
-        let previous = CURRENT.with(|c| c.replace(Some(host)));
+        let previous = install_on_thread(Some(host));
         // Put back whatever was there, even when `f` panics.
         struct Restore(Option<Arc<dyn NativeHost>>);
         impl Drop for Restore {
             fn drop(&mut self) {
-                let previous = self.0.take();
-                CURRENT.with(|c| *c.borrow_mut() = previous);
+                install_on_thread(self.0.take());
             }
         }
         let _restore = Restore(previous);
