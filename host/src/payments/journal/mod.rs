@@ -17,12 +17,14 @@
 //!
 //! Two backends keep it: an embedded SQLite file (`sqlite`, the default;
 //! several processes on one machine) and PostgreSQL (`postgres`; several
-//! hosts), with the shared types in `types`.
+//! hosts), with the shared types in `types` and the rules both follow in
+//! `rules` (each store finds the facts with its own SQL; the rules decide).
 //!
 //! Card numbers are stored masked (first 6 / last 4); CVVs never.
 
 mod ground;
 mod postgres;
+mod rules;
 mod sqlite;
 mod types;
 

@@ -3,6 +3,7 @@
 //! clock, and the rule "an order has at most one attempt in flight,
 //! unknown or paid" kept by a unique index, not by a check before insert.
 
+use super::rules::{self, Next};
 use super::types::*;
 use crate::payments::attempt::{Attempt, AttemptState};
 use crate::payments::model::{PaymentOutcome, PaymentRequest};
@@ -153,7 +154,7 @@ impl Inner {
         let tx = client.transaction().await.map_err(|e| self.fail(e))?;
         let ids = self.sweep(&tx).await.map_err(|e| self.fail(e))?;
         tx.commit().await.map_err(|e| self.fail(e))?;
-        warn_swept(&ids);
+        rules::warn_swept(&ids);
         Ok(())
     }
 }
@@ -379,62 +380,49 @@ impl PgJournal {
             return Ok(Tried::Done(Some(Begin::New(r.get(0)))));
         }
         let tx = client.transaction().await.map_err(|e| inner.fail(e))?;
-        let existing = tx
+        let by_key = tx
             .query_opt(
                 &format!("SELECT {COLUMNS}, fingerprint FROM attempts WHERE idempotency_key = $1"),
                 &[&request.idempotency_key],
             )
             .await
-            .map_err(|e| inner.fail(e))?;
-        let busy = tx
-            .query_opt(
-                "SELECT id, state FROM attempts WHERE connector = $1 AND order_id = $2
-                 AND state IN ('in-flight', 'unknown', 'succeeded', 'pending') ORDER BY id DESC LIMIT 1",
-                &[&connector, &request.order_id],
-            )
-            .await
-            .map_err(|e| inner.fail(e))?;
-        // An attempt in flight in the way may be a dead host's: the sweep
-        // runs then (not on every payment), and the look is made again.
-        let in_flight = |state: Option<String>| state.as_deref() == Some("in-flight");
-        let blocked = in_flight(existing.as_ref().map(|r| r.get("state")))
-            || in_flight(busy.as_ref().map(|r| r.get(1)));
-        if blocked && !swept_before {
-            let swept = inner.sweep(&tx).await.map_err(|e| inner.fail(e))?;
-            tx.commit().await.map_err(|e| inner.fail(e))?;
-            if !swept.is_empty() {
-                warn_swept(&swept);
+            .map_err(|e| inner.fail(e))?
+            .map(|r| (row(&r), r.get::<_, String>("fingerprint")));
+        // The order's attempts are looked at only when the key is new.
+        let by_order = match by_key {
+            Some(_) => None,
+            None => tx
+                .query_opt(
+                    &format!(
+                        "SELECT id, state FROM attempts WHERE connector = $1 AND order_id = $2
+                         AND state IN ({}) ORDER BY id DESC LIMIT 1",
+                        rules::may_have_gone_through_sql()
+                    ),
+                    &[&connector, &request.order_id],
+                )
+                .await
+                .map_err(|e| inner.fail(e))?
+                .map(|r| (r.get::<_, i64>(0), parse_state(&r.get::<_, String>(1)))),
+        };
+        let way = rules::InTheWay { by_key, by_order };
+        let next = match rules::begin_next(connector, request, fp, way, swept_before) {
+            // An attempt in flight in the way may be a dead host's: the
+            // sweep runs then (not on every payment), and the look is made
+            // again from the insert.
+            Ok(Next::Sweep) => {
+                let swept = inner.sweep(&tx).await.map_err(|e| inner.fail(e))?;
+                tx.commit().await.map_err(|e| inner.fail(e))?;
+                rules::warn_swept(&swept);
                 return Ok(Tried::Swept);
             }
-        } else {
-            tx.commit().await.map_err(|e| inner.fail(e))?;
-        }
-        if let Some(r) = existing {
-            let attempt = row(&r);
-            let existing_fp: String = r.get("fingerprint");
-            if existing_fp != fp {
-                return Err(JournalError::KeyReused {
-                    key: request.idempotency_key.clone(),
-                    id: attempt.id,
-                });
-            }
-            if attempt.state == AttemptState::InFlight {
-                return Ok(Tried::Done(None));
-            }
-            return Ok(Tried::Done(Some(Begin::Replay(Box::new(attempt)))));
-        }
-        let Some(r) = busy else {
-            // The conflicting attempt ended between the insert and the look.
-            return Ok(Tried::Done(None));
+            decided => decided?,
         };
-        let state: String = r.get(1);
-        let state = parse_state(&state);
-        Err(JournalError::OrderBusy {
-            connector: connector.to_owned(),
-            order: request.order_id.clone(),
-            id: r.get(0),
-            state,
-            advice: busy_advice(state),
+        Ok(match next {
+            Next::Replay(attempt) => Tried::Done(Some(Begin::Replay(attempt))),
+            // In flight under the key: wait. Nothing in the way any more:
+            // the conflicting attempt ended between the insert and the
+            // look; try again.
+            Next::Wait | Next::Insert | Next::Sweep => Tried::Done(None),
         })
     }
 
@@ -474,7 +462,7 @@ impl PgJournal {
             .await
             .map_err(|e| inner.fail(e))?;
         let (state, stored): (String, Option<String>) = (r.get(0), r.get(1));
-        if stored.as_deref() == Some(json.as_str()) {
+        if rules::finished_already(stored.as_deref(), &json) {
             return Ok(Finished::Recorded);
         }
         client
@@ -485,10 +473,7 @@ impl PgJournal {
             .await
             .map_err(|e| inner.fail(e))?;
         let state = parse_state(&state);
-        tracing::warn!(
-            "payment attempt {id} ended {} after it had been marked unknown (this host's lease lapsed); it stays {state}, and the late outcome is kept beside it for the operator",
-            outcome.state
-        );
+        rules::warn_late(id, outcome, state);
         Ok(Finished::Late { state })
     }
 
@@ -512,17 +497,12 @@ impl PgJournal {
                 &[&id, &inner.instance],
             )
             .await
-            .map_err(|e| inner.fail(e))?
-            .ok_or(JournalError::NotFound(id))?;
-        let state: String = current.get(0);
-        let running: bool = current.get(1);
-        if state != AttemptState::Unknown.as_str() {
-            let state = parse_state(&state);
-            return Err(JournalError::NotUnknown { id, state });
-        }
-        if running {
-            return Err(JournalError::StillRunning { id });
-        }
+            .map_err(|e| inner.fail(e))?;
+        let state = current
+            .as_ref()
+            .map(|r| parse_state(&r.get::<_, String>(0)));
+        let running = current.as_ref().is_some_and(|r| r.get::<_, bool>(1));
+        rules::may_resolve(id, state, running)?;
         let updated = tx
             .query_one(
                 &format!(

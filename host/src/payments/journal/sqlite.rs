@@ -3,6 +3,7 @@
 //! on blocking threads, a reader connection of its own, a lease thread.
 
 use super::ground::{self, Ground, Moved};
+use super::rules::{self, Next};
 use super::types::*;
 use crate::payments::attempt::{Attempt, AttemptState};
 use crate::payments::model::{PaymentOutcome, PaymentRequest};
@@ -552,7 +553,7 @@ impl Inner {
             .map_err(|e| self.fail(e))?;
         let ids = self.sweep(&tx).map_err(|e| self.fail(e))?;
         tx.commit().map_err(|e| self.fail(e))?;
-        warn_swept(&ids);
+        rules::warn_swept(&ids);
         self.check_ground(&conn)
     }
 
@@ -715,44 +716,24 @@ impl Inner {
         fp: &str,
         swept: bool,
     ) -> Result<Option<Begin>, JournalError> {
-        let sweep_first = |this: &Self| -> Result<Option<Begin>, JournalError> {
-            let ids = this.sweep(tx).map_err(|e| this.fail(e))?;
-            warn_swept(&ids);
-            this.try_begin_once(tx, connector, request, fp, true)
-        };
-        let existing: Option<(i64, String, AttemptState)> = tx
-            .prepare_cached(
-                "SELECT id, fingerprint, state FROM attempts WHERE idempotency_key = ?1",
-            )
+        let by_key = tx
+            .prepare_cached(&format!(
+                "SELECT {}, fingerprint FROM attempts WHERE idempotency_key = ?1",
+                Self::COLUMNS
+            ))
             .and_then(|mut stmt| {
                 stmt.query_row(params![request.idempotency_key], |row| {
-                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                    Ok((Self::row(row)?, row.get(16)?))
                 })
             })
             .optional()
             .map_err(|e| self.fail(e))?;
-        if let Some((id, existing_fp, state)) = existing {
-            if existing_fp != fp {
-                return Err(JournalError::KeyReused {
-                    key: request.idempotency_key.clone(),
-                    id,
-                });
-            }
-            if state == AttemptState::InFlight {
-                return if swept { Ok(None) } else { sweep_first(self) };
-            }
-            let attempt = tx
-                .prepare_cached(&format!(
-                    "SELECT {} FROM attempts WHERE id = ?1",
-                    Self::COLUMNS
-                ))
-                .and_then(|mut stmt| stmt.query_row(params![id], Self::row))
-                .map_err(|e| self.fail(e))?;
-            return Ok(Some(Begin::Replay(Box::new(attempt))));
-        }
-        let [s1, s2, s3, s4] = AttemptState::MAY_HAVE_GONE_THROUGH;
-        let busy: Option<(i64, AttemptState)> = tx
-            .prepare_cached(
+        // The order's attempts are looked at only when the key is new.
+        let by_order = if by_key.is_some() {
+            None
+        } else {
+            let [s1, s2, s3, s4] = AttemptState::MAY_HAVE_GONE_THROUGH;
+            tx.prepare_cached(
                 "SELECT id, state FROM attempts WHERE connector = ?1 AND order_id = ?2
                  AND state IN (?3, ?4, ?5, ?6) ORDER BY id DESC LIMIT 1",
             )
@@ -763,18 +744,18 @@ impl Inner {
                 )
             })
             .optional()
-            .map_err(|e| self.fail(e))?;
-        if let Some((id, state)) = busy {
-            if state == AttemptState::InFlight && !swept {
-                return sweep_first(self);
+            .map_err(|e| self.fail(e))?
+        };
+        let way = rules::InTheWay { by_key, by_order };
+        match rules::begin_next(connector, request, fp, way, swept)? {
+            Next::Insert => {}
+            Next::Replay(attempt) => return Ok(Some(Begin::Replay(attempt))),
+            Next::Wait => return Ok(None),
+            Next::Sweep => {
+                let ids = self.sweep(tx).map_err(|e| self.fail(e))?;
+                rules::warn_swept(&ids);
+                return self.try_begin_once(tx, connector, request, fp, true);
             }
-            return Err(JournalError::OrderBusy {
-                connector: connector.to_owned(),
-                order: request.order_id.clone(),
-                id,
-                state,
-                advice: busy_advice(state),
-            });
         }
         let card = request.method.card().map(|c| c.masked_number());
         let t = now();
@@ -825,12 +806,11 @@ impl Inner {
         if moved == 1 {
             return Ok(Finished::Recorded);
         }
-        // A retry after a write whose answer was lost finds its own outcome.
         let (state, stored): (AttemptState, Option<String>) = tx
             .prepare_cached("SELECT state, outcome FROM attempts WHERE id = ?1")
             .and_then(|mut stmt| stmt.query_row(params![id], |row| Ok((row.get(0)?, row.get(1)?))))
             .map_err(|e| self.fail(e))?;
-        if stored.as_deref() == Some(json.as_str()) {
+        if rules::finished_already(stored.as_deref(), &json) {
             return Ok(Finished::Recorded);
         }
         tx.prepare_cached(
@@ -838,10 +818,7 @@ impl Inner {
         )
         .and_then(|mut stmt| stmt.execute(params![json, id]))
         .map_err(|e| self.fail(e))?;
-        tracing::warn!(
-            "payment attempt {id} ended {} after it had been marked unknown (this host's lease lapsed); it stays {state}, and the late outcome is kept beside it for the operator",
-            outcome.state
-        );
+        rules::warn_late(id, outcome, state);
         Ok(Finished::Late { state })
     }
 
@@ -863,11 +840,6 @@ impl Inner {
                 .and_then(|mut stmt| stmt.query_row(params![id], |r| r.get(0)))
                 .optional()
                 .map_err(|e| self.fail(e))?;
-            match state {
-                None => return Err(JournalError::NotFound(id)),
-                Some(AttemptState::Unknown) => {}
-                Some(state) => return Err(JournalError::NotUnknown { id, state }),
-            }
             // A host that paused past its lease and came back may still be
             // waiting for the supplier: its answer comes first.
             let running: bool = tx
@@ -876,9 +848,7 @@ impl Inner {
                        AND i.expires_at > ?2 AND i.instance != ?3)").and_then(|mut stmt| stmt.query_row(params![id, now_ms(), self.instance],
                     |r| r.get(0)))
                 .map_err(|e| self.fail(e))?;
-            if running {
-                return Err(JournalError::StillRunning { id });
-            }
+            rules::may_resolve(id, state, running)?;
             tx.prepare_cached("UPDATE attempts SET state = ?1, outcome = ?2, updated_at = ?3, resolution = ?4, resolved_by = ?5
                  WHERE id = ?6 AND state = ?7").and_then(|mut stmt| stmt.execute(params![
                     AttemptState::from(outcome.state),

@@ -273,25 +273,6 @@ pub(crate) fn abandoned() -> PaymentOutcome {
     )
 }
 
-pub(crate) fn warn_swept(ids: &[i64]) {
-    for id in ids {
-        tracing::warn!(
-            "payment attempt {id} was in flight when its host stopped: its outcome is unknown; resolve it with `payhost payments resolve {id}`"
-        );
-    }
-}
-
-/// What to do about an order that is busy, by the state of its attempt.
-pub(crate) fn busy_advice(state: AttemptState) -> &'static str {
-    match state {
-        AttemptState::Unknown => {
-            "it may have gone through: resolve it first (`payhost payments resolve`)"
-        }
-        AttemptState::InFlight => "wait for it to finish",
-        _ => "the order is paid; do not pay it again",
-    }
-}
-
 /// A connector file published to the journal for every host.
 #[derive(Debug, Clone)]
 pub struct Published {

@@ -451,7 +451,8 @@ pub(super) async fn bad_inputs(ctx: &Ctx) -> anyhow::Result<Row> {
         answers.len() - unanswered,
         told(&ledger)
     );
-    let row = settle(
+    // The host lives until the verdict is in.
+    settle(
         ctx,
         "bad-inputs",
         &stage,
@@ -460,9 +461,7 @@ pub(super) async fn bad_inputs(ctx: &Ctx) -> anyhow::Result<Row> {
         wrong,
         note,
     )
-    .await;
-    drop(server);
-    row
+    .await
 }
 
 /// 1,100 connections, each sending a request's headers a byte a second and
@@ -517,7 +516,8 @@ pub(super) async fn slowloris(ctx: &Ctx) -> anyhow::Result<Row> {
         cut.load(std::sync::atomic::Ordering::Relaxed),
         told(&ledger)
     );
-    let row = settle(
+    // The host lives until the verdict is in.
+    settle(
         ctx,
         "slowloris",
         &stage,
@@ -526,7 +526,5 @@ pub(super) async fn slowloris(ctx: &Ctx) -> anyhow::Result<Row> {
         wrong,
         note,
     )
-    .await;
-    drop(server);
-    row
+    .await
 }
