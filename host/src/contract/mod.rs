@@ -40,8 +40,8 @@ mod generated {
     });
 }
 
-pub(crate) use generated::PaymentConnectorPre;
 pub(crate) use generated::payhost::connector::{clock, config, crypto, http, log, types};
+pub(crate) use generated::{PaymentConnector, PaymentConnectorPre};
 
 /// The contract version this host implements.
 pub const CONTRACT_VERSION: &str = "0.3.0";

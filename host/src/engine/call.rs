@@ -18,6 +18,7 @@ use crate::policy::secrets::{HiddenBudget, SecretStore};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use wasmtime::Store;
 use wasmtime_wasi::WasiCtx;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
@@ -48,18 +49,90 @@ pub(crate) struct Sandbox {
     pub(crate) secret_scrub: Arc<Scrubber>,
 }
 
-/// What a call into a connector can ask.
-pub(crate) enum Op<'a> {
-    Info,
-    Pay(&'a PaymentRequest),
-    Query(&'a str),
+/// A connector's instance, by the contract version it was built for: one
+/// typed call per export, each version's conversions in one place.
+enum Instance {
+    /// `payhost:connector@0.3.x`.
+    Current(contract::PaymentConnector),
+    /// `payhost:connector@0.2.x`, frozen, called with the current types.
+    V0_2(v0_2::Connector),
+    /// `payhost:connector@0.1.x`, frozen.
+    Legacy(legacy::PaymentConnector),
 }
 
-/// What it answered.
-pub(crate) enum Answer {
-    Info(wit::ConnectorInfo),
-    Pay(wit::PaymentOutcome),
-    Query(Result<wit::PaymentOutcome, wit::ConnectorError>),
+impl Pre {
+    /// A fresh instance in `store`.
+    async fn instantiate(&self, store: &mut Store<CallState>) -> wasmtime::Result<Instance> {
+        Ok(match self {
+            Pre::Current(pre) => Instance::Current(pre.instantiate_async(store).await?),
+            Pre::V0_2(pre) => Instance::V0_2(pre.instantiate_async(store).await?),
+            Pre::Legacy(pre) => Instance::Legacy(pre.instantiate_async(store).await?),
+        })
+    }
+}
+
+impl Instance {
+    /// `info()`, as the current record.
+    async fn info(&self, store: &mut Store<CallState>) -> wasmtime::Result<wit::ConnectorInfo> {
+        match self {
+            Instance::Current(i) => i.payhost_connector_connector().call_info(store).await,
+            Instance::V0_2(i) => i.call_info(store).await,
+            Instance::Legacy(i) => Ok(i
+                .payhost_connector_connector()
+                .call_info(store)
+                .await?
+                .into()),
+        }
+    }
+
+    /// `pay(request)`, the request in the version's types.
+    async fn pay(
+        &self,
+        store: &mut Store<CallState>,
+        request: &PaymentRequest,
+    ) -> wasmtime::Result<wit::PaymentOutcome> {
+        match self {
+            Instance::Current(i) => {
+                let request = request_to_wit(request, &mut store.data_mut().table)?;
+                i.payhost_connector_connector()
+                    .call_pay(store, &request)
+                    .await
+            }
+            Instance::V0_2(i) => {
+                let request = request_to_wit(request, &mut store.data_mut().table)?;
+                i.call_pay(store, &request).await
+            }
+            Instance::Legacy(i) => {
+                let request = legacy::convert::request_to_legacy(request);
+                Ok(i.payhost_connector_connector()
+                    .call_pay(store, &request)
+                    .await?
+                    .into())
+            }
+        }
+    }
+
+    /// `query(order-id)`.
+    async fn query(
+        &self,
+        store: &mut Store<CallState>,
+        order: &str,
+    ) -> wasmtime::Result<Result<wit::PaymentOutcome, wit::ConnectorError>> {
+        match self {
+            Instance::Current(i) => {
+                i.payhost_connector_connector()
+                    .call_query(store, order)
+                    .await
+            }
+            Instance::V0_2(i) => i.call_query(store, order).await,
+            Instance::Legacy(i) => Ok(i
+                .payhost_connector_connector()
+                .call_query(store, order)
+                .await?
+                .map(Into::into)
+                .map_err(Into::into)),
+        }
+    }
 }
 
 /// How a call ended when it did not answer.
@@ -68,8 +141,9 @@ pub(crate) struct Failure {
     pub(crate) message: String,
 }
 
-pub(crate) struct Call {
-    pub(crate) answer: Result<Answer, Failure>,
+/// How a call ended: the export's answer, or why there is none.
+pub(crate) struct Call<T> {
+    pub(crate) answer: Result<T, Failure>,
     /// Requests that may have reached a server.
     pub(crate) sent: u32,
     /// Hidden values its answers echoed, scrubbed before it read them.
@@ -80,7 +154,48 @@ pub(crate) struct Call {
 const STDIO_CAPACITY: usize = 64 * 1024;
 
 impl Sandbox {
-    pub(crate) async fn call(&self, rt: &Runtime, op: Op<'_>, masker: Masker) -> Call {
+    /// `info()` in a fresh instance.
+    pub(crate) async fn info(&self, rt: &Runtime, masker: Masker) -> Call<wit::ConnectorInfo> {
+        self.call(rt, None, masker, async |i, store| i.info(store).await)
+            .await
+    }
+
+    /// `pay(request)` in a fresh instance.
+    pub(crate) async fn pay(
+        &self,
+        rt: &Runtime,
+        request: &PaymentRequest,
+        masker: Masker,
+    ) -> Call<wit::PaymentOutcome> {
+        self.call(rt, Some(request), masker, async |i, store| {
+            i.pay(store, request).await
+        })
+        .await
+    }
+
+    /// `query(order)` in a fresh instance.
+    pub(crate) async fn query(
+        &self,
+        rt: &Runtime,
+        order: &str,
+        masker: Masker,
+    ) -> Call<Result<wit::PaymentOutcome, wit::ConnectorError>> {
+        self.call(rt, None, masker, async |i, store| {
+            i.query(store, order).await
+        })
+        .await
+    }
+
+    /// One call: a fresh store and instance with the call's limits armed
+    /// (`paying`: the payment whose card data is scrubbed from answers),
+    /// `export` called on it, and how it ended.
+    async fn call<T>(
+        &self,
+        rt: &Runtime,
+        paying: Option<&PaymentRequest>,
+        masker: Masker,
+        export: impl AsyncFnOnce(&Instance, &mut Store<CallState>) -> wasmtime::Result<T>,
+    ) -> Call<T> {
         let stdout = MemoryOutputPipe::new(STDIO_CAPACITY);
         let stderr = MemoryOutputPipe::new(STDIO_CAPACITY);
         let wasi = WasiCtx::builder()
@@ -114,7 +229,7 @@ impl Sandbox {
                 tried: 0,
                 pins: self.pins.clone(),
                 secret_scrub: self.secret_scrub.clone(),
-                hidden_values: card_values(&op),
+                hidden_values: card_values(paying),
                 scrubber: None,
                 echoes: Echoes::default(),
                 nonce: HttpCtx::fresh_nonce(),
@@ -128,53 +243,8 @@ impl Sandbox {
         );
         let mut store = rt.store(state);
         let run = async {
-            Ok::<_, wasmtime::Error>(match &self.pre {
-                Pre::Current(pre) => {
-                    let instance = pre.instantiate_async(&mut store).await?;
-                    let connector = instance.payhost_connector_connector();
-                    match op {
-                        Op::Info => Answer::Info(connector.call_info(&mut store).await?),
-                        Op::Pay(request) => {
-                            let request = request_to_wit(request, &mut store.data_mut().table)?;
-                            Answer::Pay(connector.call_pay(&mut store, &request).await?)
-                        }
-                        Op::Query(order) => {
-                            Answer::Query(connector.call_query(&mut store, order).await?)
-                        }
-                    }
-                }
-                Pre::V0_2(pre) => {
-                    let connector = pre.instantiate_async(&mut store).await?;
-                    match op {
-                        Op::Info => Answer::Info(connector.call_info(&mut store).await?),
-                        Op::Pay(request) => {
-                            let request = request_to_wit(request, &mut store.data_mut().table)?;
-                            Answer::Pay(connector.call_pay(&mut store, &request).await?)
-                        }
-                        Op::Query(order) => {
-                            Answer::Query(connector.call_query(&mut store, order).await?)
-                        }
-                    }
-                }
-                Pre::Legacy(pre) => {
-                    let instance = pre.instantiate_async(&mut store).await?;
-                    let connector = instance.payhost_connector_connector();
-                    match op {
-                        Op::Info => Answer::Info(connector.call_info(&mut store).await?.into()),
-                        Op::Pay(request) => {
-                            let request = legacy::convert::request_to_legacy(request);
-                            Answer::Pay(connector.call_pay(&mut store, &request).await?.into())
-                        }
-                        Op::Query(order) => Answer::Query(
-                            connector
-                                .call_query(&mut store, order)
-                                .await?
-                                .map(Into::into)
-                                .map_err(Into::into),
-                        ),
-                    }
-                }
-            })
+            let instance = self.pre.instantiate(&mut store).await?;
+            export(&instance, &mut store).await
         };
         let result = tokio::time::timeout(self.limits.timeout, run).await;
         let state = store.data_mut();
@@ -236,11 +306,8 @@ impl Sandbox {
 
 /// The card data a payment carries, to be scrubbed from every answer of
 /// its call whether or not the connector sent it.
-fn card_values(op: &Op<'_>) -> Vec<(Hidden, Vec<u8>)> {
-    let Op::Pay(request) = op else {
-        return Vec::new();
-    };
-    let Some(card) = request.method.card() else {
+fn card_values(paying: Option<&PaymentRequest>) -> Vec<(Hidden, Vec<u8>)> {
+    let Some(card) = paying.and_then(|request| request.method.card()) else {
         return Vec::new();
     };
     let mut values = vec![(Hidden::CardNumber, card.number.as_bytes().to_vec())];

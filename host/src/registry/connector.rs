@@ -9,7 +9,7 @@ use crate::capabilities::http::scrub::Echoes;
 use crate::contract::ContractVersion;
 use crate::engine::Runtime;
 use crate::engine::cache::CacheOutcome;
-use crate::engine::call::{Answer, Failure, Op, Sandbox};
+use crate::engine::call::{Failure, Sandbox};
 use crate::engine::store::Fault;
 use crate::payments::mask::Masker;
 use crate::payments::model::{
@@ -80,13 +80,9 @@ impl Connector {
     /// have reached the supplier.
     pub async fn pay(&self, rt: &Runtime, request: &PaymentRequest) -> PaymentOutcome {
         let masker = masker_for(request);
-        let call = self
-            .sandbox
-            .call(rt, Op::Pay(request), masker.clone())
-            .await;
+        let call = self.sandbox.pay(rt, request, masker.clone()).await;
         let mut outcome = match call.answer {
-            Ok(Answer::Pay(outcome)) => sanitize(outcome.into(), &masker, &self.info.name),
-            Ok(_) => unreachable!("pay() answers with an outcome"),
+            Ok(outcome) => sanitize(outcome.into(), &masker, &self.info.name),
             Err(failure) => self.failed_call(failure, call.sent),
         };
         note_echoes(&mut outcome, &call.echoes);
@@ -100,22 +96,18 @@ impl Connector {
         order_id: &str,
     ) -> Result<PaymentOutcome, ConnectorError> {
         let masker = Masker::default();
-        let call = self
-            .sandbox
-            .call(rt, Op::Query(order_id), masker.clone())
-            .await;
+        let call = self.sandbox.query(rt, order_id, masker.clone()).await;
         match call.answer {
-            Ok(Answer::Query(Ok(outcome))) => {
+            Ok(Ok(outcome)) => {
                 let mut outcome = sanitize(outcome.into(), &masker, &self.info.name);
                 note_echoes(&mut outcome, &call.echoes);
                 Ok(outcome)
             }
-            Ok(Answer::Query(Err(error))) => {
+            Ok(Err(error)) => {
                 let mut error: ConnectorError = error.into();
                 error.message = masker.mask(&error.message).into_owned();
                 Err(error)
             }
-            Ok(_) => unreachable!("query() answers with an outcome"),
             Err(failure) => Err(self
                 .failed_call(failure, call.sent)
                 .error

@@ -10,7 +10,7 @@ use crate::capabilities::http::scrub::Scrubber;
 use crate::contract::placement::PlacementSpec;
 use crate::contract::{self, ContractVersion, PaymentConnectorPre, legacy, types as wit, v0_2};
 use crate::engine::Runtime;
-use crate::engine::call::{Answer, Op, Pre, Sandbox};
+use crate::engine::call::{Pre, Sandbox};
 use crate::payments::mask::Masker;
 use crate::payments::model::MethodKind;
 use crate::policy::allowlist::OriginPattern;
@@ -142,10 +142,9 @@ pub(crate) async fn load(
         pins: Arc::new(Pins::default()),
         secret_scrub: Arc::new(Scrubber::new(&[])),
     };
-    let call = bootstrap.call(rt, Op::Info, Masker::default()).await;
+    let call = bootstrap.info(rt, Masker::default()).await;
     let info = match call.answer {
-        Ok(Answer::Info(info)) => info,
-        Ok(_) => unreachable!("info() answers with info"),
+        Ok(info) => info,
         Err(failure) => {
             return Err(LoadError::new(
                 file,

@@ -26,5 +26,5 @@ mod generated {
     });
 }
 
-pub(crate) use generated::PaymentConnectorPre;
 pub(crate) use generated::payhost::connector::{clock, config, crypto, http, log, types};
+pub(crate) use generated::{PaymentConnector, PaymentConnectorPre};
