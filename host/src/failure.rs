@@ -129,6 +129,8 @@ impl JournalError {
             JournalError::Closed => Code::Stopping,
             JournalError::StillRunning { .. } => Code::StillRunning,
             JournalError::Sqlite { .. }
+            | JournalError::File { .. }
+            | JournalError::Newer { .. }
             | JournalError::Write { .. }
             | JournalError::Postgres { .. }
             | JournalError::Options(_) => Code::JournalError,

@@ -87,6 +87,8 @@ impl From<JournalError> for ApiError {
                 "the journal's file changed under this host (the host's log says how): it takes no payment; nothing was sent".to_owned()
             }
             e @ (JournalError::Sqlite { .. }
+            | JournalError::File { .. }
+            | JournalError::Newer { .. }
             | JournalError::Write { .. }
             | JournalError::Postgres { .. }
             | JournalError::Options(_)) => {

@@ -109,7 +109,7 @@ impl Inner {
         tokio::time::timeout(self.options.busy_timeout, self.pool.get())
             .await
             .map_err(|_| JournalError::Busy {
-                path: std::path::PathBuf::from(shown(&self.url)),
+                location: shown(&self.url),
                 waited: self.options.busy_timeout,
             })?
             .map_err(|e| self.fail(e))
@@ -245,9 +245,11 @@ impl PgJournal {
                 .map_or(0, |r| r.get(0));
             let known = MIGRATIONS.len() as i32;
             if version > known {
-                return Err(inner.fail(format!(
-                    "its schema is version {version}, newer than this host's {known}: upgrade this host"
-                )));
+                return Err(JournalError::Newer {
+                    location: shown(&inner.url),
+                    version: version.into(),
+                    known: known.into(),
+                });
             }
             for migration in &MIGRATIONS[version as usize..] {
                 tx.batch_execute(migration)

@@ -50,11 +50,11 @@ pub enum JournalError {
     },
     /// Another process held the journal's write lock past the busy timeout.
     #[error(
-        "the journal {path} is busy: another process held its write lock for more than {waited:?}; try again once it is free"
+        "the journal {location} is busy: another process held its write lock for more than {waited:?}; try again once it is free"
     )]
     Busy {
-        /// The file.
-        path: PathBuf,
+        /// The file, or the URL without its password.
+        location: String,
         /// How long this one waited.
         waited: Duration,
     },
@@ -96,6 +96,30 @@ pub enum JournalError {
         path: PathBuf,
         /// Why.
         message: String,
+    },
+    /// The journal's file, or a thread that works on it, could not be
+    /// had from the system.
+    #[error("the journal {path} {what}: {source}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What could not be done.
+        what: &'static str,
+        /// The system's error.
+        source: std::io::Error,
+    },
+    /// The journal's schema is newer than this host knows: a newer
+    /// payhost made it.
+    #[error(
+        "the journal {location} has schema version {version}, newer than this host's {known}: a newer payhost made it; run that version (or restore a backup of the journal made before it)"
+    )]
+    Newer {
+        /// The file, or the URL without its password.
+        location: String,
+        /// Its schema's version.
+        version: i64,
+        /// The newest this host knows.
+        known: i64,
     },
     /// SQLite failed.
     #[error("the journal {path} cannot be used: {source}")]
