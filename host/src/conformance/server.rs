@@ -6,8 +6,9 @@ use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use parking_lot::Mutex;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A request as the supplier received it.
@@ -77,18 +78,14 @@ impl Supplier {
 
     /// Scripts the next answers and forgets what was received.
     pub fn script(&self, answer: Answer) {
-        let mut script = self.script.lock().unwrap_or_else(|e| e.into_inner());
+        let mut script = self.script.lock();
         script.answer = answer;
         script.received.clear();
     }
 
     /// What was received since the last [`Supplier::script`].
     pub fn received(&self) -> Vec<Received> {
-        self.script
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .received
-            .clone()
+        self.script.lock().received.clone()
     }
 }
 
@@ -134,7 +131,7 @@ async fn answer(
         body,
     };
     let answer = {
-        let mut script = script.lock().unwrap_or_else(|e| e.into_inner());
+        let mut script = script.lock();
         script.received.push(received);
         script.answer.clone()
     };

@@ -11,9 +11,9 @@
 //! it after each) and holds at most [`CAPACITY`] bytes: what it saves is
 //! compile time at a cold start, never memory for the host's life.
 
+use parking_lot::Mutex;
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The most compiled-function bytes held at once.
@@ -36,7 +36,7 @@ struct Held {
 impl FunctionCache {
     /// Drops every held function (the end of a scan).
     pub fn clear(&self) {
-        let mut held = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut held = self.inner.lock();
         held.entries = HashMap::new();
         held.bytes = 0;
     }
@@ -53,13 +53,13 @@ impl FunctionCache {
     /// Bytes held now.
     #[cfg(test)]
     fn bytes(&self) -> usize {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner()).bytes
+        self.inner.lock().bytes
     }
 }
 
 impl wasmtime::CacheStore for FunctionCache {
     fn get(&self, key: &[u8]) -> Option<Cow<'_, [u8]>> {
-        let held = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let held = self.inner.lock();
         match held.entries.get(key) {
             Some(v) => {
                 self.hits.fetch_add(1, Ordering::Relaxed);
@@ -73,7 +73,7 @@ impl wasmtime::CacheStore for FunctionCache {
     }
 
     fn insert(&self, key: &[u8], value: Vec<u8>) -> bool {
-        let mut held = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut held = self.inner.lock();
         let size = key.len() + value.len();
         if held.bytes + size > CAPACITY || held.entries.contains_key(key) {
             return false;

@@ -6,10 +6,11 @@ use super::info::LoadError;
 use super::load;
 use crate::engine::Runtime;
 use crate::policy::settings::Settings;
+use parking_lot::{Mutex, RwLock};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
 
 /// No live connector has the name asked for.
@@ -106,7 +107,7 @@ impl Registry {
         let connector = self.check_file(file).await?;
         self.check_downgrade(&connector)?;
         let connector = Arc::new(connector);
-        let mut map = self.connectors.write().unwrap_or_else(|e| e.into_inner());
+        let mut map = self.connectors.write();
         map.insert(connector.name().to_owned(), connector.clone());
         Ok(connector)
     }
@@ -116,12 +117,7 @@ impl Registry {
     /// must not quietly bring back an older (perhaps vulnerable) build.
     fn check_downgrade(&self, connector: &Connector) -> Result<(), LoadError> {
         let name = connector.name();
-        let live = self
-            .connectors
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(name)
-            .cloned();
+        let live = self.connectors.read().get(name).cloned();
         let Some(live) = live else {
             return Ok(());
         };
@@ -154,12 +150,8 @@ impl Registry {
         if let Err(e) = self.scan().await {
             return vec![Err(e)];
         }
-        let files = self.files.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let connectors = self
-            .connectors
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let files = self.files.lock().clone();
+        let connectors = self.connectors.read().clone();
         files
             .values()
             .map(|f| match (&f.connector, f.problem()) {
@@ -195,12 +187,7 @@ impl Registry {
             let stamp = std::fs::metadata(file)
                 .map(|m| (m.len(), m.modified().ok()))
                 .unwrap_or((0, None));
-            let known = self
-                .files
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get(file)
-                .cloned();
+            let known = self.files.lock().get(file).cloned();
             if known.as_ref().is_some_and(|k| k.stamp == stamp) {
                 continue;
             }
@@ -230,16 +217,13 @@ impl Registry {
                     entry.error = Some(e.reason);
                 }
             }
-            self.files
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(file.clone(), entry);
+            self.files.lock().insert(file.clone(), entry);
         }
         // What the loads shared is kept for one scan only.
         self.runtime.functions.clear();
         // The live set, from what every present file holds: a name two
         // files declare is nobody's until one of them goes.
-        let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        let mut files = self.files.lock();
         files.retain(|f, _| present.contains(f));
         let mut holders: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
         for f in files.values() {
@@ -277,7 +261,7 @@ impl Registry {
         }
         drop(files);
         self.conflicts.store(conflicts, Ordering::Relaxed);
-        let mut map = self.connectors.write().unwrap_or_else(|e| e.into_inner());
+        let mut map = self.connectors.write();
         for (name, c) in &live {
             if !map.get(name).is_some_and(|old| Arc::ptr_eq(old, c)) {
                 tracing::info!(connector = %name, file = %c.file.display(), "connector live");
@@ -296,12 +280,7 @@ impl Registry {
 
     /// The plugin directory's files as of the last scan.
     pub fn plugin_files(&self) -> Vec<PluginFile> {
-        self.files
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .values()
-            .cloned()
-            .collect()
+        self.files.lock().values().cloned().collect()
     }
 
     /// How many connector names two or more files declare, as of the last
@@ -317,17 +296,12 @@ impl Registry {
 
     /// The live connectors, by name.
     pub fn connectors(&self) -> Vec<Arc<Connector>> {
-        self.connectors
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .values()
-            .cloned()
-            .collect()
+        self.connectors.read().values().cloned().collect()
     }
 
     /// One live connector.
     pub fn connector(&self, name: &str) -> Result<Arc<Connector>, UnknownConnector> {
-        let map = self.connectors.read().unwrap_or_else(|e| e.into_inner());
+        let map = self.connectors.read();
         map.get(name).cloned().ok_or_else(|| UnknownConnector {
             name: name.to_owned(),
             loaded: if map.is_empty() {

@@ -375,7 +375,14 @@ pub(crate) async fn metrics(
         state.host.reload_failures(),
         state.host.registry().conflicts(),
     );
-    Ok(([("content-type", "text/plain; version=0.0.4")], text).into_response())
+    Ok((
+        [(
+            "content-type",
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response())
 }
 
 pub(crate) async fn not_found() -> ApiError {

@@ -1,9 +1,13 @@
-//! Counters and histograms for `GET /metrics`, in the Prometheus text format.
+//! Counters and histograms for `GET /metrics`, kept and written in the
+//! OpenMetrics text format by `prometheus-client`.
 
 use crate::payments::model::PaymentOutcome;
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::Mutex;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 use std::time::Duration;
 
 /// The upper bounds of the latency buckets, in seconds.
@@ -11,109 +15,132 @@ const BUCKETS: [f64; 12] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 ];
 
-#[derive(Default)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    sum: f64,
-    count: u64,
+/// A payment's labels.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PaymentLabels {
+    connector: String,
+    state: String,
+    kind: String,
+}
+
+/// A connector's label.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ConnectorLabel {
+    connector: String,
+}
+
+/// A latency histogram with [`BUCKETS`].
+fn histogram() -> Histogram {
+    Histogram::new(BUCKETS)
 }
 
 /// What the host counts.
-#[derive(Default)]
 pub struct Metrics {
-    outcomes: Mutex<BTreeMap<(String, String, String), u64>>,
-    latency: Mutex<BTreeMap<String, Histogram>>,
+    registry: Registry,
+    payments: Family<PaymentLabels, Counter>,
+    duration: Family<ConnectorLabel, Histogram, fn() -> Histogram>,
+    loaded: Gauge,
+    reload_failures: Counter,
+    conflicts: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let payments = Family::<PaymentLabels, Counter>::default();
+        let duration = Family::new_with_constructor(histogram as fn() -> Histogram);
+        let (loaded, reload_failures, conflicts) =
+            (Gauge::default(), Counter::default(), Gauge::default());
+        let mut registry = Registry::with_prefix("payhost");
+        registry.register(
+            "payments",
+            "Payments by connector, outcome state and error kind",
+            payments.clone(),
+        );
+        registry.register(
+            "payment_duration_seconds",
+            "Time to an outcome, by connector",
+            duration.clone(),
+        );
+        registry.register("connectors_loaded", "Connectors live now", loaded.clone());
+        registry.register(
+            "reload_failures",
+            "Connector files that failed to load",
+            reload_failures.clone(),
+        );
+        registry.register(
+            "connector_name_conflicts",
+            "Connector names two or more files declare (none of them is live)",
+            conflicts.clone(),
+        );
+        Metrics {
+            registry,
+            payments,
+            duration,
+            loaded,
+            reload_failures,
+            conflicts,
+        }
+    }
 }
 
 impl Metrics {
     /// Counts one payment's outcome and how long it took.
     pub fn payment(&self, connector: &str, outcome: &PaymentOutcome, elapsed: Duration) {
         let kind = outcome.kind().map_or("none", |k| k.as_str()).to_owned();
-        *self
-            .outcomes
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry((connector.to_owned(), outcome.state.to_string(), kind))
-            .or_default() += 1;
-        let mut latency = self.latency.lock().unwrap_or_else(|e| e.into_inner());
-        let h = latency.entry(connector.to_owned()).or_default();
-        let secs = elapsed.as_secs_f64();
-        for (i, bound) in BUCKETS.iter().enumerate() {
-            if secs <= *bound {
-                h.counts[i] += 1;
-            }
-        }
-        h.sum += secs;
-        h.count += 1;
+        self.payments
+            .get_or_create(&PaymentLabels {
+                connector: connector.to_owned(),
+                state: outcome.state.to_string(),
+                kind,
+            })
+            .inc();
+        self.duration
+            .get_or_create(&ConnectorLabel {
+                connector: connector.to_owned(),
+            })
+            .observe(elapsed.as_secs_f64());
     }
 
-    /// The text of `/metrics`; `loaded` and `failures` come from the host.
+    /// The text of `/metrics`; `loaded`, `failures` and `conflicts` are
+    /// the host's, read as it is scraped.
     pub fn render(&self, loaded: usize, failures: u64, conflicts: u64) -> String {
+        self.loaded.set(i64::try_from(loaded).unwrap_or(i64::MAX));
+        self.conflicts
+            .set(i64::try_from(conflicts).unwrap_or(i64::MAX));
+        // The host's count only grows; the counter follows it.
+        let seen = self.reload_failures.get();
+        if failures > seen {
+            self.reload_failures.inc_by(failures - seen);
+        }
         let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "# HELP payhost_payments_total Payments by connector, outcome state and error kind."
-        );
-        let _ = writeln!(out, "# TYPE payhost_payments_total counter");
-        for ((c, state, kind), n) in self
-            .outcomes
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-        {
-            let _ = writeln!(
-                out,
-                "payhost_payments_total{{connector=\"{c}\",state=\"{state}\",kind=\"{kind}\"}} {n}"
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP payhost_payment_duration_seconds Time to an outcome, by connector."
-        );
-        let _ = writeln!(out, "# TYPE payhost_payment_duration_seconds histogram");
-        for (c, h) in self
-            .latency
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-        {
-            for (bound, n) in BUCKETS.iter().zip(h.counts) {
-                let _ = writeln!(
-                    out,
-                    "payhost_payment_duration_seconds_bucket{{connector=\"{c}\",le=\"{bound}\"}} {n}"
-                );
-            }
-            let _ = writeln!(
-                out,
-                "payhost_payment_duration_seconds_bucket{{connector=\"{c}\",le=\"+Inf\"}} {}",
-                h.count
-            );
-            let _ = writeln!(
-                out,
-                "payhost_payment_duration_seconds_sum{{connector=\"{c}\"}} {}",
-                h.sum
-            );
-            let _ = writeln!(
-                out,
-                "payhost_payment_duration_seconds_count{{connector=\"{c}\"}} {}",
-                h.count
-            );
-        }
-        let _ = writeln!(out, "# HELP payhost_connectors_loaded Connectors live now.");
-        let _ = writeln!(out, "# TYPE payhost_connectors_loaded gauge");
-        let _ = writeln!(out, "payhost_connectors_loaded {loaded}");
-        let _ = writeln!(
-            out,
-            "# HELP payhost_reload_failures_total Connector files that failed to load."
-        );
-        let _ = writeln!(out, "# TYPE payhost_reload_failures_total counter");
-        let _ = writeln!(out, "payhost_reload_failures_total {failures}");
-        let _ = writeln!(
-            out,
-            "# HELP payhost_connector_name_conflicts Connector names two or more files declare (none of them is live)."
-        );
-        let _ = writeln!(out, "# TYPE payhost_connector_name_conflicts gauge");
-        let _ = writeln!(out, "payhost_connector_name_conflicts {conflicts}");
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payments::model::PaymentState;
+
+    #[test]
+    fn a_payment_is_counted_with_its_labels_and_timed() {
+        let metrics = Metrics::default();
+        let outcome = PaymentOutcome::new(PaymentState::Succeeded);
+        metrics.payment("atlas", &outcome, Duration::from_millis(30));
+        let text = metrics.render(4, 2, 0);
+        for line in [
+            "payhost_payments_total{connector=\"atlas\",state=\"succeeded\",kind=\"none\"} 1",
+            "payhost_payment_duration_seconds_bucket{le=\"0.05\",connector=\"atlas\"} 1",
+            "payhost_payment_duration_seconds_count{connector=\"atlas\"} 1",
+            "payhost_connectors_loaded 4",
+            "payhost_reload_failures_total 2",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "{line} is missing from:\n{text}"
+            );
+        }
     }
 }

@@ -8,8 +8,9 @@ use super::types::*;
 use crate::payments::attempt::{Attempt, AttemptState};
 use crate::payments::model::{PaymentOutcome, PaymentRequest};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use parking_lot::Mutex;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{NoTls, Row};
 
@@ -101,8 +102,8 @@ impl Inner {
         }
     }
 
-    fn health(&self) -> std::sync::MutexGuard<'_, JournalHealth> {
-        self.health.lock().unwrap_or_else(|e| e.into_inner())
+    fn health(&self) -> parking_lot::MutexGuard<'_, JournalHealth> {
+        self.health.lock()
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Client, JournalError> {
@@ -626,7 +627,7 @@ impl PgJournal {
     pub(crate) async fn close(&self) -> Result<(), JournalError> {
         let inner = &self.inner;
         inner.closed.store(true, Ordering::SeqCst);
-        if let Some(lease) = self.lease.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        if let Some(lease) = self.lease.lock().take() {
             lease.abort();
         }
         let mut client = inner.client().await?;
@@ -660,7 +661,7 @@ impl PgJournal {
 
 impl Drop for PgJournal {
     fn drop(&mut self) {
-        if let Some(lease) = self.lease.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        if let Some(lease) = self.lease.lock().take() {
             lease.abort();
         }
     }

@@ -7,10 +7,11 @@ use super::rules::{self, Next};
 use super::types::*;
 use crate::payments::attempt::{Attempt, AttemptState};
 use crate::payments::model::{PaymentOutcome, PaymentRequest};
+use parking_lot::Mutex;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
 
 mod attempts;
 mod files;
@@ -231,7 +232,7 @@ impl SqliteJournal {
         // Should nobody be waiting when the attempt is written (the caller
         // dropped its future), the attempt is written unknown at once: no
         // one will call the supplier for it, and no one will finish it.
-        let jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let jobs = self.jobs.lock().clone();
         let unheard: Unheard<Option<Begin>> = Box::new(move |begun| {
             if let (Some(Begin::New(id)), Some(jobs)) = (begun, jobs) {
                 let (reply, _) = tokio::sync::oneshot::channel();
@@ -275,7 +276,6 @@ impl SqliteJournal {
         let sent = self
             .jobs
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
             .as_ref()
             .map(|jobs| jobs.send(job).is_ok())
             .unwrap_or(false);
@@ -324,7 +324,7 @@ impl SqliteJournal {
         // blocking thread and back. It runs in place when the reader is
         // free and the file answers at once; otherwise (another read in
         // progress, the file busy) it waits on a blocking thread.
-        if let Ok(conn) = self.inner.reader.try_lock() {
+        if let Some(conn) = self.inner.reader.try_lock() {
             let found = conn
                 .busy_timeout(std::time::Duration::ZERO)
                 .and_then(|()| Inner::by_key_on(&conn, key));
@@ -436,8 +436,8 @@ impl SqliteJournal {
 
     fn stop_lease(&self) {
         // The writer finishes what is queued, then stops.
-        drop(self.jobs.lock().unwrap_or_else(|e| e.into_inner()).take());
-        if let Some(writer) = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        drop(self.jobs.lock().take());
+        if let Some(writer) = self.writer.lock().take() {
             let _ = writer.join();
         }
         self.stop_renewing();
@@ -445,8 +445,8 @@ impl SqliteJournal {
 
     /// Stops renewing the lease (alone: a pause, in tests).
     fn stop_renewing(&self) {
-        drop(self.stop.lock().unwrap_or_else(|e| e.into_inner()).take());
-        if let Some(thread) = self.lease.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        drop(self.stop.lock().take());
+        if let Some(thread) = self.lease.lock().take() {
             let _ = thread.join();
         }
     }
@@ -463,16 +463,16 @@ impl Inner {
         error(&self.path, self.options.busy_timeout, source)
     }
 
-    fn writer(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    fn writer(&self) -> parking_lot::MutexGuard<'_, Connection> {
+        self.writer.lock()
     }
 
-    fn reader(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.reader.lock().unwrap_or_else(|e| e.into_inner())
+    fn reader(&self) -> parking_lot::MutexGuard<'_, Connection> {
+        self.reader.lock()
     }
 
-    fn health(&self) -> std::sync::MutexGuard<'_, JournalHealth> {
-        self.health.lock().unwrap_or_else(|e| e.into_inner())
+    fn health(&self) -> parking_lot::MutexGuard<'_, JournalHealth> {
+        self.health.lock()
     }
 }
 

@@ -8,7 +8,7 @@ impl Inner {
     /// writes; the first time they are not, it keeps what it wrote and
     /// stops for good (see [`ground`]).
     pub(super) fn check_ground(&self, conn: &Connection) -> Result<(), JournalError> {
-        let mut ground = self.ground.lock().unwrap_or_else(|e| e.into_inner());
+        let mut ground = self.ground.lock();
         if ground.moved.is_none() {
             let Some(change) = ground.check() else {
                 return Ok(());
