@@ -95,7 +95,10 @@ pub struct ApiSettings {
     #[serde(default)]
     pub tls: Option<TlsSettings>,
     /// Connections open at once; more wait in the listen backlog.
-    #[serde(default = "default_max_connections")]
+    #[serde(
+        default = "default_max_connections",
+        deserialize_with = "super::fields::whole"
+    )]
     pub max_connections: usize,
     /// How long a connection may take to send a request's headers, idle
     /// keep-alive time included.
@@ -149,7 +152,7 @@ fn default_shutdown_grace() -> Duration {
 }
 
 fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-    limits::parse_duration(&String::deserialize(d)?).map_err(D::Error::custom)
+    super::fields::duration(d)
 }
 
 fn size<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {

@@ -24,6 +24,7 @@ use crate::contract::ContractVersion;
 use crate::contract::placement::PlacementSpec;
 use crate::policy::access::ApiSettings;
 use crate::policy::allowlist::OriginPattern;
+use crate::policy::fields;
 use crate::policy::limits::{self, Limits};
 use crate::policy::placement::Placement;
 use crate::policy::secrets::SecretSource;
@@ -97,8 +98,7 @@ fn default_journal_wait() -> std::time::Duration {
 }
 
 fn journal_wait<'de, D: Deserializer<'de>>(d: D) -> Result<std::time::Duration, D::Error> {
-    let text = String::deserialize(d)?;
-    limits::parse_duration(&text).map_err(|e| D::Error::custom(format!("`journal_wait`: {e}")))
+    fields::duration(d)
 }
 
 fn default_lease() -> std::time::Duration {
@@ -106,9 +106,7 @@ fn default_lease() -> std::time::Duration {
 }
 
 fn lease<'de, D: Deserializer<'de>>(d: D) -> Result<std::time::Duration, D::Error> {
-    let text = String::deserialize(d)?;
-    let lease =
-        limits::parse_duration(&text).map_err(|e| D::Error::custom(format!("`lease`: {e}")))?;
+    let lease = fields::duration(d)?;
     if lease < std::time::Duration::from_secs(1) {
         return Err(D::Error::custom("`lease` must be at least 1s"));
     }
@@ -120,8 +118,7 @@ fn default_compile_timeout() -> std::time::Duration {
 }
 
 fn compile_timeout<'de, D: Deserializer<'de>>(d: D) -> Result<std::time::Duration, D::Error> {
-    let text = String::deserialize(d)?;
-    limits::parse_duration(&text).map_err(|e| D::Error::custom(format!("`compile_timeout`: {e}")))
+    fields::duration(d)
 }
 
 fn min_contract<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ContractVersion>, D::Error> {
@@ -220,22 +217,24 @@ impl LimitOverrides {
     /// Takes a limit key out of a table; `Ok(false)` if `key` is no limit.
     fn take(&mut self, key: &str, value: &toml::Value) -> Result<bool, String> {
         let text = || {
-            value
-                .as_str()
-                .ok_or_else(|| format!("`{key}` must be a string like \"20s\" or \"64MiB\""))
+            value.as_str().ok_or_else(|| {
+                format!("`{key}` must be a duration in quotes, like {key} = \"20s\"")
+            })
         };
         let count = || {
             value
                 .as_integer()
                 .and_then(|n| u32::try_from(n).ok())
-                .ok_or_else(|| format!("`{key}` must be a whole number"))
+                .ok_or_else(|| {
+                    format!("`{key}` must be a whole number without quotes, like {key} = 8")
+                })
         };
         let size = || match value {
             toml::Value::Integer(n) => {
                 u64::try_from(*n).map_err(|_| format!("`{key}` must not be negative"))
             }
             toml::Value::String(s) => limits::parse_size(s).map_err(|e| format!("`{key}`: {e}")),
-            _ => Err(format!("`{key}` must be a size like \"64MiB\"")),
+            _ => Err(format!("`{key}` must be a size, like {key} = \"64MiB\"")),
         };
         match key {
             "timeout" => {
@@ -275,13 +274,15 @@ impl LimitOverrides {
 
 impl<'de> Deserialize<'de> for LimitOverrides {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let table = toml::Table::deserialize(deserializer)?;
         let mut limits = LimitOverrides::default();
-        for (key, value) in &table {
-            if !limits.take(key, value).map_err(D::Error::custom)? {
-                return Err(D::Error::custom(unknown_key(key, &LIMIT_KEYS)));
-            }
-        }
+        fields::keys(
+            deserializer,
+            "a table of limits, like { timeout = \"20s\" }",
+            |key, value| match limits.take(&key, &value)? {
+                true => Ok(()),
+                false => Err(unknown_key(&key, &LIMIT_KEYS)),
+            },
+        )?;
         Ok(limits)
     }
 }
@@ -354,134 +355,140 @@ pub const HOST_KEYS: [&str; SECTION_KEYS.len() + LIMIT_KEYS.len()] = {
     keys
 };
 
-impl<'de> Deserialize<'de> for ConnectorSettings {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let table = toml::Table::deserialize(deserializer)?;
-        let mut out = ConnectorSettings::default();
-        for (key, value) in table {
-            match key.as_str() {
-                "allowed_hosts" => {
-                    let list = value.as_array().ok_or_else(|| {
-                        D::Error::custom("`allowed_hosts` must be a list of origins like [\"https://api.example.com\"]")
+impl ConnectorSettings {
+    /// Takes one key of the section: a setting of the host, a limit, or
+    /// one of the connector's own config values (strings).
+    fn apply(&mut self, key: String, value: toml::Value) -> Result<(), String> {
+        match key.as_str() {
+            "allowed_hosts" => {
+                let list = value.as_array().ok_or_else(|| {
+                    String::from("`allowed_hosts` must be a list of origins like [\"https://api.example.com\"]")
+                })?;
+                for entry in list {
+                    let text = entry.as_str().ok_or_else(|| {
+                        String::from("`allowed_hosts` entries must be strings like \"https://api.example.com\"")
                     })?;
-                    for entry in list {
-                        let text = entry.as_str().ok_or_else(|| {
-                            D::Error::custom("`allowed_hosts` entries must be strings like \"https://api.example.com\"")
-                        })?;
-                        out.allowed_hosts
-                            .push(OriginPattern::parse(text).map_err(D::Error::custom)?);
-                    }
+                    self.allowed_hosts
+                        .push(OriginPattern::parse(text).map_err(|e| e.to_string())?);
                 }
-                "secrets" => {
-                    let table = value.as_table().ok_or_else(|| {
-                        D::Error::custom(
-                            "`secrets` must be a table like { api_key = { env = \"API_KEY\" } }",
-                        )
-                    })?;
-                    for (name, source) in table {
-                        out.secrets.insert(
-                            name.clone(),
-                            secret_source(name, source).map_err(D::Error::custom)?,
-                        );
-                    }
-                }
-                "sha256" => {
-                    let text = value
-                        .as_str()
-                        .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
-                    out.sha256 = Some(
-                        text.ok_or_else(|| {
-                            D::Error::custom(
-                                "`sha256` must be the 64 hex digits `payhost plugins inspect FILE` shows",
-                            )
-                        })?
-                        .to_ascii_lowercase(),
+            }
+            "secrets" => {
+                let table = value.as_table().ok_or_else(|| {
+                    String::from(
+                        "`secrets` must be a table like { api_key = { env = \"API_KEY\" } }",
+                    )
+                })?;
+                for (name, source) in table {
+                    self.secrets.insert(
+                        name.clone(),
+                        secret_source(name, source).map_err(|e| e.to_string())?,
                     );
                 }
-                "file" => {
-                    let text = value
-                        .as_str()
-                        .filter(|t| t.ends_with(".wasm") && !t.contains('/') && !t.contains('\\'));
-                    out.file = Some(
-                        text.ok_or_else(|| {
-                            D::Error::custom(
-                                "`file` must be a file name in the plugin directory, like \"atlas.wasm\"",
-                            )
-                        })?
-                        .to_owned(),
+            }
+            "sha256" => {
+                let text = value
+                    .as_str()
+                    .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
+                self.sha256 = Some(
+                    text.ok_or_else(|| {
+                        String::from(
+                            "`sha256` must be the 64 hex digits `payhost plugins inspect FILE` shows",
+                        )
+                    })?
+                    .to_ascii_lowercase(),
+                );
+            }
+            "file" => {
+                let text = value
+                    .as_str()
+                    .filter(|t| t.ends_with(".wasm") && !t.contains('/') && !t.contains('\\'));
+                self.file = Some(
+                    text.ok_or_else(|| {
+                        String::from(
+                            "`file` must be a file name in the plugin directory, like \"atlas.wasm\"",
+                        )
+                    })?
+                    .to_owned(),
+                );
+            }
+            "publishers" => {
+                let list = value.as_array().ok_or_else(|| {
+                    String::from(
+                        "`publishers` must be a list of keys like [\"ed25519:…\"] (`payhost plugins keygen` prints one)",
+                    )
+                })?;
+                for entry in list {
+                    let text = entry.as_str().ok_or_else(|| {
+                        String::from("`publishers` entries must be strings like \"ed25519:…\"")
+                    })?;
+                    crate::package::parse_public(text).map_err(|e| e.to_string())?;
+                    self.publishers.push(text.to_owned());
+                }
+            }
+            "allow_downgrade" => {
+                self.allow_downgrade = value
+                    .as_bool()
+                    .ok_or_else(|| String::from("`allow_downgrade` must be true or false"))?;
+            }
+            "unpinned" => {
+                self.unpinned = value
+                    .as_bool()
+                    .ok_or_else(|| String::from("`unpinned` must be true or false"))?;
+            }
+            "placements" if value.as_str() == Some("declared") => {
+                self.accept_declared = true;
+            }
+            "placements" => {
+                let list = value.as_array().ok_or_else(|| {
+                    String::from(
+                        "`placements` must be a list like [{ value = \"secret:api_key\", request = \"POST **/pay\", at = \"header:x-api-key\", encoding = \"raw\" }] (`payhost plugins inspect FILE` prints the ones a connector declares), or \"declared\" to grant those as they are for a file pinned by sha256 or publishers",
+                    )
+                })?;
+                for (i, entry) in list.iter().enumerate() {
+                    let spec: PlacementSpec = entry.clone().try_into().map_err(|e| {
+                        format!(
+                            "`placements` entry {}: {e}; each is {{ value, request, at, encoding }}, with `prefix` and `origin` optional",
+                            i + 1
+                        )
+                    })?;
+                    self.placements.push(
+                        Placement::from_spec(&spec)
+                            .map_err(|e| format!("`placements` entry {}: {e}", i + 1))?,
                     );
                 }
-                "publishers" => {
-                    let list = value.as_array().ok_or_else(|| {
-                        D::Error::custom(
-                            "`publishers` must be a list of keys like [\"ed25519:…\"] (`payhost plugins keygen` prints one)",
-                        )
-                    })?;
-                    for entry in list {
-                        let text = entry.as_str().ok_or_else(|| {
-                            D::Error::custom(
-                                "`publishers` entries must be strings like \"ed25519:…\"",
-                            )
-                        })?;
-                        crate::package::parse_public(text).map_err(D::Error::custom)?;
-                        out.publishers.push(text.to_owned());
+            }
+            "min_contract" => {
+                let text = value
+                    .as_str()
+                    .ok_or_else(|| String::from("`min_contract` must be a string like \"0.2\""))?;
+                self.min_contract = Some(parse_min_contract(text).map_err(|e| e.to_string())?);
+            }
+            _ => {
+                if self.limits.take(&key, &value)? {
+                    return Ok(());
+                }
+                match value {
+                    toml::Value::String(s) => {
+                        self.config.insert(key, s);
                     }
-                }
-                "allow_downgrade" => {
-                    out.allow_downgrade = value.as_bool().ok_or_else(|| {
-                        D::Error::custom("`allow_downgrade` must be true or false")
-                    })?;
-                }
-                "unpinned" => {
-                    out.unpinned = value
-                        .as_bool()
-                        .ok_or_else(|| D::Error::custom("`unpinned` must be true or false"))?;
-                }
-                "placements" if value.as_str() == Some("declared") => {
-                    out.accept_declared = true;
-                }
-                "placements" => {
-                    let list = value.as_array().ok_or_else(|| {
-                        D::Error::custom(
-                            "`placements` must be a list like [{ value = \"secret:api_key\", request = \"POST **/pay\", at = \"header:x-api-key\", encoding = \"raw\" }] (`payhost plugins inspect FILE` prints the ones a connector declares), or \"declared\" to grant those as they are for a file pinned by sha256 or publishers",
-                        )
-                    })?;
-                    for (i, entry) in list.iter().enumerate() {
-                        let spec: PlacementSpec = entry.clone().try_into().map_err(|e| {
-                            D::Error::custom(format!(
-                                "`placements` entry {}: {e}; each is {{ value, request, at, encoding }}, with `prefix` and `origin` optional",
-                                i + 1
-                            ))
-                        })?;
-                        out.placements
-                            .push(Placement::from_spec(&spec).map_err(|e| {
-                                D::Error::custom(format!("`placements` entry {}: {e}", i + 1))
-                            })?);
-                    }
-                }
-                "min_contract" => {
-                    let text = value.as_str().ok_or_else(|| {
-                        D::Error::custom("`min_contract` must be a string like \"0.2\"")
-                    })?;
-                    out.min_contract = Some(parse_min_contract(text).map_err(D::Error::custom)?);
-                }
-                _ => {
-                    if out.limits.take(&key, &value).map_err(D::Error::custom)? {
-                        continue;
-                    }
-                    match value {
-                        toml::Value::String(s) => {
-                            out.config.insert(key, s);
-                        }
-                        _ => {
-                            return Err(D::Error::custom(format!(
-                                "`{key}` is not a setting of the host, and a connector's config values are strings: write `{key} = \"...\"`"
-                            )));
-                        }
+                    _ => {
+                        return Err(format!(
+                            "`{key}` is not a setting of the host, and a connector's config values are strings: write `{key} = \"...\"`"
+                        ));
                     }
                 }
             }
         }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for ConnectorSettings {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut out = ConnectorSettings::default();
+        fields::keys(deserializer, "a connector's section", |key, value| {
+            out.apply(key, value)
+        })?;
         if out.accept_declared && out.sha256.is_none() && out.publishers.is_empty() {
             return Err(D::Error::custom(
                 "`placements = \"declared\"` grants whatever the connector declares, so it is only for a file this section pins: add `sha256 = \"…\"` (`payhost plugins inspect FILE` shows it) or `publishers = [\"ed25519:…\"]`, or list the placements instead",
@@ -642,6 +649,40 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_points_at_its_own_line_and_shows_the_right_form() {
+        let cases = [
+            (
+                "[limits]\ntimeout = \"10s\"\nmemory = \"lots\"\n",
+                "line 3",
+                "`64MiB`",
+            ),
+            (
+                "[connectors.atlas]\nbase_url = \"x\"\ntimeout = 3\n",
+                "line 3",
+                "timeout = \"20s\"",
+            ),
+            (
+                "[host]\nplugins = \"p\"\nlease = 5\n",
+                "line 3",
+                "like \"15s\"",
+            ),
+            (
+                "[api]\nmax_connections = \"x\"\n",
+                "line 2",
+                "whole number without quotes",
+            ),
+        ];
+        for (text, line, form) in cases {
+            let error = Settings::parse(text).map(drop).unwrap_err();
+            assert!(error.contains(line), "{text:?}: {error}");
+            assert!(error.contains(form), "{text:?}: {error}");
+            for rust in ["usize", "u32", "expected a string", "\\u{a}"] {
+                assert!(!error.contains(rust), "{text:?}: {error}");
+            }
+        }
+    }
 
     #[test]
     fn a_full_file_parses() {
