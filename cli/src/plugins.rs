@@ -321,6 +321,7 @@ impl Plugins {
                         Err(e) => answer.failed.push(FailedFile {
                             file: e.file.clone(),
                             error: e.reason.clone(),
+                            kind: e.kind,
                             serving: None,
                         }),
                     }

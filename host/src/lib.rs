@@ -65,5 +65,6 @@ pub use policy::settings::{Settings, SettingsError};
 pub use registry::watch::spawn as watch;
 pub use registry::{
     Connector, ConnectorInfo, ConnectorState, ConnectorSummary, FailedFile, LimitsSummary,
-    LoadError, PluginFile, Registry, Requested, ScanReport, UnknownConnector, WatchHandle,
+    LoadError, LoadKind, PluginFile, Registry, Requested, ScanReport, UnknownConnector,
+    WatchHandle,
 };

@@ -2,7 +2,7 @@
 //! them, and the scan that keeps the two in line.
 
 use super::connector::Connector;
-use super::info::LoadError;
+use super::info::{LoadError, LoadKind};
 use super::load;
 use crate::engine::Runtime;
 use crate::policy::settings::Settings;
@@ -34,6 +34,8 @@ pub struct PluginFile {
     /// Why its last version did not load, when it did not (the version
     /// before it, if any, keeps serving).
     pub error: Option<String>,
+    /// What kind of failure that was.
+    pub kind: Option<LoadKind>,
     /// Why what it holds is not live: another file declares the same name.
     pub conflict: Option<String>,
     #[serde(skip)]
@@ -47,6 +49,16 @@ impl PluginFile {
     /// name conflict.
     pub fn problem(&self) -> Option<&str> {
         self.error.as_deref().or(self.conflict.as_deref())
+    }
+
+    /// [`PluginFile::problem`] as a load error, with its kind.
+    pub fn load_error(&self) -> Option<LoadError> {
+        let (kind, reason) = match (&self.error, &self.conflict) {
+            (Some(error), _) => (self.kind.unwrap_or(LoadKind::Refused), error),
+            (None, Some(conflict)) => (LoadKind::Conflict, conflict),
+            (None, None) => return None,
+        };
+        Some(LoadError::new(&self.file, kind, reason.clone()))
     }
 }
 
@@ -135,6 +147,7 @@ impl Registry {
         if new < old && !allowed {
             return Err(LoadError::new(
                 &connector.file,
+                LoadKind::Refused,
                 format!(
                     "is {name} {new}, older than the live {name} {old}: a downgrade is refused and {old} keeps serving (set allow_downgrade = true in [connectors.{name}] to allow it)"
                 ),
@@ -154,19 +167,13 @@ impl Registry {
         let connectors = self.connectors.read().clone();
         files
             .values()
-            .map(|f| match (&f.connector, f.problem()) {
-                (_, Some(error)) => Err(LoadError {
-                    file: f.file.clone(),
-                    reason: error.to_owned(),
-                }),
-                (Some(name), None) => connectors.get(name).cloned().ok_or_else(|| LoadError {
-                    file: f.file.clone(),
-                    reason: "not loaded".into(),
-                }),
-                (None, None) => Err(LoadError {
-                    file: f.file.clone(),
-                    reason: "not loaded".into(),
-                }),
+            .map(|f| match (&f.connector, f.load_error()) {
+                (_, Some(error)) => Err(error),
+                (Some(name), None) => connectors
+                    .get(name)
+                    .cloned()
+                    .ok_or_else(|| LoadError::new(&f.file, LoadKind::Refused, "not loaded")),
+                (None, None) => Err(LoadError::new(&f.file, LoadKind::Refused, "not loaded")),
             })
             .collect()
     }
@@ -195,6 +202,7 @@ impl Registry {
                 file: file.clone(),
                 connector: known.as_ref().and_then(|k| k.connector.clone()),
                 error: None,
+                kind: None,
                 conflict: None,
                 stamp,
                 loaded: known.and_then(|k| k.loaded),
@@ -215,6 +223,7 @@ impl Registry {
                         .failed
                         .push(format!("{}: {}", file.display(), e.reason));
                     entry.error = Some(e.reason);
+                    entry.kind = Some(e.kind);
                 }
             }
             self.files.lock().insert(file.clone(), entry);
@@ -315,9 +324,12 @@ impl Registry {
 
 /// The `*.wasm` files of a directory, sorted.
 fn wasm_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| LoadError {
-        file: dir.to_owned(),
-        reason: format!("cannot read the plugin directory ({e}); set [host] plugins in payhost.toml or create it"),
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        LoadError::new(
+            dir,
+            LoadKind::File,
+            format!("cannot read the plugin directory ({e}); set [host] plugins in payhost.toml or create it"),
+        )
     })?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)

@@ -5,7 +5,7 @@
 //! its grant is what it asks for intersected with what the operator allows.
 
 use super::connector::Connector;
-use super::info::{ConnectorInfo, LoadError};
+use super::info::{ConnectorInfo, LoadError, LoadKind};
 use crate::capabilities::http::scrub::Scrubber;
 use crate::contract::placement::PlacementSpec;
 use crate::contract::{self, ContractVersion, PaymentConnectorPre, legacy, types as wit, v0_2};
@@ -40,11 +40,12 @@ pub(crate) async fn load(
     let started = Instant::now();
     let size = tokio::fs::metadata(file)
         .await
-        .map_err(|e| LoadError::new(file, format!("cannot read the file: {e}")))?
+        .map_err(|e| LoadError::new(file, LoadKind::File, format!("cannot read the file: {e}")))?
         .len();
     if size > MAX_COMPONENT_SIZE {
         return Err(LoadError::new(
             file,
+            LoadKind::File,
             format!(
                 "is {size} bytes; a connector may be at most {MAX_COMPONENT_SIZE} bytes (compiling is not bounded in time, so its input is bounded in size)"
             ),
@@ -52,17 +53,19 @@ pub(crate) async fn load(
     }
     let bytes = tokio::fs::read(file)
         .await
-        .map_err(|e| LoadError::new(file, format!("cannot read the file: {e}")))?;
+        .map_err(|e| LoadError::new(file, LoadKind::File, format!("cannot read the file: {e}")))?;
     if bytes.len() as u64 > MAX_COMPONENT_SIZE {
         return Err(LoadError::new(
             file,
+            LoadKind::File,
             "grew past the size limit while it was read",
         ));
     }
     check_header(file, &bytes)?;
     // A signed package is checked whoever loads it: one whose signature or
     // digest does not hold is refused even where nobody asks for one.
-    let package = crate::package::open(&bytes).map_err(|e| LoadError::new(file, e))?;
+    let package =
+        crate::package::open(&bytes).map_err(|e| LoadError::new(file, LoadKind::Package, e))?;
     let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
     let engine = rt.engine.clone();
     let cache = rt.cache.clone();
@@ -77,15 +80,16 @@ pub(crate) async fn load(
             // thread and what it makes is dropped.
             LoadError::new(
                 file,
+                LoadKind::NotAComponent,
                 format!(
                     "took longer than compile_timeout = \"{}\" to compile and is refused; a connector this large or this complex is not accepted (raise compile_timeout in [host] if the file is trusted)",
                     humantime::format_duration(limit)
                 ),
             )
         })?
-        .map_err(|e| LoadError::new(file, format!("compilation stopped: {e}")))?
+        .map_err(|e| LoadError::new(file, LoadKind::NotAComponent, format!("compilation stopped: {e}")))?
         .map_err(|e| {
-            LoadError::new(file, format!("is not a valid WebAssembly component: {e:#}"))
+            LoadError::new(file, LoadKind::NotAComponent, format!("is not a valid WebAssembly component: {e:#}"))
         })?;
     let version = check_exports(rt, file, &component)?;
     check_imports(rt, file, &component, version)?;
@@ -94,6 +98,7 @@ pub(crate) async fn load(
     {
         return Err(LoadError::new(
             file,
+            LoadKind::Contract,
             format!(
                 "is built for contract {}@{}, older than min_contract = \"{min}\" in [host] of payhost.toml; rebuild the connector against the host's wit/ or lower min_contract",
                 contract::CONTRACT_PACKAGE,
@@ -104,6 +109,7 @@ pub(crate) async fn load(
     let linked = rt.linker.instantiate_pre(&component).map_err(|e| {
         LoadError::new(
             file,
+            LoadKind::Contract,
             format!(
                 "needs an import this host does not provide ({e:#}); {}",
                 linked_text()
@@ -113,6 +119,7 @@ pub(crate) async fn load(
     let mismatch = |e: wasmtime::Error| {
         LoadError::new(
             file,
+            LoadKind::Contract,
             format!("does not match the payment-connector world: {e:#}"),
         )
     };
@@ -148,6 +155,7 @@ pub(crate) async fn load(
         Err(failure) => {
             return Err(LoadError::new(
                 file,
+                LoadKind::Info,
                 format!(
                     "its info() {}",
                     failure.fault.map_or(failure.message, |f| f.to_string())
@@ -167,6 +175,7 @@ pub(crate) async fn load(
         {
             return Err(LoadError::new(
                 file,
+                LoadKind::Refused,
                 format!(
                     "declares `{}`, but [connectors.{}] in payhost.toml is pinned to sha256 = \"{pin}\" and this file's is {sha256}: it does not get that section. Remove the file, or update the pin if it is the new version",
                     info.name, info.name
@@ -178,6 +187,7 @@ pub(crate) async fn load(
         {
             return Err(LoadError::new(
                 file,
+                LoadKind::Refused,
                 format!(
                     "declares `{}`, but [connectors.{}] in payhost.toml is for the file {pin}: it does not get that section",
                     info.name, info.name
@@ -193,6 +203,7 @@ pub(crate) async fn load(
     {
         return Err(LoadError::new(
             file,
+            LoadKind::Contract,
             format!(
                 "is built for contract {}@{}, older than min_contract = \"{min}\" in [connectors.{}] of payhost.toml; rebuild the connector against the host's wit/ or lower min_contract",
                 contract::CONTRACT_PACKAGE,
@@ -218,8 +229,8 @@ pub(crate) async fn load(
         config_keys: &info.config_keys,
         placements: (version >= ContractVersion::V0_3).then_some(info.placements.as_slice()),
     };
-    let (grant, hosts, secrets, config, pins) =
-        grant(settings, &asked).map_err(|e| LoadError::new(file, e.to_string()))?;
+    let (grant, hosts, secrets, config, pins) = grant(settings, &asked)
+        .map_err(|e| LoadError::new(file, LoadKind::Refused, e.to_string()))?;
     let holds_hidden = !info.secrets.is_empty()
         || info
             .methods
@@ -240,7 +251,7 @@ pub(crate) async fn load(
                 name = info.name
             )
         };
-        return Err(LoadError::new(file, why));
+        return Err(LoadError::new(file, LoadKind::Refused, why));
     }
     // Without a section nothing is granted, and the load says so already.
     if grant.configured {
@@ -288,6 +299,7 @@ fn check_header(file: &Path, bytes: &[u8]) -> Result<(), LoadError> {
     if wasmtime::Engine::detect_precompiled(bytes).is_some() {
         return Err(LoadError::new(
             file,
+            LoadKind::NotAComponent,
             "is a precompiled native artifact; payhost only runs components it compiles itself. Ship the .wasm component instead",
         ));
     }
@@ -295,10 +307,12 @@ fn check_header(file: &Path, bytes: &[u8]) -> Result<(), LoadError> {
         Some([0, b'a', b's', b'm', 0x0d, 0x00, 0x01, 0x00]) => Ok(()),
         Some([0, b'a', b's', b'm', 0x01, 0x00, 0x00, 0x00]) => Err(LoadError::new(
             file,
+            LoadKind::NotAComponent,
             "is a core WebAssembly module, not a component: build the connector with `cargo build --release --target wasm32-wasip2`",
         )),
         _ => Err(LoadError::new(
             file,
+            LoadKind::NotAComponent,
             "is not a WebAssembly component (it does not start with the `\\0asm` header): ship the .wasm that `cargo build --target wasm32-wasip2` writes",
         )),
     }
@@ -360,6 +374,7 @@ fn check_imports(
             if !LINKED_WASI.contains(&unversioned) {
                 return Err(LoadError::new(
                     file,
+                    LoadKind::Contract,
                     format!(
                         "imports {name}, which this host does not link. {}",
                         linked_text()
@@ -378,6 +393,7 @@ fn check_imports(
         if imported != Some(version) {
             return Err(LoadError::new(
                 file,
+                LoadKind::Contract,
                 format!(
                     "exports the connector of contract {}@{} but imports {name}; a connector imports only its own contract version. Rebuild it against one wit/",
                     contract::CONTRACT_PACKAGE,
@@ -412,6 +428,7 @@ fn check_exports(
             } else {
                 Err(LoadError::new(
                     file,
+                    LoadKind::Contract,
                     format!(
                         "is built for contract {}@{version}; this host runs {}@{} (0.3.x, and the frozen 0.2.x and 0.1.x). Rebuild the connector against the host's wit/ or upgrade the host",
                         contract::CONTRACT_PACKAGE,
@@ -423,6 +440,7 @@ fn check_exports(
         }
         None => Err(LoadError::new(
             file,
+            LoadKind::Contract,
             format!(
                 "does not export {}: it is not a payment connector (it exports: {}). Implement the payment-connector world from wit/",
                 contract::CONNECTOR_EXPORT,
@@ -449,6 +467,7 @@ fn check_package(
     {
         return Err(LoadError::new(
             file,
+            LoadKind::Package,
             format!(
                 "its signed manifest is for {} {}, but the component declares {} {}",
                 p.name, p.version, info.name, info.version
@@ -464,6 +483,7 @@ fn check_package(
     {
         return Err(LoadError::new(
             file,
+            LoadKind::Package,
             "its signed manifest's hosts, secrets, config keys or placements differ from what the component asks for in its info(): refused",
         ));
     }
@@ -476,6 +496,7 @@ fn check_package(
     match package {
         None => Err(LoadError::new(
             file,
+            LoadKind::Refused,
             format!(
                 "is not a signed package, and [connectors.{}] in payhost.toml takes only packages signed by {}: ask the publisher for the package (`payhost plugins package`)",
                 info.name,
@@ -484,6 +505,7 @@ fn check_package(
         )),
         Some(p) if !section.publishers.contains(&p.publisher) => Err(LoadError::new(
             file,
+            LoadKind::Refused,
             format!(
                 "is signed by {}, not by a publisher [connectors.{}] in payhost.toml names ({}): refused",
                 p.publisher,
@@ -499,7 +521,13 @@ fn check_package(
 const MAX_DECLARED: usize = 64;
 
 fn check_info(file: &Path, info: wit::ConnectorInfo) -> Result<ConnectorInfo, LoadError> {
-    let bad = |what: String| LoadError::new(file, format!("its info() is invalid: {what}"));
+    let bad = |what: String| {
+        LoadError::new(
+            file,
+            LoadKind::Info,
+            format!("its info() is invalid: {what}"),
+        )
+    };
     if !name::is_connector_name(&info.name) {
         return Err(bad(format!(
             "name `{}` must be 1 to 32 lower-case letters, digits or `-`, starting with a letter",

@@ -3,6 +3,7 @@
 //! answer back (`plugins list --server`).
 
 use super::connector::Connector;
+use super::info::LoadKind;
 use crate::contract::CONTRACT_PACKAGE;
 use crate::contract::placement::PlacementSpec;
 use crate::engine::cache::CacheOutcome;
@@ -176,6 +177,8 @@ pub struct FailedFile {
     pub file: PathBuf,
     /// What is wrong and what to do.
     pub error: String,
+    /// What kind of failure (`not-a-component`, `contract`, `refused`, …).
+    pub kind: LoadKind,
     /// The connector of that name still serving (its previous version), if any.
     pub serving: Option<String>,
 }

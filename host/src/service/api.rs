@@ -319,7 +319,7 @@ pub(crate) async fn get_connectors(
         .plugin_files()
         .into_iter()
         .filter_map(|f| {
-            let error = f.problem()?.to_owned();
+            let problem = f.load_error()?;
             // A conflicting file serves nothing; a file whose new version
             // failed still serves the version before it.
             let serving = if f.conflict.is_some() {
@@ -329,7 +329,8 @@ pub(crate) async fn get_connectors(
             };
             Some(FailedFile {
                 file: f.file,
-                error,
+                error: problem.reason,
+                kind: problem.kind,
                 serving,
             })
         })

@@ -2,7 +2,7 @@
 //! with an error that names the file and says why.
 
 use crate::support::probe;
-use payhost::{Settings, SettingsError};
+use payhost::{LoadKind, Settings, SettingsError};
 use payhost_tests::{Workspace, artifacts, host};
 
 async fn load_error(ws: &Workspace, file: &std::path::Path) -> String {
@@ -17,6 +17,30 @@ async fn load_error(ws: &Workspace, file: &std::path::Path) -> String {
         "the error names the file: {text}"
     );
     text
+}
+
+/// The kind of the load failure of `file`.
+async fn load_kind(ws: &Workspace, file: &std::path::Path) -> LoadKind {
+    let settings = Settings::load(&ws.path().join("payhost.toml")).unwrap_or_default();
+    host(settings)
+        .check_file(file)
+        .await
+        .expect_err("the file must be refused")
+        .kind
+}
+
+#[tokio::test]
+async fn a_load_failure_says_what_kind_it_is() {
+    let ws = Workspace::new();
+    let garbage = ws.path().join("plugins/garbage.wasm");
+    std::fs::write(&garbage, b"this is not wasm").unwrap();
+    assert_eq!(load_kind(&ws, &garbage).await, LoadKind::NotAComponent);
+    let wrong = ws.plugin(artifacts::WRONG_CONTRACT);
+    assert_eq!(load_kind(&ws, &wrong).await, LoadKind::Contract);
+    let lie = ws.plugin(artifacts::INFO_LIE);
+    assert_eq!(load_kind(&ws, &lie).await, LoadKind::Info);
+    let gone = ws.path().join("plugins/gone.wasm");
+    assert_eq!(load_kind(&ws, &gone).await, LoadKind::File);
 }
 
 #[tokio::test]
