@@ -49,7 +49,8 @@ pub use host::Host;
 pub use payments::attempt::{Attempt, AttemptState};
 pub use payments::intake::Resolution;
 pub use payments::journal::{
-    Begin, Finished, Journal, JournalError, JournalHealth, JournalOptions, JournalTarget, Published,
+    Begin, Finished, Journal, JournalError, JournalHealth, JournalOptions, JournalTarget, Memory,
+    Published,
 };
 pub use payments::mask::mask_text;
 pub use payments::model::{

@@ -1,5 +1,5 @@
-//! The journal's promises on both backends, SQLite and a real PostgreSQL
-//! server started for the test: one key makes one attempt, an order has at
+//! The journal's promises on every store: memory (the rules' own), SQLite
+//! and a real PostgreSQL server started for the test: one key makes one attempt, an order has at
 //! most one live attempt, whoever asks and however many hosts ask at once;
 //! a host whose lease lapsed leaves its attempt `unknown` for the others.
 //! And two `payhost serve` on one PostgreSQL database.
@@ -12,9 +12,11 @@ use payhost_tests::{artifacts, request};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// A place for a journal: a SQLite file, or a PostgreSQL database (and
-/// the server it lives in, stopped when the store is dropped).
+/// A place for a journal: a SQLite file, a PostgreSQL database (and the
+/// server it lives in, stopped when the store is dropped), or memory, the
+/// rules' own store.
 enum Store {
+    Memory(payhost::Memory),
     Sqlite(tempfile::TempDir),
     Postgres(
         #[allow(dead_code, reason = "held until the store is dropped")] PgServer,
@@ -27,6 +29,7 @@ impl Store {
         let pg = PgServer::start().unwrap_or_else(|e| panic!("{e}"));
         let url = pg.database().unwrap();
         vec![
+            Store::Memory(payhost::Memory::new()),
             Store::Sqlite(tempfile::tempdir().unwrap()),
             Store::Postgres(pg, url),
         ]
@@ -34,6 +37,7 @@ impl Store {
 
     fn name(&self) -> &'static str {
         match self {
+            Store::Memory(_) => "memory",
             Store::Sqlite(_) => "sqlite",
             Store::Postgres(..) => "postgres",
         }
@@ -42,6 +46,7 @@ impl Store {
     /// A host's journal: each call is another instance, as another host.
     async fn open(&self, options: JournalOptions) -> Journal {
         match self {
+            Store::Memory(memory) => Journal::in_memory(memory, options),
             Store::Sqlite(dir) => Journal::open_with(&dir.path().join("journal.db"), options),
             Store::Postgres(_, url) => Journal::connect(url, options).await,
         }
@@ -57,7 +62,7 @@ fn keyed(order: &str, key: &str) -> payhost::PaymentRequest {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn one_key_one_attempt_and_one_live_attempt_per_order_across_hosts_on_both_backends() {
+async fn one_key_one_attempt_and_one_live_attempt_per_order_across_hosts_on_every_store() {
     for store in Store::all() {
         let name = store.name();
         let options = JournalOptions::default();
@@ -165,7 +170,7 @@ async fn one_key_one_attempt_and_one_live_attempt_per_order_across_hosts_on_both
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_host_that_stops_renewing_leaves_its_attempt_unknown_for_the_others_on_both_backends() {
+async fn a_host_that_stops_renewing_leaves_its_attempt_unknown_for_the_others_on_every_store() {
     for store in Store::all() {
         let name = store.name();
         let options = JournalOptions {
@@ -385,13 +390,14 @@ async fn a_connector_published_on_one_host_serves_on_the_other() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_lease_too_short_for_the_journal_wait_is_refused_on_both_backends() {
+async fn a_lease_too_short_for_the_journal_wait_is_refused_on_every_store() {
     let options = JournalOptions {
         lease: Duration::from_secs(3),
         busy_timeout: Duration::from_secs(5),
     };
     for store in Store::all() {
         let opened = match &store {
+            Store::Memory(memory) => Journal::in_memory(memory, options),
             Store::Sqlite(dir) => Journal::open_with(&dir.path().join("journal.db"), options),
             Store::Postgres(_, url) => Journal::connect(url, options).await,
         };

@@ -23,9 +23,11 @@
 //! Card numbers are stored masked (first 6 / last 4); CVVs never.
 
 mod ground;
+mod memory;
 mod postgres;
 mod rules;
 mod sqlite;
+mod store;
 mod types;
 
 pub(crate) use types::abandoned;
@@ -35,10 +37,12 @@ pub use types::{
 
 use crate::payments::attempt::Attempt;
 use crate::payments::model::{PaymentOutcome, PaymentRequest};
+pub use memory::Memory;
 use postgres::PgJournal;
 use sqlite::SqliteJournal;
 use std::path::Path;
 use std::time::Duration;
+use store::Store;
 
 /// Where the journal is: a SQLite file, or a PostgreSQL database.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,14 +53,9 @@ pub enum JournalTarget {
     Postgres(String),
 }
 
-/// The journal.
+/// The journal: its rules over a store.
 pub struct Journal {
-    backend: Backend,
-}
-
-enum Backend {
-    Sqlite(SqliteJournal),
-    Postgres(PgJournal),
+    store: Box<dyn Store>,
 }
 
 impl Journal {
@@ -70,7 +69,7 @@ impl Journal {
     /// Blocks while another process holds the write lock, up to the wait.
     pub fn open_with(path: &Path, options: JournalOptions) -> Result<Journal, JournalError> {
         Ok(Journal {
-            backend: Backend::Sqlite(SqliteJournal::open_with(path, options)?),
+            store: Box::new(SqliteJournal::open_with(path, options)?),
         })
     }
 
@@ -78,7 +77,16 @@ impl Journal {
     /// migrating its schema, and takes a lease for this process.
     pub async fn connect(url: &str, options: JournalOptions) -> Result<Journal, JournalError> {
         Ok(Journal {
-            backend: Backend::Postgres(PgJournal::connect(url, options).await?),
+            store: Box::new(PgJournal::connect(url, options).await?),
+        })
+    }
+
+    /// A journal in `memory`, shared with every journal opened on it as
+    /// hosts share a database: for tests and trials, nothing of it
+    /// outlives the process.
+    pub fn in_memory(memory: &Memory, options: JournalOptions) -> Result<Journal, JournalError> {
+        Ok(Journal {
+            store: Box::new(memory::MemoryJournal::open(memory, options)?),
         })
     }
 
@@ -102,34 +110,22 @@ impl Journal {
 
     /// This process's instance id in the journal.
     pub fn instance(&self) -> &str {
-        match &self.backend {
-            Backend::Sqlite(j) => j.instance(),
-            Backend::Postgres(j) => j.instance(),
-        }
+        self.store.instance()
     }
 
     /// How it was opened: its lease and its wait for a lock.
     pub fn options(&self) -> JournalOptions {
-        match &self.backend {
-            Backend::Sqlite(j) => j.options(),
-            Backend::Postgres(j) => j.options(),
-        }
+        self.store.options()
     }
 
     /// Where it is: the file, or the URL without its password.
     pub fn location(&self) -> String {
-        match &self.backend {
-            Backend::Sqlite(j) => j.path().display().to_string(),
-            Backend::Postgres(j) => j.url(),
-        }
+        self.store.location()
     }
 
     /// Whether the journal could be written at the last lease renewal.
     pub fn health(&self) -> JournalHealth {
-        match &self.backend {
-            Backend::Sqlite(j) => j.health(),
-            Backend::Postgres(j) => j.health(),
-        }
+        self.store.health()
     }
 
     /// Writes a new attempt before the supplier is called, or answers with
@@ -144,11 +140,7 @@ impl Journal {
         let fp = fingerprint(connector, request);
         let deadline = std::time::Instant::now() + wait;
         loop {
-            let tried = match &self.backend {
-                Backend::Sqlite(j) => j.try_begin(connector, request, &fp).await?,
-                Backend::Postgres(j) => j.try_begin(connector, request, &fp).await?,
-            };
-            match tried {
+            match self.store.try_begin(connector, request, &fp).await? {
                 Some(begin) => return Ok(begin),
                 None if std::time::Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(25)).await
@@ -173,10 +165,7 @@ impl Journal {
         id: i64,
         outcome: &PaymentOutcome,
     ) -> Result<Finished, JournalError> {
-        match &self.backend {
-            Backend::Sqlite(j) => j.finish(id, outcome).await,
-            Backend::Postgres(j) => j.finish(id, outcome).await,
-        }
+        self.store.finish(id, outcome).await
     }
 
     /// Records the operator's decision on an `unknown` attempt, and who
@@ -188,34 +177,22 @@ impl Journal {
         note: &str,
         by: &str,
     ) -> Result<Attempt, JournalError> {
-        match &self.backend {
-            Backend::Sqlite(j) => j.resolve(id, outcome, note, by).await,
-            Backend::Postgres(j) => j.resolve(id, outcome, note, by).await,
-        }
+        self.store.resolve(id, outcome, note, by).await
     }
 
     /// One attempt.
     pub async fn get(&self, id: i64) -> Result<Attempt, JournalError> {
-        match &self.backend {
-            Backend::Sqlite(j) => j.get(id).await,
-            Backend::Postgres(j) => j.get(id).await,
-        }
+        self.store.get(id).await
     }
 
     /// The attempt under a key.
     pub async fn by_key(&self, key: &str) -> Result<Option<Attempt>, JournalError> {
-        match &self.backend {
-            Backend::Sqlite(j) => j.by_key(key).await,
-            Backend::Postgres(j) => j.by_key(key).await,
-        }
+        self.store.by_key(key).await
     }
 
     /// The latest attempts, newest first.
     pub async fn list(&self, limit: usize) -> Result<Vec<Attempt>, JournalError> {
-        match &self.backend {
-            Backend::Sqlite(j) => j.list(limit).await,
-            Backend::Postgres(j) => j.list(limit).await,
-        }
+        self.store.list(limit).await
     }
 
     /// Stores a connector file under its name for every host sharing this
@@ -223,28 +200,19 @@ impl Journal {
     pub async fn publish(&self, file: &str, bytes: Vec<u8>) -> Result<i64, JournalError> {
         use sha2::Digest as _;
         let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
-        match &self.backend {
-            Backend::Sqlite(j) => j.publish(file, &sha256, bytes).await,
-            Backend::Postgres(j) => j.publish(file, &sha256, bytes).await,
-        }
+        self.store.publish(file, &sha256, bytes).await
     }
 
     /// The next connector files published after `seq` (a few at a time),
     /// in order.
     pub async fn published_after(&self, seq: i64) -> Result<Vec<Published>, JournalError> {
-        match &self.backend {
-            Backend::Sqlite(j) => j.published_after(seq).await,
-            Backend::Postgres(j) => j.published_after(seq).await,
-        }
+        self.store.published_after(seq).await
     }
 
     /// Takes no new attempt from now on (a stopping host); attempts under
     /// way are still finished.
     pub fn refuse_new(&self) {
-        match &self.backend {
-            Backend::Sqlite(j) => j.refuse_new(),
-            Backend::Postgres(j) => j.refuse_new(),
-        }
+        self.store.refuse_new()
     }
 
     /// Ends this instance cleanly: its attempts still in flight (their
@@ -252,9 +220,6 @@ impl Journal {
     /// `unknown` now, its lease is given up (and a SQLite file's WAL
     /// checkpointed). No attempt begins after it.
     pub async fn close(&self) -> Result<(), JournalError> {
-        match &self.backend {
-            Backend::Sqlite(j) => j.close(),
-            Backend::Postgres(j) => j.close().await,
-        }
+        self.store.close().await
     }
 }

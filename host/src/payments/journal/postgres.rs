@@ -666,3 +666,9 @@ impl Drop for PgJournal {
         }
     }
 }
+
+super::store::store_by_its_methods!(
+    PgJournal,
+    location: |journal| journal.url(),
+    close: |journal| journal.close().await
+);

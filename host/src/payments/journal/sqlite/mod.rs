@@ -501,3 +501,9 @@ fn is_busy(e: &rusqlite::Error) -> bool {
             if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
     )
 }
+
+super::store::store_by_its_methods!(
+    SqliteJournal,
+    location: |journal| journal.path().display().to_string(),
+    close: |journal| journal.close()
+);

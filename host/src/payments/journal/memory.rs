@@ -1,0 +1,408 @@
+//! A journal in memory, for tests and trials: the journal's rules over a
+//! store that forgets everything when the process ends. Journals opened
+//! on one [`Memory`] share it as hosts share a database, each an instance
+//! with a lease a thread of its own renews.
+
+use super::rules::{self, InTheWay, Next};
+use super::types::{
+    Begin, Finished, JournalError, JournalHealth, JournalOptions, Published, lapsed,
+};
+use crate::payments::attempt::{Attempt, AttemptState};
+use crate::payments::model::{PaymentOutcome, PaymentRequest};
+use parking_lot::Mutex;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Instant, SystemTime};
+
+/// Memory a journal keeps its attempts in, shared by every journal opened
+/// on it ([`super::Journal::in_memory`]).
+#[derive(Clone, Default)]
+pub struct Memory(Arc<Mutex<Tables>>);
+
+impl Memory {
+    /// Empty memory.
+    pub fn new() -> Memory {
+        Memory::default()
+    }
+}
+
+#[derive(Default)]
+struct Tables {
+    attempts: Vec<Row>,
+    /// Each instance's lease: when it lapses.
+    leases: BTreeMap<String, Instant>,
+    published: Vec<Published>,
+}
+
+struct Row {
+    attempt: Attempt,
+    fingerprint: String,
+    /// Marked unknown because its host's lease lapsed.
+    lapsed: bool,
+}
+
+/// One instance's journal in [`Memory`].
+pub(crate) struct MemoryJournal {
+    memory: Memory,
+    instance: String,
+    options: JournalOptions,
+    closed: AtomicBool,
+    /// Dropped, the lease thread stops (a killed host renews nothing).
+    renewing: Mutex<Option<mpsc::Sender<()>>>,
+}
+
+fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+impl Tables {
+    fn renew(&mut self, instance: &str, options: &JournalOptions) {
+        self.leases
+            .insert(instance.to_owned(), Instant::now() + options.lease);
+    }
+
+    /// Marks `unknown` every attempt in flight of another instance whose
+    /// lease has lapsed, and forgets those instances; their ids.
+    fn sweep(&mut self, me: &str) -> Vec<i64> {
+        let now = Instant::now();
+        let lapsed_hosts: Vec<String> = self
+            .leases
+            .iter()
+            .filter(|(instance, until)| instance.as_str() != me && **until <= now)
+            .map(|(instance, _)| instance.clone())
+            .collect();
+        let live = |instance: &Option<String>| {
+            instance
+                .as_deref()
+                .is_some_and(|i| i == me || self.leases.get(i).is_some_and(|until| *until > now))
+        };
+        let mut ids = Vec::new();
+        let (in_flight, outcome) = (AttemptState::InFlight, lapsed());
+        let stale: Vec<usize> = self
+            .attempts
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.attempt.state == in_flight && !live(&r.attempt.instance))
+            .map(|(i, _)| i)
+            .collect();
+        for i in stale {
+            let row = &mut self.attempts[i];
+            row.attempt.state = AttemptState::Unknown;
+            row.attempt.outcome = Some(outcome.clone());
+            row.attempt.updated_at = now_secs();
+            row.lapsed = true;
+            ids.push(row.attempt.id);
+        }
+        for host in lapsed_hosts {
+            self.leases.remove(&host);
+        }
+        ids
+    }
+
+    fn row(&mut self, id: i64) -> Result<&mut Row, JournalError> {
+        self.attempts
+            .iter_mut()
+            .find(|r| r.attempt.id == id)
+            .ok_or(JournalError::NotFound(id))
+    }
+}
+
+impl MemoryJournal {
+    /// A new instance on `memory`, its lease taken and renewed by a thread
+    /// until it is closed or dropped; attempts of lapsed instances become
+    /// `unknown`.
+    pub(crate) fn open(memory: &Memory, options: JournalOptions) -> Result<Self, JournalError> {
+        options.check()?;
+        let instance = uuid::Uuid::new_v4().to_string();
+        {
+            let mut tables = memory.0.lock();
+            tables.renew(&instance, &options);
+            rules::warn_swept(&tables.sweep(&instance));
+        }
+        let (renewing, stopped) = mpsc::channel::<()>();
+        let (shared, me) = (memory.clone(), instance.clone());
+        std::thread::Builder::new()
+            .name("payhost-memory-lease".into())
+            .spawn(move || {
+                while let Err(mpsc::RecvTimeoutError::Timeout) =
+                    stopped.recv_timeout(options.lease / 3)
+                {
+                    let mut tables = shared.0.lock();
+                    tables.renew(&me, &options);
+                    rules::warn_swept(&tables.sweep(&me));
+                }
+            })
+            .map_err(|e| JournalError::Options(format!("cannot start the lease thread: {e}")))?;
+        Ok(MemoryJournal {
+            memory: memory.clone(),
+            instance,
+            options,
+            closed: AtomicBool::new(false),
+            renewing: Mutex::new(Some(renewing)),
+        })
+    }
+
+    fn try_begin_now(
+        &self,
+        connector: &str,
+        request: &PaymentRequest,
+        fingerprint: &str,
+    ) -> Result<Option<Begin>, JournalError> {
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(JournalError::Closed);
+        }
+        let mut tables = self.memory.0.lock();
+        // Begun only under a lease confirmed now.
+        tables.renew(&self.instance, &self.options);
+        let mut swept = false;
+        loop {
+            let by_key = tables
+                .attempts
+                .iter()
+                .find(|r| r.attempt.idempotency_key == request.idempotency_key)
+                .map(|r| (r.attempt.clone(), r.fingerprint.clone()));
+            let by_order = match by_key {
+                Some(_) => None,
+                None => tables
+                    .attempts
+                    .iter()
+                    .rev()
+                    .find(|r| {
+                        r.attempt.connector == connector
+                            && r.attempt.order_id == request.order_id
+                            && AttemptState::MAY_HAVE_GONE_THROUGH.contains(&r.attempt.state)
+                    })
+                    .map(|r| (r.attempt.id, r.attempt.state)),
+            };
+            let way = InTheWay { by_key, by_order };
+            match rules::begin_next(connector, request, fingerprint, way, swept)? {
+                Next::Insert => break,
+                Next::Replay(attempt) => return Ok(Some(Begin::Replay(attempt))),
+                Next::Wait => return Ok(None),
+                Next::Sweep => {
+                    rules::warn_swept(&tables.sweep(&self.instance));
+                    swept = true;
+                }
+            }
+        }
+        let id = tables.attempts.len() as i64 + 1;
+        let now = now_secs();
+        tables.attempts.push(Row {
+            attempt: Attempt {
+                id,
+                idempotency_key: request.idempotency_key.clone(),
+                connector: connector.to_owned(),
+                order_id: request.order_id.clone(),
+                method: request.method.kind().to_string(),
+                card: request.method.card().map(|c| c.masked_number()),
+                amount: request.amount.amount.clone(),
+                currency: request.amount.currency.clone(),
+                state: AttemptState::InFlight,
+                outcome: None,
+                created_at: now,
+                updated_at: now,
+                resolution: None,
+                resolved_by: None,
+                instance: Some(self.instance.clone()),
+                late_outcome: None,
+            },
+            fingerprint: fingerprint.to_owned(),
+            lapsed: false,
+        });
+        Ok(Some(Begin::New(id)))
+    }
+
+    fn finish_now(&self, id: i64, outcome: &PaymentOutcome) -> Result<Finished, JournalError> {
+        let json = serde_json::to_string(outcome).unwrap_or_default();
+        let mut tables = self.memory.0.lock();
+        let row = tables.row(id)?;
+        let a = &mut row.attempt;
+        if a.state == AttemptState::InFlight && a.instance.as_deref() == Some(&self.instance) {
+            a.state = outcome.state.into();
+            a.outcome = Some(outcome.clone());
+            a.updated_at = now_secs();
+            return Ok(Finished::Recorded);
+        }
+        let stored = a
+            .outcome
+            .as_ref()
+            .map(|o| serde_json::to_string(o).unwrap_or_default());
+        if rules::finished_already(stored.as_deref(), &json) {
+            return Ok(Finished::Recorded);
+        }
+        if a.late_outcome.is_none() {
+            a.late_outcome = Some(outcome.clone());
+        }
+        rules::warn_late(id, outcome, a.state);
+        Ok(Finished::Late { state: a.state })
+    }
+
+    fn resolve_now(
+        &self,
+        id: i64,
+        outcome: &PaymentOutcome,
+        note: &str,
+        by: &str,
+    ) -> Result<Attempt, JournalError> {
+        let mut tables = self.memory.0.lock();
+        let now = Instant::now();
+        let leases = tables.leases.clone();
+        let found = tables.row(id).ok();
+        let state = found.as_ref().map(|r| r.attempt.state);
+        // A host that paused past its lease and came back may still be
+        // waiting for the supplier: its answer comes first.
+        let running = found.is_some_and(|r| {
+            r.lapsed
+                && r.attempt.late_outcome.is_none()
+                && r.attempt.instance.as_deref() != Some(&self.instance)
+                && r.attempt
+                    .instance
+                    .as_ref()
+                    .and_then(|i| leases.get(i))
+                    .is_some_and(|until| *until > now)
+        });
+        rules::may_resolve(id, state, running)?;
+        let a = &mut tables.row(id)?.attempt;
+        a.state = outcome.state.into();
+        a.outcome = Some(outcome.clone());
+        a.resolution = Some(note.to_owned());
+        a.resolved_by = Some(by.to_owned());
+        a.updated_at = now_secs();
+        Ok(a.clone())
+    }
+
+    fn close_now(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        self.renewing.lock().take();
+        let mut tables = self.memory.0.lock();
+        let me = Some(self.instance.clone());
+        for row in tables
+            .attempts
+            .iter_mut()
+            .filter(|r| r.attempt.state == AttemptState::InFlight && r.attempt.instance == me)
+        {
+            row.attempt.state = AttemptState::Unknown;
+            row.attempt.outcome = Some(lapsed());
+            row.lapsed = true;
+            tracing::warn!(
+                "payment attempt {} was still in flight when this host stopped: its outcome is unknown; resolve it with `payhost payments resolve {}`",
+                row.attempt.id,
+                row.attempt.id
+            );
+        }
+        tables.leases.remove(&self.instance);
+    }
+}
+
+impl super::store::Store for MemoryJournal {
+    fn instance(&self) -> &str {
+        &self.instance
+    }
+    fn options(&self) -> JournalOptions {
+        self.options
+    }
+    fn location(&self) -> String {
+        "memory".to_owned()
+    }
+    fn health(&self) -> JournalHealth {
+        JournalHealth::writable()
+    }
+    fn try_begin<'a>(
+        &'a self,
+        connector: &'a str,
+        request: &'a PaymentRequest,
+        fingerprint: &'a str,
+    ) -> super::store::Later<'a, Option<Begin>> {
+        Box::pin(async move { self.try_begin_now(connector, request, fingerprint) })
+    }
+    fn finish<'a>(
+        &'a self,
+        id: i64,
+        outcome: &'a PaymentOutcome,
+    ) -> super::store::Later<'a, Finished> {
+        Box::pin(async move { self.finish_now(id, outcome) })
+    }
+    fn resolve<'a>(
+        &'a self,
+        id: i64,
+        outcome: &'a PaymentOutcome,
+        note: &'a str,
+        by: &'a str,
+    ) -> super::store::Later<'a, Attempt> {
+        Box::pin(async move { self.resolve_now(id, outcome, note, by) })
+    }
+    fn get(&self, id: i64) -> super::store::Later<'_, Attempt> {
+        Box::pin(async move { self.memory.0.lock().row(id).map(|r| r.attempt.clone()) })
+    }
+    fn by_key<'a>(&'a self, key: &'a str) -> super::store::Later<'a, Option<Attempt>> {
+        Box::pin(async move {
+            Ok(self
+                .memory
+                .0
+                .lock()
+                .attempts
+                .iter()
+                .find(|r| r.attempt.idempotency_key == key)
+                .map(|r| r.attempt.clone()))
+        })
+    }
+    fn list(&self, limit: usize) -> super::store::Later<'_, Vec<Attempt>> {
+        Box::pin(async move {
+            Ok(self
+                .memory
+                .0
+                .lock()
+                .attempts
+                .iter()
+                .rev()
+                .take(limit)
+                .map(|r| r.attempt.clone())
+                .collect())
+        })
+    }
+    fn publish<'a>(
+        &'a self,
+        file: &'a str,
+        sha256: &'a str,
+        bytes: Vec<u8>,
+    ) -> super::store::Later<'a, i64> {
+        Box::pin(async move {
+            let mut tables = self.memory.0.lock();
+            let seq = tables.published.len() as i64 + 1;
+            tables.published.push(Published {
+                seq,
+                file: file.to_owned(),
+                sha256: sha256.to_owned(),
+                bytes,
+            });
+            Ok(seq)
+        })
+    }
+    fn published_after(&self, seq: i64) -> super::store::Later<'_, Vec<Published>> {
+        Box::pin(async move {
+            Ok(self
+                .memory
+                .0
+                .lock()
+                .published
+                .iter()
+                .filter(|p| p.seq > seq)
+                .take(8)
+                .cloned()
+                .collect())
+        })
+    }
+    fn refuse_new(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+    }
+    fn close(&self) -> super::store::Later<'_, ()> {
+        Box::pin(async move {
+            self.close_now();
+            Ok(())
+        })
+    }
+}

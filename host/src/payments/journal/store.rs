@@ -1,0 +1,128 @@
+//! What a backend does for the journal: the facts and the writes, each in
+//! its own SQL (or memory). The rules it follows are in `rules`; what the
+//! journal adds over any store is in the journal itself.
+
+use super::types::{Begin, Finished, JournalError, JournalHealth, JournalOptions, Published};
+use crate::payments::attempt::Attempt;
+use crate::payments::model::{PaymentOutcome, PaymentRequest};
+use std::future::Future;
+use std::pin::Pin;
+
+/// A store's answer, later.
+pub(crate) type Later<'a, T> = Pin<Box<dyn Future<Output = Result<T, JournalError>> + Send + 'a>>;
+
+/// A place the journal keeps its attempts: a SQLite file, a PostgreSQL
+/// database, or memory (for tests).
+pub(crate) trait Store: Send + Sync {
+    /// This process's instance id.
+    fn instance(&self) -> &str;
+    /// Its lease and its wait for a lock.
+    fn options(&self) -> JournalOptions;
+    /// Where it is: the file, or the URL without its password.
+    fn location(&self) -> String;
+    /// Whether it could be written at the last lease renewal.
+    fn health(&self) -> JournalHealth;
+    /// One try at a new attempt (see `Journal::begin`): `None` while the
+    /// key's attempt is in flight.
+    fn try_begin<'a>(
+        &'a self,
+        connector: &'a str,
+        request: &'a PaymentRequest,
+        fingerprint: &'a str,
+    ) -> Later<'a, Option<Begin>>;
+    /// Records an attempt's outcome (see `Journal::finish`).
+    fn finish<'a>(&'a self, id: i64, outcome: &'a PaymentOutcome) -> Later<'a, Finished>;
+    /// Records an operator's decision (see `Journal::resolve`).
+    fn resolve<'a>(
+        &'a self,
+        id: i64,
+        outcome: &'a PaymentOutcome,
+        note: &'a str,
+        by: &'a str,
+    ) -> Later<'a, Attempt>;
+    /// One attempt.
+    fn get(&self, id: i64) -> Later<'_, Attempt>;
+    /// The attempt under a key.
+    fn by_key<'a>(&'a self, key: &'a str) -> Later<'a, Option<Attempt>>;
+    /// The latest attempts, newest first.
+    fn list(&self, limit: usize) -> Later<'_, Vec<Attempt>>;
+    /// Stores a connector file for every host; its place in the order.
+    fn publish<'a>(&'a self, file: &'a str, sha256: &'a str, bytes: Vec<u8>) -> Later<'a, i64>;
+    /// The files published after `seq`, in order.
+    fn published_after(&self, seq: i64) -> Later<'_, Vec<Published>>;
+    /// Takes no new attempt from now on.
+    fn refuse_new(&self);
+    /// Ends this instance: its attempts in flight become `unknown`, its
+    /// lease is given up.
+    fn close(&self) -> Later<'_, ()>;
+}
+
+/// `impl Store` for a backend whose inherent methods have the trait's
+/// names; `location` and `close` as given.
+macro_rules! store_by_its_methods {
+    ($ty:ty, location: |$l:ident| $location:expr, close: |$c:ident| $close:expr) => {
+        impl $crate::payments::journal::store::Store for $ty {
+            fn instance(&self) -> &str {
+                <$ty>::instance(self)
+            }
+            fn options(&self) -> $crate::payments::journal::JournalOptions {
+                <$ty>::options(self)
+            }
+            fn location(&self) -> String {
+                let $l = self;
+                $location
+            }
+            fn health(&self) -> $crate::payments::journal::JournalHealth {
+                <$ty>::health(self)
+            }
+            fn try_begin<'a>(
+                &'a self,
+                connector: &'a str,
+                request: &'a $crate::payments::model::PaymentRequest,
+                fingerprint: &'a str,
+            ) -> $crate::payments::journal::store::Later<'a, Option<$crate::payments::journal::Begin>> {
+                Box::pin(<$ty>::try_begin(self, connector, request, fingerprint))
+            }
+            fn finish<'a>(&'a self, id: i64, outcome: &'a $crate::payments::model::PaymentOutcome) -> $crate::payments::journal::store::Later<'a, $crate::payments::journal::Finished> {
+                Box::pin(<$ty>::finish(self, id, outcome))
+            }
+            fn resolve<'a>(
+                &'a self,
+                id: i64,
+                outcome: &'a $crate::payments::model::PaymentOutcome,
+                note: &'a str,
+                by: &'a str,
+            ) -> $crate::payments::journal::store::Later<'a, $crate::payments::attempt::Attempt> {
+                Box::pin(<$ty>::resolve(self, id, outcome, note, by))
+            }
+            fn get(&self, id: i64) -> $crate::payments::journal::store::Later<'_, $crate::payments::attempt::Attempt> {
+                Box::pin(<$ty>::get(self, id))
+            }
+            fn by_key<'a>(&'a self, key: &'a str) -> $crate::payments::journal::store::Later<'a, Option<$crate::payments::attempt::Attempt>> {
+                Box::pin(<$ty>::by_key(self, key))
+            }
+            fn list(&self, limit: usize) -> $crate::payments::journal::store::Later<'_, Vec<$crate::payments::attempt::Attempt>> {
+                Box::pin(<$ty>::list(self, limit))
+            }
+            fn publish<'a>(
+                &'a self,
+                file: &'a str,
+                sha256: &'a str,
+                bytes: Vec<u8>,
+            ) -> $crate::payments::journal::store::Later<'a, i64> {
+                Box::pin(<$ty>::publish(self, file, sha256, bytes))
+            }
+            fn published_after(&self, seq: i64) -> $crate::payments::journal::store::Later<'_, Vec<$crate::payments::journal::Published>> {
+                Box::pin(<$ty>::published_after(self, seq))
+            }
+            fn refuse_new(&self) {
+                <$ty>::refuse_new(self)
+            }
+            fn close(&self) -> $crate::payments::journal::store::Later<'_, ()> {
+                let $c = self;
+                Box::pin(async move { $close })
+            }
+        }
+    };
+}
+pub(crate) use store_by_its_methods;
