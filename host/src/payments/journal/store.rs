@@ -65,14 +65,14 @@ macro_rules! store_by_its_methods {
             fn instance(&self) -> &str {
                 <$ty>::instance(self)
             }
-            fn options(&self) -> $crate::payments::journal::JournalOptions {
+            fn options(&self) -> $crate::payments::journal::types::JournalOptions {
                 <$ty>::options(self)
             }
             fn location(&self) -> String {
                 let $l = self;
                 $location
             }
-            fn health(&self) -> $crate::payments::journal::JournalHealth {
+            fn health(&self) -> $crate::payments::journal::types::JournalHealth {
                 <$ty>::health(self)
             }
             fn try_begin<'a>(
@@ -80,10 +80,10 @@ macro_rules! store_by_its_methods {
                 connector: &'a str,
                 request: &'a $crate::payments::model::PaymentRequest,
                 fingerprint: &'a str,
-            ) -> $crate::payments::journal::store::Later<'a, Option<$crate::payments::journal::Begin>> {
+            ) -> $crate::payments::journal::store::Later<'a, Option<$crate::payments::journal::types::Begin>> {
                 Box::pin(<$ty>::try_begin(self, connector, request, fingerprint))
             }
-            fn finish<'a>(&'a self, id: i64, outcome: &'a $crate::payments::model::PaymentOutcome) -> $crate::payments::journal::store::Later<'a, $crate::payments::journal::Finished> {
+            fn finish<'a>(&'a self, id: i64, outcome: &'a $crate::payments::model::PaymentOutcome) -> $crate::payments::journal::store::Later<'a, $crate::payments::journal::types::Finished> {
                 Box::pin(<$ty>::finish(self, id, outcome))
             }
             fn resolve<'a>(
@@ -112,7 +112,7 @@ macro_rules! store_by_its_methods {
             ) -> $crate::payments::journal::store::Later<'a, i64> {
                 Box::pin(<$ty>::publish(self, file, sha256, bytes))
             }
-            fn published_after(&self, seq: i64) -> $crate::payments::journal::store::Later<'_, Vec<$crate::payments::journal::Published>> {
+            fn published_after(&self, seq: i64) -> $crate::payments::journal::store::Later<'_, Vec<$crate::payments::journal::types::Published>> {
                 Box::pin(<$ty>::published_after(self, seq))
             }
             fn refuse_new(&self) {
