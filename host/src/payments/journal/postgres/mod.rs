@@ -1,0 +1,243 @@
+//! The PostgreSQL backend, for several hosts sharing one journal: a pool
+//! of connections, versioned migrations, leases timed by the database's own
+//! clock, and the rule "an order has at most one attempt in flight,
+//! unknown or paid" kept by a unique index, not by a check before insert.
+
+use super::rules::{self, Next};
+use super::types::*;
+use crate::payments::attempt::{Attempt, AttemptState};
+use crate::payments::model::{PaymentOutcome, PaymentRequest};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use parking_lot::Mutex;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{NoTls, Row};
+
+mod attempts;
+mod lease;
+mod schema;
+
+use schema::MIGRATIONS;
+
+/// What one look at a begin found.
+enum Tried {
+    /// Decided (`None`: the key's attempt is in flight).
+    Done(Option<Begin>),
+    /// Lapsed hosts' attempts were in the way and are now unknown: look again.
+    Swept,
+}
+
+/// The PostgreSQL journal.
+pub(crate) struct PgJournal {
+    inner: Arc<Inner>,
+    lease: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+struct Inner {
+    url: String,
+    pool: Pool,
+    instance: String,
+    options: JournalOptions,
+    health: Mutex<JournalHealth>,
+    closed: AtomicBool,
+}
+
+/// `postgres://user:secret@host/db` shown without its password.
+fn shown(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("***"));
+            }
+            u.to_string()
+        }
+        Err(_) => "the PostgreSQL URL".to_owned(),
+    }
+}
+
+impl Inner {
+    fn fail(&self, e: impl std::fmt::Display) -> JournalError {
+        JournalError::Postgres {
+            url: shown(&self.url),
+            message: e.to_string(),
+        }
+    }
+
+    fn health(&self) -> parking_lot::MutexGuard<'_, JournalHealth> {
+        self.health.lock()
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Client, JournalError> {
+        tokio::time::timeout(self.options.busy_timeout, self.pool.get())
+            .await
+            .map_err(|_| JournalError::Busy {
+                location: shown(&self.url),
+                waited: self.options.busy_timeout,
+            })?
+            .map_err(|e| self.fail(e))
+    }
+}
+
+impl PgJournal {
+    /// Connects, migrates the schema to this version, takes a lease for
+    /// this process and marks attempts of lapsed instances `unknown`.
+    pub(crate) async fn connect(
+        url: &str,
+        options: JournalOptions,
+    ) -> Result<PgJournal, JournalError> {
+        let fail = |e: &dyn std::fmt::Display| JournalError::Postgres {
+            url: shown(url),
+            message: e.to_string(),
+        };
+        options.check()?;
+        let config: tokio_postgres::Config = url.parse().map_err(|e| fail(&e))?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(16)
+            .build()
+            .map_err(|e| fail(&e))?;
+        let inner = Arc::new(Inner {
+            url: url.to_owned(),
+            pool,
+            instance: uuid::Uuid::new_v4().to_string(),
+            options,
+            health: Mutex::new(JournalHealth::writable()),
+            closed: AtomicBool::new(false),
+        });
+        {
+            let mut client = inner.client().await?;
+            let tx = client.transaction().await.map_err(|e| inner.fail(e))?;
+            // One host migrates at a time.
+            tx.execute("SELECT pg_advisory_xact_lock(7466870)", &[])
+                .await
+                .map_err(|e| inner.fail(e))?;
+            tx.execute(
+                "CREATE TABLE IF NOT EXISTS payhost_schema (version INTEGER NOT NULL)",
+                &[],
+            )
+            .await
+            .map_err(|e| inner.fail(e))?;
+            let version: i32 = tx
+                .query_opt("SELECT version FROM payhost_schema", &[])
+                .await
+                .map_err(|e| inner.fail(e))?
+                .map_or(0, |r| r.get(0));
+            let known = MIGRATIONS.len() as i32;
+            if version > known {
+                return Err(JournalError::Newer {
+                    location: shown(&inner.url),
+                    version: version.into(),
+                    known: known.into(),
+                });
+            }
+            for migration in &MIGRATIONS[version as usize..] {
+                tx.batch_execute(migration)
+                    .await
+                    .map_err(|e| inner.fail(e))?;
+            }
+            tx.execute("DELETE FROM payhost_schema", &[])
+                .await
+                .map_err(|e| inner.fail(e))?;
+            tx.execute(
+                "INSERT INTO payhost_schema (version) VALUES ($1)",
+                &[&known],
+            )
+            .await
+            .map_err(|e| inner.fail(e))?;
+            tx.commit().await.map_err(|e| inner.fail(e))?;
+        }
+        inner.renew().await?;
+        let renewing = inner.clone();
+        let lease = tokio::spawn(async move {
+            let every = renewing.options.lease / 3;
+            loop {
+                tokio::time::sleep(every).await;
+                let result = renewing.renew().await;
+                renewing.health().record(result);
+            }
+        });
+        Ok(PgJournal {
+            inner,
+            lease: Mutex::new(Some(lease)),
+        })
+    }
+
+    pub(crate) fn instance(&self) -> &str {
+        &self.inner.instance
+    }
+
+    /// Takes no new attempt from now on.
+    pub(crate) fn refuse_new(&self) {
+        self.inner.closed.store(true, Ordering::SeqCst);
+    }
+
+    /// How it was opened.
+    pub(crate) fn options(&self) -> JournalOptions {
+        self.inner.options
+    }
+
+    pub(crate) fn url(&self) -> String {
+        shown(&self.inner.url)
+    }
+
+    pub(crate) fn health(&self) -> JournalHealth {
+        self.inner.health().clone()
+    }
+
+    /// Ends this instance: its attempts still in flight become `unknown`,
+    /// its lease is given up.
+    pub(crate) async fn close(&self) -> Result<(), JournalError> {
+        let inner = &self.inner;
+        inner.closed.store(true, Ordering::SeqCst);
+        if let Some(lease) = self.lease.lock().take() {
+            lease.abort();
+        }
+        let mut client = inner.client().await?;
+        let tx = client.transaction().await.map_err(|e| inner.fail(e))?;
+        let outcome = serde_json::to_string(&lapsed()).unwrap_or_default();
+        let rows = tx
+            .query(
+                "UPDATE attempts SET state = 'unknown', outcome = $1, lapsed = TRUE,
+                        updated_at = extract(epoch from now())::bigint
+                 WHERE state = 'in-flight' AND instance = $2 RETURNING id",
+                &[&outcome, &inner.instance],
+            )
+            .await
+            .map_err(|e| inner.fail(e))?;
+        tx.execute(
+            "DELETE FROM instances WHERE instance = $1",
+            &[&inner.instance],
+        )
+        .await
+        .map_err(|e| inner.fail(e))?;
+        tx.commit().await.map_err(|e| inner.fail(e))?;
+        for r in rows {
+            let id: i64 = r.get(0);
+            tracing::warn!(
+                "payment attempt {id} was still in flight when this host stopped: its outcome is unknown; resolve it with `payhost payments resolve {id}`"
+            );
+        }
+        Ok(())
+    }
+}
+
+impl Drop for PgJournal {
+    fn drop(&mut self) {
+        if let Some(lease) = self.lease.lock().take() {
+            lease.abort();
+        }
+    }
+}
+
+super::store::store_by_its_methods!(
+    PgJournal,
+    location: |journal| journal.url(),
+    close: |journal| journal.close().await
+);
