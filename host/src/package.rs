@@ -56,14 +56,66 @@ struct Sealed {
     signature: String,
 }
 
+/// Why a key, a signature or a package does not hold.
+#[derive(Debug, thiserror::Error)]
+pub enum PackageError {
+    /// The system gave no randomness for a new key.
+    #[error("no randomness: {0}")]
+    NoRandomness(String),
+    /// Not a publisher's secret key file.
+    #[error("not a publisher key file (`payhost plugins keygen` writes one)")]
+    NotAKeyFile,
+    /// Not a public key as operators write it.
+    #[error(
+        "`{0}` is not a publisher key: write it as `payhost plugins keygen` prints it, ed25519: and 44 Base64 characters"
+    )]
+    NotAPublicKey(String),
+    /// The right form, but not a key on the curve.
+    #[error("not an ed25519 public key: {0}")]
+    BadPublicKey(String),
+    /// A package given to be packaged again.
+    #[error("this file is a package already; package the plain component")]
+    AlreadyPackaged,
+    /// The file's sections cannot hold a package.
+    #[error("{0}")]
+    Malformed(&'static str),
+    /// The package section cannot be read.
+    #[error("its package section is not readable ({0})")]
+    Unreadable(String),
+    /// The manifest cannot be read.
+    #[error("its package manifest is not readable ({0})")]
+    ManifestUnreadable(String),
+    /// The signature is not one.
+    #[error("its package signature is not an ed25519 signature")]
+    NotASignature,
+    /// The manifest was changed after it was signed.
+    #[error(
+        "its package signature does not verify against its publisher {0}: the manifest was changed after signing"
+    )]
+    SignatureMismatch(String),
+    /// The component was changed after it was signed.
+    #[error(
+        "its component's SHA-256 is {actual}, not the {signed} its signed manifest names: the component was changed after signing"
+    )]
+    DigestMismatch {
+        /// The component's digest.
+        actual: String,
+        /// The one the manifest names.
+        signed: String,
+    },
+    /// The manifest could not be written.
+    #[error("cannot write the manifest: {0}")]
+    Encode(String),
+}
+
 /// A publisher's key pair.
 pub struct PublisherKey(SigningKey);
 
 impl PublisherKey {
     /// A new key from the operating system's randomness.
-    pub fn generate() -> Result<PublisherKey, String> {
+    pub fn generate() -> Result<PublisherKey, PackageError> {
         let mut seed = [0u8; 32];
-        getrandom::fill(&mut seed).map_err(|e| format!("no randomness: {e}"))?;
+        getrandom::fill(&mut seed).map_err(|e| PackageError::NoRandomness(e.to_string()))?;
         Ok(PublisherKey(SigningKey::from_bytes(&seed)))
     }
 
@@ -76,13 +128,13 @@ impl PublisherKey {
     }
 
     /// Reads a key file written by [`PublisherKey::to_file_text`].
-    pub fn from_file_text(text: &str) -> Result<PublisherKey, String> {
+    pub fn from_file_text(text: &str) -> Result<PublisherKey, PackageError> {
         let seed = text
             .trim()
             .strip_prefix("ed25519-secret:")
             .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
             .and_then(|b| <[u8; 32]>::try_from(b).ok())
-            .ok_or("not a publisher key file (`payhost plugins keygen` writes one)")?;
+            .ok_or(PackageError::NotAKeyFile)?;
         Ok(PublisherKey(SigningKey::from_bytes(&seed)))
     }
 
@@ -96,18 +148,13 @@ impl PublisherKey {
 }
 
 /// Parses a public key written as `ed25519:BASE64`.
-pub fn parse_public(text: &str) -> Result<VerifyingKey, String> {
+pub fn parse_public(text: &str) -> Result<VerifyingKey, PackageError> {
     let bytes = text
         .strip_prefix(KEY_PREFIX)
         .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
         .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        .ok_or_else(|| {
-            format!(
-                "`{}` is not a publisher key: write it as `payhost plugins keygen` prints it, ed25519: and 44 Base64 characters",
-                text.escape_debug()
-            )
-        })?;
-    VerifyingKey::from_bytes(&bytes).map_err(|e| format!("not an ed25519 public key: {e}"))
+        .ok_or_else(|| PackageError::NotAPublicKey(text.escape_debug().to_string()))?;
+    VerifyingKey::from_bytes(&bytes).map_err(|e| PackageError::BadPublicKey(e.to_string()))
 }
 
 /// `component` with `manifest` signed by `key` appended: the package. The
@@ -116,20 +163,20 @@ pub fn sign(
     component: &[u8],
     mut manifest: Manifest,
     key: &PublisherKey,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, PackageError> {
     let (plain, existing) = split(component)?;
     if existing.is_some() {
-        return Err("this file is a package already; package the plain component".to_owned());
+        return Err(PackageError::AlreadyPackaged);
     }
     manifest.sha256 = hex::encode(sha2::Sha256::digest(plain));
     manifest.publisher = key.public();
-    let text = serde_json::to_string(&manifest).map_err(|e| e.to_string())?;
+    let text = serde_json::to_string(&manifest).map_err(|e| PackageError::Encode(e.to_string()))?;
     let signature = key.0.sign(text.as_bytes());
     let payload = serde_json::to_vec(&Sealed {
         manifest: text,
         signature: base64::engine::general_purpose::STANDARD.encode(signature.to_bytes()),
     })
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| PackageError::Encode(e.to_string()))?;
     let mut content = Vec::new();
     leb128(SECTION.len() as u64, &mut content);
     content.extend_from_slice(SECTION.as_bytes());
@@ -144,35 +191,30 @@ pub fn sign(
 /// The manifest of the package in `bytes`, if it is one, its signature and
 /// digest checked. `Ok(None)` for a plain component; `Err` for a package
 /// that does not hold (tampered, truncated, signed by nobody it names).
-pub fn open(bytes: &[u8]) -> Result<Option<Manifest>, String> {
+pub fn open(bytes: &[u8]) -> Result<Option<Manifest>, PackageError> {
     let (plain, section) = split(bytes)?;
     let Some(payload) = section else {
         return Ok(None);
     };
-    let sealed: Sealed = serde_json::from_slice(payload)
-        .map_err(|e| format!("its package section is not readable ({e})"))?;
+    let sealed: Sealed =
+        serde_json::from_slice(payload).map_err(|e| PackageError::Unreadable(e.to_string()))?;
     let manifest: Manifest = serde_json::from_str(&sealed.manifest)
-        .map_err(|e| format!("its package manifest is not readable ({e})"))?;
+        .map_err(|e| PackageError::ManifestUnreadable(e.to_string()))?;
     let key = parse_public(&manifest.publisher)?;
     let signature = base64::engine::general_purpose::STANDARD
         .decode(&sealed.signature)
         .ok()
         .and_then(|b| <[u8; 64]>::try_from(b).ok())
         .map(|b| Signature::from_bytes(&b))
-        .ok_or("its package signature is not an ed25519 signature")?;
+        .ok_or(PackageError::NotASignature)?;
     key.verify_strict(sealed.manifest.as_bytes(), &signature)
-        .map_err(|_| {
-            format!(
-                "its package signature does not verify against its publisher {}: the manifest was changed after signing",
-                manifest.publisher
-            )
-        })?;
+        .map_err(|_| PackageError::SignatureMismatch(manifest.publisher.clone()))?;
     let digest = hex::encode(sha2::Sha256::digest(plain));
     if digest != manifest.sha256 {
-        return Err(format!(
-            "its component's SHA-256 is {digest}, not the {} its signed manifest names: the component was changed after signing",
-            manifest.sha256
-        ));
+        return Err(PackageError::DigestMismatch {
+            actual: digest,
+            signed: manifest.sha256,
+        });
     }
     Ok(Some(manifest))
 }
@@ -180,9 +222,11 @@ pub fn open(bytes: &[u8]) -> Result<Option<Manifest>, String> {
 /// Splits a component into its bytes before the package section and the
 /// section's payload. The package section, if any, must be the last
 /// section and the only one.
-fn split(bytes: &[u8]) -> Result<(&[u8], Option<&[u8]>), String> {
+fn split(bytes: &[u8]) -> Result<(&[u8], Option<&[u8]>), PackageError> {
     if bytes.len() < 8 {
-        return Err("is too short to be a WebAssembly file".to_owned());
+        return Err(PackageError::Malformed(
+            "is too short to be a WebAssembly file",
+        ));
     }
     let mut at = 8;
     let mut found: Option<(usize, &[u8])> = None;
@@ -190,12 +234,15 @@ fn split(bytes: &[u8]) -> Result<(&[u8], Option<&[u8]>), String> {
         let start = at;
         let id = bytes[at];
         at += 1;
-        let (size, used) = read_leb128(&bytes[at..]).ok_or("has a malformed section size")?;
+        let (size, used) = read_leb128(&bytes[at..])
+            .ok_or(PackageError::Malformed("has a malformed section size"))?;
         at += used;
         let end = at
             .checked_add(size as usize)
             .filter(|&e| e <= bytes.len())
-            .ok_or("has a section that runs past the end of the file")?;
+            .ok_or(PackageError::Malformed(
+                "has a section that runs past the end of the file",
+            ))?;
         if id == 0 {
             let content = &bytes[at..end];
             if let Some((len, used)) = read_leb128(content)
@@ -203,7 +250,7 @@ fn split(bytes: &[u8]) -> Result<(&[u8], Option<&[u8]>), String> {
                 && name == SECTION.as_bytes()
             {
                 if found.is_some() {
-                    return Err("has two package sections".to_owned());
+                    return Err(PackageError::Malformed("has two package sections"));
                 }
                 found = Some((start, &content[used + len as usize..]));
             }
@@ -211,10 +258,9 @@ fn split(bytes: &[u8]) -> Result<(&[u8], Option<&[u8]>), String> {
         if let Some((section_start, _)) = found
             && section_start != start
         {
-            return Err(
-                "has sections after its package section (the package section must be last)"
-                    .to_owned(),
-            );
+            return Err(PackageError::Malformed(
+                "has sections after its package section (the package section must be last)",
+            ));
         }
         at = end;
     }

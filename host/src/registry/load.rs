@@ -64,8 +64,8 @@ pub(crate) async fn load(
     check_header(file, &bytes)?;
     // A signed package is checked whoever loads it: one whose signature or
     // digest does not hold is refused even where nobody asks for one.
-    let package =
-        crate::package::open(&bytes).map_err(|e| LoadError::new(file, LoadKind::Package, e))?;
+    let package = crate::package::open(&bytes)
+        .map_err(|e| LoadError::new(file, LoadKind::Package, e.to_string()))?;
     let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
     let engine = rt.engine.clone();
     let cache = rt.cache.clone();
