@@ -5,25 +5,28 @@ use crate::contract::hidden::Hidden;
 use crate::contract::parts::Encoding;
 use crate::contract::parts::{self, Piece, SECRET_BOUND};
 use crate::contract::sealed::SealedKind;
+use secrecy::{ExposeSecret as _, SecretSlice};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// A secret value. `Debug` prints `Secret(<redacted>)`; there is no `Display`.
+/// A secret value, kept by `secrecy`: wiped from memory when the last copy
+/// goes (a reload, a replaced connector). `Debug` prints
+/// `Secret(<redacted>)`; there is no `Display`.
 #[derive(Clone)]
-pub struct Secret(Arc<[u8]>);
+pub struct Secret(Arc<SecretSlice<u8>>);
 
 impl Secret {
     /// Wraps a value.
     pub fn new(value: impl Into<Vec<u8>>) -> Self {
-        Secret(Arc::from(value.into().into_boxed_slice()))
+        Secret(Arc::new(SecretSlice::from(value.into())))
     }
 
     /// The value, for the capabilities that substitute it.
     pub(crate) fn expose(&self) -> &[u8] {
-        &self.0
+        self.0.expose_secret()
     }
 }
 
