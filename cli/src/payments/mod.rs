@@ -1,0 +1,78 @@
+//! `payhost payments list|show|resolve`: the journal, one file per
+//! subcommand; this one holds their arguments.
+
+mod list;
+mod resolve;
+mod show;
+
+use super::{Exit, load_settings};
+use clap::{Subcommand, ValueEnum};
+use payhost::Journal;
+use std::path::Path;
+
+/// The payment journal: every attempt, its state and outcome (cards masked).
+#[derive(Subcommand)]
+pub(crate) enum Payments {
+    /// The latest attempts, newest first.
+    List {
+        /// How many.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One attempt with its outcome.
+    Show {
+        /// The attempt's id.
+        id: i64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Settle an attempt whose outcome is unknown: ask the supplier
+    /// (`--query`), or record what you found out yourself (`--as`).
+    Resolve {
+        /// The attempt's id.
+        id: i64,
+        /// Ask the connector's query().
+        #[arg(long, conflicts_with = "outcome")]
+        query: bool,
+        /// What happened, as you found out from the supplier.
+        #[arg(long = "as", value_enum, requires = "note")]
+        outcome: Option<Stated>,
+        /// How you know (kept in the journal).
+        #[arg(long)]
+        note: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum Stated {
+    /// The supplier took the money.
+    Succeeded,
+    /// No money moved.
+    Failed,
+}
+
+pub(super) async fn open(config: &Path) -> Result<Journal, Exit> {
+    let settings = load_settings(config)?;
+    Journal::open_target(&settings.journal_target(), settings.journal_options())
+        .await
+        .map_err(Exit::journal)
+}
+
+impl Payments {
+    pub(crate) async fn run(self, config: &Path) -> Result<u8, Exit> {
+        match self {
+            Payments::List { limit, json } => list::run(config, limit, json).await,
+            Payments::Show { id, json } => show::run(config, id, json).await,
+            Payments::Resolve {
+                id,
+                query,
+                outcome,
+                note,
+            } => resolve::run(config, id, query, outcome, note).await,
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! `payhost payments resolve`: an unknown attempt settled by the
+//! connector's query or by what the operator found out.
+
+use super::super::{Exit, exit, host_with_plugins};
+use super::show::print_attempt;
+use super::{Stated, open};
+use payhost::{PaymentState, Resolution};
+use std::path::Path;
+
+/// Resolves attempt `id` by `query`, or as `outcome` with `note`.
+pub(super) async fn run(
+    config: &Path,
+    id: i64,
+    query: bool,
+    outcome: Option<Stated>,
+    note: Option<String>,
+) -> Result<u8, Exit> {
+    let journal = open(config).await?;
+    let attempt = journal.get(id).await.map_err(Exit::journal)?;
+    let resolution = if query {
+        let (host, _) = host_with_plugins(config).await?;
+        let answer = host
+            .query(&attempt.connector, &attempt.order_id)
+            .await
+            .map_err(Exit::usage)?;
+        Resolution::queried(answer).map_err(|e| {
+            Exit::usage(anyhow::anyhow!(
+                "{e} (with --as succeeded|failed --note \"...\")"
+            ))
+        })?
+    } else {
+        let (Some(note), Some(outcome)) = (note, outcome) else {
+            return Err(Exit::usage(anyhow::anyhow!(
+                "pass --query, or --as succeeded|failed with --note"
+            )));
+        };
+        let state = match outcome {
+            Stated::Succeeded => PaymentState::Succeeded,
+            Stated::Failed => PaymentState::Failed,
+        };
+        Resolution::stated(state, &note).map_err(Exit::usage)?
+    };
+    let updated = journal
+        .resolve(id, &resolution.outcome, &resolution.note, "cli")
+        .await
+        .map_err(Exit::journal)?;
+    print_attempt(&updated);
+    Ok(exit::OK)
+}

@@ -1,0 +1,53 @@
+//! `payhost payments show`: one attempt with its outcome.
+
+use super::super::{Exit, exit, output, print_json};
+use super::open;
+use payhost::Attempt;
+use std::path::Path;
+
+/// Shows attempt `id`.
+pub(super) async fn run(config: &Path, id: i64, json: bool) -> Result<u8, Exit> {
+    let attempt = open(config).await?.get(id).await.map_err(Exit::journal)?;
+    if json {
+        print_json(&attempt)?
+    } else {
+        print_attempt(&attempt)
+    }
+    Ok(exit::OK)
+}
+
+/// The attempt as rows, every value escaped.
+pub(super) fn print_attempt(a: &Attempt) {
+    let row = |k: &str, v: &str| output::row(14, k, v);
+    row("id", &a.id.to_string());
+    row("key", &a.idempotency_key);
+    row("connector", &a.connector);
+    row("order", &a.order_id);
+    row("method", &a.method);
+    if let Some(card) = &a.card {
+        row("card", card);
+    }
+    row("amount", &format!("{} {}", a.amount, a.currency));
+    row("state", a.state.as_str());
+    if let Some(o) = &a.outcome {
+        if let Some(e) = &o.error {
+            row("kind", e.kind.as_str());
+            row("message", &e.message);
+        }
+        if let Some(code) = &o.supplier_code {
+            row("supplier code", code);
+        }
+        if let Some(r) = &o.supplier_reference {
+            row("supplier ref", r);
+        }
+    }
+    if let Some(note) = &a.resolution {
+        row("resolved", note);
+    }
+    if let Some(by) = &a.resolved_by {
+        row("resolved by", by);
+    }
+    if let Some(late) = &a.late_outcome {
+        row("late outcome", late.state.as_str());
+    }
+}
