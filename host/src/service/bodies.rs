@@ -2,11 +2,11 @@
 //! what `GET /v1/connectors` and `GET /healthz` answer, and the error body.
 
 use super::error::ApiError;
+use crate::failure::Code;
 use crate::payments::model::{
     Card, MethodKind, Money, PaymentMethod, PaymentOutcome, PaymentRequest,
 };
 use crate::registry::{ConnectorSummary, FailedFile};
-use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -35,7 +35,7 @@ fn balance() -> MethodKind {
 impl PaymentBody {
     pub(crate) fn into_request(self) -> Result<(String, PaymentRequest), ApiError> {
         let bad = |e: crate::payments::model::RequestError| {
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", e.to_string())
+            ApiError::coded(Code::InvalidRequest, e.to_string())
         };
         let method =
             PaymentMethod::from_parts(self.method, self.card, self.account).map_err(bad)?;

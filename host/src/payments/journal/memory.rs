@@ -5,7 +5,7 @@
 
 use super::rules::{self, InTheWay, Next};
 use super::types::{
-    Begin, Finished, JournalError, JournalHealth, JournalOptions, Published, lapsed,
+    Begin, Finished, JournalError, JournalHealth, JournalOptions, Published, lapsed, now,
 };
 use crate::payments::attempt::{Attempt, AttemptState};
 use crate::payments::model::{PaymentOutcome, PaymentRequest};
@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 /// Memory a journal keeps its attempts in, shared by every journal opened
 /// on it ([`super::Journal::in_memory`]).
@@ -53,12 +53,6 @@ pub(crate) struct MemoryJournal {
     renewing: Mutex<Option<mpsc::Sender<()>>>,
 }
 
-fn now_secs() -> i64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
 impl Tables {
     fn renew(&mut self, instance: &str, options: &JournalOptions) {
         self.leases
@@ -68,17 +62,17 @@ impl Tables {
     /// Marks `unknown` every attempt in flight of another instance whose
     /// lease has lapsed, and forgets those instances; their ids.
     fn sweep(&mut self, me: &str) -> Vec<i64> {
-        let now = Instant::now();
+        let moment = Instant::now();
         let lapsed_hosts: Vec<String> = self
             .leases
             .iter()
-            .filter(|(instance, until)| instance.as_str() != me && **until <= now)
+            .filter(|(instance, until)| instance.as_str() != me && **until <= moment)
             .map(|(instance, _)| instance.clone())
             .collect();
         let live = |instance: &Option<String>| {
             instance
                 .as_deref()
-                .is_some_and(|i| i == me || self.leases.get(i).is_some_and(|until| *until > now))
+                .is_some_and(|i| i == me || self.leases.get(i).is_some_and(|until| *until > moment))
         };
         let mut ids = Vec::new();
         let (in_flight, outcome) = (AttemptState::InFlight, lapsed());
@@ -93,7 +87,7 @@ impl Tables {
             let row = &mut self.attempts[i];
             row.attempt.state = AttemptState::Unknown;
             row.attempt.outcome = Some(outcome.clone());
-            row.attempt.updated_at = now_secs();
+            row.attempt.updated_at = now();
             row.lapsed = true;
             ids.push(row.attempt.id);
         }
@@ -190,7 +184,7 @@ impl MemoryJournal {
             }
         }
         let id = tables.attempts.len() as i64 + 1;
-        let now = now_secs();
+        let now = now();
         tables.attempts.push(Row {
             attempt: Attempt {
                 id,
@@ -224,7 +218,7 @@ impl MemoryJournal {
         if a.state == AttemptState::InFlight && a.instance.as_deref() == Some(&self.instance) {
             a.state = outcome.state.into();
             a.outcome = Some(outcome.clone());
-            a.updated_at = now_secs();
+            a.updated_at = now();
             return Ok(Finished::Recorded);
         }
         let stored = a
@@ -249,10 +243,8 @@ impl MemoryJournal {
         by: &str,
     ) -> Result<Attempt, JournalError> {
         let mut tables = self.memory.0.lock();
-        let now = Instant::now();
-        let leases = tables.leases.clone();
-        let found = tables.row(id).ok();
-        let state = found.as_ref().map(|r| r.attempt.state);
+        let found = tables.attempts.iter().find(|r| r.attempt.id == id);
+        let state = found.map(|r| r.attempt.state);
         // A host that paused past its lease and came back may still be
         // waiting for the supplier: its answer comes first.
         let running = found.is_some_and(|r| {
@@ -262,8 +254,8 @@ impl MemoryJournal {
                 && r.attempt
                     .instance
                     .as_ref()
-                    .and_then(|i| leases.get(i))
-                    .is_some_and(|until| *until > now)
+                    .and_then(|i| tables.leases.get(i))
+                    .is_some_and(|until| *until > Instant::now())
         });
         rules::may_resolve(id, state, running)?;
         let a = &mut tables.row(id)?.attempt;
@@ -271,7 +263,7 @@ impl MemoryJournal {
         a.outcome = Some(outcome.clone());
         a.resolution = Some(note.to_owned());
         a.resolved_by = Some(by.to_owned());
-        a.updated_at = now_secs();
+        a.updated_at = now();
         Ok(a.clone())
     }
 
