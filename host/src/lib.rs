@@ -57,12 +57,12 @@ pub use payments::model::{
     BillingAddress, Card, ConnectorError, ErrorKind, MethodKind, Money, PaymentMethod,
     PaymentOutcome, PaymentRequest, PaymentState, RequestError,
 };
-pub use policy::access::{
-    ApiSettings, Caller, Refusal, Scope, TlsSettings, TokenSettings, new_token,
-};
+pub use policy::access::{Caller, Refusal, new_token};
 pub use policy::grant::Grant;
 pub use policy::limits::Limits;
-pub use policy::settings::{Settings, SettingsError};
+pub use policy::settings::{
+    ApiSettings, ConfigError, Scope, Settings, SettingsError, TlsSettings, TokenSettings,
+};
 pub use registry::watch::spawn as watch;
 pub use registry::{
     Connector, ConnectorInfo, ConnectorState, ConnectorSummary, FailedFile, LimitsSummary,

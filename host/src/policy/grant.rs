@@ -5,7 +5,7 @@ use crate::contract::placement::PlacementSpec;
 use crate::policy::allowlist::OriginPattern;
 use crate::policy::placement::{Pins, Placement};
 use crate::policy::secrets::SecretStore;
-use crate::policy::settings::{ConnectorSettings, HOST_KEYS, Settings, unknown_key};
+use crate::policy::settings::{ConnectorSettings, Settings, host_keys, unknown_key};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -88,7 +88,7 @@ pub(crate) fn grant(settings: &Settings, info: &Asked<'_>) -> Result<Granted, Gr
     };
 
     // Config: only keys the connector declares.
-    let mut known: Vec<&str> = HOST_KEYS.to_vec();
+    let mut known: Vec<&str> = host_keys().to_vec();
     known.extend(info.config_keys.iter().map(String::as_str));
     for key in section_ref.config.keys() {
         if !info.config_keys.contains(key) {

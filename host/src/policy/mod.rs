@@ -7,7 +7,6 @@
 
 pub(crate) mod access;
 pub(crate) mod allowlist;
-pub(crate) mod fields;
 pub(crate) mod grant;
 pub(crate) mod limits;
 pub(crate) mod placement;

@@ -18,7 +18,7 @@ use crate::policy::grant::{Asked, grant};
 use crate::policy::limits::Limits;
 use crate::policy::placement::{Pins, Placement};
 use crate::policy::secrets::SecretStore;
-use crate::policy::settings::{HOST_KEYS, Settings};
+use crate::policy::settings::{Settings, host_keys};
 use payhost_rules::name;
 use sha2::Digest;
 use std::collections::BTreeMap;
@@ -568,7 +568,7 @@ fn check_info(file: &Path, info: wit::ConnectorInfo) -> Result<ConnectorInfo, Lo
         }
     }
     for key in &info.config_keys {
-        if HOST_KEYS.contains(&key.as_str()) {
+        if host_keys().contains(&key.as_str()) {
             return Err(bad(format!(
                 "config key `{key}` is one of the host's own settings"
             )));

@@ -24,7 +24,7 @@ use serde::de::DeserializeOwned;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Refuses a request whose `Host` is not one of [`crate::policy::access::ApiSettings::allowed_hosts`]:
+/// Refuses a request whose `Host` is not one of [`crate::policy::settings::ApiSettings::allowed_hosts`]:
 /// a page elsewhere that rebinds its own name to this machine gets nothing.
 pub(crate) async fn host_guard(
     State(state): State<Arc<AppState>>,

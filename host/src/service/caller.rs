@@ -3,7 +3,8 @@
 
 use super::error::ApiError;
 use super::state::AppState;
-use crate::policy::access::{Caller, Refusal, Scope};
+use crate::policy::access::{Caller, Refusal};
+use crate::policy::settings::Scope;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};

@@ -5,43 +5,8 @@
 
 use super::bodies::{PaymentBody, ResolveBody};
 use crate::payments::model::{BillingAddress, Card};
-use serde::Deserialize;
-use serde::de::{self, Visitor};
+use crate::policy::settings::fields_of;
 use std::sync::LazyLock;
-
-/// A deserializer that only notes the field names a struct asks for.
-struct Names(&'static [&'static str]);
-
-impl<'de> de::Deserializer<'de> for &mut Names {
-    type Error = de::value::Error;
-
-    fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
-        Err(de::Error::custom("not a struct"))
-    }
-
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        fields: &'static [&'static str],
-        _: V,
-    ) -> Result<V::Value, Self::Error> {
-        self.0 = fields;
-        Err(de::Error::custom("names noted"))
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf option unit unit_struct newtype_struct seq tuple
-        tuple_struct map enum identifier ignored_any
-    }
-}
-
-/// The fields `T` (a struct deriving `Deserialize`) takes.
-fn fields_of<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
-    let mut names = Names(&[]);
-    let _ = T::deserialize(&mut names);
-    names.0
-}
 
 /// Every field name of the API's bodies, the card and its address included.
 pub(crate) static FIELDS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {

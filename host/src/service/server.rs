@@ -4,7 +4,7 @@
 
 use super::routes::router;
 use crate::host::Host;
-use crate::policy::access::TlsSettings;
+use crate::policy::settings::TlsSettings;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;

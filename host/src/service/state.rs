@@ -2,7 +2,7 @@
 
 use super::metrics::Metrics;
 use crate::host::Host;
-use crate::policy::access::ApiSettings;
+use crate::policy::settings::ApiSettings;
 use std::sync::Arc;
 
 /// What every handler shares.

@@ -1,19 +1,17 @@
 //! One `[connectors.NAME]` section: the host's keys, the limits, and the
 //! connector's own config values.
 
-use super::host::parse_min_contract;
-use super::overrides::{LIMIT_KEYS, LimitOverrides};
-use super::unknown_key;
+use super::overrides::LimitOverrides;
+use super::raw;
+use super::report::{ConfigError, Report};
+use super::values::{Placements, Section, fields_of};
 use crate::contract::ContractVersion;
-use crate::contract::placement::PlacementSpec;
 use crate::policy::allowlist::OriginPattern;
-use crate::policy::fields;
 use crate::policy::placement::Placement;
 use crate::policy::secrets::SecretSource;
-use serde::de::Error as _;
-use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::sync::LazyLock;
+use toml::Spanned;
 
 /// One `[connectors.NAME]` section.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -52,198 +50,66 @@ pub struct ConnectorSettings {
     pub accept_declared: bool,
 }
 
-/// The keys of a connector section that belong to the host and are not
-/// limits.
-const SECTION_KEYS: [&str; 9] = [
-    "allowed_hosts",
-    "placements",
-    "unpinned",
-    "secrets",
-    "min_contract",
-    "sha256",
-    "file",
-    "publishers",
-    "allow_downgrade",
-];
-
-/// The keys of a connector section that belong to the host: its own and
-/// the limits, so that the two lists cannot drift apart.
-pub const HOST_KEYS: [&str; SECTION_KEYS.len() + LIMIT_KEYS.len()] = {
-    let mut keys = [""; SECTION_KEYS.len() + LIMIT_KEYS.len()];
-    let mut i = 0;
-    while i < SECTION_KEYS.len() {
-        keys[i] = SECTION_KEYS[i];
-        i += 1;
-    }
-    let mut j = 0;
-    while j < LIMIT_KEYS.len() {
-        keys[SECTION_KEYS.len() + j] = LIMIT_KEYS[j];
-        j += 1;
-    }
-    keys
-};
+/// The keys of a connector section that belong to the host (its settings
+/// and the limits), read from the section's derived struct.
+pub fn host_keys() -> &'static [&'static str] {
+    static KEYS: LazyLock<&'static [&'static str]> = LazyLock::new(fields_of::<raw::Connector>);
+    &KEYS
+}
 
 impl ConnectorSettings {
-    /// Takes one key of the section: a setting of the host, a limit, or
-    /// one of the connector's own config values (strings).
-    fn apply(&mut self, key: String, value: toml::Value) -> Result<(), String> {
-        match key.as_str() {
-            "allowed_hosts" => {
-                let list = value.as_array().ok_or_else(|| {
-                    String::from("`allowed_hosts` must be a list of origins like [\"https://api.example.com\"]")
-                })?;
-                for entry in list {
-                    let text = entry.as_str().ok_or_else(|| {
-                        String::from("`allowed_hosts` entries must be strings like \"https://api.example.com\"")
-                    })?;
-                    self.allowed_hosts
-                        .push(OriginPattern::parse(text).map_err(|e| e.to_string())?);
-                }
-            }
-            "secrets" => {
-                let table = value.as_table().ok_or_else(|| {
-                    String::from(
-                        "`secrets` must be a table like { api_key = { env = \"API_KEY\" } }",
-                    )
-                })?;
-                for (name, source) in table {
-                    self.secrets.insert(
-                        name.clone(),
-                        secret_source(name, source).map_err(|e| e.to_string())?,
-                    );
-                }
-            }
-            "sha256" => {
-                let text = value
-                    .as_str()
-                    .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
-                self.sha256 = Some(
-                    text.ok_or_else(|| {
-                        String::from(
-                            "`sha256` must be the 64 hex digits `payhost plugins inspect FILE` shows",
-                        )
-                    })?
-                    .to_ascii_lowercase(),
-                );
-            }
-            "file" => {
-                let text = value
-                    .as_str()
-                    .filter(|t| t.ends_with(".wasm") && !t.contains('/') && !t.contains('\\'));
-                self.file = Some(
-                    text.ok_or_else(|| {
-                        String::from(
-                            "`file` must be a file name in the plugin directory, like \"atlas.wasm\"",
-                        )
-                    })?
-                    .to_owned(),
-                );
-            }
-            "publishers" => {
-                let list = value.as_array().ok_or_else(|| {
-                    String::from(
-                        "`publishers` must be a list of keys like [\"ed25519:…\"] (`payhost plugins keygen` prints one)",
-                    )
-                })?;
-                for entry in list {
-                    let text = entry.as_str().ok_or_else(|| {
-                        String::from("`publishers` entries must be strings like \"ed25519:…\"")
-                    })?;
-                    crate::package::parse_public(text).map_err(|e| e.to_string())?;
-                    self.publishers.push(text.to_owned());
-                }
-            }
-            "allow_downgrade" => {
-                self.allow_downgrade = value
-                    .as_bool()
-                    .ok_or_else(|| String::from("`allow_downgrade` must be true or false"))?;
-            }
-            "unpinned" => {
-                self.unpinned = value
-                    .as_bool()
-                    .ok_or_else(|| String::from("`unpinned` must be true or false"))?;
-            }
-            "placements" if value.as_str() == Some("declared") => {
-                self.accept_declared = true;
-            }
-            "placements" => {
-                let list = value.as_array().ok_or_else(|| {
-                    String::from(
-                        "`placements` must be a list like [{ value = \"secret:api_key\", request = \"POST **/pay\", at = \"header:x-api-key\", encoding = \"raw\" }] (`payhost plugins inspect FILE` prints the ones a connector declares), or \"declared\" to grant those as they are for a file pinned by sha256 or publishers",
-                    )
-                })?;
-                for (i, entry) in list.iter().enumerate() {
-                    let spec: PlacementSpec = entry.clone().try_into().map_err(|e| {
-                        format!(
-                            "`placements` entry {}: {e}; each is {{ value, request, at, encoding }}, with `prefix` and `origin` optional",
-                            i + 1
-                        )
-                    })?;
-                    self.placements.push(
-                        Placement::from_spec(&spec)
-                            .map_err(|e| format!("`placements` entry {}: {e}", i + 1))?,
-                    );
-                }
-            }
-            "min_contract" => {
-                let text = value
-                    .as_str()
-                    .ok_or_else(|| String::from("`min_contract` must be a string like \"0.2\""))?;
-                self.min_contract = Some(parse_min_contract(text).map_err(|e| e.to_string())?);
-            }
-            _ => {
-                if self.limits.take(&key, &value)? {
-                    return Ok(());
-                }
-                match value {
-                    toml::Value::String(s) => {
-                        self.config.insert(key, s);
-                    }
-                    _ => {
-                        return Err(format!(
-                            "`{key}` is not a setting of the host, and a connector's config values are strings: write `{key} = \"...\"`"
+    /// `[connectors.NAME]` as written, checked.
+    pub(super) fn from_raw(
+        name: &str,
+        section: Spanned<Section<raw::Connector>>,
+        report: &Report<'_>,
+    ) -> Result<Self, ConfigError> {
+        let Section {
+            keys: mut raw,
+            config,
+        } = section.into_inner();
+        let limits =
+            LimitOverrides::from_raw(raw.take_limits(), &format!("connectors.{name}"), report)?;
+        let (placements, accept_declared) = match raw.placements {
+            Some(p) => {
+                let span = p.span();
+                match p.into_inner() {
+                    Placements::Declared if raw.sha256.is_none() && raw.publishers.0.is_empty() => {
+                        return Err(report.at(
+                            span,
+                            &format!("connectors.{name}.placements"),
+                            "`placements = \"declared\"` grants whatever the connector declares, so it is only for a file this section pins: add `sha256 = \"…\"` (`payhost plugins inspect FILE` shows it) or `publishers = [\"ed25519:…\"]`, or list the placements instead",
                         ));
                     }
+                    Placements::Declared => (Vec::new(), true),
+                    Placements::Listed(list) => (list, false),
                 }
             }
-        }
-        Ok(())
-    }
-}
-
-impl<'de> Deserialize<'de> for ConnectorSettings {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut out = ConnectorSettings::default();
-        fields::keys(deserializer, "a connector's section", |key, value| {
-            out.apply(key, value)
-        })?;
-        if out.accept_declared && out.sha256.is_none() && out.publishers.is_empty() {
-            return Err(D::Error::custom(
-                "`placements = \"declared\"` grants whatever the connector declares, so it is only for a file this section pins: add `sha256 = \"…\"` (`payhost plugins inspect FILE` shows it) or `publishers = [\"ed25519:…\"]`, or list the placements instead",
-            ));
-        }
-        Ok(out)
-    }
-}
-
-fn secret_source(name: &str, value: &toml::Value) -> Result<SecretSource, String> {
-    let form = format!(
-        "secret `{name}` must be {{ env = \"VARIABLE\" }} or {{ file = \"path/to/file\" }}"
-    );
-    let table = value.as_table().ok_or_else(|| form.clone())?;
-    let mut entries = table.iter();
-    match (entries.next(), entries.next()) {
-        (Some((kind, v)), None) => {
-            let v = v.as_str().ok_or_else(|| form.clone())?;
-            match kind.as_str() {
-                "env" => Ok(SecretSource::Env(v.to_owned())),
-                "file" => Ok(SecretSource::File(PathBuf::from(v))),
-                other => Err(format!(
-                    "{form}; `{other}` is not a secret source ({})",
-                    unknown_key(other, &["env", "file"])
-                )),
-            }
-        }
-        _ => Err(form),
+            None => (Vec::new(), false),
+        };
+        Ok(ConnectorSettings {
+            allowed_hosts: raw.allowed_hosts.0,
+            secrets: raw
+                .secrets
+                .into_iter()
+                .map(|(name, source)| {
+                    let source = match source {
+                        raw::Secret::Env(v) => SecretSource::Env(v),
+                        raw::Secret::File(p) => SecretSource::File(p),
+                    };
+                    (name, source)
+                })
+                .collect(),
+            limits,
+            config,
+            min_contract: raw.min_contract.map(|v| v.0),
+            sha256: raw.sha256.map(|v| v.0),
+            file: raw.file.map(|v| v.0),
+            publishers: raw.publishers.0,
+            allow_downgrade: raw.allow_downgrade,
+            placements,
+            unpinned: raw.unpinned,
+            accept_declared,
+        })
     }
 }

@@ -15,59 +15,71 @@
 //! secrets = { client_id = { env = "ATLAS_CLIENT_ID" }, client_secret = { file = "secrets/atlas" } }
 //! ```
 //!
-//! Every key the host does not know is an error that names the right one.
-//! In a connector's section, string keys other than the host's own are the
-//! connector's config values; they are checked against the keys the
-//! connector declares when it loads.
+//! It is read in two steps: serde reads the file into the derived structs
+//! of `raw` (every key typed, an unknown one refused), and a validation
+//! step checks what one key cannot say alone and builds the typed
+//! settings. An error names the line and the key, says what is wrong in
+//! plain words and shows the right form. In a connector's section, string
+//! keys other than the host's own are the connector's config values; they
+//! are checked against the keys the connector declares when it loads.
 
+mod api;
 mod connector;
 mod host;
 mod overrides;
+mod raw;
+mod report;
+mod scope;
 #[cfg(test)]
 mod tests;
+mod values;
 
-pub use connector::{ConnectorSettings, HOST_KEYS};
+pub use api::{ApiSettings, TlsSettings, TokenSettings};
+pub use connector::{ConnectorSettings, host_keys};
 pub use host::HostSettings;
 pub use overrides::LimitOverrides;
+pub use report::ConfigError;
+pub use scope::Scope;
+pub(crate) use values::fields_of;
 
-use crate::policy::access::ApiSettings;
 use crate::policy::limits::Limits;
-use serde::Deserialize;
+use report::Report;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The whole configuration.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct Settings {
     /// Host-wide settings.
-    #[serde(default)]
     pub host: HostSettings,
     /// Default limits for every connector.
-    #[serde(default)]
     pub limits: LimitOverrides,
     /// Who may call the HTTP API, and how it is served.
-    #[serde(default)]
     pub api: ApiSettings,
     /// One section per connector, by the name it declares.
-    #[serde(default)]
     pub connectors: BTreeMap<String, ConnectorSettings>,
     /// The directory relative paths are resolved against (that of the file).
-    #[serde(skip)]
     pub base_dir: PathBuf,
 }
 
 /// "unknown key `x`; did you mean `y`?" with the closest known key.
 pub fn unknown_key(key: &str, known: &[&str]) -> String {
+    suggest(&format!("unknown key `{key}`"), key, known)
+}
+
+/// `lead`, then the known name closest to `name` if one is close, or all
+/// of them.
+pub(crate) fn suggest(lead: &str, name: &str, known: &[&str]) -> String {
     let best = known
         .iter()
-        .map(|k| (strsim::levenshtein(key, k), *k))
+        .map(|k| (strsim::levenshtein(name, k), *k))
         .min();
     match best {
-        Some((distance, k)) if distance <= 3 || k.contains(key) || key.contains(k) => {
-            format!("unknown key `{key}`; did you mean `{k}`?")
+        Some((distance, k)) if distance <= 3 || k.contains(name) || name.contains(k) => {
+            format!("{lead}; did you mean `{k}`?")
         }
-        _ => format!("unknown key `{key}`; the keys are: {}", known.join(", ")),
+        _ if known.is_empty() => lead.to_owned(),
+        _ => format!("{lead}; the keys are: {}", known.join(", ")),
     }
 }
 
@@ -85,12 +97,12 @@ pub enum SettingsError {
         source: std::io::Error,
     },
     /// The file is not valid.
-    #[error("{path} is not valid: {message}")]
+    #[error("{path} is not valid: {source}")]
     Invalid {
         /// The file.
         path: PathBuf,
         /// What is wrong and where.
-        message: String,
+        source: ConfigError,
     },
 }
 
@@ -101,9 +113,9 @@ impl Settings {
             path: path.to_owned(),
             source,
         })?;
-        let mut settings = Self::parse(&text).map_err(|message| SettingsError::Invalid {
+        let mut settings = Self::parse(&text).map_err(|source| SettingsError::Invalid {
             path: path.to_owned(),
-            message,
+            source,
         })?;
         settings.base_dir = path
             .parent()
@@ -115,12 +127,24 @@ impl Settings {
 
     /// Parses the text of `payhost.toml`; relative paths stay relative to
     /// the working directory.
-    pub fn parse(text: &str) -> Result<Settings, String> {
-        let mut settings: Settings =
-            toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())?;
-        settings.api.check()?;
-        settings.base_dir = PathBuf::from(".");
-        Ok(settings)
+    pub fn parse(text: &str) -> Result<Settings, ConfigError> {
+        let report = Report { text };
+        let file = toml::Deserializer::parse(text).map_err(|e| report.parse(None, e))?;
+        let raw: raw::File = serde_path_to_error::deserialize(file).map_err(|e| report.read(e))?;
+        let connectors = raw
+            .connectors
+            .into_iter()
+            .map(|(name, section)| {
+                ConnectorSettings::from_raw(&name, section, &report).map(|s| (name, s))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Settings {
+            host: HostSettings::from_raw(raw.host, &report)?,
+            limits: LimitOverrides::from_raw(raw.limits, "limits", &report)?,
+            api: ApiSettings::from_raw(raw.api, &report)?,
+            connectors,
+            base_dir: PathBuf::from("."),
+        })
     }
 
     /// How the journal is opened: the lease from `[host]`.

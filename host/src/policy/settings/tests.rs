@@ -26,7 +26,7 @@ fn an_error_points_at_its_own_line_and_shows_the_right_form() {
         ),
     ];
     for (text, line, form) in cases {
-        let error = Settings::parse(text).map(drop).unwrap_err();
+        let error = Settings::parse(text).map(drop).unwrap_err().to_string();
         assert!(error.contains(line), "{text:?}: {error}");
         assert!(error.contains(form), "{text:?}: {error}");
         for rust in ["usize", "u32", "expected a string", "\\u{a}"] {
@@ -64,15 +64,79 @@ fn a_full_file_parses() {
 
 #[test]
 fn unknown_keys_name_the_right_one() {
-    let e = Settings::parse("[hots]\nplugins = \"p\"").unwrap_err();
+    let e = Settings::parse("[hots]\nplugins = \"p\"")
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("unknown field `hots`") && e.contains("host"),
         "{e}"
     );
-    let e = Settings::parse("[limits]\ntimout = \"1s\"").unwrap_err();
+    let e = Settings::parse("[limits]\ntimout = \"1s\"")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("did you mean `timeout`"), "{e}");
-    let e = Settings::parse("[connectors.a]\nallowed_hosts = [\"example.com\"]").unwrap_err();
+    let e = Settings::parse("[connectors.a]\nallowed_hosts = [\"example.com\"]")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("has no scheme"), "{e}");
-    let e = Settings::parse("[connectors.a]\nsecrets = { k = { envv = \"X\" } }").unwrap_err();
+    let e = Settings::parse("[connectors.a]\nsecrets = { k = { envv = \"X\" } }")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("did you mean `env`"), "{e}");
+}
+
+#[test]
+fn every_kind_of_mistake_is_said_at_its_line_in_plain_words() {
+    let cases = [
+        (
+            "[connectors.a]\nunpinned = \"yes\"\n",
+            "line 2",
+            "true or false",
+        ),
+        (
+            "[connectors.a]\n\nretries = 3\n",
+            "line 3",
+            "write `retries = \"...\"`",
+        ),
+        (
+            "[connectors.a]\nplacements = \"declared\"\n",
+            "line 2",
+            "only for a file this section pins",
+        ),
+        (
+            "[api]\ntokens = [\n  { name = \"a\", sha256 = \"00000000000000000000000000000000000000000000000000000000000000aa\", scopes = [] },\n]\n",
+            "line 3",
+            "has no scopes",
+        ),
+        (
+            "[api]\ntokens = [{ name = \"a\", scopes = [\"pya\"] }]\n",
+            "line 2",
+            "did you mean `pay`",
+        ),
+        ("[host]\nlease = \"500ms\"\n", "line 2", "at least 1s"),
+        ("[limits]\nmax_concurrent = 0\n", "line 2", "at least 1"),
+        ("[host]\nplugins = 3\n", "line 2", "a path in quotes"),
+        (
+            "[connectors.a]\nallowed_hosts = [\"https://a.example\", 7]\n",
+            "line 2",
+            "text in quotes",
+        ),
+    ];
+    for (text, line, words) in cases {
+        let error = Settings::parse(text).map(drop).unwrap_err().to_string();
+        assert!(error.contains(line), "{text:?}: {error}");
+        assert!(error.contains(words), "{text:?}: {error}");
+        for rust in [
+            "usize",
+            "u32",
+            "u64",
+            "sequence",
+            "a map",
+            "variant",
+            "invalid type",
+            "\\u{a}",
+        ] {
+            assert!(!error.contains(rust), "{text:?}: {error}");
+        }
+    }
 }
