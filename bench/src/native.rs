@@ -50,7 +50,11 @@ impl Native {
 
     /// The bytes of `parts`, for a request.
     fn plain(&self, parts: &[Part]) -> Result<Vec<u8>, String> {
-        self.with_secrets(|secrets| testing::assemble(parts, secrets).map(|(bytes, _)| bytes))
+        self.with_secrets(|secrets| {
+            testing::assemble(parts, secrets)
+                .map(|(bytes, _)| bytes)
+                .map_err(|e| e.to_string())
+        })
     }
 }
 

@@ -71,11 +71,22 @@ enum Method {
     Account,
 }
 
-fn parse_attr(text: &str) -> Result<(String, String), String> {
+/// An `--attr` value that is not `key=value` with a key.
+#[derive(Debug, thiserror::Error)]
+#[error("`{text}` is not key=value")]
+struct NotKeyValue {
+    /// The value as given.
+    text: String,
+}
+
+/// Reads an `--attr` value: `key=value`, the key trimmed and not empty.
+fn parse_attr(text: &str) -> Result<(String, String), NotKeyValue> {
     text.split_once('=')
         .map(|(k, v)| (k.trim().to_owned(), v.to_owned()))
         .filter(|(k, _)| !k.is_empty())
-        .ok_or_else(|| format!("`{text}` is not key=value"))
+        .ok_or_else(|| NotKeyValue {
+            text: text.to_owned(),
+        })
 }
 
 fn read_card(path: &Path) -> Result<Card, Exit> {

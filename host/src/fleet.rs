@@ -7,7 +7,7 @@ use crate::host::Host;
 use crate::payments::journal::Published;
 use crate::registry::MAX_COMPONENT_SIZE;
 use sha2::Digest as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,38 +25,86 @@ pub fn valid_file_name(file: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
+/// Why a published connector was not written into the plugin directory.
+#[derive(Debug, thiserror::Error)]
+enum PlaceError {
+    /// The published file name is not a plain `name.wasm`.
+    #[error(
+        "published file name `{}` is not a plain `name.wasm`; skipped",
+        payhost_rules::text::escape(.file)
+    )]
+    FileName {
+        /// The file name, as published.
+        file: String,
+    },
+    /// The published bytes are larger than a host loads.
+    #[error("published {file} is over 64 MiB; skipped")]
+    TooLarge {
+        /// The file name.
+        file: String,
+    },
+    /// The published bytes do not match their SHA-256.
+    #[error("published {file} does not match its SHA-256; skipped")]
+    Digest {
+        /// The file name.
+        file: String,
+    },
+    /// Something other than a regular file is at the target path.
+    #[error(
+        "{target} is not a regular file (a link or something else); published {file} not written"
+    )]
+    NotRegular {
+        /// The path in the plugin directory.
+        target: PathBuf,
+        /// The file name.
+        file: String,
+    },
+    /// No temporary file can be made in the plugin directory.
+    #[error("cannot write in {dir}: {error}")]
+    TempFile {
+        /// The plugin directory.
+        dir: PathBuf,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// The file cannot be written, synced or renamed into place.
+    #[error("cannot write {target}: {error}")]
+    Write {
+        /// The path in the plugin directory.
+        target: PathBuf,
+        /// Why.
+        error: std::io::Error,
+    },
+}
+
 /// Writes `published` into `dir`, unless the file there already has its
 /// bytes; `true` when it wrote.
-fn place(dir: &Path, published: &Published) -> Result<bool, String> {
+fn place(dir: &Path, published: &Published) -> Result<bool, PlaceError> {
     if !valid_file_name(&published.file) {
-        return Err(format!(
-            "published file name `{}` is not a plain `name.wasm`; skipped",
-            payhost_rules::text::escape(&published.file)
-        ));
+        return Err(PlaceError::FileName {
+            file: published.file.clone(),
+        });
     }
     // No larger than a host loads.
     if published.bytes.len() as u64 > MAX_COMPONENT_SIZE {
-        return Err(format!(
-            "published {} is over 64 MiB; skipped",
-            published.file
-        ));
+        return Err(PlaceError::TooLarge {
+            file: published.file.clone(),
+        });
     }
     if hex::encode(sha2::Sha256::digest(&published.bytes)) != published.sha256 {
-        return Err(format!(
-            "published {} does not match its SHA-256; skipped",
-            published.file
-        ));
+        return Err(PlaceError::Digest {
+            file: published.file.clone(),
+        });
     }
     let target = dir.join(&published.file);
     // What is there now: a regular file (not a link, not a FIFO) of at most
     // the size a connector may have, or nothing.
     if let Ok(meta) = std::fs::symlink_metadata(&target) {
         if !meta.is_file() {
-            return Err(format!(
-                "{} is not a regular file (a link or something else); published {} not written",
-                target.display(),
-                published.file
-            ));
+            return Err(PlaceError::NotRegular {
+                target,
+                file: published.file.clone(),
+            });
         }
         if meta.len() == published.bytes.len() as u64
             && std::fs::read(&target).is_ok_and(|b| b == published.bytes)
@@ -65,13 +113,20 @@ fn place(dir: &Path, published: &Published) -> Result<bool, String> {
         }
     }
     // Written whole to a fresh temporary file, synced, then renamed in.
-    let mut temp = tempfile::NamedTempFile::new_in(dir)
-        .map_err(|e| format!("cannot write in {}: {e}", dir.display()))?;
+    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(|error| PlaceError::TempFile {
+        dir: dir.to_owned(),
+        error,
+    })?;
     std::io::Write::write_all(&mut temp, &published.bytes)
         .and_then(|()| temp.as_file().sync_all())
-        .map_err(|e| format!("cannot write {}: {e}", target.display()))?;
-    temp.persist(&target)
-        .map_err(|e| format!("cannot write {}: {}", target.display(), e.error))?;
+        .map_err(|error| PlaceError::Write {
+            target: target.clone(),
+            error,
+        })?;
+    temp.persist(&target).map_err(|e| PlaceError::Write {
+        target: target.clone(),
+        error: e.error,
+    })?;
     Ok(true)
 }
 

@@ -34,6 +34,7 @@ pub mod package;
 mod payments;
 mod policy;
 mod registry;
+mod release;
 pub mod service;
 
 pub use capabilities::http::client as http_client;
@@ -47,6 +48,7 @@ pub use execution::{Begun, Executed, Executor, PayError};
 pub use failure::{Code, Failure};
 pub use host::Host;
 pub use payments::attempt::{Attempt, AttemptState};
+pub use payments::card_secret::CardSecret;
 pub use payments::intake::Resolution;
 pub use payments::journal::{
     Begin, Finished, Journal, JournalError, JournalHealth, JournalOptions, JournalTarget, Memory,
@@ -69,3 +71,4 @@ pub use registry::{
     LoadError, LoadKind, PluginFile, Registry, Requested, ScanReport, UnknownConnector,
     WatchHandle,
 };
+pub use release::{Packaged, Publication, ReleaseError};

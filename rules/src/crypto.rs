@@ -12,6 +12,35 @@ use sha2::Digest as _;
 type Aes256CbcEnc = cbc::Encryptor<aes::Aes256>;
 type Aes256CbcDec = cbc::Decryptor<aes::Aes256>;
 
+/// Why a crypto function refused its literal inputs. No variant depends on
+/// a hidden input's length or content: a hidden key of the wrong length is
+/// replaced, and a padding under a hidden key or of a hidden ciphertext is
+/// not checked (except by [`aes256_cbc_decrypt_padded`], contract 0.1.0's).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidInput {
+    /// The IV is not 16 bytes.
+    #[error("AES-CBC needs a 16-byte IV, not {len} bytes")]
+    IvLength {
+        /// The IV's length.
+        len: usize,
+    },
+    /// A literal key is not 32 bytes.
+    #[error("AES-256 needs a 32-byte key, not {len} bytes")]
+    KeyLength {
+        /// The key's length.
+        len: usize,
+    },
+    /// The cipher refused the key or IV's length.
+    #[error("{0}")]
+    Cipher(aes::cipher::InvalidLength),
+    /// The PKCS#7 padding is not valid.
+    #[error("the ciphertext's padding is invalid (wrong key, IV or data)")]
+    Padding,
+    /// The text is not standard Base64.
+    #[error("not valid Base64: {0}")]
+    Base64(base64::DecodeError),
+}
+
 /// A crypto function's input: its bytes, and whether any of them came from
 /// a secret or a sealed value.
 #[derive(Debug, Clone, Default)]
@@ -31,18 +60,17 @@ pub fn key_substituted(key: &Input) -> bool {
 /// The key and IV AES-256-CBC uses: a literal key must be 32 bytes; a
 /// hidden one of another length is replaced by its SHA-256 (an error would
 /// tell its length), so the result is sealed garbage the supplier refuses.
-fn key_iv(key: &Input, iv: &[u8]) -> Result<(Vec<u8>, [u8; 16]), String> {
+fn key_iv(key: &Input, iv: &[u8]) -> Result<(Vec<u8>, [u8; 16]), InvalidInput> {
     let iv: [u8; 16] = iv
         .try_into()
-        .map_err(|_| format!("AES-CBC needs a 16-byte IV, not {} bytes", iv.len()))?;
+        .map_err(|_| InvalidInput::IvLength { len: iv.len() })?;
     if key.bytes.len() == 32 {
         return Ok((key.bytes.clone(), iv));
     }
     if !key.hidden {
-        return Err(format!(
-            "AES-256 needs a 32-byte key, not {} bytes",
-            key.bytes.len()
-        ));
+        return Err(InvalidInput::KeyLength {
+            len: key.bytes.len(),
+        });
     }
     Ok((sha2::Sha256::digest(&key.bytes).to_vec(), iv))
 }
@@ -66,23 +94,31 @@ pub fn hmac_sha256(key: &Input, data: &Input) -> Vec<u8> {
 }
 
 /// AES-256-CBC with PKCS#7 padding.
-pub fn aes256_cbc_encrypt(key: &Input, iv: &[u8], plaintext: &Input) -> Result<Vec<u8>, String> {
+pub fn aes256_cbc_encrypt(
+    key: &Input,
+    iv: &[u8],
+    plaintext: &Input,
+) -> Result<Vec<u8>, InvalidInput> {
     let (key, iv) = key_iv(key, iv)?;
-    let cipher = Aes256CbcEnc::new_from_slices(&key, &iv).map_err(|e| e.to_string())?;
+    let cipher = Aes256CbcEnc::new_from_slices(&key, &iv).map_err(InvalidInput::Cipher)?;
     Ok(cipher.encrypt_padded_vec_mut::<Pkcs7>(&plaintext.bytes))
 }
 
 /// AES-256-CBC decryption. Over literal inputs a bad length or padding is
 /// an error; with a hidden key or ciphertext it is not (an error would be
 /// an oracle): the whole blocks are decrypted and the padding is left in.
-pub fn aes256_cbc_decrypt(key: &Input, iv: &[u8], ciphertext: &Input) -> Result<Vec<u8>, String> {
+pub fn aes256_cbc_decrypt(
+    key: &Input,
+    iv: &[u8],
+    ciphertext: &Input,
+) -> Result<Vec<u8>, InvalidInput> {
     let hidden = key.hidden;
     let (key, iv) = key_iv(key, iv)?;
-    let cipher = Aes256CbcDec::new_from_slices(&key, &iv).map_err(|e| e.to_string())?;
+    let cipher = Aes256CbcDec::new_from_slices(&key, &iv).map_err(InvalidInput::Cipher)?;
     if !(hidden || ciphertext.hidden) {
         return cipher
             .decrypt_padded_vec_mut::<Pkcs7>(&ciphertext.bytes)
-            .map_err(|_| "the ciphertext's padding is invalid (wrong key, IV or data)".to_owned());
+            .map_err(|_| InvalidInput::Padding);
     }
     // Whole blocks, padding left in: removing it only where it is valid
     // would make the length tell whether it was (a padding oracle).
@@ -101,12 +137,12 @@ pub fn aes256_cbc_decrypt_padded(
     key: &Input,
     iv: &[u8],
     ciphertext: &[u8],
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, InvalidInput> {
     let (key, iv) = key_iv(key, iv)?;
     Aes256CbcDec::new_from_slices(&key, &iv)
-        .map_err(|e| e.to_string())?
+        .map_err(InvalidInput::Cipher)?
         .decrypt_padded_vec_mut::<Pkcs7>(ciphertext)
-        .map_err(|_| "the ciphertext's padding is invalid (wrong key, IV or data)".to_owned())
+        .map_err(|_| InvalidInput::Padding)
 }
 
 /// Standard Base64 with padding.
@@ -116,11 +152,11 @@ pub fn base64_encode(data: &[u8]) -> String {
 }
 
 /// Decodes standard Base64, spaces around it ignored.
-pub fn base64_decode(text: &[u8]) -> Result<Vec<u8>, String> {
+pub fn base64_decode(text: &[u8]) -> Result<Vec<u8>, InvalidInput> {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD
         .decode(text.trim_ascii())
-        .map_err(|e| format!("not valid Base64: {e}"))
+        .map_err(InvalidInput::Base64)
 }
 
 #[cfg(test)]

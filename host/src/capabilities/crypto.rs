@@ -210,14 +210,16 @@ fn hmac_sha256(key: &Input, data: &Input) -> Vec<u8> {
 
 fn encrypt(key: &Input, iv: &[u8], plaintext: &Input) -> std::result::Result<Vec<u8>, Refusal> {
     note_key(key);
-    shared::aes256_cbc_encrypt(&key.data, iv, &plaintext.data).map_err(Refusal::Invalid)
+    shared::aes256_cbc_encrypt(&key.data, iv, &plaintext.data)
+        .map_err(|e| Refusal::Invalid(e.to_string()))
 }
 
 /// Decrypts; under a hidden key or of a hidden ciphertext it never fails
 /// on padding (see [`shared::aes256_cbc_decrypt`]).
 fn decrypt(key: &Input, iv: &[u8], ciphertext: &Input) -> std::result::Result<Vec<u8>, Refusal> {
     note_key(key);
-    shared::aes256_cbc_decrypt(&key.data, iv, &ciphertext.data).map_err(Refusal::Invalid)
+    shared::aes256_cbc_decrypt(&key.data, iv, &ciphertext.data)
+        .map_err(|e| Refusal::Invalid(e.to_string()))
 }
 
 impl Crypto<'_> {
@@ -336,7 +338,7 @@ impl wit::Host for Crypto<'_> {
         check_deadline(self.ctx)?;
         Ok(run_bytes(text.into_bytes(), shared::base64_decode)
             .await?
-            .map_err(CryptoError::Invalid))
+            .map_err(|e| CryptoError::Invalid(e.to_string())))
     }
 }
 
@@ -410,7 +412,7 @@ impl legacy::crypto::Host for Crypto<'_> {
             // 0.1.0 always told a bad padding: its connectors are legacy.
             note_key(&i[0]);
             shared::aes256_cbc_decrypt_padded(&i[0].data, &iv, &i[1].data.bytes)
-                .map_err(Refusal::Invalid)
+                .map_err(|e| Refusal::Invalid(e.to_string()))
         })
         .await
     }
@@ -424,6 +426,6 @@ impl legacy::crypto::Host for Crypto<'_> {
         check_deadline(self.ctx)?;
         Ok(run_bytes(text.into_bytes(), shared::base64_decode)
             .await?
-            .map_err(legacy::crypto::CryptoError::Invalid))
+            .map_err(|e| legacy::crypto::CryptoError::Invalid(e.to_string())))
     }
 }

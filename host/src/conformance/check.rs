@@ -136,8 +136,22 @@ pub fn sent(sent: &Sent, received: &[Received]) -> Vec<String> {
     wrong
 }
 
+/// Why a request body could not be read as XML.
+#[derive(Debug, thiserror::Error)]
+enum XmlBodyError {
+    /// A text's bytes are not in the document's encoding.
+    #[error("{0}")]
+    Decode(quick_xml::encoding::EncodingError),
+    /// A text's entity or character reference is not valid.
+    #[error("{0}")]
+    Unescape(quick_xml::escape::EscapeError),
+    /// The document is not well-formed.
+    #[error("{0}")]
+    Syntax(quick_xml::Error),
+}
+
 /// Every element's text by its path of local names (`Envelope/Body/X`).
-fn xml_texts(body: &[u8]) -> Result<Vec<(String, String)>, String> {
+fn xml_texts(body: &[u8]) -> Result<Vec<(String, String)>, XmlBodyError> {
     use quick_xml::events::Event;
     let mut reader = quick_xml::Reader::from_reader(body);
     let mut path: Vec<String> = Vec::new();
@@ -158,8 +172,8 @@ fn xml_texts(body: &[u8]) -> Result<Vec<(String, String)>, String> {
                 path.pop();
             }
             Ok(Event::Text(t)) => {
-                let text = t.decode().map_err(|e| e.to_string())?;
-                let text = quick_xml::escape::unescape(&text).map_err(|e| e.to_string())?;
+                let text = t.decode().map_err(XmlBodyError::Decode)?;
+                let text = quick_xml::escape::unescape(&text).map_err(XmlBodyError::Unescape)?;
                 let here = path.join("/");
                 if let Some(entry) = texts.iter_mut().rev().find(|(p, _)| *p == here) {
                     entry.1.push_str(&text);
@@ -173,7 +187,7 @@ fn xml_texts(body: &[u8]) -> Result<Vec<(String, String)>, String> {
             }
             Ok(Event::Eof) => break,
             Ok(_) => {}
-            Err(e) => return Err(e.to_string()),
+            Err(e) => return Err(XmlBodyError::Syntax(e)),
         }
         buf.clear();
     }

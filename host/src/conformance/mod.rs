@@ -4,15 +4,19 @@
 //!
 //! - [`scenario`]: the scenarios file and the built-in scenarios;
 //! - [`server`]: the scripted supplier on loopback;
-//! - [`check`]: comparing the outcome and the request with the scenario.
+//! - [`check`]: comparing the outcome and the request with the scenario;
+//! - [`error`]: why a run cannot start ([`ConformanceError`]).
 //!
 //! The connector runs in the real host, sandbox and limits included, with
 //! the file's test configuration and secrets, against a server on
 //! 127.0.0.1; nothing leaves the machine.
 
 pub mod check;
+pub mod error;
 pub mod scenario;
 pub mod server;
+
+pub use error::ConformanceError;
 
 use crate::host::Host;
 use crate::payments::model::PaymentOutcome;
@@ -92,11 +96,11 @@ impl Report {
 /// `file`. `Err` when the run cannot start (the file does not load, the
 /// scenarios' configuration is refused); a scenario that fails is in the
 /// report.
-pub async fn run(file: &Path, scenarios: &Scenarios) -> Result<Report, String> {
-    let work = private_dir().map_err(|e| format!("cannot make a temporary directory: {e}"))?;
+pub async fn run(file: &Path, scenarios: &Scenarios) -> Result<Report, ConformanceError> {
+    let work = private_dir().map_err(ConformanceError::TempDir)?;
     let supplier = Supplier::start(2 * RESPONSE_LIMIT)
         .await
-        .map_err(|e| format!("cannot start the scripted supplier on 127.0.0.1: {e}"))?;
+        .map_err(ConformanceError::Supplier)?;
     let cache = work.path().join("cache");
     // The connector's name first (compiled once; the cache keeps it).
     let probe = Host::from_settings(Settings {
@@ -106,22 +110,22 @@ pub async fn run(file: &Path, scenarios: &Scenarios) -> Result<Report, String> {
         },
         ..Settings::default()
     })
-    .map_err(|e| format!("cannot start the WebAssembly engine: {e:#}"))?;
+    .map_err(ConformanceError::Engine)?;
     // Quietly: this host has no section for it yet, and would say so.
     let info = probe
         .check_file(file)
         .with_subscriber(tracing::subscriber::NoSubscriber::default())
         .await
-        .map_err(|e| e.to_string())?
+        .map_err(ConformanceError::Load)?
         .info;
     drop(probe);
     let config = config(work.path(), &info.name, &supplier.url(), scenarios)?;
-    let settings = Settings::parse(&config).map_err(|e| {
-        format!("the scenarios' [connector] section is refused: {e}\n(as configuration:\n{config})")
+    let settings = Settings::parse(&config).map_err(|e| ConformanceError::Settings {
+        error: Box::new(e),
+        config: config.clone(),
     })?;
-    let host = Host::from_settings(settings)
-        .map_err(|e| format!("cannot start the WebAssembly engine: {e:#}"))?;
-    host.load_file(file).await.map_err(|e| e.to_string())?;
+    let host = Host::from_settings(settings).map_err(ConformanceError::Engine)?;
+    host.load_file(file).await.map_err(ConformanceError::Load)?;
     let mut results = Vec::new();
     let built_in = scenario::built_in();
     for (n, s) in scenarios
@@ -146,7 +150,7 @@ async fn one(
     scenarios: &Scenarios,
     s: &Scenario,
     n: usize,
-) -> Result<ScenarioResult, String> {
+) -> Result<ScenarioResult, ConformanceError> {
     let request = scenarios.request(s, n)?;
     supplier.script(s.answer.clone());
     let (outcome, mut problems) = match host.pay(name, request).await {
@@ -179,20 +183,23 @@ async fn one(
 /// The host configuration for the run: the connector's section with the
 /// scripted supplier's URL, the file's config and secrets (written to
 /// owner-only files), a short timeout and a known response limit.
-fn config(dir: &Path, name: &str, url: &str, scenarios: &Scenarios) -> Result<String, String> {
+fn config(
+    dir: &Path,
+    name: &str,
+    url: &str,
+    scenarios: &Scenarios,
+) -> Result<String, ConformanceError> {
     let secrets = dir.join("secrets");
-    std::fs::create_dir_all(&secrets).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&secrets).map_err(ConformanceError::Directory)?;
     let plugins = dir.join("plugins");
-    std::fs::create_dir_all(&plugins).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&plugins).map_err(ConformanceError::Directory)?;
     let quote = |s: &str| toml::Value::String(s.to_owned()).to_string();
     let timeout = scenarios.connector.timeout.as_deref().unwrap_or("2s");
     // The timeout scenario waits it out, up to max_requests times.
     match crate::policy::limits::parse_duration(timeout) {
         Ok(d) if d <= std::time::Duration::from_secs(60) => {}
-        Ok(_) => {
-            return Err("[connector] timeout may be at most 60s in a scenarios file".to_owned());
-        }
-        Err(e) => return Err(format!("[connector] timeout: {e}")),
+        Ok(_) => return Err(ConformanceError::TimeoutTooLong),
+        Err(e) => return Err(ConformanceError::Timeout(e.to_string())),
     }
     let mut text = format!(
         "[host]\nplugins = {}\ncache = {}\n\n[connectors.{name}]\nbase_url = {}\nallowed_hosts = [{}]\ntimeout = {}\nmax_response_size = {}\n",
@@ -205,28 +212,20 @@ fn config(dir: &Path, name: &str, url: &str, scenarios: &Scenarios) -> Result<St
     );
     for (key, value) in &scenarios.connector.config {
         if matches!(key.as_str(), "base_url" | "allowed_hosts" | "secrets") {
-            return Err(format!(
-                "[connector] config `{key}` is set by the test run itself; leave it out"
-            ));
+            return Err(ConformanceError::ReservedConfig { key: key.clone() });
         }
         if !payhost_rules::name::is_key_name(key) {
-            return Err(format!(
-                "[connector] config key `{}` is not a valid key",
-                key.escape_debug()
-            ));
+            return Err(ConformanceError::ConfigKey { key: key.clone() });
         }
         text.push_str(&format!("{key} = {}\n", quote(value)));
     }
     let mut refs = Vec::new();
     for (key, value) in &scenarios.connector.secrets {
         if !payhost_rules::name::is_key_name(key) {
-            return Err(format!(
-                "[connector] secret `{}` is not a valid key",
-                key.escape_debug()
-            ));
+            return Err(ConformanceError::SecretKey { key: key.clone() });
         }
         let path = secrets.join(key);
-        write_private(&path, value.as_bytes()).map_err(|e| e.to_string())?;
+        write_private(&path, value.as_bytes()).map_err(ConformanceError::SecretFile)?;
         refs.push(format!(
             "{key} = {{ file = {} }}",
             quote(&path.to_string_lossy())
@@ -235,7 +234,7 @@ fn config(dir: &Path, name: &str, url: &str, scenarios: &Scenarios) -> Result<St
     text.push_str(&format!("secrets = {{ {} }}\n", refs.join(", ")));
     if !scenarios.connector.placements.is_empty() {
         let list = toml::Value::try_from(&scenarios.connector.placements)
-            .map_err(|e| format!("[connector] placements: {e}"))?;
+            .map_err(ConformanceError::Placements)?;
         text.push_str(&format!("placements = {list}\n"));
     }
     if scenarios.connector.unpinned {

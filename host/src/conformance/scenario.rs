@@ -2,6 +2,7 @@
 //! send, and for each scenario the supplier's scripted answer, the outcome
 //! expected and what the request must carry.
 
+use super::error::ConformanceError;
 use crate::payments::model::{Card, Money, PaymentMethod, PaymentRequest};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -161,29 +162,38 @@ pub struct Sent {
 
 impl Scenarios {
     /// Reads a scenarios file; the error says what is wrong and where.
-    pub fn load(path: &Path) -> Result<Scenarios, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    pub fn load(path: &Path) -> Result<Scenarios, ConformanceError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|error| ConformanceError::ReadScenarios {
+                path: path.to_owned(),
+                error,
+            })?;
+        Self::parse(&text).map_err(|error| ConformanceError::InvalidScenarios {
+            path: path.to_owned(),
+            error: Box::new(error),
+        })
     }
 
     /// Parses a scenarios file's text.
-    pub fn parse(text: &str) -> Result<Scenarios, String> {
-        let scenarios: Scenarios = toml::from_str(text).map_err(|e| e.to_string())?;
+    pub fn parse(text: &str) -> Result<Scenarios, ConformanceError> {
+        let scenarios: Scenarios = toml::from_str(text).map_err(ConformanceError::Toml)?;
         for s in &scenarios.scenarios {
             if s.answer.fault.is_some() && (s.answer.status.is_some() || !s.answer.body.is_empty())
             {
-                return Err(format!(
-                    "scenario `{}`: an answer is a fault or a response, not both",
-                    s.name
-                ));
+                return Err(ConformanceError::FaultAndResponse {
+                    scenario: s.name.clone(),
+                });
             }
         }
         Ok(scenarios)
     }
 
     /// The request of `scenario`: its fields over the file's over defaults.
-    pub fn request(&self, scenario: &Scenario, n: usize) -> Result<PaymentRequest, String> {
+    pub fn request(
+        &self,
+        scenario: &Scenario,
+        n: usize,
+    ) -> Result<PaymentRequest, ConformanceError> {
         let (base, over) = (&self.request, &scenario.request);
         let pick = |a: &Option<String>, b: &Option<String>, default: &str| {
             b.clone()
@@ -198,10 +208,10 @@ impl Scenarios {
             other => match other.strip_prefix("account:") {
                 Some(id) => PaymentMethod::Account(id.to_owned()),
                 None => {
-                    return Err(format!(
-                        "scenario `{}`: method `{other}` is not balance, card, merchant-of-record or account:ID",
-                        scenario.name
-                    ));
+                    return Err(ConformanceError::Method {
+                        scenario: scenario.name.clone(),
+                        method: other.to_owned(),
+                    });
                 }
             },
         };
@@ -209,7 +219,10 @@ impl Scenarios {
             &pick(&base.amount, &over.amount, "100.00"),
             &pick(&base.currency, &over.currency, "USD"),
         )
-        .map_err(|e| format!("scenario `{}`: {e}", scenario.name))?;
+        .map_err(|error| ConformanceError::Amount {
+            scenario: scenario.name.clone(),
+            error,
+        })?;
         let mut attributes = base.attributes.clone();
         attributes.extend(over.attributes.clone());
         Ok(PaymentRequest {

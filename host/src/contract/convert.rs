@@ -40,12 +40,14 @@ impl From<wit::ErrorKind> for ErrorKind {
 /// The card as a 0.2.0 connector gets it: number and CVV sealed in `table`.
 fn card_to_wit(card: &Card, table: &mut ResourceTable) -> wasmtime::Result<wit::Card> {
     let number = table.push(SealedValue::card_data(
-        &card.number,
+        card.number.expose(),
         CARD_NUMBER_BOUND,
         Hidden::CardNumber,
     ))?;
     let cvv = match &card.cvv {
-        Some(cvv) => Some(table.push(SealedValue::card_data(cvv, CVV_BOUND, Hidden::Cvv))?),
+        Some(cvv) => {
+            Some(table.push(SealedValue::card_data(cvv.expose(), CVV_BOUND, Hidden::Cvv))?)
+        }
         None => None,
     };
     Ok(wit::Card {

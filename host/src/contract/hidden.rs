@@ -39,13 +39,8 @@ impl Hidden {
     }
 
     /// Parses `secret:NAME`, `derived:A+B`, `card:number` or `card:cvv`.
-    pub fn parse(text: &str) -> Result<Hidden, String> {
-        let bad = || {
-            format!(
-                "`{}` is not a hidden value: write secret:NAME, derived:NAME+NAME (the secrets, or card.number / card.cvv, that crypto computed it from), card:number or card:cvv",
-                text.escape_debug()
-            )
-        };
+    pub fn parse(text: &str) -> Result<Hidden, NotAHiddenValue> {
+        let bad = || NotAHiddenValue(text.to_owned());
         let (kind, rest) = text.split_once(':').ok_or_else(bad)?;
         let name_ok = |n: &str| {
             !n.is_empty()
@@ -74,6 +69,14 @@ impl Hidden {
         }
     }
 }
+
+/// A text that names no hidden value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{}` is not a hidden value: write secret:NAME, derived:NAME+NAME (the secrets, or card.number / card.cvv, that crypto computed it from), card:number or card:cvv",
+    .0.escape_debug()
+)]
+pub struct NotAHiddenValue(pub String);
 
 impl fmt::Display for Hidden {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

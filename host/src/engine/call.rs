@@ -310,9 +310,9 @@ fn card_values(paying: Option<&PaymentRequest>) -> Vec<(Hidden, Vec<u8>)> {
     let Some(card) = paying.and_then(|request| request.method.card()) else {
         return Vec::new();
     };
-    let mut values = vec![(Hidden::CardNumber, card.number.as_bytes().to_vec())];
+    let mut values = vec![(Hidden::CardNumber, card.number.expose().as_bytes().to_vec())];
     if let Some(cvv) = &card.cvv {
-        values.push((Hidden::Cvv, cvv.as_bytes().to_vec()));
+        values.push((Hidden::Cvv, cvv.expose().as_bytes().to_vec()));
     }
     values
 }

@@ -8,6 +8,7 @@
 //! rest of the host speaks.
 
 pub(crate) mod attempt;
+pub(crate) mod card_secret;
 pub(crate) mod encoded;
 pub(crate) mod intake;
 pub(crate) mod journal;

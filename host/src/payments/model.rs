@@ -5,6 +5,7 @@
 //! print: `Debug` masks the number and hides the CVV, and nothing here
 //! serializes a card.
 
+use crate::payments::card_secret::CardSecret;
 use crate::payments::mask::{holds_card, luhn, mask_pan};
 use payhost_rules::{amount, currency, text};
 
@@ -107,14 +108,14 @@ pub struct BillingAddress {
 #[serde(deny_unknown_fields)]
 pub struct Card {
     /// The card number; spaces and dashes are removed.
-    pub number: String,
+    pub number: CardSecret,
     /// Expiry month, 1 to 12.
     pub expiry_month: u8,
     /// Expiry year, four digits.
     pub expiry_year: u16,
     /// The CVV, if given. Never stored.
     #[serde(default)]
-    pub cvv: Option<String>,
+    pub cvv: Option<CardSecret>,
     /// Holder's first name.
     pub holder_first_name: String,
     /// Holder's last name.
@@ -167,23 +168,26 @@ pub enum CardBrand {
 impl Card {
     /// The number as shown anywhere: first 6 and last 4 digits.
     pub fn masked_number(&self) -> String {
-        mask_pan(&self.number)
+        mask_pan(self.number.expose())
     }
 
     /// The number's first six digits (all of it, if shorter).
     pub fn first_six(&self) -> &str {
-        &self.number[..self.number.len().min(6)]
+        let number = self.number.expose();
+        &number[..number.len().min(6)]
     }
 
     /// The number's last four digits (all of it, if shorter).
     pub fn last_four(&self) -> &str {
-        &self.number[self.number.len().saturating_sub(4)..]
+        let number = self.number.expose();
+        &number[number.len().saturating_sub(4)..]
     }
 
     /// The brand, from the number's prefix.
     pub fn brand(&self) -> CardBrand {
         let prefix = |n: usize| -> u32 {
             self.number
+                .expose()
                 .get(..n)
                 .and_then(|p| p.parse().ok())
                 .unwrap_or(0)
@@ -203,15 +207,15 @@ impl Card {
     }
 
     fn normalize(&mut self) {
-        self.number.retain(|c| c != ' ' && c != '-');
+        self.number = self.number.without(|c| c == ' ' || c == '-');
         if let Some(cvv) = &mut self.cvv {
-            *cvv = cvv.trim().to_owned();
+            *cvv = cvv.expose().trim().into();
         }
     }
 
     fn check(&self, today: (u16, u8)) -> Result<(), RequestError> {
-        let digits = self.number.len();
-        if !(12..=19).contains(&digits) || !luhn(&self.number) {
+        let digits = self.number.expose().len();
+        if !(12..=19).contains(&digits) || !luhn(self.number.expose()) {
             return Err(RequestError::new(
                 "the card number is not valid: it must be 12 to 19 digits and pass the Luhn check",
             ));
@@ -225,7 +229,8 @@ impl Card {
             return Err(RequestError::new("the card has expired"));
         }
         if let Some(cvv) = &self.cvv
-            && !((3..=4).contains(&cvv.len()) && cvv.bytes().all(|b| b.is_ascii_digit()))
+            && !((3..=4).contains(&cvv.expose().len())
+                && cvv.expose().bytes().all(|b| b.is_ascii_digit()))
         {
             return Err(RequestError::new("the CVV must be 3 or 4 digits"));
         }

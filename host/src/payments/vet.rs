@@ -10,8 +10,8 @@ use crate::payments::model::{
 pub(crate) fn masker_for(request: &PaymentRequest) -> Masker {
     match request.method.card() {
         Some(card) => Masker::new(
-            vec![card.number.clone()],
-            card.cvv.iter().cloned().collect(),
+            vec![card.number.expose().to_owned()],
+            card.cvv.iter().map(|c| c.expose().to_owned()).collect(),
         ),
         None => Masker::default(),
     }

@@ -23,45 +23,86 @@ enum HostPattern {
     Ip(IpAddr),
 }
 
+/// Why a text is not an origin an operator may allow.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OriginError {
+    /// No `scheme://`.
+    #[error("`{0}` has no scheme: {FORM}")]
+    NoScheme(String),
+    /// Neither http nor https.
+    #[error("`{0}`: only http and https are allowed")]
+    Scheme(String),
+    /// A path, query, fragment or user.
+    #[error("`{0}` is more than an origin: {FORM}")]
+    MoreThanOrigin(String),
+    /// A `*` elsewhere than a leading `*.`.
+    #[error("`{0}`: a wildcard may only be a leading `*.`; {FORM}")]
+    Wildcard(String),
+    /// Not a valid host or port.
+    #[error("`{text}` is not a valid origin ({reason}): {FORM}")]
+    Invalid {
+        /// The origin as written.
+        text: String,
+        /// What the URL parser found wrong.
+        reason: String,
+    },
+    /// No port, and none known for the scheme.
+    #[error("`{0}` has no port")]
+    NoPort(String),
+    /// `*.com`: a wildcard over a whole top-level domain.
+    #[error("`{text}`: `*.{name}` is too wide; name a domain like `*.example.com`")]
+    TooWide {
+        /// The origin as written.
+        text: String,
+        /// The name after `*.`.
+        name: String,
+    },
+    /// `*.` before an IP address.
+    #[error("`{0}`: a wildcard cannot stand before an IP address")]
+    WildcardIp(String),
+}
+
 const FORM: &str = "write an origin as `https://api.example.com`, `https://*.example.com` or `http://10.0.0.5:8080`: scheme, host and optional port, nothing else";
 
 impl OriginPattern {
     /// Parses `scheme://host[:port]`, where host may start with `*.`.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, OriginError> {
+        let owned = || text.to_owned();
         let trimmed = text.trim();
         let (scheme, rest) = trimmed
             .split_once("://")
-            .ok_or_else(|| format!("`{text}` has no scheme: {FORM}"))?;
+            .ok_or_else(|| OriginError::NoScheme(owned()))?;
         let scheme = scheme.to_ascii_lowercase();
         if scheme != "http" && scheme != "https" {
-            return Err(format!("`{text}`: only http and https are allowed"));
+            return Err(OriginError::Scheme(owned()));
         }
         let rest = rest.strip_suffix('/').unwrap_or(rest);
         if rest.contains(['/', '?', '#', '@']) {
-            return Err(format!("`{text}` is more than an origin: {FORM}"));
+            return Err(OriginError::MoreThanOrigin(owned()));
         }
         let (wildcard, rest) = match rest.strip_prefix("*.") {
             Some(r) => (true, r),
             None => (false, rest),
         };
         if rest.contains('*') {
-            return Err(format!(
-                "`{text}`: a wildcard may only be a leading `*.`; {FORM}"
-            ));
+            return Err(OriginError::Wildcard(owned()));
         }
-        let url = Url::parse(&format!("{scheme}://{rest}/"))
-            .map_err(|e| format!("`{text}` is not a valid origin ({e}): {FORM}"))?;
+        let url = Url::parse(&format!("{scheme}://{rest}/")).map_err(|e| OriginError::Invalid {
+            text: owned(),
+            reason: e.to_string(),
+        })?;
         let port = url
             .port_or_known_default()
-            .ok_or_else(|| format!("`{text}` has no port"))?;
+            .ok_or_else(|| OriginError::NoPort(owned()))?;
         let host = match url.host() {
             Some(Host::Domain(name)) => {
                 let name = name.trim_end_matches('.').to_owned();
                 if wildcard {
                     if !name.contains('.') {
-                        return Err(format!(
-                            "`{text}`: `*.{name}` is too wide; name a domain like `*.example.com`"
-                        ));
+                        return Err(OriginError::TooWide {
+                            text: owned(),
+                            name,
+                        });
                     }
                     HostPattern::Below(name)
                 } else {
@@ -71,9 +112,7 @@ impl OriginPattern {
             Some(Host::Ipv4(ip)) if !wildcard => HostPattern::Ip(IpAddr::V4(ip)),
             Some(Host::Ipv6(ip)) if !wildcard => HostPattern::Ip(IpAddr::V6(ip)),
             _ => {
-                return Err(format!(
-                    "`{text}`: a wildcard cannot stand before an IP address"
-                ));
+                return Err(OriginError::WildcardIp(owned()));
             }
         };
         Ok(OriginPattern { scheme, host, port })
@@ -251,7 +290,7 @@ mod tests {
             "https://a.*.com",
             "https://*.10.0.0.1",
         ] {
-            let err = OriginPattern::parse(bad).unwrap_err();
+            let err = OriginPattern::parse(bad).unwrap_err().to_string();
             assert!(err.contains(bad), "{err}");
         }
     }

@@ -45,14 +45,41 @@ impl Default for Limits {
 /// in the host's instance pool.
 pub const MAX_MEMORY: u64 = 1 << 30;
 
+/// Why a size or a duration could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QuantityError {
+    /// No number where a size begins.
+    #[error("`{0}` is not a size: write it like `64MiB`, `512KiB` or `1048576`")]
+    NotASize(String),
+    /// A size with a unit this host does not know.
+    #[error("`{text}`: unknown unit `{unit}`; use B, KiB, MiB, GiB, KB, MB or GB")]
+    Unit {
+        /// The size as written.
+        text: String,
+        /// Its unit.
+        unit: String,
+    },
+    /// A size beyond 2^64 bytes.
+    #[error("`{0}` is too large")]
+    TooLarge(String),
+    /// Not a duration.
+    #[error("`{text}` is not a duration ({reason}): write it like `20s`, `500ms` or `2m`")]
+    NotADuration {
+        /// The duration as written.
+        text: String,
+        /// What `humantime` found wrong.
+        reason: String,
+    },
+}
+
 /// Parses a byte size: `65536`, `64KiB`, `64MiB`, `1GiB` (also KB, MB, GB).
-pub fn parse_size(text: &str) -> Result<u64, String> {
+pub fn parse_size(text: &str) -> Result<u64, QuantityError> {
     let t = text.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (digits, unit) = t.split_at(split);
-    let n: u64 = digits.parse().map_err(|_| {
-        format!("`{text}` is not a size: write it like `64MiB`, `512KiB` or `1048576`")
-    })?;
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| QuantityError::NotASize(text.to_owned()))?;
     let mult: u64 = match unit.trim() {
         "" | "B" => 1,
         "KiB" => 1 << 10,
@@ -62,19 +89,21 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         "MB" => 1_000_000,
         "GB" => 1_000_000_000,
         other => {
-            return Err(format!(
-                "`{text}`: unknown unit `{other}`; use B, KiB, MiB, GiB, KB, MB or GB"
-            ));
+            return Err(QuantityError::Unit {
+                text: text.to_owned(),
+                unit: other.to_owned(),
+            });
         }
     };
     n.checked_mul(mult)
-        .ok_or_else(|| format!("`{text}` is too large"))
+        .ok_or_else(|| QuantityError::TooLarge(text.to_owned()))
 }
 
 /// Parses a duration: `20s`, `500ms`, `2m`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text.trim()).map_err(|e| {
-        format!("`{text}` is not a duration ({e}): write it like `20s`, `500ms` or `2m`")
+pub fn parse_duration(text: &str) -> Result<Duration, QuantityError> {
+    humantime::parse_duration(text.trim()).map_err(|e| QuantityError::NotADuration {
+        text: text.to_owned(),
+        reason: e.to_string(),
     })
 }
 
@@ -90,6 +119,7 @@ mod tests {
         assert!(
             parse_size("64 parsecs")
                 .unwrap_err()
+                .to_string()
                 .contains("unknown unit")
         );
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));

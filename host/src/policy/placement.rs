@@ -16,12 +16,62 @@
 //! ]
 //! ```
 
-use crate::contract::hidden::{CARD_NUMBER_SOURCE, CVV_SOURCE, Hidden};
+use crate::contract::hidden::{CARD_NUMBER_SOURCE, CVV_SOURCE, Hidden, NotAHiddenValue};
 use crate::contract::parts::Encoding;
 use crate::contract::placement::PlacementSpec;
-use crate::policy::allowlist::OriginPattern;
+use crate::policy::allowlist::{OriginError, OriginPattern};
 use std::fmt;
 use url::Url;
+
+/// Why a placement, as the operator or the connector wrote it, cannot be
+/// read: each says how to write it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum PlacementError {
+    /// `value` names no hidden value.
+    #[error(transparent)]
+    Value(#[from] NotAHiddenValue),
+    /// `request` is no method and path pattern.
+    #[error(
+        "`request = \"{}\"` is not a request pattern: write a method and a path, like \"POST /pay.do\" or \"POST **/pay.do\" (`*` is one path segment, `**` any number; `*` as the method is any method)",
+        .0.escape_debug()
+    )]
+    Request(String),
+    /// `at = "header:…"` with a name no header may have.
+    #[error("`{0}` is not a header name")]
+    HeaderName(String),
+    /// `at` names no location.
+    #[error(
+        "`at = \"{}\"` is not a location: write header:NAME, query:NAME, json:/POINTER, xml:/ELEMENT/PATH or form:NAME",
+        .0.escape_debug()
+    )]
+    Location(String),
+    /// A `prefix` for anything but a header.
+    #[error("`prefix` is for a header only")]
+    PrefixOutsideHeader,
+    /// A `prefix` with control bytes, or too long.
+    #[error("`prefix` must be printable and at most 64 bytes")]
+    Prefix,
+    /// `encoding` names no encoding.
+    #[error(
+        "`encoding = \"{}\"` is not an encoding: write raw, hex, hex-upper, base64, base64url, json-string, xml-text or url-component",
+        .0.escape_debug()
+    )]
+    Encoding(String),
+    /// A derived value (any bytes) in an encoding whose length or shape
+    /// would depend on its content.
+    #[error(
+        "{value} is any bytes: write it hex, hex-upper, base64 or base64url (`encoding = \"{encoding}\"` would make its length or the request's shape depend on its content)"
+    )]
+    DerivedEncoding {
+        /// The value as written.
+        value: String,
+        /// The encoding as written.
+        encoding: String,
+    },
+    /// `origin` is no origin.
+    #[error("`origin`: {0}")]
+    Origin(OriginError),
+}
 
 /// Where in a request a value stands, as placements name it and as the
 /// host finds it.
@@ -40,13 +90,13 @@ pub(crate) enum Location {
 }
 
 impl Location {
-    fn parse(text: &str, prefix: Option<&str>) -> Result<Location, String> {
+    fn parse(text: &str, prefix: Option<&str>) -> Result<Location, PlacementError> {
         let (kind, rest) = text.split_once(':').unwrap_or((text, ""));
         let location = match kind {
             "header" => {
                 let name = rest.to_ascii_lowercase();
                 if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
-                    return Err(format!("`{rest}` is not a header name"));
+                    return Err(PlacementError::HeaderName(rest.to_owned()));
                 }
                 Location::Header {
                     name,
@@ -67,20 +117,15 @@ impl Location {
                     .map(|s| local_name(s).to_owned())
                     .collect(),
             ),
-            _ => {
-                return Err(format!(
-                    "`at = \"{}\"` is not a location: write header:NAME, query:NAME, json:/POINTER, xml:/ELEMENT/PATH or form:NAME",
-                    text.escape_debug()
-                ));
-            }
+            _ => return Err(PlacementError::Location(text.to_owned())),
         };
         if prefix.is_some() && !matches!(location, Location::Header { .. }) {
-            return Err("`prefix` is for a header only".to_owned());
+            return Err(PlacementError::PrefixOutsideHeader);
         }
         if let Some(p) = prefix
             && (p.bytes().any(|b| b.is_ascii_control()) || p.len() > 64)
         {
-            return Err("`prefix` must be printable and at most 64 bytes".to_owned());
+            return Err(PlacementError::Prefix);
         }
         Ok(location)
     }
@@ -158,7 +203,7 @@ pub(crate) struct Placement {
 
 impl Placement {
     /// Reads a placement, saying what is wrong and how to write it.
-    pub(crate) fn from_spec(spec: &PlacementSpec) -> Result<Placement, String> {
+    pub(crate) fn from_spec(spec: &PlacementSpec) -> Result<Placement, PlacementError> {
         let value = Hidden::parse(&spec.value)?;
         let (method, path) = match spec.request.trim().split_once(' ') {
             Some((m, p)) => (Some(m.trim()), p.trim()),
@@ -167,10 +212,10 @@ impl Placement {
         let method = match method {
             None | Some("*") => None,
             Some(m) if m.bytes().all(|b| b.is_ascii_alphabetic()) => Some(m.to_ascii_uppercase()),
-            Some(_) => return Err(bad_request(&spec.request)),
+            Some(_) => return Err(PlacementError::Request(spec.request.clone())),
         };
         if !(path.starts_with('/') || path.starts_with("**")) || path.contains(['?', '#', ' ']) {
-            return Err(bad_request(&spec.request));
+            return Err(PlacementError::Request(spec.request.clone()));
         }
         let path = path
             .trim_start_matches('/')
@@ -178,26 +223,22 @@ impl Placement {
             .map(str::to_owned)
             .collect();
         let at = Location::parse(&spec.at, spec.prefix.as_deref())?;
-        let encoding = Encoding::parse(&spec.encoding).ok_or_else(|| {
-            format!(
-                "`encoding = \"{}\"` is not an encoding: write raw, hex, hex-upper, base64, base64url, json-string, xml-text or url-component",
-                spec.encoding.escape_debug()
-            )
-        })?;
+        let encoding = Encoding::parse(&spec.encoding)
+            .ok_or_else(|| PlacementError::Encoding(spec.encoding.clone()))?;
         if matches!(value, Hidden::Derived(_))
             && (!encoding.header_safe() || encoding == Encoding::UrlComponent)
         {
-            return Err(format!(
-                "{} is any bytes: write it hex, hex-upper, base64 or base64url (`encoding = \"{}\"` would make its length or the request's shape depend on its content)",
-                spec.value, spec.encoding
-            ));
+            return Err(PlacementError::DerivedEncoding {
+                value: spec.value.clone(),
+                encoding: spec.encoding.clone(),
+            });
         }
         let origin = spec
             .origin
             .as_deref()
             .map(OriginPattern::parse)
             .transpose()
-            .map_err(|e| format!("`origin`: {e}"))?;
+            .map_err(PlacementError::Origin)?;
         Ok(Placement {
             value,
             method,
@@ -263,13 +304,6 @@ impl Placement {
     }
 }
 
-fn bad_request(text: &str) -> String {
-    format!(
-        "`request = \"{}\"` is not a request pattern: write a method and a path, like \"POST /pay.do\" or \"POST **/pay.do\" (`*` is one path segment, `**` any number; `*` as the method is any method)",
-        text.escape_debug()
-    )
-}
-
 impl fmt::Display for Placement {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -330,7 +364,7 @@ impl Pins {
         segments: &[&str],
         found: &Location,
         encoding: Encoding,
-    ) -> Result<(), String> {
+    ) -> Result<(), Box<Misplaced>> {
         if self.unpinned
             || self
                 .placements
@@ -352,19 +386,43 @@ impl Pins {
                 )
             })
             .collect();
-        Err(format!(
-            "{value} may not stand at {found} of {method} {} (written {}): {}",
-            url.path(),
-            encoding.name(),
-            if places.is_empty() {
-                format!(
-                    "it has no placement in this connector's section of payhost.toml, so it may go nowhere (add one to `placements`: {})",
-                    source_hint(value)
-                )
-            } else {
-                format!("it may go only to {}", places.join("; "))
-            }
-        ))
+        Err(Box::new(Misplaced {
+            value: value.clone(),
+            found: found.clone(),
+            request: format!("{method} {}", url.path()),
+            encoding: encoding.name(),
+            places,
+        }))
+    }
+}
+
+/// A hidden value where no placement allows it: where it stood, and where
+/// it may go instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{value} may not stand at {found} of {request} (written {encoding}): {}", self.instead())]
+pub(crate) struct Misplaced {
+    /// The value.
+    pub value: Hidden,
+    /// Where it stood.
+    pub found: Location,
+    /// The request's method and path.
+    pub request: String,
+    /// How it was written.
+    pub encoding: &'static str,
+    /// The places its placements allow, as the operator wrote them.
+    pub places: Vec<String>,
+}
+
+impl Misplaced {
+    fn instead(&self) -> String {
+        if self.places.is_empty() {
+            format!(
+                "it has no placement in this connector's section of payhost.toml, so it may go nowhere (add one to `placements`: {})",
+                source_hint(&self.value)
+            )
+        } else {
+            format!("it may go only to {}", self.places.join("; "))
+        }
     }
 }
 
@@ -434,7 +492,8 @@ mod tests {
                 &order,
                 Encoding::JsonString,
             )
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("json:/creditCard/cardCVV"), "{e}");
         let other = Url::parse("http://127.0.0.1:9/atlas/echo").unwrap();
         for (value, method, url, encoding) in [
@@ -479,7 +538,7 @@ mod tests {
                 "not a hidden value",
             ),
         ] {
-            let e = Placement::from_spec(&s).unwrap_err();
+            let e = Placement::from_spec(&s).unwrap_err().to_string();
             assert!(e.contains(needle), "{e}");
         }
     }

@@ -45,24 +45,55 @@ pub enum SecretSource {
     File(PathBuf),
 }
 
+/// Why the operator's secret could not be read. The text never holds the
+/// value.
+#[derive(Debug, thiserror::Error)]
+pub enum UnreadableSecret {
+    /// The environment variable holds more than a secret may.
+    #[error(
+        "environment variable {0} is longer than {SECRET_BOUND} bytes, the most a secret may be"
+    )]
+    EnvTooLong(String),
+    /// The environment variable is not set, or empty.
+    #[error("environment variable {0} is not set: export it before starting payhost")]
+    EnvNotSet(String),
+    /// The file could not be read.
+    #[error("cannot read secret file {}: {source}", path.display())]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is empty (after one trailing newline).
+    #[error("secret file {} is empty", .0.display())]
+    FileEmpty(PathBuf),
+    /// The file holds more than a secret may.
+    #[error(
+        "secret file {} is longer than {SECRET_BOUND} bytes, the most a secret may be",
+        .0.display()
+    )]
+    FileTooLong(PathBuf),
+}
+
 impl SecretSource {
     /// Reads the value. `base` resolves a relative file path (the directory
     /// of `payhost.toml`).
-    pub fn read(&self, base: &Path) -> Result<Secret, String> {
+    pub fn read(&self, base: &Path) -> Result<Secret, UnreadableSecret> {
         match self {
             SecretSource::Env(name) => match std::env::var_os(name) {
-                Some(value) if value.len() > SECRET_BOUND => Err(format!(
-                    "environment variable {name} is longer than {SECRET_BOUND} bytes, the most a secret may be"
-                )),
+                Some(value) if value.len() > SECRET_BOUND => {
+                    Err(UnreadableSecret::EnvTooLong(name.clone()))
+                }
                 Some(value) if !value.is_empty() => Ok(Secret::new(value.into_encoded_bytes())),
-                _ => Err(format!(
-                    "environment variable {name} is not set: export it before starting payhost"
-                )),
+                _ => Err(UnreadableSecret::EnvNotSet(name.clone())),
             },
             SecretSource::File(path) => {
                 let path = base.join(path);
-                let mut value = std::fs::read(&path)
-                    .map_err(|e| format!("cannot read secret file {}: {e}", path.display()))?;
+                let mut value = match std::fs::read(&path) {
+                    Ok(value) => value,
+                    Err(source) => return Err(UnreadableSecret::File { path, source }),
+                };
                 if value.last() == Some(&b'\n') {
                     value.pop();
                     if value.last() == Some(&b'\r') {
@@ -70,13 +101,10 @@ impl SecretSource {
                     }
                 }
                 if value.is_empty() {
-                    return Err(format!("secret file {} is empty", path.display()));
+                    return Err(UnreadableSecret::FileEmpty(path));
                 }
                 if value.len() > SECRET_BOUND {
-                    return Err(format!(
-                        "secret file {} is longer than {SECRET_BOUND} bytes, the most a secret may be",
-                        path.display()
-                    ));
+                    return Err(UnreadableSecret::FileTooLong(path));
                 }
                 Ok(Secret::new(value))
             }

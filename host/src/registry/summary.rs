@@ -46,6 +46,17 @@ pub struct Requested {
     pub placements: Vec<PlacementSpec>,
 }
 
+impl From<&super::info::ConnectorInfo> for Requested {
+    fn from(info: &super::info::ConnectorInfo) -> Self {
+        Requested {
+            hosts: info.hosts.clone(),
+            secrets: info.secrets.clone(),
+            config_keys: info.config_keys.clone(),
+            placements: info.placements.clone(),
+        }
+    }
+}
+
 impl Requested {
     /// The `[connectors.NAME]` section that grants what is requested, for
     /// the operator to review, fill in and paste: `pin` is the line that
@@ -209,12 +220,7 @@ impl From<&Connector> for ConnectorSummary {
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
             methods: c.info.methods.clone(),
-            requested: Requested {
-                hosts: c.info.hosts.clone(),
-                secrets: c.info.secrets.clone(),
-                config_keys: c.info.config_keys.clone(),
-                placements: c.info.placements.clone(),
-            },
+            requested: Requested::from(&c.info),
             granted: c.grant.clone(),
             limits: LimitsSummary {
                 timeout_ms: c.limits.timeout.as_millis() as u64,

@@ -180,7 +180,7 @@ impl NativeHost for TestHost {
         let text = |parts: &[Part]| {
             assemble(parts, &self.secrets)
                 .map(|(bytes, _)| bytes)
-                .map_err(HttpError::Denied)
+                .map_err(|e| HttpError::Denied(e.to_string()))
         };
         let url = String::from_utf8(text(&request.url)?)
             .map_err(|e| HttpError::Invalid(e.to_string()))?;
@@ -296,22 +296,31 @@ impl NativeHost for TestHost {
     }
 }
 
+/// Why [`assemble`] could not write `parts`: a secret they name is not
+/// set (give it with [`TestHost::secret`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no secret `{name}` is set")]
+pub struct MissingSecret {
+    /// The secret's name, as the part names it.
+    pub name: String,
+}
+
 /// The bytes of `parts`, secrets (looked up in `secrets`) and sealed values
 /// written with their encodings, and whether any part was a secret or a
 /// sealed value (a crypto result over them is sealed, as the host makes it).
 pub fn assemble(
     parts: &[Part],
     secrets: &HashMap<String, Vec<u8>>,
-) -> Result<(Vec<u8>, bool), String> {
+) -> Result<(Vec<u8>, bool), MissingSecret> {
     let mut out = Vec::new();
     let mut sealed = false;
     for part in parts {
         match part {
             Part::Literal(b) => out.extend_from_slice(b),
             Part::Secret(r) => {
-                let value = secrets
-                    .get(&r.name)
-                    .ok_or_else(|| format!("no secret `{}` is set", r.name))?;
+                let value = secrets.get(&r.name).ok_or_else(|| MissingSecret {
+                    name: r.name.clone(),
+                })?;
                 encode(value, r.encoding, &mut out);
                 sealed = true;
             }

@@ -13,7 +13,7 @@
 //!
 //! Text and attribute values are escaped here; a secret or a sealed value is
 //! a typed child, never a string, and the host escapes it as it writes it.
-//! To read an answer, [`parse`] it.
+//! To read an answer, [`parse`] it; what it refuses is a [`ParseError`].
 
 use crate::{Encoding, Parts, Sealed};
 use quick_xml::escape::escape;
@@ -167,6 +167,68 @@ impl Node {
     }
 }
 
+/// Why [`parse`] refused a document. Its text (`Display`) says what is
+/// wrong in plain words, e.g. to put in
+/// `response.unreadable(&format!("not XML ({e})"))`.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// The document is not well-formed XML.
+    #[error("not well-formed XML at byte {position}: {error}")]
+    Syntax {
+        /// Where in the document the reader was, in bytes from its start.
+        position: u64,
+        /// What the XML reader found wrong.
+        error: quick_xml::Error,
+    },
+    /// An element's attribute is not well-formed.
+    #[error("bad attribute: {0}")]
+    Attribute(quick_xml::events::attributes::AttrError),
+    /// An attribute's value has a bad entity or character reference.
+    #[error("bad attribute value: {0}")]
+    AttributeValue(quick_xml::Error),
+    /// A text's bytes are not in the document's encoding.
+    #[error("bad text: {0}")]
+    Text(quick_xml::encoding::EncodingError),
+    /// A CDATA section's bytes are not in the document's encoding.
+    #[error("bad CDATA: {0}")]
+    CData(quick_xml::encoding::EncodingError),
+    /// A character reference (`&#...;`) is not a valid character.
+    #[error("bad character reference: {0}")]
+    CharacterReference(quick_xml::Error),
+    /// An entity reference's name is not in the document's encoding.
+    #[error("bad entity: {0}")]
+    Entity(quick_xml::encoding::EncodingError),
+    /// An entity that is not one of XML's five predefined ones (`&amp;`,
+    /// `&lt;`, `&gt;`, `&apos;`, `&quot;`).
+    #[error("unknown entity &{name};")]
+    UnknownEntity {
+        /// The entity's name, without `&` and `;`.
+        name: String,
+    },
+    /// The document declares a DTD (its own entities are refused).
+    #[error("a DTD is not allowed")]
+    Dtd,
+    /// An element opens deeper than 64 levels, or past the 20,000th element.
+    #[error("the document is too deep or too large")]
+    TooDeepOrLarge,
+    /// An empty element (`<a/>`) past the 20,000th element.
+    #[error("the document is too large")]
+    TooLarge,
+    /// A second root element.
+    #[error("more than one root element")]
+    MoreThanOneRoot,
+    /// An end tag with no element open.
+    #[error("an end tag without a start")]
+    EndWithoutStart,
+    /// The document ends with an element still open.
+    #[error("the document ends inside an element (truncated)")]
+    Truncated,
+    /// The document has no element at all.
+    #[error("the document has no element")]
+    NoElement,
+}
+
 /// The deepest nesting [`parse`] accepts.
 const MAX_DEPTH: usize = 64;
 /// The most elements [`parse`] accepts.
@@ -175,7 +237,7 @@ const MAX_ELEMENTS: usize = 20_000;
 /// Parses a document as XML (namespaces, entities, `xsi:nil`) into its root
 /// element. Refuses what is not well-formed, a DTD's own entities, and
 /// documents deeper than 64 levels or larger than 20,000 elements.
-pub fn parse(bytes: &[u8]) -> Result<Node, String> {
+pub fn parse(bytes: &[u8]) -> Result<Node, ParseError> {
     use quick_xml::events::Event;
     use quick_xml::name::ResolveResult;
 
@@ -186,7 +248,7 @@ pub fn parse(bytes: &[u8]) -> Result<Node, String> {
     let mut count = 0usize;
     let open = |reader: &quick_xml::NsReader<&[u8]>,
                 e: &quick_xml::events::BytesStart|
-     -> Result<Node, String> {
+     -> Result<Node, ParseError> {
         let (ns, local) = reader.resolve_element(e.name());
         let mut node = Node {
             name: String::from_utf8_lossy(local.as_ref()).into_owned(),
@@ -197,11 +259,11 @@ pub fn parse(bytes: &[u8]) -> Result<Node, String> {
             ..Node::default()
         };
         for attr in e.attributes() {
-            let attr = attr.map_err(|err| format!("bad attribute: {err}"))?;
+            let attr = attr.map_err(ParseError::Attribute)?;
             let name = String::from_utf8_lossy(attr.key.local_name().as_ref()).into_owned();
             let value = attr
                 .unescape_value()
-                .map_err(|err| format!("bad attribute value: {err}"))?
+                .map_err(ParseError::AttributeValue)?
                 .into_owned();
             if name == "nil" && value == "true" {
                 node.nil = true;
@@ -213,34 +275,32 @@ pub fn parse(bytes: &[u8]) -> Result<Node, String> {
         Ok(node)
     };
     loop {
-        let event = reader.read_event().map_err(|e| {
-            format!(
-                "not well-formed XML at byte {}: {e}",
-                reader.buffer_position()
-            )
+        let event = reader.read_event().map_err(|error| ParseError::Syntax {
+            position: reader.buffer_position(),
+            error,
         })?;
         match event {
             Event::Start(e) => {
                 count += 1;
                 if stack.len() >= MAX_DEPTH || count > MAX_ELEMENTS {
-                    return Err("the document is too deep or too large".into());
+                    return Err(ParseError::TooDeepOrLarge);
                 }
                 stack.push(open(&reader, &e)?);
             }
             Event::Empty(e) => {
                 count += 1;
                 if count > MAX_ELEMENTS {
-                    return Err("the document is too large".into());
+                    return Err(ParseError::TooLarge);
                 }
                 let node = open(&reader, &e)?;
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(node),
                     None if root.is_none() => root = Some(node),
-                    None => return Err("more than one root element".into()),
+                    None => return Err(ParseError::MoreThanOneRoot),
                 }
             }
             Event::End(_) => {
-                let mut node = stack.pop().ok_or("an end tag without a start")?;
+                let mut node = stack.pop().ok_or(ParseError::EndWithoutStart)?;
                 let trimmed = node.text.trim();
                 if trimmed.len() != node.text.len() {
                     node.text = trimmed.to_owned();
@@ -248,31 +308,31 @@ pub fn parse(bytes: &[u8]) -> Result<Node, String> {
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(node),
                     None if root.is_none() => root = Some(node),
-                    None => return Err("more than one root element".into()),
+                    None => return Err(ParseError::MoreThanOneRoot),
                 }
             }
             Event::Text(t) => {
                 if let Some(node) = stack.last_mut() {
-                    node.text
-                        .push_str(&t.decode().map_err(|e| format!("bad text: {e}"))?);
+                    node.text.push_str(&t.decode().map_err(ParseError::Text)?);
                 }
             }
             Event::CData(t) => {
                 if let Some(node) = stack.last_mut() {
-                    node.text
-                        .push_str(&t.decode().map_err(|e| format!("bad CDATA: {e}"))?);
+                    node.text.push_str(&t.decode().map_err(ParseError::CData)?);
                 }
             }
             Event::GeneralRef(r) => {
                 let resolved = match r
                     .resolve_char_ref()
-                    .map_err(|e| format!("bad character reference: {e}"))?
+                    .map_err(ParseError::CharacterReference)?
                 {
                     Some(c) => c.to_string(),
                     None => {
-                        let name = r.decode().map_err(|e| format!("bad entity: {e}"))?;
+                        let name = r.decode().map_err(ParseError::Entity)?;
                         quick_xml::escape::resolve_predefined_entity(&name)
-                            .ok_or_else(|| format!("unknown entity &{name};"))?
+                            .ok_or_else(|| ParseError::UnknownEntity {
+                                name: name.to_string(),
+                            })?
                             .to_owned()
                     }
                 };
@@ -280,15 +340,15 @@ pub fn parse(bytes: &[u8]) -> Result<Node, String> {
                     node.text.push_str(&resolved);
                 }
             }
-            Event::DocType(_) => return Err("a DTD is not allowed".into()),
+            Event::DocType(_) => return Err(ParseError::Dtd),
             Event::Eof => break,
             _ => {}
         }
     }
     if !stack.is_empty() {
-        return Err("the document ends inside an element (truncated)".into());
+        return Err(ParseError::Truncated);
     }
-    root.ok_or_else(|| "the document has no element".into())
+    root.ok_or(ParseError::NoElement)
 }
 
 #[cfg(test)]

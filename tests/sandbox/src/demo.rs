@@ -504,7 +504,7 @@ pub async fn run_remote(server: &str, cases: &[Case]) -> anyhow::Result<Vec<Row>
         };
         let card = card.map(|c| {
             serde_json::json!({
-                "number": c.number, "expiry_month": c.expiry_month, "expiry_year": c.expiry_year, "cvv": c.cvv,
+                "number": c.number.expose(), "expiry_month": c.expiry_month, "expiry_year": c.expiry_year, "cvv": c.cvv.as_ref().map(|v| v.expose()),
                 "holder_first_name": c.holder_first_name, "holder_last_name": c.holder_last_name,
             })
         });

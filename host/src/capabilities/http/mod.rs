@@ -604,7 +604,7 @@ impl HttpCtx {
             },
             ctx.nonce,
         )
-        .map_err(|reason| denied(ctx, &shown, reason))?;
+        .map_err(|refusal| denied(ctx, &shown, refusal.to_string()))?;
         ctx.remember(&request.url);
         for (_, value) in &request.headers {
             ctx.remember(value);

@@ -12,9 +12,84 @@
 
 use crate::contract::hidden::Hidden;
 use crate::contract::parts::{Encoding, Piece};
-use crate::policy::placement::{Location, Pins};
+use crate::policy::placement::{Location, Misplaced, Pins};
 use std::borrow::Cow;
 use url::Url;
+
+/// Why a request is refused before it is sent: a secret or sealed value
+/// stands where the host cannot read it whole, or where no placement
+/// allows it. The text names places and values, never a value's content.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum PinRefusal {
+    /// A placeholder shares its location with characters of the
+    /// connector's.
+    #[error(
+        "a secret or sealed value at {location} stands beside characters of the connector's: it must be the whole value there"
+    )]
+    BesideCharacters {
+        /// Where it stands.
+        location: Location,
+    },
+    /// An XML element holds a placeholder and other content too.
+    #[error(
+        "a secret or sealed value at {location} stands beside other content: it must be the element's whole text"
+    )]
+    BesideOtherContent {
+        /// The element, as an XML location.
+        location: Location,
+    },
+    /// One value stands in two places of the request.
+    #[error("{value} stands in more than one place of the request")]
+    MoreThanOnce {
+        /// The value.
+        value: Hidden,
+    },
+    /// A placeholder stands where no value may (a key, a name, an
+    /// attribute, a comment).
+    #[error(
+        "a secret or sealed value may not stand in {place}: only as a whole header, query parameter, JSON member, XML element or form field"
+    )]
+    NoValueThere {
+        /// The place, described (`a URL's path`).
+        place: &'static str,
+    },
+    /// The URL does not parse with the placeholders written in it.
+    #[error("the URL is not valid with its secret or sealed parts in it")]
+    InvalidUrl,
+    /// The body holds a hidden value and has more than one content type.
+    #[error(
+        "a body that holds a secret or sealed value must have one content-type header, not several"
+    )]
+    SeveralContentTypes,
+    /// The body holds a hidden value but is not of a kind the host reads.
+    #[error(
+        "a secret or sealed value may stand in a body only if it is JSON, XML or a form (say which with content-type)"
+    )]
+    UnreadableBody,
+    /// The body holds a hidden value but does not parse as JSON.
+    #[error("the body holds a secret or sealed value but is not JSON ({reason})")]
+    NotJson {
+        /// What the parser said.
+        reason: String,
+    },
+    /// The body holds a hidden value but does not parse as XML.
+    #[error("the body holds a secret or sealed value but is not XML ({reason})")]
+    NotXml {
+        /// What the reader said.
+        reason: String,
+    },
+    /// A value was written but found at no location read whole.
+    #[error(
+        "{value} stands where the host cannot read it as a whole value (inside a key, a name, a comment, or a body that does not parse as its content type)"
+    )]
+    NotFound {
+        /// The value.
+        value: Hidden,
+    },
+    /// No placement allows the value where it stands.
+    #[error(transparent)]
+    NotPlaced(#[from] Box<Misplaced>),
+}
 
 /// A hidden part of the request: what it is and how it is written.
 struct Part<'a> {
@@ -95,7 +170,7 @@ impl<'a> Tokens<'a> {
 
     /// Records that `text`, found at `location`, is a placeholder, or
     /// refuses it if it holds one and is anything more.
-    fn found(&mut self, text: &str, location: impl FnOnce() -> Location) -> Result<(), String> {
+    fn found(&mut self, text: &str, location: impl FnOnce() -> Location) -> Result<(), PinRefusal> {
         if !self.holds(text.as_bytes()) {
             return Ok(());
         }
@@ -111,16 +186,13 @@ impl<'a> Tokens<'a> {
             });
         let location = location();
         let Some(index) = index else {
-            return Err(format!(
-                "a secret or sealed value at {location} stands beside characters of the connector's: it must be the whole value there"
-            ));
+            return Err(PinRefusal::BesideCharacters { location });
         };
         let part = &mut self.parts[index];
         if part.found.is_some() {
-            return Err(format!(
-                "{} stands in more than one place of the request",
-                part.name
-            ));
+            return Err(PinRefusal::MoreThanOnce {
+                value: part.name.clone().into_owned(),
+            });
         }
         part.found = Some(location);
         Ok(())
@@ -133,11 +205,9 @@ impl<'a> Tokens<'a> {
 
     /// Refuses a placeholder where no value may stand (a key, a name, an
     /// attribute, a comment).
-    fn nowhere(&self, text: &[u8], place: &str) -> Result<(), String> {
+    fn nowhere(&self, text: &[u8], place: &'static str) -> Result<(), PinRefusal> {
         if self.holds(text) {
-            return Err(format!(
-                "a secret or sealed value may not stand in {place}: only as a whole header, query parameter, JSON member, XML element or form field"
-            ));
+            return Err(PinRefusal::NoValueThere { place });
         }
         Ok(())
     }
@@ -177,7 +247,11 @@ pub(crate) struct Parts<'r, 'a> {
 
 /// Checks that every hidden part stands where a placement allows it; the
 /// error says what stands where, and where it may go.
-pub(crate) fn check<'a>(pins: &Pins, request: &Parts<'a, 'a>, nonce: u64) -> Result<(), String> {
+pub(crate) fn check<'a>(
+    pins: &Pins,
+    request: &Parts<'a, 'a>,
+    nonce: u64,
+) -> Result<(), PinRefusal> {
     if pins.unpinned() {
         return Ok(());
     }
@@ -198,8 +272,8 @@ pub(crate) fn check<'a>(pins: &Pins, request: &Parts<'a, 'a>, nonce: u64) -> Res
     let written;
     let url = if any_hidden(request.url) {
         let url_text = tokens.write(request.url);
-        written = Url::parse(&String::from_utf8_lossy(&url_text))
-            .map_err(|_| "the URL is not valid with its secret or sealed parts in it".to_owned())?;
+        written =
+            Url::parse(&String::from_utf8_lossy(&url_text)).map_err(|_| PinRefusal::InvalidUrl)?;
         tokens.nowhere(written.path().as_bytes(), "a URL's path")?;
         tokens.nowhere(
             written.fragment().unwrap_or_default().as_bytes(),
@@ -228,10 +302,7 @@ pub(crate) fn check<'a>(pins: &Pins, request: &Parts<'a, 'a>, nonce: u64) -> Res
             // The body is read by one content type: with two, the server
             // might read it by the other.
             if content_type.is_some() && any_hidden(request.body) {
-                return Err(
-                    "a body that holds a secret or sealed value must have one content-type header, not several"
-                        .to_owned(),
-                );
+                return Err(PinRefusal::SeveralContentTypes);
             }
             content_type = Some(String::from_utf8_lossy(&text).into_owned());
         }
@@ -255,10 +326,7 @@ pub(crate) fn check<'a>(pins: &Pins, request: &Parts<'a, 'a>, nonce: u64) -> Res
             Some(BodyKind::Xml) => xml(&mut tokens, &body)?,
             Some(BodyKind::Form) => form(&mut tokens, &body)?,
             None => {
-                return Err(
-                    "a secret or sealed value may stand in a body only if it is JSON, XML or a form (say which with content-type)"
-                        .to_owned(),
-                );
+                return Err(PinRefusal::UnreadableBody);
             }
         }
     }
@@ -266,10 +334,9 @@ pub(crate) fn check<'a>(pins: &Pins, request: &Parts<'a, 'a>, nonce: u64) -> Res
     let segments: Vec<&str> = url.path().trim_start_matches('/').split('/').collect();
     for part in &tokens.parts {
         let Some(found) = &part.found else {
-            return Err(format!(
-                "{} stands where the host cannot read it as a whole value (inside a key, a name, a comment, or a body that does not parse as its content type)",
-                part.name
-            ));
+            return Err(PinRefusal::NotFound {
+                value: part.name.clone().into_owned(),
+            });
         };
         pins.check(
             &part.name,
@@ -321,7 +388,7 @@ fn body_kind(content_type: Option<&str>, body: &[u8]) -> Option<BodyKind> {
 
 /// Walks a JSON body as it is read (no tree is built), finding each
 /// placeholder by the pointer of the member or item it is the value of.
-fn json(tokens: &mut Tokens, body: &[u8]) -> Result<(), String> {
+fn json(tokens: &mut Tokens, body: &[u8]) -> Result<(), PinRefusal> {
     let mut refusal = None;
     let mut path: Vec<Cow<'_, str>> = Vec::new();
     let mut reader = serde_json::Deserializer::from_slice(body);
@@ -337,9 +404,9 @@ fn json(tokens: &mut Tokens, body: &[u8]) -> Result<(), String> {
     match (refusal, walked) {
         (Some(refusal), _) => Err(refusal),
         (None, Ok(())) => Ok(()),
-        (None, Err(e)) => Err(format!(
-            "the body holds a secret or sealed value but is not JSON ({e})"
-        )),
+        (None, Err(e)) => Err(PinRefusal::NotJson {
+            reason: e.to_string(),
+        }),
     }
 }
 
@@ -349,7 +416,7 @@ fn json(tokens: &mut Tokens, body: &[u8]) -> Result<(), String> {
 struct Walk<'a, 'de, 't> {
     tokens: &'a mut Tokens<'t>,
     path: &'a mut Vec<Cow<'de, str>>,
-    refusal: &'a mut Option<String>,
+    refusal: &'a mut Option<PinRefusal>,
 }
 
 impl<'de, 't> Walk<'_, 'de, 't> {
@@ -361,7 +428,7 @@ impl<'de, 't> Walk<'_, 'de, 't> {
         }
     }
 
-    fn refuse<E: serde::de::Error>(&mut self, result: Result<(), String>) -> Result<(), E> {
+    fn refuse<E: serde::de::Error>(&mut self, result: Result<(), PinRefusal>) -> Result<(), E> {
         result.map_err(|refusal| {
             *self.refusal = Some(refusal);
             E::custom("refused")
@@ -490,12 +557,12 @@ fn within<'b>(body: &'b [u8], part: &[u8]) -> Cow<'b, [u8]> {
 /// name allocated), finding each placeholder by its element's path. A
 /// placeholder is written as it is (its characters need no escaping), so
 /// it is found in the raw text; the text is decoded only to be checked.
-fn xml(tokens: &mut Tokens, body: &[u8]) -> Result<(), String> {
+fn xml(tokens: &mut Tokens, body: &[u8]) -> Result<(), PinRefusal> {
     use quick_xml::events::Event;
     let mut reader = quick_xml::Reader::from_reader(body);
     let mut stack: Vec<Open<'_>> = Vec::new();
-    let bad = |e: &dyn std::fmt::Display| {
-        format!("the body holds a secret or sealed value but is not XML ({e})")
+    let bad = |e: &dyn std::fmt::Display| PinRefusal::NotXml {
+        reason: e.to_string(),
     };
     let stem = tokens.stem.clone();
     let holds = |raw: &[u8]| find_stem(&stem, raw).is_some();
@@ -530,10 +597,9 @@ fn xml(tokens: &mut Tokens, body: &[u8]) -> Result<(), String> {
                     let mut path: Vec<String> = stack.iter().map(name).collect();
                     path.push(name(&open));
                     if open.content != 1 {
-                        return Err(format!(
-                            "a secret or sealed value at xml:/{} stands beside other content: it must be the element's whole text",
-                            path.join("/")
-                        ));
+                        return Err(PinRefusal::BesideOtherContent {
+                            location: Location::Xml(path),
+                        });
                     }
                     tokens.found(token, || Location::Xml(path))?;
                 }
@@ -579,7 +645,7 @@ fn xml(tokens: &mut Tokens, body: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-fn form(tokens: &mut Tokens, body: &[u8]) -> Result<(), String> {
+fn form(tokens: &mut Tokens, body: &[u8]) -> Result<(), PinRefusal> {
     for (key, value) in url::form_urlencoded::parse(body) {
         tokens.nowhere(key.as_bytes(), "a form field's name")?;
         tokens.found(&value, || Location::Form(key.clone().into_owned()))?;
@@ -638,7 +704,7 @@ mod tests {
         url: &[Piece<'_>],
         headers: &[(&str, Vec<Piece<'_>>)],
         body: &[Piece<'_>],
-    ) -> Result<(), String> {
+    ) -> Result<(), PinRefusal> {
         let checked = literal_url(url);
         check(
             pins,
@@ -685,7 +751,9 @@ mod tests {
             cvv_piece,
             Piece::Literal(b",\"card\":{}}"),
         ];
-        let e = run(&pins, &url, std::slice::from_ref(&ct), &echoed).unwrap_err();
+        let e = run(&pins, &url, std::slice::from_ref(&ct), &echoed)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("card:cvv may not stand at json:/order"), "{e}");
         // Zeros, the value, a digit: beside characters of the connector's.
         let beside = [
@@ -696,7 +764,9 @@ mod tests {
             },
             Piece::Literal(b"7\"}}"),
         ];
-        let e = run(&pins, &url, std::slice::from_ref(&ct), &beside).unwrap_err();
+        let e = run(&pins, &url, std::slice::from_ref(&ct), &beside)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("beside characters"), "{e}");
         // A secret in a header with a prefix it was not granted.
         let prefixed = [(
@@ -723,7 +793,7 @@ mod tests {
             ct.clone(),
             ("content-type", vec![Piece::Literal(b"application/json")]),
         ];
-        let e = run(&pins, &url, &two, &good_body).unwrap_err();
+        let e = run(&pins, &url, &two, &good_body).unwrap_err().to_string();
         assert!(e.contains("one content-type"), "{e}");
         // Twice: once at its place and once more.
         let twice = [

@@ -9,10 +9,10 @@ use crate::payments::model::{Card, PaymentMethod, PaymentRequest};
 
 fn card(card: &Card) -> old::Card {
     old::Card {
-        number: card.number.clone(),
+        number: card.number.expose().to_owned(),
         expiry_month: card.expiry_month,
         expiry_year: card.expiry_year,
-        cvv: card.cvv.clone(),
+        cvv: card.cvv.as_ref().map(|c| c.expose().to_owned()),
         holder_first_name: card.holder_first_name.clone(),
         holder_last_name: card.holder_last_name.clone(),
         billing_address: card.billing_address.as_ref().map(|a| old::BillingAddress {

@@ -184,17 +184,29 @@ pub(crate) fn rescue_path(path: &Path) -> PathBuf {
     beside(path, &format!(".rescued-{}", super::types::now_ms()))
 }
 
+/// A journal that must not be opened: its marker says its ground moved
+/// under an earlier host, and its operator has not yet chosen which
+/// journal to keep.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{marker} says the journal's file changed under a running host: {note} Choose which journal to keep (the file at the path, or the copy it names, moved into place with the host stopped), then remove {marker} and start again"
+)]
+pub(crate) struct Marked {
+    /// The marker file (`<journal>.moved`).
+    pub(crate) marker: PathBuf,
+    /// What the marker says, trimmed.
+    pub(crate) note: String,
+}
+
 /// Refuses to open a journal whose ground moved under an earlier host
 /// until its operator has chosen which journal to keep.
-pub(crate) fn refuse_marked(path: &Path) -> Result<(), String> {
+pub(crate) fn refuse_marked(path: &Path) -> Result<(), Marked> {
     let marker = marker_path(path);
     match std::fs::read_to_string(&marker) {
-        Ok(text) => Err(format!(
-            "{} says the journal's file changed under a running host: {} Choose which journal to keep (the file at the path, or the copy it names, moved into place with the host stopped), then remove {} and start again",
-            marker.display(),
-            text.trim(),
-            marker.display()
-        )),
+        Ok(text) => Err(Marked {
+            note: text.trim().to_owned(),
+            marker,
+        }),
         Err(_) => Ok(()),
     }
 }

@@ -95,22 +95,23 @@ impl<'de, T: TryFrom<u64>> Deserialize<'de> for Whole<T> {
 
 /// Reads a string and turns it into `T` with `parse`, whose error is the
 /// message the operator sees.
-fn parsed<'de, D, T>(
+fn parsed<'de, D, T, E>(
     d: D,
     expecting: &'static str,
-    parse: impl FnOnce(&str) -> Result<T, String>,
+    parse: impl FnOnce(&str) -> Result<T, E>,
 ) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
+    E: fmt::Display,
 {
     struct Text<F>(&'static str, F);
-    impl<T, F: FnOnce(&str) -> Result<T, String>> Visitor<'_> for Text<F> {
+    impl<T, E: fmt::Display, F: FnOnce(&str) -> Result<T, E>> Visitor<'_> for Text<F> {
         type Value = T;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str(self.0)
         }
-        fn visit_str<E: de::Error>(self, text: &str) -> Result<T, E> {
-            (self.1)(text).map_err(E::custom)
+        fn visit_str<R: de::Error>(self, text: &str) -> Result<T, R> {
+            (self.1)(text).map_err(R::custom)
         }
     }
     d.deserialize_str(Text(expecting, parse))
@@ -118,22 +119,23 @@ where
 
 /// A list of strings, each turned into `T` by `parse`; `whole` is the
 /// message for a value that is no list at all.
-fn listed<'de, D, T>(
+fn listed<'de, D, T, E>(
     d: D,
     whole: &'static str,
-    parse: fn(&str) -> Result<T, String>,
+    parse: fn(&str) -> Result<T, E>,
 ) -> Result<Vec<T>, D::Error>
 where
     D: Deserializer<'de>,
+    E: fmt::Display,
 {
-    struct List<T>(&'static str, fn(&str) -> Result<T, String>);
-    impl<'de, T> Visitor<'de> for List<T> {
+    struct List<T, E>(&'static str, fn(&str) -> Result<T, E>);
+    impl<'de, T, E: fmt::Display> Visitor<'de> for List<T, E> {
         type Value = Vec<T>;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str(self.0)
         }
-        fn visit_str<E: de::Error>(self, _: &str) -> Result<Vec<T>, E> {
-            Err(E::custom(self.0))
+        fn visit_str<R: de::Error>(self, _: &str) -> Result<Vec<T>, R> {
+            Err(R::custom(self.0))
         }
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
             let mut out = Vec::new();
@@ -151,7 +153,9 @@ struct Entry(String);
 
 impl<'de> Deserialize<'de> for Entry {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        parsed(d, "text in quotes", |t| Ok(Entry(t.to_owned())))
+        parsed(d, "text in quotes", |t| {
+            Ok::<_, std::convert::Infallible>(Entry(t.to_owned()))
+        })
     }
 }
 
