@@ -81,13 +81,13 @@ impl Host {
         self.registry.load_file(file).await
     }
 
-    /// Loads every `*.wasm` in the plugin directory (see [`Registry::load_plugins`]).
+    /// Loads every `*.wasm` in the plugin directory (see `Registry::load_plugins`).
     pub async fn load_plugins(&self) -> Vec<Result<Arc<Connector>, LoadError>> {
         self.registry.load_plugins().await
     }
 
     /// Brings the live connectors in line with the plugin directory (see
-    /// [`Registry::scan`]).
+    /// `Registry::scan`).
     pub async fn scan(&self) -> Result<ScanReport, LoadError> {
         self.registry.scan().await
     }
@@ -123,7 +123,7 @@ impl Host {
         self.execute(connector, request).await.map(|e| e.outcome)
     }
 
-    /// Validates, journals and makes one payment (see [`Executor::execute`]).
+    /// Validates, journals and makes one payment (see `Executor::execute`).
     pub async fn execute(
         &self,
         connector: &str,
@@ -135,7 +135,7 @@ impl Host {
     }
 
     /// [`Host::execute`], telling `begun` the attempt's id once it is
-    /// written (see [`Executor::execute_noting`]).
+    /// written (see `Executor::execute_noting`).
     pub async fn execute_noting(
         &self,
         connector: &str,
@@ -149,7 +149,7 @@ impl Host {
 
     /// Stops waiting for payments (the shutdown grace is over): no new
     /// attempt begins, and every caller still waiting is answered with
-    /// what the journal will say (see [`Executor::answer_waiting`]).
+    /// what the journal will say (see `Executor::answer_waiting`).
     pub fn answer_waiting(&self) {
         self.executor.answer_waiting();
     }

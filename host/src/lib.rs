@@ -1,9 +1,9 @@
 //! payhost: runs travel suppliers' payment connectors as sandboxed
 //! WebAssembly components.
 //!
-//! A [`Host`] holds the [`Registry`] of live connectors (each loaded from a
-//! file, checked, and granted what the operator allows) and the
-//! [`Executor`] that makes payments through them, journaled. Every payment
+//! A [`Host`] holds the registry of live connectors (each loaded from a
+//! file, checked, and granted what the operator allows) and the executor
+//! that makes payments through them, journaled. Every payment
 //! goes through [`Host::execute`], which runs the connector in a fresh
 //! instance under its limits.
 //!
@@ -38,37 +38,28 @@ mod release;
 pub mod service;
 
 pub use capabilities::http::client as http_client;
-pub use capabilities::http::cost::{SealingCost, measure_sealing};
+pub use capabilities::http::cost::measure_sealing;
 pub use contract::placement::PlacementSpec;
-pub use contract::{CONNECTOR_EXPORT, CONTRACT_PACKAGE, CONTRACT_VERSION, ContractVersion};
+pub use contract::{CONTRACT_PACKAGE, ContractVersion};
 pub use engine::cache::CacheOutcome;
 pub use engine::store::Fault;
-pub use engine::{EPOCH_TICK, PERF_MAP_ENV, Runtime, RuntimeOptions};
-pub use execution::{Begun, Executed, Executor, PayError};
+pub use engine::{PERF_MAP_ENV, Runtime, RuntimeOptions};
+pub use execution::PayError;
 pub use failure::{Code, Failure};
 pub use host::Host;
 pub use payments::attempt::{Attempt, AttemptState};
-pub use payments::card_secret::CardSecret;
 pub use payments::intake::Resolution;
 pub use payments::journal::{
-    Begin, Finished, Journal, JournalError, JournalHealth, JournalOptions, JournalTarget, Memory,
-    Published,
+    Begin, Finished, Journal, JournalError, JournalOptions, JournalTarget, Memory,
 };
 pub use payments::mask::mask_text;
 pub use payments::model::{
-    BillingAddress, Card, ConnectorError, ErrorKind, MethodKind, Money, PaymentMethod,
-    PaymentOutcome, PaymentRequest, PaymentState, RequestError,
+    Card, ConnectorError, ErrorKind, MethodKind, Money, PaymentMethod, PaymentOutcome,
+    PaymentRequest, PaymentState, RequestError,
 };
-pub use policy::access::{Caller, Refusal, new_token};
-pub use policy::grant::Grant;
+pub use policy::access::new_token;
 pub use policy::limits::Limits;
-pub use policy::settings::{
-    ApiSettings, ConfigError, Scope, Settings, SettingsError, TlsSettings, TokenSettings,
-};
+pub use policy::settings::{ConfigError, Scope, Settings, SettingsError};
 pub use registry::watch::spawn as watch;
-pub use registry::{
-    Connector, ConnectorInfo, ConnectorState, ConnectorSummary, FailedFile, LimitsSummary,
-    LoadError, LoadKind, PluginFile, Registry, Requested, ScanReport, UnknownConnector,
-    WatchHandle,
-};
-pub use release::{Packaged, Publication, ReleaseError};
+pub use registry::{Connector, ConnectorSummary, FailedFile, LoadError, LoadKind};
+pub use release::ReleaseError;

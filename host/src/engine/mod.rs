@@ -13,4 +13,3 @@ pub(crate) mod store;
 mod ticker;
 
 pub use runtime::{PERF_MAP_ENV, Runtime, RuntimeOptions};
-pub use ticker::EPOCH_TICK;

@@ -17,7 +17,7 @@ pub struct Limits {
     pub max_response_size: u64,
     /// Log messages (and lines of standard output and error) per call.
     pub max_log_lines: u32,
-    /// Calls of one connector at a time; more wait up to [`BUSY_WAIT`] and
+    /// Calls of one connector at a time; more wait up to `BUSY_WAIT` (1 s) and
     /// are then refused as busy, before anything is sent. Keeps one slow
     /// supplier from taking the instance pool every connector shares.
     pub max_concurrent: u32,

@@ -17,8 +17,7 @@ mod summary;
 pub(crate) mod watch;
 
 pub use connector::Connector;
-pub use info::{ConnectorInfo, LoadError, LoadKind};
+pub use info::{LoadError, LoadKind};
 pub use live::{PluginFile, Registry, ScanReport, UnknownConnector};
 pub(crate) use load::MAX_COMPONENT_SIZE;
-pub use summary::{ConnectorState, ConnectorSummary, FailedFile, LimitsSummary, Requested};
-pub use watch::WatchHandle;
+pub use summary::{ConnectorSummary, FailedFile, Requested};

@@ -8,7 +8,8 @@ use super::types::{
     Begin, Finished, JournalError, JournalHealth, JournalOptions, Published, lapsed, now,
 };
 use crate::payments::attempt::{Attempt, AttemptState};
-use crate::payments::model::{PaymentOutcome, PaymentRequest};
+use crate::payments::journal::types::{Asked, Settlement, Upload};
+use crate::payments::model::PaymentOutcome;
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -140,12 +141,12 @@ impl MemoryJournal {
         })
     }
 
-    fn try_begin_now(
-        &self,
-        connector: &str,
-        request: &PaymentRequest,
-        fingerprint: &str,
-    ) -> Result<Option<Begin>, JournalError> {
+    fn try_begin_now(&self, asked: &Asked) -> Result<Option<Begin>, JournalError> {
+        let Asked {
+            connector,
+            request,
+            fingerprint,
+        } = asked;
         if self.closed.load(Ordering::SeqCst) {
             return Err(JournalError::Closed);
         }
@@ -166,7 +167,7 @@ impl MemoryJournal {
                     .iter()
                     .rev()
                     .find(|r| {
-                        r.attempt.connector == connector
+                        r.attempt.connector == *connector
                             && r.attempt.order_id == request.order_id
                             && AttemptState::MAY_HAVE_GONE_THROUGH.contains(&r.attempt.state)
                     })
@@ -235,13 +236,7 @@ impl MemoryJournal {
         Ok(Finished::Late { state: a.state })
     }
 
-    fn resolve_now(
-        &self,
-        id: i64,
-        outcome: &PaymentOutcome,
-        note: &str,
-        by: &str,
-    ) -> Result<Attempt, JournalError> {
+    fn resolve_now(&self, id: i64, settlement: Settlement) -> Result<Attempt, JournalError> {
         let mut tables = self.memory.0.lock();
         let found = tables.attempts.iter().find(|r| r.attempt.id == id);
         let state = found.map(|r| r.attempt.state);
@@ -259,10 +254,10 @@ impl MemoryJournal {
         });
         rules::may_resolve(id, state, running)?;
         let a = &mut tables.row(id)?.attempt;
-        a.state = outcome.state.into();
-        a.outcome = Some(outcome.clone());
-        a.resolution = Some(note.to_owned());
-        a.resolved_by = Some(by.to_owned());
+        a.state = settlement.outcome.state.into();
+        a.outcome = Some(settlement.outcome);
+        a.resolution = Some(settlement.note);
+        a.resolved_by = Some(settlement.by);
         a.updated_at = now();
         Ok(a.clone())
     }
@@ -303,13 +298,8 @@ impl super::store::Store for MemoryJournal {
     fn health(&self) -> JournalHealth {
         JournalHealth::writable()
     }
-    fn try_begin<'a>(
-        &'a self,
-        connector: &'a str,
-        request: &'a PaymentRequest,
-        fingerprint: &'a str,
-    ) -> super::store::Later<'a, Option<Begin>> {
-        Box::pin(async move { self.try_begin_now(connector, request, fingerprint) })
+    fn try_begin<'a>(&'a self, asked: &'a Asked) -> super::store::Later<'a, Option<Begin>> {
+        Box::pin(async move { self.try_begin_now(asked) })
     }
     fn finish<'a>(
         &'a self,
@@ -318,14 +308,8 @@ impl super::store::Store for MemoryJournal {
     ) -> super::store::Later<'a, Finished> {
         Box::pin(async move { self.finish_now(id, outcome) })
     }
-    fn resolve<'a>(
-        &'a self,
-        id: i64,
-        outcome: &'a PaymentOutcome,
-        note: &'a str,
-        by: &'a str,
-    ) -> super::store::Later<'a, Attempt> {
-        Box::pin(async move { self.resolve_now(id, outcome, note, by) })
+    fn resolve(&self, id: i64, settlement: Settlement) -> super::store::Later<'_, Attempt> {
+        Box::pin(async move { self.resolve_now(id, settlement) })
     }
     fn get(&self, id: i64) -> super::store::Later<'_, Attempt> {
         Box::pin(async move { self.memory.0.lock().row(id).map(|r| r.attempt.clone()) })
@@ -356,12 +340,12 @@ impl super::store::Store for MemoryJournal {
                 .collect())
         })
     }
-    fn publish<'a>(
-        &'a self,
-        file: &'a str,
-        sha256: &'a str,
-        bytes: Vec<u8>,
-    ) -> super::store::Later<'a, i64> {
+    fn publish(&self, upload: Upload) -> super::store::Later<'_, i64> {
+        let Upload {
+            file,
+            sha256,
+            bytes,
+        } = upload;
         Box::pin(async move {
             let mut tables = self.memory.0.lock();
             let seq = tables.published.len() as i64 + 1;

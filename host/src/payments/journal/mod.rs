@@ -22,6 +22,7 @@
 //!
 //! Card numbers are stored masked (first 6 / last 4); CVVs never.
 
+mod columns;
 mod ground;
 mod memory;
 mod postgres;
@@ -36,6 +37,7 @@ pub use types::{
 };
 
 use crate::payments::attempt::Attempt;
+use crate::payments::journal::types::{Asked, Settlement, Upload};
 use crate::payments::model::{PaymentOutcome, PaymentRequest};
 pub use memory::Memory;
 use postgres::PgJournal;
@@ -137,10 +139,14 @@ impl Journal {
         request: &PaymentRequest,
         wait: Duration,
     ) -> Result<Begin, JournalError> {
-        let fp = fingerprint(connector, request);
+        let asked = Asked {
+            connector: connector.to_owned(),
+            request: request.clone(),
+            fingerprint: fingerprint(connector, request),
+        };
         let deadline = std::time::Instant::now() + wait;
         loop {
-            match self.store.try_begin(connector, request, &fp).await? {
+            match self.store.try_begin(&asked).await? {
                 Some(begin) => return Ok(begin),
                 None if std::time::Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(25)).await
@@ -177,7 +183,12 @@ impl Journal {
         note: &str,
         by: &str,
     ) -> Result<Attempt, JournalError> {
-        self.store.resolve(id, outcome, note, by).await
+        let settlement = Settlement {
+            outcome: outcome.clone(),
+            note: note.to_owned(),
+            by: by.to_owned(),
+        };
+        self.store.resolve(id, settlement).await
     }
 
     /// One attempt.
@@ -200,7 +211,12 @@ impl Journal {
     pub async fn publish(&self, file: &str, bytes: Vec<u8>) -> Result<i64, JournalError> {
         use sha2::Digest as _;
         let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
-        self.store.publish(file, &sha256, bytes).await
+        let upload = Upload {
+            file: file.to_owned(),
+            sha256,
+            bytes,
+        };
+        self.store.publish(upload).await
     }
 
     /// The next connector files published after `seq` (a few at a time),

@@ -2,9 +2,12 @@
 //! its own SQL (or memory). The rules it follows are in `rules`; what the
 //! journal adds over any store is in the journal itself.
 
-use super::types::{Begin, Finished, JournalError, JournalHealth, JournalOptions, Published};
+use super::types::{
+    Asked, Begin, Finished, JournalError, JournalHealth, JournalOptions, Published, Settlement,
+    Upload,
+};
 use crate::payments::attempt::Attempt;
-use crate::payments::model::{PaymentOutcome, PaymentRequest};
+use crate::payments::model::PaymentOutcome;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -24,22 +27,11 @@ pub(crate) trait Store: Send + Sync {
     fn health(&self) -> JournalHealth;
     /// One try at a new attempt (see `Journal::begin`): `None` while the
     /// key's attempt is in flight.
-    fn try_begin<'a>(
-        &'a self,
-        connector: &'a str,
-        request: &'a PaymentRequest,
-        fingerprint: &'a str,
-    ) -> Later<'a, Option<Begin>>;
+    fn try_begin<'a>(&'a self, asked: &'a Asked) -> Later<'a, Option<Begin>>;
     /// Records an attempt's outcome (see `Journal::finish`).
     fn finish<'a>(&'a self, id: i64, outcome: &'a PaymentOutcome) -> Later<'a, Finished>;
     /// Records an operator's decision (see `Journal::resolve`).
-    fn resolve<'a>(
-        &'a self,
-        id: i64,
-        outcome: &'a PaymentOutcome,
-        note: &'a str,
-        by: &'a str,
-    ) -> Later<'a, Attempt>;
+    fn resolve(&self, id: i64, settlement: Settlement) -> Later<'_, Attempt>;
     /// One attempt.
     fn get(&self, id: i64) -> Later<'_, Attempt>;
     /// The attempt under a key.
@@ -47,7 +39,7 @@ pub(crate) trait Store: Send + Sync {
     /// The latest attempts, newest first.
     fn list(&self, limit: usize) -> Later<'_, Vec<Attempt>>;
     /// Stores a connector file for every host; its place in the order.
-    fn publish<'a>(&'a self, file: &'a str, sha256: &'a str, bytes: Vec<u8>) -> Later<'a, i64>;
+    fn publish(&self, upload: Upload) -> Later<'_, i64>;
     /// The files published after `seq`, in order.
     fn published_after(&self, seq: i64) -> Later<'_, Vec<Published>>;
     /// Takes no new attempt from now on.
@@ -77,23 +69,19 @@ macro_rules! store_by_its_methods {
             }
             fn try_begin<'a>(
                 &'a self,
-                connector: &'a str,
-                request: &'a $crate::payments::model::PaymentRequest,
-                fingerprint: &'a str,
+                asked: &'a $crate::payments::journal::types::Asked,
             ) -> $crate::payments::journal::store::Later<'a, Option<$crate::payments::journal::types::Begin>> {
-                Box::pin(<$ty>::try_begin(self, connector, request, fingerprint))
+                Box::pin(<$ty>::try_begin(self, asked))
             }
             fn finish<'a>(&'a self, id: i64, outcome: &'a $crate::payments::model::PaymentOutcome) -> $crate::payments::journal::store::Later<'a, $crate::payments::journal::types::Finished> {
                 Box::pin(<$ty>::finish(self, id, outcome))
             }
-            fn resolve<'a>(
-                &'a self,
+            fn resolve(
+                &self,
                 id: i64,
-                outcome: &'a $crate::payments::model::PaymentOutcome,
-                note: &'a str,
-                by: &'a str,
-            ) -> $crate::payments::journal::store::Later<'a, $crate::payments::attempt::Attempt> {
-                Box::pin(<$ty>::resolve(self, id, outcome, note, by))
+                settlement: $crate::payments::journal::types::Settlement,
+            ) -> $crate::payments::journal::store::Later<'_, $crate::payments::attempt::Attempt> {
+                Box::pin(<$ty>::resolve(self, id, settlement))
             }
             fn get(&self, id: i64) -> $crate::payments::journal::store::Later<'_, $crate::payments::attempt::Attempt> {
                 Box::pin(<$ty>::get(self, id))
@@ -104,13 +92,11 @@ macro_rules! store_by_its_methods {
             fn list(&self, limit: usize) -> $crate::payments::journal::store::Later<'_, Vec<$crate::payments::attempt::Attempt>> {
                 Box::pin(<$ty>::list(self, limit))
             }
-            fn publish<'a>(
-                &'a self,
-                file: &'a str,
-                sha256: &'a str,
-                bytes: Vec<u8>,
-            ) -> $crate::payments::journal::store::Later<'a, i64> {
-                Box::pin(<$ty>::publish(self, file, sha256, bytes))
+            fn publish(
+                &self,
+                upload: $crate::payments::journal::types::Upload,
+            ) -> $crate::payments::journal::store::Later<'_, i64> {
+                Box::pin(<$ty>::publish(self, upload))
             }
             fn published_after(&self, seq: i64) -> $crate::payments::journal::store::Later<'_, Vec<$crate::payments::journal::types::Published>> {
                 Box::pin(<$ty>::published_after(self, seq))

@@ -138,7 +138,7 @@ impl JournalError {
     }
 }
 
-/// What [`Journal::begin`] decided.
+/// What [`Journal::begin`](crate::Journal::begin) decided.
 #[derive(Debug)]
 pub enum Begin {
     /// A new attempt, written before the supplier is called.
@@ -147,7 +147,7 @@ pub enum Begin {
     Replay(Box<Attempt>),
 }
 
-/// What [`Journal::finish`] did with an outcome.
+/// What [`Journal::finish`](crate::Journal::finish) did with an outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Finished {
     /// The attempt took the outcome's state.
@@ -308,4 +308,37 @@ pub struct Published {
     pub sha256: String,
     /// The file.
     pub bytes: Vec<u8>,
+}
+
+/// A connector file to publish, as a store writes it.
+#[derive(Debug, Clone)]
+pub(crate) struct Upload {
+    /// The file name hosts write it as.
+    pub file: String,
+    /// The SHA-256 of its bytes, hex.
+    pub sha256: String,
+    /// The file.
+    pub bytes: Vec<u8>,
+}
+
+/// A payment asked of the journal, as a store begins it.
+#[derive(Debug, Clone)]
+pub(crate) struct Asked {
+    /// The connector it goes through.
+    pub connector: String,
+    /// The request.
+    pub request: PaymentRequest,
+    /// What the key stands for (see `fingerprint`).
+    pub fingerprint: String,
+}
+
+/// An operator's decision on an attempt, as a store records it.
+#[derive(Debug, Clone)]
+pub(crate) struct Settlement {
+    /// The outcome decided.
+    pub outcome: PaymentOutcome,
+    /// Why, in the operator's words.
+    pub note: String,
+    /// Who decided.
+    pub by: String,
 }

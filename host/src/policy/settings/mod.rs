@@ -34,7 +34,9 @@ mod scope;
 mod tests;
 mod values;
 
-pub use api::{ApiSettings, TlsSettings, TokenSettings};
+#[cfg(test)]
+pub(crate) use api::TokenSettings;
+pub use api::{ApiSettings, TlsSettings};
 pub use connector::{ConnectorSettings, host_keys};
 pub use host::HostSettings;
 pub use overrides::LimitOverrides;

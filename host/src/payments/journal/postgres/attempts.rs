@@ -2,6 +2,7 @@
 //! published connector files.
 
 use super::*;
+use crate::payments::journal::types::{Asked, Settlement, Upload};
 
 /// A stored state; one this version does not know reads as `unknown`.
 pub(super) fn parse_state(text: &str) -> AttemptState {
@@ -38,12 +39,12 @@ pub(super) fn row(r: &Row) -> Attempt {
 pub(super) const COLUMNS: &str = "id, idempotency_key, connector, order_id, method, card, amount, currency, state, created_at, outcome, updated_at, resolution, resolved_by, instance, late_outcome";
 
 impl PgJournal {
-    pub(crate) async fn try_begin(
-        &self,
-        connector: &str,
-        request: &PaymentRequest,
-        fp: &str,
-    ) -> Result<Option<Begin>, JournalError> {
+    pub(crate) async fn try_begin(&self, asked: &Asked) -> Result<Option<Begin>, JournalError> {
+        let Asked {
+            connector,
+            request,
+            fingerprint: fp,
+        } = asked;
         match self.try_begin_once(connector, request, fp, false).await? {
             Tried::Done(begin) => Ok(begin),
             // Swept: one more look, no more sweeping.
@@ -215,10 +216,9 @@ impl PgJournal {
     pub(crate) async fn resolve(
         &self,
         id: i64,
-        outcome: &PaymentOutcome,
-        note: &str,
-        by: &str,
+        settled: Settlement,
     ) -> Result<Attempt, JournalError> {
+        let Settlement { outcome, note, by } = &settled;
         let inner = &self.inner;
         let json = serde_json::to_string(outcome).unwrap_or_default();
         let mut client = inner.client().await?;
@@ -314,13 +314,13 @@ impl PgJournal {
             .collect())
     }
 
-    /// Stores a connector file for every host.
-    pub(crate) async fn publish(
-        &self,
-        file: &str,
-        sha256: &str,
-        bytes: Vec<u8>,
-    ) -> Result<i64, JournalError> {
+    /// `Journal::publish` in PostgreSQL: one row, numbered by its sequence.
+    pub(crate) async fn publish(&self, upload: Upload) -> Result<i64, JournalError> {
+        let Upload {
+            file,
+            sha256,
+            bytes,
+        } = &upload;
         let inner = &self.inner;
         let client = inner.client().await?;
         let r = client

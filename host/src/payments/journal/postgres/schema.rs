@@ -1,21 +1,16 @@
 //! The PostgreSQL journal's migrations, in order; the schema's version is
 //! how many ran (table `payhost_schema`).
 
+use crate::payments::journal::columns::attempt_columns;
+
 /// The migrations, in order; the schema's version is how many ran.
 pub(super) const MIGRATIONS: [&str; 2] = [
-    "
+    concat!(
+        "
     CREATE TABLE attempts (
-        id BIGSERIAL PRIMARY KEY,
-        idempotency_key TEXT NOT NULL UNIQUE,
-        fingerprint TEXT NOT NULL,
-        connector TEXT NOT NULL,
-        order_id TEXT NOT NULL,
-        method TEXT NOT NULL,
-        card TEXT,
-        amount TEXT NOT NULL,
-        currency TEXT NOT NULL,
-        state TEXT NOT NULL,
-        outcome TEXT,
+        id BIGSERIAL PRIMARY KEY,",
+        attempt_columns!(),
+        "
         created_at BIGINT NOT NULL,
         updated_at BIGINT NOT NULL,
         resolution TEXT,
@@ -33,7 +28,8 @@ pub(super) const MIGRATIONS: [&str; 2] = [
         started_at TIMESTAMPTZ NOT NULL DEFAULT now(),
         expires_at TIMESTAMPTZ NOT NULL
     );
-",
+"
+    ),
     "
     CREATE TABLE published (
         seq BIGSERIAL PRIMARY KEY,

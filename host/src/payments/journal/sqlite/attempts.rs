@@ -2,6 +2,7 @@
 //! transactions, and the reads.
 
 use super::*;
+use crate::payments::journal::types::{Asked, Settlement};
 
 impl Inner {
     /// `None` while an attempt with this key is in flight. Runs inside the
@@ -9,14 +10,17 @@ impl Inner {
     pub(super) fn try_begin_in(
         &self,
         tx: &Connection,
-        connector: &str,
-        request: &PaymentRequest,
-        fp: &str,
+        asked: &Asked,
     ) -> Result<Option<Begin>, JournalError> {
         if self.closed.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(JournalError::Closed);
         }
-        self.try_begin_once(tx, connector, request, fp, false)
+        let Asked {
+            connector,
+            request,
+            fingerprint,
+        } = asked;
+        self.try_begin_once(tx, connector, request, fingerprint, false)
     }
 
     /// One look; an attempt in flight in the way is first checked against
@@ -137,13 +141,8 @@ impl Inner {
         Ok(Finished::Late { state })
     }
 
-    pub(super) fn resolve(
-        &self,
-        id: i64,
-        outcome: &PaymentOutcome,
-        note: &str,
-        by: &str,
-    ) -> Result<Attempt, JournalError> {
+    pub(super) fn resolve(&self, id: i64, settled: &Settlement) -> Result<Attempt, JournalError> {
+        let Settlement { outcome, note, by } = settled;
         let json = serde_json::to_string(outcome).unwrap_or_default();
         {
             let mut conn = self.writer();

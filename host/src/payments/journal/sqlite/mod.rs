@@ -6,6 +6,7 @@ use super::ground::{self, Ground, Moved};
 use super::rules::{self, Next};
 use super::types::*;
 use crate::payments::attempt::{Attempt, AttemptState};
+use crate::payments::journal::types::{Asked, Settlement, Upload};
 use crate::payments::model::{PaymentOutcome, PaymentRequest};
 use parking_lot::Mutex;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -222,13 +223,8 @@ impl SqliteJournal {
 
     /// One try at [`super::Journal::begin`]: `None` while an attempt with
     /// this key is in flight.
-    pub(crate) async fn try_begin(
-        &self,
-        connector: &str,
-        request: &PaymentRequest,
-        fp: &str,
-    ) -> Result<Option<Begin>, JournalError> {
-        let (c, r, f) = (connector.to_owned(), request.clone(), fp.to_owned());
+    pub(crate) async fn try_begin(&self, asked: &Asked) -> Result<Option<Begin>, JournalError> {
+        let asked = asked.clone();
         // Should nobody be waiting when the attempt is written (the caller
         // dropped its future), the attempt is written unknown at once: no
         // one will call the supplier for it, and no one will finish it.
@@ -250,7 +246,7 @@ impl SqliteJournal {
             }
         });
         self.submit_with(
-            move |inner, tx| inner.try_begin_in(tx, &c, &r, &f),
+            move |inner, tx| inner.try_begin_in(tx, &asked),
             Some(unheard),
         )
         .await
@@ -303,12 +299,9 @@ impl SqliteJournal {
     pub(crate) async fn resolve(
         &self,
         id: i64,
-        outcome: &PaymentOutcome,
-        note: &str,
-        by: &str,
+        settlement: Settlement,
     ) -> Result<Attempt, JournalError> {
-        let (outcome, note, by) = (outcome.clone(), note.to_owned(), by.to_owned());
-        self.blocking(move |inner| inner.resolve(id, &outcome, &note, &by))
+        self.blocking(move |inner| inner.resolve(id, &settlement))
             .await
     }
 
@@ -345,13 +338,12 @@ impl SqliteJournal {
     }
 
     /// Stores a connector file for every host.
-    pub(crate) async fn publish(
-        &self,
-        file: &str,
-        sha256: &str,
-        bytes: Vec<u8>,
-    ) -> Result<i64, JournalError> {
-        let (file, sha256) = (file.to_owned(), sha256.to_owned());
+    pub(crate) async fn publish(&self, upload: Upload) -> Result<i64, JournalError> {
+        let Upload {
+            file,
+            sha256,
+            bytes,
+        } = upload;
         self.blocking(move |inner| {
             let mut conn = inner.writer();
             let tx = conn

@@ -2,22 +2,16 @@
 //! earlier payhost to them: versioned by `PRAGMA user_version`, each run
 //! once and in order, inside the opening transaction.
 
+use crate::payments::journal::columns::attempt_columns;
 use rusqlite::Connection;
 
 /// Migration 1: the tables.
-const SCHEMA: &str = "
+const SCHEMA: &str = concat!(
+    "
     CREATE TABLE IF NOT EXISTS attempts (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        idempotency_key TEXT NOT NULL UNIQUE,
-        fingerprint TEXT NOT NULL,
-        connector TEXT NOT NULL,
-        order_id TEXT NOT NULL,
-        method TEXT NOT NULL,
-        card TEXT,
-        amount TEXT NOT NULL,
-        currency TEXT NOT NULL,
-        state TEXT NOT NULL,
-        outcome TEXT,
+        id INTEGER PRIMARY KEY AUTOINCREMENT,",
+    attempt_columns!(),
+    "
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL,
         resolution TEXT,
@@ -37,7 +31,8 @@ const SCHEMA: &str = "
         pid INTEGER NOT NULL,
         started_at INTEGER NOT NULL,
         expires_at INTEGER NOT NULL
-    );";
+    );"
+);
 
 /// Migration 2: columns added after the first schema, with their types.
 /// A file from before the schema had versions may hold some of them

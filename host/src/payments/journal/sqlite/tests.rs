@@ -1,11 +1,16 @@
 use super::*;
+use crate::payments::journal::types::{Asked, Settlement};
 use crate::payments::model::PaymentState;
 use std::time::Duration;
 
 async fn begin(j: &SqliteJournal, r: &PaymentRequest) -> Result<Begin, JournalError> {
-    j.try_begin("c", r, &fingerprint("c", r))
-        .await
-        .map(|b| b.expect("no attempt under this key is in flight"))
+    j.try_begin(&Asked {
+        connector: "c".to_owned(),
+        request: r.clone(),
+        fingerprint: fingerprint("c", r),
+    })
+    .await
+    .map(|b| b.expect("no attempt under this key is in flight"))
 }
 
 use crate::payments::model::{Money, PaymentMethod};
@@ -108,7 +113,7 @@ fn a_host_back_from_a_pause_is_heard_before_the_operator_resolves() {
         paused.inner.renew().unwrap();
         let failed = PaymentOutcome::new(PaymentState::Failed);
         assert!(matches!(
-            other.resolve(id, &failed, "no charge", "cli").await,
+            other.resolve(id, settle(&failed)).await,
             Err(JournalError::StillRunning { .. })
         ));
         // Its answer does not move the attempt; it is kept beside it.
@@ -122,10 +127,7 @@ fn a_host_back_from_a_pause_is_heard_before_the_operator_resolves() {
                 state: AttemptState::Unknown
             }
         );
-        let resolved = other
-            .resolve(id, &failed, "no charge", "cli")
-            .await
-            .unwrap();
+        let resolved = other.resolve(id, settle(&failed)).await.unwrap();
         assert_eq!(resolved.state, AttemptState::Failed);
         assert_eq!(
             resolved.late_outcome.map(|o| o.state),
@@ -406,5 +408,14 @@ fn a_journal_from_before_schema_versions_is_migrated_and_one_from_a_newer_host_r
         Err(JournalError::Newer { version: 99, .. }) => {}
         Err(e) => panic!("refused for another reason: {e}"),
         Ok(_) => panic!("a journal of a newer schema was opened"),
+    }
+}
+
+/// The operator's decision these tests make.
+fn settle(outcome: &PaymentOutcome) -> Settlement {
+    Settlement {
+        outcome: outcome.clone(),
+        note: "no charge".to_owned(),
+        by: "cli".to_owned(),
     }
 }
