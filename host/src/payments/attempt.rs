@@ -3,7 +3,6 @@
 //! outcome is written, then the outcome's state.
 
 use crate::payments::model::{PaymentOutcome, PaymentState};
-use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -68,22 +67,6 @@ impl From<PaymentState> for AttemptState {
 impl fmt::Display for AttemptState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-impl ToSql for AttemptState {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::from(self.as_str()))
-    }
-}
-
-impl FromSql for AttemptState {
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        let text = value.as_str()?;
-        AttemptState::ALL
-            .into_iter()
-            .find(|s| s.as_str() == text)
-            .ok_or_else(|| FromSqlError::Other(format!("unknown attempt state `{text}`").into()))
     }
 }
 

@@ -21,6 +21,7 @@ mod rescue;
 mod schema;
 #[cfg(test)]
 mod tests;
+mod values;
 mod writer;
 
 use files::private_file;
