@@ -1,7 +1,8 @@
 //! Section 5: durable payments, journaled, through `payhost serve` over
 //! HTTP, on SQLite and on PostgreSQL, beside `Host::pay` with no journal.
 
-use crate::{Report, order};
+use crate::connectors::order;
+use crate::report::Report;
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use hyper::client::conn::http1::SendRequest;
@@ -120,7 +121,7 @@ async fn direct(host: &Arc<Host>, concurrency: usize, seq: &Arc<AtomicU64>) -> f
             let mut k = t;
             while Instant::now() < deadline {
                 let connector = DURABLE[k % DURABLE.len()];
-                let r = crate::request(connector, seq.fetch_add(1, Ordering::Relaxed));
+                let r = crate::connectors::request(connector, seq.fetch_add(1, Ordering::Relaxed));
                 if matches!(host.pay(connector, r).await, Ok(o) if o.state == payhost::PaymentState::Succeeded)
                 {
                     done.fetch_add(1, Ordering::Relaxed);

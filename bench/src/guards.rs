@@ -1,7 +1,7 @@
 //! What charging a connector only for its own code costs: a host call with
 //! and without the call hook that marks each crossing, in one run.
 
-use crate::Report;
+use crate::report::Report;
 use std::time::{Duration, Instant};
 use wasmtime::{Engine, Linker, Module, Store};
 

@@ -7,7 +7,9 @@
 //! simulator and both HTTP stacks run in that process too, the same for
 //! both builds: the difference between the two is the sandbox's.
 
-use crate::{CONNECTORS, Report, native_host, pay_native, request};
+use crate::connectors::{CONNECTORS, pay_native, request};
+use crate::native::native_host;
+use crate::report::Report;
 use payhost_sandbox::demo;
 use std::path::Path;
 use std::process::Command;

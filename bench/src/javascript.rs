@@ -2,7 +2,8 @@
 //! one for the same supplier: file size, cold compile time, and the cost of
 //! a payment through `Host::pay` against the same simulator.
 
-use crate::{Report, percentile, private_tempdir, us};
+use crate::hosts::private_tempdir;
+use crate::report::{Report, percentile, us};
 use payhost::{Host, PaymentState, RuntimeOptions, Settings};
 use payhost_sandbox::demo;
 use payhost_sandbox::sim::{Credentials, Simulator};
@@ -50,7 +51,7 @@ async fn host(
 async fn per_payment(host: &Host, name: &str, n: usize, tag: &str) -> anyhow::Result<Duration> {
     let mut samples = Vec::new();
     for i in 0..n + 20 {
-        let mut r = crate::request("atlas", 0);
+        let mut r = crate::connectors::request("atlas", 0);
         r.order_id = format!("ATL-OK-{tag}{i}");
         r.idempotency_key = format!("js-{tag}-{i}");
         let t = Instant::now();

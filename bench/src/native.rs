@@ -1,8 +1,10 @@
 //! The native baseline: the connectors' own code compiled for this machine,
 //! calling the same reqwest client and the same crypto directly instead of
-//! through the sandbox.
+//! through the sandbox, with the same config and secrets the host gets
+//! (`native_host`).
 
 use base64::Engine as _;
+use payhost_sandbox::sim::Credentials;
 use payhost_sdk::native::{
     CryptoError, HttpError, Instant, Level, Method, NativeHost, Output, Part, Request, Response,
 };
@@ -27,6 +29,64 @@ pub struct Native {
     pub handle: tokio::runtime::Handle,
     pub config: HashMap<&'static str, BTreeMap<String, String>>,
     pub secrets: HashMap<&'static str, HashMap<String, Vec<u8>>>,
+}
+
+/// The native baseline's config and secrets, the same the host gets, for
+/// the simulator at `url` with credentials `c`.
+pub(crate) fn native_host(url: &str, c: &Credentials) -> Native {
+    let url = url.to_owned();
+    let mut config = HashMap::new();
+    let mut secrets = HashMap::new();
+    let cfg = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect::<BTreeMap<_, _>>()
+    };
+    let sec = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.as_bytes().to_vec()))
+            .collect::<HashMap<_, _>>()
+    };
+    config.insert(
+        "atlas",
+        cfg(&[("base_url", &url), ("request_source", "payhost-demo")]),
+    );
+    config.insert(
+        "hkramble",
+        cfg(&[("base_url", &url), ("partner_id", &c.hk_partner_id)]),
+    );
+    config.insert(
+        "aerohub",
+        cfg(&[("base_url", &url), ("api_key", &c.aerohub_key)]),
+    );
+    config.insert(
+        "nemo",
+        cfg(&[("base_url", &url), ("client_id", &c.nemo_client_id)]),
+    );
+    secrets.insert(
+        "atlas",
+        sec(&[
+            ("client_id", &c.atlas_client_id),
+            ("client_secret", &c.atlas_client_secret),
+        ]),
+    );
+    secrets.insert("hkramble", sec(&[("secret_key", &c.hk_secret_key)]));
+    secrets.insert("aerohub", sec(&[("api_secret", &c.aerohub_secret)]));
+    secrets.insert(
+        "nemo",
+        sec(&[
+            ("api_key", &c.nemo_api_key),
+            ("security_key", &c.nemo_security_key),
+        ]),
+    );
+    Native {
+        client: payhost::http_client(),
+        handle: tokio::runtime::Handle::current(),
+        config,
+        secrets,
+    }
 }
 
 impl Native {

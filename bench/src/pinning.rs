@@ -1,7 +1,7 @@
 //! What pinning and scrubbing cost per payment of each shipped connector,
 //! beside assembling the same request, in one run.
 
-use crate::Report;
+use crate::report::Report;
 use payhost_sandbox::demo;
 use std::time::Duration;
 

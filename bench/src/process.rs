@@ -4,7 +4,8 @@
 //! or container). The child serves `POST /pay`; the parent calls it with a
 //! kept-alive reqwest client, as a platform would call a sidecar.
 
-use crate::{CONNECTORS, native_host, pay_native};
+use crate::connectors::{CONNECTORS, pay_native};
+use crate::native::native_host;
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use hyper::service::service_fn;
@@ -47,7 +48,7 @@ pub(crate) async fn child(sim: &str) -> anyhow::Result<()> {
                                 .find(|c| **c == p.connector)
                                 .copied()
                                 .unwrap_or("atlas");
-                            let mut r = crate::request(connector, 0);
+                            let mut r = crate::connectors::request(connector, 0);
                             r.order_id = p.order_id;
                             r.amount.amount = p.amount;
                             r.amount.currency = p.currency;

@@ -7,17 +7,24 @@
 //!
 //! The registry itself is in `live`; loading one file (`load`) is apart from
 //! a loaded connector (`connector`) and what it declares (`info`); `summary`
-//! is how a live connector is shown.
+//! is how a live connector is shown. `load` runs its steps from `file`,
+//! `world`, `compile`, `declared`, `section` and `granting`.
 
+mod compile;
 mod connector;
+mod declared;
+mod file;
+mod granting;
 mod info;
 mod live;
 mod load;
+mod section;
 mod summary;
 pub(crate) mod watch;
+mod world;
 
 pub use connector::Connector;
+pub(crate) use file::MAX_COMPONENT_SIZE;
 pub use info::{LoadError, LoadKind};
 pub use live::{PluginFile, Registry, ScanReport, UnknownConnector};
-pub(crate) use load::MAX_COMPONENT_SIZE;
 pub use summary::{ConnectorSummary, FailedFile, Requested};

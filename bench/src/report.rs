@@ -1,0 +1,79 @@
+//! The report: its lines, printed as they are written, then written to a
+//! file with the hand-written analysis after them; the machine it ran on;
+//! and figures as they are printed (percentiles, microseconds, milliseconds).
+
+use anyhow::Context as _;
+use std::path::Path;
+use std::time::Duration;
+
+/// The report, printed as it is written.
+#[derive(Default)]
+pub(crate) struct Report {
+    lines: Vec<String>,
+}
+
+impl Report {
+    pub(crate) fn line(&mut self, text: impl Into<String>) {
+        let text = text.into();
+        println!("{text}");
+        self.lines.push(text);
+    }
+
+    /// Writes the report to `out`, the hand-written `bench/ANALYSIS.md`
+    /// appended.
+    pub(crate) fn write(self, out: &Path) -> anyhow::Result<()> {
+        let mut text = self.lines.join("\n");
+        text.push('\n');
+        if let Ok(analysis) =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("ANALYSIS.md"))
+        {
+            text.push('\n');
+            text.push_str(&analysis);
+        }
+        std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
+        println!("\nwritten to {}", out.display());
+        Ok(())
+    }
+}
+
+pub(crate) fn percentile(samples: &mut [Duration], q: f64) -> Duration {
+    samples.sort();
+    samples
+        .get(((samples.len() as f64 - 1.0) * q).round() as usize)
+        .copied()
+        .unwrap_or_default()
+}
+
+pub(crate) fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+pub(crate) fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// The machine the report was produced on: cores, CPU, memory, OS.
+pub(crate) fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .next()
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map_or(0, |kib| kib >> 20);
+    format!(
+        "{cores} cores ({cpu}), {mem} GiB, {} {}",
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
+}

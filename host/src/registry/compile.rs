@@ -1,0 +1,82 @@
+//! Compiling a connector file (through the compile cache, within
+//! `compile_timeout`) and linking the component against the host's imports
+//! for the contract version it is built for.
+
+use super::info::{LoadError, LoadKind};
+use super::world::linked_text;
+use crate::contract::{ContractVersion, PaymentConnectorPre, legacy, v0_2};
+use crate::engine::Runtime;
+use crate::engine::cache::CacheOutcome;
+use crate::engine::call::Pre;
+use crate::policy::settings::Settings;
+use std::path::Path;
+use wasmtime::component::Component;
+
+/// The component in `bytes`, from the compile cache under `sha256` or
+/// compiled, and whether the cache had it.
+pub(super) async fn compile(
+    rt: &Runtime,
+    settings: &Settings,
+    file: &Path,
+    bytes: Vec<u8>,
+    sha256: &str,
+) -> Result<(Component, CacheOutcome), LoadError> {
+    let engine = rt.engine.clone();
+    let cache = rt.cache.clone();
+    let key = sha256.to_owned();
+    let limit = settings.host.compile_timeout;
+    let compiling =
+        tokio::task::spawn_blocking(move || cache.load_or_compile(&engine, &bytes, &key));
+    tokio::time::timeout(limit, compiling)
+        .await
+        .map_err(|_| {
+            // The compiler cannot be interrupted: it finishes on its blocking
+            // thread and what it makes is dropped.
+            LoadError::new(
+                file,
+                LoadKind::NotAComponent,
+                format!(
+                    "took longer than compile_timeout = \"{}\" to compile and is refused; a connector this large or this complex is not accepted (raise compile_timeout in [host] if the file is trusted)",
+                    humantime::format_duration(limit)
+                ),
+            )
+        })?
+        .map_err(|e| LoadError::new(file, LoadKind::NotAComponent, format!("compilation stopped: {e}")))?
+        .map_err(|e| {
+            LoadError::new(file, LoadKind::NotAComponent, format!("is not a valid WebAssembly component: {e:#}"))
+        })
+}
+
+/// The component linked against the host's imports, typed by the contract
+/// version it is built for.
+pub(super) fn link(
+    rt: &Runtime,
+    file: &Path,
+    component: &Component,
+    version: ContractVersion,
+) -> Result<Pre, LoadError> {
+    let linked = rt.linker.instantiate_pre(component).map_err(|e| {
+        LoadError::new(
+            file,
+            LoadKind::Contract,
+            format!(
+                "needs an import this host does not provide ({e:#}); {}",
+                linked_text()
+            ),
+        )
+    })?;
+    let mismatch = |e: wasmtime::Error| {
+        LoadError::new(
+            file,
+            LoadKind::Contract,
+            format!("does not match the payment-connector world: {e:#}"),
+        )
+    };
+    Ok(match version {
+        ContractVersion::V0_3 => Pre::Current(PaymentConnectorPre::new(linked).map_err(mismatch)?),
+        ContractVersion::V0_2 => Pre::V0_2(v0_2::ConnectorPre::new(linked).map_err(mismatch)?),
+        ContractVersion::V0_1 => {
+            Pre::Legacy(legacy::PaymentConnectorPre::new(linked).map_err(mismatch)?)
+        }
+    })
+}
