@@ -97,6 +97,10 @@ impl ResourceLimiter for Limiter {
     }
 }
 
+/// The most one stretch of guest code between two crossings counts for:
+/// two epoch ticks.
+const MAX_STRETCH: Duration = super::ticker::EPOCH_TICK.saturating_mul(2);
+
 /// Time spent running the connector's own code, and nothing else.
 ///
 /// Wasmtime's call hooks mark every crossing between guest and host: host
@@ -118,16 +122,25 @@ impl GuestClock {
     }
 
     /// The guest stops running: it called the host or returned.
+    ///
+    /// One stretch of guest code lasts at most about one epoch tick (the
+    /// epoch check ends it with a crossing), so a stretch is counted for at
+    /// most [`MAX_STRETCH`]: what the clock shows beyond that is time the
+    /// operating system gave other threads (on a loaded machine, tens of
+    /// milliseconds), not the connector's.
     pub(crate) fn leave(&mut self) {
         self.crossings = self.crossings.wrapping_add(1);
         if let Some(since) = self.since.take() {
-            self.used += since.elapsed();
+            self.used += since.elapsed().min(MAX_STRETCH);
         }
     }
 
     /// Guest time so far.
     pub(crate) fn used(&self) -> Duration {
-        self.used + self.since.map_or(Duration::ZERO, |s| s.elapsed())
+        self.used
+            + self
+                .since
+                .map_or(Duration::ZERO, |s| s.elapsed().min(MAX_STRETCH))
     }
 }
 
