@@ -25,6 +25,12 @@ pub(crate) fn shown_lines(text: &str) -> String {
     text.split('\n').map(shown).collect::<Vec<_>>().join("\n")
 }
 
+/// A time in Unix seconds as RFC 3339, in UTC (`2026-12-05T08:00:00Z`).
+pub(crate) fn time(seconds: i64) -> String {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds.max(0) as u64);
+    humantime::format_rfc3339_seconds(at).to_string()
+}
+
 /// Standard error for the log: each event's line masked and escaped, its
 /// final newline kept.
 pub(crate) struct LogWriter;

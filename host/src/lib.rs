@@ -50,7 +50,8 @@ pub use host::Host;
 pub use payments::attempt::{Attempt, AttemptState};
 pub use payments::intake::Resolution;
 pub use payments::journal::{
-    Begin, Finished, Journal, JournalError, JournalOptions, JournalTarget, Memory,
+    Begin, Filter, Finished, Journal, JournalError, JournalOptions, JournalTarget, MAX_PAGE,
+    Memory, Page, Search, SearchError,
 };
 pub use payments::mask::mask_text;
 pub use payments::model::{

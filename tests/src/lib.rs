@@ -204,3 +204,10 @@ pub fn payhost_bin() -> PathBuf {
     );
     bin
 }
+
+/// Now, in Unix seconds.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}

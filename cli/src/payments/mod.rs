@@ -13,16 +13,40 @@ use std::path::Path;
 /// The payment journal: every attempt, its state and outcome (cards masked).
 #[derive(Subcommand)]
 pub(crate) enum Payments {
-    /// The latest attempts, newest first.
+    /// Attempts, newest first, narrowed by state, connector, order, time
+    /// and resolution: `payments list --state unknown,pending --since 24h`.
     List {
-        /// How many.
+        /// States, comma-separated: in-flight, succeeded, pending, failed,
+        /// unknown.
+        #[arg(long)]
+        state: Option<String>,
+        /// Only this connector's.
+        #[arg(long)]
+        connector: Option<String>,
+        /// Only this order's.
+        #[arg(long)]
+        order: Option<String>,
+        /// Made at or after: Unix seconds, an RFC 3339 time
+        /// (2026-12-05T08:00:00Z), or a duration ago (24h).
+        #[arg(long)]
+        since: Option<String>,
+        /// Made before, written as --since is.
+        #[arg(long)]
+        until: Option<String>,
+        /// Only attempts a person settled (`true`) or not (`false`).
+        #[arg(long)]
+        resolved: Option<bool>,
+        /// Start after this attempt id (the `next` a page printed).
+        #[arg(long)]
+        cursor: Option<i64>,
+        /// How many at most.
         #[arg(long, default_value_t = 50)]
         limit: usize,
         /// Print JSON.
         #[arg(long)]
         json: bool,
     },
-    /// One attempt with its outcome.
+    /// One attempt with its outcome, and every attempt for its order.
     Show {
         /// The attempt's id.
         id: i64,
@@ -65,7 +89,29 @@ pub(super) async fn open(config: &Path) -> Result<Journal, Exit> {
 impl Payments {
     pub(crate) async fn run(self, config: &Path) -> Result<u8, Exit> {
         match self {
-            Payments::List { limit, json } => list::run(config, limit, json).await,
+            Payments::List {
+                state,
+                connector,
+                order,
+                since,
+                until,
+                resolved,
+                cursor,
+                limit,
+                json,
+            } => {
+                let search = payhost::Search {
+                    state,
+                    connector,
+                    order,
+                    since,
+                    until,
+                    resolved,
+                    cursor,
+                    limit: None,
+                };
+                list::run(config, search, limit, json).await
+            }
             Payments::Show { id, json } => show::run(config, id, json).await,
             Payments::Resolve {
                 id,

@@ -7,6 +7,24 @@ use super::{Stated, open};
 use payhost::{PaymentState, Resolution};
 use std::path::Path;
 
+/// Who resolves from this command line: `cli:` and the operating
+/// system's user (`$USER`, else `$LOGNAME`, else the user id).
+fn by() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| {
+            std::fs::metadata("/proc/self")
+                .map(|m| {
+                    use std::os::unix::fs::MetadataExt as _;
+                    format!("uid {}", m.uid())
+                })
+                .unwrap_or_else(|_| "unknown".to_owned())
+        });
+    format!("cli:{}", payhost_rules::text::escape(&user))
+}
+
 /// Resolves attempt `id` by `query`, or as `outcome` with `note`.
 pub(super) async fn run(
     config: &Path,
@@ -41,7 +59,7 @@ pub(super) async fn run(
         Resolution::stated(state, &note).map_err(Exit::usage)?
     };
     let updated = journal
-        .resolve(id, &resolution.outcome, &resolution.note, "cli")
+        .resolve(id, &resolution.outcome, &resolution.note, &by())
         .await
         .map_err(Exit::journal)?;
     print_attempt(&updated);

@@ -5,13 +5,35 @@ use super::open;
 use payhost::Attempt;
 use std::path::Path;
 
-/// Shows attempt `id`.
+/// Shows attempt `id`, and every attempt for its order.
 pub(super) async fn run(config: &Path, id: i64, json: bool) -> Result<u8, Exit> {
-    let attempt = open(config).await?.get(id).await.map_err(Exit::journal)?;
+    let (attempt, history) = open(config)
+        .await?
+        .history(id)
+        .await
+        .map_err(Exit::journal)?;
     if json {
-        print_json(&attempt)?
+        print_json(&serde_json::json!({ "attempt": attempt, "history": history }))?
     } else {
-        print_attempt(&attempt)
+        print_attempt(&attempt);
+        println!("\nthe order's attempts, oldest first:");
+        for a in &history {
+            println!(
+                "  {:>5} {} {:<10} {}{}",
+                a.id,
+                output::time(a.created_at),
+                a.state,
+                a.resolved_by
+                    .as_deref()
+                    .map(|by| format!("resolved by {}", output::shown(by)))
+                    .unwrap_or_default(),
+                if a.id == attempt.id {
+                    "  (this one)"
+                } else {
+                    ""
+                }
+            );
+        }
     }
     Ok(exit::OK)
 }
@@ -28,6 +50,8 @@ pub(super) fn print_attempt(a: &Attempt) {
         row("card", card);
     }
     row("amount", &format!("{} {}", a.amount, a.currency));
+    row("created", &output::time(a.created_at));
+    row("updated", &output::time(a.updated_at));
     row("state", a.state.as_str());
     if let Some(o) = &a.outcome {
         if let Some(e) = &o.error {
@@ -46,6 +70,19 @@ pub(super) fn print_attempt(a: &Attempt) {
     }
     if let Some(by) = &a.resolved_by {
         row("resolved by", by);
+    }
+    if let Some(at) = a.resolved_at {
+        row("resolved at", &output::time(at));
+    }
+    if let Some(o) = &a.supplier_outcome {
+        row("before", o.state.as_str());
+        if let Some(e) = &o.error {
+            row("before kind", e.kind.as_str());
+            row("before message", &e.message);
+        }
+        if let Some(code) = &o.supplier_code {
+            row("before code", code);
+        }
     }
     if let Some(late) = &a.late_outcome {
         row("late outcome", late.state.as_str());

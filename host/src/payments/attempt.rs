@@ -99,9 +99,17 @@ pub struct Attempt {
     pub updated_at: i64,
     /// The operator's note when resolved by hand.
     pub resolution: Option<String>,
-    /// Who resolved it by hand: the API token's name, or `cli` for the
-    /// command line.
+    /// Who resolved it by hand: the API token's name, or the operating
+    /// system's user for the command line.
     pub resolved_by: Option<String>,
+    /// When it was resolved (Unix seconds).
+    #[serde(default)]
+    pub resolved_at: Option<i64>,
+    /// The outcome the supplier (or the host) gave before a person
+    /// resolved it: its code, kind and message are kept beside the
+    /// resolution.
+    #[serde(default)]
+    pub supplier_outcome: Option<PaymentOutcome>,
     /// The host instance that made the attempt.
     pub instance: Option<String>,
     /// An outcome that came back after the attempt had been marked

@@ -2,7 +2,9 @@
 //! authorization, the body read within its limits, JSON parsed without
 //! echoing what was sent.
 
-use super::bodies::{ConnectorsAnswer, Health, PaymentAnswer, PaymentBody, ResolveBody};
+use super::bodies::{
+    AttemptAnswer, ConnectorsAnswer, Health, PaymentAnswer, PaymentBody, ResolveBody,
+};
 use super::caller::{Authorized, ToAdminister, ToPay, ToRead, ToResolve};
 use super::error::ApiError;
 use super::fields::FIELDS;
@@ -10,6 +12,7 @@ use super::state::AppState;
 use crate::failure::Code;
 use crate::payments::attempt::Attempt;
 use crate::payments::intake::Resolution;
+use crate::payments::journal::{Page, Search};
 use crate::payments::model::{ConnectorError, ErrorKind, PaymentOutcome, PaymentState};
 use crate::registry::{ConnectorSummary, FailedFile};
 use axum::Json;
@@ -280,9 +283,31 @@ pub(crate) async fn get_payment(
     State(state): State<Arc<AppState>>,
     _: Authorized<ToRead>,
     Path(id): Path<String>,
-) -> Result<Json<Attempt>, ApiError> {
+) -> Result<Json<AttemptAnswer>, ApiError> {
     let id = attempt_id(&id)?;
-    Ok(Json(journal(&state)?.get(id).await?))
+    let (attempt, history) = journal(&state)?.history(id).await?;
+    Ok(Json(AttemptAnswer { attempt, history }))
+}
+
+/// `GET /v1/payments?state=&connector=&order=&since=&until=&resolved=&cursor=&limit=`:
+/// one page of attempts, newest first.
+pub(crate) async fn list_payments(
+    State(state): State<Arc<AppState>>,
+    _: Authorized<ToRead>,
+    uri: axum::http::Uri,
+) -> Result<Json<Page>, ApiError> {
+    let search = axum::extract::Query::<Search>::try_from_uri(&uri)
+        .map_err(|_| {
+            ApiError::coded(
+                Code::InvalidRequest,
+                "the query takes state, connector, order, since, until, resolved (true or false), cursor and limit (1 to 500), each once",
+            )
+        })?
+        .0;
+    let filter = search
+        .filter(crate::payments::journal::now())
+        .map_err(|e| ApiError::coded(Code::InvalidRequest, e.form()))?;
+    Ok(Json(journal(&state)?.find(&filter).await?))
 }
 
 pub(crate) async fn resolve_payment(

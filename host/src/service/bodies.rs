@@ -3,6 +3,7 @@
 
 use super::error::ApiError;
 use crate::failure::Code;
+use crate::payments::attempt::Attempt;
 use crate::payments::model::{
     Card, MethodKind, Money, PaymentMethod, PaymentOutcome, PaymentRequest,
 };
@@ -102,4 +103,15 @@ pub(crate) struct ResolveBody {
     pub(crate) state: crate::payments::model::PaymentState,
     /// Why (what the supplier said).
     pub(crate) note: String,
+}
+
+/// What `GET /v1/payments/{id}` answers: the attempt, and every attempt
+/// for its order, oldest first (it among them).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AttemptAnswer {
+    /// The attempt.
+    #[serde(flatten)]
+    pub attempt: Attempt,
+    /// The order's attempts, oldest first.
+    pub history: Vec<Attempt>,
 }

@@ -16,7 +16,10 @@ pub fn router(host: Arc<Host>) -> Router {
         metrics: Metrics::default(),
     });
     Router::new()
-        .route("/v1/payments", post(api::post_payment))
+        .route(
+            "/v1/payments",
+            post(api::post_payment).get(api::list_payments),
+        )
         .route("/v1/payments/{id}", get(api::get_payment))
         .route("/v1/payments/{id}/resolve", post(api::resolve_payment))
         .route("/v1/connectors", get(api::get_connectors))

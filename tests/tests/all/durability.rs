@@ -40,7 +40,7 @@ async fn eventually<F: Future<Output = bool>>(
     }
 }
 
-async fn get(client: &reqwest::Client, url: &str) -> (u16, Value) {
+pub(crate) async fn get(client: &reqwest::Client, url: &str) -> (u16, Value) {
     let r = client.get(url).send().await.unwrap();
     let status = r.status().as_u16();
     (status, r.json().await.unwrap_or(Value::Null))
@@ -452,7 +452,9 @@ async fn lease_lapsed_while_paused(journal: &str) {
     );
     let (_, attempt) = get(&client, &format!("{}/v1/payments/1", server.url)).await;
     assert_eq!(attempt["state"], "failed", "{attempt:#}");
-    assert_eq!(attempt["resolved_by"], "cli", "{attempt:#}");
+    // The command line records the operating system's user.
+    let by = attempt["resolved_by"].as_str().unwrap_or_default();
+    assert!(by.starts_with("cli:") && by.len() > 4, "{attempt:#}");
     assert_eq!(attempt["late_outcome"]["state"], "succeeded", "{attempt:#}");
 }
 

@@ -543,3 +543,157 @@ async fn an_attempt_begun_after_a_sqlite_lock_longer_than_the_lease_is_not_swept
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_search_finds_by_state_connector_order_time_and_resolution_page_by_page_on_every_store() {
+    for store in Store::all() {
+        let name = store.name();
+        let journal = store.open(long_lease()).await;
+        // Five orders: two unknown, one succeeded, one failed, one pending.
+        let mut ids = Vec::new();
+        for (n, state) in [
+            PaymentState::Unknown,
+            PaymentState::Succeeded,
+            PaymentState::Unknown,
+            PaymentState::Failed,
+            PaymentState::Pending,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let Begin::New(id) = journal
+                .begin(
+                    "atlas",
+                    &keyed(&format!("S-{n}"), &format!("s-{n}")),
+                    Duration::ZERO,
+                )
+                .await
+                .unwrap_or_else(|e| panic!("{name}: {e}"))
+            else {
+                panic!("{name}: not new")
+            };
+            let mut outcome = payhost::PaymentOutcome::new(state);
+            outcome.supplier_code = Some(format!("code-{n}"));
+            journal.finish(id, &outcome).await.unwrap();
+            ids.push(id);
+        }
+        let search = |text: &str| {
+            let mut s = payhost::Search::default();
+            for pair in text.split('&').filter(|p| !p.is_empty()) {
+                let (k, v) = pair.split_once('=').unwrap();
+                match k {
+                    "state" => s.state = Some(v.into()),
+                    "connector" => s.connector = Some(v.into()),
+                    "order" => s.order = Some(v.into()),
+                    "since" => s.since = Some(v.into()),
+                    "resolved" => s.resolved = Some(v == "true"),
+                    "limit" => s.limit = Some(v.parse().unwrap()),
+                    other => panic!("{other}"),
+                }
+            }
+            s.filter(payhost_tests::now()).unwrap()
+        };
+        let found = |page: payhost::Page| page.attempts.iter().map(|a| a.id).collect::<Vec<_>>();
+
+        // By state, newest first; two pages of one and one more.
+        let unknown = journal.find(&search("state=unknown")).await.unwrap();
+        assert_eq!(found(unknown), vec![ids[2], ids[0]], "{name}");
+        let first = journal
+            .find(&search("state=unknown,pending&limit=2"))
+            .await
+            .unwrap();
+        assert_eq!(found(first.clone()), vec![ids[4], ids[2]], "{name}");
+        let mut rest = search("state=unknown,pending&limit=2");
+        rest.before = first.next;
+        let second = journal.find(&rest).await.unwrap();
+        assert_eq!(found(second.clone()), vec![ids[0]], "{name}");
+        assert_eq!(second.next, None, "{name}");
+        // By order, connector and time.
+        assert_eq!(
+            found(journal.find(&search("order=S-3")).await.unwrap()),
+            vec![ids[3]],
+            "{name}"
+        );
+        assert!(
+            journal
+                .find(&search("connector=nemo"))
+                .await
+                .unwrap()
+                .attempts
+                .is_empty(),
+            "{name}"
+        );
+        assert_eq!(
+            journal
+                .find(&search("since=1h"))
+                .await
+                .unwrap()
+                .attempts
+                .len(),
+            5,
+            "{name}"
+        );
+        assert!(
+            journal
+                .find(&search("since=0&state=in-flight"))
+                .await
+                .unwrap()
+                .attempts
+                .is_empty(),
+            "{name}"
+        );
+
+        // Settled by a person: the supplier's own outcome stays beside it.
+        let resolved = journal
+            .resolve(
+                ids[0],
+                &payhost::PaymentOutcome::new(PaymentState::Failed),
+                "no charge on the statement",
+                "api:ops",
+            )
+            .await
+            .unwrap();
+        assert_eq!(resolved.state, AttemptState::Failed, "{name}");
+        assert_eq!(
+            resolved
+                .supplier_outcome
+                .as_ref()
+                .and_then(|o| o.supplier_code.as_deref()),
+            Some("code-0"),
+            "{name}"
+        );
+        assert!(resolved.resolved_at.is_some(), "{name}");
+        assert_eq!(
+            found(journal.find(&search("resolved=true")).await.unwrap()),
+            vec![ids[0]],
+            "{name}"
+        );
+        assert_eq!(
+            journal
+                .find(&search("resolved=false"))
+                .await
+                .unwrap()
+                .attempts
+                .len(),
+            4,
+            "{name}"
+        );
+
+        // The order's history: a new attempt after the failed one.
+        let Begin::New(again) = journal
+            .begin("atlas", &keyed("S-0", "s-0-again"), Duration::ZERO)
+            .await
+            .unwrap()
+        else {
+            panic!("{name}: not new")
+        };
+        let (attempt, history) = journal.history(again).await.unwrap();
+        assert_eq!(attempt.id, again, "{name}");
+        assert_eq!(
+            history.iter().map(|a| a.id).collect::<Vec<_>>(),
+            vec![ids[0], again],
+            "{name}"
+        );
+        journal.close().await.unwrap();
+    }
+}

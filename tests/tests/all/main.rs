@@ -14,6 +14,7 @@ mod http;
 mod journal;
 mod limits;
 mod loading;
+mod operator;
 mod packages;
 mod sealing;
 mod secrets;

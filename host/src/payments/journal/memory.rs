@@ -8,6 +8,7 @@ use super::types::{
     Begin, Finished, JournalError, JournalHealth, JournalOptions, Published, lapsed, now,
 };
 use crate::payments::attempt::{Attempt, AttemptState};
+use crate::payments::journal::filter::Filter;
 use crate::payments::journal::types::{Asked, Settlement, Upload};
 use crate::payments::model::PaymentOutcome;
 use parking_lot::Mutex;
@@ -204,6 +205,8 @@ impl MemoryJournal {
                 resolved_by: None,
                 instance: Some(self.instance.clone()),
                 late_outcome: None,
+                resolved_at: None,
+                supplier_outcome: None,
             },
             fingerprint: fingerprint.to_owned(),
             lapsed: false,
@@ -255,7 +258,11 @@ impl MemoryJournal {
         rules::may_resolve(id, state, running)?;
         let a = &mut tables.row(id)?.attempt;
         a.state = settlement.outcome.state.into();
+        if a.supplier_outcome.is_none() {
+            a.supplier_outcome = a.outcome.take();
+        }
         a.outcome = Some(settlement.outcome);
+        a.resolved_at = Some(now());
         a.resolution = Some(settlement.note);
         a.resolved_by = Some(settlement.by);
         a.updated_at = now();
@@ -326,7 +333,7 @@ impl super::store::Store for MemoryJournal {
                 .map(|r| r.attempt.clone()))
         })
     }
-    fn list(&self, limit: usize) -> super::store::Later<'_, Vec<Attempt>> {
+    fn find<'a>(&'a self, filter: &'a Filter) -> super::store::Later<'a, Vec<Attempt>> {
         Box::pin(async move {
             Ok(self
                 .memory
@@ -335,7 +342,8 @@ impl super::store::Store for MemoryJournal {
                 .attempts
                 .iter()
                 .rev()
-                .take(limit)
+                .filter(|r| filter.matches(&r.attempt))
+                .take(filter.page_size())
                 .map(|r| r.attempt.clone())
                 .collect())
         })

@@ -23,6 +23,7 @@
 //! Card numbers are stored masked (first 6 / last 4); CVVs never.
 
 mod columns;
+mod filter;
 mod ground;
 mod memory;
 mod postgres;
@@ -31,14 +32,15 @@ mod sqlite;
 mod store;
 mod types;
 
-pub(crate) use types::abandoned;
 pub use types::{
     Begin, Finished, JournalError, JournalHealth, JournalOptions, Published, fingerprint,
 };
+pub(crate) use types::{abandoned, now};
 
 use crate::payments::attempt::Attempt;
 use crate::payments::journal::types::{Asked, Settlement, Upload};
 use crate::payments::model::{PaymentOutcome, PaymentRequest};
+pub use filter::{Filter, MAX_PAGE, Page, Search, SearchError};
 pub use memory::Memory;
 use postgres::PgJournal;
 use sqlite::SqliteJournal;
@@ -203,7 +205,32 @@ impl Journal {
 
     /// The latest attempts, newest first.
     pub async fn list(&self, limit: usize) -> Result<Vec<Attempt>, JournalError> {
-        self.store.list(limit).await
+        let filter = Filter {
+            limit,
+            ..Filter::default()
+        };
+        Ok(self.find(&filter).await?.attempts)
+    }
+
+    /// The attempts `filter` finds, newest first, one page at a time.
+    pub async fn find(&self, filter: &Filter) -> Result<Page, JournalError> {
+        let attempts = self.store.find(filter).await?;
+        Ok(filter.page(attempts))
+    }
+
+    /// The attempt and every other attempt for its order, oldest first:
+    /// what happened to the order.
+    pub async fn history(&self, id: i64) -> Result<(Attempt, Vec<Attempt>), JournalError> {
+        let attempt = self.get(id).await?;
+        let filter = Filter {
+            connector: Some(attempt.connector.clone()),
+            order: Some(attempt.order_id.clone()),
+            limit: MAX_PAGE,
+            ..Filter::default()
+        };
+        let mut order = self.store.find(&filter).await?;
+        order.reverse();
+        Ok((attempt, order))
     }
 
     /// Stores a connector file under its name for every host sharing this

@@ -166,6 +166,8 @@ mod tests {
             resolved_by: None,
             instance: None,
             late_outcome: None,
+            resolved_at: None,
+            supplier_outcome: None,
         }
     }
 

@@ -2,6 +2,7 @@
 //! its own SQL (or memory). The rules it follows are in `rules`; what the
 //! journal adds over any store is in the journal itself.
 
+use super::filter::Filter;
 use super::types::{
     Asked, Begin, Finished, JournalError, JournalHealth, JournalOptions, Published, Settlement,
     Upload,
@@ -36,8 +37,8 @@ pub(crate) trait Store: Send + Sync {
     fn get(&self, id: i64) -> Later<'_, Attempt>;
     /// The attempt under a key.
     fn by_key<'a>(&'a self, key: &'a str) -> Later<'a, Option<Attempt>>;
-    /// The latest attempts, newest first.
-    fn list(&self, limit: usize) -> Later<'_, Vec<Attempt>>;
+    /// The attempts a search finds, newest first, at most its page size.
+    fn find<'a>(&'a self, filter: &'a Filter) -> Later<'a, Vec<Attempt>>;
     /// Stores a connector file for every host; its place in the order.
     fn publish(&self, upload: Upload) -> Later<'_, i64>;
     /// The files published after `seq`, in order.
@@ -89,8 +90,8 @@ macro_rules! store_by_its_methods {
             fn by_key<'a>(&'a self, key: &'a str) -> $crate::payments::journal::store::Later<'a, Option<$crate::payments::attempt::Attempt>> {
                 Box::pin(<$ty>::by_key(self, key))
             }
-            fn list(&self, limit: usize) -> $crate::payments::journal::store::Later<'_, Vec<$crate::payments::attempt::Attempt>> {
-                Box::pin(<$ty>::list(self, limit))
+            fn find<'a>(&'a self, filter: &'a $crate::payments::journal::filter::Filter) -> $crate::payments::journal::store::Later<'a, Vec<$crate::payments::attempt::Attempt>> {
+                Box::pin(<$ty>::find(self, filter))
             }
             fn publish(
                 &self,

@@ -2,6 +2,7 @@
 //! published connector files.
 
 use super::*;
+use crate::payments::journal::filter::{Bound, Filter};
 use crate::payments::journal::types::{Asked, Settlement, Upload};
 
 /// A stored state; one this version does not know reads as `unknown`.
@@ -15,6 +16,7 @@ pub(super) fn parse_state(text: &str) -> AttemptState {
 pub(super) fn row(r: &Row) -> Attempt {
     let outcome: Option<String> = r.get("outcome");
     let late: Option<String> = r.get("late_outcome");
+    let supplier: Option<String> = r.get("supplier_outcome");
     let state: String = r.get("state");
     Attempt {
         id: r.get("id"),
@@ -33,10 +35,12 @@ pub(super) fn row(r: &Row) -> Attempt {
         resolved_by: r.get("resolved_by"),
         instance: r.get("instance"),
         late_outcome: late.and_then(|o| serde_json::from_str(&o).ok()),
+        resolved_at: r.get("resolved_at"),
+        supplier_outcome: supplier.and_then(|o| serde_json::from_str(&o).ok()),
     }
 }
 
-pub(super) const COLUMNS: &str = "id, idempotency_key, connector, order_id, method, card, amount, currency, state, created_at, outcome, updated_at, resolution, resolved_by, instance, late_outcome";
+pub(super) const COLUMNS: &str = "id, idempotency_key, connector, order_id, method, card, amount, currency, state, created_at, outcome, updated_at, resolution, resolved_by, instance, late_outcome, resolved_at, supplier_outcome";
 
 impl PgJournal {
     pub(crate) async fn try_begin(&self, asked: &Asked) -> Result<Option<Begin>, JournalError> {
@@ -242,7 +246,8 @@ impl PgJournal {
             .query_one(
                 &format!(
                     "UPDATE attempts SET state = $1, outcome = $2, updated_at = extract(epoch from now())::bigint,
-                            resolution = $3, resolved_by = $4
+                            resolution = $3, resolved_by = $4, resolved_at = extract(epoch from now())::bigint,
+                            supplier_outcome = COALESCE(supplier_outcome, outcome)
                      WHERE id = $5 RETURNING {COLUMNS}"
                 ),
                 &[
@@ -299,13 +304,24 @@ impl PgJournal {
             .map(|r| row(&r)))
     }
 
-    pub(crate) async fn list(&self, limit: usize) -> Result<Vec<Attempt>, JournalError> {
+    pub(crate) async fn find(&self, filter: &Filter) -> Result<Vec<Attempt>, JournalError> {
         let inner = &self.inner;
         let client = inner.client().await?;
+        let (clause, bound) = filter.sql(|n| format!("${n}"));
+        let values: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = bound
+            .iter()
+            .map(|b| match b {
+                Bound::Text(t) => t as &(dyn tokio_postgres::types::ToSql + Sync),
+                Bound::Int(n) => n as &(dyn tokio_postgres::types::ToSql + Sync),
+            })
+            .collect();
         Ok(client
             .query(
-                &format!("SELECT {COLUMNS} FROM attempts ORDER BY id DESC LIMIT $1"),
-                &[&(limit as i64)],
+                &format!(
+                    "SELECT {COLUMNS} FROM attempts WHERE {clause} ORDER BY id DESC LIMIT {}",
+                    filter.page_size()
+                ),
+                &values,
             )
             .await
             .map_err(|e| inner.fail(e))?

@@ -4,7 +4,7 @@
 use crate::payments::journal::columns::attempt_columns;
 
 /// The migrations, in order; the schema's version is how many ran.
-pub(super) const MIGRATIONS: [&str; 2] = [
+pub(super) const MIGRATIONS: [&str; 3] = [
     concat!(
         "
     CREATE TABLE attempts (
@@ -38,5 +38,10 @@ pub(super) const MIGRATIONS: [&str; 2] = [
         bytes BYTEA NOT NULL,
         published_at TIMESTAMPTZ NOT NULL DEFAULT now()
     );
+",
+    "
+    ALTER TABLE attempts ADD COLUMN resolved_at BIGINT, ADD COLUMN supplier_outcome TEXT;
+    CREATE INDEX attempts_created ON attempts (created_at);
+    CREATE INDEX attempts_state ON attempts (state, id);
 ",
 ];

@@ -2,6 +2,7 @@
 //! transactions, and the reads.
 
 use super::*;
+use crate::payments::journal::filter::{Bound, Filter};
 use crate::payments::journal::types::{Asked, Settlement};
 
 impl Inner {
@@ -42,7 +43,7 @@ impl Inner {
             ))
             .and_then(|mut stmt| {
                 stmt.query_row(params![request.idempotency_key], |row| {
-                    Ok((Self::row(row)?, row.get(16)?))
+                    Ok((Self::row(row)?, row.get("fingerprint")?))
                 })
             })
             .optional()
@@ -163,7 +164,8 @@ impl Inner {
                     |r| r.get(0)))
                 .map_err(|e| self.fail(e))?;
             rules::may_resolve(id, state, running)?;
-            tx.prepare_cached("UPDATE attempts SET state = ?1, outcome = ?2, updated_at = ?3, resolution = ?4, resolved_by = ?5
+            tx.prepare_cached("UPDATE attempts SET state = ?1, outcome = ?2, updated_at = ?3, resolution = ?4, resolved_by = ?5,
+                 resolved_at = ?3, supplier_outcome = COALESCE(supplier_outcome, outcome)
                  WHERE id = ?6 AND state = ?7").and_then(|mut stmt| stmt.execute(params![
                     AttemptState::from(outcome.state),
                     json,
@@ -182,6 +184,7 @@ impl Inner {
     pub(super) fn row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Attempt> {
         let outcome: Option<String> = row.get(10)?;
         let late: Option<String> = row.get(15)?;
+        let supplier: Option<String> = row.get(17)?;
         Ok(Attempt {
             id: row.get(0)?,
             idempotency_key: row.get(1)?,
@@ -199,10 +202,12 @@ impl Inner {
             resolved_by: row.get(13)?,
             instance: row.get(14)?,
             late_outcome: late.and_then(|o| serde_json::from_str(&o).ok()),
+            resolved_at: row.get(16)?,
+            supplier_outcome: supplier.and_then(|o| serde_json::from_str(&o).ok()),
         })
     }
 
-    pub(super) const COLUMNS: &str = "id, idempotency_key, connector, order_id, method, card, amount, currency, state, created_at, outcome, updated_at, resolution, resolved_by, instance, late_outcome";
+    pub(super) const COLUMNS: &str = "id, idempotency_key, connector, order_id, method, card, amount, currency, state, created_at, outcome, updated_at, resolution, resolved_by, instance, late_outcome, resolved_at, supplier_outcome";
 
     pub(super) fn get(&self, id: i64) -> Result<Attempt, JournalError> {
         self.reader()
@@ -230,16 +235,22 @@ impl Inner {
         .optional()
     }
 
-    pub(super) fn list(&self, limit: usize) -> Result<Vec<Attempt>, JournalError> {
+    pub(super) fn find(&self, filter: &Filter) -> Result<Vec<Attempt>, JournalError> {
         let conn = self.reader();
+        let (clause, bound) = filter.sql(|n| format!("?{n}"));
         let mut stmt = conn
             .prepare_cached(&format!(
-                "SELECT {} FROM attempts ORDER BY id DESC LIMIT ?1",
-                Self::COLUMNS
+                "SELECT {} FROM attempts WHERE {clause} ORDER BY id DESC LIMIT {}",
+                Self::COLUMNS,
+                filter.page_size()
             ))
             .map_err(|e| self.fail(e))?;
+        let values = bound.into_iter().map(|b| match b {
+            Bound::Text(t) => rusqlite::types::Value::Text(t),
+            Bound::Int(n) => rusqlite::types::Value::Integer(n),
+        });
         let rows = stmt
-            .query_map(params![limit as i64], Self::row)
+            .query_map(rusqlite::params_from_iter(values), Self::row)
             .map_err(|e| self.fail(e))?;
         Ok(rows.filter_map(Result::ok).collect())
     }

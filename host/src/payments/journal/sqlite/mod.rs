@@ -6,6 +6,7 @@ use super::ground::{self, Ground, Moved};
 use super::rules::{self, Next};
 use super::types::*;
 use crate::payments::attempt::{Attempt, AttemptState};
+use crate::payments::journal::filter::Filter;
 use crate::payments::journal::types::{Asked, Settlement, Upload};
 use crate::payments::model::{PaymentOutcome, PaymentRequest};
 use parking_lot::Mutex;
@@ -334,8 +335,9 @@ impl SqliteJournal {
     }
 
     /// The latest attempts, newest first.
-    pub(crate) async fn list(&self, limit: usize) -> Result<Vec<Attempt>, JournalError> {
-        self.blocking(move |inner| inner.list(limit)).await
+    pub(crate) async fn find(&self, filter: &Filter) -> Result<Vec<Attempt>, JournalError> {
+        let filter = filter.clone();
+        self.blocking(move |inner| inner.find(&filter)).await
     }
 
     /// Stores a connector file for every host.

@@ -47,8 +47,15 @@ const ADDED_COLUMNS: [(&str, &str); 5] = [
     ("lapsed", "INTEGER"),
 ];
 
+/// Migration 3: what a resolution keeps (when, and the supplier's own
+/// outcome beside it), and the index a search by time uses.
+const RESOLUTIONS: &str = "
+    ALTER TABLE attempts ADD COLUMN resolved_at INTEGER;
+    ALTER TABLE attempts ADD COLUMN supplier_outcome TEXT;
+    CREATE INDEX IF NOT EXISTS attempts_created ON attempts (created_at);";
+
 /// The schema's version once every migration has run.
-pub(super) const VERSION: i64 = 2;
+pub(super) const VERSION: i64 = 3;
 
 /// Brings the schema to [`VERSION`] inside `tx`; `Ok(Some(version))` when
 /// the file was made by a newer payhost, whose schema this host does not know.
@@ -70,6 +77,9 @@ pub(super) fn migrate(tx: &Connection) -> rusqlite::Result<Option<i64>> {
                 tx.execute_batch(&format!("ALTER TABLE attempts ADD COLUMN {name} {kind}"))?;
             }
         }
+    }
+    if version < 3 {
+        tx.execute_batch(RESOLUTIONS)?;
     }
     if version < VERSION {
         tx.execute_batch(&format!("PRAGMA user_version = {VERSION}"))?;

@@ -1,4 +1,5 @@
 use super::*;
+use crate::payments::journal::Filter;
 use crate::payments::journal::types::{Asked, Settlement};
 use crate::payments::model::PaymentState;
 use std::time::Duration;
@@ -68,7 +69,7 @@ fn writers_on_one_file_wait_their_turn_instead_of_failing() {
         .build()
         .unwrap();
     let journal = SqliteJournal::open(&path).unwrap();
-    let all = rt.block_on(journal.list(1000)).unwrap();
+    let all = rt.block_on(listed(&journal, 1000)).unwrap();
     assert_eq!(all.len(), 200);
     assert!(all.iter().all(|a| a.state == AttemptState::Succeeded));
 }
@@ -255,7 +256,7 @@ fn a_journal_deleted_under_its_host_stops_it_and_is_put_back_whole() {
     // host off it.
     assert!(!ground::marker_path(&path).exists());
     let reopened = SqliteJournal::open(&path).unwrap();
-    let all = rt.block_on(reopened.list(10)).unwrap();
+    let all = rt.block_on(listed(&reopened, 10)).unwrap();
     assert!(
         all.iter()
             .any(|a| a.order_id == "O-PAID" && a.state == AttemptState::Succeeded),
@@ -324,7 +325,7 @@ fn a_journal_replaced_or_losing_its_wal_under_its_host_keeps_every_host_off_it_u
         std::fs::rename(&copy, &path).unwrap();
         std::fs::remove_file(&marker).unwrap();
         let kept = SqliteJournal::open(&path).unwrap();
-        let all = rt.block_on(kept.list(10)).unwrap();
+        let all = rt.block_on(listed(&kept, 10)).unwrap();
         assert!(
             all.iter()
                 .any(|a| a.order_id == "O-PAID" && a.state == AttemptState::Succeeded),
@@ -418,4 +419,13 @@ fn settle(outcome: &PaymentOutcome) -> Settlement {
         note: "no charge".to_owned(),
         by: "cli".to_owned(),
     }
+}
+
+/// The latest attempts, newest first.
+async fn listed(journal: &SqliteJournal, limit: usize) -> Result<Vec<Attempt>, JournalError> {
+    let filter = Filter {
+        limit,
+        ..Default::default()
+    };
+    journal.find(&filter).await
 }

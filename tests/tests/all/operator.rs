@@ -1,0 +1,132 @@
+//! The operator's day: unknown payments found through the API and the
+//! CLI, page by page, and settled with a record of who did it and what
+//! the supplier had said.
+
+use crate::durability::get;
+use crate::serve::{Server, body, post, workspace};
+use payhost_sandbox::sim::Simulator;
+use payhost_tests::{artifacts, payhost_bin};
+use serde_json::{Value, json};
+use std::process::Command;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_payments_are_found_page_by_page_and_settled_with_who_and_what_the_supplier_said() {
+    let sim = Simulator::start().await.unwrap();
+    let dir = workspace(&sim, &[artifacts::PAYHOST_ATLAS]);
+    let server = Server::start(dir.path());
+    let client = reqwest::Client::new();
+    let url = server.url.clone();
+    for (order, key) in [
+        ("ATL-OK-find1", "f-1"),
+        ("FAULT-drop-find2", "f-2"),
+        ("FAULT-drop-find3", "f-3"),
+    ] {
+        let (status, answer) = post(&client, &url, &body("atlas", order, key)).await;
+        assert_eq!(status, 200, "{answer:#}");
+    }
+
+    // The unknowns, newest first, one page at a time.
+    let (status, page) = get(&client, &format!("{url}/v1/payments?state=unknown&limit=1")).await;
+    assert_eq!(status, 200, "{page:#}");
+    assert_eq!(
+        page["attempts"][0]["order_id"], "FAULT-drop-find3",
+        "{page:#}"
+    );
+    let cursor = page["next"].as_i64().expect("a next page");
+    let (_, page) = get(
+        &client,
+        &format!("{url}/v1/payments?state=unknown&limit=1&cursor={cursor}"),
+    )
+    .await;
+    assert_eq!(
+        page["attempts"][0]["order_id"], "FAULT-drop-find2",
+        "{page:#}"
+    );
+    let unknown_id = page["attempts"][0]["id"].as_i64().unwrap();
+    let (_, all) = get(
+        &client,
+        &format!("{url}/v1/payments?state=unknown,succeeded"),
+    )
+    .await;
+    assert_eq!(all["attempts"].as_array().map(Vec::len), Some(3), "{all:#}");
+    assert_eq!(all["next"], Value::Null, "{all:#}");
+
+    // A careless query is refused with the form, not echoed.
+    for query in [
+        "state=4111111111111111",
+        "since=soon",
+        "limit=0",
+        "colour=red",
+    ] {
+        let (status, answer) = get(&client, &format!("{url}/v1/payments?{query}")).await;
+        assert_eq!(
+            (status, answer["error"]["code"].as_str()),
+            (400, Some("invalid_request")),
+            "{query}: {answer:#}"
+        );
+        let text = answer.to_string();
+        assert!(
+            !text.contains("4111111111111111") && !text.contains("colour"),
+            "{text}"
+        );
+    }
+
+    // The command line finds the same, with times.
+    let config = dir.path().join("payhost.toml");
+    let out = Command::new(payhost_bin())
+        .args(["payments", "list", "--state", "unknown", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("CREATED (UTC)"), "{text}");
+    assert_eq!(text.matches("FAULT-drop-find").count(), 2, "{text}");
+    assert!(!text.contains("ATL-OK-find1"), "{text}");
+    let out = Command::new(payhost_bin())
+        .args(["payments", "list", "--since", "yesterday", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is not a time"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Settled through the API: who and when are kept, and the supplier's
+    // own outcome beside the resolution.
+    let answer: Value = client
+        .post(format!("{url}/v1/payments/{unknown_id}/resolve"))
+        .json(&json!({"state": "failed", "note": "Atlas support: no charge"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["resolved_by"], "api:loopback", "{answer:#}");
+    let (_, attempt) = get(&client, &format!("{url}/v1/payments/{unknown_id}")).await;
+    assert_eq!(attempt["state"], "failed", "{attempt:#}");
+    assert!(attempt["resolved_at"].as_i64().is_some(), "{attempt:#}");
+    assert_eq!(
+        attempt["supplier_outcome"]["state"], "unknown",
+        "{attempt:#}"
+    );
+    assert!(
+        attempt["supplier_outcome"]["error"]["kind"].is_string(),
+        "{attempt:#}"
+    );
+    assert_eq!(
+        attempt["history"].as_array().map(Vec::len),
+        Some(1),
+        "{attempt:#}"
+    );
+    let (_, settled) = get(&client, &format!("{url}/v1/payments?resolved=true")).await;
+    assert_eq!(
+        settled["attempts"][0]["id"].as_i64(),
+        Some(unknown_id),
+        "{settled:#}"
+    );
+}
