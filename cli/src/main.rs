@@ -4,6 +4,7 @@
 //! the command line, sets up logging and the async runtime, and turns an
 //! error into its exit code.
 
+mod config;
 mod new;
 mod output;
 mod pay;
@@ -75,6 +76,9 @@ enum Command {
     #[command(subcommand)]
     Payments(payments::Payments),
     Serve(serve::Serve),
+    /// The configuration: `payhost config check`.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
     #[command(subcommand)]
     Token(token::Token),
 }
@@ -143,6 +147,7 @@ fn main() -> ExitCode {
             Command::Plugins(cmd) => cmd.run(&cli.config).await,
             Command::Payments(cmd) => cmd.run(&cli.config).await,
             Command::Serve(cmd) => cmd.run(&cli.config).await,
+            Command::Config(cmd) => cmd.run(&cli.config).await,
             Command::Token(cmd) => cmd.run(),
         }
     });

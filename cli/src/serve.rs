@@ -10,10 +10,13 @@ use std::sync::Arc;
 
 /// Run the host: the HTTP API, the payment journal, and the plugin
 /// directory watched so that a new, replaced or removed connector file takes
-/// effect without a restart.
+/// effect without a restart. It does not start when a configured
+/// connector is not live or a file does not load (see `payhost config
+/// check`), unless [host] start_degraded = true.
 ///
-/// API: POST /v1/payments, GET /v1/payments/{id}, POST
-/// /v1/payments/{id}/resolve, GET /v1/connectors, GET /healthz, GET /metrics;
+/// API: POST and GET /v1/payments, GET /v1/payments/{id}, POST
+/// /v1/payments/{id}/resolve, GET /v1/connectors, GET /healthz, GET
+/// /readyz, GET /metrics;
 /// bearer tokens from [api] in payhost.toml (without any, it listens only
 /// on loopback). SIGTERM or SIGINT stops it: no new connections, payments
 /// in flight finish within [api] shutdown_grace; any still running then
@@ -23,6 +26,14 @@ pub(crate) struct Serve {
     /// The address to listen on (default: [host] listen, else 127.0.0.1:8700).
     #[arg(long)]
     listen: Option<String>,
+}
+
+/// Gives up this host's lease in its journal.
+async fn journal_close(host: &Host) -> Result<(), payhost::JournalError> {
+    match host.journal() {
+        Some(journal) => journal.close().await,
+        None => Ok(()),
+    }
 }
 
 /// Completes on SIGTERM or SIGINT (installed handlers: as PID 1 too).
@@ -61,12 +72,23 @@ impl Serve {
         let host = Host::from_settings(settings)
             .map_err(|e| anyhow::anyhow!("cannot start the WebAssembly engine: {e:#}"))?;
         let host = Arc::new(host.with_journal(journal));
-        for result in host.load_plugins().await {
-            match result {
-                Ok(c) => {
-                    tracing::info!(connector = %c.info.name, version = %c.info.version, "connector live")
-                }
-                Err(e) => tracing::error!("{e}"),
+        for c in host.load_plugins().await.into_iter().flatten() {
+            tracing::info!(connector = %c.info.name, version = %c.info.version, "connector live");
+        }
+        // A host that is not whole does not start, unless asked to.
+        let problems = host.problems();
+        if !problems.is_empty() {
+            if !host.settings().host.start_degraded {
+                let list: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
+                let _ = journal_close(&host).await;
+                return Err(Exit::usage(anyhow::anyhow!(
+                    "not starting: the configuration does not make a whole host ({} problem(s)):\n{}\nfix them (`payhost config check` lists them), or set `start_degraded = true` in [host] to serve what loads",
+                    problems.len(),
+                    list.join("\n")
+                )));
+            }
+            for p in &problems {
+                tracing::error!("starting degraded: {p}");
             }
         }
         let _watch = payhost::watch(host.registry().clone());

@@ -92,6 +92,12 @@ impl Host {
         self.registry.scan().await
     }
 
+    /// What keeps the host from being whole, as of the last scan (see
+    /// `Registry::problems`).
+    pub fn problems(&self) -> Vec<crate::registry::Problem> {
+        self.registry().problems()
+    }
+
     /// The plugin directory's files as of the last scan.
     pub fn plugin_files(&self) -> Vec<PluginFile> {
         self.registry.plugin_files()

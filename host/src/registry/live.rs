@@ -245,9 +245,11 @@ impl Registry {
         }
         let mut live = BTreeMap::new();
         let mut conflicts = 0;
-        for f in files.values_mut() {
-            f.conflict = None;
-        }
+        // A conflict is logged when it begins or changes, not at every scan.
+        let before: BTreeMap<PathBuf, String> = files
+            .values_mut()
+            .filter_map(|f| f.conflict.take().map(|c| (f.file.clone(), c)))
+            .collect();
         for (name, paths) in &holders {
             if let [only] = paths.as_slice() {
                 if let Some(c) = files.get(only).and_then(|f| f.loaded.clone()) {
@@ -261,7 +263,9 @@ impl Registry {
                 "declares the name `{name}`, as do {}: none of them is live until only one remains (or pin the right one with sha256 in [connectors.{name}])",
                 list.join(" and ")
             );
-            tracing::error!(connector = %name, "connector name claimed by {} files: {}", paths.len(), list.join(", "));
+            if paths.iter().any(|p| before.get(p) != Some(&text)) {
+                tracing::error!(connector = %name, "connector name claimed by {} files: {}", paths.len(), list.join(", "));
+            }
             for p in paths {
                 if let Some(f) = files.get_mut(p) {
                     f.conflict = Some(text.clone());

@@ -7,7 +7,7 @@
 //!
 //! The registry itself is in `live`; loading one file (`load`) is apart from
 //! a loaded connector (`connector`) and what it declares (`info`); `summary`
-//! is how a live connector is shown. `load` runs its steps from `file`,
+//! is how a live connector is shown; `readiness` whether the host is whole. `load` runs its steps from `file`,
 //! `world`, `compile`, `declared`, `section` and `granting`.
 
 mod compile;
@@ -18,6 +18,7 @@ mod granting;
 mod info;
 mod live;
 mod load;
+mod readiness;
 mod section;
 mod summary;
 pub(crate) mod watch;
@@ -27,4 +28,5 @@ pub use connector::Connector;
 pub(crate) use file::MAX_COMPONENT_SIZE;
 pub use info::{LoadError, LoadKind};
 pub use live::{PluginFile, Registry, ScanReport, UnknownConnector};
+pub use readiness::Problem;
 pub use summary::{ConnectorSummary, FailedFile, Requested};

@@ -35,6 +35,8 @@ pub fn spawn(registry: Arc<Registry>) -> WatchHandle {
         }
     };
     let task = tokio::spawn(async move {
+        // A scan that keeps failing the same way is logged once.
+        let mut last_error = None;
         loop {
             tokio::select! {
                 event = rx.recv() => {
@@ -56,8 +58,16 @@ pub fn spawn(registry: Arc<Registry>) -> WatchHandle {
                     tracing::info!(loaded = ?report.loaded, removed = ?report.removed, failed = report.failed.len(), "plugin directory rescanned");
                 }
                 Ok(_) => {}
-                Err(e) => tracing::error!("{e}"),
+                Err(e) => {
+                    let text = e.to_string();
+                    if last_error.as_ref() != Some(&text) {
+                        tracing::error!("{text}");
+                    }
+                    last_error = Some(text);
+                    continue;
+                }
             }
+            last_error = None;
         }
     });
     WatchHandle {

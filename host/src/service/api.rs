@@ -3,7 +3,7 @@
 //! echoing what was sent.
 
 use super::bodies::{
-    AttemptAnswer, ConnectorsAnswer, Health, PaymentAnswer, PaymentBody, ResolveBody,
+    AttemptAnswer, ConnectorsAnswer, Health, PaymentAnswer, PaymentBody, Readiness, ResolveBody,
 };
 use super::caller::{Authorized, ToAdminister, ToPay, ToRead, ToResolve};
 use super::error::ApiError;
@@ -361,6 +361,24 @@ pub(crate) async fn get_connectors(
         })
         .collect();
     Ok(Json(ConnectorsAnswer { connectors, failed }))
+}
+
+/// `GET /readyz`: 503 while a connector `payhost.toml` configures is not
+/// live; `/healthz` stays the liveness check.
+pub(crate) async fn readyz(State(state): State<Arc<AppState>>) -> (StatusCode, Json<Readiness>) {
+    let not_live = state.host.registry().not_live().len();
+    let status = if not_live == 0 {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        Json(Readiness {
+            ready: not_live == 0,
+            not_live,
+        }),
+    )
 }
 
 pub(crate) async fn healthz(State(state): State<Arc<AppState>>) -> (StatusCode, Json<Health>) {

@@ -94,6 +94,16 @@ pub struct Health {
     pub journal_problem: Option<String>,
 }
 
+/// What `GET /readyz` answers: whether every connector `payhost.toml`
+/// configures is live (their names are for `GET /v1/connectors`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Readiness {
+    /// Every configured connector is live.
+    pub ready: bool,
+    /// How many configured connectors are not.
+    pub not_live: usize,
+}
+
 /// The body of `POST /v1/payments/{id}/resolve`: the operator's decision
 /// on an `unknown` attempt.
 #[derive(Debug, Clone, Deserialize)]

@@ -24,6 +24,7 @@ pub fn router(host: Arc<Host>) -> Router {
         .route("/v1/payments/{id}/resolve", post(api::resolve_payment))
         .route("/v1/connectors", get(api::get_connectors))
         .route("/healthz", get(api::healthz))
+        .route("/readyz", get(api::readyz))
         .route("/metrics", get(api::metrics))
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)

@@ -130,3 +130,134 @@ async fn unknown_payments_are_found_page_by_page_and_settled_with_who_and_what_t
         "{settled:#}"
     );
 }
+
+/// `payhost config check` on the workspace: exit code and standard output.
+fn config_check(config: &std::path::Path) -> (Option<i32>, String) {
+    let out = Command::new(payhost_bin())
+        .args(["config", "check", "--config"])
+        .arg(config)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// The line (from 1) of the first line of `text` that starts with `start`.
+fn line_of(text: &str, start: &str) -> usize {
+    text.lines().position(|l| l.starts_with(start)).unwrap() + 1
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_configuration_that_does_not_make_a_whole_host_is_refused_at_start_with_its_lines() {
+    let sim = Simulator::start().await.unwrap();
+    let dir = workspace(
+        &sim,
+        &[
+            artifacts::PAYHOST_ATLAS,
+            artifacts::PAYHOST_HKRAMBLE,
+            artifacts::PAYHOST_AEROHUB,
+            artifacts::PAYHOST_NEMO,
+        ],
+    );
+    let config = dir.path().join("payhost.toml");
+    let whole = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("start_degraded = true\n", "");
+    std::fs::write(&config, &whole).unwrap();
+    let (code, text) = config_check(&config);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("a whole host; 4 connector(s) live"), "{text}");
+
+    // A misspelt section: refused by the check and by serve, at its line.
+    let misspelt = whole.replace("[connectors.nemo]", "[connectors.nemoo]");
+    std::fs::write(&config, &misspelt).unwrap();
+    let line = line_of(&misspelt, "[connectors.nemoo]");
+    let (code, text) = config_check(&config);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains(&format!("line {line}")), "{text}");
+    assert!(text.contains("did you mean `nemo`"), "{text}");
+    // Spawned and waited for with a deadline: a host that starts anyway
+    // would otherwise be waited for forever.
+    let mut serve = Command::new(payhost_bin())
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while serve.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = serve.kill();
+    let serve = serve.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&serve.stderr);
+    assert_eq!(serve.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("not starting") && said.contains(&format!("line {line}")),
+        "{said}"
+    );
+    assert!(!String::from_utf8_lossy(&serve.stdout).contains("listening"));
+
+    // A secret that is not there: the connector that needs it is named.
+    std::fs::write(&config, &whole).unwrap();
+    std::fs::remove_file(dir.path().join("secrets/aerohub-api_secret")).unwrap();
+    let (code, text) = config_check(&config);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(
+        text.contains("aerohub") && text.contains("secret"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[connectors.aerohub] names no live connector"),
+        "{text}"
+    );
+    std::fs::write(dir.path().join("secrets/aerohub-api_secret"), "x").unwrap();
+
+    // A call that may take no time: refused at its line.
+    let zero = whole.replacen("timeout = \"3s\"", "timeout = \"0s\"", 1);
+    std::fs::write(&config, &zero).unwrap();
+    let (code, text) = config_check(&config);
+    let out = Command::new(payhost_bin())
+        .args(["config", "check", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(code, Some(2), "{text}{said}");
+    assert!(said.contains("more than 0s"), "{said}");
+    assert!(
+        said.contains(&format!("line {}", line_of(&zero, "timeout = \"0s\""))),
+        "{said}"
+    );
+
+    // Asked to start degraded, it serves what loads and is not ready.
+    std::fs::write(
+        &config,
+        misspelt.replacen("[host]\n", "[host]\nstart_degraded = true\n", 1),
+    )
+    .unwrap();
+    let server = Server::start(dir.path());
+    let client = reqwest::Client::new();
+    let (status, ready) = get(&client, &format!("{}/readyz", server.url)).await;
+    assert_eq!(
+        (status, ready["not_live"].as_u64()),
+        (503, Some(1)),
+        "{ready:#}"
+    );
+    let (status, _) = get(&client, &format!("{}/healthz", server.url)).await;
+    assert_eq!(status, 200);
+    let (status, answer) = post(
+        &client,
+        &server.url,
+        &body("atlas", "ATL-OK-degraded", "d-1"),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["outcome"]["state"].as_str()),
+        (200, Some("succeeded")),
+        "{answer:#}"
+    );
+}

@@ -27,9 +27,16 @@ pub(crate) fn workspace(sim: &Simulator, plugins: &[&str]) -> tempfile::TempDir 
         std::fs::copy(p, dir.path().join("plugins").join(name)).unwrap();
     }
     demo::write_secrets(dir.path(), &Credentials::default()).unwrap();
+    // Sections for all four suppliers whatever the directory holds, so
+    // that tests can add files while serving: a host that is not whole
+    // starts only when asked to (`operator` tests the refusal).
     std::fs::write(
         dir.path().join("payhost.toml"),
-        demo::config(&sim.url(), &cache_dir(), "timeout = \"3s\""),
+        demo::config(&sim.url(), &cache_dir(), "timeout = \"3s\"").replacen(
+            "[host]\n",
+            "[host]\nstart_degraded = true\n",
+            1,
+        ),
     )
     .unwrap();
     dir

@@ -116,8 +116,14 @@ impl ApiSettings {
             max_connections: raw
                 .max_connections
                 .map_or(d.max_connections, |v| v.into_inner().0),
-            header_timeout: raw.header_timeout.map_or(d.header_timeout, |v| v.0),
-            body_timeout: raw.body_timeout.map_or(d.body_timeout, |v| v.0),
+            header_timeout: super::values::above_zero(
+                report,
+                "api.header_timeout",
+                raw.header_timeout,
+            )?
+            .unwrap_or(d.header_timeout),
+            body_timeout: super::values::above_zero(report, "api.body_timeout", raw.body_timeout)?
+                .unwrap_or(d.body_timeout),
             max_body,
             shutdown_grace: raw.shutdown_grace.map_or(d.shutdown_grace, |v| v.0),
         };

@@ -48,6 +48,9 @@ pub struct ConnectorSettings {
     /// (contract 0.3.0) are granted as they are; only for a section that
     /// pins its file by `sha256` or `publishers`.
     pub accept_declared: bool,
+    /// The line of the section's header in `payhost.toml` (0 when the
+    /// section was not read from a file).
+    pub line: usize,
 }
 
 /// The keys of a connector section that belong to the host (its settings
@@ -64,6 +67,7 @@ impl ConnectorSettings {
         section: Spanned<Section<raw::Connector>>,
         report: &Report<'_>,
     ) -> Result<Self, ConfigError> {
+        let line = report.line(section.span());
         let Section {
             keys: mut raw,
             config,
@@ -110,6 +114,7 @@ impl ConnectorSettings {
             placements,
             unpinned: raw.unpinned,
             accept_declared,
+            line,
         })
     }
 }

@@ -32,6 +32,11 @@ pub struct HostSettings {
     /// How long a journal write waits for another process's lock before it
     /// is refused as busy (`"5s"`); at most a third of `lease`.
     pub journal_wait: Duration,
+    /// Start `payhost serve` even when the configuration does not make a
+    /// whole host (a connector that does not load, a section no connector
+    /// declares): the problems are logged and `/readyz` answers 503 until
+    /// they are gone. Off by default: such a host refuses to start.
+    pub start_degraded: bool,
 }
 
 impl Default for HostSettings {
@@ -45,6 +50,7 @@ impl Default for HostSettings {
             compile_timeout: Duration::from_secs(120),
             lease: Duration::from_secs(15),
             journal_wait: Duration::from_secs(5),
+            start_degraded: false,
         }
     }
 }
@@ -58,15 +64,18 @@ impl HostSettings {
         {
             return Err(report.at(lease.span(), "host.lease", "`lease` must be at least 1s"));
         }
+        let compile_timeout =
+            super::values::above_zero(report, "host.compile_timeout", raw.compile_timeout)?;
         Ok(HostSettings {
             plugins: raw.plugins.unwrap_or(d.plugins),
             journal: raw.journal.unwrap_or(d.journal),
             cache: raw.cache.unwrap_or(d.cache),
             listen: raw.listen.unwrap_or(d.listen),
             min_contract: raw.min_contract.map(|v| v.0),
-            compile_timeout: raw.compile_timeout.map_or(d.compile_timeout, |v| v.0),
+            compile_timeout: compile_timeout.unwrap_or(d.compile_timeout),
             lease: raw.lease.map_or(d.lease, |v| v.into_inner().0),
             journal_wait: raw.journal_wait.map_or(d.journal_wait, |v| v.0),
+            start_degraded: raw.start_degraded.unwrap_or(false),
         })
     }
 }

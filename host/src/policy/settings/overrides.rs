@@ -56,6 +56,11 @@ impl LimitOverrides {
                         &format!("{section}.{key}"),
                         format!("`{key}` may be at most 24h"),
                     )),
+                    Duration::ZERO => Err(report.at(
+                        v.span(),
+                        &format!("{section}.{key}"),
+                        format!("`{key}` must be more than 0s: a call with no time would be refused before it starts"),
+                    )),
                     d => Ok(d),
                 })
                 .transpose()

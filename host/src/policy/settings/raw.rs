@@ -34,9 +34,10 @@ pub(super) struct Host {
     pub cache: Option<PathBuf>,
     pub listen: Option<String>,
     pub min_contract: Option<MinContract>,
-    pub compile_timeout: Option<Lasting>,
+    pub compile_timeout: Option<Spanned<Lasting>>,
     pub lease: Option<Spanned<Lasting>>,
     pub journal_wait: Option<Lasting>,
+    pub start_degraded: Option<bool>,
 }
 
 /// `[limits]`.
@@ -112,8 +113,8 @@ pub(super) struct Api {
     pub allowed_hosts: Option<Vec<String>>,
     pub tls: Option<Tls>,
     pub max_connections: Option<Spanned<Whole<usize>>>,
-    pub header_timeout: Option<Lasting>,
-    pub body_timeout: Option<Lasting>,
+    pub header_timeout: Option<Spanned<Lasting>>,
+    pub body_timeout: Option<Spanned<Lasting>>,
     pub max_body: Option<Spanned<Size>>,
     pub shutdown_grace: Option<Lasting>,
 }

@@ -52,6 +52,14 @@ pub(super) struct Report<'a> {
 }
 
 impl Report<'_> {
+    /// The line (from 1) at which `span` starts.
+    pub fn line(&self, span: Range<usize>) -> usize {
+        self.text[..span.start.min(self.text.len())]
+            .matches('\n')
+            .count()
+            + 1
+    }
+
     /// An error of the validation step, at `span`, for `key`.
     pub fn at(&self, span: Range<usize>, key: &str, message: impl Into<String>) -> ConfigError {
         self.error(Some(span), Some(key.to_owned()), message.into())
@@ -173,7 +181,7 @@ fn example(key: &str) -> Option<&'static str> {
         "max_body" => "\"64KiB\"",
         "max_connections" => "512",
         "min_contract" => "\"0.2\"",
-        "unpinned" | "allow_downgrade" => "true",
+        "unpinned" | "allow_downgrade" | "start_degraded" => "true",
         _ => return None,
     })
 }

@@ -38,6 +38,23 @@ impl<'de> Deserialize<'de> for Lasting {
     }
 }
 
+/// A duration that must be more than zero, refused at its line when it
+/// is not.
+pub(super) fn above_zero(
+    report: &super::report::Report<'_>,
+    key: &str,
+    value: Option<toml::Spanned<Lasting>>,
+) -> Result<Option<Duration>, super::report::ConfigError> {
+    match value {
+        Some(v) if v.get_ref().0.is_zero() => {
+            let name = key.rsplit('.').next().unwrap_or(key);
+            Err(report.at(v.span(), key, format!("`{name}` must be more than 0s")))
+        }
+        Some(v) => Ok(Some(v.into_inner().0)),
+        None => Ok(None),
+    }
+}
+
 /// A size in bytes: a whole number, or a string with a unit (`"64MiB"`).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Size(pub u64);
