@@ -10,6 +10,7 @@ mod output;
 mod pay;
 mod payments;
 mod plugins;
+mod remote;
 mod serve;
 mod token;
 
@@ -38,14 +39,17 @@ pub(crate) mod exit {
     pub const FAILED: u8 = 3;
     /// The payment's outcome is unknown: it may have reached the supplier.
     pub const UNKNOWN: u8 = payhost::Failure::Unknown.exit_code();
-    // Busy (5) and the rest of a failure's codes: payhost::Failure.
+    // Busy (5), refused (6) and the rest of a failure's codes:
+    // payhost::Failure.
 }
 
 /// Runs travel suppliers' payment connectors as sandboxed WebAssembly components.
 ///
 /// Exit codes: 0 succeeded or pending, 2 usage or configuration error,
 /// 3 failed, 4 unknown (may have reached the supplier: do not retry blindly),
-/// 5 busy (nothing was sent: try again), 1 internal error.
+/// 5 busy (nothing was sent: try again), 6 refused by the journal (an order
+/// already paid or under way, a key reused, an attempt that is not unknown:
+/// nothing was sent), 1 internal error.
 #[derive(Parser)]
 #[command(name = "payhost", version, about, long_about)]
 struct Cli {
@@ -59,7 +63,8 @@ struct Cli {
     )]
     config: PathBuf,
 
-    /// More log output (-v: info, -vv: debug); connectors' own logs show at info.
+    /// More log output (-v: info, -vv: debug; `serve` logs at info by
+    /// default); connectors' own logs show at info.
     #[arg(long, short, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
 
@@ -129,7 +134,9 @@ impl From<anyhow::Error> for Exit {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.verbose);
+    // A service logs what it does (connectors going live, problems) by
+    // default; a one-shot command only warnings.
+    init_tracing(cli.verbose, matches!(cli.command, Command::Serve(_)));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -163,10 +170,10 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_tracing(verbose: u8) {
+fn init_tracing(verbose: u8, service: bool) {
     let default = match verbose {
-        0 => "warn",
-        1 => "info",
+        0 if !service => "warn",
+        0 | 1 => "info",
         _ => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("PAYHOST_LOG")

@@ -20,8 +20,10 @@ use std::time::Instant;
 ///    "cvv": "123", "holder_first_name": "Ada", "holder_last_name": "Lovelace"}
 ///
 /// Exit code: 0 succeeded or pending, 3 failed, 4 unknown (it may have
-/// reached the supplier), 5 busy (nothing was sent: try again), 2 usage or
-/// configuration error, 1 internal error.
+/// reached the supplier), 5 busy (nothing was sent: try again), 6 refused
+/// by the journal (the order already has an attempt that may have gone
+/// through, or the key was used for another payment: nothing was sent), 2
+/// usage or configuration error, 1 internal error.
 #[derive(Args)]
 pub(crate) struct Pay {
     /// The connector, by the name it declares (see `payhost plugins list`).
@@ -180,7 +182,7 @@ impl Pay {
                 "outcome": outcome,
             }))?;
         } else {
-            print_outcome(&self.connector, &self.order, &outcome, millis);
+            print_outcome(executed.id, &self.connector, &self.order, &outcome, millis);
         }
         Ok(match outcome.state {
             PaymentState::Succeeded | PaymentState::Pending => exit::OK,
@@ -190,8 +192,17 @@ impl Pay {
     }
 }
 
-fn print_outcome(connector: &str, order: &str, outcome: &PaymentOutcome, millis: u128) {
+fn print_outcome(
+    id: Option<i64>,
+    connector: &str,
+    order: &str,
+    outcome: &PaymentOutcome,
+    millis: u128,
+) {
     let row = |k: &str, v: &str| output::row(18, k, v);
+    if let Some(id) = id {
+        row("attempt", &id.to_string());
+    }
     row("connector", connector);
     row("order", order);
     row("state", &outcome.state.to_string());

@@ -28,7 +28,8 @@ impl Failure {
     /// The exit code `payhost` ends with.
     pub const fn exit_code(self) -> u8 {
         match self {
-            Failure::Usage | Failure::Refused => 2,
+            Failure::Usage => 2,
+            Failure::Refused => 6,
             Failure::Unknown => 4,
             Failure::Busy => 5,
             Failure::Internal => 1,

@@ -5,6 +5,7 @@ mod list;
 mod resolve;
 mod show;
 
+use super::remote::ServerArgs;
 use super::{Exit, load_settings};
 use clap::{Subcommand, ValueEnum};
 use payhost::Journal;
@@ -45,6 +46,8 @@ pub(crate) enum Payments {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        remote: ServerArgs,
     },
     /// One attempt with its outcome, and every attempt for its order.
     Show {
@@ -53,6 +56,8 @@ pub(crate) enum Payments {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        remote: ServerArgs,
     },
     /// Settle an attempt whose outcome is unknown: ask the supplier
     /// (`--query`), or record what you found out yourself (`--as`).
@@ -68,6 +73,8 @@ pub(crate) enum Payments {
         /// How you know (kept in the journal).
         #[arg(long)]
         note: Option<String>,
+        #[command(flatten)]
+        remote: ServerArgs,
     },
 }
 
@@ -99,6 +106,7 @@ impl Payments {
                 cursor,
                 limit,
                 json,
+                remote,
             } => {
                 let search = payhost::Search {
                     state,
@@ -110,15 +118,16 @@ impl Payments {
                     cursor,
                     limit: None,
                 };
-                list::run(config, search, limit, json).await
+                list::run(config, &remote, search, limit, json).await
             }
-            Payments::Show { id, json } => show::run(config, id, json).await,
+            Payments::Show { id, json, remote } => show::run(config, &remote, id, json).await,
             Payments::Resolve {
                 id,
                 query,
                 outcome,
                 note,
-            } => resolve::run(config, id, query, outcome, note).await,
+                remote,
+            } => resolve::run(config, &remote, id, query, outcome, note).await,
         }
     }
 }

@@ -1,10 +1,11 @@
 //! `payhost payments resolve`: an unknown attempt settled by the
 //! connector's query or by what the operator found out.
 
+use super::super::remote::ServerArgs;
 use super::super::{Exit, exit, host_with_plugins};
 use super::show::print_attempt;
 use super::{Stated, open};
-use payhost::{PaymentState, Resolution};
+use payhost::{Attempt, PaymentState, Resolution};
 use std::path::Path;
 
 /// Who resolves from this command line: `cli:` and the operating
@@ -25,14 +26,39 @@ fn by() -> String {
     format!("cli:{}", payhost_rules::text::escape(&user))
 }
 
-/// Resolves attempt `id` by `query`, or as `outcome` with `note`.
+/// Resolves attempt `id` by `query`, or as `outcome` with `note`: here,
+/// or on the host `remote` names (which holds the secrets a query needs,
+/// and records the token's name).
 pub(super) async fn run(
     config: &Path,
+    remote: &ServerArgs,
     id: i64,
     query: bool,
     outcome: Option<Stated>,
     note: Option<String>,
 ) -> Result<u8, Exit> {
+    if let Some(server) = remote.remote()? {
+        let body = match (query, outcome, note) {
+            (true, _, _) => serde_json::json!({ "query": true }),
+            (false, Some(outcome), Some(note)) => serde_json::json!({
+                "state": match outcome {
+                    Stated::Succeeded => "succeeded",
+                    Stated::Failed => "failed",
+                },
+                "note": note,
+            }),
+            _ => {
+                return Err(Exit::usage(anyhow::anyhow!(
+                    "pass --query, or --as succeeded|failed with --note"
+                )));
+            }
+        };
+        let updated: Attempt = server
+            .post(&format!("/v1/payments/{id}/resolve"), &body)
+            .await?;
+        print_attempt(&updated);
+        return Ok(exit::OK);
+    }
     let journal = open(config).await?;
     let attempt = journal.get(id).await.map_err(Exit::journal)?;
     let resolution = if query {

@@ -1,23 +1,38 @@
 //! `payhost payments show`: one attempt with its outcome.
 
+use super::super::remote::ServerArgs;
 use super::super::{Exit, exit, output, print_json};
 use super::open;
 use payhost::Attempt;
+use payhost::service::AttemptAnswer;
 use std::path::Path;
 
-/// Shows attempt `id`, and every attempt for its order.
-pub(super) async fn run(config: &Path, id: i64, json: bool) -> Result<u8, Exit> {
-    let (attempt, history) = open(config)
-        .await?
-        .history(id)
-        .await
-        .map_err(Exit::journal)?;
+/// Shows attempt `id`, and every attempt for its order, from the local
+/// journal or from the host `remote` names.
+pub(super) async fn run(
+    config: &Path,
+    remote: &ServerArgs,
+    id: i64,
+    json: bool,
+) -> Result<u8, Exit> {
+    let answer: AttemptAnswer = match remote.remote()? {
+        Some(server) => server.get(&format!("/v1/payments/{id}"), &[]).await?,
+        None => {
+            let (attempt, history) = open(config)
+                .await?
+                .history(id)
+                .await
+                .map_err(Exit::journal)?;
+            AttemptAnswer { attempt, history }
+        }
+    };
+    let AttemptAnswer { attempt, history } = &answer;
     if json {
-        print_json(&serde_json::json!({ "attempt": attempt, "history": history }))?
+        print_json(&answer)?
     } else {
-        print_attempt(&attempt);
+        print_attempt(attempt);
         println!("\nthe order's attempts, oldest first:");
-        for a in &history {
+        for a in history {
             println!(
                 "  {:>5} {} {:<10} {}{}",
                 a.id,

@@ -1,6 +1,7 @@
 //! `payhost plugins inspect`: what a connector declares, what the operator
 //! allows, what it is granted, and a section to paste.
 
+use super::super::remote::Remote;
 use super::super::{Exit, exit, host, host_with_plugins, output, print_json};
 use payhost::ConnectorSummary;
 use std::path::Path;
@@ -22,6 +23,29 @@ pub(super) async fn run(config: &Path, target: &str, json: bool) -> Result<u8, E
         print_json(&ConnectorSummary::from(&*connector))?;
     } else {
         print_inspect(&ConnectorSummary::from(&*connector));
+    }
+    Ok(exit::OK)
+}
+
+/// Inspects the connector `name` live on the host at `server`.
+pub(super) async fn remote(server: &Remote, name: &str, json: bool) -> Result<u8, Exit> {
+    let answer: payhost::service::ConnectorsAnswer = server.get("/v1/connectors", &[]).await?;
+    let Some(connector) = answer.connectors.iter().find(|c| c.name == name) else {
+        let live: Vec<&str> = answer.connectors.iter().map(|c| c.name.as_str()).collect();
+        return Err(Exit::usage(anyhow::anyhow!(
+            "no connector `{}` is live there; live: {}",
+            output::shown(name),
+            if live.is_empty() {
+                "none".to_owned()
+            } else {
+                live.join(", ")
+            }
+        )));
+    };
+    if json {
+        print_json(connector)?;
+    } else {
+        print_inspect(connector);
     }
     Ok(exit::OK)
 }

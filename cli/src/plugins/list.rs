@@ -1,6 +1,7 @@
 //! `payhost plugins list`: the plugin directory's connectors, or a running
 //! host's live set.
 
+use super::super::remote::Remote;
 use super::super::{Exit, exit, host_with_plugins, output, print_json};
 use super::inspect::contract_text;
 use payhost::service::ConnectorsAnswer;
@@ -8,17 +9,8 @@ use payhost::{ConnectorSummary, FailedFile};
 use std::path::Path;
 
 /// Asks the host at `server` for its live set.
-pub(super) async fn remote(server: &str, json: bool) -> Result<u8, Exit> {
-    let url = format!("{}/v1/connectors", server.trim_end_matches('/'));
-    let cannot = |e: &dyn std::fmt::Display| {
-        Exit::usage(anyhow::anyhow!(
-            "cannot ask the host at {server}: {e}; is `payhost serve` running there?"
-        ))
-    };
-    let body = async { reqwest::get(&url).await?.error_for_status()?.bytes().await }
-        .await
-        .map_err(|e| cannot(&e))?;
-    let answer: ConnectorsAnswer = serde_json::from_slice(&body).map_err(|e| cannot(&e))?;
+pub(super) async fn remote(server: &Remote, json: bool) -> Result<u8, Exit> {
+    let answer: ConnectorsAnswer = server.get("/v1/connectors", &[]).await?;
     if json {
         print_json(&answer)?;
     } else {

@@ -10,6 +10,7 @@ mod publish;
 mod test;
 
 use super::Exit;
+use super::remote::ServerArgs;
 use clap::Subcommand;
 use std::path::{Path, PathBuf};
 
@@ -21,18 +22,19 @@ pub(crate) enum Plugins {
         /// Print JSON.
         #[arg(long)]
         json: bool,
-        /// Ask a running host (`payhost serve`) for its live set instead,
-        /// e.g. http://127.0.0.1:8700.
-        #[arg(long, env = "PAYHOST_SERVER")]
-        server: Option<String>,
+        #[command(flatten)]
+        remote: ServerArgs,
     },
     /// Show what a connector declares, what the operator allows, and what it is granted.
     Inspect {
-        /// A connector name (from the plugin directory) or a .wasm file.
+        /// A connector name (from the plugin directory, or live on the
+        /// host --server names) or a .wasm file.
         target: String,
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        remote: ServerArgs,
     },
     /// Publish a connector to every host sharing this journal (a PostgreSQL
     /// journal, for a fleet): it is checked here first, stored in the
@@ -99,12 +101,18 @@ impl Plugins {
                 scenarios,
                 json,
             } => test::run(&file, &scenarios, json).await,
-            Plugins::List {
+            Plugins::List { json, remote } => match remote.remote()? {
+                Some(server) => list::remote(&server, json).await,
+                None => list::local(config, json).await,
+            },
+            Plugins::Inspect {
+                target,
                 json,
-                server: Some(server),
-            } => list::remote(&server, json).await,
-            Plugins::List { json, server: None } => list::local(config, json).await,
-            Plugins::Inspect { target, json } => inspect::run(config, &target, json).await,
+                remote,
+            } => match remote.remote()? {
+                Some(server) => inspect::remote(&server, &target, json).await,
+                None => inspect::run(config, &target, json).await,
+            },
             Plugins::Keygen { out } => keygen::keygen(&out),
             Plugins::Package { file, key, out } => package::package(&file, &key, out).await,
             Plugins::Publish { file, name } => publish::run(config, file, name).await,

@@ -319,8 +319,35 @@ pub(crate) async fn resolve_payment(
 ) -> Result<Json<Attempt>, ApiError> {
     let id = attempt_id(&id)?;
     let body: ResolveBody = parse_json(&read_body(&state, &headers, body).await?)?;
-    let resolution = Resolution::stated(body.state, &body.note)
-        .map_err(|e| ApiError::coded(Code::InvalidRequest, e.to_string()))?;
+    let invalid = |e: crate::payments::model::RequestError| {
+        ApiError::coded(Code::InvalidRequest, e.to_string())
+    };
+    let resolution = match body {
+        ResolveBody {
+            query: true,
+            state: None,
+            note: None,
+        } => {
+            let attempt = journal(&state)?.get(id).await?;
+            let answer = state
+                .host
+                .query(&attempt.connector, &attempt.order_id)
+                .await
+                .map_err(ApiError::from)?;
+            Resolution::queried(answer).map_err(invalid)?
+        }
+        ResolveBody {
+            query: false,
+            state: Some(decided),
+            note: Some(note),
+        } => Resolution::stated(decided, &note).map_err(invalid)?,
+        _ => {
+            return Err(ApiError::coded(
+                Code::InvalidRequest,
+                "send {\"state\": \"succeeded\"|\"pending\"|\"failed\", \"note\": \"what the supplier said\"}, or {\"query\": true} to ask the supplier",
+            ));
+        }
+    };
     let by = format!("api:{}", caller.name);
     Ok(Json(
         journal(&state)?

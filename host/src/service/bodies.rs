@@ -105,14 +105,20 @@ pub struct Readiness {
 }
 
 /// The body of `POST /v1/payments/{id}/resolve`: the operator's decision
-/// on an `unknown` attempt.
+/// on an `unknown` attempt, or `{"query": true}` to ask the supplier
+/// through the connector's `query()` on this host, which holds the secrets.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ResolveBody {
     /// `succeeded`, `pending` or `failed`.
-    pub(crate) state: crate::payments::model::PaymentState,
+    #[serde(default)]
+    pub(crate) state: Option<crate::payments::model::PaymentState>,
     /// Why (what the supplier said).
-    pub(crate) note: String,
+    #[serde(default)]
+    pub(crate) note: Option<String>,
+    /// Ask the supplier instead.
+    #[serde(default)]
+    pub(crate) query: bool,
 }
 
 /// What `GET /v1/payments/{id}` answers: the attempt, and every attempt

@@ -37,9 +37,10 @@ mod tests {
             "postal_code",
             "country",
             "note",
+            "query",
         ] {
             assert!(FIELDS.contains(&name), "{name} is missing from {FIELDS:?}");
         }
-        assert_eq!(FIELDS.len(), 10 + 8 + 5 + 2, "{FIELDS:?}");
+        assert_eq!(FIELDS.len(), 10 + 8 + 5 + 3, "{FIELDS:?}");
     }
 }

@@ -26,7 +26,7 @@ mod routes;
 mod server;
 mod state;
 
-pub use bodies::{ConnectorsAnswer, Health, PaymentAnswer};
+pub use bodies::{AttemptAnswer, ConnectorsAnswer, Health, PaymentAnswer, Readiness};
 pub use error::{ErrorBody, ErrorDetail};
 pub use routes::router;
 pub use server::{ServeError, Server, serve};

@@ -95,6 +95,54 @@ async fn unknown_payments_are_found_page_by_page_and_settled_with_who_and_what_t
         String::from_utf8_lossy(&out.stderr)
     );
 
+    // Paying a paid order again from the command line: refused by the
+    // journal (exit 6), nothing sent.
+    let out = Command::new(payhost_bin())
+        .args([
+            "pay",
+            "--connector",
+            "atlas",
+            "--order",
+            "ATL-OK-find1",
+            "--amount",
+            "312.99",
+            "--currency",
+            "USD",
+            "--config",
+        ])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(6),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        sim.pay_calls(payhost_sandbox::sim::Supplier::Atlas, "ATL-OK-find1"),
+        1
+    );
+    let out = Command::new(payhost_bin())
+        .args([
+            "pay",
+            "--connector",
+            "atlas",
+            "--order",
+            "ATL-OK-find4",
+            "--amount",
+            "312.99",
+            "--currency",
+            "USD",
+            "--config",
+        ])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("attempt ")), "{text}");
+
     // Settled through the API: who and when are kept, and the supplier's
     // own outcome beside the resolution.
     let answer: Value = client
@@ -260,4 +308,131 @@ async fn a_configuration_that_does_not_make_a_whole_host_is_refused_at_start_wit
         (200, Some("succeeded")),
         "{answer:#}"
     );
+}
+
+/// `payhost ARGS` with `--server` and the given options: exit code, output
+/// and errors.
+fn remote_cli(args: &[&str], server: &str, options: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(payhost_bin())
+        .args(args)
+        .args(["--server", server])
+        .args(options)
+        .env_remove("PAYHOST_TOKEN")
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cli_reads_and_settles_a_production_host_with_a_token_and_a_ca() {
+    let sim = Simulator::start().await.unwrap();
+    let dir = workspace(&sim, &[artifacts::PAYHOST_ATLAS]);
+    let key = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    let cert_pem = key.cert.pem();
+    std::fs::write(dir.path().join("cert.pem"), &cert_pem).unwrap();
+    std::fs::write(dir.path().join("key.pem"), key.key_pair.serialize_pem()).unwrap();
+    use payhost::Scope::{Admin, Pay, Read, Resolve};
+    let (ops, ops_line) = payhost::new_token("ops", &[Read, Resolve, Admin]);
+    let (shop, shop_line) = payhost::new_token("shop", &[Pay]);
+    std::fs::write(dir.path().join("ops.token"), &ops).unwrap();
+    std::fs::write(dir.path().join("shop.token"), &shop).unwrap();
+    let config = dir.path().join("payhost.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        "\n[api]\ntls = {{ cert = \"cert.pem\", key = \"key.pem\" }}\ntokens = [{ops_line}, {shop_line}]\n"
+    ));
+    std::fs::write(&config, text).unwrap();
+    let server = Server::start(dir.path());
+    let url = server.url.clone();
+    assert!(url.starts_with("https://"), "{url}");
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert_pem.as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let answer: Value = client
+        .post(format!("{url}/v1/payments"))
+        .bearer_auth(&shop)
+        .json(&body("atlas", "FAULT-drop-remote", "r-1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["outcome"]["state"], "unknown", "{answer:#}");
+    let id = answer["id"].as_i64().unwrap().to_string();
+
+    let ca = dir.path().join("cert.pem");
+    let ca = ca.to_str().unwrap();
+    let ops_file = dir.path().join("ops.token");
+    let ops_file = ops_file.to_str().unwrap();
+    let shop_file = dir.path().join("shop.token");
+    let shop_file = shop_file.to_str().unwrap();
+    let trusted = ["--cacert", ca, "--token-file", ops_file];
+
+    // Found from the operator's machine.
+    let (code, out, err) = remote_cli(&["payments", "list", "--state", "unknown"], &url, &trusted);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("FAULT-drop-remote"), "{out}");
+    let (code, out, err) = remote_cli(&["payments", "show", &id], &url, &trusted);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("FAULT-drop-remote") && out.contains("(this one)"),
+        "{out}"
+    );
+    let (code, out, err) = remote_cli(&["plugins", "list"], &url, &trusted);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("atlas"), "{out}");
+    let (code, out, err) = remote_cli(&["plugins", "inspect", "atlas"], &url, &trusted);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("sha256"), "{out}");
+
+    // Each refusal says what to do.
+    let (code, _, err) = remote_cli(&["payments", "list"], &url, &["--cacert", ca]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("401") && err.contains("--token-file"), "{err}");
+    let (code, _, err) = remote_cli(
+        &["payments", "list"],
+        &url,
+        &["--cacert", ca, "--token-file", shop_file],
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("403") && err.contains("scope"), "{err}");
+    let (code, _, err) = remote_cli(&["payments", "list"], &url, &["--token-file", ops_file]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--cacert"), "{err}");
+
+    // Settled on the host, which records the token's name; Atlas cannot
+    // be asked, and says so.
+    let (code, _, err) = remote_cli(&["payments", "resolve", &id, "--query"], &url, &trusted);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("cannot query"), "{err}");
+    let (code, out, err) = remote_cli(
+        &[
+            "payments",
+            "resolve",
+            &id,
+            "--as",
+            "failed",
+            "--note",
+            "Atlas support: no charge",
+        ],
+        &url,
+        &trusted,
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("api:ops"), "{out}");
+    let (code, _, err) = remote_cli(
+        &[
+            "payments", "resolve", &id, "--as", "failed", "--note", "again",
+        ],
+        &url,
+        &trusted,
+    );
+    assert_eq!(code, Some(6), "{err}");
+    assert!(err.contains("not_unknown"), "{err}");
 }
