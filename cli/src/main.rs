@@ -16,7 +16,7 @@ mod token;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use payhost::{Connector, Host, LoadError, Settings};
+use payhost::{Connector, Host, LoadError, LogFormat, Settings};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -67,6 +67,11 @@ struct Cli {
     /// default); connectors' own logs show at info.
     #[arg(long, short, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+
+    /// The log's form: `text`, or `json` (one object per line, for a log
+    /// collector); default: [host] log_format, else text.
+    #[arg(long, global = true, env = "PAYHOST_LOG_FORMAT", value_enum)]
+    log_format: Option<LogFormatArg>,
 
     #[command(subcommand)]
     command: Command,
@@ -136,7 +141,20 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // A service logs what it does (connectors going live, problems) by
     // default; a one-shot command only warnings.
-    init_tracing(cli.verbose, matches!(cli.command, Command::Serve(_)));
+    let format = match cli.log_format {
+        Some(LogFormatArg::Json) => LogFormat::Json,
+        Some(LogFormatArg::Text) => LogFormat::Text,
+        // The configuration's choice; its errors are reported later, by
+        // the command that reads it.
+        None => Settings::load(&cli.config)
+            .map(|s| s.host.log_format)
+            .unwrap_or_default(),
+    };
+    init_tracing(
+        cli.verbose,
+        matches!(cli.command, Command::Serve(_)),
+        format,
+    );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -170,7 +188,16 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_tracing(verbose: u8, service: bool) {
+/// `--log-format`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormatArg {
+    /// A line of text per event.
+    Text,
+    /// A JSON object per line.
+    Json,
+}
+
+fn init_tracing(verbose: u8, service: bool, format: LogFormat) {
     let default = match verbose {
         0 if !service => "warn",
         0 | 1 => "info",
@@ -178,12 +205,21 @@ fn init_tracing(verbose: u8, service: bool) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("PAYHOST_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(|| output::LogWriter)
         .with_ansi(false)
-        .with_target(false)
-        .init();
+        .with_target(false);
+    match format {
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_writer(|| output::LogWriter { json: true })
+            .init(),
+        LogFormat::Text => builder
+            .with_writer(|| output::LogWriter { json: false })
+            .init(),
+    }
 }
 
 /// Reads the configuration. The default file may be absent (nothing is

@@ -32,8 +32,12 @@ pub(crate) fn time(seconds: i64) -> String {
 }
 
 /// Standard error for the log: each event's line masked and escaped, its
-/// final newline kept.
-pub(crate) struct LogWriter;
+/// final newline kept. A JSON line is masked only: JSON already escapes
+/// what a terminal would act on, and an escape of ours would break it.
+pub(crate) struct LogWriter {
+    /// The lines are JSON objects.
+    pub(crate) json: bool,
+}
 
 impl Write for LogWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -42,7 +46,12 @@ impl Write for LogWriter {
             Some(line) => (line, "\n"),
             None => (&*text, ""),
         };
-        let safe = escape(&payhost::mask_text(line)).into_owned();
+        let masked = payhost::mask_text(line);
+        let safe = if self.json {
+            masked.into_owned()
+        } else {
+            escape(&masked).into_owned()
+        };
         std::io::stderr().write_all(format!("{safe}{end}").as_bytes())?;
         Ok(buf.len())
     }

@@ -60,7 +60,7 @@ pub use payments::model::{
 };
 pub use policy::access::new_token;
 pub use policy::limits::Limits;
-pub use policy::settings::{ConfigError, Scope, Settings, SettingsError};
+pub use policy::settings::{ConfigError, LogFormat, Scope, Settings, SettingsError};
 pub use registry::watch::spawn as watch;
 pub use registry::{Connector, ConnectorSummary, FailedFile, LoadError, LoadKind, Problem};
 pub use release::ReleaseError;

@@ -276,7 +276,15 @@ impl Executor {
             });
         };
         let Some(journal) = &self.journal else {
+            let started = std::time::Instant::now();
             let outcome = connector.pay(registry.runtime(), &request).await;
+            log_payment(
+                None,
+                connector.name(),
+                &request,
+                &outcome,
+                started.elapsed(),
+            );
             return Ok(Executed {
                 id: None,
                 replayed: false,
@@ -296,8 +304,16 @@ impl Executor {
                     journal: Some(journal.clone()),
                     id,
                 };
+                let started = std::time::Instant::now();
                 let outcome = connector.pay(registry.runtime(), &request).await;
                 unfinished.journal = None;
+                log_payment(
+                    Some(id),
+                    connector.name(),
+                    &request,
+                    &outcome,
+                    started.elapsed(),
+                );
                 let lease = tokio::time::Instant::now() + journal.options().lease;
                 let finished = record(journal, id, &outcome, Some(lease)).await;
                 if let Ok(Finished::Late { state }) = finished {
@@ -335,4 +351,26 @@ impl Executor {
             }
         }
     }
+}
+
+/// The one line a payment leaves at info level: which attempt, order and
+/// connector, how it ended, the supplier's code, and how long the call
+/// took; inside a request's span, its id too.
+fn log_payment(
+    id: Option<i64>,
+    connector: &str,
+    request: &PaymentRequest,
+    outcome: &PaymentOutcome,
+    took: Duration,
+) {
+    tracing::info!(
+        attempt = id,
+        connector,
+        order = %request.order_id,
+        state = %outcome.state,
+        kind = outcome.kind().map(|k| k.as_str()),
+        supplier_code = outcome.supplier_code.as_deref(),
+        ms = took.as_millis() as u64,
+        "payment"
+    );
 }

@@ -27,6 +27,32 @@ use serde::de::DeserializeOwned;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// Gives every request an id: the caller's `x-request-id` when it is a
+/// plain token (letters, digits, `-`, `_`, `.`; at most 64), else a new
+/// one. The request runs in a span that carries it, so every log line it
+/// causes names it, and the answer echoes it.
+pub(crate) async fn request_id(request: Request, next: Next) -> Response {
+    let given = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| {
+            !id.is_empty()
+                && id.len() <= 64
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        })
+        .map(str::to_owned);
+    let id = given.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let span = tracing::info_span!("request", request_id = %id);
+    let mut answer = tracing::Instrument::instrument(next.run(request), span).await;
+    if let Ok(value) = axum::http::HeaderValue::from_str(&id) {
+        answer.headers_mut().insert("x-request-id", value);
+    }
+    answer
+}
+
 /// Refuses a request whose `Host` is not one of [`crate::policy::settings::ApiSettings::allowed_hosts`]:
 /// a page elsewhere that rebinds its own name to this machine gets nothing.
 pub(crate) async fn host_guard(
@@ -220,18 +246,23 @@ pub(crate) async fn post_payment(
     let (begun, mut written) = tokio::sync::watch::channel(None);
     let mut task = {
         let (state, connector) = (state.clone(), connector.clone());
-        tokio::spawn(async move {
-            let started = Instant::now();
-            let executed = state.host.execute_noting(&connector, request, &begun).await;
-            if let Ok(executed) = &executed
-                && !executed.replayed
-            {
-                state
-                    .metrics
-                    .payment(&connector, &executed.outcome, started.elapsed());
-            }
-            executed
-        })
+        // In the request's span: its log lines carry the request's id.
+        let span = tracing::Span::current();
+        tokio::spawn(tracing::Instrument::instrument(
+            async move {
+                let started = Instant::now();
+                let executed = state.host.execute_noting(&connector, request, &begun).await;
+                if let Ok(executed) = &executed
+                    && !executed.replayed
+                {
+                    state
+                        .metrics
+                        .payment(&connector, &executed.outcome, started.elapsed());
+                }
+                executed
+            },
+            span,
+        ))
     };
     // Should the host stop waiting (its shutdown grace is over) before the
     // payment ends, the client is answered before its connection closes:

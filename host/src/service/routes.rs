@@ -32,5 +32,6 @@ pub fn router(host: Arc<Host>) -> Router {
             state.clone(),
             api::host_guard,
         ))
+        .layer(axum::middleware::from_fn(api::request_id))
         .with_state(state)
 }

@@ -436,3 +436,61 @@ async fn the_cli_reads_and_settles_a_production_host_with_a_token_and_a_ca() {
     assert_eq!(code, Some(6), "{err}");
     assert!(err.contains("not_unknown"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_payment_leaves_one_json_log_line_with_its_attempt_and_the_request_id() {
+    let sim = Simulator::start().await.unwrap();
+    let dir = workspace(&sim, &[artifacts::PAYHOST_ATLAS]);
+    let config = dir.path().join("payhost.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replacen("[host]\n", "[host]\nlog_format = \"json\"\n", 1),
+    )
+    .unwrap();
+    let server = Server::start(dir.path());
+    let client = reqwest::Client::new();
+    let answer = client
+        .post(format!("{}/v1/payments", server.url))
+        .header("x-request-id", "req-7f3a")
+        .json(&body("atlas", "ATL-OK-logged", "log-1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.headers()["x-request-id"], "req-7f3a");
+    let answer: Value = answer.json().await.unwrap();
+    let id = answer["id"].as_i64().unwrap();
+    // A request without an id, or with one that is not a plain token, gets
+    // a new one.
+    let other = client
+        .get(format!("{}/healthz", server.url))
+        .header("x-request-id", "bad id with spaces and {braces}")
+        .send()
+        .await
+        .unwrap();
+    let made = other.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert!(made.len() == 36 && !made.contains(' '), "{made}");
+
+    let mut payment_lines = Vec::new();
+    for _ in 0..50 {
+        let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap();
+        payment_lines = log
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .filter(|l| l["fields"]["message"] == "payment")
+            .collect();
+        if !payment_lines.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(payment_lines.len(), 1, "{payment_lines:#?}");
+    let line = &payment_lines[0];
+    assert_eq!(line["level"], "INFO", "{line:#}");
+    assert_eq!(line["fields"]["attempt"].as_i64(), Some(id), "{line:#}");
+    assert_eq!(line["fields"]["order"], "ATL-OK-logged", "{line:#}");
+    assert_eq!(line["fields"]["connector"], "atlas", "{line:#}");
+    assert_eq!(line["fields"]["state"], "succeeded", "{line:#}");
+    assert!(line["fields"]["ms"].as_u64().is_some(), "{line:#}");
+    assert_eq!(line["span"]["request_id"], "req-7f3a", "{line:#}");
+}

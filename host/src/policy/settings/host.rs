@@ -3,6 +3,7 @@
 
 use super::raw;
 use super::report::{ConfigError, Report};
+use super::values::LogFormat;
 use crate::contract::ContractVersion;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -37,6 +38,8 @@ pub struct HostSettings {
     /// declares): the problems are logged and `/readyz` answers 503 until
     /// they are gone. Off by default: such a host refuses to start.
     pub start_degraded: bool,
+    /// How `payhost` writes its log (`--log-format` overrides it).
+    pub log_format: LogFormat,
 }
 
 impl Default for HostSettings {
@@ -51,6 +54,7 @@ impl Default for HostSettings {
             lease: Duration::from_secs(15),
             journal_wait: Duration::from_secs(5),
             start_degraded: false,
+            log_format: LogFormat::Text,
         }
     }
 }
@@ -76,6 +80,7 @@ impl HostSettings {
             lease: raw.lease.map_or(d.lease, |v| v.into_inner().0),
             journal_wait: raw.journal_wait.map_or(d.journal_wait, |v| v.0),
             start_degraded: raw.start_degraded.unwrap_or(false),
+            log_format: raw.log_format.unwrap_or_default(),
         })
     }
 }

@@ -42,6 +42,7 @@ pub use host::HostSettings;
 pub use overrides::LimitOverrides;
 pub use report::ConfigError;
 pub use scope::Scope;
+pub use values::LogFormat;
 pub(crate) use values::fields_of;
 
 use crate::policy::limits::Limits;

@@ -38,6 +38,7 @@ pub(super) struct Host {
     pub lease: Option<Spanned<Lasting>>,
     pub journal_wait: Option<Lasting>,
     pub start_degraded: Option<bool>,
+    pub log_format: Option<super::values::LogFormat>,
 }
 
 /// `[limits]`.

@@ -18,6 +18,18 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::time::Duration;
 
+/// How the log is written: a line of text per event, or a JSON object per
+/// line for a log collector.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// `2026-12-05T08:00:00Z INFO request{request_id=…}: payment attempt=42 …`.
+    #[default]
+    Text,
+    /// One JSON object per line, the request's span fields included.
+    Json,
+}
+
 /// A duration in quotes (`"15s"`, `"500ms"`), read with `humantime`.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Lasting(pub Duration);
