@@ -135,7 +135,7 @@ impl Runtime {
                     state.limits.timeout
                 ));
             }
-            if state.cpu_used() > state.limits.cpu {
+            if state.guest.exceeded(state.limits.cpu) {
                 state.fault = Some(Fault::Cpu(state.limits.cpu));
                 return Err(wasmtime::format_err!(
                     "CPU limit of {:?} exceeded",

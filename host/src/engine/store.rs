@@ -97,50 +97,90 @@ impl ResourceLimiter for Limiter {
     }
 }
 
-/// The most one stretch of guest code between two crossings counts for:
-/// two epoch ticks.
-const MAX_STRETCH: Duration = super::ticker::EPOCH_TICK.saturating_mul(2);
-
 /// Time spent running the connector's own code, and nothing else.
 ///
 /// Wasmtime's call hooks mark every crossing between guest and host: host
 /// functions, WASI, libcalls, and the epoch check in which a call yields to
 /// others. Time on the host side of a crossing (crypto, HTTP, instantiation,
 /// waiting behind other calls) is never the connector's.
+///
+/// A stretch of guest code is timed by the wall clock, which is cheap; on
+/// a loaded machine it also counts the time the operating system gave
+/// other threads. So a call whose wall-clock time reaches its CPU limit is
+/// only suspected: from then on its stretches are also timed by the
+/// thread's own CPU clock (a system call each), and it is stopped when
+/// that shows another half of its limit. A connector that spins is
+/// stopped within one and a half times its limit; an honest call that
+/// waited for the processor is not.
 #[derive(Debug, Default)]
 pub(crate) struct GuestClock {
     used: Duration,
     since: Option<Instant>,
+    /// Once suspected: the thread CPU time used since, and where the
+    /// current stretch began on the thread's CPU clock.
+    precise: Option<(Duration, Option<Duration>)>,
     /// How many times the guest called the host (libcalls included).
     pub(crate) crossings: u32,
+}
+
+/// The calling thread's CPU time.
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; the clock id is a
+    // constant every Linux has.
+    #[allow(unsafe_code)]
+    let ok = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0;
+    if !ok {
+        return Duration::ZERO;
+    }
+    Duration::new(
+        ts.tv_sec.max(0) as u64,
+        ts.tv_nsec.clamp(0, 999_999_999) as u32,
+    )
 }
 
 impl GuestClock {
     /// The guest starts or resumes running.
     pub(crate) fn enter(&mut self) {
         self.since = Some(Instant::now());
-    }
-
-    /// The guest stops running: it called the host or returned.
-    ///
-    /// One stretch of guest code lasts at most about one epoch tick (the
-    /// epoch check ends it with a crossing), so a stretch is counted for at
-    /// most [`MAX_STRETCH`]: what the clock shows beyond that is time the
-    /// operating system gave other threads (on a loaded machine, tens of
-    /// milliseconds), not the connector's.
-    pub(crate) fn leave(&mut self) {
-        self.crossings = self.crossings.wrapping_add(1);
-        if let Some(since) = self.since.take() {
-            self.used += since.elapsed().min(MAX_STRETCH);
+        if let Some((_, start)) = &mut self.precise {
+            *start = Some(thread_cpu());
         }
     }
 
-    /// Guest time so far.
+    /// The guest stops running: it called the host or returned.
+    pub(crate) fn leave(&mut self) {
+        self.crossings = self.crossings.wrapping_add(1);
+        if let Some(since) = self.since.take() {
+            self.used += since.elapsed();
+        }
+        if let Some((used, start)) = &mut self.precise
+            && let Some(start) = start.take()
+        {
+            *used += thread_cpu().saturating_sub(start);
+        }
+    }
+
+    /// Guest time so far, by the wall clock.
     pub(crate) fn used(&self) -> Duration {
-        self.used
-            + self
-                .since
-                .map_or(Duration::ZERO, |s| s.elapsed().min(MAX_STRETCH))
+        self.used + self.since.map_or(Duration::ZERO, |s| s.elapsed())
+    }
+
+    /// Whether the guest has used up `limit`: suspected when the wall
+    /// clock says so, and stopped when the thread's CPU clock has shown
+    /// half of `limit` more since. Called on the host side of a crossing.
+    pub(crate) fn exceeded(&mut self, limit: Duration) -> bool {
+        match &self.precise {
+            None if self.used() > limit => {
+                self.precise = Some((Duration::ZERO, None));
+                false
+            }
+            None => false,
+            Some((used, _)) => *used > limit / 2,
+        }
     }
 }
 
@@ -185,11 +225,6 @@ impl CallState {
             guest: GuestClock::default(),
             fault: None,
         }
-    }
-
-    /// Time spent running the connector's own code, host calls excluded.
-    pub(crate) fn cpu_used(&self) -> Duration {
-        self.guest.used()
     }
 
     /// The limit breach that ended the call, if any.
