@@ -26,15 +26,13 @@ impl Token {
             Token::New { name, scopes } => {
                 let scopes = scopes
                     .iter()
-                    .map(|s| match s.trim() {
-                        "pay" => Ok(Scope::Pay),
-                        "read" => Ok(Scope::Read),
-                        "resolve" => Ok(Scope::Resolve),
-                        "admin" => Ok(Scope::Admin),
-                        other => Err(Exit::usage(anyhow::anyhow!(
-                            "unknown scope `{}`: use pay, read, resolve or admin",
-                            payhost::mask_text(other)
-                        ))),
+                    .map(|s| {
+                        Scope::from_name(s.trim()).ok_or_else(|| {
+                            Exit::usage(anyhow::anyhow!(
+                                "unknown scope `{}`: use pay, read, resolve, admin or metrics",
+                                payhost::mask_text(s.trim())
+                            ))
+                        })
                     })
                     .collect::<Result<Vec<_>, _>>()?;
                 let (token, line) = payhost::new_token(&name, &scopes);

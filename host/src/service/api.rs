@@ -5,9 +5,10 @@
 use super::bodies::{
     AttemptAnswer, ConnectorsAnswer, Health, PaymentAnswer, PaymentBody, Readiness, ResolveBody,
 };
-use super::caller::{Authorized, ToAdminister, ToPay, ToRead, ToResolve};
+use super::caller::{Authorized, ToAdminister, ToPay, ToRead, ToResolve, ToScrape};
 use super::error::ApiError;
 use super::fields::FIELDS;
+use super::metrics::Scraped;
 use super::state::AppState;
 use crate::failure::Code;
 use crate::payments::attempt::Attempt;
@@ -26,6 +27,23 @@ use http_body_util::BodyExt as _;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
 use std::time::Instant;
+
+/// Counts every API request by the route it matched (not its path: an id
+/// is no label) and the status answered.
+pub(crate) async fn count_request(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", |m| m.as_str())
+        .to_owned();
+    let answer = next.run(request).await;
+    state.metrics.request(&route, answer.status().as_u16());
+    answer
+}
 
 /// Gives every request an id: the caller's `x-request-id` when it is a
 /// plain token (letters, digits, `-`, `_`, `.`; at most 64), else a new
@@ -252,12 +270,22 @@ pub(crate) async fn post_payment(
             async move {
                 let started = Instant::now();
                 let executed = state.host.execute_noting(&connector, request, &begun).await;
-                if let Ok(executed) = &executed
-                    && !executed.replayed
-                {
-                    state
-                        .metrics
-                        .payment(&connector, &executed.outcome, started.elapsed());
+                match &executed {
+                    Ok(executed) if !executed.replayed => {
+                        state
+                            .metrics
+                            .payment(&connector, &executed.outcome, started.elapsed());
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        let code = e.code();
+                        if matches!(
+                            code.failure(),
+                            crate::failure::Failure::Busy | crate::failure::Failure::Refused
+                        ) {
+                            state.metrics.refused(code.as_str());
+                        }
+                    }
                 }
                 executed
             },
@@ -470,13 +498,38 @@ pub(crate) async fn healthz(State(state): State<Arc<AppState>>) -> (StatusCode, 
 
 pub(crate) async fn metrics(
     State(state): State<Arc<AppState>>,
-    _: Authorized<ToAdminister>,
+    _: Authorized<ToScrape>,
 ) -> Result<Response, ApiError> {
-    let text = state.metrics.render(
-        state.host.connectors().len(),
-        state.host.reload_failures(),
-        state.host.registry().conflicts(),
-    );
+    let tally = match state.host.journal() {
+        Some(journal) => match journal.tally().await {
+            Ok(tally) => Some(tally),
+            Err(e) => {
+                tracing::warn!("metrics: the journal's tally cannot be read: {e}");
+                None
+            }
+        },
+        None => None,
+    };
+    let failing = state
+        .host
+        .plugin_files()
+        .iter()
+        .filter(|f| f.problem().is_some())
+        .map(|f| {
+            f.kind
+                .map_or("conflict", crate::registry::LoadKind::as_str)
+                .to_owned()
+        })
+        .collect();
+    let text = state.metrics.render(Scraped {
+        loaded: state.host.connectors().len(),
+        failures: state.host.reload_failures(),
+        conflicts: state.host.registry().conflicts(),
+        in_flight: state.host.in_flight(),
+        failing,
+        tally,
+        now: crate::payments::journal::now(),
+    });
     Ok((
         [(
             "content-type",

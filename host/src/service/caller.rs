@@ -25,6 +25,8 @@ pub(crate) struct ToRead;
 pub(crate) struct ToResolve;
 /// `admin`: `GET /v1/connectors`, `GET /metrics`.
 pub(crate) struct ToAdminister;
+/// `metrics` (or `admin`): `GET /metrics`.
+pub(crate) struct ToScrape;
 
 impl Needs for ToPay {
     const SCOPE: Scope = Scope::Pay;
@@ -37,6 +39,9 @@ impl Needs for ToResolve {
 }
 impl Needs for ToAdminister {
     const SCOPE: Scope = Scope::Admin;
+}
+impl Needs for ToScrape {
+    const SCOPE: Scope = Scope::Metrics;
 }
 
 /// The caller, its token holding `S`'s scope; `401` or `403` otherwise.

@@ -20,13 +20,53 @@ const BUCKETS: [f64; 12] = [
 struct PaymentLabels {
     connector: String,
     state: String,
+}
+
+/// A failed or unknown payment's labels: what kind of failure.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ErrorLabels {
+    connector: String,
+    state: String,
     kind: String,
 }
 
-/// A connector's label.
+/// A refusal's label: its stable code.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ConnectorLabel {
+struct CodeLabel {
+    code: String,
+}
+
+/// An HTTP request's labels: the route it matched and the status answered.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: String,
+    status: String,
+}
+
+/// A backlog's labels.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BacklogLabels {
     connector: String,
+    state: String,
+}
+
+/// A resolution's labels.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResolutionLabels {
+    by: String,
+    state: String,
+}
+
+/// A failing file's label: what kind of failure.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabel {
+    kind: String,
+}
+
+/// The build's label.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    version: String,
 }
 
 /// A latency histogram with [`BUCKETS`].
@@ -34,32 +74,91 @@ fn histogram() -> Histogram {
     Histogram::new(BUCKETS)
 }
 
+/// What the host reads from itself and its journal as it is scraped.
+#[derive(Debug, Default)]
+pub struct Scraped {
+    /// Connectors live.
+    pub loaded: usize,
+    /// Files that failed to load since the host started.
+    pub failures: u64,
+    /// Names two or more files declare.
+    pub conflicts: u64,
+    /// Payments under way in this host.
+    pub in_flight: usize,
+    /// Files failing now, by their kind of failure.
+    pub failing: Vec<String>,
+    /// The journal's tally, when it could be read.
+    pub tally: Option<crate::payments::journal::Tally>,
+    /// Now, in Unix seconds.
+    pub now: i64,
+}
+
 /// What the host counts.
 pub struct Metrics {
     registry: Registry,
     payments: Family<PaymentLabels, Counter>,
-    duration: Family<ConnectorLabel, Histogram, fn() -> Histogram>,
+    errors: Family<ErrorLabels, Counter>,
+    duration: Family<PaymentLabels, Histogram, fn() -> Histogram>,
+    refusals: Family<CodeLabel, Counter>,
+    requests: Family<RouteLabels, Counter>,
     loaded: Gauge,
     reload_failures: Counter,
     conflicts: Gauge,
+    in_flight: Gauge,
+    failing: Family<KindLabel, Gauge>,
+    unsettled: Family<BacklogLabels, Gauge>,
+    oldest: Family<BacklogLabels, Gauge>,
+    resolutions: Family<ResolutionLabels, Gauge>,
 }
 
 impl Default for Metrics {
     fn default() -> Self {
         let payments = Family::<PaymentLabels, Counter>::default();
+        let errors = Family::<ErrorLabels, Counter>::default();
         let duration = Family::new_with_constructor(histogram as fn() -> Histogram);
-        let (loaded, reload_failures, conflicts) =
-            (Gauge::default(), Counter::default(), Gauge::default());
+        let refusals = Family::<CodeLabel, Counter>::default();
+        let requests = Family::<RouteLabels, Counter>::default();
+        let (loaded, reload_failures, conflicts, in_flight) = (
+            Gauge::default(),
+            Counter::default(),
+            Gauge::default(),
+            Gauge::default(),
+        );
+        let failing = Family::<KindLabel, Gauge>::default();
+        let unsettled = Family::<BacklogLabels, Gauge>::default();
+        let oldest = Family::<BacklogLabels, Gauge>::default();
+        let resolutions = Family::<ResolutionLabels, Gauge>::default();
+        let build = Family::<BuildLabels, Gauge>::default();
+        build
+            .get_or_create(&BuildLabels {
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+            })
+            .set(1);
         let mut registry = Registry::with_prefix("payhost");
         registry.register(
             "payments",
-            "Payments by connector, outcome state and error kind",
+            "Payments this host made, by connector and outcome state",
             payments.clone(),
         );
         registry.register(
+            "payment_errors",
+            "Payments that failed or are unknown, by connector, state and error kind",
+            errors.clone(),
+        );
+        registry.register(
             "payment_duration_seconds",
-            "Time to an outcome, by connector",
+            "Time to an outcome, by connector and state",
             duration.clone(),
+        );
+        registry.register(
+            "refusals",
+            "Requests refused before anything was sent, by code (busy, order_busy, …)",
+            refusals.clone(),
+        );
+        registry.register(
+            "http_requests",
+            "API requests by route and status",
+            requests.clone(),
         );
         registry.register("connectors_loaded", "Connectors live now", loaded.clone());
         registry.register(
@@ -72,13 +171,48 @@ impl Default for Metrics {
             "Connector names two or more files declare (none of them is live)",
             conflicts.clone(),
         );
+        registry.register(
+            "plugin_files_failing",
+            "Files in the plugin directory that do not load now, by kind of failure",
+            failing.clone(),
+        );
+        registry.register(
+            "payments_in_flight",
+            "Payments under way in this host",
+            in_flight.clone(),
+        );
+        registry.register(
+            "attempts_unsettled",
+            "Attempts in flight, unknown or pending in the journal (every host's), by connector and state",
+            unsettled.clone(),
+        );
+        registry.register_with_unit(
+            "attempts_unsettled_oldest_age",
+            "Age of the oldest attempt in flight, unknown or pending, by connector and state",
+            prometheus_client::registry::Unit::Seconds,
+            oldest.clone(),
+        );
+        registry.register(
+            "resolutions",
+            "Attempts settled by a person, in the journal, by who and the state decided",
+            resolutions.clone(),
+        );
+        registry.register("build_info", "The running payhost's version", build);
         Metrics {
             registry,
             payments,
+            errors,
             duration,
+            refusals,
+            requests,
             loaded,
             reload_failures,
             conflicts,
+            in_flight,
+            failing,
+            unsettled,
+            oldest,
+            resolutions,
         }
     }
 }
@@ -86,31 +220,87 @@ impl Default for Metrics {
 impl Metrics {
     /// Counts one payment's outcome and how long it took.
     pub fn payment(&self, connector: &str, outcome: &PaymentOutcome, elapsed: Duration) {
-        let kind = outcome.kind().map_or("none", |k| k.as_str()).to_owned();
-        self.payments
-            .get_or_create(&PaymentLabels {
-                connector: connector.to_owned(),
-                state: outcome.state.to_string(),
-                kind,
-            })
-            .inc();
+        let labels = PaymentLabels {
+            connector: connector.to_owned(),
+            state: outcome.state.to_string(),
+        };
+        self.payments.get_or_create(&labels).inc();
+        if let Some(kind) = outcome.kind() {
+            self.errors
+                .get_or_create(&ErrorLabels {
+                    connector: connector.to_owned(),
+                    state: outcome.state.to_string(),
+                    kind: kind.as_str().to_owned(),
+                })
+                .inc();
+        }
         self.duration
-            .get_or_create(&ConnectorLabel {
-                connector: connector.to_owned(),
-            })
+            .get_or_create(&labels)
             .observe(elapsed.as_secs_f64());
     }
 
-    /// The text of `/metrics`; `loaded`, `failures` and `conflicts` are
-    /// the host's, read as it is scraped.
-    pub fn render(&self, loaded: usize, failures: u64, conflicts: u64) -> String {
-        self.loaded.set(i64::try_from(loaded).unwrap_or(i64::MAX));
+    /// Counts a request refused before anything was sent, by its code.
+    pub fn refused(&self, code: &str) {
+        self.refusals
+            .get_or_create(&CodeLabel {
+                code: code.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Counts an API request by the route it matched and its status.
+    pub fn request(&self, route: &str, status: u16) {
+        self.requests
+            .get_or_create(&RouteLabels {
+                route: route.to_owned(),
+                status: status.to_string(),
+            })
+            .inc();
+    }
+
+    /// The text of `/metrics`, with what the host and its journal say now.
+    pub fn render(&self, now: Scraped) -> String {
+        self.loaded
+            .set(i64::try_from(now.loaded).unwrap_or(i64::MAX));
         self.conflicts
-            .set(i64::try_from(conflicts).unwrap_or(i64::MAX));
+            .set(i64::try_from(now.conflicts).unwrap_or(i64::MAX));
+        self.in_flight
+            .set(i64::try_from(now.in_flight).unwrap_or(i64::MAX));
         // The host's count only grows; the counter follows it.
         let seen = self.reload_failures.get();
-        if failures > seen {
-            self.reload_failures.inc_by(failures - seen);
+        if now.failures > seen {
+            self.reload_failures.inc_by(now.failures - seen);
+        }
+        self.failing.clear();
+        for kind in &now.failing {
+            self.failing
+                .get_or_create(&KindLabel { kind: kind.clone() })
+                .inc();
+        }
+        if let Some(tally) = &now.tally {
+            self.unsettled.clear();
+            self.oldest.clear();
+            for b in &tally.backlog {
+                let labels = BacklogLabels {
+                    connector: b.connector.clone(),
+                    state: b.state.as_str().to_owned(),
+                };
+                self.unsettled
+                    .get_or_create(&labels)
+                    .set(i64::try_from(b.count).unwrap_or(i64::MAX));
+                self.oldest
+                    .get_or_create(&labels)
+                    .set((now.now - b.oldest).max(0));
+            }
+            self.resolutions.clear();
+            for r in &tally.resolutions {
+                self.resolutions
+                    .get_or_create(&ResolutionLabels {
+                        by: r.by.clone(),
+                        state: r.state.as_str().to_owned(),
+                    })
+                    .set(i64::try_from(r.count).unwrap_or(i64::MAX));
+            }
         }
         let mut out = String::new();
         // Writing into a String cannot fail.
@@ -129,11 +319,15 @@ mod tests {
         let metrics = Metrics::default();
         let outcome = PaymentOutcome::new(PaymentState::Succeeded);
         metrics.payment("atlas", &outcome, Duration::from_millis(30));
-        let text = metrics.render(4, 2, 0);
+        let text = metrics.render(Scraped {
+            loaded: 4,
+            failures: 2,
+            ..Scraped::default()
+        });
         for line in [
-            "payhost_payments_total{connector=\"atlas\",state=\"succeeded\",kind=\"none\"} 1",
-            "payhost_payment_duration_seconds_bucket{le=\"0.05\",connector=\"atlas\"} 1",
-            "payhost_payment_duration_seconds_count{connector=\"atlas\"} 1",
+            "payhost_payments_total{connector=\"atlas\",state=\"succeeded\"} 1",
+            "payhost_payment_duration_seconds_bucket{le=\"0.05\",connector=\"atlas\",state=\"succeeded\"} 1",
+            "payhost_payment_duration_seconds_count{connector=\"atlas\",state=\"succeeded\"} 1",
             "payhost_connectors_loaded 4",
             "payhost_reload_failures_total 2",
         ] {
@@ -142,5 +336,7 @@ mod tests {
                 "{line} is missing from:\n{text}"
             );
         }
+        assert!(!text.contains("kind=\"none\""), "{text}");
+        assert!(!text.contains("payment_errors_total{"), "{text}");
     }
 }

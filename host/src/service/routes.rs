@@ -32,6 +32,10 @@ pub fn router(host: Arc<Host>) -> Router {
             state.clone(),
             api::host_guard,
         ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            api::count_request,
+        ))
         .layer(axum::middleware::from_fn(api::request_id))
         .with_state(state)
 }

@@ -494,3 +494,94 @@ async fn each_payment_leaves_one_json_log_line_with_its_attempt_and_the_request_
     assert!(line["fields"]["ms"].as_u64().is_some(), "{line:#}");
     assert_eq!(line["span"]["request_id"], "req-7f3a", "{line:#}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_come_from_the_journal_and_a_scraper_sees_nothing_else() {
+    let sim = Simulator::start().await.unwrap();
+    let dir = workspace(&sim, &[artifacts::PAYHOST_ATLAS]);
+    use payhost::Scope::{Metrics, Pay};
+    let (scraper, scraper_line) = payhost::new_token("prometheus", &[Metrics]);
+    let (shop, shop_line) = payhost::new_token("shop", &[Pay]);
+    let config = dir.path().join("payhost.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        "\n[api]\ntokens = [{scraper_line}, {shop_line}]\n"
+    ));
+    std::fs::write(&config, text).unwrap();
+    let server = Server::start(dir.path());
+    let client = reqwest::Client::new();
+    let url = &server.url;
+    let pay = |order: &str, key: &str| {
+        client
+            .post(format!("{url}/v1/payments"))
+            .bearer_auth(&shop)
+            .json(&body("atlas", order, key))
+            .send()
+    };
+    assert_eq!(pay("ATL-OK-m1", "m-1").await.unwrap().status(), 200);
+    assert_eq!(pay("ATL-OK-m1", "m-2").await.unwrap().status(), 409);
+    // An unknown payment made by the command line, not by this host.
+    let out = Command::new(payhost_bin())
+        .args([
+            "pay",
+            "--connector",
+            "atlas",
+            "--order",
+            "FAULT-drop-m3",
+            "--amount",
+            "1.00",
+            "--currency",
+            "USD",
+            "--config",
+        ])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let scrape = client
+        .get(format!("{url}/metrics"))
+        .bearer_auth(&scraper)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scrape.status(), 200);
+    let metrics = scrape.text().await.unwrap();
+    for line in [
+        "payhost_payments_total{connector=\"atlas\",state=\"succeeded\"} 1",
+        "payhost_attempts_unsettled{connector=\"atlas\",state=\"unknown\"} 1",
+        "payhost_refusals_total{code=\"order_busy\"} 1",
+        "payhost_http_requests_total{route=\"/v1/payments\",status=\"200\"} 1",
+        "payhost_http_requests_total{route=\"/v1/payments\",status=\"409\"} 1",
+        "payhost_payments_in_flight 0",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "{line} is missing from:\n{metrics}"
+        );
+    }
+    assert!(
+        metrics.lines().any(|l| l.starts_with(
+            "payhost_attempts_unsettled_oldest_age_seconds{connector=\"atlas\",state=\"unknown\"} "
+        )),
+        "{metrics}"
+    );
+    assert!(metrics.contains("payhost_build_info{version="), "{metrics}");
+    assert!(!metrics.contains("kind=\"none\""), "{metrics}");
+    // The scraper sees no grant and no payment.
+    for path in ["/v1/connectors", "/v1/payments", "/v1/payments/1"] {
+        let status = client
+            .get(format!("{url}{path}"))
+            .bearer_auth(&scraper)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 403, "{path}");
+    }
+}

@@ -329,9 +329,7 @@ async fn connectors_are_added_replaced_and_removed_while_serving() {
         "{metrics}"
     );
     assert!(
-        metrics.contains(
-            "payhost_payments_total{connector=\"atlas\",state=\"succeeded\",kind=\"none\"}"
-        ),
+        metrics.contains("payhost_payments_total{connector=\"atlas\",state=\"succeeded\"}"),
         "{metrics}"
     );
 

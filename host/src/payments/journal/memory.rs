@@ -348,6 +348,14 @@ impl super::store::Store for MemoryJournal {
                 .collect())
         })
     }
+    fn tally(&self) -> super::store::Later<'_, super::tally::Tally> {
+        Box::pin(async move {
+            let tables = self.memory.0.lock();
+            Ok(super::tally::Tally::of(
+                tables.attempts.iter().map(|r| &r.attempt),
+            ))
+        })
+    }
     fn publish(&self, upload: Upload) -> super::store::Later<'_, i64> {
         let Upload {
             file,

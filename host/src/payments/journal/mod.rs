@@ -30,6 +30,7 @@ mod postgres;
 mod rules;
 mod sqlite;
 mod store;
+mod tally;
 mod types;
 
 pub use types::{
@@ -47,6 +48,7 @@ use sqlite::SqliteJournal;
 use std::path::Path;
 use std::time::Duration;
 use store::Store;
+pub use tally::Tally;
 
 /// Where the journal is: a SQLite file, or a PostgreSQL database.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -210,6 +212,12 @@ impl Journal {
             ..Filter::default()
         };
         Ok(self.find(&filter).await?.attempts)
+    }
+
+    /// The backlog of attempts not settled and the resolutions made, for
+    /// `/metrics`.
+    pub async fn tally(&self) -> Result<Tally, JournalError> {
+        self.store.tally().await
     }
 
     /// The attempts `filter` finds, newest first, one page at a time.

@@ -39,6 +39,8 @@ pub(crate) trait Store: Send + Sync {
     fn by_key<'a>(&'a self, key: &'a str) -> Later<'a, Option<Attempt>>;
     /// The attempts a search finds, newest first, at most its page size.
     fn find<'a>(&'a self, filter: &'a Filter) -> Later<'a, Vec<Attempt>>;
+    /// The backlog and the resolutions (see `tally`).
+    fn tally(&self) -> Later<'_, super::tally::Tally>;
     /// Stores a connector file for every host; its place in the order.
     fn publish(&self, upload: Upload) -> Later<'_, i64>;
     /// The files published after `seq`, in order.
@@ -92,6 +94,9 @@ macro_rules! store_by_its_methods {
             }
             fn find<'a>(&'a self, filter: &'a $crate::payments::journal::filter::Filter) -> $crate::payments::journal::store::Later<'a, Vec<$crate::payments::attempt::Attempt>> {
                 Box::pin(<$ty>::find(self, filter))
+            }
+            fn tally(&self) -> $crate::payments::journal::store::Later<'_, $crate::payments::journal::tally::Tally> {
+                Box::pin(<$ty>::tally(self))
             }
             fn publish(
                 &self,

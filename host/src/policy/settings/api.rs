@@ -167,7 +167,7 @@ impl ApiSettings {
             }
             if token.scopes.is_empty() {
                 return wrong(format!(
-                    "[api] token `{}` has no scopes: give it some of pay, read, resolve, admin",
+                    "[api] token `{}` has no scopes: give it some of pay, read, resolve, admin, metrics",
                     token.name
                 ));
             }

@@ -14,9 +14,26 @@ pub enum Scope {
     Resolve,
     /// `GET /v1/connectors` (what each connector is granted) and `/metrics`.
     Admin,
+    /// `GET /metrics` only: for a scraper, which sees no grant and no
+    /// payment.
+    Metrics,
 }
 
 impl Scope {
+    /// Every scope.
+    pub const ALL: [Scope; 5] = [
+        Scope::Pay,
+        Scope::Read,
+        Scope::Resolve,
+        Scope::Admin,
+        Scope::Metrics,
+    ];
+
+    /// The scope named `text` in `payhost.toml`.
+    pub fn from_name(text: &str) -> Option<Scope> {
+        Scope::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
     /// The scope's name in `payhost.toml`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -24,6 +41,7 @@ impl Scope {
             Scope::Read => "read",
             Scope::Resolve => "resolve",
             Scope::Admin => "admin",
+            Scope::Metrics => "metrics",
         }
     }
 }

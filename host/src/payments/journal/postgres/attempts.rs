@@ -304,6 +304,42 @@ impl PgJournal {
             .map(|r| row(&r)))
     }
 
+    /// The backlog and the resolutions (see `Journal::tally`).
+    pub(crate) async fn tally(&self) -> Result<crate::payments::journal::Tally, JournalError> {
+        use crate::payments::journal::tally::{
+            BACKLOG_SQL, Backlog, RESOLUTIONS_SQL, Resolutions, Tally, state,
+        };
+        let inner = &self.inner;
+        let client = inner.client().await?;
+        let backlog = client
+            .query(BACKLOG_SQL, &[])
+            .await
+            .map_err(|e| inner.fail(e))?
+            .iter()
+            .map(|r| Backlog {
+                connector: r.get(0),
+                state: state(r.get(1)),
+                count: r.get::<_, i64>(2).max(0) as u64,
+                oldest: r.get(3),
+            })
+            .collect();
+        let resolutions = client
+            .query(RESOLUTIONS_SQL, &[])
+            .await
+            .map_err(|e| inner.fail(e))?
+            .iter()
+            .map(|r| Resolutions {
+                by: r.get(0),
+                state: state(r.get(1)),
+                count: r.get::<_, i64>(2).max(0) as u64,
+            })
+            .collect();
+        Ok(Tally {
+            backlog,
+            resolutions,
+        })
+    }
+
     pub(crate) async fn find(&self, filter: &Filter) -> Result<Vec<Attempt>, JournalError> {
         let inner = &self.inner;
         let client = inner.client().await?;

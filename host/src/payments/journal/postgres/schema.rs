@@ -43,5 +43,6 @@ pub(super) const MIGRATIONS: [&str; 3] = [
     ALTER TABLE attempts ADD COLUMN resolved_at BIGINT, ADD COLUMN supplier_outcome TEXT;
     CREATE INDEX attempts_created ON attempts (created_at);
     CREATE INDEX attempts_state ON attempts (state, id);
+    CREATE INDEX attempts_resolved ON attempts (resolved_by) WHERE resolved_by IS NOT NULL;
 ",
 ];

@@ -235,6 +235,44 @@ impl Inner {
         .optional()
     }
 
+    pub(super) fn tally(&self) -> Result<crate::payments::journal::Tally, JournalError> {
+        use crate::payments::journal::tally::{
+            BACKLOG_SQL, Backlog, RESOLUTIONS_SQL, Resolutions, Tally, state,
+        };
+        let conn = self.reader();
+        let backlog = conn
+            .prepare_cached(BACKLOG_SQL)
+            .and_then(|mut stmt| {
+                stmt.query_map([], |r| {
+                    Ok(Backlog {
+                        connector: r.get(0)?,
+                        state: state(&r.get::<_, String>(1)?),
+                        count: r.get::<_, i64>(2)?.max(0) as u64,
+                        oldest: r.get(3)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(|e| self.fail(e))?;
+        let resolutions = conn
+            .prepare_cached(RESOLUTIONS_SQL)
+            .and_then(|mut stmt| {
+                stmt.query_map([], |r| {
+                    Ok(Resolutions {
+                        by: r.get(0)?,
+                        state: state(&r.get::<_, String>(1)?),
+                        count: r.get::<_, i64>(2)?.max(0) as u64,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(|e| self.fail(e))?;
+        Ok(Tally {
+            backlog,
+            resolutions,
+        })
+    }
+
     pub(super) fn find(&self, filter: &Filter) -> Result<Vec<Attempt>, JournalError> {
         let conn = self.reader();
         let (clause, bound) = filter.sql(|n| format!("?{n}"));

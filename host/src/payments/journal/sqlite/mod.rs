@@ -340,6 +340,11 @@ impl SqliteJournal {
         self.blocking(move |inner| inner.find(&filter)).await
     }
 
+    /// The backlog and the resolutions (see `Journal::tally`).
+    pub(crate) async fn tally(&self) -> Result<crate::payments::journal::Tally, JournalError> {
+        self.blocking(|inner| inner.tally()).await
+    }
+
     /// Stores a connector file for every host.
     pub(crate) async fn publish(&self, upload: Upload) -> Result<i64, JournalError> {
         let Upload {

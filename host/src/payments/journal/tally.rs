@@ -1,0 +1,106 @@
+//! What the journal says about the payments as a whole, for `/metrics`:
+//! the attempts not yet settled by connector and state with the age of the
+//! oldest, and the resolutions by who made them and what they decided.
+//! Counted from the journal, which every host and the CLI share, so that
+//! a payment made by `payhost pay` or left unknown by a host that died
+//! counts too.
+
+use crate::payments::attempt::{Attempt, AttemptState};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Attempts of one connector in one state that is not settled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Backlog {
+    /// The connector.
+    pub connector: String,
+    /// `in-flight`, `unknown` or `pending`.
+    pub state: AttemptState,
+    /// How many.
+    pub count: u64,
+    /// When the oldest was made (Unix seconds).
+    pub oldest: i64,
+}
+
+/// Resolutions by who made them and the state they decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Resolutions {
+    /// `api:NAME` or `cli:USER`.
+    pub by: String,
+    /// The state decided.
+    pub state: AttemptState,
+    /// How many.
+    pub count: u64,
+}
+
+/// The journal's tally.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    /// The attempts not settled.
+    pub backlog: Vec<Backlog>,
+    /// The resolutions.
+    pub resolutions: Vec<Resolutions>,
+}
+
+/// The states an attempt waits in.
+pub(crate) const UNSETTLED: [AttemptState; 3] = [
+    AttemptState::InFlight,
+    AttemptState::Unknown,
+    AttemptState::Pending,
+];
+
+/// The backlog's SQL, the same in both SQL stores (an index on `state`
+/// serves it).
+pub(crate) const BACKLOG_SQL: &str =
+    "SELECT connector, state, COUNT(*), MIN(created_at) FROM attempts
+     WHERE state IN ('in-flight', 'unknown', 'pending') GROUP BY connector, state";
+
+/// The resolutions' SQL (a partial index on `resolved_by` serves it).
+pub(crate) const RESOLUTIONS_SQL: &str = "SELECT resolved_by, state, COUNT(*) FROM attempts
+     WHERE resolved_by IS NOT NULL GROUP BY resolved_by, state";
+
+impl Tally {
+    /// The tally of `attempts`, as the memory store counts it.
+    pub(crate) fn of<'a>(attempts: impl Iterator<Item = &'a Attempt>) -> Tally {
+        let mut backlog: BTreeMap<(String, &str), (AttemptState, u64, i64)> = BTreeMap::new();
+        let mut resolutions: BTreeMap<(String, &str), (AttemptState, u64)> = BTreeMap::new();
+        for a in attempts {
+            if UNSETTLED.contains(&a.state) {
+                let e = backlog
+                    .entry((a.connector.clone(), a.state.as_str()))
+                    .or_insert((a.state, 0, a.created_at));
+                e.1 += 1;
+                e.2 = e.2.min(a.created_at);
+            }
+            if let Some(by) = &a.resolved_by {
+                resolutions
+                    .entry((by.clone(), a.state.as_str()))
+                    .or_insert((a.state, 0))
+                    .1 += 1;
+            }
+        }
+        Tally {
+            backlog: backlog
+                .into_iter()
+                .map(|((connector, _), (state, count, oldest))| Backlog {
+                    connector,
+                    state,
+                    count,
+                    oldest,
+                })
+                .collect(),
+            resolutions: resolutions
+                .into_iter()
+                .map(|((by, _), (state, count))| Resolutions { by, state, count })
+                .collect(),
+        }
+    }
+}
+
+/// A state as a column holds it.
+pub(crate) fn state(text: &str) -> AttemptState {
+    AttemptState::ALL
+        .into_iter()
+        .find(|s| s.as_str() == text)
+        .unwrap_or(AttemptState::Unknown)
+}
