@@ -81,6 +81,8 @@ pub struct Registry {
     files: Mutex<BTreeMap<PathBuf, PluginFile>>,
     scan_lock: tokio::sync::Mutex<()>,
     reload_failures: AtomicU64,
+    /// The same, by file name and kind of failure.
+    failures_by: Mutex<BTreeMap<(String, &'static str), u64>>,
     conflicts: AtomicU64,
 }
 
@@ -94,6 +96,7 @@ impl Registry {
             files: Mutex::new(BTreeMap::new()),
             scan_lock: tokio::sync::Mutex::new(()),
             reload_failures: AtomicU64::new(0),
+            failures_by: Mutex::new(BTreeMap::new()),
             conflicts: AtomicU64::new(0),
         }
     }
@@ -218,6 +221,15 @@ impl Registry {
                 }
                 Err(e) => {
                     self.reload_failures.fetch_add(1, Ordering::Relaxed);
+                    let name = file
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    *self
+                        .failures_by
+                        .lock()
+                        .entry((name, e.kind.as_str()))
+                        .or_default() += 1;
                     tracing::error!(file = %file.display(), "connector not loaded: {}", e.reason);
                     report
                         .failed
@@ -305,6 +317,16 @@ impl Registry {
     /// How many times a file failed to load since the host started.
     pub fn reload_failures(&self) -> u64 {
         self.reload_failures.load(Ordering::Relaxed)
+    }
+
+    /// How many times each file failed to load, by kind of failure, since
+    /// the host started: (file name, kind, count).
+    pub fn reload_failures_by(&self) -> Vec<(String, &'static str, u64)> {
+        self.failures_by
+            .lock()
+            .iter()
+            .map(|((file, kind), n)| (file.clone(), *kind, *n))
+            .collect()
     }
 
     /// The live connectors, by name.

@@ -527,6 +527,7 @@ pub(crate) async fn metrics(
         conflicts: state.host.registry().conflicts(),
         in_flight: state.host.in_flight(),
         failing,
+        failures_by: state.host.registry().reload_failures_by(),
         tally,
         now: crate::payments::journal::now(),
     });

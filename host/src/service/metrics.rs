@@ -87,6 +87,8 @@ pub struct Scraped {
     pub in_flight: usize,
     /// Files failing now, by their kind of failure.
     pub failing: Vec<String>,
+    /// Load failures since the host started: (file, kind, count).
+    pub failures_by: Vec<(String, &'static str, u64)>,
     /// The journal's tally, when it could be read.
     pub tally: Option<crate::payments::journal::Tally>,
     /// Now, in Unix seconds.
@@ -109,6 +111,21 @@ pub struct Metrics {
     unsettled: Family<BacklogLabels, Gauge>,
     oldest: Family<BacklogLabels, Gauge>,
     resolutions: Family<ResolutionLabels, Gauge>,
+    lapsed: Family<ConnectorLabel, Gauge>,
+    file_failures: Family<FileLabels, Gauge>,
+}
+
+/// A connector's label.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ConnectorLabel {
+    connector: String,
+}
+
+/// A connector file's failure labels.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FileLabels {
+    file: String,
+    kind: String,
 }
 
 impl Default for Metrics {
@@ -129,6 +146,8 @@ impl Default for Metrics {
         let oldest = Family::<BacklogLabels, Gauge>::default();
         let resolutions = Family::<ResolutionLabels, Gauge>::default();
         let build = Family::<BuildLabels, Gauge>::default();
+        let lapsed = Family::<ConnectorLabel, Gauge>::default();
+        let file_failures = Family::<FileLabels, Gauge>::default();
         build
             .get_or_create(&BuildLabels {
                 version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -197,6 +216,16 @@ impl Default for Metrics {
             "Attempts settled by a person, in the journal, by who and the state decided",
             resolutions.clone(),
         );
+        registry.register(
+            "attempts_lapsed",
+            "Attempts marked unknown because their host's lease lapsed (it died or paused), in the journal, by connector",
+            lapsed.clone(),
+        );
+        registry.register(
+            "file_load_failures",
+            "Times each connector file failed to load since this host started, by file and kind",
+            file_failures.clone(),
+        );
         registry.register("build_info", "The running payhost's version", build);
         Metrics {
             registry,
@@ -213,6 +242,8 @@ impl Default for Metrics {
             unsettled,
             oldest,
             resolutions,
+            lapsed,
+            file_failures,
         }
     }
 }
@@ -277,7 +308,24 @@ impl Metrics {
                 .get_or_create(&KindLabel { kind: kind.clone() })
                 .inc();
         }
+        self.file_failures.clear();
+        for (file, kind, n) in &now.failures_by {
+            self.file_failures
+                .get_or_create(&FileLabels {
+                    file: file.clone(),
+                    kind: (*kind).to_owned(),
+                })
+                .set(i64::try_from(*n).unwrap_or(i64::MAX));
+        }
         if let Some(tally) = &now.tally {
+            self.lapsed.clear();
+            for (connector, n) in &tally.lapsed {
+                self.lapsed
+                    .get_or_create(&ConnectorLabel {
+                        connector: connector.clone(),
+                    })
+                    .set(i64::try_from(*n).unwrap_or(i64::MAX));
+            }
             self.unsettled.clear();
             self.oldest.clear();
             for b in &tally.backlog {

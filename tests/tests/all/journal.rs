@@ -211,6 +211,12 @@ async fn a_host_that_stops_renewing_leaves_its_attempt_unknown_for_the_others_on
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         assert_eq!(other.get(id).await.unwrap().state, AttemptState::Unknown);
+        // Counted as lapsed, for the metrics, from any host.
+        assert_eq!(
+            other.tally().await.unwrap().lapsed,
+            vec![("atlas".to_owned(), 1)],
+            "{name}"
+        );
         // Resolved by the operator, from any host; then the order may go again.
         let resolved = other
             .resolve(

@@ -544,6 +544,26 @@ async fn metrics_come_from_the_journal_and_a_scraper_sees_nothing_else() {
         String::from_utf8_lossy(&out.stderr)
     );
 
+    // A file that does not load, counted by file and kind.
+    std::fs::write(dir.path().join("plugins/broken.wasm"), [0x5a; 64]).unwrap();
+    let mut failing = false;
+    for _ in 0..100 {
+        let text = client
+            .get(format!("{url}/metrics"))
+            .bearer_auth(&scraper)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if text.contains("payhost_file_load_failures{file=\"broken.wasm\"") {
+            failing = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(failing, "broken.wasm was never counted");
     let scrape = client
         .get(format!("{url}/metrics"))
         .bearer_auth(&scraper)

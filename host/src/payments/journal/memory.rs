@@ -352,7 +352,7 @@ impl super::store::Store for MemoryJournal {
         Box::pin(async move {
             let tables = self.memory.0.lock();
             Ok(super::tally::Tally::of(
-                tables.attempts.iter().map(|r| &r.attempt),
+                tables.attempts.iter().map(|r| (&r.attempt, r.lapsed)),
             ))
         })
     }

@@ -40,6 +40,9 @@ pub struct Tally {
     pub backlog: Vec<Backlog>,
     /// The resolutions.
     pub resolutions: Vec<Resolutions>,
+    /// Attempts marked unknown because their host's lease lapsed (the host
+    /// died or paused), by connector.
+    pub lapsed: Vec<(String, u64)>,
 }
 
 /// The states an attempt waits in.
@@ -55,16 +58,24 @@ pub(crate) const BACKLOG_SQL: &str =
     "SELECT connector, state, COUNT(*), MIN(created_at) FROM attempts
      WHERE state IN ('in-flight', 'unknown', 'pending') GROUP BY connector, state";
 
+/// The lapsed attempts' SQL (a partial index serves it).
+pub(crate) const LAPSED_SQL: &str =
+    "SELECT connector, COUNT(*) FROM attempts WHERE lapsed GROUP BY connector";
+
 /// The resolutions' SQL (a partial index on `resolved_by` serves it).
 pub(crate) const RESOLUTIONS_SQL: &str = "SELECT resolved_by, state, COUNT(*) FROM attempts
      WHERE resolved_by IS NOT NULL GROUP BY resolved_by, state";
 
 impl Tally {
     /// The tally of `attempts`, as the memory store counts it.
-    pub(crate) fn of<'a>(attempts: impl Iterator<Item = &'a Attempt>) -> Tally {
+    pub(crate) fn of<'a>(attempts: impl Iterator<Item = (&'a Attempt, bool)>) -> Tally {
         let mut backlog: BTreeMap<(String, &str), (AttemptState, u64, i64)> = BTreeMap::new();
         let mut resolutions: BTreeMap<(String, &str), (AttemptState, u64)> = BTreeMap::new();
-        for a in attempts {
+        let mut lapsed: BTreeMap<String, u64> = BTreeMap::new();
+        for (a, was_lapsed) in attempts {
+            if was_lapsed {
+                *lapsed.entry(a.connector.clone()).or_default() += 1;
+            }
             if UNSETTLED.contains(&a.state) {
                 let e = backlog
                     .entry((a.connector.clone(), a.state.as_str()))
@@ -93,6 +104,7 @@ impl Tally {
                 .into_iter()
                 .map(|((by, _), (state, count))| Resolutions { by, state, count })
                 .collect(),
+            lapsed: lapsed.into_iter().collect(),
         }
     }
 }

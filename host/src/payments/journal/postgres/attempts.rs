@@ -307,10 +307,17 @@ impl PgJournal {
     /// The backlog and the resolutions (see `Journal::tally`).
     pub(crate) async fn tally(&self) -> Result<crate::payments::journal::Tally, JournalError> {
         use crate::payments::journal::tally::{
-            BACKLOG_SQL, Backlog, RESOLUTIONS_SQL, Resolutions, Tally, state,
+            BACKLOG_SQL, Backlog, LAPSED_SQL, RESOLUTIONS_SQL, Resolutions, Tally, state,
         };
         let inner = &self.inner;
         let client = inner.client().await?;
+        let lapsed = client
+            .query(LAPSED_SQL, &[])
+            .await
+            .map_err(|e| inner.fail(e))?
+            .iter()
+            .map(|r| (r.get(0), r.get::<_, i64>(1).max(0) as u64))
+            .collect();
         let backlog = client
             .query(BACKLOG_SQL, &[])
             .await
@@ -337,6 +344,7 @@ impl PgJournal {
         Ok(Tally {
             backlog,
             resolutions,
+            lapsed,
         })
     }
 

@@ -44,5 +44,6 @@ pub(super) const MIGRATIONS: [&str; 3] = [
     CREATE INDEX attempts_created ON attempts (created_at);
     CREATE INDEX attempts_state ON attempts (state, id);
     CREATE INDEX attempts_resolved ON attempts (resolved_by) WHERE resolved_by IS NOT NULL;
+    CREATE INDEX attempts_lapsed ON attempts (connector) WHERE lapsed;
 ",
 ];

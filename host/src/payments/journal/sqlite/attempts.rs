@@ -237,9 +237,16 @@ impl Inner {
 
     pub(super) fn tally(&self) -> Result<crate::payments::journal::Tally, JournalError> {
         use crate::payments::journal::tally::{
-            BACKLOG_SQL, Backlog, RESOLUTIONS_SQL, Resolutions, Tally, state,
+            BACKLOG_SQL, Backlog, LAPSED_SQL, RESOLUTIONS_SQL, Resolutions, Tally, state,
         };
         let conn = self.reader();
+        let lapsed = conn
+            .prepare_cached(LAPSED_SQL)
+            .and_then(|mut stmt| {
+                stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)?.max(0) as u64)))?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(|e| self.fail(e))?;
         let backlog = conn
             .prepare_cached(BACKLOG_SQL)
             .and_then(|mut stmt| {
@@ -270,6 +277,7 @@ impl Inner {
         Ok(Tally {
             backlog,
             resolutions,
+            lapsed,
         })
     }
 

@@ -53,7 +53,8 @@ const RESOLUTIONS: &str = "
     ALTER TABLE attempts ADD COLUMN resolved_at INTEGER;
     ALTER TABLE attempts ADD COLUMN supplier_outcome TEXT;
     CREATE INDEX IF NOT EXISTS attempts_created ON attempts (created_at);
-    CREATE INDEX IF NOT EXISTS attempts_resolved ON attempts (resolved_by) WHERE resolved_by IS NOT NULL;";
+    CREATE INDEX IF NOT EXISTS attempts_resolved ON attempts (resolved_by) WHERE resolved_by IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS attempts_lapsed ON attempts (connector) WHERE lapsed;";
 
 /// The schema's version once every migration has run.
 pub(super) const VERSION: i64 = 3;

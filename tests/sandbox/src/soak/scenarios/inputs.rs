@@ -45,7 +45,7 @@ fn post(what: impl Into<String>, body: &Value) -> Bad {
     }
 }
 
-/// 129 requests no host may act on.
+/// 130 requests no host may act on.
 fn bad_requests(ctx: &Ctx) -> Vec<Bad> {
     let valid = || Pay::new(ctx, "atlas", false).body();
     let mut bad = Vec::new();
@@ -269,8 +269,12 @@ fn bad_requests(ctx: &Ctx) -> Vec<Bad> {
             request("POST", "/v1/payments", &[], body),
         ),
         (
-            "GET on the payments",
-            request("GET", "/v1/payments", &[], b""),
+            "DELETE on the payments",
+            request("DELETE", "/v1/payments", &[], b""),
+        ),
+        (
+            "a search with a card number for a state",
+            request("GET", "/v1/payments?state=4111111111111111", &[], b""),
         ),
         (
             "PUT",
