@@ -51,8 +51,26 @@ impl ServerArgs {
             ),
             None => std::env::var("PAYHOST_TOKEN")
                 .ok()
-                .filter(|t| !t.trim().is_empty()),
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty()),
         };
+        // A token crosses the network only encrypted.
+        let url = reqwest::Url::parse(server).map_err(|e| {
+            Exit::usage(anyhow::anyhow!(
+                "--server {server} is not a URL ({e}): write it like https://payhost.internal:8700"
+            ))
+        })?;
+        let loopback = match url.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            Some(url::Host::Domain(name)) => name == "localhost",
+            None => false,
+        };
+        if token.is_some() && url.scheme() != "https" && !loopback {
+            return Err(Exit::usage(anyhow::anyhow!(
+                "a token is sent to {server} only over https (the host serves TLS when [api] tls is set): use https://"
+            )));
+        }
         let mut builder = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(60))
             .redirect(reqwest::redirect::Policy::none());

@@ -165,13 +165,30 @@ impl Host {
         self.executor.stopping()
     }
 
-    /// Asks a connector where an order's payment stands.
+    /// Asks a connector where an order's payment stands: under the same
+    /// limits as a payment (one of the connector's places, one of the
+    /// host's instances), refused as busy when none comes free.
     pub async fn query(
         &self,
         connector: &str,
         order_id: &str,
     ) -> Result<Result<PaymentOutcome, ConnectorError>, PayError> {
+        use crate::policy::limits::BUSY_WAIT;
         let connector = self.registry.connector(connector)?;
-        Ok(connector.query(self.registry.runtime(), order_id).await)
+        let Some(_place) = connector.place(BUSY_WAIT).await else {
+            return Err(PayError::Busy {
+                name: connector.name().to_owned(),
+                limit: connector.limits.max_concurrent,
+                wait: BUSY_WAIT,
+            });
+        };
+        let runtime = self.registry.runtime();
+        let Some(_slot) = runtime.slot(BUSY_WAIT).await else {
+            return Err(PayError::HostBusy {
+                limit: runtime.max_instances(),
+                wait: BUSY_WAIT,
+            });
+        };
+        Ok(connector.query(runtime, order_id).await)
     }
 }

@@ -23,7 +23,19 @@ fn by() -> String {
                 })
                 .unwrap_or_else(|_| "unknown".to_owned())
         });
-    format!("cli:{}", payhost_rules::text::escape(&user))
+    // Kept to letters, digits and `._-`: it is shown, and it is a label.
+    let user: String = user
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64)
+        .collect();
+    format!("cli:{user}")
 }
 
 /// Resolves attempt `id` by `query`, or as `outcome` with `note`: here,

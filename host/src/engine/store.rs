@@ -106,12 +106,13 @@ impl ResourceLimiter for Limiter {
 ///
 /// A stretch of guest code is timed by the wall clock, which is cheap; on
 /// a loaded machine it also counts the time the operating system gave
-/// other threads. So a call whose wall-clock time reaches its CPU limit is
-/// only suspected: from then on its stretches are also timed by the
-/// thread's own CPU clock (a system call each), and it is stopped when
-/// that shows another half of its limit. A connector that spins is
-/// stopped within one and a half times its limit; an honest call that
-/// waited for the processor is not.
+/// other threads. So a call whose wall-clock time reaches a quarter of its
+/// CPU limit is suspected: from then on its stretches are also timed by
+/// the thread's own CPU clock (a system call each), and it is stopped when
+/// that shows three quarters of its limit. A connector that spins is
+/// stopped at about its limit; an honest call that waited for the
+/// processor is stopped only if its own code used three quarters of the
+/// limit after the suspicion.
 #[derive(Debug, Default)]
 pub(crate) struct GuestClock {
     used: Duration,
@@ -170,16 +171,17 @@ impl GuestClock {
     }
 
     /// Whether the guest has used up `limit`: suspected when the wall
-    /// clock says so, and stopped when the thread's CPU clock has shown
-    /// half of `limit` more since. Called on the host side of a crossing.
+    /// clock shows a quarter of it, and stopped when the thread's CPU
+    /// clock has shown three quarters more since. Called on the host side
+    /// of a crossing.
     pub(crate) fn exceeded(&mut self, limit: Duration) -> bool {
         match &self.precise {
-            None if self.used() > limit => {
+            None if self.used() > limit / 4 => {
                 self.precise = Some((Duration::ZERO, None));
                 false
             }
             None => false,
-            Some((used, _)) => *used > limit / 2,
+            Some((used, _)) => *used > limit * 3 / 4,
         }
     }
 }

@@ -388,6 +388,14 @@ pub(crate) async fn resolve_payment(
             note: None,
         } => {
             let attempt = journal(&state)?.get(id).await?;
+            // The supplier is asked only about an attempt that may be settled.
+            if attempt.state != crate::payments::attempt::AttemptState::Unknown {
+                return Err(crate::payments::journal::JournalError::NotUnknown {
+                    id,
+                    state: attempt.state,
+                }
+                .into());
+            }
             let answer = state
                 .host
                 .query(&attempt.connector, &attempt.order_id)

@@ -69,6 +69,21 @@ struct BuildLabels {
     version: String,
 }
 
+/// Text from outside (a file name, a resolver's name) as a label value:
+/// the exposition format writes label values as they are, so a quote, a
+/// backslash or a control character would break every scrape.
+fn label(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c == '"' || c == '\\' || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 /// A latency histogram with [`BUCKETS`].
 fn histogram() -> Histogram {
     Histogram::new(BUCKETS)
@@ -312,7 +327,7 @@ impl Metrics {
         for (file, kind, n) in &now.failures_by {
             self.file_failures
                 .get_or_create(&FileLabels {
-                    file: file.clone(),
+                    file: label(file),
                     kind: (*kind).to_owned(),
                 })
                 .set(i64::try_from(*n).unwrap_or(i64::MAX));
@@ -344,7 +359,7 @@ impl Metrics {
             for r in &tally.resolutions {
                 self.resolutions
                     .get_or_create(&ResolutionLabels {
-                        by: r.by.clone(),
+                        by: label(&r.by),
                         state: r.state.as_str().to_owned(),
                     })
                     .set(i64::try_from(r.count).unwrap_or(i64::MAX));
@@ -385,6 +400,7 @@ mod tests {
             );
         }
         assert!(!text.contains("kind=\"none\""), "{text}");
+        assert_eq!(label("bob\"\\\n"), "bob___");
         assert!(!text.contains("payment_errors_total{"), "{text}");
     }
 }

@@ -435,6 +435,18 @@ async fn the_cli_reads_and_settles_a_production_host_with_a_token_and_a_ca() {
     );
     assert_eq!(code, Some(6), "{err}");
     assert!(err.contains("not_unknown"), "{err}");
+    // A settled attempt's supplier is not asked again.
+    let (code, _, err) = remote_cli(&["payments", "resolve", &id, "--query"], &url, &trusted);
+    assert_eq!(code, Some(6), "{err}");
+    assert!(err.contains("not_unknown"), "{err}");
+    // A token crosses the network only over https.
+    let (code, _, err) = remote_cli(
+        &["payments", "list"],
+        "http://payhost.example:8700",
+        &["--token-file", ops_file],
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("only over https"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

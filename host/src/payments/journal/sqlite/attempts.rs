@@ -298,6 +298,7 @@ impl Inner {
         let rows = stmt
             .query_map(rusqlite::params_from_iter(values), Self::row)
             .map_err(|e| self.fail(e))?;
-        Ok(rows.filter_map(Result::ok).collect())
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.fail(e))
     }
 }
