@@ -154,19 +154,11 @@ impl Remote {
                     "the token is not allowed to do this (403: {message}): ask for a token with that scope"
                 ),
             ),
-            409 if code == "not_unknown"
-                || code == "order_busy"
-                || code == "idempotency_key_reused" =>
-            {
-                (
-                    payhost::Failure::Refused.exit_code(),
-                    format!("{code}: {message}"),
-                )
+            // The library's table: a code means the same exit wherever
+            // the command ran.
+            _ if let Some(known) = payhost::Code::named(&code) => {
+                (known.failure().exit_code(), format!("{code}: {message}"))
             }
-            409 | 503 => (
-                payhost::Failure::Busy.exit_code(),
-                format!("{code}: {message}"),
-            ),
             400..=499 => (exit::USAGE, format!("{code}: {message}")),
             _ => (
                 exit::INTERNAL,

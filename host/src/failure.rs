@@ -75,6 +75,26 @@ pub enum Code {
 }
 
 impl Code {
+    /// Every code.
+    pub const ALL: [Code; 16] = [
+        Code::InvalidRequest,
+        Code::UnknownConnector,
+        Code::MethodNotSupported,
+        Code::ConnectorBusy,
+        Code::HostBusy,
+        Code::JournalBusy,
+        Code::Stopping,
+        Code::StillRunning,
+        Code::NotRecorded,
+        Code::Superseded,
+        Code::IdempotencyKeyReused,
+        Code::OrderBusy,
+        Code::NotUnknown,
+        Code::NotFound,
+        Code::JournalUnwritable,
+        Code::JournalError,
+    ];
+
     /// The table: the code's text, its HTTP status and its kind.
     const fn row(self) -> (&'static str, u16, Failure) {
         use Failure::*;
@@ -102,6 +122,13 @@ impl Code {
     }
 
     /// The code's text: `order_busy`.
+    /// The code whose text is `text` (`order_busy`), as an API answer
+    /// carries it: for a client deciding its exit code by the same table.
+    pub fn named(text: &str) -> Option<Code> {
+        Code::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+
+    /// The code's text.
     pub const fn as_str(self) -> &'static str {
         self.row().0
     }
@@ -161,24 +188,10 @@ mod tests {
 
     #[test]
     fn a_status_and_an_exit_code_agree_on_what_a_failure_is() {
-        let all = [
-            Code::InvalidRequest,
-            Code::UnknownConnector,
-            Code::MethodNotSupported,
-            Code::ConnectorBusy,
-            Code::HostBusy,
-            Code::JournalBusy,
-            Code::Stopping,
-            Code::StillRunning,
-            Code::NotRecorded,
-            Code::Superseded,
-            Code::IdempotencyKeyReused,
-            Code::OrderBusy,
-            Code::NotUnknown,
-            Code::NotFound,
-            Code::JournalUnwritable,
-            Code::JournalError,
-        ];
+        let all = Code::ALL;
+        for code in all {
+            assert_eq!(Code::named(code.as_str()), Some(code));
+        }
         for code in all {
             let (status, failure) = (code.status(), code.failure());
             // A caller's mistake is a 4xx; payhost's own failure a 5xx;
