@@ -26,21 +26,10 @@ impl ConfigCommand {
 async fn check(config: &Path) -> Result<u8, Exit> {
     use tracing::instrument::WithSubscriber as _;
     // The problems are printed below, once each, rather than logged.
-    let (host, results) = host_with_plugins(config)
+    let (host, _) = host_with_plugins(config)
         .with_subscriber(tracing::subscriber::NoSubscriber::default())
         .await?;
-    // A directory that cannot be read is no file's problem.
-    let files = host.plugin_files();
-    let mut problems: Vec<payhost::Problem> = results
-        .into_iter()
-        .filter_map(Result::err)
-        .filter(|e| !files.iter().any(|f| f.file == e.file))
-        .map(|e| payhost::Problem {
-            line: None,
-            what: e.to_string(),
-        })
-        .collect();
-    problems.extend(host.problems());
+    let problems = host.problems();
     if problems.is_empty() {
         let mut live: Vec<String> = host
             .connectors()

@@ -72,25 +72,11 @@ impl Serve {
         let host = Host::from_settings(settings)
             .map_err(|e| anyhow::anyhow!("cannot start the WebAssembly engine: {e:#}"))?;
         let host = Arc::new(host.with_journal(journal));
-        let mut unreadable = Vec::new();
-        for result in host.load_plugins().await {
-            match result {
-                Ok(c) => {
-                    tracing::info!(connector = %c.info.name, version = %c.info.version, "connector live")
-                }
-                // A directory that cannot be read is no file's problem.
-                Err(e) if !host.plugin_files().iter().any(|f| f.file == e.file) => {
-                    unreadable.push(payhost::Problem {
-                        line: None,
-                        what: e.to_string(),
-                    })
-                }
-                Err(_) => {}
-            }
+        for c in host.load_plugins().await.into_iter().flatten() {
+            tracing::info!(connector = %c.info.name, version = %c.info.version, "connector live");
         }
         // A host that is not whole does not start, unless asked to.
-        let mut problems = unreadable;
-        problems.extend(host.problems());
+        let problems = host.problems();
         if !problems.is_empty() {
             if !host.settings().host.start_degraded {
                 let list: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();

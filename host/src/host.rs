@@ -173,22 +173,8 @@ impl Host {
         connector: &str,
         order_id: &str,
     ) -> Result<Result<PaymentOutcome, ConnectorError>, PayError> {
-        use crate::policy::limits::BUSY_WAIT;
         let connector = self.registry.connector(connector)?;
-        let Some(_place) = connector.place(BUSY_WAIT).await else {
-            return Err(PayError::Busy {
-                name: connector.name().to_owned(),
-                limit: connector.limits.max_concurrent,
-                wait: BUSY_WAIT,
-            });
-        };
-        let runtime = self.registry.runtime();
-        let Some(_slot) = runtime.slot(BUSY_WAIT).await else {
-            return Err(PayError::HostBusy {
-                limit: runtime.max_instances(),
-                wait: BUSY_WAIT,
-            });
-        };
-        Ok(connector.query(runtime, order_id).await)
+        let _reserved = crate::execution::reserve(&self.registry, &connector).await?;
+        Ok(connector.query(self.registry.runtime(), order_id).await)
     }
 }

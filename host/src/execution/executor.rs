@@ -8,7 +8,7 @@ use crate::payments::model::{
     ConnectorError, ErrorKind, PaymentOutcome, PaymentRequest, PaymentState,
 };
 use crate::policy::limits::BUSY_WAIT;
-use crate::registry::Registry;
+use crate::registry::{Connector, Registry};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -258,23 +258,7 @@ impl Executor {
                 Begin::New(id) => Err(PayError::Journal(JournalError::NotFound(id))),
             };
         }
-        // A place first: a busy connector refuses before anything is
-        // journaled or sent.
-        let Some(_place) = connector.place(BUSY_WAIT).await else {
-            return Err(PayError::Busy {
-                name: connector.name().to_owned(),
-                limit: connector.limits.max_concurrent,
-                wait: BUSY_WAIT,
-            });
-        };
-        // Then one of the host's instances, so that the pool running out
-        // is a clear refusal, not the connector's fault.
-        let Some(_slot) = registry.runtime().slot(BUSY_WAIT).await else {
-            return Err(PayError::HostBusy {
-                limit: registry.runtime().max_instances(),
-                wait: BUSY_WAIT,
-            });
-        };
+        let _reserved = reserve(registry, &connector).await?;
         let Some(journal) = &self.journal else {
             let started = std::time::Instant::now();
             let outcome = connector.pay(registry.runtime(), &request).await;
@@ -351,6 +335,36 @@ impl Executor {
             }
         }
     }
+}
+
+/// What one call into a connector holds while it runs: one of the
+/// connector's places, then one of the host's instances.
+pub(crate) type Reserved = (
+    tokio::sync::OwnedSemaphorePermit,
+    tokio::sync::OwnedSemaphorePermit,
+);
+
+/// Takes a place first, so that a busy connector is refused before
+/// anything is journaled or sent; then an instance, so that the pool
+/// running out is a clear refusal, not the connector's fault.
+pub(crate) async fn reserve(
+    registry: &Registry,
+    connector: &Connector,
+) -> Result<Reserved, PayError> {
+    let Some(place) = connector.place(BUSY_WAIT).await else {
+        return Err(PayError::Busy {
+            name: connector.name().to_owned(),
+            limit: connector.limits.max_concurrent,
+            wait: BUSY_WAIT,
+        });
+    };
+    let Some(slot) = registry.runtime().slot(BUSY_WAIT).await else {
+        return Err(PayError::HostBusy {
+            limit: registry.runtime().max_instances(),
+            wait: BUSY_WAIT,
+        });
+    };
+    Ok((place, slot))
 }
 
 /// The one line a payment leaves at info level: which attempt, order and

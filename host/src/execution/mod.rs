@@ -6,4 +6,5 @@ mod error;
 mod executor;
 
 pub use error::PayError;
+pub(crate) use executor::reserve;
 pub use executor::{Begun, Executed, Executor};

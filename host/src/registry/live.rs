@@ -83,6 +83,8 @@ pub struct Registry {
     reload_failures: AtomicU64,
     /// The same, by file name and kind of failure.
     failures_by: Mutex<BTreeMap<(String, &'static str), u64>>,
+    /// Why the last scan could not read the plugin directory, if it could not.
+    scan_error: Mutex<Option<String>>,
     conflicts: AtomicU64,
 }
 
@@ -97,6 +99,7 @@ impl Registry {
             scan_lock: tokio::sync::Mutex::new(()),
             reload_failures: AtomicU64::new(0),
             failures_by: Mutex::new(BTreeMap::new()),
+            scan_error: Mutex::new(None),
             conflicts: AtomicU64::new(0),
         }
     }
@@ -190,7 +193,16 @@ impl Registry {
     pub async fn scan(&self) -> Result<ScanReport, LoadError> {
         let _one_at_a_time = self.scan_lock.lock().await;
         let mut report = ScanReport::default();
-        let present = wasm_files(&self.settings.plugins_dir())?;
+        let present = match wasm_files(&self.settings.plugins_dir()) {
+            Ok(present) => {
+                *self.scan_error.lock() = None;
+                present
+            }
+            Err(e) => {
+                *self.scan_error.lock() = Some(e.to_string());
+                return Err(e);
+            }
+        };
         // New and changed files are loaded; a file that fails keeps what it
         // held before.
         for file in &present {
@@ -312,6 +324,12 @@ impl Registry {
     /// scan (none of those is live).
     pub fn conflicts(&self) -> u64 {
         self.conflicts.load(Ordering::Relaxed)
+    }
+
+    /// Why the last scan could not read the plugin directory, if it could
+    /// not.
+    pub fn scan_error(&self) -> Option<String> {
+        self.scan_error.lock().clone()
     }
 
     /// How many times a file failed to load since the host started.

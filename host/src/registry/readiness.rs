@@ -43,11 +43,16 @@ impl Registry {
             .collect()
     }
 
-    /// Every problem as of the last scan: each file that did not load or
-    /// whose name another file also declares, and each configured section
-    /// no live connector answers to.
+    /// Every problem as of the last scan: a plugin directory that could
+    /// not be read, each file that did not load or whose name another file
+    /// also declares, and each configured section no live connector
+    /// answers to.
     pub fn problems(&self) -> Vec<Problem> {
-        let mut problems: Vec<Problem> = Vec::new();
+        let mut problems: Vec<Problem> = self
+            .scan_error()
+            .into_iter()
+            .map(|what| Problem { line: None, what })
+            .collect();
         let files = self.plugin_files();
         for file in &files {
             if let Some(what) = file.problem() {
