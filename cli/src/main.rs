@@ -118,6 +118,14 @@ impl Exit {
         }
     }
 
+    /// The exit `code` calls for in the library's failure table.
+    pub(crate) fn code(code: payhost::Code, error: anyhow::Error) -> Self {
+        Exit {
+            code: code.failure().exit_code(),
+            error,
+        }
+    }
+
     /// The exit a refused or unrecorded payment calls for, from the
     /// library's failure table.
     pub(crate) fn pay(error: payhost::PayError) -> Self {

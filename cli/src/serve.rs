@@ -94,6 +94,8 @@ impl Serve {
         let _watch = payhost::watch(host.registry().clone());
         // Connectors published to the journal by any host.
         let fleet = payhost::fleet::follow(host.clone());
+        // Unknown and pending payments asked about, on each connector's schedule.
+        let reconciler = tokio::spawn(payhost::reconcile::run(host.clone(), host.stopping()));
         let listener = tokio::net::TcpListener::bind(&listen)
             .await
             .with_context(|| {
@@ -126,6 +128,7 @@ impl Serve {
             }
         };
         fleet.abort();
+        reconciler.abort();
         let closed = match host.journal() {
             Some(journal) => journal.close().await,
             None => Ok(()),

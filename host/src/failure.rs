@@ -72,11 +72,17 @@ pub enum Code {
     JournalUnwritable,
     /// `journal_error`.
     JournalError,
+    /// `query_in_progress`: another host is asking the supplier about the
+    /// attempt now.
+    QueryInProgress,
+    /// `undecided`: the supplier was asked and its answer settled nothing
+    /// (the query is in the attempt's history).
+    Undecided,
 }
 
 impl Code {
     /// Every code.
-    pub const ALL: [Code; 16] = [
+    pub const ALL: [Code; 18] = [
         Code::InvalidRequest,
         Code::UnknownConnector,
         Code::MethodNotSupported,
@@ -93,6 +99,8 @@ impl Code {
         Code::NotFound,
         Code::JournalUnwritable,
         Code::JournalError,
+        Code::QueryInProgress,
+        Code::Undecided,
     ];
 
     /// The table: the code's text, its HTTP status and its kind.
@@ -118,6 +126,9 @@ impl Code {
             Code::Superseded => ("superseded", 409, Unknown),
             Code::JournalUnwritable => ("journal_unwritable", 503, Internal),
             Code::JournalError => ("journal_error", 500, Internal),
+            Code::QueryInProgress => ("query_in_progress", 409, Busy),
+            // Still unknown (or pending): not settled, check before paying.
+            Code::Undecided => ("undecided", 409, Unknown),
         }
     }
 

@@ -19,6 +19,7 @@
 //! | `registry` | loading, a loaded connector, scans, the watcher |
 //! | `execution` | one payment from request to journaled outcome |
 //! | `host` | the registry and the executor together |
+//! | [`reconcile`] | asking suppliers about payments not settled |
 //! | [`fleet`] | connectors published to the shared journal, followed |
 //! | [`service`] | the HTTP API and its metrics |
 
@@ -33,6 +34,7 @@ mod host;
 pub mod package;
 mod payments;
 mod policy;
+pub mod reconcile;
 mod registry;
 mod release;
 pub mod service;
@@ -50,8 +52,8 @@ pub use host::Host;
 pub use payments::attempt::{Attempt, AttemptState};
 pub use payments::intake::Resolution;
 pub use payments::journal::{
-    Begin, Filter, Finished, Journal, JournalError, JournalOptions, JournalTarget, MAX_PAGE,
-    Memory, Page, Search, SearchError,
+    Answer, Begin, Filter, Finished, Journal, JournalError, JournalOptions, JournalTarget,
+    MAX_PAGE, Memory, NextQuery, Page, Queries, QueryRecord, Search, SearchError,
 };
 pub use payments::mask::mask_text;
 pub use payments::model::{
@@ -60,7 +62,10 @@ pub use payments::model::{
 };
 pub use policy::access::new_token;
 pub use policy::limits::Limits;
-pub use policy::settings::{ConfigError, LogFormat, Scope, Settings, SettingsError};
+pub use policy::settings::{
+    ConfigError, LogFormat, ReconcileSettings, Schedule, ScheduleOverrides, Scope, Settings,
+    SettingsError,
+};
 pub use registry::watch::spawn as watch;
 pub use registry::{Connector, ConnectorSummary, FailedFile, LoadError, LoadKind, Problem};
 pub use release::ReleaseError;

@@ -72,18 +72,34 @@ pub(super) async fn run(
         return Ok(exit::OK);
     }
     let journal = open(config).await?;
-    let attempt = journal.get(id).await.map_err(Exit::journal)?;
     let resolution = if query {
+        let attempt = journal.get(id).await.map_err(Exit::journal)?;
         let (host, _) = host_with_plugins(config).await?;
-        let answer = host
-            .query(&attempt.connector, &attempt.order_id)
+        let connector = host
+            .connector(&attempt.connector)
+            .map_err(|e| Exit::usage(anyhow::anyhow!("{e}")))?;
+        if !connector.can_query {
+            return Err(Exit::usage(anyhow::anyhow!(
+                "connector `{}` cannot query (its supplier has no status call); ask the supplier and state the outcome it gives (with --as succeeded|failed --note \"...\")",
+                attempt.connector
+            )));
+        }
+        let asked = payhost::reconcile::ask(&host, &journal, id, &by(), None)
             .await
-            .map_err(Exit::usage)?;
-        Resolution::queried(answer).map_err(|e| {
-            Exit::usage(anyhow::anyhow!(
-                "{e} (with --as succeeded|failed --note \"...\")"
-            ))
-        })?
+            .map_err(|e| match e {
+                payhost::reconcile::AskError::Journal(e) => Exit::journal(e),
+                held => Exit::code(payhost::Code::QueryInProgress, anyhow::anyhow!("{held}")),
+            })?;
+        print_attempt(&asked.attempt);
+        return match asked.undecided {
+            None => Ok(exit::OK),
+            Some(why) => Err(Exit::code(
+                payhost::Code::Undecided,
+                anyhow::anyhow!(
+                    "the query is recorded in the attempt's history, and settled nothing: {why}"
+                ),
+            )),
+        };
     } else {
         let (Some(note), Some(outcome)) = (note, outcome) else {
             return Err(Exit::usage(anyhow::anyhow!(

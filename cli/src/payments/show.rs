@@ -18,15 +18,21 @@ pub(super) async fn run(
     let answer: AttemptAnswer = match remote.remote()? {
         Some(server) => server.get(&format!("/v1/payments/{id}"), &[]).await?,
         None => {
-            let (attempt, history) = open(config)
-                .await?
-                .history(id)
-                .await
-                .map_err(Exit::journal)?;
-            AttemptAnswer { attempt, history }
+            let journal = open(config).await?;
+            let (attempt, history) = journal.history(id).await.map_err(Exit::journal)?;
+            let queries = journal.queries(id).await.map_err(Exit::journal)?;
+            AttemptAnswer {
+                attempt,
+                history,
+                queries,
+            }
         }
     };
-    let AttemptAnswer { attempt, history } = &answer;
+    let AttemptAnswer {
+        attempt,
+        history,
+        queries,
+    } = &answer;
     if json {
         print_json(&answer)?
     } else {
@@ -49,8 +55,37 @@ pub(super) async fn run(
                 }
             );
         }
+        print_queries(queries);
     }
     Ok(exit::OK)
+}
+
+/// The queries about the attempt, oldest first: when, who, the answer,
+/// the supplier's code and message or the error, and whether it settled.
+fn print_queries(queries: &[payhost::QueryRecord]) {
+    if queries.is_empty() {
+        return;
+    }
+    println!("\nqueries to the supplier, oldest first:");
+    for q in queries {
+        let said = match (&q.outcome, &q.error) {
+            (Some(o), _) => format!(
+                "code {} {}",
+                o.supplier_code.as_deref().unwrap_or("-"),
+                o.supplier_message.as_deref().unwrap_or("")
+            ),
+            (None, Some(e)) => format!("{}: {}", e.kind, e.message),
+            (None, None) => String::new(),
+        };
+        println!(
+            "  {} {:<10} {:<9} {}{}",
+            output::time(q.at),
+            output::shown(&q.by),
+            q.answer,
+            output::shown(said.trim()),
+            if q.settled { "  (settled it)" } else { "" }
+        );
+    }
 }
 
 /// The attempt as rows, every value escaped.

@@ -93,6 +93,14 @@ fn print_inspect(c: &ConnectorSummary) {
             .collect::<Vec<_>>()
             .join(", "),
     );
+    row(
+        "query",
+        if c.can_query {
+            "yes: the reconciler asks the supplier about its unknown and pending payments"
+        } else {
+            "no: its supplier has no status call; unknown payments are settled by a person"
+        },
+    );
     println!();
     println!("requested (by the connector's info())");
     row("  hosts", &list_or_none(&c.requested.hosts));

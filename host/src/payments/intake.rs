@@ -72,26 +72,6 @@ impl Resolution {
             note: format!("by the operator: {note}"),
         })
     }
-
-    /// What the connector's `query` answered, as a resolution: a final
-    /// state, or why it cannot settle the attempt.
-    pub fn queried(
-        answer: Result<PaymentOutcome, ConnectorError>,
-    ) -> Result<Resolution, RequestError> {
-        match answer {
-            Ok(outcome) if outcome.state != PaymentState::Unknown => Ok(Resolution {
-                outcome,
-                note: "resolved by the connector's query()".to_owned(),
-            }),
-            Ok(_) => Err(RequestError::new(
-                "the supplier does not know yet; try again later, or state the outcome the supplier gave",
-            )),
-            Err(e) => Err(RequestError::new(format!(
-                "the connector cannot query ({}: {}); ask the supplier and state the outcome it gives",
-                e.kind, e.message
-            ))),
-        }
-    }
 }
 
 #[cfg(test)]

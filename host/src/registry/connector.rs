@@ -28,6 +28,9 @@ pub struct Connector {
     pub info: ConnectorInfo,
     /// The contract version it is built for.
     pub contract: ContractVersion,
+    /// Whether it can ask its supplier where a payment stands (its `query`
+    /// does not answer `unsupported`): the reconciler asks only such.
+    pub can_query: bool,
     /// What it was granted.
     pub grant: Grant,
     /// Its limits per call.

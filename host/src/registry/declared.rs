@@ -21,14 +21,15 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// What the connector linked as `pre` answers to `info()` in a sandbox
-/// with nothing granted (no origin, secret or config, no outgoing request);
-/// `pre` is given back for the sandbox it is granted.
+/// with nothing granted (no origin, secret or config, no outgoing request),
+/// and whether it can `query` (see [`can_query`]); `pre` is given back for
+/// the sandbox it is granted.
 pub(super) async fn ask_info(
     rt: &Runtime,
     settings: &Settings,
     file: &Path,
     pre: Pre,
-) -> Result<(Pre, wit::ConnectorInfo), LoadError> {
+) -> Result<(Pre, wit::ConnectorInfo, bool), LoadError> {
     let bootstrap = Sandbox {
         pre,
         name: Arc::from(
@@ -60,7 +61,28 @@ pub(super) async fn ask_info(
             ));
         }
     };
-    Ok((bootstrap.pre, info))
+    let queries = can_query(rt, &bootstrap).await;
+    Ok((bootstrap.pre, info, queries))
+}
+
+/// The longest the `query` probe may take.
+const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Whether the connector can ask its supplier where a payment stands: its
+/// `query` is called once, for an empty order id, in `sandbox` (nothing
+/// granted, no request can leave). A connector whose supplier has no status
+/// call answers `unsupported` at once, as the contract asks; any other
+/// answer (an invalid request, a refused request) says it would try.
+async fn can_query(rt: &Runtime, sandbox: &Sandbox) -> bool {
+    let probe = Sandbox {
+        limits: Limits {
+            timeout: sandbox.limits.timeout.min(PROBE_TIMEOUT),
+            ..sandbox.limits
+        },
+        ..sandbox.clone()
+    };
+    let call = probe.query(rt, "", Masker::default()).await;
+    !matches!(call.answer, Ok(Err(e)) if e.kind == wit::ErrorKind::Unsupported)
 }
 
 /// The most entries any list in `info()` may have.

@@ -45,8 +45,8 @@ pub(crate) async fn load(
     check_host_min_contract(file, settings, version)?;
     let pre = link(rt, file, &component, version)?;
 
-    // Ask it who it is, with nothing granted.
-    let (pre, info) = ask_info(rt, settings, file, pre).await?;
+    // Ask it who it is, and whether it can query, with nothing granted.
+    let (pre, info, can_query) = ask_info(rt, settings, file, pre).await?;
     let info = check_info(file, info)?;
     check_package(file, settings, &info, package.as_ref())?;
     check_pin(file, settings, &info, &sha256)?;
@@ -69,6 +69,7 @@ pub(crate) async fn load(
         places: Arc::new(tokio::sync::Semaphore::new(limits.max_concurrent as usize)),
         info,
         contract: version,
+        can_query,
         grant,
         limits,
         file: file.to_owned(),

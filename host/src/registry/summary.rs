@@ -165,6 +165,11 @@ pub struct ConnectorSummary {
     pub loaded_at: u64,
     /// The payment methods it implements.
     pub methods: Vec<MethodKind>,
+    /// Whether it can ask its supplier where a payment stands (`query`):
+    /// the reconciler settles its unknown and pending payments; otherwise
+    /// a person does.
+    #[serde(default)]
+    pub can_query: bool,
     /// What it asks for.
     pub requested: Requested,
     /// What it was granted.
@@ -220,6 +225,7 @@ impl From<&Connector> for ConnectorSummary {
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
             methods: c.info.methods.clone(),
+            can_query: c.can_query,
             requested: Requested::from(&c.info),
             granted: c.grant.clone(),
             limits: LimitsSummary {

@@ -344,8 +344,14 @@ pub(crate) async fn get_payment(
     Path(id): Path<String>,
 ) -> Result<Json<AttemptAnswer>, ApiError> {
     let id = attempt_id(&id)?;
-    let (attempt, history) = journal(&state)?.history(id).await?;
-    Ok(Json(AttemptAnswer { attempt, history }))
+    let journal = journal(&state)?;
+    let (attempt, history) = journal.history(id).await?;
+    let queries = journal.queries(id).await?;
+    Ok(Json(AttemptAnswer {
+        attempt,
+        history,
+        queries,
+    }))
 }
 
 /// `GET /v1/payments?state=&connector=&order=&since=&until=&resolved=&cursor=&limit=`:
@@ -387,21 +393,52 @@ pub(crate) async fn resolve_payment(
             state: None,
             note: None,
         } => {
-            let attempt = journal(&state)?.get(id).await?;
-            // The supplier is asked only about an attempt that may be settled.
-            if attempt.state != crate::payments::attempt::AttemptState::Unknown {
+            let journal = journal(&state)?;
+            let attempt = journal.get(id).await?;
+            // The supplier is asked only about an attempt that may be settled,
+            // through a connector that can ask.
+            if !matches!(
+                attempt.state,
+                crate::payments::attempt::AttemptState::Unknown
+                    | crate::payments::attempt::AttemptState::Pending
+            ) {
                 return Err(crate::payments::journal::JournalError::NotUnknown {
                     id,
                     state: attempt.state,
                 }
                 .into());
             }
-            let answer = state
+            let connector = state
                 .host
-                .query(&attempt.connector, &attempt.order_id)
+                .connector(&attempt.connector)
+                .map_err(|e| ApiError::from(crate::execution::PayError::from(e)))?;
+            if !connector.can_query {
+                return Err(ApiError::coded(
+                    Code::InvalidRequest,
+                    format!(
+                        "connector `{}` cannot query (its supplier has no status call); ask the supplier and state the outcome it gives",
+                        attempt.connector
+                    ),
+                ));
+            }
+            let by = format!("api:{}", caller.name);
+            let asked = crate::reconcile::ask(&state.host, journal, id, &by, None)
                 .await
-                .map_err(ApiError::from)?;
-            Resolution::queried(answer).map_err(invalid)?
+                .map_err(|e| match e {
+                    crate::reconcile::AskError::Journal(e) => ApiError::from(e),
+                    held @ crate::reconcile::AskError::Held(_) => {
+                        ApiError::coded(Code::QueryInProgress, held.to_string())
+                    }
+                })?;
+            return match asked.undecided {
+                None => Ok(Json(asked.attempt)),
+                Some(why) => Err(ApiError::coded(
+                    Code::Undecided,
+                    format!(
+                        "the query is recorded in the attempt's history, and settled nothing: {why}"
+                    ),
+                )),
+            };
         }
         ResolveBody {
             query: false,

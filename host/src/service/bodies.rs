@@ -130,4 +130,8 @@ pub struct AttemptAnswer {
     pub attempt: Attempt,
     /// The order's attempts, oldest first.
     pub history: Vec<Attempt>,
+    /// The queries put to the supplier about this attempt and their
+    /// answers (by the reconciler or a person), oldest first.
+    #[serde(default)]
+    pub queries: Vec<crate::payments::journal::QueryRecord>,
 }

@@ -128,6 +128,18 @@ pub struct Metrics {
     resolutions: Family<ResolutionLabels, Gauge>,
     lapsed: Family<ConnectorLabel, Gauge>,
     file_failures: Family<FileLabels, Gauge>,
+    queries: Family<QueryLabels, Gauge>,
+    stopped: Family<ConnectorLabel, Gauge>,
+    journal_up: Gauge,
+    /// One render at a time: each clears and refills the gauges.
+    rendering: parking_lot::Mutex<()>,
+}
+
+/// A query's labels: the connector and what came back.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct QueryLabels {
+    connector: String,
+    answer: String,
 }
 
 /// A connector's label.
@@ -163,6 +175,9 @@ impl Default for Metrics {
         let build = Family::<BuildLabels, Gauge>::default();
         let lapsed = Family::<ConnectorLabel, Gauge>::default();
         let file_failures = Family::<FileLabels, Gauge>::default();
+        let queries = Family::<QueryLabels, Gauge>::default();
+        let stopped = Family::<ConnectorLabel, Gauge>::default();
+        let journal_up = Gauge::default();
         build
             .get_or_create(&BuildLabels {
                 version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -228,7 +243,7 @@ impl Default for Metrics {
         );
         registry.register(
             "resolutions",
-            "Attempts settled by a person, in the journal, by who and the state decided",
+            "Attempts settled by a person or by the answer to a query, in the journal, by who (api:TOKEN, cli:USER, reconciler@HOST) and the state decided",
             resolutions.clone(),
         );
         registry.register(
@@ -240,6 +255,21 @@ impl Default for Metrics {
             "file_load_failures",
             "Times each connector file failed to load since this host started, by file and kind",
             file_failures.clone(),
+        );
+        registry.register(
+            "queries",
+            "Queries put to suppliers about payments not settled (by the reconciler or a person), in the journal, by connector and answer",
+            queries.clone(),
+        );
+        registry.register(
+            "reconciler_stopped",
+            "Attempts still unknown or pending that the reconciler stopped asking about (past the horizon: a person settles them), in the journal, by connector",
+            stopped.clone(),
+        );
+        registry.register(
+            "journal_readable",
+            "1 when the journal could be read for this scrape; 0 when not, and the series counted from it are left out",
+            journal_up.clone(),
         );
         registry.register("build_info", "The running payhost's version", build);
         Metrics {
@@ -259,6 +289,10 @@ impl Default for Metrics {
             resolutions,
             lapsed,
             file_failures,
+            queries,
+            stopped,
+            journal_up,
+            rendering: parking_lot::Mutex::new(()),
         }
     }
 }
@@ -306,6 +340,7 @@ impl Metrics {
 
     /// The text of `/metrics`, with what the host and its journal say now.
     pub fn render(&self, now: Scraped) -> String {
+        let _one_at_a_time = self.rendering.lock();
         self.loaded
             .set(i64::try_from(now.loaded).unwrap_or(i64::MAX));
         self.conflicts
@@ -332,37 +367,56 @@ impl Metrics {
                 })
                 .set(i64::try_from(*n).unwrap_or(i64::MAX));
         }
+        // What the journal says is shown only as it says it now: a
+        // journal that cannot be read leaves these series out, not stale.
+        self.lapsed.clear();
+        self.unsettled.clear();
+        self.oldest.clear();
+        self.resolutions.clear();
+        self.queries.clear();
+        self.stopped.clear();
+        self.journal_up.set(i64::from(now.tally.is_some()));
         if let Some(tally) = &now.tally {
-            self.lapsed.clear();
+            let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
             for (connector, n) in &tally.lapsed {
                 self.lapsed
                     .get_or_create(&ConnectorLabel {
                         connector: connector.clone(),
                     })
-                    .set(i64::try_from(*n).unwrap_or(i64::MAX));
+                    .set(count(*n));
             }
-            self.unsettled.clear();
-            self.oldest.clear();
             for b in &tally.backlog {
                 let labels = BacklogLabels {
                     connector: b.connector.clone(),
                     state: b.state.as_str().to_owned(),
                 };
-                self.unsettled
-                    .get_or_create(&labels)
-                    .set(i64::try_from(b.count).unwrap_or(i64::MAX));
+                self.unsettled.get_or_create(&labels).set(count(b.count));
                 self.oldest
                     .get_or_create(&labels)
                     .set((now.now - b.oldest).max(0));
             }
-            self.resolutions.clear();
             for r in &tally.resolutions {
                 self.resolutions
                     .get_or_create(&ResolutionLabels {
                         by: label(&r.by),
                         state: r.state.as_str().to_owned(),
                     })
-                    .set(i64::try_from(r.count).unwrap_or(i64::MAX));
+                    .set(count(r.count));
+            }
+            for q in &tally.queries {
+                self.queries
+                    .get_or_create(&QueryLabels {
+                        connector: q.connector.clone(),
+                        answer: q.answer.as_str().to_owned(),
+                    })
+                    .set(count(q.count));
+            }
+            for (connector, n) in &tally.stopped {
+                self.stopped
+                    .get_or_create(&ConnectorLabel {
+                        connector: connector.clone(),
+                    })
+                    .set(count(*n));
             }
         }
         let mut out = String::new();

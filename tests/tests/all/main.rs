@@ -16,6 +16,7 @@ mod limits;
 mod loading;
 mod operator;
 mod packages;
+mod reconcile;
 mod sealing;
 mod secrets;
 mod serve;

@@ -9,6 +9,7 @@ use super::types::{
 };
 use crate::payments::attempt::{Attempt, AttemptState};
 use crate::payments::journal::filter::Filter;
+use crate::payments::journal::queries::{Asking, Due, DueSearch, QueryRecord};
 use crate::payments::journal::types::{Asked, Settlement, Upload};
 use crate::payments::model::PaymentOutcome;
 use parking_lot::Mutex;
@@ -36,6 +37,19 @@ struct Tables {
     /// Each instance's lease: when it lapses.
     leases: BTreeMap<String, Instant>,
     published: Vec<Published>,
+    /// Every query's record, in order.
+    queries: Vec<QueryRecord>,
+    /// The reconciler's schedule and claim, by attempt.
+    reconcile: BTreeMap<i64, Schedule>,
+}
+
+/// One attempt's row in the reconciler's schedule.
+#[derive(Default)]
+struct Schedule {
+    queries: u32,
+    next_at: Option<i64>,
+    stopped_at: Option<i64>,
+    claim: Option<(String, i64)>,
 }
 
 struct Row {
@@ -97,6 +111,23 @@ impl Tables {
             self.leases.remove(&host);
         }
         ids
+    }
+
+    /// Writes `asking`'s record and schedule, releasing the claim.
+    fn record(&mut self, asking: Asking, settled: bool) {
+        let (next_at, stopped_at, keep) = asking.schedule();
+        let counts = asking.counts() as u32;
+        let row = self.reconcile.entry(asking.record.attempt).or_default();
+        row.queries += counts;
+        if !keep {
+            row.next_at = next_at;
+            row.stopped_at = stopped_at;
+        }
+        row.claim = None;
+        self.queries.push(QueryRecord {
+            settled,
+            ..asking.record
+        });
     }
 
     fn row(&mut self, id: i64) -> Result<&mut Row, JournalError> {
@@ -255,7 +286,10 @@ impl MemoryJournal {
                     .and_then(|i| tables.leases.get(i))
                     .is_some_and(|until| *until > Instant::now())
         });
-        rules::may_resolve(id, state, running)?;
+        rules::may_resolve(id, state, running, settlement.asking.is_some())?;
+        if let Some(asking) = settlement.asking {
+            tables.record(asking, true);
+        }
         let a = &mut tables.row(id)?.attempt;
         a.state = settlement.outcome.state.into();
         if a.supplier_outcome.is_none() {
@@ -351,9 +385,88 @@ impl super::store::Store for MemoryJournal {
     fn tally(&self) -> super::store::Later<'_, super::tally::Tally> {
         Box::pin(async move {
             let tables = self.memory.0.lock();
-            Ok(super::tally::Tally::of(
-                tables.attempts.iter().map(|r| (&r.attempt, r.lapsed)),
-            ))
+            let connector = |id: i64| {
+                tables
+                    .attempts
+                    .iter()
+                    .find(|r| r.attempt.id == id)
+                    .map(|r| (r.attempt.connector.clone(), r.attempt.state))
+            };
+            let queries = tables
+                .queries
+                .iter()
+                .filter_map(|q| Some((connector(q.attempt)?.0, q.answer)));
+            let stopped = tables
+                .reconcile
+                .iter()
+                .filter(|(_, s)| s.stopped_at.is_some())
+                .filter_map(|(id, _)| connector(*id))
+                .filter(|(_, state)| matches!(state, AttemptState::Unknown | AttemptState::Pending))
+                .map(|(c, _)| c);
+            Ok(
+                super::tally::Tally::of(tables.attempts.iter().map(|r| (&r.attempt, r.lapsed)))
+                    .with_queries(queries, stopped),
+            )
+        })
+    }
+    fn due<'a>(&'a self, search: &'a DueSearch) -> super::store::Later<'a, Vec<Due>> {
+        Box::pin(async move {
+            let tables = self.memory.0.lock();
+            Ok(tables
+                .attempts
+                .iter()
+                .filter(|r| {
+                    let a = &r.attempt;
+                    a.connector == search.connector
+                        && matches!(a.state, AttemptState::Unknown | AttemptState::Pending)
+                        && match tables.reconcile.get(&a.id) {
+                            None => a.updated_at <= search.first_before,
+                            Some(s) => {
+                                s.stopped_at.is_none()
+                                    && s.next_at.unwrap_or(a.updated_at) <= search.now
+                                    && s.claim.as_ref().is_none_or(|(_, t)| *t < search.now)
+                            }
+                        }
+                })
+                .take(search.limit)
+                .map(|r| Due {
+                    attempt: r.attempt.clone(),
+                    queries: tables.reconcile.get(&r.attempt.id).map_or(0, |s| s.queries),
+                })
+                .collect())
+        })
+    }
+    fn claim(&self, id: i64, until: i64) -> super::store::Later<'_, bool> {
+        Box::pin(async move {
+            let mut tables = self.memory.0.lock();
+            let row = tables.reconcile.entry(id).or_default();
+            let free = row
+                .claim
+                .as_ref()
+                .is_none_or(|(by, t)| *t < now() || *by == self.instance);
+            if free {
+                row.claim = Some((self.instance.clone(), until));
+            }
+            Ok(free)
+        })
+    }
+    fn note_query(&self, asking: Asking) -> super::store::Later<'_, ()> {
+        Box::pin(async move {
+            self.memory.0.lock().record(asking, false);
+            Ok(())
+        })
+    }
+    fn queries(&self, attempt: i64) -> super::store::Later<'_, Vec<QueryRecord>> {
+        Box::pin(async move {
+            Ok(self
+                .memory
+                .0
+                .lock()
+                .queries
+                .iter()
+                .filter(|q| q.attempt == attempt)
+                .cloned()
+                .collect())
         })
     }
     fn publish(&self, upload: Upload) -> super::store::Later<'_, i64> {

@@ -27,6 +27,7 @@ mod filter;
 mod ground;
 mod memory;
 mod postgres;
+mod queries;
 mod rules;
 mod sqlite;
 mod store;
@@ -44,11 +45,12 @@ use crate::payments::model::{PaymentOutcome, PaymentRequest};
 pub use filter::{Filter, MAX_PAGE, Page, Search, SearchError};
 pub use memory::Memory;
 use postgres::PgJournal;
+pub use queries::{Answer, Due, NextQuery, QueryRecord};
 use sqlite::SqliteJournal;
 use std::path::Path;
 use std::time::Duration;
 use store::Store;
-pub use tally::Tally;
+pub use tally::{Queries, Tally};
 
 /// Where the journal is: a SQLite file, or a PostgreSQL database.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,8 +193,75 @@ impl Journal {
             outcome: outcome.clone(),
             note: note.to_owned(),
             by: by.to_owned(),
+            asking: None,
         };
         self.store.resolve(id, settlement).await
+    }
+
+    /// Records a query about attempt `id` whose answer decides it: the
+    /// attempt (`unknown`, or `pending`) takes `outcome` with `note`, its
+    /// earlier outcome kept as the supplier's, in one write with the
+    /// query's record and when to ask `next`. Refused as a resolution is
+    /// (then record the query with [`Journal::note_query`]).
+    pub async fn settle_by_query(
+        &self,
+        record: QueryRecord,
+        outcome: &PaymentOutcome,
+        note: &str,
+        next: NextQuery,
+    ) -> Result<Attempt, JournalError> {
+        let id = record.attempt;
+        let settlement = Settlement {
+            outcome: outcome.clone(),
+            note: note.to_owned(),
+            by: record.by.clone(),
+            asking: Some(queries::Asking { record, next }),
+        };
+        self.store.resolve(id, settlement).await
+    }
+
+    /// Records a query that decided nothing (or the reconciler's stop),
+    /// sets when to ask `next`, and releases this host's claim.
+    pub async fn note_query(
+        &self,
+        record: QueryRecord,
+        next: NextQuery,
+    ) -> Result<(), JournalError> {
+        self.store
+            .note_query(queries::Asking { record, next })
+            .await
+    }
+
+    /// The attempts of `connector` the reconciler may ask about now: those
+    /// never asked whose last change was at or before `first_before`, and
+    /// those whose next query's time has come, not held by another host;
+    /// at most `limit`, oldest first.
+    pub async fn due(
+        &self,
+        connector: &str,
+        first_before: i64,
+        limit: usize,
+    ) -> Result<Vec<Due>, JournalError> {
+        let search = queries::DueSearch {
+            connector: connector.to_owned(),
+            first_before,
+            now: now(),
+            limit,
+        };
+        self.store.due(&search).await
+    }
+
+    /// Claims attempt `id` for a query by this host for `hold`; whether it
+    /// has it (no other host's claim is live). Released when the query is
+    /// recorded; lapses after `hold` should this host die.
+    pub async fn claim(&self, id: i64, hold: Duration) -> Result<bool, JournalError> {
+        let until = now().saturating_add(i64::try_from(hold.as_secs()).unwrap_or(i64::MAX / 2));
+        self.store.claim(id, until).await
+    }
+
+    /// The queries about attempt `id`, oldest first.
+    pub async fn queries(&self, id: i64) -> Result<Vec<QueryRecord>, JournalError> {
+        self.store.queries(id).await
     }
 
     /// One attempt.

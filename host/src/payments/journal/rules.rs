@@ -104,18 +104,21 @@ pub(crate) fn warn_late(id: i64, outcome: &PaymentOutcome, state: AttemptState) 
     );
 }
 
-/// Whether the operator may resolve attempt `id` now: it exists, it is
-/// `unknown`, and no host that paused past its lease and came back may
+/// Whether attempt `id` may be resolved now: it exists, it is `unknown`
+/// (or `pending`, for a decision the supplier gave to a query:
+/// `queried`), and no host that paused past its lease and came back may
 /// still be waiting for the supplier's answer (`running`), which comes first.
 pub(crate) fn may_resolve(
     id: i64,
     state: Option<AttemptState>,
     running: bool,
+    queried: bool,
 ) -> Result<(), JournalError> {
     match state {
         None => Err(JournalError::NotFound(id)),
         Some(AttemptState::Unknown) if running => Err(JournalError::StillRunning { id }),
         Some(AttemptState::Unknown) => Ok(()),
+        Some(AttemptState::Pending) if queried => Ok(()),
         Some(state) => Err(JournalError::NotUnknown { id, state }),
     }
 }
@@ -224,18 +227,24 @@ mod tests {
     #[test]
     fn only_an_unknown_attempt_whose_host_is_gone_may_be_resolved() {
         assert!(matches!(
-            may_resolve(1, None, false),
+            may_resolve(1, None, false, false),
             Err(JournalError::NotFound(1))
         ));
         assert!(matches!(
-            may_resolve(1, Some(AttemptState::Succeeded), false),
+            may_resolve(1, Some(AttemptState::Succeeded), false, true),
             Err(JournalError::NotUnknown { .. })
         ));
         assert!(matches!(
-            may_resolve(1, Some(AttemptState::Unknown), true),
+            may_resolve(1, Some(AttemptState::Unknown), true, true),
             Err(JournalError::StillRunning { id: 1 })
         ));
-        assert!(may_resolve(1, Some(AttemptState::Unknown), false).is_ok());
+        assert!(may_resolve(1, Some(AttemptState::Unknown), false, false).is_ok());
+        // A pending attempt moves only on the supplier's answer to a query.
+        assert!(matches!(
+            may_resolve(1, Some(AttemptState::Pending), false, false),
+            Err(JournalError::NotUnknown { .. })
+        ));
+        assert!(may_resolve(1, Some(AttemptState::Pending), false, true).is_ok());
         assert_eq!(
             may_have_gone_through_sql(),
             "'in-flight', 'unknown', 'succeeded', 'pending'"

@@ -3,6 +3,7 @@
 //! journal adds over any store is in the journal itself.
 
 use super::filter::Filter;
+use super::queries::{Asking, Due, DueSearch, QueryRecord};
 use super::types::{
     Asked, Begin, Finished, JournalError, JournalHealth, JournalOptions, Published, Settlement,
     Upload,
@@ -41,6 +42,16 @@ pub(crate) trait Store: Send + Sync {
     fn find<'a>(&'a self, filter: &'a Filter) -> Later<'a, Vec<Attempt>>;
     /// The backlog and the resolutions (see `tally`).
     fn tally(&self) -> Later<'_, super::tally::Tally>;
+    /// The attempts of one connector the reconciler may ask about now.
+    fn due<'a>(&'a self, search: &'a DueSearch) -> Later<'a, Vec<Due>>;
+    /// Claims attempt `id` for this instance until `until` (Unix
+    /// seconds); whether it has it (no other live claim holds it).
+    fn claim(&self, id: i64, until: i64) -> Later<'_, bool>;
+    /// Records a query that settled nothing, sets when to ask next and
+    /// releases the claim.
+    fn note_query(&self, asking: Asking) -> Later<'_, ()>;
+    /// The queries about one attempt, oldest first.
+    fn queries(&self, attempt: i64) -> Later<'_, Vec<QueryRecord>>;
     /// Stores a connector file for every host; its place in the order.
     fn publish(&self, upload: Upload) -> Later<'_, i64>;
     /// The files published after `seq`, in order.
@@ -97,6 +108,18 @@ macro_rules! store_by_its_methods {
             }
             fn tally(&self) -> $crate::payments::journal::store::Later<'_, $crate::payments::journal::tally::Tally> {
                 Box::pin(<$ty>::tally(self))
+            }
+            fn due<'a>(&'a self, search: &'a $crate::payments::journal::queries::DueSearch) -> $crate::payments::journal::store::Later<'a, Vec<$crate::payments::journal::queries::Due>> {
+                Box::pin(<$ty>::due(self, search))
+            }
+            fn claim(&self, id: i64, until: i64) -> $crate::payments::journal::store::Later<'_, bool> {
+                Box::pin(<$ty>::claim(self, id, until))
+            }
+            fn note_query(&self, asking: $crate::payments::journal::queries::Asking) -> $crate::payments::journal::store::Later<'_, ()> {
+                Box::pin(<$ty>::note_query(self, asking))
+            }
+            fn queries(&self, attempt: i64) -> $crate::payments::journal::store::Later<'_, Vec<$crate::payments::journal::queries::QueryRecord>> {
+                Box::pin(<$ty>::queries(self, attempt))
             }
             fn publish(
                 &self,

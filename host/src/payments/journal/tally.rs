@@ -43,6 +43,23 @@ pub struct Tally {
     /// Attempts marked unknown because their host's lease lapsed (the host
     /// died or paused), by connector.
     pub lapsed: Vec<(String, u64)>,
+    /// Queries put to suppliers (by the reconciler or by hand), by
+    /// connector and answer.
+    pub queries: Vec<Queries>,
+    /// Attempts not settled that the reconciler stopped asking about (the
+    /// horizon passed): left to a person, by connector.
+    pub stopped: Vec<(String, u64)>,
+}
+
+/// Queries of one connector with one answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Queries {
+    /// The connector.
+    pub connector: String,
+    /// The answer.
+    pub answer: super::queries::Answer,
+    /// How many.
+    pub count: u64,
 }
 
 /// The states an attempt waits in.
@@ -105,7 +122,37 @@ impl Tally {
                 .map(|((by, _), (state, count))| Resolutions { by, state, count })
                 .collect(),
             lapsed: lapsed.into_iter().collect(),
+            queries: Vec::new(),
+            stopped: Vec::new(),
         }
+    }
+
+    /// Adds the queries and the attempts given up, as the memory store
+    /// counts them: `queries` are each query's connector and answer,
+    /// `stopped` each given-up attempt's connector.
+    pub(crate) fn with_queries(
+        mut self,
+        queries: impl Iterator<Item = (String, super::queries::Answer)>,
+        stopped: impl Iterator<Item = String>,
+    ) -> Tally {
+        let mut counted: BTreeMap<(String, super::queries::Answer), u64> = BTreeMap::new();
+        for key in queries {
+            *counted.entry(key).or_default() += 1;
+        }
+        self.queries = counted
+            .into_iter()
+            .map(|((connector, answer), count)| Queries {
+                connector,
+                answer,
+                count,
+            })
+            .collect();
+        let mut by: BTreeMap<String, u64> = BTreeMap::new();
+        for connector in stopped {
+            *by.entry(connector).or_default() += 1;
+        }
+        self.stopped = by.into_iter().collect();
+        self
     }
 }
 

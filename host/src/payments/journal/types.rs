@@ -341,4 +341,7 @@ pub(crate) struct Settlement {
     pub note: String,
     /// Who decided.
     pub by: String,
+    /// The query whose answer decided, recorded with the decision; an
+    /// attempt settled by a query may be `pending` as well as `unknown`.
+    pub asking: Option<super::queries::Asking>,
 }

@@ -3,6 +3,7 @@
 
 use super::overrides::LimitOverrides;
 use super::raw;
+use super::reconcile::ScheduleOverrides;
 use super::report::{ConfigError, Report};
 use super::values::{Placements, Section, fields_of};
 use crate::contract::ContractVersion;
@@ -48,6 +49,8 @@ pub struct ConnectorSettings {
     /// (contract 0.3.0) are granted as they are; only for a section that
     /// pins its file by `sha256` or `publishers`.
     pub accept_declared: bool,
+    /// What its `reconcile = { … }` changes of `[reconcile]`.
+    pub reconcile: ScheduleOverrides,
     /// The line of the section's header in `payhost.toml` (0 when the
     /// section was not read from a file).
     pub line: usize,
@@ -74,6 +77,21 @@ impl ConnectorSettings {
         } = section.into_inner();
         let limits =
             LimitOverrides::from_raw(raw.take_limits(), &format!("connectors.{name}"), report)?;
+        let reconcile = match raw.reconcile.take() {
+            Some(r) => {
+                let span = r.span();
+                let r = r.into_inner();
+                if r.every.is_some() {
+                    return Err(report.at(
+                        span,
+                        &format!("connectors.{name}.reconcile"),
+                        "`every` is the reconciler's, for every connector: set it in `[reconcile]`; a connector's `reconcile` takes enabled, first, max_interval and horizon",
+                    ));
+                }
+                ScheduleOverrides::from_raw(r, &format!("connectors.{name}.reconcile"), report)?
+            }
+            None => ScheduleOverrides::default(),
+        };
         let (placements, accept_declared) = match raw.placements {
             Some(p) => {
                 let span = p.span();
@@ -114,6 +132,7 @@ impl ConnectorSettings {
             placements,
             unpinned: raw.unpinned,
             accept_declared,
+            reconcile,
             line,
         })
     }

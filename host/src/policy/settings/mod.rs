@@ -8,6 +8,9 @@
 //! [limits]                  # defaults for every connector
 //! timeout = "30s"
 //!
+//! [reconcile]               # asking suppliers about unsettled payments
+//! first = "1m"
+//!
 //! [connectors.atlas]        # the name the connector declares in info()
 //! base_url = "https://sandbox.atriptech.com"
 //! allowed_hosts = ["https://sandbox.atriptech.com"]
@@ -28,6 +31,7 @@ mod connector;
 mod host;
 mod overrides;
 mod raw;
+mod reconcile;
 mod report;
 mod scope;
 #[cfg(test)]
@@ -40,6 +44,7 @@ pub use api::{ApiSettings, TlsSettings};
 pub use connector::{ConnectorSettings, host_keys};
 pub use host::HostSettings;
 pub use overrides::LimitOverrides;
+pub use reconcile::{ReconcileSettings, Schedule, ScheduleOverrides};
 pub use report::ConfigError;
 pub use scope::Scope;
 pub use values::LogFormat;
@@ -59,6 +64,8 @@ pub struct Settings {
     pub limits: LimitOverrides,
     /// Who may call the HTTP API, and how it is served.
     pub api: ApiSettings,
+    /// How the reconciler asks suppliers about payments not settled.
+    pub reconcile: ReconcileSettings,
     /// One section per connector, by the name it declares.
     pub connectors: BTreeMap<String, ConnectorSettings>,
     /// The directory relative paths are resolved against (that of the file).
@@ -145,6 +152,7 @@ impl Settings {
             host: HostSettings::from_raw(raw.host, &report)?,
             limits: LimitOverrides::from_raw(raw.limits, "limits", &report)?,
             api: ApiSettings::from_raw(raw.api, &report)?,
+            reconcile: ReconcileSettings::from_raw(raw.reconcile, &report)?,
             connectors,
             base_dir: PathBuf::from("."),
         })
@@ -188,6 +196,16 @@ impl Settings {
     /// The compile cache directory.
     pub fn cache_dir(&self) -> PathBuf {
         self.resolve(&self.host.cache)
+    }
+
+    /// When connector `name`'s unsettled attempts are asked about:
+    /// `[reconcile]`, then its section's `reconcile`.
+    pub fn schedule_for(&self, name: &str) -> Schedule {
+        let host_wide = self.reconcile.schedule;
+        match self.connectors.get(name) {
+            Some(section) => section.reconcile.apply(host_wide),
+            None => host_wide,
+        }
     }
 
     /// The limits of connector `name`: defaults, then `[limits]`, then its section.

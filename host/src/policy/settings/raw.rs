@@ -22,6 +22,8 @@ pub(super) struct File {
     #[serde(default)]
     pub api: Api,
     #[serde(default)]
+    pub reconcile: Reconcile,
+    #[serde(default)]
     pub connectors: BTreeMap<String, Spanned<Section<Connector>>>,
 }
 
@@ -73,6 +75,7 @@ pub(super) struct Connector {
     pub publishers: Publishers,
     #[serde(default)]
     pub allow_downgrade: bool,
+    pub reconcile: Option<Spanned<Reconcile>>,
     pub timeout: Option<Spanned<Lasting>>,
     pub cpu: Option<Spanned<Lasting>>,
     pub memory: Option<Spanned<Size>>,
@@ -95,6 +98,17 @@ impl Connector {
             max_concurrent: self.max_concurrent.take(),
         }
     }
+}
+
+/// `[reconcile]`, and a connector's `reconcile = { … }` (without `every`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Reconcile {
+    pub enabled: Option<bool>,
+    pub every: Option<Spanned<Lasting>>,
+    pub first: Option<Spanned<Lasting>>,
+    pub max_interval: Option<Spanned<Lasting>>,
+    pub horizon: Option<Spanned<Lasting>>,
 }
 
 /// Where a secret is kept: `{ env = "VARIABLE" }` or `{ file = "path" }`.

@@ -296,6 +296,49 @@ fn url_parts(url: &str) -> PaymentOutcome {
     )
 }
 
+/// A status supplier's answer: `{"status": "paid" | "pending" | "declined"
+/// | "processing", "code": "…", "message": "…"}`; a 5xx, an unreadable body
+/// or no answer at all is `unknown` (the request may have gone through).
+fn status(result: Result<payhost_sdk::http::Response, HttpError>) -> PaymentOutcome {
+    let response = match result {
+        Ok(r) => r,
+        Err(e) => {
+            return PaymentOutcome::unknown(ConnectorError::new(
+                ErrorKind::Timeout,
+                e.message().to_owned(),
+            ));
+        }
+    };
+    if response.status >= 500 {
+        return PaymentOutcome::unknown(ConnectorError::new(
+            ErrorKind::SupplierUnavailable,
+            format!("the supplier answered HTTP {}", response.status),
+        ));
+    }
+    let Ok(answer) = response.json::<serde_json::Value>() else {
+        return response.unreadable("not the status JSON");
+    };
+    let text = |k: &str| answer.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+    let code = text("code").unwrap_or_default();
+    let message = text("message");
+    match text("status").as_deref() {
+        Some("paid") => PaymentOutcome::succeeded()
+            .supplier(code, message)
+            .reference(text("reference").unwrap_or_default()),
+        Some("pending") => PaymentOutcome::pending().supplier(code, message),
+        Some("declined") => PaymentOutcome::failed(ConnectorError::supplier(
+            ErrorKind::Declined,
+            code,
+            message.unwrap_or_default(),
+        )),
+        _ => PaymentOutcome::unknown(ConnectorError::supplier(
+            ErrorKind::InProgress,
+            code,
+            message.unwrap_or_else(|| "still processing".to_owned()),
+        )),
+    }
+}
+
 impl Connector for Probe {
     fn info() -> ConnectorInfo {
         ConnectorInfo::new("probe", env!("CARGO_PKG_VERSION"), "Probe test supplier")
@@ -310,6 +353,25 @@ impl Connector for Probe {
                 "header:x-token",
                 "raw",
             )])
+    }
+
+    /// `GET {base}/status?order=ID`; an empty order id is refused before
+    /// anything is sent.
+    fn query(order_id: String) -> Result<PaymentOutcome, ConnectorError> {
+        if order_id.is_empty() {
+            return Err(ConnectorError::new(
+                ErrorKind::InvalidRequest,
+                "an order id is needed",
+            ));
+        }
+        let base = config::get("base_url").unwrap_or_default();
+        let order: String = order_id
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
+        Ok(status(
+            Request::get(format!("{base}/status?order={order}")).send(),
+        ))
     }
 
     fn pay(request: PaymentRequest) -> PaymentOutcome {
@@ -350,6 +412,13 @@ impl Connector for Probe {
                 )
             }
             "fetch" => report(Request::get(&url).send()),
+            // A supplier with a status call: `POST {base}/status-pay`,
+            // answered as `query` reads `GET {base}/status`.
+            "status" => status(
+                Request::post(format!("{base}/status-pay"))
+                    .json(Json::from(serde_json::json!({ "order": request.order_id })))
+                    .send(),
+            ),
             "follow" => match Request::get(&url).send() {
                 Ok(r) if (300..400).contains(&r.status) => {
                     let location = r.header("location").unwrap_or_default().to_owned();

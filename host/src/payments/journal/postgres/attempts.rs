@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::payments::journal::filter::{Bound, Filter};
+use crate::payments::journal::queries::{Asking, record_sql, schedule_sql};
 use crate::payments::journal::types::{Asked, Settlement, Upload};
 
 /// A stored state; one this version does not know reads as `unknown`.
@@ -222,7 +223,12 @@ impl PgJournal {
         id: i64,
         settled: Settlement,
     ) -> Result<Attempt, JournalError> {
-        let Settlement { outcome, note, by } = &settled;
+        let Settlement {
+            outcome,
+            note,
+            by,
+            asking,
+        } = &settled;
         let inner = &self.inner;
         let json = serde_json::to_string(outcome).unwrap_or_default();
         let mut client = inner.client().await?;
@@ -241,7 +247,7 @@ impl PgJournal {
             .as_ref()
             .map(|r| parse_state(&r.get::<_, String>(0)));
         let running = current.as_ref().is_some_and(|r| r.get::<_, bool>(1));
-        rules::may_resolve(id, state, running)?;
+        rules::may_resolve(id, state, running, asking.is_some())?;
         let updated = tx
             .query_one(
                 &format!(
@@ -270,6 +276,9 @@ impl PgJournal {
             }
             Err(e) => return Err(inner.fail(e)),
         };
+        if let Some(asking) = asking {
+            record_in(inner, &tx, asking, true).await?;
+        }
         tx.commit().await.map_err(|e| inner.fail(e))?;
         Ok(row(&updated))
     }
@@ -341,10 +350,30 @@ impl PgJournal {
                 count: r.get::<_, i64>(2).max(0) as u64,
             })
             .collect();
+        let queries = client
+            .query(crate::payments::journal::queries::QUERIES_SQL, &[])
+            .await
+            .map_err(|e| inner.fail(e))?
+            .iter()
+            .map(|r| crate::payments::journal::tally::Queries {
+                connector: r.get(0),
+                answer: crate::payments::journal::queries::Answer::named(r.get(1)),
+                count: r.get::<_, i64>(2).max(0) as u64,
+            })
+            .collect();
+        let stopped = client
+            .query(crate::payments::journal::queries::STOPPED_SQL, &[])
+            .await
+            .map_err(|e| inner.fail(e))?
+            .iter()
+            .map(|r| (r.get(0), r.get::<_, i64>(1).max(0) as u64))
+            .collect();
         Ok(Tally {
             backlog,
             resolutions,
             lapsed,
+            queries,
+            stopped,
         })
     }
 
@@ -413,4 +442,42 @@ impl PgJournal {
             })
             .collect())
     }
+}
+
+/// `$n`, PostgreSQL's placeholder.
+pub(super) fn numbered(n: u8) -> String {
+    format!("${n}")
+}
+
+/// Writes `asking`'s record and schedule inside `tx`.
+pub(super) async fn record_in(
+    inner: &Inner,
+    tx: &deadpool_postgres::Transaction<'_>,
+    asking: &Asking,
+    settled: bool,
+) -> Result<(), JournalError> {
+    let r = &asking.record;
+    let (outcome, error) = asking.json();
+    tx.execute(
+        &record_sql(numbered),
+        &[
+            &r.attempt,
+            &r.at,
+            &r.by,
+            &r.answer.as_str(),
+            &outcome,
+            &error,
+            &settled,
+        ],
+    )
+    .await
+    .map_err(|e| inner.fail(e))?;
+    let (next_at, stopped_at, keep) = asking.schedule();
+    tx.execute(
+        &schedule_sql(numbered),
+        &[&r.attempt, &asking.counts(), &next_at, &stopped_at, &keep],
+    )
+    .await
+    .map_err(|e| inner.fail(e))?;
+    Ok(())
 }

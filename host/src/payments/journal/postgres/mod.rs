@@ -16,6 +16,7 @@ use tokio_postgres::{NoTls, Row};
 
 mod attempts;
 mod lease;
+mod queries;
 mod schema;
 
 use schema::MIGRATIONS;

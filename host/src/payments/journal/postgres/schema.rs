@@ -4,7 +4,7 @@
 use crate::payments::journal::columns::attempt_columns;
 
 /// The migrations, in order; the schema's version is how many ran.
-pub(super) const MIGRATIONS: [&str; 3] = [
+pub(super) const MIGRATIONS: [&str; 4] = [
     concat!(
         "
     CREATE TABLE attempts (
@@ -45,5 +45,27 @@ pub(super) const MIGRATIONS: [&str; 3] = [
     CREATE INDEX attempts_state ON attempts (state, id);
     CREATE INDEX attempts_resolved ON attempts (resolved_by) WHERE resolved_by IS NOT NULL;
     CREATE INDEX attempts_lapsed ON attempts (connector) WHERE lapsed;
+",
+    "
+    CREATE TABLE queries (
+        id BIGSERIAL PRIMARY KEY,
+        attempt_id BIGINT NOT NULL,
+        at BIGINT NOT NULL,
+        asked_by TEXT NOT NULL,
+        answer TEXT NOT NULL,
+        outcome TEXT,
+        error TEXT,
+        settled BOOLEAN NOT NULL DEFAULT FALSE
+    );
+    CREATE INDEX queries_attempt ON queries (attempt_id);
+    CREATE TABLE reconcile (
+        attempt_id BIGINT PRIMARY KEY,
+        queries BIGINT NOT NULL DEFAULT 0,
+        next_at BIGINT,
+        stopped_at BIGINT,
+        claimed_by TEXT,
+        claim_until BIGINT
+    );
+    CREATE INDEX attempts_unsettled ON attempts (connector, id) WHERE state IN ('unknown', 'pending');
 ",
 ];

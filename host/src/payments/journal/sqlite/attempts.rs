@@ -3,7 +3,13 @@
 
 use super::*;
 use crate::payments::journal::filter::{Bound, Filter};
+use crate::payments::journal::queries::{Asking, record_sql, schedule_sql};
 use crate::payments::journal::types::{Asked, Settlement};
+
+/// `?n`, SQLite's numbered placeholder.
+pub(super) fn numbered(n: u8) -> String {
+    format!("?{n}")
+}
 
 impl Inner {
     /// `None` while an attempt with this key is in flight. Runs inside the
@@ -143,7 +149,12 @@ impl Inner {
     }
 
     pub(super) fn resolve(&self, id: i64, settled: &Settlement) -> Result<Attempt, JournalError> {
-        let Settlement { outcome, note, by } = settled;
+        let Settlement {
+            outcome,
+            note,
+            by,
+            asking,
+        } = settled;
         let json = serde_json::to_string(outcome).unwrap_or_default();
         {
             let mut conn = self.writer();
@@ -163,7 +174,7 @@ impl Inner {
                        AND i.expires_at > ?2 AND i.instance != ?3)").and_then(|mut stmt| stmt.query_row(params![id, now_ms(), self.instance],
                     |r| r.get(0)))
                 .map_err(|e| self.fail(e))?;
-            rules::may_resolve(id, state, running)?;
+            rules::may_resolve(id, state, running, asking.is_some())?;
             tx.prepare_cached("UPDATE attempts SET state = ?1, outcome = ?2, updated_at = ?3, resolution = ?4, resolved_by = ?5,
                  resolved_at = ?3, supplier_outcome = COALESCE(supplier_outcome, outcome)
                  WHERE id = ?6 AND state = ?7").and_then(|mut stmt| stmt.execute(params![
@@ -173,12 +184,52 @@ impl Inner {
                     note,
                     by,
                     id,
-                    AttemptState::Unknown
+                    state
                 ]))
             .map_err(|e| self.fail(e))?;
+            if let Some(asking) = asking {
+                self.record_in(&tx, asking, true)?;
+            }
             tx.commit().map_err(|e| self.fail(e))?;
         }
         self.get(id)
+    }
+
+    /// Writes `asking`'s record and schedule inside `tx`.
+    pub(super) fn record_in(
+        &self,
+        tx: &Connection,
+        asking: &Asking,
+        settled: bool,
+    ) -> Result<(), JournalError> {
+        let r = &asking.record;
+        let (outcome, error) = asking.json();
+        tx.prepare_cached(&record_sql(numbered))
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    r.attempt,
+                    r.at,
+                    r.by,
+                    r.answer.as_str(),
+                    outcome,
+                    error,
+                    settled
+                ])
+            })
+            .map_err(|e| self.fail(e))?;
+        let (next_at, stopped_at, keep) = asking.schedule();
+        tx.prepare_cached(&schedule_sql(numbered))
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    r.attempt,
+                    asking.counts(),
+                    next_at,
+                    stopped_at,
+                    keep
+                ])
+            })
+            .map_err(|e| self.fail(e))?;
+        Ok(())
     }
 
     pub(super) fn row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Attempt> {
@@ -274,10 +325,34 @@ impl Inner {
                 .collect::<rusqlite::Result<Vec<_>>>()
             })
             .map_err(|e| self.fail(e))?;
+        let queries = conn
+            .prepare_cached(crate::payments::journal::queries::QUERIES_SQL)
+            .and_then(|mut stmt| {
+                stmt.query_map([], |r| {
+                    Ok(crate::payments::journal::tally::Queries {
+                        connector: r.get(0)?,
+                        answer: crate::payments::journal::queries::Answer::named(
+                            &r.get::<_, String>(1)?,
+                        ),
+                        count: r.get::<_, i64>(2)?.max(0) as u64,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(|e| self.fail(e))?;
+        let stopped = conn
+            .prepare_cached(crate::payments::journal::queries::STOPPED_SQL)
+            .and_then(|mut stmt| {
+                stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)?.max(0) as u64)))?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(|e| self.fail(e))?;
         Ok(Tally {
             backlog,
             resolutions,
             lapsed,
+            queries,
+            stopped,
         })
     }
 

@@ -18,6 +18,7 @@ use std::sync::mpsc;
 mod attempts;
 mod files;
 mod lease;
+mod queries;
 mod rescue;
 mod schema;
 #[cfg(test)]

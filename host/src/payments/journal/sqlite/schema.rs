@@ -56,8 +56,32 @@ const RESOLUTIONS: &str = "
     CREATE INDEX IF NOT EXISTS attempts_resolved ON attempts (resolved_by) WHERE resolved_by IS NOT NULL;
     CREATE INDEX IF NOT EXISTS attempts_lapsed ON attempts (connector) WHERE lapsed;";
 
+/// Migration 4: the reconciler's record of each query and its schedule
+/// and claim per attempt.
+const RECONCILER: &str = "
+    CREATE TABLE IF NOT EXISTS queries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        attempt_id INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        asked_by TEXT NOT NULL,
+        answer TEXT NOT NULL,
+        outcome TEXT,
+        error TEXT,
+        settled INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX IF NOT EXISTS queries_attempt ON queries (attempt_id);
+    CREATE TABLE IF NOT EXISTS reconcile (
+        attempt_id INTEGER PRIMARY KEY,
+        queries INTEGER NOT NULL DEFAULT 0,
+        next_at INTEGER,
+        stopped_at INTEGER,
+        claimed_by TEXT,
+        claim_until INTEGER
+    );
+    CREATE INDEX IF NOT EXISTS attempts_unsettled ON attempts (connector, id) WHERE state IN ('unknown', 'pending');";
+
 /// The schema's version once every migration has run.
-pub(super) const VERSION: i64 = 3;
+pub(super) const VERSION: i64 = 4;
 
 /// Brings the schema to [`VERSION`] inside `tx`; `Ok(Some(version))` when
 /// the file was made by a newer payhost, whose schema this host does not know.
@@ -82,6 +106,9 @@ pub(super) fn migrate(tx: &Connection) -> rusqlite::Result<Option<i64>> {
     }
     if version < 3 {
         tx.execute_batch(RESOLUTIONS)?;
+    }
+    if version < 4 {
+        tx.execute_batch(RECONCILER)?;
     }
     if version < VERSION {
         tx.execute_batch(&format!("PRAGMA user_version = {VERSION}"))?;

@@ -418,6 +418,7 @@ fn settle(outcome: &PaymentOutcome) -> Settlement {
         outcome: outcome.clone(),
         note: "no charge".to_owned(),
         by: "cli".to_owned(),
+        asking: None,
     }
 }
 

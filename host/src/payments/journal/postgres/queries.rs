@@ -1,0 +1,78 @@
+//! The reconciler's SQL in PostgreSQL: the attempts due for a query, the
+//! claim one host holds on an attempt while it asks, and the record of
+//! each query.
+
+use super::attempts::row;
+use super::attempts::{numbered, record_in};
+use super::*;
+use crate::payments::journal::queries::{
+    self, Asking, Due, DueSearch, QueryRecord, claim_sql, due_sql, records_sql,
+};
+
+impl PgJournal {
+    /// The attempts of one connector the reconciler may ask about now.
+    pub(crate) async fn due(&self, search: &DueSearch) -> Result<Vec<Due>, JournalError> {
+        let inner = &self.inner;
+        let client = inner.client().await?;
+        let sql = due_sql(attempts::COLUMNS, search.limit, numbered);
+        Ok(client
+            .query(
+                &sql,
+                &[&search.connector, &search.first_before, &search.now],
+            )
+            .await
+            .map_err(|e| inner.fail(e))?
+            .iter()
+            .map(|r| Due {
+                attempt: row(r),
+                queries: r.get::<_, i64>(18).clamp(0, i64::from(u32::MAX)) as u32,
+            })
+            .collect())
+    }
+
+    /// Claims attempt `id` until `until`; whether this host has it.
+    pub(crate) async fn claim(&self, id: i64, until: i64) -> Result<bool, JournalError> {
+        let inner = &self.inner;
+        let client = inner.client().await?;
+        let moved = client
+            .execute(
+                &claim_sql(numbered),
+                &[&id, &inner.instance, &until, &now()],
+            )
+            .await
+            .map_err(|e| inner.fail(e))?;
+        Ok(moved == 1)
+    }
+
+    /// Records a query that settled nothing.
+    pub(crate) async fn note_query(&self, asking: Asking) -> Result<(), JournalError> {
+        let inner = &self.inner;
+        let mut client = inner.client().await?;
+        let tx = client.transaction().await.map_err(|e| inner.fail(e))?;
+        record_in(inner, &tx, &asking, false).await?;
+        tx.commit().await.map_err(|e| inner.fail(e))
+    }
+
+    /// The queries about one attempt, oldest first.
+    pub(crate) async fn queries(&self, attempt: i64) -> Result<Vec<QueryRecord>, JournalError> {
+        let inner = &self.inner;
+        let client = inner.client().await?;
+        Ok(client
+            .query(&records_sql(numbered), &[&attempt])
+            .await
+            .map_err(|e| inner.fail(e))?
+            .iter()
+            .map(|r| {
+                queries::record_of(
+                    r.get(0),
+                    r.get(1),
+                    r.get(2),
+                    r.get(3),
+                    r.get(4),
+                    r.get(5),
+                    r.get(6),
+                )
+            })
+            .collect())
+    }
+}

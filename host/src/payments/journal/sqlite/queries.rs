@@ -1,0 +1,94 @@
+//! The reconciler's SQL: the attempts due for a query, the claim one host
+//! holds on an attempt while it asks, and the record of each query.
+
+use super::attempts::numbered;
+use super::*;
+use crate::payments::journal::queries::{
+    self, Asking, Due, DueSearch, QueryRecord, claim_sql, due_sql, records_sql,
+};
+
+impl Inner {
+    pub(super) fn due(&self, search: &DueSearch) -> Result<Vec<Due>, JournalError> {
+        let conn = self.reader();
+        let sql = due_sql(Self::COLUMNS, search.limit, numbered);
+        conn.prepare_cached(&sql)
+            .and_then(|mut stmt| {
+                stmt.query_map(
+                    params![search.connector, search.first_before, search.now],
+                    |r| {
+                        Ok(Due {
+                            attempt: Self::row(r)?,
+                            queries: r.get::<_, i64>(18)?.clamp(0, i64::from(u32::MAX)) as u32,
+                        })
+                    },
+                )?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(|e| self.fail(e))
+    }
+
+    pub(super) fn claim(&self, id: i64, until: i64) -> Result<bool, JournalError> {
+        let mut conn = self.writer();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.fail(e))?;
+        let moved = tx
+            .prepare_cached(&claim_sql(numbered))
+            .and_then(|mut stmt| stmt.execute(params![id, self.instance, until, now()]))
+            .map_err(|e| self.fail(e))?;
+        tx.commit().map_err(|e| self.fail(e))?;
+        Ok(moved == 1)
+    }
+
+    pub(super) fn note_query(&self, asking: &Asking) -> Result<(), JournalError> {
+        let mut conn = self.writer();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.fail(e))?;
+        self.record_in(&tx, asking, false)?;
+        tx.commit().map_err(|e| self.fail(e))
+    }
+
+    pub(super) fn queries(&self, attempt: i64) -> Result<Vec<QueryRecord>, JournalError> {
+        let conn = self.reader();
+        conn.prepare_cached(&records_sql(numbered))
+            .and_then(|mut stmt| {
+                stmt.query_map(params![attempt], |r| {
+                    Ok(queries::record_of(
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        &r.get::<_, String>(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(|e| self.fail(e))
+    }
+}
+
+impl SqliteJournal {
+    /// The attempts of one connector the reconciler may ask about now.
+    pub(crate) async fn due(&self, search: &DueSearch) -> Result<Vec<Due>, JournalError> {
+        let search = search.clone();
+        self.blocking(move |inner| inner.due(&search)).await
+    }
+
+    /// Claims attempt `id` until `until`; whether this host has it.
+    pub(crate) async fn claim(&self, id: i64, until: i64) -> Result<bool, JournalError> {
+        self.blocking(move |inner| inner.claim(id, until)).await
+    }
+
+    /// Records a query that settled nothing.
+    pub(crate) async fn note_query(&self, asking: Asking) -> Result<(), JournalError> {
+        self.blocking(move |inner| inner.note_query(&asking)).await
+    }
+
+    /// The queries about one attempt, oldest first.
+    pub(crate) async fn queries(&self, attempt: i64) -> Result<Vec<QueryRecord>, JournalError> {
+        self.blocking(move |inner| inner.queries(attempt)).await
+    }
+}
