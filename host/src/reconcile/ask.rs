@@ -78,7 +78,7 @@ pub async fn ask(
                 "no definite answer within the horizon ({}): left to a person",
                 humantime::format_duration(schedule.horizon)
             );
-            let record = QueryRecord::stopped(id, by, &why);
+            let record = QueryRecord::stopped(id, now, by, &why);
             journal.note_query(record.clone(), NextQuery::Stop).await?;
             tracing::warn!(
                 attempt = id,
@@ -97,7 +97,7 @@ pub async fn ask(
         // Busy, or the connector is gone: no supplier was asked.
         Err(e) => Err(ConnectorError::host(ErrorKind::Denied, e.to_string())),
     };
-    let record = QueryRecord::new(id, by, &answer);
+    let record = QueryRecord::new(id, crate::payments::journal::now(), by, &answer);
     let asked_before = journal.queries(id).await.map_or(0, |q| q.len());
     let next = match schedule {
         Some(s) => {

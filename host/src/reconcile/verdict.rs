@@ -11,7 +11,7 @@ pub enum Verdict {
     /// The attempt takes this outcome.
     Settle {
         /// The outcome the supplier gave.
-        outcome: PaymentOutcome,
+        outcome: Box<PaymentOutcome>,
         /// The note the journal keeps beside it.
         note: String,
     },
@@ -52,7 +52,7 @@ pub fn verdict(seen: AttemptState, answer: &Result<PaymentOutcome, ConnectorErro
     };
     let code = outcome.supplier_code.as_deref().unwrap_or("none");
     let settle = |what: &str| Verdict::Settle {
-        outcome: outcome.clone(),
+        outcome: Box::new(outcome.clone()),
         note: format!("the supplier answered a query: {what} (code {code})"),
     };
     match outcome.state {

@@ -101,9 +101,11 @@ pub struct QueryRecord {
 }
 
 impl QueryRecord {
-    /// The record of `answer`, asked by `by` about `attempt` now.
+    /// The record of `answer`, asked by `by` about `attempt` at `at` (Unix
+    /// seconds).
     pub fn new(
         attempt: i64,
+        at: i64,
         by: &str,
         answer: &Result<PaymentOutcome, ConnectorError>,
     ) -> QueryRecord {
@@ -113,7 +115,7 @@ impl QueryRecord {
         };
         QueryRecord {
             attempt,
-            at: super::now(),
+            at,
             by: by.to_owned(),
             answer: Answer::of(answer),
             outcome,
@@ -122,11 +124,12 @@ impl QueryRecord {
         }
     }
 
-    /// The record that the reconciler stopped asking about `attempt`.
-    pub fn stopped(attempt: i64, by: &str, why: &str) -> QueryRecord {
+    /// The record that the reconciler stopped asking about `attempt` at
+    /// `at`.
+    pub fn stopped(attempt: i64, at: i64, by: &str, why: &str) -> QueryRecord {
         QueryRecord {
             attempt,
-            at: super::now(),
+            at,
             by: by.to_owned(),
             answer: Answer::Stopped,
             outcome: None,
