@@ -149,20 +149,31 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // A service logs what it does (connectors going live, problems) by
     // default; a one-shot command only warnings.
+    // The configuration's log format and telemetry; its errors are
+    // reported later, by the command that reads it.
+    let early = Settings::load(&cli.config).ok();
     let format = match cli.log_format {
         Some(LogFormatArg::Json) => LogFormat::Json,
         Some(LogFormatArg::Text) => LogFormat::Text,
-        // The configuration's choice; its errors are reported later, by
-        // the command that reads it.
-        None => Settings::load(&cli.config)
+        None => early
+            .as_ref()
             .map(|s| s.host.log_format)
             .unwrap_or_default(),
     };
-    init_tracing(
-        cli.verbose,
-        matches!(cli.command, Command::Serve(_)),
-        format,
-    );
+    let serving = matches!(cli.command, Command::Serve(_));
+    let traces = early
+        .as_ref()
+        .filter(|_| serving)
+        .map(|s| payhost::service::Tracing::new(&s.telemetry));
+    let traces = match traces {
+        Some(Ok(t)) => Some(t),
+        Some(Err(e)) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(exit::USAGE);
+        }
+        None => None,
+    };
+    init_tracing(cli.verbose, serving, format, traces.as_ref());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -184,6 +195,9 @@ fn main() -> ExitCode {
             Command::Token(cmd) => cmd.run(),
         }
     });
+    if let Some(traces) = &traces {
+        traces.shutdown();
+    }
     match result {
         Ok(code) => ExitCode::from(code),
         Err(exit) => {
@@ -205,7 +219,15 @@ enum LogFormatArg {
     Json,
 }
 
-fn init_tracing(verbose: u8, service: bool, format: LogFormat) {
+fn init_tracing(
+    verbose: u8,
+    service: bool,
+    format: LogFormat,
+    traces: Option<&payhost::service::Tracing>,
+) {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let default = match verbose {
         0 if !service => "warn",
         0 | 1 => "info",
@@ -213,21 +235,24 @@ fn init_tracing(verbose: u8, service: bool, format: LogFormat) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("PAYHOST_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let fmt = tracing_subscriber::fmt::layer()
         .with_ansi(false)
         .with_target(false);
-    match format {
-        LogFormat::Json => builder
+    let fmt = match format {
+        LogFormat::Json => fmt
             .json()
             .with_current_span(true)
             .with_span_list(false)
             .with_writer(|| output::LogWriter { json: true })
-            .init(),
-        LogFormat::Text => builder
+            .boxed(),
+        LogFormat::Text => fmt
             .with_writer(|| output::LogWriter { json: false })
-            .init(),
-    }
+            .boxed(),
+    };
+    tracing_subscriber::registry()
+        .with(traces.map(|t| t.layer()))
+        .with(fmt.with_filter(filter))
+        .init();
 }
 
 /// Reads the configuration. The default file may be absent (nothing is

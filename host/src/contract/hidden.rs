@@ -25,6 +25,10 @@ pub enum Hidden {
     CardNumber,
     /// The card verification value (`card:cvv`).
     Cvv,
+    /// A value the host itself adds to a request (`host:traceparent`): the
+    /// connector never holds it and may not place it; it is scrubbed from
+    /// answers like the others.
+    Host(&'static str),
 }
 
 impl Hidden {
@@ -35,6 +39,7 @@ impl Hidden {
             Hidden::Derived(sources) => (**sources).clone(),
             Hidden::CardNumber => BTreeSet::from([CARD_NUMBER_SOURCE.to_owned()]),
             Hidden::Cvv => BTreeSet::from([CVV_SOURCE.to_owned()]),
+            Hidden::Host(name) => BTreeSet::from([format!("host.{name}")]),
         }
     }
 
@@ -94,6 +99,7 @@ impl fmt::Display for Hidden {
             }
             Hidden::CardNumber => f.write_str("card:number"),
             Hidden::Cvv => f.write_str("card:cvv"),
+            Hidden::Host(name) => write!(f, "host:{name}"),
         }
     }
 }

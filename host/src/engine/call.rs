@@ -156,8 +156,10 @@ const STDIO_CAPACITY: usize = 64 * 1024;
 impl Sandbox {
     /// `info()` in a fresh instance.
     pub(crate) async fn info(&self, rt: &Runtime, masker: Masker) -> Call<wit::ConnectorInfo> {
-        self.call(rt, None, masker, async |i, store| i.info(store).await)
-            .await
+        self.call(rt, "info", None, masker, async |i, store| {
+            i.info(store).await
+        })
+        .await
     }
 
     /// `pay(request)` in a fresh instance.
@@ -167,7 +169,7 @@ impl Sandbox {
         request: &PaymentRequest,
         masker: Masker,
     ) -> Call<wit::PaymentOutcome> {
-        self.call(rt, Some(request), masker, async |i, store| {
+        self.call(rt, "pay", Some(request), masker, async |i, store| {
             i.pay(store, request).await
         })
         .await
@@ -180,7 +182,7 @@ impl Sandbox {
         order: &str,
         masker: Masker,
     ) -> Call<Result<wit::PaymentOutcome, wit::ConnectorError>> {
-        self.call(rt, None, masker, async |i, store| {
+        self.call(rt, "query", None, masker, async |i, store| {
             i.query(store, order).await
         })
         .await
@@ -188,10 +190,12 @@ impl Sandbox {
 
     /// One call: a fresh store and instance with the call's limits armed
     /// (`paying`: the payment whose card data is scrubbed from answers),
-    /// `export` called on it, and how it ended.
+    /// `export` (named `what`) called on it, and how it ended; in a span
+    /// (`connector.call`) whose attributes are the connector and the export.
     async fn call<T>(
         &self,
         rt: &Runtime,
+        what: &'static str,
         paying: Option<&PaymentRequest>,
         masker: Masker,
         export: impl AsyncFnOnce(&Instance, &mut Store<CallState>) -> wasmtime::Result<T>,
@@ -246,7 +250,10 @@ impl Sandbox {
             let instance = self.pre.instantiate(&mut store).await?;
             export(&instance, &mut store).await
         };
-        let result = tokio::time::timeout(self.limits.timeout, run).await;
+        let span = tracing::info_span!("connector.call", connector = %self.name, export = what);
+        let result =
+            tracing::Instrument::instrument(tokio::time::timeout(self.limits.timeout, run), span)
+                .await;
         let state = store.data_mut();
         let answer = match result {
             Ok(Ok(answer)) => Ok(answer),

@@ -268,6 +268,7 @@ impl Placement {
             Hidden::Secret(name) => known(name),
             Hidden::Derived(sources) => sources.iter().all(|s| known(s)),
             Hidden::CardNumber | Hidden::Cvv => true,
+            Hidden::Host(_) => false,
         }
     }
 
@@ -436,6 +437,7 @@ fn source_hint(value: &Hidden) -> &'static str {
         Hidden::Derived(_) => "a value computed from these secrets",
         Hidden::Secret(_) => "a secret",
         Hidden::CardNumber | Hidden::Cvv => "card data",
+        Hidden::Host(_) => "a value the host adds",
     }
 }
 

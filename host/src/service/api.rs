@@ -62,10 +62,13 @@ pub(crate) async fn request_id(request: Request, next: Next) -> Response {
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
         })
         .map(str::to_owned);
+    // An id that would show card data in logs and traces is not taken.
+    let given = given.filter(|id| crate::payments::mask::mask_text(id) == *id);
     let id = given.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let span = tracing::info_span!("request", request_id = %id);
+    let span = tracing::info_span!("request", request_id = %id, method = %request.method());
+    super::telemetry::follow_caller(&span, request.headers());
     let mut answer = tracing::Instrument::instrument(next.run(request), span).await;
-    if let Ok(value) = axum::http::HeaderValue::from_str(&id) {
+    if let Ok(value) = http::HeaderValue::from_str(&id) {
         answer.headers_mut().insert("x-request-id", value);
     }
     answer
@@ -359,7 +362,7 @@ pub(crate) async fn get_payment(
 pub(crate) async fn list_payments(
     State(state): State<Arc<AppState>>,
     _: Authorized<ToRead>,
-    uri: axum::http::Uri,
+    uri: http::Uri,
 ) -> Result<Json<Page>, ApiError> {
     let search = axum::extract::Query::<Search>::try_from_uri(&uri)
         .map_err(|_| {

@@ -34,7 +34,7 @@ impl Scripted {
 #[derive(Default)]
 struct Script {
     answers: VecDeque<Scripted>,
-    received: Vec<String>,
+    received: Vec<Recorded>,
 }
 
 /// A running scripted supplier; it stops when dropped.
@@ -59,9 +59,7 @@ impl ScriptedSupplier {
                 let (_, recorded) = Recorded::read(req).await;
                 let a = {
                     let mut script = shared.lock().unwrap_or_else(|e| e.into_inner());
-                    script
-                        .received
-                        .push(format!("{} {}", recorded.method, recorded.uri));
+                    script.received.push(recorded);
                     if script.answers.len() > 1 {
                         script.answers.pop_front()
                     } else {
@@ -97,6 +95,14 @@ impl ScriptedSupplier {
 
     /// The requests received so far, as `METHOD /path?query`.
     pub fn received(&self) -> Vec<String> {
+        self.requests()
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.uri))
+            .collect()
+    }
+
+    /// The requests received so far, whole.
+    pub fn requests(&self) -> Vec<Recorded> {
         self.script
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -23,3 +23,4 @@ mod serve;
 mod suppliers;
 mod suppliers_hostile;
 mod support;
+mod traces;

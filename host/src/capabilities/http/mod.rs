@@ -34,6 +34,7 @@ mod dns;
 mod pinning;
 mod request;
 pub(crate) mod scrub;
+mod trace;
 mod transport;
 mod wit;
 
@@ -238,6 +239,21 @@ pub(crate) enum SendError {
     TooLarge(String),
     /// The request is malformed.
     Invalid(String),
+}
+
+impl SendError {
+    /// The error's kind, as a trace records it (no message: it may name
+    /// what the connector wrote).
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            SendError::Denied(_) => "denied",
+            SendError::Timeout(_) => "timeout",
+            SendError::Connect(_) => "connect",
+            SendError::Broken(_) => "broken",
+            SendError::TooLarge(_) => "too-large",
+            SendError::Invalid(_) => "invalid",
+        }
+    }
 }
 
 /// An answer, as the connector reads it.

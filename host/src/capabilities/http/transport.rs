@@ -7,7 +7,8 @@ use super::pinning;
 use super::request::{
     MAX_URL, Outgoing, Place, check_place, check_url, denied, header_map, url_pieces,
 };
-use super::{HttpCtx, Incoming, RawIncoming, SendError};
+use super::{HttpCtx, Incoming, RawIncoming, SendError, trace};
+use crate::contract::hidden::Hidden;
 use std::time::{Duration, Instant};
 use url::{Host, Url};
 
@@ -61,12 +62,32 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 
 impl HttpCtx {
     /// Checks, assembles and sends one request, and reads its answer,
-    /// scrubbed.
+    /// scrubbed; in a span of its own (`supplier.request`) whose only
+    /// attributes are the method, the origin and the status.
     pub(super) async fn perform(&mut self, request: Outgoing<'_>) -> Result<Incoming, SendError> {
+        let span = tracing::info_span!(
+            "supplier.request",
+            connector = %self.connector,
+            method = %request.method,
+            origin = tracing::field::Empty,
+            status = tracing::field::Empty,
+        );
+        let result = tracing::Instrument::instrument(self.perform_in(request), span.clone()).await;
+        match &result {
+            Ok(answer) => span.record("status", answer.status),
+            Err(e) => span.record("status", e.kind()),
+        };
+        result
+    }
+
+    async fn perform_in(&mut self, request: Outgoing<'_>) -> Result<Incoming, SendError> {
         let ctx = self;
         ctx.attempted += 1;
         let shown = url_pieces(&request.url)?;
         let checked = check_url(ctx, &shown)?;
+        if let Ok(url) = Url::parse(&shown.to_string()) {
+            tracing::Span::current().record("origin", url.origin().ascii_serialization());
+        }
         ctx.nonce = ctx.nonce.wrapping_add(1);
         pinning::check(
             &ctx.pins,
@@ -93,7 +114,24 @@ impl HttpCtx {
         let url = Url::parse(&String::from_utf8_lossy(&url)).map_err(|_| {
             SendError::Invalid(format!("`{shown}` is not a valid URL once assembled"))
         })?;
-        let headers = header_map(ctx, &request.headers)?;
+        let mut headers = header_map(ctx, &request.headers)?;
+        // The payment's trace goes on to the supplier, and is scrubbed from
+        // what comes back as everything else the host put in.
+        if let Some((traceparent, trace_id)) = trace::traceparent()
+            && let Ok(value) = reqwest::header::HeaderValue::from_str(&traceparent)
+        {
+            headers.insert("traceparent", value);
+            for (name, bytes) in [("traceparent", traceparent), ("trace-id", trace_id)] {
+                if !ctx
+                    .hidden_values
+                    .iter()
+                    .any(|(_, b)| *b == bytes.as_bytes())
+                {
+                    ctx.hidden_values
+                        .push((Hidden::Host(name), bytes.into_bytes()));
+                }
+            }
+        }
         check_place(Place::Body, &request.body)?;
         let body = ctx
             .secrets

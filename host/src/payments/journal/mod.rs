@@ -139,6 +139,7 @@ impl Journal {
     /// Writes a new attempt before the supplier is called, or answers with
     /// the earlier attempt under the same key; refuses what could pay twice.
     /// Waits (up to `wait`) while another request with the same key is in flight.
+    #[tracing::instrument(name = "journal.begin", level = "info", skip_all, fields(connector = connector))]
     pub async fn begin(
         &self,
         connector: &str,
@@ -172,6 +173,7 @@ impl Journal {
     /// still this instance's. Otherwise (its lease lapsed and it was marked
     /// `unknown`, and perhaps resolved since) the outcome is kept beside it
     /// as a late outcome for the operator and the state does not move.
+    #[tracing::instrument(name = "journal.finish", level = "info", skip_all, fields(attempt = id))]
     pub async fn finish(
         &self,
         id: i64,
@@ -182,6 +184,7 @@ impl Journal {
 
     /// Records the operator's decision on an `unknown` attempt, and who
     /// made it; refused while the attempt's host may still answer.
+    #[tracing::instrument(name = "journal.resolve", level = "info", skip_all, fields(attempt = id))]
     pub async fn resolve(
         &self,
         id: i64,
@@ -203,6 +206,7 @@ impl Journal {
     /// earlier outcome kept as the supplier's, in one write with the
     /// query's record and when to ask `next`. Refused as a resolution is
     /// (then record the query with [`Journal::note_query`]).
+    #[tracing::instrument(name = "journal.settle", level = "info", skip_all, fields(attempt = record.attempt))]
     pub async fn settle_by_query(
         &self,
         record: QueryRecord,
@@ -222,6 +226,7 @@ impl Journal {
 
     /// Records a query that decided nothing (or the reconciler's stop),
     /// sets when to ask `next`, and releases this host's claim.
+    #[tracing::instrument(name = "journal.query", level = "info", skip_all, fields(attempt = record.attempt))]
     pub async fn note_query(
         &self,
         record: QueryRecord,

@@ -34,6 +34,7 @@ mod raw;
 mod reconcile;
 mod report;
 mod scope;
+mod telemetry;
 #[cfg(test)]
 mod tests;
 mod values;
@@ -47,6 +48,7 @@ pub use overrides::LimitOverrides;
 pub use reconcile::{ReconcileSettings, Schedule, ScheduleOverrides};
 pub use report::ConfigError;
 pub use scope::Scope;
+pub use telemetry::TelemetrySettings;
 pub use values::LogFormat;
 pub(crate) use values::fields_of;
 
@@ -66,6 +68,8 @@ pub struct Settings {
     pub api: ApiSettings,
     /// How the reconciler asks suppliers about payments not settled.
     pub reconcile: ReconcileSettings,
+    /// Where traces go.
+    pub telemetry: TelemetrySettings,
     /// One section per connector, by the name it declares.
     pub connectors: BTreeMap<String, ConnectorSettings>,
     /// The directory relative paths are resolved against (that of the file).
@@ -153,6 +157,7 @@ impl Settings {
             limits: LimitOverrides::from_raw(raw.limits, "limits", &report)?,
             api: ApiSettings::from_raw(raw.api, &report)?,
             reconcile: ReconcileSettings::from_raw(raw.reconcile, &report)?,
+            telemetry: TelemetrySettings::from_raw(raw.telemetry, &report)?,
             connectors,
             base_dir: PathBuf::from("."),
         })

@@ -24,6 +24,8 @@ pub(super) struct File {
     #[serde(default)]
     pub reconcile: Reconcile,
     #[serde(default)]
+    pub telemetry: Telemetry,
+    #[serde(default)]
     pub connectors: BTreeMap<String, Spanned<Section<Connector>>>,
 }
 
@@ -109,6 +111,14 @@ pub(super) struct Reconcile {
     pub first: Option<Spanned<Lasting>>,
     pub max_interval: Option<Spanned<Lasting>>,
     pub horizon: Option<Spanned<Lasting>>,
+}
+
+/// `[telemetry]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Telemetry {
+    pub otlp_endpoint: Option<Spanned<String>>,
+    pub service_name: Option<String>,
 }
 
 /// Where a secret is kept: `{ env = "VARIABLE" }` or `{ file = "path" }`.
