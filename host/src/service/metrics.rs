@@ -298,6 +298,16 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// Shows how long the journal's writes waited for its lock.
+    pub(crate) fn journal_waits(&mut self, waits: &crate::payments::journal::LockWaits) {
+        self.registry.register_with_unit(
+            "journal_lock_wait",
+            "How long journal writes waited before they could start: the SQLite file's write lock, or a PostgreSQL connection",
+            prometheus_client::registry::Unit::Seconds,
+            waits.histogram(),
+        );
+    }
+
     /// Counts one payment's outcome and how long it took.
     pub fn payment(&self, connector: &str, outcome: &PaymentOutcome, elapsed: Duration) {
         let labels = PaymentLabels {

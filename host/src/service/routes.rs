@@ -10,10 +10,14 @@ use std::sync::Arc;
 
 /// The API's router for `host`, with its `[api]` settings.
 pub fn router(host: Arc<Host>) -> Router {
+    let mut metrics = Metrics::default();
+    if let Some(journal) = host.journal() {
+        metrics.journal_waits(&journal.lock_waits());
+    }
     let state = Arc::new(AppState {
         api: host.settings().api.clone(),
         host,
-        metrics: Metrics::default(),
+        metrics,
     });
     Router::new()
         .route(

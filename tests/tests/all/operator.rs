@@ -605,6 +605,15 @@ async fn metrics_come_from_the_journal_and_a_scraper_sees_nothing_else() {
     );
     assert!(metrics.contains("payhost_build_info{version="), "{metrics}");
     assert!(!metrics.contains("kind=\"none\""), "{metrics}");
+    // The journal's writes (two payments' begin and finish, at least) and
+    // how long they waited for its lock.
+    let waits: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("payhost_journal_lock_wait_seconds_count "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no lock waits in:\n{metrics}"));
+    assert!(waits >= 2, "{metrics}");
+    assert!(metrics.contains("payhost_journal_readable 1"), "{metrics}");
     // The scraper sees no grant and no payment.
     for path in ["/v1/connectors", "/v1/payments", "/v1/payments/1"] {
         let status = client

@@ -336,6 +336,10 @@ impl super::store::Store for MemoryJournal {
     fn location(&self) -> String {
         "memory".to_owned()
     }
+    fn lock_waits(&self) -> super::waits::LockWaits {
+        // Memory has no lock to wait for.
+        super::waits::LockWaits::default()
+    }
     fn health(&self) -> JournalHealth {
         JournalHealth::writable()
     }

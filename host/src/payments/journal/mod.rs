@@ -33,6 +33,7 @@ mod sqlite;
 mod store;
 mod tally;
 mod types;
+mod waits;
 
 pub use types::{
     Begin, Finished, JournalError, JournalHealth, JournalOptions, Published, fingerprint,
@@ -51,6 +52,7 @@ use std::path::Path;
 use std::time::Duration;
 use store::Store;
 pub use tally::{Queries, Tally};
+pub use waits::LockWaits;
 
 /// Where the journal is: a SQLite file, or a PostgreSQL database.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,6 +136,11 @@ impl Journal {
     /// Whether the journal could be written at the last lease renewal.
     pub fn health(&self) -> JournalHealth {
         self.store.health()
+    }
+
+    /// How long its writes waited for a lock (or a connection).
+    pub fn lock_waits(&self) -> LockWaits {
+        self.store.lock_waits()
     }
 
     /// Writes a new attempt before the supplier is called, or answers with

@@ -27,6 +27,8 @@ pub(crate) trait Store: Send + Sync {
     fn location(&self) -> String;
     /// Whether it could be written at the last lease renewal.
     fn health(&self) -> JournalHealth;
+    /// How long its writes waited for a lock (or a connection).
+    fn lock_waits(&self) -> super::waits::LockWaits;
     /// One try at a new attempt (see `Journal::begin`): `None` while the
     /// key's attempt is in flight.
     fn try_begin<'a>(&'a self, asked: &'a Asked) -> Later<'a, Option<Begin>>;
@@ -80,6 +82,9 @@ macro_rules! store_by_its_methods {
             }
             fn health(&self) -> $crate::payments::journal::types::JournalHealth {
                 <$ty>::health(self)
+            }
+            fn lock_waits(&self) -> $crate::payments::journal::waits::LockWaits {
+                self.inner.waits.clone()
             }
             fn try_begin<'a>(
                 &'a self,

@@ -42,6 +42,8 @@ struct Inner {
     options: JournalOptions,
     health: Mutex<JournalHealth>,
     closed: AtomicBool,
+    /// How long writes waited for a pooled connection.
+    waits: super::waits::LockWaits,
 }
 
 /// `postgres://user:secret@host/db` shown without its password.
@@ -70,13 +72,14 @@ impl Inner {
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Client, JournalError> {
-        tokio::time::timeout(self.options.busy_timeout, self.pool.get())
-            .await
-            .map_err(|_| JournalError::Busy {
-                location: shown(&self.url),
-                waited: self.options.busy_timeout,
-            })?
-            .map_err(|e| self.fail(e))
+        let started = std::time::Instant::now();
+        let got = tokio::time::timeout(self.options.busy_timeout, self.pool.get()).await;
+        self.waits.observe(started.elapsed());
+        got.map_err(|_| JournalError::Busy {
+            location: shown(&self.url),
+            waited: self.options.busy_timeout,
+        })?
+        .map_err(|e| self.fail(e))
     }
 }
 
@@ -111,6 +114,7 @@ impl PgJournal {
             options,
             health: Mutex::new(JournalHealth::writable()),
             closed: AtomicBool::new(false),
+            waits: super::waits::LockWaits::default(),
         });
         {
             let mut client = inner.client().await?;

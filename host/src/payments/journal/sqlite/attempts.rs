@@ -158,9 +158,7 @@ impl Inner {
         let json = serde_json::to_string(outcome).unwrap_or_default();
         {
             let mut conn = self.writer();
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(|e| self.fail(e))?;
+            let tx = self.immediate(&mut conn).map_err(|e| self.fail(e))?;
             let state: Option<AttemptState> = tx
                 .prepare_cached("SELECT state FROM attempts WHERE id = ?1")
                 .and_then(|mut stmt| stmt.query_row(params![id], |r| r.get(0)))

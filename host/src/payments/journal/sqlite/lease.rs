@@ -11,9 +11,7 @@ impl Inner {
         // Looked at before writing too: an idle host notices within a
         // renewal, and writes nothing into a file that is gone.
         self.check_ground(&conn)?;
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| self.fail(e))?;
+        let tx = self.immediate(&mut conn).map_err(|e| self.fail(e))?;
         let ids = self.sweep(&tx).map_err(|e| self.fail(e))?;
         tx.commit().map_err(|e| self.fail(e))?;
         rules::warn_swept(&ids);

@@ -51,6 +51,8 @@ struct Inner {
     /// The file and WAL this host holds, looked at before and after every
     /// commit, and what changed once something did.
     ground: Mutex<Ground>,
+    /// How long writes waited for the file's write lock.
+    waits: super::waits::LockWaits,
 }
 
 impl SqliteJournal {
@@ -144,6 +146,7 @@ impl SqliteJournal {
                     path: path.to_owned(),
                     what: format!("cannot be read: {e}"),
                 })?),
+                waits: super::waits::LockWaits::default(),
             });
             inner.renew()?;
             let (stop, stopped) = mpsc::channel();
@@ -355,9 +358,7 @@ impl SqliteJournal {
         } = upload;
         self.blocking(move |inner| {
             let mut conn = inner.writer();
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(|e| inner.fail(e))?;
+            let tx = inner.immediate(&mut conn).map_err(|e| inner.fail(e))?;
             tx.prepare_cached(
                 "INSERT INTO published (file, sha256, bytes, published_at) VALUES (?1, ?2, ?3, ?4)",
             )
@@ -406,9 +407,7 @@ impl SqliteJournal {
         self.stop_lease();
         let inner = &self.inner;
         let mut conn = inner.writer();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| inner.fail(e))?;
+        let tx = inner.immediate(&mut conn).map_err(|e| inner.fail(e))?;
         let ids = Inner::mark_unknown(
             &tx,
             "state = ?3 AND instance = ?4",
@@ -466,6 +465,16 @@ impl Inner {
 
     fn writer(&self) -> parking_lot::MutexGuard<'_, Connection> {
         self.writer.lock()
+    }
+
+    /// A write transaction on `conn`, its wait for the file's write lock
+    /// counted.
+    fn immediate<'c>(
+        &self,
+        conn: &'c mut Connection,
+    ) -> rusqlite::Result<rusqlite::Transaction<'c>> {
+        self.waits
+            .time(|| conn.transaction_with_behavior(TransactionBehavior::Immediate))
     }
 
     fn reader(&self) -> parking_lot::MutexGuard<'_, Connection> {

@@ -29,9 +29,7 @@ impl Inner {
 
     pub(super) fn claim(&self, id: i64, until: i64) -> Result<bool, JournalError> {
         let mut conn = self.writer();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| self.fail(e))?;
+        let tx = self.immediate(&mut conn).map_err(|e| self.fail(e))?;
         let moved = tx
             .prepare_cached(&claim_sql(numbered))
             .and_then(|mut stmt| stmt.execute(params![id, self.instance, until, now()]))
@@ -42,9 +40,7 @@ impl Inner {
 
     pub(super) fn note_query(&self, asking: &Asking) -> Result<(), JournalError> {
         let mut conn = self.writer();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| self.fail(e))?;
+        let tx = self.immediate(&mut conn).map_err(|e| self.fail(e))?;
         self.record_in(&tx, asking, false)?;
         tx.commit().map_err(|e| self.fail(e))
     }

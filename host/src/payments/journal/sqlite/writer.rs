@@ -106,7 +106,7 @@ pub(super) fn batch_writer(inner: &Inner, queue: &mpsc::Receiver<Box<dyn Job>>) 
             }
             continue;
         }
-        let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        let tx = match inner.immediate(&mut conn) {
             Ok(tx) => tx,
             Err(e) => {
                 let e = inner.fail(e);
