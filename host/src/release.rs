@@ -32,6 +32,16 @@ pub enum ReleaseError {
         /// Why.
         source: PackageError,
     },
+    /// The file changed while it was being checked: what was checked is
+    /// not what would be released.
+    #[error(
+        "{} changed while it was being checked; release it again once nothing is writing it",
+        path.display()
+    )]
+    Changed {
+        /// The file.
+        path: PathBuf,
+    },
     /// The name to publish it as is not a plain `.wasm` file name.
     #[error(
         "`{}` is not a plain file name ending in .wasm (letters, digits, -, _ and .); pass --as NAME.wasm",
@@ -71,11 +81,24 @@ fn read(path: &Path) -> Result<Vec<u8>, ReleaseError> {
     })
 }
 
+/// `file`'s bytes, loaded as a host would: the bytes released are those
+/// checked (the file read once more, its digest the one the check took).
+async fn checked(host: &Host, file: &Path) -> Result<(Vec<u8>, Connector), ReleaseError> {
+    use sha2::Digest as _;
+    let connector = host.check_file(file).await?;
+    let bytes = read(file)?;
+    if hex::encode(sha2::Sha256::digest(&bytes)) != connector.sha256 {
+        return Err(ReleaseError::Changed {
+            path: file.to_owned(),
+        });
+    }
+    Ok((bytes, connector))
+}
+
 impl Host {
     /// Loads `file` as a host would and packages it signed by `key`.
     pub async fn package(&self, file: &Path, key: &PublisherKey) -> Result<Packaged, ReleaseError> {
-        let bytes = read(file)?;
-        let connector = self.check_file(file).await?;
+        let (bytes, connector) = checked(self, file).await?;
         let info = &connector.info;
         let manifest = Manifest {
             name: info.name.clone(),
@@ -119,8 +142,7 @@ impl Host {
         if !crate::fleet::valid_file_name(&name) {
             return Err(ReleaseError::FileName(name));
         }
-        let connector = self.check_file(file).await?;
-        let bytes = read(file)?;
+        let (bytes, connector) = checked(self, file).await?;
         let settings = self.settings();
         let journal =
             Journal::open_target(&settings.journal_target(), settings.journal_options()).await?;

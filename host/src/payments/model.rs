@@ -414,16 +414,30 @@ fn cardless(field: &str, value: &str) -> Result<(), RequestError> {
 
 impl PaymentRequest {
     /// Every string of the request is printable: no C0 or C1 control, DEL,
-    /// or bidirectional override; and none but the idempotency key holds a
-    /// card number.
+    /// or bidirectional override; and none holds a card number.
     fn check_text(&self) -> Result<(), RequestError> {
         cardless("the order id", &self.order_id)?;
         if let Some(id) = &self.client_order_id {
             cardless("the client order id", id)?;
         }
-        // A key of the caller's making (a UUID, a digest): matched, never
-        // shown, and not read for card numbers.
+        // A key of the caller's making (a UUID, a digest) is matched, not
+        // read for card numbers inside it (a UUID's last group may pass
+        // the Luhn check); but a key that is a card number, whole, is a
+        // careless caller's, and would be stored and shown.
         printable("the idempotency key", &self.idempotency_key)?;
+        let digits: String = self
+            .idempotency_key
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-'))
+            .collect();
+        if (12..=19).contains(&digits.len())
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && crate::payments::mask::luhn(&digits)
+        {
+            return Err(RequestError::new(
+                "the idempotency key reads as a card number (12 to 19 digits that pass the Luhn check); use a random key, such as a UUID",
+            ));
+        }
         cardless("the amount", &self.amount.amount)?;
         cardless("the currency", &self.amount.currency)?;
         for (key, value) in &self.attributes {
@@ -590,6 +604,10 @@ mod tests {
             (
                 "the client order id",
                 Box::new(|r| r.client_order_id = Some(format!("ref-{pan}"))),
+            ),
+            (
+                "the idempotency key",
+                Box::new(|r| r.idempotency_key = pan.into()),
             ),
             (
                 "an attribute value",
