@@ -167,6 +167,25 @@ fn ensure_postgres() -> Result<(), String> {
     }
 }
 
+/// Installs Chromium and its WebDriver (the console's tests drive a real
+/// headless browser) with apt-get when they are missing and this user may;
+/// otherwise stops with the command to run.
+fn ensure_chromium() -> Result<(), String> {
+    let here = || runs("chromedriver") && (runs("chromium") || runs("chromium-browser"));
+    if here() {
+        return Ok(());
+    }
+    apt_install(
+        &["chromium", "chromium-driver"],
+        "Chromium and chromedriver are needed by the console's browser tests and are not installed: run `sudo apt-get install -y chromium chromium-driver` (or your system's packages), then `cargo xtask test` again",
+    )?;
+    if here() {
+        Ok(())
+    } else {
+        Err("apt-get installed chromium and chromium-driver but `chromedriver --version` does not run".to_owned())
+    }
+}
+
 /// Installs `packages` with apt-get when this user is root and apt-get is
 /// here; otherwise `Err(refusal)`, which says what to run.
 fn apt_install(packages: &[&str], refusal: &str) -> Result<(), String> {
@@ -314,6 +333,7 @@ fn demo(args: &[String]) -> Result<(), String> {
 fn test(args: &[String]) -> Result<(), String> {
     ensure_wasm_target()?;
     ensure_postgres()?;
+    ensure_chromium()?;
     build_js()?;
     // The CLI tests run the `payhost` binary: build it first.
     let mut build = cargo();

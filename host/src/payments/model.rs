@@ -432,7 +432,7 @@ impl PaymentRequest {
             .collect();
         if (12..=19).contains(&digits.len())
             && digits.bytes().all(|b| b.is_ascii_digit())
-            && crate::payments::mask::luhn(&digits)
+            && luhn(&digits)
         {
             return Err(RequestError::new(
                 "the idempotency key reads as a card number (12 to 19 digits that pass the Luhn check); use a random key, such as a UUID",

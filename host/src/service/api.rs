@@ -242,7 +242,7 @@ fn cut_short(id: i64) -> PaymentOutcome {
 }
 
 /// A path id, or `400`.
-fn attempt_id(text: &str) -> Result<i64, ApiError> {
+pub(crate) fn attempt_id(text: &str) -> Result<i64, ApiError> {
     text.parse().map_err(|_| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -331,7 +331,7 @@ pub(crate) async fn post_payment(
     }))
 }
 
-fn journal(state: &AppState) -> Result<&crate::payments::journal::Journal, ApiError> {
+pub(crate) fn journal(state: &AppState) -> Result<&crate::payments::journal::Journal, ApiError> {
     state.host.journal().ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,

@@ -133,6 +133,26 @@ pub struct Metrics {
     journal_up: Gauge,
     /// One render at a time: each clears and refills the gauges.
     rendering: parking_lot::Mutex<()>,
+    /// The last payments' durations (seconds) by connector, for the
+    /// console's quantiles.
+    recent: parking_lot::Mutex<std::collections::BTreeMap<String, std::collections::VecDeque<f64>>>,
+}
+
+/// How many of each connector's last durations the console's quantiles
+/// are taken from.
+pub(crate) const RECENT: usize = 1024;
+
+/// One connector's duration quantiles over its last payments here.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Quantiles {
+    /// The connector.
+    pub(crate) connector: String,
+    /// The median, in seconds.
+    pub(crate) p50: f64,
+    /// The 99th percentile, in seconds.
+    pub(crate) p99: f64,
+    /// How many payments they are taken from.
+    pub(crate) count: usize,
 }
 
 /// A query's labels: the connector and what came back.
@@ -293,6 +313,7 @@ impl Default for Metrics {
             stopped,
             journal_up,
             rendering: parking_lot::Mutex::new(()),
+            recent: parking_lot::Mutex::new(std::collections::BTreeMap::new()),
         }
     }
 }
@@ -327,6 +348,33 @@ impl Metrics {
         self.duration
             .get_or_create(&labels)
             .observe(elapsed.as_secs_f64());
+        let mut recent = self.recent.lock();
+        let last = recent.entry(connector.to_owned()).or_default();
+        if last.len() == RECENT {
+            last.pop_front();
+        }
+        last.push_back(elapsed.as_secs_f64());
+    }
+
+    /// Each connector's median and 99th percentile over its last
+    /// [`RECENT`] payments on this host.
+    pub(crate) fn quantiles(&self) -> Vec<Quantiles> {
+        let recent = self.recent.lock();
+        recent
+            .iter()
+            .filter(|(_, d)| !d.is_empty())
+            .map(|(connector, durations)| {
+                let mut sorted: Vec<f64> = durations.iter().copied().collect();
+                sorted.sort_by(f64::total_cmp);
+                let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
+                Quantiles {
+                    connector: connector.clone(),
+                    p50: at(0.5),
+                    p99: at(0.99),
+                    count: sorted.len(),
+                }
+            })
+            .collect()
     }
 
     /// Counts a request refused before anything was sent, by its code.

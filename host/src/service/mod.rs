@@ -8,13 +8,14 @@
 //!   on an `unknown` attempt, or a query to the supplier, recorded with the
 //!   token's name;
 //! - `GET /v1/connectors`, `GET /metrics` (`admin`);
-//! - `GET /healthz`: open, `503` when the journal cannot be written.
+//! - `GET /healthz`: open, `503` when the journal cannot be written;
+//! - `/console`: the operator console in a browser (see `console`).
 //!
 //! Errors are JSON, `{"error": {"code", "message"}}`, with a stable code,
 //! and never quote a value the caller sent. The handlers are in `api`, the
 //! caller and its scope (an extractor) in `caller`, the
 //! typed bodies in `bodies` (their field names, read from the types, in
-//! `fields`), the errors in `error`, the counters in
+//! `fields`), the console's pages in `console`, the errors in `error`, the counters in
 //! `metrics`, what the handlers share in `state`, the connection handling
 //! (limits, TLS, shutdown) in `server`, the traces (spans, the caller's
 //! `traceparent`, OTLP export) in `telemetry`.
@@ -22,6 +23,7 @@
 mod api;
 mod bodies;
 mod caller;
+mod console;
 mod error;
 mod fields;
 mod metrics;

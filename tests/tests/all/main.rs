@@ -5,6 +5,7 @@ mod attacks;
 mod carddata;
 mod cli;
 mod conformance;
+mod console;
 mod crypto;
 mod declared;
 mod durability;

@@ -413,6 +413,15 @@ impl super::store::Store for MemoryJournal {
             )
         })
     }
+    fn per_minute(&self, since: i64) -> super::store::Later<'_, Vec<super::tally::Minute>> {
+        Box::pin(async move {
+            let tables = self.memory.0.lock();
+            Ok(super::tally::per_minute_of(
+                tables.attempts.iter().map(|r| &r.attempt),
+                since,
+            ))
+        })
+    }
     fn due<'a>(&'a self, search: &'a DueSearch) -> super::store::Later<'a, Vec<Due>> {
         Box::pin(async move {
             let tables = self.memory.0.lock();

@@ -51,7 +51,7 @@ use sqlite::SqliteJournal;
 use std::path::Path;
 use std::time::Duration;
 use store::Store;
-pub use tally::{Queries, Tally};
+pub use tally::{Minute, Queries, Tally};
 pub use waits::LockWaits;
 
 /// Where the journal is: a SQLite file, or a PostgreSQL database.
@@ -299,6 +299,12 @@ impl Journal {
     /// `/metrics`.
     pub async fn tally(&self) -> Result<Tally, JournalError> {
         self.store.tally().await
+    }
+
+    /// The attempts made since `since` (Unix seconds), by connector, state
+    /// and minute: the console's chart.
+    pub async fn per_minute(&self, since: i64) -> Result<Vec<Minute>, JournalError> {
+        self.store.per_minute(since).await
     }
 
     /// The attempts `filter` finds, newest first, one page at a time.

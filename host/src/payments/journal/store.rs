@@ -44,6 +44,9 @@ pub(crate) trait Store: Send + Sync {
     fn find<'a>(&'a self, filter: &'a Filter) -> Later<'a, Vec<Attempt>>;
     /// The backlog and the resolutions (see `tally`).
     fn tally(&self) -> Later<'_, super::tally::Tally>;
+    /// The attempts made since `since` (Unix seconds), by connector, state
+    /// and minute.
+    fn per_minute(&self, since: i64) -> Later<'_, Vec<super::tally::Minute>>;
     /// The attempts of one connector the reconciler may ask about now.
     fn due<'a>(&'a self, search: &'a DueSearch) -> Later<'a, Vec<Due>>;
     /// Claims attempt `id` for this instance until `until` (Unix
@@ -113,6 +116,9 @@ macro_rules! store_by_its_methods {
             }
             fn tally(&self) -> $crate::payments::journal::store::Later<'_, $crate::payments::journal::tally::Tally> {
                 Box::pin(<$ty>::tally(self))
+            }
+            fn per_minute(&self, since: i64) -> $crate::payments::journal::store::Later<'_, Vec<$crate::payments::journal::tally::Minute>> {
+                Box::pin(<$ty>::per_minute(self, since))
             }
             fn due<'a>(&'a self, search: &'a $crate::payments::journal::queries::DueSearch) -> $crate::payments::journal::store::Later<'a, Vec<$crate::payments::journal::queries::Due>> {
                 Box::pin(<$ty>::due(self, search))

@@ -62,6 +62,51 @@ pub struct Queries {
     pub count: u64,
 }
 
+/// Attempts of one connector in one state made in one minute.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Minute {
+    /// The connector.
+    pub connector: String,
+    /// The attempt's state now.
+    pub state: AttemptState,
+    /// The minute it was made in (Unix seconds / 60).
+    pub minute: i64,
+    /// How many.
+    pub count: u64,
+}
+
+/// The attempts made since `$1` (Unix seconds) by connector, state and
+/// minute: the index on `created_at` serves it. `p(1)` is the placeholder.
+pub(crate) fn per_minute_sql(p: &str) -> String {
+    format!(
+        "SELECT connector, state, created_at / 60, COUNT(*) FROM attempts WHERE created_at >= {p}
+         GROUP BY connector, state, created_at / 60"
+    )
+}
+
+/// [`Minute`]s as the memory store counts them.
+pub(crate) fn per_minute_of<'a>(
+    attempts: impl Iterator<Item = &'a Attempt>,
+    since: i64,
+) -> Vec<Minute> {
+    let mut counted: BTreeMap<(String, &str, i64), (AttemptState, u64)> = BTreeMap::new();
+    for a in attempts.filter(|a| a.created_at >= since) {
+        counted
+            .entry((a.connector.clone(), a.state.as_str(), a.created_at / 60))
+            .or_insert((a.state, 0))
+            .1 += 1;
+    }
+    counted
+        .into_iter()
+        .map(|((connector, _, minute), (state, count))| Minute {
+            connector,
+            state,
+            minute,
+            count,
+        })
+        .collect()
+}
+
 /// The states an attempt waits in.
 pub(crate) const UNSETTLED: [AttemptState; 3] = [
     AttemptState::InFlight,

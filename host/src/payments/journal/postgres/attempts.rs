@@ -377,6 +377,28 @@ impl PgJournal {
         })
     }
 
+    /// The attempts made since `since`, by connector, state and minute.
+    pub(crate) async fn per_minute(
+        &self,
+        since: i64,
+    ) -> Result<Vec<crate::payments::journal::tally::Minute>, JournalError> {
+        use crate::payments::journal::tally::{Minute, per_minute_sql, state};
+        let inner = &self.inner;
+        let client = inner.client().await?;
+        Ok(client
+            .query(&per_minute_sql("$1"), &[&since])
+            .await
+            .map_err(|e| inner.fail(e))?
+            .iter()
+            .map(|r| Minute {
+                connector: r.get(0),
+                state: state(r.get(1)),
+                minute: r.get(2),
+                count: r.get::<_, i64>(3).max(0) as u64,
+            })
+            .collect())
+    }
+
     pub(crate) async fn find(&self, filter: &Filter) -> Result<Vec<Attempt>, JournalError> {
         let inner = &self.inner;
         let client = inner.client().await?;

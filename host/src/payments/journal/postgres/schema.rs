@@ -67,5 +67,6 @@ pub(super) const MIGRATIONS: [&str; 4] = [
         claim_until BIGINT
     );
     CREATE INDEX attempts_unsettled ON attempts (connector, id) WHERE state IN ('unknown', 'pending');
+    CREATE INDEX attempts_connector ON attempts (connector, id);
 ",
 ];

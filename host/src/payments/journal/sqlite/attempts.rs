@@ -354,6 +354,27 @@ impl Inner {
         })
     }
 
+    pub(super) fn per_minute(
+        &self,
+        since: i64,
+    ) -> Result<Vec<crate::payments::journal::tally::Minute>, JournalError> {
+        use crate::payments::journal::tally::{Minute, per_minute_sql, state};
+        let conn = self.reader();
+        conn.prepare_cached(&per_minute_sql("?1"))
+            .and_then(|mut stmt| {
+                stmt.query_map(params![since], |r| {
+                    Ok(Minute {
+                        connector: r.get(0)?,
+                        state: state(&r.get::<_, String>(1)?),
+                        minute: r.get(2)?,
+                        count: r.get::<_, i64>(3)?.max(0) as u64,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(|e| self.fail(e))
+    }
+
     pub(super) fn find(&self, filter: &Filter) -> Result<Vec<Attempt>, JournalError> {
         let conn = self.reader();
         let (clause, bound) = filter.sql(|n| format!("?{n}"));

@@ -344,6 +344,14 @@ impl SqliteJournal {
         self.blocking(move |inner| inner.find(&filter)).await
     }
 
+    /// The attempts made since `since`, by connector, state and minute.
+    pub(crate) async fn per_minute(
+        &self,
+        since: i64,
+    ) -> Result<Vec<crate::payments::journal::tally::Minute>, JournalError> {
+        self.blocking(move |inner| inner.per_minute(since)).await
+    }
+
     /// The backlog and the resolutions (see `Journal::tally`).
     pub(crate) async fn tally(&self) -> Result<crate::payments::journal::Tally, JournalError> {
         self.blocking(|inner| inner.tally()).await

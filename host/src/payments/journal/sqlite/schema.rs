@@ -78,7 +78,8 @@ const RECONCILER: &str = "
         claimed_by TEXT,
         claim_until INTEGER
     );
-    CREATE INDEX IF NOT EXISTS attempts_unsettled ON attempts (connector, id) WHERE state IN ('unknown', 'pending');";
+    CREATE INDEX IF NOT EXISTS attempts_unsettled ON attempts (connector, id) WHERE state IN ('unknown', 'pending');
+    CREATE INDEX IF NOT EXISTS attempts_connector ON attempts (connector, id);";
 
 /// The schema's version once every migration has run.
 pub(super) const VERSION: i64 = 4;
