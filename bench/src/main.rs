@@ -2,13 +2,14 @@
 //! the same code compiled natively, and how the host scales. Prints the
 //! figures and writes them to BENCHMARKS.md.
 //!
-//! `payhost-bench [--plugins DIR] [--probes DIR] [--cache DIR] [--out FILE] [--only instructions|cpu|latency|bounds|sealing|guards|pinning|throughput|durable|javascript|load]`;
+//! `payhost-bench [--plugins DIR] [--probes DIR] [--cache DIR] [--out FILE] [--only instructions|cpu|latency|bounds|sealing|guards|pinning|throughput|durable|javascript|load|console]`;
 //! `rss` and `rss-inflight` are the child processes that measure resident
 //! memory. The hand-written `bench/ANALYSIS.md` is appended to the report.
 
 mod args;
 mod bounds;
 mod connectors;
+mod console;
 mod durable;
 mod guards;
 mod hosts;
@@ -136,6 +137,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if run("load") {
         load_time::section(&mut report, &plugins, &setup.sim).await?;
+    }
+    if run("console") {
+        console::section(&mut report, &plugins, &cache).await?;
     }
     if only.is_some() {
         return Ok(());

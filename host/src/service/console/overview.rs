@@ -27,14 +27,27 @@ const STATES: [AttemptState; 5] = [
     AttemptState::InFlight,
 ];
 
-/// `/console` (the part `overview`).
+/// Which connector's payments the chart shows (all when none).
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct Chart {
+    connector: Option<String>,
+}
+
+/// `/console` (the part `overview`), its chart for one connector with
+/// `?connector=NAME`.
 pub(crate) async fn part(
     State(state): State<Arc<AppState>>,
     _: Authorized<ToRead>,
+    axum::extract::Query(chart): axum::extract::Query<Chart>,
 ) -> Result<Markup, ApiError> {
     let journal = crate::service::api::journal(&state)?;
     let now = crate::payments::journal::now();
     let minutes = journal.per_minute(now - MINUTES * 60).await?;
+    let charted: Vec<Minute> = minutes
+        .iter()
+        .filter(|m| chart.connector.as_ref().is_none_or(|c| *c == m.connector))
+        .cloned()
+        .collect();
     let tally = journal.tally().await?;
     let connectors = state.host.connectors();
     let files = state.host.plugin_files();
@@ -94,8 +107,11 @@ pub(crate) async fn part(
                     div.quiet { (stopped) " left to a person" }
                 }
             }
-            h2 { "Payments per minute, last hour" }
-            (chart(&minutes, now))
+            h2 {
+                "Payments per minute, last hour"
+                @if let Some(c) = &chart.connector { ", " (c) " " a href="/console" { "(all connectors)" } }
+            }
+            (bars(&charted, now))
             h2 { "By connector, last hour" }
             (by_connector(&minutes, &quantiles))
             h2 { "Not settled" }
@@ -122,7 +138,7 @@ pub(crate) async fn part(
 }
 
 /// Stacked bars: one per minute, one colour per state.
-fn chart(minutes: &[Minute], now: i64) -> Markup {
+fn bars(minutes: &[Minute], now: i64) -> Markup {
     let last = now / 60;
     let first = last - MINUTES + 1;
     let mut per: BTreeMap<i64, BTreeMap<&str, u64>> = BTreeMap::new();
@@ -206,7 +222,7 @@ fn by_connector(minutes: &[Minute], quantiles: &[crate::service::metrics::Quanti
                     @for (connector, states) in &counts {
                         @let q = quantiles.iter().find(|q| q.connector == *connector);
                         tr {
-                            td { (connector) }
+                            td { a href={ "/console?connector=" (connector) } title={ "Chart " (connector) "'s payments" } { (connector) } }
                             @for s in STATES { td.num { (states.get(s.as_str()).copied().unwrap_or(0)) } }
                             td.num { @if let Some(q) = q { (format!("{:.0} ms", q.p50 * 1000.0)) } }
                             td.num { @if let Some(q) = q { (format!("{:.0} ms", q.p99 * 1000.0)) } }
