@@ -31,6 +31,8 @@ const CONFIG: &str = include_str!("../templates/connector/config.toml.in");
 const LIB: &str = include_str!("../templates/connector/lib.rs.in");
 const SCENARIOS: &str = include_str!("../templates/connector/scenarios.toml.in");
 const README: &str = include_str!("../templates/connector/README.md.in");
+/// What a connector's repository keeps out: the build's output.
+const IGNORE: &str = "/target\n";
 
 /// The body the scaffold's first scenario and unit test send.
 const BODY: &[u8] = br#"{"amount":100.00,"currency":"USD","order":"ORDER-1"}"#;
@@ -78,16 +80,12 @@ impl New {
                 .replace("{{type}}", &type_name(&self.name))
                 .replace("{{env}}", &self.name.to_ascii_uppercase().replace('-', "_"))
                 .replace("{{sdk_version}}", env!("CARGO_PKG_VERSION"))
-                .replace(
-                    "{{sdk_path}}",
-                    &sdk.as_ref()
-                        .map(|p| format!(", path = {:?}", p.display().to_string()))
-                        .unwrap_or_default(),
-                )
+                .replace("{{sdk_patch}}", &sdk_patch(sdk.as_deref()))
                 .replace("{{signature}}", &signature)
         };
         let files = [
             ("Cargo.toml", fill(CARGO)),
+            (".gitignore", IGNORE.to_owned()),
             (".cargo/config.toml", fill(CONFIG)),
             ("src/lib.rs", fill(LIB)),
             ("scenarios.toml", fill(SCENARIOS)),
@@ -105,10 +103,14 @@ impl New {
         for (path, _) in &files {
             println!("  {path}");
         }
-        if sdk.is_none() {
-            println!(
-                "note: the SDK is named by version only; pass --sdk PATH (payhost's plugins/sdk) if it is not in your registry"
-            );
+        match &sdk {
+            Some(path) => println!(
+                "note: the SDK comes from {} ([patch.crates-io] in Cargo.toml); remove that section to use the registry's",
+                path.display()
+            ),
+            None => println!(
+                "note: the SDK is named by version; to build against a local checkout, pass --sdk PATH (payhost's plugins/sdk) or fill in [patch.crates-io] in Cargo.toml"
+            ),
         }
         println!(
             "next: cd {} && cargo test && cargo build --release --target wasm32-wasip2 && payhost plugins test target/wasm32-wasip2/release/{}.wasm --scenarios scenarios.toml",
@@ -116,6 +118,19 @@ impl New {
             crate_name.replace('-', "_")
         );
         Ok(exit::OK)
+    }
+}
+
+/// The `[patch.crates-io]` section: the SDK from the checkout at `sdk`,
+/// over the registry's; without one, the same section commented out, to
+/// fill in.
+fn sdk_patch(sdk: Option<&Path>) -> String {
+    match sdk {
+        Some(path) => format!(
+            "# The SDK from a local checkout of payhost, over the registry's (remove\n# this section to build against the registry).\n[patch.crates-io]\npayhost-sdk = {{ path = {:?} }}\n",
+            path.display().to_string()
+        ),
+        None => "# To build against a local checkout of payhost instead of the registry:\n# [patch.crates-io]\n# payhost-sdk = { path = \"/path/to/payhost/plugins/sdk\" }\n".to_owned(),
     }
 }
 

@@ -167,6 +167,7 @@ impl JournalError {
             JournalError::Moved { .. } => Code::JournalUnwritable,
             JournalError::Closed => Code::Stopping,
             JournalError::StillRunning { .. } => Code::StillRunning,
+            JournalError::Queried { .. } => Code::QueryInProgress,
             JournalError::Sqlite { .. }
             | JournalError::File { .. }
             | JournalError::Newer { .. }

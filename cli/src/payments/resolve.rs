@@ -84,12 +84,18 @@ pub(super) async fn run(
                 attempt.connector
             )));
         }
-        let asked = payhost::reconcile::ask(&host, &journal, id, &by(), None)
-            .await
-            .map_err(|e| match e {
-                payhost::reconcile::AskError::Journal(e) => Exit::journal(e),
-                held => Exit::code(payhost::Code::QueryInProgress, anyhow::anyhow!("{held}")),
-            })?;
+        let asked = payhost::reconcile::ask(
+            &host,
+            &journal,
+            id,
+            &by(),
+            payhost::reconcile::Asker::Person,
+        )
+        .await
+        .map_err(|e| match e {
+            payhost::reconcile::AskError::Journal(e) => Exit::journal(e),
+            held => Exit::code(payhost::Code::QueryInProgress, anyhow::anyhow!("{held}")),
+        })?;
         print_attempt(&asked.attempt);
         return match asked.undecided {
             None => Ok(exit::OK),

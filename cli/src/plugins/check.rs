@@ -4,9 +4,21 @@ use super::super::{Exit, exit, host, output, print_json};
 use payhost::ConnectorSummary;
 use std::path::Path;
 
-/// Checks `file`; exit 3 when it is not a connector this host can run.
-pub(super) async fn run(config: &Path, file: &Path, json: bool) -> Result<u8, Exit> {
-    let host = host(config)?;
+/// Checks `file` alone, or against the configuration `config` with
+/// `with_config`; exit 3 when it is not a connector this host can run.
+pub(super) async fn run(
+    config: &Path,
+    file: &Path,
+    json: bool,
+    with_config: bool,
+) -> Result<u8, Exit> {
+    let host = if with_config {
+        host(config)?
+    } else {
+        // The file alone: no section, no secret read, the user's cache.
+        payhost::Host::from_settings(payhost::Settings::default())
+            .map_err(|e| anyhow::anyhow!("cannot start the WebAssembly engine: {e:#}"))?
+    };
     match host.check_file(file).await {
         Ok(c) => {
             if json {

@@ -90,6 +90,10 @@ pub(crate) enum Plugins {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Also check it against payhost.toml (--config): its section's
+        /// secrets, grants and pins. Without, the file alone is judged.
+        #[arg(long)]
+        with_config: bool,
     },
 }
 
@@ -116,7 +120,11 @@ impl Plugins {
             Plugins::Keygen { out } => keygen::keygen(&out),
             Plugins::Package { file, key, out } => package::package(&file, &key, out).await,
             Plugins::Publish { file, name } => publish::run(config, file, name).await,
-            Plugins::Check { file, json } => check::run(config, &file, json).await,
+            Plugins::Check {
+                file,
+                json,
+                with_config,
+            } => check::run(config, &file, json, with_config).await,
         }
     }
 }

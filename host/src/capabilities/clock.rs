@@ -25,8 +25,9 @@ pub fn wall_now() -> Duration {
     )
 }
 
-/// The wall clock of a call.
-pub(crate) struct CoarseWall;
+/// The wall clock of a call: real time, or the time it is pinned to (a
+/// scenario that checks a signature over a timestamp).
+pub(crate) struct CoarseWall(pub(crate) Clock);
 
 impl HostWallClock for CoarseWall {
     fn resolution(&self) -> Duration {
@@ -34,7 +35,7 @@ impl HostWallClock for CoarseWall {
     }
 
     fn now(&self) -> Duration {
-        wall_now()
+        self.0.since_epoch()
     }
 }
 
@@ -61,8 +62,18 @@ impl HostMonotonicClock for CoarseMonotonic {
     }
 }
 
-/// The clock has no state; this is its view.
-pub(crate) struct Clock;
+/// A call's clock: real time, or pinned to one instant (Unix time).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Clock {
+    pub(crate) pinned: Option<Duration>,
+}
+
+impl Clock {
+    /// The time since the Unix epoch, to the millisecond.
+    pub(crate) fn since_epoch(&self) -> Duration {
+        self.pinned.map_or_else(wall_now, coarse)
+    }
+}
 
 struct ClockCapability;
 
@@ -70,15 +81,19 @@ impl HasData for ClockCapability {
     type Data<'a> = Clock;
 }
 
-/// Adds `clock` to a linker whose store is `T`.
-pub(crate) fn add_to_linker<T: 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
-    wit::add_to_linker::<T, ClockCapability>(linker, |_| Clock)?;
-    legacy::clock::add_to_linker::<T, ClockCapability>(linker, |_| Clock)
+/// Adds `clock` to a linker whose store is `T`; `get` finds the call's
+/// clock in the store.
+pub(crate) fn add_to_linker<T: 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> Clock,
+) -> wasmtime::Result<()> {
+    wit::add_to_linker::<T, ClockCapability>(linker, get)?;
+    legacy::clock::add_to_linker::<T, ClockCapability>(linker, get)
 }
 
 impl wit::Host for Clock {
     fn now(&mut self) -> wasmtime::Result<WitInstant> {
-        let since = wall_now();
+        let since = self.since_epoch();
         Ok(WitInstant {
             seconds: since.as_secs(),
             nanoseconds: since.subsec_nanos(),
@@ -88,7 +103,7 @@ impl wit::Host for Clock {
 
 impl legacy::clock::Host for Clock {
     fn now(&mut self) -> wasmtime::Result<legacy::clock::Instant> {
-        let since = wall_now();
+        let since = self.since_epoch();
         Ok(legacy::clock::Instant {
             seconds: since.as_secs(),
             nanoseconds: since.subsec_nanos(),

@@ -24,6 +24,7 @@ pub(crate) struct Views<T> {
     pub(crate) config: fn(&mut T) -> Config<'_>,
     pub(crate) log: fn(&mut T) -> Log<'_>,
     pub(crate) table: fn(&mut T) -> &mut ResourceTable,
+    pub(crate) clock: fn(&mut T) -> Clock,
 }
 
 impl<T> Clone for Views<T> {
@@ -147,11 +148,12 @@ pub(crate) fn add_to_linker<T: Send + 'static>(
         },
     )?;
 
-    linker
-        .instance(&v0_2::interface("clock"))?
-        .func_wrap("now", |_: StoreContextMut<'_, T>, (): ()| {
-            Ok((clock::Host::now(&mut Clock)?,))
-        })?;
+    linker.instance(&v0_2::interface("clock"))?.func_wrap(
+        "now",
+        move |mut store: StoreContextMut<'_, T>, (): ()| {
+            Ok((clock::Host::now(&mut (views.clock)(store.data_mut()))?,))
+        },
+    )?;
 
     linker.instance(&v0_2::interface("log"))?.func_wrap(
         "log",

@@ -31,6 +31,8 @@ pub(crate) trait Capabilities: Send + 'static {
     fn config(&mut self) -> config::Config<'_>;
     /// The call's log.
     fn log(&mut self) -> log::Log<'_>;
+    /// The call's clock.
+    fn clock(&mut self) -> clock::Clock;
     /// The call's resource table, where sealed values live.
     fn table(&mut self) -> &mut ResourceTable;
 }
@@ -62,7 +64,7 @@ pub(crate) fn add_to_linker<T: Capabilities>(linker: &mut Linker<T>) -> wasmtime
     http::add_to_linker(linker, |state| state.http())?;
     crypto::add_to_linker(linker, |state| state.crypto())?;
     config::add_to_linker(linker, |state| state.config())?;
-    clock::add_to_linker(linker)?;
+    clock::add_to_linker(linker, |state| state.clock())?;
     log::add_to_linker(linker, |state| state.log())?;
     frozen::add_to_linker(
         linker,
@@ -72,6 +74,7 @@ pub(crate) fn add_to_linker<T: Capabilities>(linker: &mut Linker<T>) -> wasmtime
             config: |state| state.config(),
             log: |state| state.log(),
             table: |state| state.table(),
+            clock: |state| state.clock(),
         },
     )?;
     Ok(())

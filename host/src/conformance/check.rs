@@ -3,16 +3,32 @@
 
 use super::scenario::{Expect, Sent};
 use super::server::Received;
-use crate::payments::model::PaymentOutcome;
+use crate::payments::model::{ConnectorError, PaymentOutcome};
 
-/// What differs between `outcome` and `expect`, one line each.
+/// What the outcome says, for a line that reports it: its message (the
+/// error's, or the supplier's), quoted.
+fn said(outcome: &PaymentOutcome) -> String {
+    outcome
+        .error
+        .as_ref()
+        .map(|e| e.message.as_str())
+        .or(outcome.supplier_message.as_deref())
+        .map(|m| format!(" ({m:?})"))
+        .unwrap_or_default()
+}
+
+/// What differs between `outcome` and `expect`, one line each; a line
+/// about the state or the kind shows the outcome's message beside it.
 pub fn outcome(expect: &Expect, outcome: &PaymentOutcome) -> Vec<String> {
     let mut wrong = Vec::new();
     let state = outcome.state.to_string();
     if let Some(want) = &expect.state
         && *want != state
     {
-        wrong.push(format!("state: expected {want}, got {state}"));
+        wrong.push(format!(
+            "state: expected {want}, got {state}{}",
+            said(outcome)
+        ));
     }
     if let Some(never) = &expect.not_state
         && *never == state
@@ -24,8 +40,9 @@ pub fn outcome(expect: &Expect, outcome: &PaymentOutcome) -> Vec<String> {
         && Some(want) != kind.as_ref()
     {
         wrong.push(format!(
-            "kind: expected {want}, got {}",
-            kind.as_deref().unwrap_or("none")
+            "kind: expected {want}, got {}{}",
+            kind.as_deref().unwrap_or("none"),
+            said(outcome)
         ));
     }
     let code = outcome
@@ -46,6 +63,74 @@ pub fn outcome(expect: &Expect, outcome: &PaymentOutcome) -> Vec<String> {
     {
         wrong.push(format!("retryable: expected {want}, got {retryable}"));
     }
+    if let Some(want) = &expect.reference
+        && Some(want) != outcome.supplier_reference.as_ref()
+    {
+        wrong.push(format!(
+            "reference: expected {want:?}, got {}",
+            outcome
+                .supplier_reference
+                .as_ref()
+                .map_or("none".to_owned(), |r| format!("{r:?}"))
+        ));
+    }
+    if let Some(want) = &expect.message {
+        let messages = [
+            outcome.error.as_ref().map(|e| e.message.as_str()),
+            outcome.supplier_message.as_deref(),
+        ];
+        if !messages.iter().flatten().any(|m| m.contains(want.as_str())) {
+            wrong.push(format!(
+                "message: expected one holding {want:?}, got{}",
+                match said(outcome) {
+                    s if s.is_empty() => " none".to_owned(),
+                    s => s,
+                }
+            ));
+        }
+    }
+    wrong
+}
+
+/// What differs between a query's error and `expect`: a scenario that
+/// calls `query` and expects the connector's error says `state = "error"`.
+pub fn query_error(expect: &Expect, error: &ConnectorError) -> Vec<String> {
+    let mut wrong = Vec::new();
+    let said = format!(" ({:?})", error.message);
+    if let Some(want) = &expect.state
+        && want != "error"
+    {
+        wrong.push(format!(
+            "state: expected {want}, got the connector's error {}{said}",
+            error.kind
+        ));
+    }
+    if let Some(want) = &expect.kind
+        && *want != error.kind.as_str()
+    {
+        wrong.push(format!("kind: expected {want}, got {}{said}", error.kind));
+    }
+    if let Some(want) = &expect.code
+        && Some(want) != error.supplier_code.as_ref()
+    {
+        wrong.push(format!(
+            "supplier code: expected {want}, got {}",
+            error.supplier_code.as_deref().unwrap_or("none")
+        ));
+    }
+    if let Some(want) = expect.retryable
+        && want != error.retryable
+    {
+        wrong.push(format!(
+            "retryable: expected {want}, got {}",
+            error.retryable
+        ));
+    }
+    if let Some(want) = &expect.message
+        && !error.message.contains(want.as_str())
+    {
+        wrong.push(format!("message: expected one holding {want:?}, got{said}"));
+    }
     wrong
 }
 
@@ -64,6 +149,8 @@ pub fn sent(sent: &Sent, received: &[Received]) -> Vec<String> {
         || sent.path.is_some()
         || !sent.query.is_empty()
         || !sent.headers.is_empty()
+        || !sent.headers_present.is_empty()
+        || !sent.headers_match.is_empty()
         || !sent.json.is_empty()
         || !sent.xml.is_empty();
     if !checks_request {
@@ -93,11 +180,33 @@ pub fn sent(sent: &Sent, received: &[Received]) -> Vec<String> {
             None => wrong.push(format!("query {name}: missing")),
         }
     }
-    for (name, want) in &sent.headers {
+    let header = |name: &str| {
         let name = name.to_ascii_lowercase();
-        match r.headers.iter().find(|(k, _)| *k == name) {
-            Some((_, got)) if got == want => {}
-            Some((_, got)) => wrong.push(format!("header {name}: expected {want:?}, got {got:?}")),
+        r.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    for (name, want) in &sent.headers {
+        match header(name) {
+            Some(got) if got == want => {}
+            Some(got) => wrong.push(format!("header {name}: expected {want:?}, got {got:?}")),
+            None => wrong.push(format!("header {name}: missing")),
+        }
+    }
+    for name in &sent.headers_present {
+        if header(name).is_none() {
+            wrong.push(format!("header {name}: missing"));
+        }
+    }
+    for (name, pattern) in &sent.headers_match {
+        // Checked when the file was read.
+        let Ok(re) = regex::Regex::new(&format!("^(?:{pattern})$")) else {
+            continue;
+        };
+        match header(name) {
+            Some(got) if re.is_match(got) => {}
+            Some(got) => wrong.push(format!("header {name}: {got:?} does not match {pattern:?}")),
             None => wrong.push(format!("header {name}: missing")),
         }
     }

@@ -37,6 +37,24 @@ pub enum ConformanceError {
         /// The scenario's name.
         scenario: String,
     },
+    /// A scenario has no answer, or both `answer` and `answers`.
+    #[error(
+        "scenario `{scenario}`: give the supplier's answer as `answer = {{ … }}` or `answers = [{{ … }}, …]`, one of the two"
+    )]
+    Answers {
+        /// The scenario's name.
+        scenario: String,
+    },
+    /// A header pattern is not a regular expression.
+    #[error("scenario `{scenario}`: `headers_match` for {header}: {error}")]
+    Pattern {
+        /// The scenario's name.
+        scenario: String,
+        /// The header.
+        header: String,
+        /// Why the pattern is not one.
+        error: String,
+    },
     /// A scenario's payment method is none the run knows.
     #[error(
         "scenario `{scenario}`: method `{method}` is not balance, card, merchant-of-record or account:ID"

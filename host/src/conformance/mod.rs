@@ -42,8 +42,11 @@ pub struct ScenarioResult {
     /// What did not, one line each.
     pub problems: Vec<String>,
     /// The outcome the connector came to (none when the host refused the
-    /// request before the connector ran).
+    /// request before the connector ran, or a query answered an error).
     pub outcome: Option<PaymentOutcome>,
+    /// The error a `query` answered with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<crate::payments::model::ConnectorError>,
 }
 
 /// A whole run.
@@ -152,24 +155,61 @@ async fn one(
     n: usize,
 ) -> Result<ScenarioResult, ConformanceError> {
     let request = scenarios.request(s, n)?;
-    supplier.script(s.answer.clone());
-    let (outcome, mut problems) = match host.pay(name, request).await {
-        Ok(outcome) => {
-            let problems = check::outcome(&s.expect, &outcome);
-            (Some(outcome), problems)
-        }
-        Err(e) => (None, vec![format!("refused before the connector ran: {e}")]),
+    supplier.script(s.answers());
+    let clock = s.clock.or(scenarios.connector.clock);
+    if let Ok(connector) = host.connector(name) {
+        connector.pin_clock(clock);
+    }
+    let refused = |e: crate::execution::PayError| {
+        (
+            None,
+            None,
+            vec![format!("refused before the connector ran: {e}")],
+        )
+    };
+    let (outcome, error, mut problems) = match s.call {
+        scenario::Call::Pay => match host.pay(name, request).await {
+            Ok(outcome) => {
+                let problems = check::outcome(&s.expect, &outcome);
+                (Some(outcome), None, problems)
+            }
+            Err(e) => refused(e),
+        },
+        scenario::Call::Query => match host.query(name, &request.order_id).await {
+            Ok(Ok(outcome)) => {
+                let problems = check::outcome(&s.expect, &outcome);
+                (Some(outcome), None, problems)
+            }
+            Ok(Err(error)) => {
+                let problems = check::query_error(&s.expect, &error);
+                (None, Some(error), problems)
+            }
+            Err(e) => refused(e),
+        },
     };
     if let Some(sent) = &s.sent {
         problems.extend(check::sent(sent, &supplier.received()));
     }
     // A problem may quote what was sent: the test secrets are named, not
     // shown (a report gets pasted into tickets).
-    for problem in &mut problems {
-        for (name, value) in &scenarios.connector.secrets {
-            if !value.is_empty() {
-                *problem = problem.replace(value.as_str(), &format!("<secret {name}>"));
-            }
+    let secrets: Vec<(&String, &String)> = scenarios
+        .connector
+        .secrets
+        .iter()
+        .filter(|(_, value)| !value.is_empty())
+        .collect();
+    // In one pass, the longest value first where two overlap: a name put in
+    // is never searched again.
+    if let Ok(finder) = aho_corasick::AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+        .build(secrets.iter().map(|(_, value)| value.as_str()))
+    {
+        let names: Vec<String> = secrets
+            .iter()
+            .map(|(name, _)| format!("<secret {name}>"))
+            .collect();
+        for problem in &mut problems {
+            *problem = finder.replace_all(problem, &names);
         }
     }
     Ok(ScenarioResult {
@@ -177,6 +217,7 @@ async fn one(
         passed: problems.is_empty(),
         problems,
         outcome,
+        error,
     })
 }
 

@@ -45,6 +45,10 @@ pub struct Setup {
     /// `payhost.toml`.
     #[serde(default)]
     pub unpinned: bool,
+    /// Pins the connector's clock to this Unix time (seconds) in every
+    /// scenario that does not pin its own: a signature over a timestamp
+    /// then comes out the same every run.
+    pub clock: Option<u64>,
 }
 
 /// A payment request, each field optional.
@@ -66,17 +70,37 @@ pub struct RequestSpec {
     pub attributes: BTreeMap<String, String>,
 }
 
+/// What a scenario calls.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Call {
+    /// `pay` with the scenario's request (the default).
+    #[default]
+    Pay,
+    /// `query` for the request's `order_id`: where the payment stands.
+    Query,
+}
+
 /// One scenario.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// What it shows, in a few words.
     pub name: String,
+    /// `pay` (the default) or `query`.
+    #[serde(default)]
+    pub call: Call,
     /// Fields that differ from the file's `[request]`.
     #[serde(default)]
     pub request: RequestSpec,
-    /// The supplier's answer.
-    pub answer: Answer,
+    /// Pins the connector's clock to this Unix time (seconds), over
+    /// `[connector] clock`.
+    pub clock: Option<u64>,
+    /// The supplier's answer to every request of the call.
+    pub answer: Option<Answer>,
+    /// Or its answers, one per request in order; the last to any after.
+    #[serde(default)]
+    pub answers: Vec<Answer>,
     /// The outcome the connector must come to.
     pub expect: Expect,
     /// What the request the connector sent must carry.
@@ -133,6 +157,13 @@ pub struct Expect {
     pub code: Option<String>,
     /// Whether the same request may be sent again.
     pub retryable: Option<bool>,
+    /// The supplier's reference the outcome carries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// Text the outcome's message holds (the error's message, or the
+    /// supplier's message).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 /// What the request must carry. Only what is given is compared.
@@ -149,6 +180,13 @@ pub struct Sent {
     /// Header values (names in any case).
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// Headers that must be there, whatever their value.
+    #[serde(default)]
+    pub headers_present: Vec<String>,
+    /// Headers whose whole value must match a regular expression
+    /// (`"^[0-9a-f]{64}$"`).
+    #[serde(default)]
+    pub headers_match: BTreeMap<String, String>,
     /// JSON body fields by JSON Pointer (`/creditCard/cardNumber`).
     #[serde(default)]
     pub json: BTreeMap<String, toml::Value>,
@@ -178,11 +216,26 @@ impl Scenarios {
     pub fn parse(text: &str) -> Result<Scenarios, ConformanceError> {
         let scenarios: Scenarios = toml::from_str(text).map_err(ConformanceError::Toml)?;
         for s in &scenarios.scenarios {
-            if s.answer.fault.is_some() && (s.answer.status.is_some() || !s.answer.body.is_empty())
-            {
-                return Err(ConformanceError::FaultAndResponse {
+            if s.answer.is_some() != s.answers.is_empty() {
+                return Err(ConformanceError::Answers {
                     scenario: s.name.clone(),
                 });
+            }
+            for answer in s.answers() {
+                if answer.fault.is_some() && (answer.status.is_some() || !answer.body.is_empty()) {
+                    return Err(ConformanceError::FaultAndResponse {
+                        scenario: s.name.clone(),
+                    });
+                }
+            }
+            if let Some(sent) = &s.sent {
+                for (header, pattern) in &sent.headers_match {
+                    regex::Regex::new(pattern).map_err(|e| ConformanceError::Pattern {
+                        scenario: s.name.clone(),
+                        header: header.clone(),
+                        error: e.to_string(),
+                    })?;
+                }
             }
         }
         Ok(scenarios)
@@ -239,6 +292,16 @@ impl Scenarios {
     }
 }
 
+impl Scenario {
+    /// The answers the supplier gives, in order.
+    pub fn answers(&self) -> Vec<Answer> {
+        match &self.answer {
+            Some(answer) => vec![answer.clone()],
+            None => self.answers.clone(),
+        }
+    }
+}
+
 /// The card every card scenario pays with: a test number, never a real one.
 pub fn test_card() -> Card {
     Card {
@@ -259,11 +322,14 @@ pub fn test_card() -> Card {
 pub fn built_in() -> Vec<Scenario> {
     let fault = |name: &str, fault: Fault, expect: Expect, requests: Option<usize>| Scenario {
         name: name.to_owned(),
+        call: Call::Pay,
         request: RequestSpec::default(),
-        answer: Answer {
+        clock: None,
+        answer: Some(Answer {
             fault: Some(fault),
             ..Answer::default()
-        },
+        }),
+        answers: Vec::new(),
         expect,
         sent: requests.map(|n| Sent {
             requests: Some(n),

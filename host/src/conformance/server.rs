@@ -28,7 +28,8 @@ pub struct Received {
 
 #[derive(Default)]
 struct Script {
-    answer: Answer,
+    /// The answers still to give, one per request; the last is given again.
+    answers: std::collections::VecDeque<Answer>,
     received: Vec<Received>,
 }
 
@@ -76,10 +77,11 @@ impl Supplier {
         format!("http://{}", self.addr)
     }
 
-    /// Scripts the next answers and forgets what was received.
-    pub fn script(&self, answer: Answer) {
+    /// Scripts the next answers, one per request in order (the last to
+    /// every request after), and forgets what was received.
+    pub fn script(&self, answers: Vec<Answer>) {
         let mut script = self.script.lock();
-        script.answer = answer;
+        script.answers = answers.into();
         script.received.clear();
     }
 
@@ -133,7 +135,11 @@ async fn answer(
     let answer = {
         let mut script = script.lock();
         script.received.push(received);
-        script.answer.clone()
+        if script.answers.len() > 1 {
+            script.answers.pop_front().unwrap_or_default()
+        } else {
+            script.answers.front().cloned().unwrap_or_default()
+        }
     };
     let response = |status: u16, content_type: &str, body: Vec<u8>| {
         let mut response = hyper::Response::new(Full::new(Bytes::from(body)));

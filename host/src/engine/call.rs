@@ -47,6 +47,8 @@ pub(crate) struct Sandbox {
     pub(crate) pins: Arc<Pins>,
     /// The connector's secrets, ready to be scrubbed from answers.
     pub(crate) secret_scrub: Arc<Scrubber>,
+    /// The Unix time (seconds) its clock is pinned to; 0 for real time.
+    pub(crate) pinned_clock: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// A connector's instance, by the contract version it was built for: one
@@ -202,6 +204,12 @@ impl Sandbox {
     ) -> Call<T> {
         let stdout = MemoryOutputPipe::new(STDIO_CAPACITY);
         let stderr = MemoryOutputPipe::new(STDIO_CAPACITY);
+        let clock = crate::capabilities::clock::Clock {
+            pinned: match self.pinned_clock.load(std::sync::atomic::Ordering::Relaxed) {
+                0 => None,
+                secs => Some(Duration::from_secs(secs)),
+            },
+        };
         let wasi = WasiCtx::builder()
             .stdout(stdout.clone())
             .stderr(stderr.clone())
@@ -209,7 +217,7 @@ impl Sandbox {
             .allow_udp(false)
             .allow_ip_name_lookup(false)
             .socket_addr_check(|_, _| Box::pin(async { false }))
-            .wall_clock(crate::capabilities::clock::CoarseWall)
+            .wall_clock(crate::capabilities::clock::CoarseWall(clock))
             .monotonic_clock(crate::capabilities::clock::CoarseMonotonic::new())
             .build();
         let started = Instant::now();
@@ -243,6 +251,7 @@ impl Sandbox {
                 values: self.config.clone(),
             },
             LogCtx::new(self.name.clone(), masker, self.limits.max_log_lines),
+            clock,
             self.limits,
         );
         let mut store = rt.store(state);

@@ -195,6 +195,7 @@ pub(crate) struct CallState {
     pub(crate) crypto: CryptoCtx,
     pub(crate) config: ConfigCtx,
     pub(crate) log: LogCtx,
+    pub(crate) clock: crate::capabilities::clock::Clock,
     pub(crate) limits: Limits,
     pub(crate) started: Instant,
     pub(crate) guest: GuestClock,
@@ -208,6 +209,7 @@ impl CallState {
         crypto: CryptoCtx,
         config: ConfigCtx,
         log: LogCtx,
+        clock: crate::capabilities::clock::Clock,
         limits: Limits,
     ) -> Self {
         CallState {
@@ -222,6 +224,7 @@ impl CallState {
             crypto,
             config,
             log,
+            clock,
             limits,
             started: Instant::now(),
             guest: GuestClock::default(),
@@ -246,6 +249,10 @@ impl Capabilities for CallState {
 
     fn config(&mut self) -> Config<'_> {
         Config::new(&self.config)
+    }
+
+    fn clock(&mut self) -> crate::capabilities::clock::Clock {
+        self.clock
     }
 
     fn log(&mut self) -> Log<'_> {

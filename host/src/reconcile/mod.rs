@@ -10,10 +10,11 @@
 mod ask;
 mod verdict;
 
-pub use ask::{AskError, Asked, ask};
+pub use ask::{AskError, Asked, Asker, ask};
 pub use verdict::{Verdict, verdict};
 
 use crate::host::Host;
+use crate::policy::settings::Schedule;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -71,42 +72,47 @@ impl Trouble {
     }
 }
 
-/// One round: every live connector that can query, its attempts due.
-async fn round(host: &Host, by: &str, trouble: &mut Trouble) {
-    let Some(journal) = host.journal() else {
-        return;
-    };
+/// One round: every live connector that can query, its attempts due; the
+/// connectors side by side, so that a slow supplier holds up only its own.
+async fn round(host: &Arc<Host>, by: &str, trouble: &mut Trouble) {
+    let mut rounds = tokio::task::JoinSet::new();
     for connector in host.connectors() {
         let schedule = host.settings().schedule_for(connector.name());
         if !connector.can_query || !connector.grant.configured || !schedule.enabled {
             continue;
         }
-        let first = i64::try_from(schedule.first.as_secs()).unwrap_or(i64::MAX / 2);
-        let first_before = crate::payments::journal::now().saturating_sub(first);
-        let due = match journal.due(connector.name(), first_before, PER_ROUND).await {
-            Ok(due) => {
-                trouble.journal(None);
-                due
-            }
-            Err(e) => {
-                trouble.journal(Some(e.to_string()));
-                continue;
-            }
-        };
-        for d in due {
-            let id = d.attempt.id;
-            match ask(host, journal, id, by, Some(&schedule)).await {
-                Ok(asked) => tracing::debug!(
-                    attempt = id,
-                    answer = %asked.record.answer,
-                    undecided = asked.undecided.as_deref().unwrap_or(""),
-                    "reconciler asked"
-                ),
-                Err(AskError::Held(_)) => {}
-                Err(e) => tracing::warn!(attempt = id, "the reconciler could not ask: {e}"),
-            }
+        let (host, by) = (host.clone(), by.to_owned());
+        rounds.spawn(async move { connector_round(&host, connector.name(), &schedule, &by).await });
+    }
+    while let Some(done) = rounds.join_next().await {
+        trouble.journal(done.ok().flatten());
+    }
+}
+
+/// One connector's attempts due, asked about one after another; the
+/// journal's error, if it could not be read.
+async fn connector_round(host: &Host, name: &str, schedule: &Schedule, by: &str) -> Option<String> {
+    let journal = host.journal()?;
+    let first_before = crate::payments::journal::now()
+        .saturating_sub(i64::try_from(schedule.first.as_secs()).unwrap_or(i64::MAX / 2));
+    let due = match journal.due(name, first_before, PER_ROUND).await {
+        Ok(due) => due,
+        Err(e) => return Some(e.to_string()),
+    };
+    for d in due {
+        let id = d.attempt.id;
+        match ask(host, journal, id, by, Asker::Reconciler(schedule)).await {
+            Ok(asked) => tracing::debug!(
+                attempt = id,
+                answer = %asked.record.answer,
+                undecided = asked.undecided.as_deref().unwrap_or(""),
+                "reconciler asked"
+            ),
+            Err(AskError::Held(_)) => {}
+            Err(e) => tracing::warn!(attempt = id, "the reconciler could not ask: {e}"),
         }
     }
+    None
 }
 
 /// How long the reconciler sleeps between rounds at least (a test's

@@ -20,14 +20,14 @@ pub enum Verdict {
 }
 
 /// The error kinds by which a supplier says, of a payment it knows, that
-/// no money moved. Anything else the connector calls `failed` (a request
-/// it could not make, credentials refused, a status call that failed) says
-/// nothing about the payment.
-const NO_MONEY_MOVED: [ErrorKind; 6] = [
+/// no money moved. Anything else the connector calls `failed` says nothing
+/// about the payment: a request it could not make, credentials refused, a
+/// status call that failed, and what describes the order rather than the
+/// payment (`order-expired`, `invalid-order-state`: on a status call they
+/// may mean paid, ticketed or cancelled).
+const NO_MONEY_MOVED: [ErrorKind; 4] = [
     ErrorKind::Declined,
     ErrorKind::CardRejected,
-    ErrorKind::OrderExpired,
-    ErrorKind::InvalidOrderState,
     ErrorKind::MethodNotSupported,
     ErrorKind::PriceChanged,
 ];
@@ -120,6 +120,8 @@ mod tests {
             ErrorKind::Denied,
             ErrorKind::ConnectorFault,
             ErrorKind::UnknownSupplierCode,
+            ErrorKind::OrderExpired,
+            ErrorKind::InvalidOrderState,
         ] {
             assert!(!settles(&Ok(failed(kind, Some("1")))), "{kind}");
         }

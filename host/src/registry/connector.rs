@@ -76,6 +76,16 @@ impl Connector {
         &self.info.name
     }
 
+    /// Pins the clock its calls read to `unix_seconds` (its `clock` import
+    /// and WASI's wall clock), or back to real time with `None`: for
+    /// scenarios that check a signature over a timestamp.
+    pub fn pin_clock(&self, unix_seconds: Option<u64>) {
+        self.sandbox.pinned_clock.store(
+            unix_seconds.unwrap_or(0),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
     /// Runs one payment in a fresh instance. The request must be validated.
     ///
     /// Never fails: a connector that traps or exceeds a limit gives a

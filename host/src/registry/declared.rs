@@ -46,6 +46,7 @@ pub(super) async fn ask_info(
         },
         pins: Arc::new(Pins::default()),
         secret_scrub: Arc::new(Scrubber::new(&[])),
+        pinned_clock: Arc::default(),
     };
     let call = bootstrap.info(rt, Masker::default()).await;
     let info = match call.answer {

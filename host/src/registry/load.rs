@@ -65,6 +65,7 @@ pub(crate) async fn load(
             limits,
             pins: Arc::new(pins),
             secret_scrub,
+            pinned_clock: Arc::default(),
         },
         places: Arc::new(tokio::sync::Semaphore::new(limits.max_concurrent as usize)),
         info,

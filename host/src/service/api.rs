@@ -65,7 +65,12 @@ pub(crate) async fn request_id(request: Request, next: Next) -> Response {
     // An id that would show card data in logs and traces is not taken.
     let given = given.filter(|id| crate::payments::mask::mask_text(id) == *id);
     let id = given.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let span = tracing::info_span!("request", request_id = %id, method = %request.method());
+    // The method as a trace shows it: a known one, or `other`.
+    let method = match request.method().as_str() {
+        m @ ("GET" | "POST" | "PUT" | "DELETE" | "HEAD" | "OPTIONS" | "PATCH") => m,
+        _ => "other",
+    };
+    let span = tracing::info_span!("request", request_id = %id, method);
     super::telemetry::follow_caller(&span, request.headers());
     let mut answer = tracing::Instrument::instrument(next.run(request), span).await;
     if let Ok(value) = http::HeaderValue::from_str(&id) {
@@ -425,14 +430,20 @@ pub(crate) async fn resolve_payment(
                 ));
             }
             let by = format!("api:{}", caller.name);
-            let asked = crate::reconcile::ask(&state.host, journal, id, &by, None)
-                .await
-                .map_err(|e| match e {
-                    crate::reconcile::AskError::Journal(e) => ApiError::from(e),
-                    held @ crate::reconcile::AskError::Held(_) => {
-                        ApiError::coded(Code::QueryInProgress, held.to_string())
-                    }
-                })?;
+            let asked = crate::reconcile::ask(
+                &state.host,
+                journal,
+                id,
+                &by,
+                crate::reconcile::Asker::Person,
+            )
+            .await
+            .map_err(|e| match e {
+                crate::reconcile::AskError::Journal(e) => ApiError::from(e),
+                held @ crate::reconcile::AskError::Held(_) => {
+                    ApiError::coded(Code::QueryInProgress, held.to_string())
+                }
+            })?;
             return match asked.undecided {
                 None => Ok(Json(asked.attempt)),
                 Some(why) => Err(ApiError::coded(

@@ -46,9 +46,15 @@ impl Tracing {
         let builder = SdkTracerProvider::builder().with_resource(resource);
         let provider = match &settings.otlp_endpoint {
             Some(endpoint) => {
-                let fail = |message: String| TelemetryError {
-                    endpoint: endpoint.to_string(),
-                    message,
+                let fail = |message: String| {
+                    let mut shown = endpoint.clone();
+                    if shown.password().is_some() {
+                        let _ = shown.set_password(Some("***"));
+                    }
+                    TelemetryError {
+                        endpoint: shown.to_string(),
+                        message,
+                    }
                 };
                 let exporter = opentelemetry_otlp::SpanExporter::builder()
                     .with_http()

@@ -150,8 +150,7 @@ fn outcome(response: &payhost_sdk::http::Response) -> PaymentOutcome {
         }
         ok
     } else {
-        let text = message.unwrap_or_else(|| format!("AeroHub status {status}"));
-        map_status(status).outcome(status.to_string(), text)
+        map_status(status).said(status.to_string(), message)
     };
     for (k, v) in details {
         outcome = outcome.detail(k, v);

@@ -130,8 +130,7 @@ fn outcome(response: &payhost_sdk::http::Response) -> PaymentOutcome {
             )
             .detail("ticketing", "pending");
     }
-    let text = message.unwrap_or_else(|| format!("Atlas status {status}"));
-    map_status(status).outcome(code, text)
+    map_status(status).said(code, message)
 }
 
 impl Connector for Atlas {

@@ -104,8 +104,7 @@ fn outcome(response: &payhost_sdk::http::Response) -> PaymentOutcome {
         }
         return outcome;
     }
-    let text = message.unwrap_or_else(|| format!("HK Ramble error {code}"));
-    map_code(&code).outcome(code, text)
+    map_code(&code).said(code.clone(), message)
 }
 
 impl Connector for HkRamble {

@@ -78,14 +78,34 @@ impl Code {
     }
 
     /// The outcome for this code: `failed` or `unknown`, with a supplier
-    /// error carrying the raw `code` and `message` (which become the
-    /// outcome's supplier code and message too).
+    /// error carrying the raw `code` and the supplier's own `message`
+    /// (which become the outcome's supplier code and message too). When the
+    /// supplier may say nothing, use [`Code::said`]: a message made up here
+    /// would read as the supplier's.
     pub fn outcome(self, code: impl Into<String>, message: impl Into<String>) -> PaymentOutcome {
         let error = ConnectorError::supplier(self.kind, code, message).retryable(self.retryable);
         match self.state {
             PaymentState::Failed => PaymentOutcome::failed(error),
             // `unknown`, the only other state a `Code` is built with.
             _ => PaymentOutcome::unknown(error),
+        }
+    }
+}
+
+impl Code {
+    /// The outcome for this code with what the supplier said, if anything:
+    /// its `message` is the outcome's supplier message only when it sent
+    /// one; the error's message is then `supplier code CODE`, and the
+    /// outcome has no supplier message.
+    pub fn said(self, code: impl Into<String>, message: Option<String>) -> PaymentOutcome {
+        let code = code.into();
+        match message {
+            Some(message) => self.outcome(code, message),
+            None => {
+                let mut outcome = self.outcome(code.clone(), format!("supplier code {code}"));
+                outcome.supplier_message = None;
+                outcome
+            }
         }
     }
 }
@@ -132,5 +152,16 @@ mod tests {
             assert_eq!(error.supplier_code.as_deref(), Some("B119"));
             assert_eq!(error.message, "system busy");
         }
+    }
+
+    #[test]
+    fn a_supplier_that_said_nothing_has_no_supplier_message() {
+        let code = Code::failed(ErrorKind::Declined);
+        let silent = code.said("411", None);
+        assert_eq!(silent.supplier_code.as_deref(), Some("411"));
+        assert_eq!(silent.supplier_message, None);
+        assert_eq!(silent.error.expect("an error").message, "supplier code 411");
+        let said = code.said("411", Some("gateway declined".into()));
+        assert_eq!(said.supplier_message.as_deref(), Some("gateway declined"));
     }
 }

@@ -343,6 +343,13 @@ pub fn decimal(amount: &str) -> Result<Value, crate::ConnectorError> {
         .map_err(|_| invalid())
 }
 
+/// A JSON string with exactly the text `amount` (`"312.99"`), for a
+/// supplier that wants its amounts quoted. Like [`decimal`], an amount
+/// that is not a plain decimal is an `invalid-request` error.
+pub fn decimal_string(amount: &str) -> Result<Value, crate::ConnectorError> {
+    decimal(amount).map(|_| Value::String(amount.to_owned()))
+}
+
 /// The exact text of a JSON number or string, for amounts read from a
 /// supplier's answer (`59805.02` stays `"59805.02"`).
 pub fn number_text(value: &Value) -> Option<String> {
@@ -372,6 +379,16 @@ mod tests {
     use super::*;
     use crate::parts::Part;
     use serde_json::json;
+
+    #[test]
+    fn an_amount_goes_out_as_a_number_or_a_string_with_its_exact_text() {
+        assert_eq!(decimal("312.99").unwrap().to_string(), "312.99");
+        assert_eq!(decimal_string("312.90").unwrap(), json!("312.90"));
+        for bad in ["312,99", "1e3", "-1", ""] {
+            assert!(decimal(bad).is_err(), "{bad}");
+            assert!(decimal_string(bad).is_err(), "{bad}");
+        }
+    }
 
     /// The parts as text, each secret as `{secret name encoding}` and each
     /// sealed value as `{sealed bytes encoding}`.

@@ -147,6 +147,98 @@ json = { "/orderNo" = "ATL-10", "/nothing" = 1 }
 }
 
 #[test]
+fn scenarios_pin_the_clock_call_query_and_check_the_reference_headers_and_message() {
+    let ws = Workspace::new();
+    let scenarios = ws.path().join("scenarios.toml");
+    let file = |extra: &str| {
+        format!(
+            r#"
+[connector]
+secrets = {{ token = "test-token", aes_key = "024sYXZXMlFKaiAa65IYuMCB0hE2CgaP", nemo_key = "test-nemo-key", hmac_key = "test-hmac-key" }}
+unpinned = true
+clock = 1700000000
+
+[request]
+order_id = "ORD-7"
+attributes = {{ action = "status" }}
+
+[[scenario]]
+name = "pay: the supplier fails, the payment is unknown"
+answer = {{ status = 503, body = "{{}}" }}
+expect = {{ state = "unknown", kind = "supplier-unavailable", message = "HTTP 503" }}
+[scenario.sent]
+headers = {{ "x-time" = "1700000000" }}
+headers_present = ["content-type"]
+headers_match = {{ "x-time" = "[0-9]{{10}}" }}
+
+[[scenario]]
+name = "query: still processing, then paid"
+call = "query"
+clock = 1800000000
+answers = [{{ status = 200, body = '{{"status":"paid","code":"0","reference":"R-77","message":"paid at 10:02"}}' }}]
+expect = {{ state = "succeeded", reference = "R-77", message = "paid at" }}
+[scenario.sent]
+method = "GET"
+path = "/status"
+query = {{ order = "ORD-7" }}
+{extra}
+"#
+        )
+    };
+    std::fs::write(&scenarios, file("")).unwrap();
+    let out = plugins_test(artifacts::PROBE, &scenarios, false);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(
+        t.contains("ok    query: still processing, then paid"),
+        "{t}"
+    );
+
+    // What differs is said, the message beside the kind.
+    std::fs::write(
+        &scenarios,
+        file(
+            r#"
+[[scenario]]
+name = "wrong on purpose"
+clock = 1234567890
+answer = { status = 503, body = "{}" }
+expect = { kind = "declined", reference = "R-1", message = "no such text" }
+[scenario.sent]
+headers = { "x-time" = "1700000000" }
+headers_present = ["x-signature"]
+headers_match = { "x-time" = "[a-z]+" }
+"#,
+        ),
+    )
+    .unwrap();
+    let out = plugins_test(artifacts::PROBE, &scenarios, false);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{t}");
+    for line in [
+        "FAIL  wrong on purpose",
+        "kind: expected declined, got supplier-unavailable (\"the supplier answered HTTP 503\")",
+        "reference: expected \"R-1\", got none",
+        "message: expected one holding \"no such text\"",
+        "header x-time: expected \"1700000000\", got \"1234567890\"",
+        "header x-signature: missing",
+        "header x-time: \"1234567890\" does not match \"[a-z]+\"",
+    ] {
+        assert!(t.contains(line), "missing {line:?} in:\n{t}");
+    }
+
+    // One answer or a list of them, never both; a pattern that is none.
+    std::fs::write(
+        &scenarios,
+        "[[scenario]]\nname = \"both\"\nanswer = { status = 200 }\nanswers = [{ status = 200 }]\nexpect = {}\n",
+    )
+    .unwrap();
+    let out = plugins_test(artifacts::PROBE, &scenarios, false);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("one of the two"), "{}", text(&out));
+}
+
+#[test]
 fn a_connector_scaffolded_by_payhost_new_builds_tests_and_passes_its_scenarios() {
     // Inside the repository's target/, so its rust-toolchain.toml (and the
     // wasm32-wasip2 target installed for it) applies; the crate is a

@@ -69,7 +69,12 @@ async fn where_a_publisher_is_named_only_its_signed_packages_load() {
         ),
     )
     .unwrap();
-    let check = |file: &Path| payhost(&["plugins", "check", file.to_str().unwrap()], &config);
+    let check = |file: &Path| {
+        payhost(
+            &["plugins", "check", "--with-config", file.to_str().unwrap()],
+            &config,
+        )
+    };
 
     // The plain component is refused here.
     let out = check(Path::new(artifacts::PAYHOST_ATLAS));
@@ -79,6 +84,9 @@ async fn where_a_publisher_is_named_only_its_signed_packages_load() {
         "{}",
         text(&out)
     );
+    // Judged alone, the file is a connector.
+    let out = payhost(&["plugins", "check", artifacts::PAYHOST_ATLAS], &config);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 
     // The signed package loads, shows its publisher and pays.
     let out = check(&signed);

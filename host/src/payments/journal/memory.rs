@@ -123,7 +123,9 @@ impl Tables {
             row.next_at = next_at;
             row.stopped_at = stopped_at;
         }
-        row.claim = None;
+        if row.claim.as_ref().map(|(token, _)| Some(token)) == Some(asking.claim.as_ref()) {
+            row.claim = None;
+        }
         self.queries.push(QueryRecord {
             settled,
             ..asking.record
@@ -286,7 +288,17 @@ impl MemoryJournal {
                     .and_then(|i| tables.leases.get(i))
                     .is_some_and(|until| *until > Instant::now())
         });
-        rules::may_resolve(id, state, running, settlement.asking.is_some())?;
+        rules::may_resolve(id, state, running)?;
+        // A query under way (another call's claim) comes first.
+        let own = settlement.asking.as_ref().and_then(|a| a.claim.as_ref());
+        let held = tables.reconcile.get(&id).is_some_and(|r| {
+            r.claim
+                .as_ref()
+                .is_some_and(|(token, until)| *until >= now() && Some(token) != own)
+        });
+        if held {
+            return Err(JournalError::Queried { id });
+        }
         if let Some(asking) = settlement.asking {
             tables.record(asking, true);
         }
@@ -449,16 +461,21 @@ impl super::store::Store for MemoryJournal {
                 .collect())
         })
     }
-    fn claim(&self, id: i64, until: i64) -> super::store::Later<'_, bool> {
+    fn claim<'a>(
+        &'a self,
+        id: i64,
+        token: &'a str,
+        until: i64,
+        scheduled: bool,
+    ) -> super::store::Later<'a, bool> {
         Box::pin(async move {
             let mut tables = self.memory.0.lock();
+            let now = now();
             let row = tables.reconcile.entry(id).or_default();
-            let free = row
-                .claim
-                .as_ref()
-                .is_none_or(|(by, t)| *t < now() || *by == self.instance);
+            let free = row.claim.as_ref().is_none_or(|(_, t)| *t < now)
+                && (!scheduled || (row.stopped_at.is_none() && row.next_at.unwrap_or(0) <= now));
             if free {
-                row.claim = Some((self.instance.clone(), until));
+                row.claim = Some((token.to_owned(), until));
             }
             Ok(free)
         })

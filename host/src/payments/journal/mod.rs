@@ -220,27 +220,37 @@ impl Journal {
         outcome: &PaymentOutcome,
         note: &str,
         next: NextQuery,
+        claim: Option<String>,
     ) -> Result<Attempt, JournalError> {
         let id = record.attempt;
         let settlement = Settlement {
             outcome: outcome.clone(),
             note: note.to_owned(),
             by: record.by.clone(),
-            asking: Some(queries::Asking { record, next }),
+            asking: Some(queries::Asking {
+                record,
+                next,
+                claim,
+            }),
         };
         self.store.resolve(id, settlement).await
     }
 
     /// Records a query that decided nothing (or the reconciler's stop),
-    /// sets when to ask `next`, and releases this host's claim.
+    /// sets when to ask `next`, and releases the query's `claim`.
     #[tracing::instrument(name = "journal.query", level = "info", skip_all, fields(attempt = record.attempt))]
     pub async fn note_query(
         &self,
         record: QueryRecord,
         next: NextQuery,
+        claim: Option<String>,
     ) -> Result<(), JournalError> {
         self.store
-            .note_query(queries::Asking { record, next })
+            .note_query(queries::Asking {
+                record,
+                next,
+                claim,
+            })
             .await
     }
 
@@ -263,12 +273,25 @@ impl Journal {
         self.store.due(&search).await
     }
 
-    /// Claims attempt `id` for a query by this host for `hold`; whether it
-    /// has it (no other host's claim is live). Released when the query is
-    /// recorded; lapses after `hold` should this host die.
-    pub async fn claim(&self, id: i64, hold: Duration) -> Result<bool, JournalError> {
+    /// Claims attempt `id` for one query for `hold`: the claim's token, or
+    /// `None` when another claim is live (another host, or another call of
+    /// this one, is asking) or, `scheduled` (the reconciler), when the
+    /// attempt is no longer due. Released when the query is recorded with
+    /// it; lapses after `hold` should this host die. While it holds, a
+    /// person's resolution of the attempt waits.
+    pub async fn claim(
+        &self,
+        id: i64,
+        hold: Duration,
+        scheduled: bool,
+    ) -> Result<Option<String>, JournalError> {
         let until = now().saturating_add(i64::try_from(hold.as_secs()).unwrap_or(i64::MAX / 2));
-        self.store.claim(id, until).await
+        let token = format!("{}/{}", self.instance(), uuid::Uuid::new_v4());
+        Ok(self
+            .store
+            .claim(id, &token, until, scheduled)
+            .await?
+            .then_some(token))
     }
 
     /// The queries about attempt `id`, oldest first.

@@ -160,6 +160,9 @@ pub(crate) struct Asking {
     pub record: QueryRecord,
     /// When to ask next.
     pub next: NextQuery,
+    /// The claim it was asked under, released with the record (another
+    /// call's claim is left as it is).
+    pub claim: Option<String>,
 }
 
 impl Asking {
@@ -237,17 +240,40 @@ pub(crate) fn due_sql(columns: &str, limit: usize, p: impl Fn(u8) -> String) -> 
     )
 }
 
-/// The claim's SQL (`$1` attempt, `$2` instance, `$3` until, `$4` now):
-/// one row moved when this host has the attempt.
-pub(crate) fn claim_sql(p: impl Fn(u8) -> String) -> String {
+/// The claim's SQL (`$1` attempt, `$2` the claim's token, `$3` until,
+/// `$4` now): one row moved when the call has the attempt, which no live
+/// claim holds; a `scheduled` claim (the reconciler's) also needs the
+/// attempt still due and not left to a person.
+pub(crate) fn claim_sql(scheduled: bool, p: impl Fn(u8) -> String) -> String {
+    let due = if scheduled {
+        format!(
+            " AND reconcile.stopped_at IS NULL AND COALESCE(reconcile.next_at, 0) <= {}",
+            p(4)
+        )
+    } else {
+        String::new()
+    };
     format!(
         "INSERT INTO reconcile (attempt_id, claimed_by, claim_until) VALUES ({p1}, {p2}, {p3})
          ON CONFLICT (attempt_id) DO UPDATE SET claimed_by = excluded.claimed_by, claim_until = excluded.claim_until
-         WHERE reconcile.claim_until IS NULL OR reconcile.claim_until < {p4} OR reconcile.claimed_by = excluded.claimed_by",
+         WHERE (reconcile.claim_until IS NULL OR reconcile.claim_until < {p4}){due}",
         p1 = p(1),
         p2 = p(2),
         p3 = p(3),
         p4 = p(4)
+    )
+}
+
+/// How many claims other than `$2` (a query's own; NULL for a person's
+/// resolution) hold attempt `$1` at `$3` (now): a resolution waits for the
+/// query under way.
+pub(crate) fn held_sql(p: impl Fn(u8) -> String) -> String {
+    format!(
+        "SELECT COUNT(*) FROM reconcile WHERE attempt_id = {p1} AND claimed_by IS NOT NULL
+         AND claimed_by <> COALESCE({p2}, '') AND claim_until >= {p3}",
+        p1 = p(1),
+        p2 = p(2),
+        p3 = p(3)
     )
 }
 
@@ -268,19 +294,22 @@ pub(crate) fn record_sql(p: impl Fn(u8) -> String) -> String {
 }
 
 /// The schedule's SQL after a record (`$1` attempt, `$2` counts (0 or 1),
-/// `$3` next_at, `$4` stopped_at, `$5` keep): the claim released.
+/// `$3` next_at, `$4` stopped_at, `$5` keep, `$6` the record's claim):
+/// that claim released, another left as it is.
 pub(crate) fn schedule_sql(p: impl Fn(u8) -> String) -> String {
     format!(
         "INSERT INTO reconcile (attempt_id, queries, next_at, stopped_at) VALUES ({p1}, {p2}, {p3}, {p4})
          ON CONFLICT (attempt_id) DO UPDATE SET queries = reconcile.queries + excluded.queries,
              next_at = CASE WHEN {p5} THEN reconcile.next_at ELSE excluded.next_at END,
              stopped_at = CASE WHEN {p5} THEN reconcile.stopped_at ELSE excluded.stopped_at END,
-             claimed_by = NULL, claim_until = NULL",
+             claimed_by = CASE WHEN reconcile.claimed_by = {p6} THEN NULL ELSE reconcile.claimed_by END,
+             claim_until = CASE WHEN reconcile.claimed_by = {p6} THEN NULL ELSE reconcile.claim_until END",
         p1 = p(1),
         p2 = p(2),
         p3 = p(3),
         p4 = p(4),
-        p5 = p(5)
+        p5 = p(5),
+        p6 = p(6)
     )
 }
 
@@ -324,3 +353,96 @@ pub(crate) const QUERIES_SQL: &str =
 pub(crate) const STOPPED_SQL: &str =
     "SELECT a.connector, COUNT(*) FROM reconcile r JOIN attempts a ON a.id = r.attempt_id
      WHERE r.stopped_at IS NOT NULL AND a.state IN ('unknown', 'pending') GROUP BY a.connector";
+
+#[cfg(test)]
+mod tests {
+    use crate::payments::journal::{
+        Begin, Journal, JournalError, JournalOptions, Memory, NextQuery, QueryRecord,
+    };
+    use crate::payments::model::{
+        ConnectorError, ErrorKind, Money, PaymentMethod, PaymentOutcome, PaymentRequest,
+        PaymentState,
+    };
+    use std::time::Duration;
+
+    async fn unknown_attempt(journal: &Journal) -> i64 {
+        let request = PaymentRequest {
+            order_id: "O-1".into(),
+            client_order_id: None,
+            method: PaymentMethod::Balance,
+            amount: Money {
+                amount: "1.00".into(),
+                currency: "USD".into(),
+            },
+            idempotency_key: "k-1".into(),
+            attributes: Default::default(),
+        };
+        let Ok(Begin::New(id)) = journal.begin("atlas", &request, Duration::ZERO).await else {
+            panic!("a new attempt");
+        };
+        let unknown = PaymentOutcome::host(
+            PaymentState::Unknown,
+            ConnectorError::host(ErrorKind::Timeout, "no answer"),
+        );
+        journal.finish(id, &unknown).await.unwrap();
+        id
+    }
+
+    #[tokio::test]
+    async fn one_query_at_a_time_and_a_person_waits_for_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let memory = Memory::new();
+        let journals = [
+            Journal::in_memory(&memory, JournalOptions::default()).unwrap(),
+            Journal::open(&dir.path().join("payhost.db")).unwrap(),
+        ];
+        let hold = Duration::from_secs(60);
+        let failed = PaymentOutcome::host(
+            PaymentState::Failed,
+            ConnectorError::host(ErrorKind::Declined, "no charge"),
+        );
+        for journal in &journals {
+            let id = unknown_attempt(journal).await;
+            let claim = journal.claim(id, hold, true).await.unwrap().expect("free");
+            // Another call of this very host waits, as another host would.
+            assert!(journal.claim(id, hold, false).await.unwrap().is_none());
+            assert!(matches!(
+                journal
+                    .resolve(id, &failed, "support: no charge", "api:ops")
+                    .await,
+                Err(JournalError::Queried { .. })
+            ));
+            // Recorded with its claim: released; the reconciler waits for the
+            // next time, a person may ask at once.
+            let record = QueryRecord::new(
+                id,
+                super::super::now(),
+                "reconciler@test",
+                &Ok(PaymentOutcome::new(PaymentState::Unknown)),
+            );
+            let next = NextQuery::At(super::super::now() + 3600);
+            journal
+                .note_query(record.clone(), next, Some(claim))
+                .await
+                .unwrap();
+            assert!(journal.claim(id, hold, true).await.unwrap().is_none());
+            let person = journal.claim(id, hold, false).await.unwrap().expect("free");
+            // Another call's record does not release this claim.
+            journal
+                .note_query(record.clone(), NextQuery::Keep, Some("another".into()))
+                .await
+                .unwrap();
+            assert!(journal.claim(id, hold, false).await.unwrap().is_none());
+            journal
+                .note_query(record, NextQuery::Keep, Some(person))
+                .await
+                .unwrap();
+            let settled = journal
+                .resolve(id, &failed, "support: no charge", "api:ops")
+                .await
+                .unwrap();
+            assert_eq!(settled.resolved_by.as_deref(), Some("api:ops"));
+            assert_eq!(journal.queries(id).await.unwrap().len(), 3);
+        }
+    }
+}

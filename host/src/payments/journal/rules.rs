@@ -105,20 +105,19 @@ pub(crate) fn warn_late(id: i64, outcome: &PaymentOutcome, state: AttemptState) 
 }
 
 /// Whether attempt `id` may be resolved now: it exists, it is `unknown`
-/// (or `pending`, for a decision the supplier gave to a query:
-/// `queried`), and no host that paused past its lease and came back may
-/// still be waiting for the supplier's answer (`running`), which comes first.
+/// or `pending` (which the supplier settles later: a query's answer, or a
+/// person who heard from the supplier, moves it), and no host that paused
+/// past its lease and came back may still be waiting for the supplier's
+/// answer (`running`), which comes first.
 pub(crate) fn may_resolve(
     id: i64,
     state: Option<AttemptState>,
     running: bool,
-    queried: bool,
 ) -> Result<(), JournalError> {
     match state {
         None => Err(JournalError::NotFound(id)),
         Some(AttemptState::Unknown) if running => Err(JournalError::StillRunning { id }),
-        Some(AttemptState::Unknown) => Ok(()),
-        Some(AttemptState::Pending) if queried => Ok(()),
+        Some(AttemptState::Unknown | AttemptState::Pending) => Ok(()),
         Some(state) => Err(JournalError::NotUnknown { id, state }),
     }
 }
@@ -225,26 +224,22 @@ mod tests {
     }
 
     #[test]
-    fn only_an_unknown_attempt_whose_host_is_gone_may_be_resolved() {
+    fn only_an_unknown_or_pending_attempt_whose_host_is_gone_may_be_resolved() {
         assert!(matches!(
-            may_resolve(1, None, false, false),
+            may_resolve(1, None, false),
             Err(JournalError::NotFound(1))
         ));
         assert!(matches!(
-            may_resolve(1, Some(AttemptState::Succeeded), false, true),
+            may_resolve(1, Some(AttemptState::Succeeded), false),
             Err(JournalError::NotUnknown { .. })
         ));
         assert!(matches!(
-            may_resolve(1, Some(AttemptState::Unknown), true, true),
+            may_resolve(1, Some(AttemptState::Unknown), true),
             Err(JournalError::StillRunning { id: 1 })
         ));
-        assert!(may_resolve(1, Some(AttemptState::Unknown), false, false).is_ok());
-        // A pending attempt moves only on the supplier's answer to a query.
-        assert!(matches!(
-            may_resolve(1, Some(AttemptState::Pending), false, false),
-            Err(JournalError::NotUnknown { .. })
-        ));
-        assert!(may_resolve(1, Some(AttemptState::Pending), false, true).is_ok());
+        assert!(may_resolve(1, Some(AttemptState::Unknown), false).is_ok());
+        // A pending attempt moves when the supplier settles it.
+        assert!(may_resolve(1, Some(AttemptState::Pending), false).is_ok());
         assert_eq!(
             may_have_gone_through_sql(),
             "'in-flight', 'unknown', 'succeeded', 'pending'"

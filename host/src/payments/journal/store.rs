@@ -49,9 +49,11 @@ pub(crate) trait Store: Send + Sync {
     fn per_minute(&self, since: i64) -> Later<'_, Vec<super::tally::Minute>>;
     /// The attempts of one connector the reconciler may ask about now.
     fn due<'a>(&'a self, search: &'a DueSearch) -> Later<'a, Vec<Due>>;
-    /// Claims attempt `id` for this instance until `until` (Unix
-    /// seconds); whether it has it (no other live claim holds it).
-    fn claim(&self, id: i64, until: i64) -> Later<'_, bool>;
+    /// Claims attempt `id` under `token` until `until` (Unix seconds);
+    /// whether it has it (no live claim holds it; `scheduled`: and it is
+    /// due).
+    fn claim<'a>(&'a self, id: i64, token: &'a str, until: i64, scheduled: bool)
+    -> Later<'a, bool>;
     /// Records a query that settled nothing, sets when to ask next and
     /// releases the claim.
     fn note_query(&self, asking: Asking) -> Later<'_, ()>;
@@ -123,8 +125,8 @@ macro_rules! store_by_its_methods {
             fn due<'a>(&'a self, search: &'a $crate::payments::journal::queries::DueSearch) -> $crate::payments::journal::store::Later<'a, Vec<$crate::payments::journal::queries::Due>> {
                 Box::pin(<$ty>::due(self, search))
             }
-            fn claim(&self, id: i64, until: i64) -> $crate::payments::journal::store::Later<'_, bool> {
-                Box::pin(<$ty>::claim(self, id, until))
+            fn claim<'a>(&'a self, id: i64, token: &'a str, until: i64, scheduled: bool) -> $crate::payments::journal::store::Later<'a, bool> {
+                Box::pin(<$ty>::claim(self, id, token, until, scheduled))
             }
             fn note_query(&self, asking: $crate::payments::journal::queries::Asking) -> $crate::payments::journal::store::Later<'_, ()> {
                 Box::pin(<$ty>::note_query(self, asking))

@@ -41,7 +41,9 @@ pub enum JournalError {
     #[error("no payment attempt {0} in the journal")]
     NotFound(i64),
     /// The attempt cannot be resolved (it is not `unknown`).
-    #[error("attempt {id} is {state}, not unknown: only an unknown outcome is resolved by hand")]
+    #[error(
+        "attempt {id} is {state}: only an unknown or pending outcome is resolved (a final one stays as it is)"
+    )]
     NotUnknown {
         /// The attempt.
         id: i64,
@@ -78,6 +80,15 @@ pub enum JournalError {
         "attempt {id}'s host is still running (its lease is live): its outcome may still come; wait for it, or stop that host first"
     )]
     StillRunning {
+        /// The attempt.
+        id: i64,
+    },
+    /// A query to the supplier about the attempt is under way: its answer
+    /// comes first.
+    #[error(
+        "attempt {id} is being asked about at its supplier right now; look at it again in a moment, its answer may settle it"
+    )]
+    Queried {
         /// The attempt.
         id: i64,
     },

@@ -15,7 +15,8 @@ pub struct HostSettings {
     pub plugins: PathBuf,
     /// The payment journal: a SQLite file path, or a `postgres://` URL.
     pub journal: String,
-    /// Where compiled connectors are cached.
+    /// Where compiled connectors are cached: the user's cache directory
+    /// unless set (see [`user_cache_dir`]).
     pub cache: PathBuf,
     /// The address `payhost serve` listens on.
     pub listen: String,
@@ -47,7 +48,7 @@ impl Default for HostSettings {
         HostSettings {
             plugins: PathBuf::from("plugins"),
             journal: "payhost.db".to_owned(),
-            cache: PathBuf::from(".payhost-cache"),
+            cache: user_cache_dir(),
             listen: "127.0.0.1:8700".to_owned(),
             min_contract: None,
             compile_timeout: Duration::from_secs(120),
@@ -57,6 +58,22 @@ impl Default for HostSettings {
             log_format: LogFormat::Text,
         }
     }
+}
+
+/// The user's cache directory for compiled connectors:
+/// `$XDG_CACHE_HOME/payhost`, else `$HOME/.cache/payhost`; `.payhost-cache`
+/// beside `payhost.toml` only when neither is set. Never the working
+/// directory: a command run in a connector's crate leaves nothing there.
+pub fn user_cache_dir() -> PathBuf {
+    let set = |name: &str| {
+        std::env::var_os(name)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+    };
+    set("XDG_CACHE_HOME")
+        .or_else(|| set("HOME").map(|home| home.join(".cache")))
+        .map(|dir| dir.join("payhost"))
+        .unwrap_or_else(|| PathBuf::from(".payhost-cache"))
 }
 
 impl HostSettings {

@@ -30,7 +30,7 @@ use axum::routing::get;
 use std::sync::Arc;
 
 /// The policy every console response carries.
-const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// The console's routes.
 pub(crate) fn routes() -> Router<Arc<AppState>> {

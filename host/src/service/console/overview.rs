@@ -56,20 +56,37 @@ pub(crate) async fn part(
         .filter(|f| f.error.is_some() && f.conflict.is_none())
         .count();
     let conflicting = files.iter().filter(|f| f.conflict.is_some()).count();
-    let can_query: Vec<&str> = connectors
+    // The reconciler's queue: what it will ask about, connector by connector.
+    let asked: Vec<&str> = connectors
         .iter()
-        .filter(|c| c.can_query)
+        .filter(|c| {
+            c.can_query
+                && c.grant.configured
+                && state.host.settings().schedule_for(c.name()).enabled
+        })
         .map(|c| c.name())
         .collect();
+    let stopped_of = |connector: &str| {
+        tally
+            .stopped
+            .iter()
+            .find(|(c, _)| c == connector)
+            .map_or(0, |(_, n)| *n)
+    };
     let stopped: u64 = tally.stopped.iter().map(|(_, n)| n).sum();
-    let queue: u64 = tally
-        .backlog
+    let queue: u64 = asked
         .iter()
-        .filter(|b| matches!(b.state, AttemptState::Unknown | AttemptState::Pending))
-        .filter(|b| can_query.contains(&b.connector.as_str()))
-        .map(|b| b.count)
-        .sum::<u64>()
-        .saturating_sub(stopped);
+        .map(|c| {
+            tally
+                .backlog
+                .iter()
+                .filter(|b| b.connector == *c)
+                .filter(|b| matches!(b.state, AttemptState::Unknown | AttemptState::Pending))
+                .map(|b| b.count)
+                .sum::<u64>()
+                .saturating_sub(stopped_of(c))
+        })
+        .sum();
     let unsettled: u64 = tally
         .backlog
         .iter()

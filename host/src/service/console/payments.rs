@@ -257,23 +257,21 @@ pub(crate) async fn one(
 fn resolve_form(a: &Attempt, can_query: bool) -> Markup {
     html! {
         form.resolve data-resolve=(a.id) {
-            @if a.state == AttemptState::Unknown {
-                div {
-                    label for="r-state" { "Outcome the supplier gave" }
-                    select id="r-state" name="state" {
-                        option value="failed" { "failed: no money moved" }
-                        option value="succeeded" { "succeeded: paid" }
+            div {
+                label for="r-state" { "Outcome the supplier gave" }
+                select id="r-state" name="state" {
+                    option value="failed" { "failed: no money moved" }
+                    option value="succeeded" { "succeeded: paid" }
+                    @if a.state == AttemptState::Unknown {
                         option value="pending" { "pending: accepted, settles later" }
                     }
                 }
-                div {
-                    label for="r-note" { "Note (required): what the supplier said, and where" }
-                    textarea id="r-note" name="note" maxlength="500" {}
-                }
-                div { button type="submit" name="action" value="state" { "Record this outcome" } }
-            } @else {
-                p.quiet { "A pending payment moves on the supplier's answer to a query." }
             }
+            div {
+                label for="r-note" { "Note (required): what the supplier said, and where" }
+                textarea id="r-note" name="note" maxlength="500" {}
+            }
+            div { button type="submit" name="action" value="state" { "Record this outcome" } }
             @if can_query {
                 div { button.secondary type="submit" name="action" value="query" { "Ask the supplier now" } }
             } @else {

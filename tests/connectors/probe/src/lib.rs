@@ -416,6 +416,7 @@ impl Connector for Probe {
             // answered as `query` reads `GET {base}/status`.
             "status" => status(
                 Request::post(format!("{base}/status-pay"))
+                    .header("x-time", clock::unix_seconds().to_string())
                     .json(Json::from(serde_json::json!({ "order": request.order_id })))
                     .send(),
             ),

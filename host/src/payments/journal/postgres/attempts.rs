@@ -247,7 +247,19 @@ impl PgJournal {
             .as_ref()
             .map(|r| parse_state(&r.get::<_, String>(0)));
         let running = current.as_ref().is_some_and(|r| r.get::<_, bool>(1));
-        rules::may_resolve(id, state, running, asking.is_some())?;
+        rules::may_resolve(id, state, running)?;
+        // A query under way (another call's claim) comes first.
+        let held: i64 = tx
+            .query_one(
+                &crate::payments::journal::queries::held_sql(numbered),
+                &[&id, &asking.as_ref().and_then(|a| a.claim.clone()), &now()],
+            )
+            .await
+            .map_err(|e| inner.fail(e))?
+            .get(0);
+        if held > 0 {
+            return Err(JournalError::Queried { id });
+        }
         let updated = tx
             .query_one(
                 &format!(
@@ -497,7 +509,14 @@ pub(super) async fn record_in(
     let (next_at, stopped_at, keep) = asking.schedule();
     tx.execute(
         &schedule_sql(numbered),
-        &[&r.attempt, &asking.counts(), &next_at, &stopped_at, &keep],
+        &[
+            &r.attempt,
+            &asking.counts(),
+            &next_at,
+            &stopped_at,
+            &keep,
+            &asking.claim,
+        ],
     )
     .await
     .map_err(|e| inner.fail(e))?;

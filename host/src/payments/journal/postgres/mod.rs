@@ -60,10 +60,18 @@ fn shown(url: &str) -> String {
 }
 
 impl Inner {
-    fn fail(&self, e: impl std::fmt::Display) -> JournalError {
+    fn fail(&self, e: impl std::fmt::Display + 'static) -> JournalError {
+        // The server's own words, where it gave them ("db error" says none).
+        let message = match (&e as &dyn std::any::Any)
+            .downcast_ref::<tokio_postgres::Error>()
+            .and_then(tokio_postgres::Error::as_db_error)
+        {
+            Some(db) => format!("{} ({})", db.message(), db.code().code()),
+            None => e.to_string(),
+        };
         JournalError::Postgres {
             url: shown(&self.url),
-            message: e.to_string(),
+            message,
         }
     }
 

@@ -30,14 +30,20 @@ impl PgJournal {
             .collect())
     }
 
-    /// Claims attempt `id` until `until`; whether this host has it.
-    pub(crate) async fn claim(&self, id: i64, until: i64) -> Result<bool, JournalError> {
+    /// Claims attempt `id` under `token` until `until`; whether it has it.
+    pub(crate) async fn claim(
+        &self,
+        id: i64,
+        token: &str,
+        until: i64,
+        scheduled: bool,
+    ) -> Result<bool, JournalError> {
         let inner = &self.inner;
         let client = inner.client().await?;
         let moved = client
             .execute(
-                &claim_sql(numbered),
-                &[&id, &inner.instance, &until, &now()],
+                &claim_sql(scheduled, numbered),
+                &[&id, &token, &until, &now()],
             )
             .await
             .map_err(|e| inner.fail(e))?;

@@ -172,7 +172,20 @@ impl Inner {
                        AND i.expires_at > ?2 AND i.instance != ?3)").and_then(|mut stmt| stmt.query_row(params![id, now_ms(), self.instance],
                     |r| r.get(0)))
                 .map_err(|e| self.fail(e))?;
-            rules::may_resolve(id, state, running, asking.is_some())?;
+            rules::may_resolve(id, state, running)?;
+            // A query under way (another call's claim) comes first.
+            let held: i64 = tx
+                .prepare_cached(&crate::payments::journal::queries::held_sql(numbered))
+                .and_then(|mut stmt| {
+                    stmt.query_row(
+                        params![id, asking.as_ref().and_then(|a| a.claim.clone()), now()],
+                        |r| r.get(0),
+                    )
+                })
+                .map_err(|e| self.fail(e))?;
+            if held > 0 {
+                return Err(JournalError::Queried { id });
+            }
             tx.prepare_cached("UPDATE attempts SET state = ?1, outcome = ?2, updated_at = ?3, resolution = ?4, resolved_by = ?5,
                  resolved_at = ?3, supplier_outcome = COALESCE(supplier_outcome, outcome)
                  WHERE id = ?6 AND state = ?7").and_then(|mut stmt| stmt.execute(params![
@@ -223,7 +236,8 @@ impl Inner {
                     asking.counts(),
                     next_at,
                     stopped_at,
-                    keep
+                    keep,
+                    asking.claim
                 ])
             })
             .map_err(|e| self.fail(e))?;

@@ -27,12 +27,18 @@ impl Inner {
             .map_err(|e| self.fail(e))
     }
 
-    pub(super) fn claim(&self, id: i64, until: i64) -> Result<bool, JournalError> {
+    pub(super) fn claim(
+        &self,
+        id: i64,
+        token: &str,
+        until: i64,
+        scheduled: bool,
+    ) -> Result<bool, JournalError> {
         let mut conn = self.writer();
         let tx = self.immediate(&mut conn).map_err(|e| self.fail(e))?;
         let moved = tx
-            .prepare_cached(&claim_sql(numbered))
-            .and_then(|mut stmt| stmt.execute(params![id, self.instance, until, now()]))
+            .prepare_cached(&claim_sql(scheduled, numbered))
+            .and_then(|mut stmt| stmt.execute(params![id, token, until, now()]))
             .map_err(|e| self.fail(e))?;
         tx.commit().map_err(|e| self.fail(e))?;
         Ok(moved == 1)
@@ -73,9 +79,17 @@ impl SqliteJournal {
         self.blocking(move |inner| inner.due(&search)).await
     }
 
-    /// Claims attempt `id` until `until`; whether this host has it.
-    pub(crate) async fn claim(&self, id: i64, until: i64) -> Result<bool, JournalError> {
-        self.blocking(move |inner| inner.claim(id, until)).await
+    /// Claims attempt `id` under `token` until `until`; whether it has it.
+    pub(crate) async fn claim(
+        &self,
+        id: i64,
+        token: &str,
+        until: i64,
+        scheduled: bool,
+    ) -> Result<bool, JournalError> {
+        let token = token.to_owned();
+        self.blocking(move |inner| inner.claim(id, &token, until, scheduled))
+            .await
     }
 
     /// Records a query that settled nothing.
