@@ -167,6 +167,35 @@ fn ensure_postgres() -> Result<(), String> {
     }
 }
 
+/// The crates a connector depends on by version (the SDK and the rules
+/// it shares with the host) package as a registry takes them, and their
+/// rendered docs build with every public item documented.
+fn package_sdk() -> Result<(), String> {
+    let mut package = cargo();
+    package.args([
+        "package",
+        "--package",
+        "payhost-rules",
+        "--package",
+        "payhost-sdk",
+        "--allow-dirty",
+        "--quiet",
+    ]);
+    run(package)?;
+    let mut doc = cargo();
+    doc.args([
+        "doc",
+        "--no-deps",
+        "--package",
+        "payhost-rules",
+        "--package",
+        "payhost-sdk",
+        "--quiet",
+    ])
+    .env("RUSTDOCFLAGS", "-D warnings -D missing-docs");
+    run(doc)
+}
+
 /// Installs Chromium and its WebDriver (the console's tests drive a real
 /// headless browser) with apt-get when they are missing and this user may;
 /// otherwise stops with the command to run.
@@ -335,6 +364,7 @@ fn test(args: &[String]) -> Result<(), String> {
     ensure_postgres()?;
     ensure_chromium()?;
     build_js()?;
+    package_sdk()?;
     // The CLI tests run the `payhost` binary: build it first.
     let mut build = cargo();
     build.args(["build", "--package", "payhost-cli", "--bin", "payhost"]);

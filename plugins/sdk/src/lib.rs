@@ -58,7 +58,7 @@ extern crate self as payhost_sdk;
 pub mod bindings {
     #![allow(missing_docs, unsafe_code, unused_qualifications, clippy::all)]
     wit_bindgen::generate!({
-        path: "../../wit",
+        path: "wit",
         world: "payment-connector",
         pub_export_macro: true,
         export_macro_name: "__payhost_export",

@@ -269,8 +269,19 @@ fn a_connector_scaffolded_by_payhost_new_builds_tests_and_passes_its_scenarios()
         assert!(out.status.success(), "cargo {args:?}: {}", text(&out));
         text(&out)
     };
+    // By version, with the checkout patched in; its build output kept out of git.
+    let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains(&format!("payhost-sdk = \"{}\"", env!("CARGO_PKG_VERSION")))
+            && manifest.contains("[patch.crates-io]"),
+        "{manifest}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(crate_dir.join(".gitignore")).unwrap(),
+        "/target\n"
+    );
     let tests = run(&["test"]);
-    assert!(tests.contains("test result: ok. 3 passed"), "{tests}");
+    assert!(tests.contains("test result: ok. 4 passed"), "{tests}");
     run(&["build", "--release", "--target", "wasm32-wasip2"]);
     let wasm = target_dir.join("wasm32-wasip2/release/acme_air_connector.wasm");
     let out = plugins_test(
@@ -280,7 +291,7 @@ fn a_connector_scaffolded_by_payhost_new_builds_tests_and_passes_its_scenarios()
     );
     let t = text(&out);
     assert_eq!(out.status.code(), Some(0), "{t}");
-    assert!(t.contains("14 passed, 0 failed"), "{t}");
+    assert!(t.contains("17 passed, 0 failed"), "{t}");
     // A second scaffold over it is refused and writes nothing.
     let again = Command::new(payhost_bin())
         .args(["new", "acme-air", "--dir"])

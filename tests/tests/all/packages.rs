@@ -249,3 +249,33 @@ fn a_call_time_limit_over_a_day_is_refused() {
         assert!(e.contains("at most 24h"), "{key}: {e}");
     }
 }
+
+#[test]
+fn the_sdk_carries_the_contract_as_it_is() {
+    // The SDK crate ships the current contract inside it (a crate on a
+    // registry cannot reach outside its folder): the same files as `wit/`.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(root.join("wit")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "wit") {
+            let name = path.file_name().unwrap().to_owned();
+            let inside = root.join("plugins/sdk/wit").join(&name);
+            assert_eq!(
+                std::fs::read_to_string(&path).unwrap(),
+                std::fs::read_to_string(&inside).unwrap_or_default(),
+                "plugins/sdk/wit/{} differs from wit/: copy wit/*.wit into plugins/sdk/wit/",
+                name.to_string_lossy()
+            );
+            names.push(name);
+        }
+    }
+    let inside = std::fs::read_dir(root.join("plugins/sdk/wit"))
+        .unwrap()
+        .count();
+    assert_eq!(
+        inside,
+        names.len(),
+        "plugins/sdk/wit/ holds files wit/ does not"
+    );
+}
