@@ -5,6 +5,7 @@
 //! error into its exit code.
 
 mod config;
+mod dev;
 mod new;
 mod output;
 mod pay;
@@ -86,6 +87,7 @@ enum Command {
     #[command(subcommand)]
     Payments(payments::Payments),
     Serve(serve::Serve),
+    Dev(dev::Dev),
     /// The configuration: `payhost config check`.
     #[command(subcommand)]
     Config(config::ConfigCommand),
@@ -160,7 +162,7 @@ fn main() -> ExitCode {
             .map(|s| s.host.log_format)
             .unwrap_or_default(),
     };
-    let serving = matches!(cli.command, Command::Serve(_));
+    let serving = matches!(cli.command, Command::Serve(_) | Command::Dev(_));
     let traces = early
         .as_ref()
         .filter(|_| serving)
@@ -191,6 +193,7 @@ fn main() -> ExitCode {
             Command::Plugins(cmd) => cmd.run(&cli.config).await,
             Command::Payments(cmd) => cmd.run(&cli.config).await,
             Command::Serve(cmd) => cmd.run(&cli.config).await,
+            Command::Dev(cmd) => cmd.run().await,
             Command::Config(cmd) => cmd.run(&cli.config).await,
             Command::Token(cmd) => cmd.run(),
         }

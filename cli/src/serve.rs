@@ -63,6 +63,11 @@ async fn stop_signal() {
 }
 
 impl Serve {
+    /// Serving on `listen` (or as the configuration says).
+    pub(crate) fn on(listen: Option<String>) -> Serve {
+        Serve { listen }
+    }
+
     pub(crate) async fn run(self, config: &Path) -> Result<u8, Exit> {
         let settings = load_settings(config)?;
         let listen = self.listen.unwrap_or_else(|| settings.host.listen.clone());

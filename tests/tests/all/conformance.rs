@@ -390,3 +390,117 @@ async fn the_javascript_connector_pays_through_the_simulator() {
     let out = pay("ATL-411-JS");
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn payhost_dev_builds_configures_and_serves_a_scaffolded_connector_with_hot_reload() {
+    use payhost_sandbox::script::{Scripted, ScriptedSupplier};
+    use std::io::{BufRead as _, BufReader};
+    let started = std::time::Instant::now();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let parent = root.join("target/tmp");
+    std::fs::create_dir_all(&parent).unwrap();
+    let dir = tempfile::tempdir_in(&parent).unwrap();
+    let crate_dir = dir.path().join("acme-dev");
+    let out = Command::new(payhost_bin())
+        .args(["new", "acme-dev", "--dir"])
+        .arg(&crate_dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    std::fs::copy(root.join("Cargo.lock"), crate_dir.join("Cargo.lock")).unwrap();
+    let supplier = ScriptedSupplier::start().await.unwrap();
+    supplier.answer(Scripted::json(200, r#"{"code":"0000","reference":"R-1"}"#));
+    std::fs::write(
+        crate_dir.join(".env"),
+        format!(
+            "base_url={}\nACME_DEV_API_KEY=dev-api-key\nsigning_key='dev-signing-key'\n",
+            supplier.url()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(payhost_bin())
+        .args(["dev", "--listen", "127.0.0.1:0", "--dir"])
+        .arg(&crate_dir)
+        .env("CARGO_TARGET_DIR", root.join("target/scaffold"))
+        .env_remove("RUSTFLAGS")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    struct Stop(std::process::Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _stop = Stop(child);
+    let url = line
+        .trim()
+        .strip_prefix("payhost listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    let client = reqwest::Client::new();
+    let answer: Value = client
+        .post(format!("{url}/v1/payments"))
+        .json(&serde_json::json!({
+            "connector": "acme-dev", "order_id": "ORDER-1", "amount": "100.00",
+            "currency": "USD", "idempotency_key": "dev-1"
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["outcome"]["state"], "succeeded", "{answer:#}");
+    let paid = started.elapsed();
+    // Signed with the .env's secrets, which the connector never held.
+    let sent = &supplier.requests()[0];
+    let header = |name: &str| {
+        sent.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(header("x-api-key"), "dev-api-key");
+    assert_eq!(header("x-signature").len(), 64, "{:?}", sent.headers);
+
+    // A change to the crate is rebuilt and swapped in while it serves.
+    let manifest = crate_dir.join("Cargo.toml");
+    let text_ = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        text_.replacen("version = \"0.1.0\"", "version = \"0.1.1\"", 1),
+    )
+    .unwrap();
+    let reloading = std::time::Instant::now();
+    loop {
+        let connectors: Value = client
+            .get(format!("{url}/v1/connectors"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if connectors["connectors"][0]["version"] == "0.1.1" {
+            break;
+        }
+        assert!(
+            reloading.elapsed() < std::time::Duration::from_secs(300),
+            "not swapped in: {connectors:#}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    eprintln!(
+        "payhost new to a paid payment through payhost dev: {:.1} s; a change rebuilt and swapped in: {:.1} s",
+        paid.as_secs_f64(),
+        reloading.elapsed().as_secs_f64()
+    );
+}
