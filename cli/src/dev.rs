@@ -329,7 +329,7 @@ fn config(
         ));
     }
     let mut text = format!(
-        "# Written by `payhost dev`: a development host for `{name}`.\n[host]\nplugins = {plugins}\njournal = {journal}\nlisten = {listen}\n\n[connectors.{name}]\nallowed_hosts = [{hosts}]\nsecrets = {{ {secrets} }}\n",
+        "# Written by `payhost dev`: a development host for `{name}`.\n[host]\nplugins = {plugins}\njournal = {journal}\nlisten = {listen}\n\n[connectors.{name}]\n# A rebuild may go back a version while you work.\nallow_downgrade = true\nallowed_hosts = [{hosts}]\nsecrets = {{ {secrets} }}\n",
         name = c.name,
         plugins = quote(&work.join("plugins").display().to_string()),
         journal = quote(&work.join("payhost.db").display().to_string()),

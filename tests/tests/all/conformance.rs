@@ -445,11 +445,16 @@ async fn payhost_dev_builds_configures_and_serves_a_scaffolded_connector_with_ho
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
         .to_owned();
     let client = reqwest::Client::new();
+    // The development journal outlives a run: an order and a key of this run's.
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     let answer: Value = client
         .post(format!("{url}/v1/payments"))
         .json(&serde_json::json!({
-            "connector": "acme-dev", "order_id": "ORDER-1", "amount": "100.00",
-            "currency": "USD", "idempotency_key": "dev-1"
+            "connector": "acme-dev", "order_id": format!("ORDER-{run}"), "amount": "100.00",
+            "currency": "USD", "idempotency_key": format!("dev-{run}")
         }))
         .send()
         .await
