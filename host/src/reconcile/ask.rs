@@ -164,7 +164,7 @@ pub async fn ask(
                     | JournalError::StillRunning { .. }
                     | JournalError::Queried { .. }),
                 ) => {
-                    contradicts(journal, id, &outcome.state, by).await;
+                    contradicts(journal, id, &outcome.state).await;
                     Some(e.to_string())
                 }
                 Err(e) => {
@@ -189,7 +189,7 @@ pub async fn ask(
 /// Says loudly when a supplier's answer that money moved comes for an
 /// attempt settled `failed` meanwhile: the order may be paid, and a failed
 /// order may be paid again.
-async fn contradicts(journal: &Journal, id: i64, said: &PaymentState, by: &str) {
+async fn contradicts(journal: &Journal, id: i64, said: &PaymentState) {
     if !matches!(said, PaymentState::Succeeded | PaymentState::Pending) {
         return;
     }
@@ -203,6 +203,5 @@ async fn contradicts(journal: &Journal, id: i64, said: &PaymentState, by: &str) 
             "the supplier answered {said} for attempt {id}, which {} settled failed meanwhile: the order may be paid; check it with its supplier before paying it again (the answer is in `payhost payments show {id}`)",
             now.resolved_by.as_deref().unwrap_or("someone"),
         );
-        let _ = by;
     }
 }

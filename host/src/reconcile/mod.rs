@@ -99,8 +99,8 @@ async fn connector_round(host: &Host, name: &str, schedule: &Schedule, by: &str)
         Ok(due) => due,
         Err(e) => return Some(e.to_string()),
     };
-    for d in due {
-        let id = d.attempt.id;
+    for attempt in due {
+        let id = attempt.id;
         match ask(host, journal, id, by, Asker::Reconciler(schedule)).await {
             Ok(asked) => tracing::debug!(
                 attempt = id,

@@ -369,18 +369,32 @@ pub(crate) async fn list_payments(
     _: Authorized<ToRead>,
     uri: http::Uri,
 ) -> Result<Json<Page>, ApiError> {
+    Ok(Json(
+        find_page(journal(&state)?, uri.query().unwrap_or("")).await?,
+    ))
+}
+
+/// One page of what the search in `query` (a URL's query,
+/// `state=unknown&limit=100`) finds in `journal`, newest first: the API's
+/// list and the console's.
+pub(crate) async fn find_page(
+    journal: &crate::payments::journal::Journal,
+    query: &str,
+) -> Result<Page, ApiError> {
+    let refused = || {
+        ApiError::coded(
+            Code::InvalidRequest,
+            "the query takes state, connector, order, since, until, resolved (true or false), cursor and limit (1 to 500), each once",
+        )
+    };
+    let uri: http::Uri = format!("/?{query}").parse().map_err(|_| refused())?;
     let search = axum::extract::Query::<Search>::try_from_uri(&uri)
-        .map_err(|_| {
-            ApiError::coded(
-                Code::InvalidRequest,
-                "the query takes state, connector, order, since, until, resolved (true or false), cursor and limit (1 to 500), each once",
-            )
-        })?
+        .map_err(|_| refused())?
         .0;
     let filter = search
         .filter(crate::payments::journal::now())
         .map_err(|e| ApiError::coded(Code::InvalidRequest, e.form()))?;
-    Ok(Json(journal(&state)?.find(&filter).await?))
+    Ok(journal.find(&filter).await?)
 }
 
 pub(crate) async fn resolve_payment(

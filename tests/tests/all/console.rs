@@ -143,17 +143,35 @@ impl Browser {
         html
     }
 
-    async fn sign_in(&self, url: &str, token: &str) {
-        self.c().goto(&format!("{url}/console")).await.unwrap();
-        let field = self.wait_for("#signin:not([hidden]) #token").await;
-        field.send_keys(token).await.unwrap();
+    /// The element `css` matches now.
+    async fn element(&self, css: &str) -> fantoccini::elements::Element {
         self.c()
-            .find(Locator::Css("#signin-form button"))
+            .find(Locator::Css(css))
             .await
-            .unwrap()
-            .click()
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+    }
+
+    async fn click(&self, css: &str) {
+        self.element(css).await.click().await.unwrap();
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        self.element(css).await.send_keys(text).await.unwrap();
+    }
+
+    async fn choose(&self, css: &str, value: &str) {
+        self.element(css)
+            .await
+            .select_by_value(value)
             .await
             .unwrap();
+    }
+
+    async fn sign_in(&self, url: &str, token: &str) {
+        self.c().goto(&format!("{url}/console")).await.unwrap();
+        self.wait_for("#signin:not([hidden]) #token").await;
+        self.type_into("#token", token).await;
+        self.click("#signin-form button").await;
         self.wait_text("Overview").await;
     }
 }
@@ -263,15 +281,8 @@ async fn an_operator_finds_and_settles_an_unknown_payment_in_a_real_browser() {
     b.wait_text("ORD-UNKNOWN").await;
     b.html_without_card_data("payments").await;
     b.shot("payments").await;
-    b.c()
-        .find(Locator::Css(&format!(
-            "a[href='/console/payments/{unknown}']"
-        )))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click(&format!("a[href='/console/payments/{unknown}']"))
+        .await;
     b.wait_text("Settle it").await;
     b.html_without_card_data("payment").await;
     b.shot("payment").await;
@@ -282,20 +293,8 @@ async fn an_operator_finds_and_settles_an_unknown_payment_in_a_real_browser() {
     );
 
     // A note is required; then it is settled, by this token.
-    b.c()
-        .find(Locator::Css("#r-state"))
-        .await
-        .unwrap()
-        .select_by_value("failed")
-        .await
-        .unwrap();
-    b.c()
-        .find(Locator::Css("button[value='state']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.choose("#r-state", "failed").await;
+    b.click("button[value='state']").await;
     let notice = b
         .wait_for("#notice:not([hidden])")
         .await
@@ -303,20 +302,8 @@ async fn an_operator_finds_and_settles_an_unknown_payment_in_a_real_browser() {
         .await
         .unwrap();
     assert!(notice.contains("note"), "{notice}");
-    b.c()
-        .find(Locator::Css("#r-note"))
-        .await
-        .unwrap()
-        .send_keys("Supplier support: no charge")
-        .await
-        .unwrap();
-    b.c()
-        .find(Locator::Css("button[value='state']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.type_into("#r-note", "Supplier support: no charge").await;
+    b.click("button[value='state']").await;
     let shown = b.wait_text("api:ops").await;
     assert!(shown.contains("Supplier support: no charge"), "{shown}");
     let (_, attempt) = get_with(&http, &format!("{url}/v1/payments/{unknown}"), &ops).await;
@@ -369,13 +356,7 @@ async fn an_operator_finds_and_settles_an_unknown_payment_in_a_real_browser() {
     b.shot("connectors").await;
 
     // A token that may only read sees no form, and its post is refused.
-    b.c()
-        .find(Locator::Css("#signout"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click("#signout").await;
     b.sign_in(&url, &viewer).await;
     b.c()
         .goto(&format!("{url}/console/payments/{other}"))

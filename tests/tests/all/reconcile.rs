@@ -49,6 +49,12 @@ async fn pay_unknown(client: &reqwest::Client, url: &str, order: &str) -> i64 {
     answer["id"].as_i64().unwrap()
 }
 
+/// The host's `/metrics`.
+async fn metrics(client: &reqwest::Client, url: &str) -> String {
+    let r = client.get(format!("{url}/metrics")).send().await.unwrap();
+    r.text().await.unwrap()
+}
+
 /// Waits until attempt `id` is in `state` (at most 30 s); its answer.
 async fn settled(client: &reqwest::Client, url: &str, id: i64, state: &str) -> Value {
     settled_in(client, url, id, state, None).await
@@ -169,14 +175,7 @@ async fn the_reconciler_settles_an_unknown_payment_once_the_supplier_knows() {
     assert_eq!(answer["outcome"]["error"]["kind"], "declined", "{answer:#}");
 
     // The backlog and the queries are counted from the journal.
-    let metrics = client
-        .get(format!("{url}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics(&client, &url).await;
     assert!(
         metrics.contains(r#"payhost_queries{connector="probe",answer="succeeded"} 1"#),
         "{metrics}"
@@ -216,14 +215,7 @@ async fn the_reconciler_stops_at_the_horizon_and_leaves_the_payment_to_a_person(
     let asked = supplier.received().len();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(supplier.received().len(), asked, "asked after the horizon");
-    let metrics = client
-        .get(format!("{url}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics(&client, &url).await;
     assert!(
         metrics.contains(r#"payhost_reconciler_stopped{connector="probe"} 1"#),
         "{metrics}"

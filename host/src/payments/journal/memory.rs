@@ -9,7 +9,7 @@ use super::types::{
 };
 use crate::payments::attempt::{Attempt, AttemptState};
 use crate::payments::journal::filter::Filter;
-use crate::payments::journal::queries::{Asking, Due, DueSearch, QueryRecord};
+use crate::payments::journal::queries::{Asking, DueSearch, QueryRecord};
 use crate::payments::journal::types::{Asked, Settlement, Upload};
 use crate::payments::model::PaymentOutcome;
 use parking_lot::Mutex;
@@ -434,7 +434,7 @@ impl super::store::Store for MemoryJournal {
             ))
         })
     }
-    fn due<'a>(&'a self, search: &'a DueSearch) -> super::store::Later<'a, Vec<Due>> {
+    fn due<'a>(&'a self, search: &'a DueSearch) -> super::store::Later<'a, Vec<Attempt>> {
         Box::pin(async move {
             let tables = self.memory.0.lock();
             Ok(tables
@@ -454,10 +454,7 @@ impl super::store::Store for MemoryJournal {
                         }
                 })
                 .take(search.limit)
-                .map(|r| Due {
-                    attempt: r.attempt.clone(),
-                    queries: tables.reconcile.get(&r.attempt.id).map_or(0, |s| s.queries),
-                })
+                .map(|r| r.attempt.clone())
                 .collect())
         })
     }

@@ -46,7 +46,7 @@ use crate::payments::model::{PaymentOutcome, PaymentRequest};
 pub use filter::{Filter, MAX_PAGE, Page, Search, SearchError};
 pub use memory::Memory;
 use postgres::PgJournal;
-pub use queries::{Answer, Due, NextQuery, QueryRecord};
+pub use queries::{Answer, NextQuery, QueryRecord};
 use sqlite::SqliteJournal;
 use std::path::Path;
 use std::time::Duration;
@@ -263,7 +263,7 @@ impl Journal {
         connector: &str,
         first_before: i64,
         limit: usize,
-    ) -> Result<Vec<Due>, JournalError> {
+    ) -> Result<Vec<Attempt>, JournalError> {
         let search = queries::DueSearch {
             connector: connector.to_owned(),
             first_before,

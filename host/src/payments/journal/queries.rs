@@ -5,7 +5,6 @@
 //! attempt for as long as a query may take, and the claim is released
 //! when the answer is recorded (or lapses when that host dies).
 
-use crate::payments::attempt::Attempt;
 use crate::payments::model::{ConnectorError, PaymentOutcome, PaymentState};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -192,16 +191,6 @@ impl Asking {
     }
 }
 
-/// An attempt the reconciler may ask about now, with how often it was
-/// asked already.
-#[derive(Debug, Clone)]
-pub struct Due {
-    /// The attempt (`unknown` or `pending`).
-    pub attempt: Attempt,
-    /// How many queries were recorded for it.
-    pub queries: u32,
-}
-
 /// What the reconciler looks for, one connector at a time.
 #[derive(Debug, Clone)]
 pub(crate) struct DueSearch {
@@ -228,7 +217,7 @@ pub(crate) fn due_sql(columns: &str, limit: usize, p: impl Fn(u8) -> String) -> 
         .collect::<Vec<_>>()
         .join(", ");
     format!(
-        "SELECT {columns}, COALESCE(r.queries, 0) FROM attempts a LEFT JOIN reconcile r ON r.attempt_id = a.id
+        "SELECT {columns} FROM attempts a LEFT JOIN reconcile r ON r.attempt_id = a.id
          WHERE a.connector = {p1} AND a.state IN ('unknown', 'pending')
            AND ((r.attempt_id IS NULL AND a.updated_at <= {p2})
              OR (r.attempt_id IS NOT NULL AND r.stopped_at IS NULL AND COALESCE(r.next_at, a.updated_at) <= {p3}

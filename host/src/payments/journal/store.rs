@@ -3,7 +3,7 @@
 //! journal adds over any store is in the journal itself.
 
 use super::filter::Filter;
-use super::queries::{Asking, Due, DueSearch, QueryRecord};
+use super::queries::{Asking, DueSearch, QueryRecord};
 use super::types::{
     Asked, Begin, Finished, JournalError, JournalHealth, JournalOptions, Published, Settlement,
     Upload,
@@ -48,7 +48,7 @@ pub(crate) trait Store: Send + Sync {
     /// and minute.
     fn per_minute(&self, since: i64) -> Later<'_, Vec<super::tally::Minute>>;
     /// The attempts of one connector the reconciler may ask about now.
-    fn due<'a>(&'a self, search: &'a DueSearch) -> Later<'a, Vec<Due>>;
+    fn due<'a>(&'a self, search: &'a DueSearch) -> Later<'a, Vec<Attempt>>;
     /// Claims attempt `id` under `token` until `until` (Unix seconds);
     /// whether it has it (no live claim holds it; `scheduled`: and it is
     /// due).
@@ -122,7 +122,7 @@ macro_rules! store_by_its_methods {
             fn per_minute(&self, since: i64) -> $crate::payments::journal::store::Later<'_, Vec<$crate::payments::journal::tally::Minute>> {
                 Box::pin(<$ty>::per_minute(self, since))
             }
-            fn due<'a>(&'a self, search: &'a $crate::payments::journal::queries::DueSearch) -> $crate::payments::journal::store::Later<'a, Vec<$crate::payments::journal::queries::Due>> {
+            fn due<'a>(&'a self, search: &'a $crate::payments::journal::queries::DueSearch) -> $crate::payments::journal::store::Later<'a, Vec<$crate::payments::attempt::Attempt>> {
                 Box::pin(<$ty>::due(self, search))
             }
             fn claim<'a>(&'a self, id: i64, token: &'a str, until: i64, scheduled: bool) -> $crate::payments::journal::store::Later<'a, bool> {

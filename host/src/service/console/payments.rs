@@ -4,9 +4,8 @@
 //! settles it.
 
 use super::page;
-use crate::failure::Code;
 use crate::payments::attempt::{Attempt, AttemptState};
-use crate::payments::journal::{Page, QueryRecord, Search};
+use crate::payments::journal::{Page, QueryRecord};
 use crate::policy::settings::Scope;
 use crate::service::caller::{Authorized, ToRead};
 use crate::service::error::ApiError;
@@ -48,27 +47,11 @@ pub(crate) async fn list(
             .unwrap_or("")
     };
     let now = crate::payments::journal::now();
-    let search = |pairs: &[(String, String)]| -> Result<Search, ApiError> {
+    let find = async |pairs: &[(String, String)]| -> Result<Page, ApiError> {
         let query = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(pairs)
             .finish();
-        let uri: http::Uri = format!("/?{query}")
-            .parse()
-            .map_err(|_| ApiError::coded(Code::InvalidRequest, "the filters cannot be read"))?;
-        Ok(axum::extract::Query::<Search>::try_from_uri(&uri)
-            .map_err(|_| {
-                ApiError::coded(
-                    Code::InvalidRequest,
-                    "the filters take state, connector, order, since, until, resolved (true or false), cursor and limit (1 to 500), each once",
-                )
-            })?
-            .0)
-    };
-    let find = async |search: Search| -> Result<Page, ApiError> {
-        let filter = search
-            .filter(now)
-            .map_err(|e| ApiError::coded(Code::InvalidRequest, e.form()))?;
-        Ok(journal.find(&filter).await?)
+        crate::service::api::find_page(journal, &query).await
     };
     let connectors: Vec<String> = state
         .host
@@ -110,8 +93,8 @@ pub(crate) async fn list(
         }
     };
     if pairs.is_empty() {
-        let unsettled = find(search(&[("state".into(), "unknown,pending".into())])?).await?;
-        let latest = find(search(&[("limit".into(), "20".into())])?).await?;
+        let unsettled = find(&[("state".into(), "unknown,pending".into())]).await?;
+        let latest = find(&[("limit".into(), "20".into())]).await?;
         return Ok(html! {
             h1 { "Payments" }
             (filters)
@@ -125,7 +108,7 @@ pub(crate) async fn list(
             p { a href="/console/payments?since=24h" { "Every payment of the last 24 hours" } }
         });
     }
-    let page = find(search(&pairs)?).await?;
+    let page = find(&pairs).await?;
     let kept: Vec<(String, String)> = pairs
         .iter()
         .filter(|(k, _)| FIELDS.contains(&k.as_str()))

@@ -6,12 +6,12 @@ use super::attempts::row;
 use super::attempts::{numbered, record_in};
 use super::*;
 use crate::payments::journal::queries::{
-    self, Asking, Due, DueSearch, QueryRecord, claim_sql, due_sql, records_sql,
+    self, Asking, DueSearch, QueryRecord, claim_sql, due_sql, records_sql,
 };
 
 impl PgJournal {
     /// The attempts of one connector the reconciler may ask about now.
-    pub(crate) async fn due(&self, search: &DueSearch) -> Result<Vec<Due>, JournalError> {
+    pub(crate) async fn due(&self, search: &DueSearch) -> Result<Vec<Attempt>, JournalError> {
         let inner = &self.inner;
         let client = inner.client().await?;
         let sql = due_sql(attempts::COLUMNS, search.limit, numbered);
@@ -23,10 +23,7 @@ impl PgJournal {
             .await
             .map_err(|e| inner.fail(e))?
             .iter()
-            .map(|r| Due {
-                attempt: row(r),
-                queries: r.get::<_, i64>(18).clamp(0, i64::from(u32::MAX)) as u32,
-            })
+            .map(row)
             .collect())
     }
 

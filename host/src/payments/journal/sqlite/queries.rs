@@ -4,23 +4,18 @@
 use super::attempts::numbered;
 use super::*;
 use crate::payments::journal::queries::{
-    self, Asking, Due, DueSearch, QueryRecord, claim_sql, due_sql, records_sql,
+    self, Asking, DueSearch, QueryRecord, claim_sql, due_sql, records_sql,
 };
 
 impl Inner {
-    pub(super) fn due(&self, search: &DueSearch) -> Result<Vec<Due>, JournalError> {
+    pub(super) fn due(&self, search: &DueSearch) -> Result<Vec<Attempt>, JournalError> {
         let conn = self.reader();
         let sql = due_sql(Self::COLUMNS, search.limit, numbered);
         conn.prepare_cached(&sql)
             .and_then(|mut stmt| {
                 stmt.query_map(
                     params![search.connector, search.first_before, search.now],
-                    |r| {
-                        Ok(Due {
-                            attempt: Self::row(r)?,
-                            queries: r.get::<_, i64>(18)?.clamp(0, i64::from(u32::MAX)) as u32,
-                        })
-                    },
+                    Self::row,
                 )?
                 .collect::<rusqlite::Result<Vec<_>>>()
             })
@@ -74,7 +69,7 @@ impl Inner {
 
 impl SqliteJournal {
     /// The attempts of one connector the reconciler may ask about now.
-    pub(crate) async fn due(&self, search: &DueSearch) -> Result<Vec<Due>, JournalError> {
+    pub(crate) async fn due(&self, search: &DueSearch) -> Result<Vec<Attempt>, JournalError> {
         let search = search.clone();
         self.blocking(move |inner| inner.due(&search)).await
     }
