@@ -279,7 +279,7 @@ fn newest(paths: &[PathBuf]) -> std::time::SystemTime {
 }
 
 /// Builds the JavaScript connector (`plugins/examples/atlas-js`) into
-/// `target/plugins-js/atlas-js.wasm` with componentize-js, installing the
+/// `target/plugins-js/atlas-js.wasm` with componentize-qjs, installing the
 /// npm packages its lockfile pins. Node.js and npm must be here: without
 /// them this stops, loudly, with what to install (`.ci/run` installs them).
 fn build_js() -> Result<(), String> {
@@ -290,8 +290,8 @@ fn build_js() -> Result<(), String> {
     if newest(std::slice::from_ref(&lock)) > newest(std::slice::from_ref(&installed)) {
         // `npm install`, not `npm ci`: npm 11's `ci` refuses a lockfile that
         // lacks other platforms' optional packages, which its own `install`
-        // writes. The versions are the lockfile's (componentize-js pinned
-        // exactly in package.json).
+        // writes. The versions are the lockfile's (componentize-qjs pinned
+        // exactly in package.json), and the lockfile is left as it is.
         eprintln!("installing the JavaScript connector's npm packages (npm install)");
         let mut install = Command::new("npm");
         install
@@ -303,7 +303,12 @@ fn build_js() -> Result<(), String> {
         .join("target")
         .join("plugins-js")
         .join("atlas-js.wasm");
-    let mut inputs = vec![dir.join("atlas.js"), lock, dir.join("package.json")];
+    let mut inputs = vec![
+        dir.join("atlas.js"),
+        lock,
+        dir.join("package.json"),
+        root().join("plugins").join("sdk-js").join("payhost.js"),
+    ];
     if let Ok(entries) = std::fs::read_dir(root().join("wit")) {
         inputs.extend(entries.filter_map(Result::ok).map(|e| e.path()));
     }
@@ -312,7 +317,7 @@ fn build_js() -> Result<(), String> {
     }
     std::fs::create_dir_all(out.parent().expect("target/plugins-js"))
         .map_err(|e| format!("cannot create target/plugins-js: {e}"))?;
-    eprintln!("building the JavaScript connector with componentize-js");
+    eprintln!("building the JavaScript connector with componentize-qjs");
     let mut build = Command::new("npm");
     build.args(["run", "--silent", "build"]).current_dir(&dir);
     run(build)

@@ -179,7 +179,7 @@ const LINKED_WASI: [&str; 27] = [
 /// What a connector may import, for a refusal.
 pub(super) fn linked_text() -> String {
     format!(
-        "A connector may import payhost:connector (0.3.x, or the frozen 0.2.x and 0.1.x) and these WASI 0.2 interfaces, each confined (no directories, no network, no environment): {}. HTTP goes through payhost:connector/http, never wasi:http: build a JavaScript connector with componentize-js `-d stdio random clocks http fetch-event` (see plugins/examples/atlas-js/README.md)",
+        "A connector may import payhost:connector (0.3.x, or the frozen 0.2.x and 0.1.x) and these WASI 0.2 interfaces, each confined (no directories, no network, no environment): {}. HTTP goes through payhost:connector/http, never wasi:http: build a JavaScript connector with componentize-qjs `--stub-wasi --sync` (see plugins/examples/atlas-js/README.md)",
         LINKED_WASI.join(", ")
     )
 }

@@ -1,135 +1,167 @@
 // payhost connector for Atlas (atriptech), in JavaScript: the Rust
-// connector's twin (plugins/atlas) for balance and account payments, built
-// from the same WIT with componentize-js. `POST {base_url}/pay.do`, JSON, credentials in the
-// `x-atlas-client-id` and `x-atlas-client-secret` headers, written by the
-// host from its secrets: this code names them and never holds them.
+// connector's twin (plugins/atlas), built from the same WIT with
+// componentize-qjs. `POST {base_url}/pay.do`, JSON, credentials in the
+// `x-atlas-client-id` and `x-atlas-client-secret` headers and a card's
+// number and CVV in the body, all written by the host: this code names
+// them and never holds them.
 
 import { send } from 'payhost:connector/http@0.3.0';
 import { get as config } from 'payhost:connector/config@0.3.0';
+import {
+  Code,
+  error,
+  exchange,
+  failed,
+  isSuccess,
+  json,
+  parseJson,
+  parts,
+  placement,
+  sealed,
+  secret,
+  succeeded,
+  unreadable,
+} from '../../sdk-js/payhost.js';
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+// ---- building the request ----
 
-/** A literal part: text as bytes. */
-const literal = (text) => ({ tag: 'literal', val: encoder.encode(text) });
-/** A secret, by name: the host writes it as it sends. */
-const secret = (name) => ({ tag: 'secret', val: { name, encoding: 'raw' } });
 /** Atlas's `paymentMethod` numbers. */
-const METHOD_NUMBER = { balance: 1, account: 4 };
+const METHOD_NUMBER = { balance: 1, card: 3, account: 4, 'merchant-of-record': 5 };
+
+/** `n` with at least two digits. */
+const twoDigits = (n) => String(n).padStart(2, '0');
+
+/** The value of a request attribute, if given. */
+const attribute = (request, name) => request.attributes.find(([key]) => key === name)?.[1];
 
 /**
- * Atlas's `status` codes (supplier error guide), as one table: each row is
- * [state, kind, retryable]. A payment that may be under way or may have
- * been taken is `unknown`, never `failed`.
+ * The `creditCard` object: two-digit month and year, CVV `null` when
+ * absent (the document asks for `null`, not `""`). The number and the CVV
+ * are sealed: the host writes them as JSON strings.
+ */
+function creditCard(card, request) {
+  const address = card.billingAddress ?? undefined;
+  const object = {
+    cardExpireMonth: twoDigits(card.expiryMonth),
+    cardExpireYear: twoDigits(card.expiryYear % 100),
+    cardHolderFirstName: card.holderFirstName,
+    cardHolderLastName: card.holderLastName,
+    cardHolderCountry: address?.country ?? null,
+    cardHolderProvince: address?.region ?? null,
+    cardHolderCity: address?.city ?? null,
+    cardHolderPostCode: address?.postalCode ?? null,
+    cardHolderAddress: address?.street ?? null,
+    reusable: card.reusable,
+  };
+  const limit = attribute(request, 'payment-limit');
+  if (limit !== undefined && /^[0-9]+$/.test(limit)) object.paymentLimit = Number(limit);
+  const ip = attribute(request, 'three-ds-ip');
+  if (ip !== undefined) object.threeDS = { ip };
+  object.cardNumber = sealed(card.number, 'json-string');
+  object.cardCVV = card.cvv == null ? null : sealed(card.cvv, 'json-string');
+  return object;
+}
+
+/** The body, or a connector error when the request cannot be made. */
+function body(request) {
+  const object = {
+    orderNo: request.orderId,
+    paymentMethod: METHOD_NUMBER[request.method.tag],
+    clientOrderNo: request.clientOrderId ?? null,
+    requestSource: config('request_source') ?? null,
+  };
+  const card = request.method.val;
+  if (request.method.tag === 'card') {
+    if (card.cvv == null) {
+      throw error('invalid-request', 'Atlas needs the CVV for a VCC passthrough payment');
+    }
+    object.creditCard = creditCard(card, request);
+  } else if (request.method.tag === 'merchant-of-record') {
+    object.creditCard = creditCard(card, request);
+  }
+  return json(object);
+}
+
+// ---- reading the answer ----
+
+/**
+ * Atlas's `status` codes (supplier error guide), as one table. A payment
+ * that may be under way or may have been taken is `unknown`, never `failed`.
  */
 const CODES = {
-  400: ['failed', 'invalid-request'],
-  401: ['failed', 'order-expired'],
-  402: ['failed', 'already-paid'],
-  403: ['failed', 'method-not-supported'],
-  404: ['failed', 'already-paid'],
-  405: ['failed', 'invalid-order-state'],
-  406: ['unknown', 'in-progress'],
-  407: ['failed', 'invalid-request'],
-  408: ['failed', 'invalid-request'],
-  409: ['failed', 'invalid-request'],
-  410: ['failed', 'invalid-request'],
-  411: ['failed', 'declined'],
-  412: ['failed', 'method-not-supported'],
-  413: ['failed', 'card-rejected'],
-  414: ['failed', 'card-rejected'],
-  415: ['failed', 'invalid-order-state'],
-  900: ['failed', 'auth-failed'],
-  901: ['failed', 'invalid-request'],
-  902: ['failed', 'auth-failed'],
-  9999: ['unknown', 'supplier-unavailable'],
+  400: Code.failed('invalid-request'),
+  401: Code.failed('order-expired'),
+  402: Code.failed('already-paid'),
+  403: Code.failed('method-not-supported'),
+  404: Code.failed('already-paid'),
+  405: Code.failed('invalid-order-state'),
+  406: Code.unknown('in-progress'),
+  407: Code.failed('invalid-request'),
+  408: Code.failed('invalid-request'),
+  409: Code.failed('invalid-request'),
+  410: Code.failed('invalid-request'),
+  411: Code.failed('declined'),
+  412: Code.failed('method-not-supported'),
+  413: Code.failed('card-rejected'),
+  414: Code.failed('card-rejected'),
+  415: Code.failed('invalid-order-state'),
+  900: Code.failed('auth-failed'),
+  901: Code.failed('invalid-request'),
+  902: Code.failed('auth-failed'),
+  9999: Code.unknown('supplier-unavailable'),
 };
 
-function outcome(state, fields = {}) {
-  return {
-    state,
-    supplierReference: fields.reference,
-    charged: undefined,
-    supplierCode: fields.code,
-    supplierMessage: fields.message,
-    error: fields.error,
-    details: fields.details ?? [],
-  };
+/** Whether the body's `status` is written as a plain integer literal (`0`, not `0.0` or `0e0`). */
+function plainStatus(response) {
+  let text = '';
+  for (const b of response.body) text += String.fromCharCode(b);
+  const found = [...text.matchAll(/"status"\s*:\s*(-?[0-9.eE+-]+)/g)];
+  return found.length > 0 && found.every(([, literal]) => /^-?(0|[1-9][0-9]*)$/.test(literal));
 }
 
-function error(kind, message, code) {
-  return { kind, retryable: false, supplierCode: code, message };
-}
-
-/** An answer that cannot be read after the request went out: unknown. */
-function unreadable(status, what) {
-  return outcome('unknown', {
-    error: error('protocol', `HTTP ${status}: ${what}`),
-  });
-}
-
-/** The body: JSON text, one literal part. */
-function body(request) {
-  return [
-    literal(
-      JSON.stringify({
-        orderNo: request.orderId,
-        paymentMethod: METHOD_NUMBER[request.method.tag],
-        clientOrderNo: request.clientOrderId ?? null,
-        requestSource: config('request_source') ?? null,
-      }),
-    ),
-  ];
-}
-
-function read(response) {
-  let answer;
-  try {
-    answer = JSON.parse(decoder.decode(response.body));
-  } catch {
-    return unreadable(response.status, 'not the JSON answer Atlas documents');
+function outcome(response) {
+  const answer = parseJson(response);
+  if (answer === undefined || answer === null || typeof answer !== 'object' || Array.isArray(answer)) {
+    return unreadable(response, 'not the JSON answer Atlas documents');
   }
-  const status = answer?.status;
-  if (!Number.isInteger(status)) {
-    return unreadable(response.status, 'the answer has no integer `status`');
+  // Success is `status == 0` and nothing else; `msg` is for people only.
+  const status = answer.status;
+  if (!Number.isSafeInteger(status) || !plainStatus(response)) {
+    return unreadable(response, 'the answer has no integer `status` (a plain literal)');
   }
   const code = String(status);
   const message = typeof answer.msg === 'string' ? answer.msg : undefined;
   if (status === 0) {
-    if (response.status < 200 || response.status > 299) {
-      return unreadable(response.status, 'a success status with an HTTP error status');
+    if (!isSuccess(response)) {
+      return unreadable(response, 'a success status with an HTTP error status');
     }
-    return outcome('succeeded', {
+    return succeeded({
       code,
       message,
       reference: typeof answer.orderNo === 'string' ? answer.orderNo : '',
       details: [['ticketing', 'pending']],
     });
   }
-  const [state, kind] = CODES[status] ?? ['unknown', 'unknown-supplier-code'];
-  const text = message ?? `Atlas status ${status}`;
-  return outcome(state, { code, message, error: error(kind, text, code) });
+  return (CODES[status] ?? Code.unknown('unknown-supplier-code')).said(code, message);
 }
-
-/** Whether an HTTP error may have reached the supplier. */
-const MAY_HAVE_BEEN_SENT = new Set(['timeout', 'broken', 'too-large']);
 
 export const connector = {
   info() {
     return {
       name: 'atlas-js',
-      version: '1.0.0',
+      version: '1.1.0',
       supplier: 'Atlas (atriptech), in JavaScript',
-      // Balance and account only: componentize-js cannot yet lift a card,
-      // whose number and CVV are `sealed` resources (README.md).
-      methods: ['balance', 'account'],
+      methods: ['balance', 'card', 'account', 'merchant-of-record'],
       secrets: ['client_id', 'client_secret'],
       configKeys: ['base_url', 'request_source'],
-      hosts: ['config:base_url'],
-      // Where each hidden value goes (contract 0.3.0): the operator grants these.
+      hosts: ['https://sandbox.atriptech.com', 'https://*.atriptech.com', 'config:base_url'],
+      // Where each hidden value goes, from the supplier's documents: the
+      // operator grants these (`payhost plugins inspect` prints them).
       placements: [
-        { value: 'secret:client_id', request: 'POST **/pay.do', at: 'header:x-atlas-client-id', encoding: 'raw' },
-        { value: 'secret:client_secret', request: 'POST **/pay.do', at: 'header:x-atlas-client-secret', encoding: 'raw' },
+        placement('secret:client_id', 'POST **/pay.do', 'header:x-atlas-client-id', 'raw'),
+        placement('secret:client_secret', 'POST **/pay.do', 'header:x-atlas-client-secret', 'raw'),
+        placement('card:number', 'POST **/pay.do', 'json:/creditCard/cardNumber', 'json-string'),
+        placement('card:cvv', 'POST **/pay.do', 'json:/creditCard/cardCVV', 'json-string'),
       ],
     };
   },
@@ -137,35 +169,30 @@ export const connector = {
   pay(request) {
     const base = config('base_url');
     if (!base) {
-      return outcome('failed', { error: error('invalid-request', 'config `base_url` is not set') });
+      return failed(error('invalid-request', 'config `base_url` is not set'));
     }
-    if (!(request.method.tag in METHOD_NUMBER)) {
-      return outcome('failed', {
-        error: error('method-not-supported', 'this connector takes balance and account payments'),
-      });
-    }
-    let response;
+    let payload;
     try {
-      response = send({
+      payload = body(request);
+    } catch (why) {
+      return failed(why);
+    }
+    return exchange(
+      send,
+      {
         method: 'post',
-        url: [literal(`${base.replace(/\/+$/, '')}/pay.do`)],
+        url: parts(`${base.replace(/\/+$/, '')}/pay.do`),
         headers: [
-          { name: 'accept', value: [literal('application/json')] },
-          { name: 'content-type', value: [literal('application/json')] },
+          { name: 'accept', value: parts('application/json') },
+          { name: 'accept-encoding', value: parts('gzip') },
+          { name: 'content-type', value: parts('application/json') },
           { name: 'x-atlas-client-id', value: [secret('client_id')] },
           { name: 'x-atlas-client-secret', value: [secret('client_secret')] },
         ],
-        body: body(request),
-        timeoutMs: undefined,
-      });
-    } catch (e) {
-      const failure = e?.payload ?? { tag: 'broken', val: String(e) };
-      const sent = MAY_HAVE_BEEN_SENT.has(failure.tag);
-      return outcome(sent ? 'unknown' : 'failed', {
-        error: error(failure.tag === 'timeout' ? 'timeout' : sent ? 'protocol' : 'denied', `${failure.tag}: ${failure.val}`),
-      });
-    }
-    return read(response);
+        body: payload,
+      },
+      outcome,
+    );
   },
 
   query(orderId) {
