@@ -17,6 +17,7 @@ mod limits;
 mod loading;
 mod operator;
 mod packages;
+mod partner;
 mod reconcile;
 mod sealing;
 mod secrets;

@@ -95,7 +95,10 @@ impl Server {
         let url = line
             .trim()
             .strip_prefix("payhost listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .unwrap_or_else(|| {
+                let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
+                panic!("unexpected first line {line:?}; its log:\n{log}")
+            })
             .to_owned();
         Server { child, url }
     }
