@@ -1,6 +1,6 @@
-//! `payhost dev`: the connector in the current crate built, configured from
-//! its own `info()` and a `.env` file, and served with hot reload, in one
-//! command.
+//! `payhost dev`: the connector in the current crate (or JavaScript
+//! package) built, configured from its own `info()` and a `.env` file, and
+//! served with hot reload, in one command.
 
 use super::Exit;
 use super::serve::Serve;
@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-/// Build the connector in this crate for wasm32-wasip2, write a development
+/// Build the connector in this crate for wasm32-wasip2 (or, in a
+/// JavaScript package, with `npm run build`), write a development
 /// payhost.toml from what it declares (its origins, its config keys and
 /// secrets with values from a .env file, its placements) and serve it; a
 /// change to its sources rebuilds it and the host swaps it in.
@@ -20,10 +21,11 @@ use std::time::{Duration, SystemTime};
 /// the connector declares, by its own name (`base_url=https://…`,
 /// `api_key=…`) or prefixed with the connector's name in capitals
 /// (`ACME_AIR_API_KEY=…`). Everything the run writes (the configuration,
-/// the secrets, owner-only, the journal) stays in target/payhost-dev/.
+/// the secrets, owner-only, the journal) stays in target/payhost-dev/ (in a
+/// JavaScript package, dist/payhost-dev/).
 #[derive(Args)]
 pub(crate) struct Dev {
-    /// The connector's crate (default: the current directory).
+    /// The connector's crate or JavaScript package (default: the current directory).
     #[arg(long, default_value = ".")]
     dir: PathBuf,
     /// The file with the config values and secrets (default: .env in the crate).
@@ -44,17 +46,18 @@ impl Dev {
             .canonicalize()
             .with_context(|| format!("{}: no such directory", self.dir.display()))
             .map_err(Exit::usage)?;
-        let crate_ = Crate::find(&dir).await?;
-        eprintln!("building {} for wasm32-wasip2", crate_.name);
-        crate_.build().await?;
-        let work = crate_.target.join("payhost-dev");
+        let project = Project::find(&dir).await?;
+        eprintln!("building {}", project.name);
+        project.build().await?;
+        let work = project.work.clone();
         let plugins = work.join("plugins");
-        std::fs::create_dir_all(&plugins).context("creating target/payhost-dev")?;
+        std::fs::create_dir_all(&plugins)
+            .with_context(|| format!("creating {}", plugins.display()))?;
         // Its name and what it declares, from the component itself.
         let checker = payhost::Host::from_settings(payhost::Settings::default())
             .map_err(|e| anyhow::anyhow!("cannot start the WebAssembly engine: {e:#}"))?;
         let connector = checker
-            .check_file(&crate_.artifact)
+            .check_file(&project.artifact)
             .await
             .map_err(|e| Exit::usage(anyhow::anyhow!("{e}")))?;
         let summary = ConnectorSummary::from(&connector);
@@ -63,37 +66,84 @@ impl Dev {
         let values = read_env(&env_file)?;
         let config = config(&summary, &values, &work, &self.listen, &env_file)?;
         let config_path = work.join("payhost.toml");
-        std::fs::write(&config_path, &config).context("writing target/payhost-dev/payhost.toml")?;
+        std::fs::write(&config_path, &config)
+            .with_context(|| format!("writing {}", config_path.display()))?;
         let live = plugins.join(format!("{}.wasm", summary.name));
-        install(&crate_.artifact, &live)?;
+        install(&project.artifact, &live)?;
         eprintln!(
             "serving `{}` from {} (configuration: {}); edit its sources and it is rebuilt and swapped in",
             summary.name,
             live.display(),
             config_path.display()
         );
-        let rebuilding = tokio::spawn(watch(crate_, dir, live));
+        let rebuilding = tokio::spawn(watch(project, dir, live));
         let served = Serve::on(Some(self.listen)).run(&config_path).await;
         rebuilding.abort();
         served
     }
 }
 
-/// The crate being developed.
-struct Crate {
+/// How a connector is built.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// A Rust crate: `cargo build --release --target wasm32-wasip2`.
+    Rust,
+    /// A JavaScript package: `npm run build` (componentize-qjs).
+    Js,
+}
+
+/// The connector being developed.
+struct Project {
     /// Its manifest's directory.
     dir: PathBuf,
     /// Its package's name.
     name: String,
-    /// Cargo's target directory for it.
-    target: PathBuf,
-    /// The component a release build writes.
+    /// How it is built.
+    kind: Kind,
+    /// Where the development host's files go.
+    work: PathBuf,
+    /// The component a build writes.
     artifact: PathBuf,
 }
 
-impl Crate {
+impl Project {
+    /// The crate or package at `dir`.
+    async fn find(dir: &Path) -> Result<Project, Exit> {
+        if !dir.join("Cargo.toml").is_file() && dir.join("package.json").is_file() {
+            return Project::package(dir);
+        }
+        Project::crate_(dir).await
+    }
+
+    /// The JavaScript package at `dir`: its `build` script writes
+    /// `dist/NAME.wasm` (`-` in its name as `_`), as `payhost new --lang js`
+    /// writes it.
+    fn package(dir: &Path) -> Result<Project, Exit> {
+        let manifest = dir.join("package.json");
+        let text = std::fs::read_to_string(&manifest)
+            .with_context(|| format!("reading {}", manifest.display()))?;
+        let package: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| Exit::usage(anyhow::anyhow!("{} is not JSON: {e}", manifest.display())))?;
+        let name = package["name"].as_str().unwrap_or_default().to_owned();
+        if name.is_empty() || package["scripts"]["build"].as_str().is_none() {
+            return Err(Exit::usage(anyhow::anyhow!(
+                "{} needs a `name` and a `build` script that writes dist/NAME.wasm (see `payhost new NAME --lang js`)",
+                manifest.display()
+            )));
+        }
+        Ok(Project {
+            dir: dir.to_owned(),
+            artifact: dir
+                .join("dist")
+                .join(format!("{}.wasm", name.replace('-', "_"))),
+            work: dir.join("dist").join("payhost-dev"),
+            name,
+            kind: Kind::Js,
+        })
+    }
+
     /// The crate at `dir`, as `cargo metadata` describes it.
-    async fn find(dir: &Path) -> Result<Crate, Exit> {
+    async fn crate_(dir: &Path) -> Result<Project, Exit> {
         let out = tokio::process::Command::new(cargo())
             .args(["metadata", "--format-version", "1", "--no-deps"])
             .current_dir(dir)
@@ -102,7 +152,7 @@ impl Crate {
             .context("running cargo metadata")?;
         if !out.status.success() {
             return Err(Exit::usage(anyhow::anyhow!(
-                "{} is not a Rust crate: {}",
+                "{} is neither a Rust crate nor a JavaScript package: {}",
                 dir.display(),
                 String::from_utf8_lossy(&out.stderr).trim()
             )));
@@ -139,30 +189,45 @@ impl Crate {
             })?
             .replace('-', "_");
         let target = PathBuf::from(meta["target_directory"].as_str().unwrap_or("target"));
-        Ok(Crate {
+        Ok(Project {
             dir: dir.to_owned(),
             name: package["name"].as_str().unwrap_or_default().to_owned(),
+            kind: Kind::Rust,
             artifact: target
                 .join("wasm32-wasip2")
                 .join("release")
                 .join(format!("{lib}.wasm")),
-            target,
+            work: target.join("payhost-dev"),
         })
     }
 
-    /// `cargo build --release --target wasm32-wasip2`, its output shown.
+    /// The build, its output shown on standard error.
     async fn build(&self) -> Result<(), Exit> {
-        let status = tokio::process::Command::new(cargo())
-            .args(["build", "--release", "--target", "wasm32-wasip2"])
+        let (program, args, hint): (String, &[&str], &str) = match self.kind {
+            Kind::Rust => (
+                cargo(),
+                &["build", "--release", "--target", "wasm32-wasip2"],
+                "with the target missing, run `rustup target add wasm32-wasip2`",
+            ),
+            Kind::Js => (
+                "npm".to_owned(),
+                &["run", "build"],
+                "with componentize-qjs missing, run `npm install`",
+            ),
+        };
+        let status = tokio::process::Command::new(&program)
+            .args(args)
             .current_dir(&self.dir)
+            // Standard output is the host's ("payhost listening on …").
+            .stdout(std::process::Stdio::from(std::io::stderr()))
             .status()
             .await
-            .context("running cargo build")?;
+            .with_context(|| format!("running {program} {}", args.join(" ")))?;
         if status.success() {
             Ok(())
         } else {
             Err(Exit::usage(anyhow::anyhow!(
-                "the build failed (see above); with the target missing, run `rustup target add wasm32-wasip2`"
+                "the build failed (see above); {hint}"
             )))
         }
     }
@@ -181,11 +246,17 @@ fn install(artifact: &Path, live: &Path) -> Result<(), Exit> {
     Ok(())
 }
 
-/// The newest modification among the crate's sources and manifest.
+/// The newest modification among the sources (`src/`) and the manifests.
 fn newest(dir: &Path) -> SystemTime {
     let mut newest = SystemTime::UNIX_EPOCH;
     let mut stack = vec![dir.join("src")];
-    for file in [dir.join("Cargo.toml"), dir.join("Cargo.lock")] {
+    for file in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "package.json",
+        "package-lock.json",
+    ] {
+        let file = dir.join(file);
         if let Ok(t) = std::fs::metadata(&file).and_then(|m| m.modified()) {
             newest = newest.max(t);
         }
@@ -205,7 +276,7 @@ fn newest(dir: &Path) -> SystemTime {
 
 /// Rebuilds on every change to the sources and installs what builds; a
 /// build that fails is reported and the version before keeps serving.
-async fn watch(crate_: Crate, dir: PathBuf, live: PathBuf) {
+async fn watch(project: Project, dir: PathBuf, live: PathBuf) {
     let mut seen = newest(&dir);
     loop {
         tokio::time::sleep(POLL).await;
@@ -214,9 +285,9 @@ async fn watch(crate_: Crate, dir: PathBuf, live: PathBuf) {
             continue;
         }
         seen = now;
-        eprintln!("sources changed: rebuilding {}", crate_.name);
-        match crate_.build().await {
-            Ok(()) => match install(&crate_.artifact, &live) {
+        eprintln!("sources changed: rebuilding {}", project.name);
+        match project.build().await {
+            Ok(()) => match install(&project.artifact, &live) {
                 Ok(()) => eprintln!("rebuilt: the host swaps it in"),
                 Err(e) => eprintln!("error: {}", e.error),
             },
