@@ -480,3 +480,17 @@ async fn payhost_dev_builds_configures_and_serves_a_javascript_connector_with_ho
         swapped.as_secs_f64()
     );
 }
+
+#[test]
+fn the_javascript_sdk_passes_its_unit_tests_in_node() {
+    let out = run(
+        "node",
+        &["--test", "plugins/sdk-js/payhost.test.js"],
+        &root(),
+        &[],
+    );
+    assert!(
+        out.contains("# pass 5") && out.contains("# fail 0"),
+        "{out}"
+    );
+}
