@@ -70,47 +70,48 @@ async fn per_payment(host: &Host, name: &str, n: usize, tag: &str) -> anyhow::Re
     Ok(percentile(&mut samples, 0.5))
 }
 
-/// Section 6; says so and moves on when the JavaScript connector was not
-/// built (`cargo xtask test` builds it).
+/// Section 6: each JavaScript build in `js` (its file and how it was
+/// built) beside the Rust connector; says so and moves on when the
+/// JavaScript connector was not built (`cargo xtask test` builds it).
 pub(crate) async fn section(
     report: &mut Report,
     sim: &Simulator,
     rust: &Path,
-    js: &Path,
+    js: &[(&Path, &str)],
 ) -> anyhow::Result<()> {
     report.line("\n## 6. A JavaScript connector beside Rust (Atlas, balance payments)\n");
-    if !js.is_file() {
+    if let Some((missing, _)) = js.iter().find(|(file, _)| !file.is_file()) {
         report.line(format!(
             "{} is not built (`cargo xtask test` builds it with componentize-qjs); not measured.",
-            js.display()
+            missing.display()
         ));
         return Ok(());
     }
-    let (rust_dir, js_dir) = (private_tempdir()?, private_tempdir()?);
-    let (_, rust_load) = host(sim, rust, "atlas", rust_dir.path()).await?;
-    let (_, js_load) = host(sim, js, "atlas-js", js_dir.path()).await?;
-    let (rust_host, rust_warm) = host(sim, rust, "atlas", rust_dir.path()).await?;
-    let (js_host, js_warm) = host(sim, js, "atlas-js", js_dir.path()).await?;
-    let rust_pay = per_payment(&rust_host, "atlas", 300, "r").await?;
-    let js_pay = per_payment(&js_host, "atlas-js", 300, "j").await?;
     let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
     report.line(
         "| connector | file | cold load (compile) | warm load (compile cache) | payment p50 through `Host::pay` |",
     );
     report.line("|---|---|---|---|---|");
-    report.line(format!(
-        "| Rust (`plugins/atlas`) | {:.2} MB | {:.0} ms | {:.1} ms | {:.0} µs |",
-        size(rust),
-        rust_load.as_secs_f64() * 1e3,
-        rust_warm.as_secs_f64() * 1e3,
-        us(rust_pay)
-    ));
-    report.line(format!(
-        "| JavaScript (`plugins/examples/atlas-js`, componentize-qjs) | {:.2} MB | {:.0} ms | {:.1} ms | {:.0} µs |",
-        size(js),
-        js_load.as_secs_f64() * 1e3,
-        js_warm.as_secs_f64() * 1e3,
-        us(js_pay)
-    ));
+    let mut rows = vec![(rust, "atlas", "Rust (`plugins/atlas`)".to_owned())];
+    rows.extend(js.iter().map(|(file, how)| {
+        (
+            *file,
+            "atlas-js",
+            format!("JavaScript (`plugins/examples/atlas-js`, {how})"),
+        )
+    }));
+    for (i, (file, name, label)) in rows.into_iter().enumerate() {
+        let dir = private_tempdir()?;
+        let (_, cold) = host(sim, file, name, dir.path()).await?;
+        let (warm_host, warm) = host(sim, file, name, dir.path()).await?;
+        let pay = per_payment(&warm_host, name, 300, &format!("x{i}")).await?;
+        report.line(format!(
+            "| {label} | {:.2} MB | {:.0} ms | {:.1} ms | {:.0} µs |",
+            size(file),
+            cold.as_secs_f64() * 1e3,
+            warm.as_secs_f64() * 1e3,
+            us(pay)
+        ));
+    }
     Ok(())
 }

@@ -131,7 +131,16 @@ async fn main() -> anyhow::Result<()> {
             &mut report,
             &setup.sim,
             &plugins.join("atlas.wasm"),
-            Path::new("target/plugins-js/atlas-js.wasm"),
+            &[
+                (
+                    Path::new("target/plugins-js/atlas-js.wasm"),
+                    "componentize-qjs",
+                ),
+                (
+                    Path::new("target/plugins-js/atlas-js-small.wasm"),
+                    "componentize-qjs `--opt-size --minify`",
+                ),
+            ],
         )
         .await?;
     }

@@ -263,14 +263,28 @@ export function pending(fields = {}) {
   return outcome('pending', fields);
 }
 
-/** No money moved: the supplier refused, or nothing was sent. */
+/**
+ * `thrown` as a connector error: one made by `error` as it is; anything
+ * else (a `TypeError` from building a request) as `invalid-request` with
+ * its text.
+ */
+export function asError(thrown) {
+  if (thrown && typeof thrown === 'object' && typeof thrown.kind === 'string' && typeof thrown.message === 'string') {
+    return thrown;
+  }
+  return error('invalid-request', `the request could not be made: ${thrown}`);
+}
+
+/** No money moved: the supplier refused, or nothing was sent. `why`: a connector error, or anything thrown. */
 export function failed(why, fields = {}) {
-  return outcome('failed', { ...fields, error: why, code: fields.code ?? why.supplierCode });
+  const e = asError(why);
+  return outcome('failed', { ...fields, error: e, code: fields.code ?? e.supplierCode });
 }
 
 /** The request may have reached the supplier and its answer is not known. */
 export function unknown(why, fields = {}) {
-  return outcome('unknown', { ...fields, error: why, code: fields.code ?? why.supplierCode });
+  const e = asError(why);
+  return outcome('unknown', { ...fields, error: e, code: fields.code ?? e.supplierCode });
 }
 
 /**

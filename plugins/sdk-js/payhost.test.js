@@ -10,6 +10,7 @@ import {
   decimal,
   decimalString,
   exchange,
+  failed,
   fromUtf8,
   httpErrorOutcome,
   json,
@@ -71,6 +72,8 @@ test('an outcome carries only what the supplier said', () => {
   assert.equal(silent.error.message, 'supplier code 411');
   const busy = Code.failed('supplier-unavailable').retryable().said('B119', 'system busy');
   assert.deepEqual([busy.state, busy.supplierMessage, busy.error.retryable], ['failed', 'system busy', true]);
+  const bug = failed(new TypeError('x is undefined'));
+  assert.deepEqual([bug.state, bug.error.kind, bug.error.message], ['failed', 'invalid-request', 'the request could not be made: TypeError: x is undefined']);
   const page = unreadable({ status: 502, headers: [], body: Uint8Array.from([0x3c, 0xff]) }, 'not JSON');
   assert.deepEqual([page.state, page.error.kind], ['unknown', 'supplier-unavailable']);
 });
