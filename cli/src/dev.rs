@@ -246,10 +246,11 @@ fn install(artifact: &Path, live: &Path) -> Result<(), Exit> {
     Ok(())
 }
 
-/// The newest modification among the sources (`src/`) and the manifests.
+/// The newest modification among the sources (`src/`, and `wit/` where a
+/// JavaScript package keeps its contract) and the manifests.
 fn newest(dir: &Path) -> SystemTime {
     let mut newest = SystemTime::UNIX_EPOCH;
-    let mut stack = vec![dir.join("src")];
+    let mut stack = vec![dir.join("src"), dir.join("wit")];
     for file in [
         "Cargo.toml",
         "Cargo.lock",

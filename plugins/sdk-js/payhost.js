@@ -39,7 +39,7 @@ export function utf8(text) {
 /**
  * UTF-8 `bytes` as text. Throws a `TypeError` on bytes that are not UTF-8
  * (an answer that cannot be read must not be guessed at), unless `lossy`,
- * which writes U+FFFD for each bad sequence instead.
+ * which writes U+FFFD for each byte that starts no valid sequence instead.
  */
 export function fromUtf8(bytes, { lossy = false } = {}) {
   let out = '';
@@ -88,7 +88,7 @@ const hidden = new WeakSet();
 
 /** A literal part: text (written as UTF-8) or bytes. */
 export function literal(value) {
-  return { tag: 'literal', val: typeof value === 'string' ? utf8(value) : Uint8Array.from(value) };
+  return Object.freeze({ tag: 'literal', val: typeof value === 'string' ? utf8(value) : Uint8Array.from(value) });
 }
 
 /**
@@ -96,7 +96,7 @@ export function literal(value) {
  * with `encoding` (`raw`, `hex`, `base64`, `json-string`, …) as it sends.
  */
 export function secret(name, encoding = 'raw') {
-  const part = { tag: 'secret', val: { name, encoding } };
+  const part = Object.freeze({ tag: 'secret', val: Object.freeze({ name: String(name), encoding }) });
   hidden.add(part);
   return part;
 }
@@ -107,8 +107,11 @@ export function secret(name, encoding = 'raw') {
  * reads it.
  */
 export function sealed(value, encoding = 'raw') {
-  if (value === undefined || value === null) throw new TypeError('sealed(): no sealed value given');
-  const part = { tag: 'sealed', val: { value, encoding } };
+  // A sealed value is a handle the host gave (a resource); data is never one.
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype) {
+    throw new TypeError('sealed(): not a sealed value the host gave');
+  }
+  const part = Object.freeze({ tag: 'sealed', val: Object.freeze({ value, encoding }) });
   hidden.add(part);
   return part;
 }
@@ -145,7 +148,8 @@ class Raw {
   }
 }
 
-const DECIMAL = /^[0-9]+(\.[0-9]+)?$/;
+/** A plain decimal as a JSON number writes it: no leading zero, at most 18 and 8 digits. */
+const DECIMAL = /^(0|[1-9][0-9]{0,17})(\.[0-9]{1,8})?$/;
 
 /**
  * An amount (`"312.99"`) as a JSON number with exactly its digits
@@ -159,6 +163,15 @@ export function decimal(amount) {
   return new Raw(amount);
 }
 
+/**
+ * A whole number (a `BigInt`, or a safe integer) as a JSON number with
+ * exactly its digits: `18446744073709551615`, never `1.8446744073709552e19`.
+ */
+export function wholeNumber(value) {
+  if (typeof value === 'bigint' || Number.isSafeInteger(value)) return new Raw(String(value));
+  throw new TypeError(`wholeNumber(): ${String(value)} is not a BigInt or a safe integer`);
+}
+
 /** An amount as a JSON string (`"312.99"`), checked as `decimal` checks it. */
 export function decimalString(amount) {
   decimal(amount);
@@ -166,8 +179,10 @@ export function decimalString(amount) {
 }
 
 /**
- * A JSON body as parts: `value` serialized with its keys in the order
- * written, where a `secret(…)` or `sealed(…)` part stands for the value
+ * A JSON body as parts: `value` (plain objects, arrays, strings, finite
+ * numbers, booleans, `null`) serialized with each object's keys in its own
+ * order (JavaScript's: integer-like keys first, then the others as
+ * written), where a `secret(…)` or `sealed(…)` part stands for the value
  * the host writes (give it the `json-string` encoding for a quoted string,
  * `raw` for digits), and a `decimal(…)` for a number written exactly.
  * `undefined` members are left out, as `JSON.stringify` does.
@@ -187,12 +202,16 @@ export function json(value) {
       text += v.text;
     } else if (Array.isArray(v)) {
       text += '[';
-      v.forEach((item, i) => {
+      for (let i = 0; i < v.length; i++) {
         if (i) text += ',';
-        write(item === undefined ? null : item);
-      });
+        write(v[i] === undefined ? null : v[i]);
+      }
       text += ']';
-    } else if (v !== null && typeof v === 'object' && !(v instanceof Uint8Array)) {
+    } else if (v !== null && typeof v === 'object') {
+      const proto = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) {
+        throw new TypeError(`json(): a ${proto?.constructor?.name ?? 'value'} is not a plain object`);
+      }
       text += '{';
       let first = true;
       for (const [key, item] of Object.entries(v)) {
@@ -322,6 +341,7 @@ export class Code {
    * `message`: the outcome's supplier message is only what the supplier said.
    */
   said(code, message) {
+    code = String(code);
     const text = typeof message === 'string' ? message : undefined;
     const why = error(this.kind, text ?? `supplier code ${code}`, { code, retryable: this.again });
     return outcome(this.state, { code, message: text, error: why });
@@ -361,7 +381,8 @@ export function httpErrorOutcome(thrown) {
 /**
  * Sends `request` with the contract's `send` (import it from
  * `payhost:connector/http@0.3.0`) and turns the answer into an outcome with
- * `read(response)`; no answer gives `httpErrorOutcome`.
+ * `read(response)`; no answer gives `httpErrorOutcome`, and a `read` that
+ * throws gives `unknown` (the request went out).
  */
 export function exchange(send, request, read) {
   let response;
@@ -370,7 +391,12 @@ export function exchange(send, request, read) {
   } catch (thrown) {
     return httpErrorOutcome(thrown);
   }
-  return read(response);
+  try {
+    return read(response);
+  } catch (thrown) {
+    // The request went out: whatever `read` tripped on, money may have moved.
+    return unknown(error('protocol', `HTTP ${response.status}: the answer could not be read: ${thrown}`));
+  }
 }
 
 /** The first value of an answer's header, by name (any case). */
@@ -384,13 +410,160 @@ export function isSuccess(response) {
   return response.status >= 200 && response.status <= 299;
 }
 
-/** The answer's body parsed as JSON; `undefined` when it is not JSON. */
+/** A string with a lone surrogate, which no UTF-8 text can hold. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
+const WHITESPACE = /[ \t\r\n]*/y;
+/** How deep an answer may nest before it is refused. */
+const MAX_DEPTH = 128;
+
+/**
+ * Checks `text` as JSON more strictly than `JSON.parse`: an object that
+ * names a key twice (even written with escapes), a string with a lone
+ * surrogate, or nesting deeper than 128 levels is refused, as the Rust SDK
+ * refuses them. Returns each top-level member's literal text by its key
+ * when the value is an object. Throws a `TypeError` saying what is wrong.
+ */
+function scan(text) {
+  let at = 0;
+  const fail = (what) => {
+    throw new TypeError(`not JSON the connector may read: ${what} at character ${at}`);
+  };
+  const space = () => {
+    WHITESPACE.lastIndex = at;
+    WHITESPACE.exec(text);
+    at = WHITESPACE.lastIndex;
+  };
+  const string = () => {
+    const start = at;
+    at += 1;
+    while (at < text.length && text[at] !== '"') at += text[at] === '\\' ? 2 : 1;
+    if (at >= text.length) fail('an unterminated string');
+    at += 1;
+    let value;
+    try {
+      value = JSON.parse(text.slice(start, at));
+    } catch {
+      fail('a malformed string');
+    }
+    if (LONE_SURROGATE.test(value)) fail('a lone surrogate');
+    return value;
+  };
+  const value = (depth, members) => {
+    if (depth > MAX_DEPTH) fail('nesting too deep');
+    space();
+    const c = text[at];
+    if (c === '{') {
+      at += 1;
+      const keys = new Set();
+      space();
+      if (text[at] === '}') {
+        at += 1;
+        return;
+      }
+      for (;;) {
+        space();
+        if (text[at] !== '"') fail('a key that is not a string');
+        const key = string();
+        if (keys.has(key)) fail(`the key ${JSON.stringify(key)} twice`);
+        keys.add(key);
+        space();
+        if (text[at] !== ':') fail('a missing `:`');
+        at += 1;
+        space();
+        const start = at;
+        value(depth + 1, undefined);
+        if (members) members.set(key, text.slice(start, at));
+        space();
+        if (text[at] === ',') at += 1;
+        else if (text[at] === '}') {
+          at += 1;
+          return;
+        } else fail('a missing `,` or `}`');
+      }
+    }
+    if (c === '[') {
+      at += 1;
+      space();
+      if (text[at] === ']') {
+        at += 1;
+        return;
+      }
+      for (;;) {
+        value(depth + 1, undefined);
+        space();
+        if (text[at] === ',') at += 1;
+        else if (text[at] === ']') {
+          at += 1;
+          return;
+        } else fail('a missing `,` or `]`');
+      }
+    }
+    if (c === '"') {
+      string();
+      return;
+    }
+    for (const word of ['true', 'false', 'null']) {
+      if (text.startsWith(word, at)) {
+        at += word.length;
+        return;
+      }
+    }
+    NUMBER.lastIndex = at;
+    if (!NUMBER.exec(text)) fail('a value that is not JSON');
+    at = NUMBER.lastIndex;
+  };
+  const members = new Map();
+  space();
+  const isObject = text[at] === '{';
+  value(0, members);
+  space();
+  if (at !== text.length) fail('text after the value');
+  return isObject ? members : undefined;
+}
+
+/**
+ * The answer's body read as JSON, strictly (see `readObject`); `undefined`
+ * when it is not JSON or says a key twice.
+ */
 export function parseJson(response) {
   try {
-    return JSON.parse(fromUtf8(response.body));
+    const text = fromUtf8(response.body);
+    scan(text);
+    return JSON.parse(text);
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The answer's body read as one JSON object, strictly: `{ value, raw }`,
+ * `value` what `JSON.parse` makes of it and `raw` each top-level member's
+ * literal text by its key (for `integer`). `undefined` when the body is
+ * not UTF-8, not JSON, not an object, says a key twice anywhere (a supplier
+ * that says two things has said nothing to act on), holds a lone surrogate
+ * or nests deeper than 128 levels.
+ */
+export function readObject(response) {
+  try {
+    const text = fromUtf8(response.body);
+    const raw = scan(text);
+    return raw === undefined ? undefined : { value: JSON.parse(text), raw };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A member's literal text (`readObject(…).raw.get('status')`) as an
+ * integer when it is written as a plain one (`0`, `404`, `-3`), else
+ * `undefined`: `0.0`, `-0`, `1e0`, `"0"` and numbers past 2^53 are no
+ * status code, so that only the literal `0` can mean success.
+ */
+export function integer(literal) {
+  if (typeof literal !== 'string' || !/^-?(0|[1-9][0-9]*)$/.test(literal) || literal === '-0') return undefined;
+  const n = Number(literal);
+  return Number.isSafeInteger(n) ? n : undefined;
 }
 
 /**

@@ -12,15 +12,17 @@ import {
   error,
   exchange,
   failed,
+  integer,
   isSuccess,
   json,
-  parseJson,
   parts,
   placement,
+  readObject,
   sealed,
   secret,
   succeeded,
   unreadable,
+  wholeNumber,
 } from '../../sdk-js/payhost.js';
 
 // ---- building the request ----
@@ -53,8 +55,11 @@ function creditCard(card, request) {
     cardHolderAddress: address?.street ?? null,
     reusable: card.reusable,
   };
+  // A whole number of at most u64's range, written with its digits.
   const limit = attribute(request, 'payment-limit');
-  if (limit !== undefined && /^[0-9]+$/.test(limit)) object.paymentLimit = Number(limit);
+  if (limit !== undefined && /^\+?[0-9]+$/.test(limit) && BigInt(limit) <= 18446744073709551615n) {
+    object.paymentLimit = wholeNumber(BigInt(limit));
+  }
   const ip = attribute(request, 'three-ds-ip');
   if (ip !== undefined) object.threeDS = { ip };
   object.cardNumber = sealed(card.number, 'json-string');
@@ -111,26 +116,18 @@ const CODES = {
   9999: Code.unknown('supplier-unavailable'),
 };
 
-/** Whether the body's `status` is written as a plain integer literal (`0`, not `0.0` or `0e0`). */
-function plainStatus(response) {
-  let text = '';
-  for (const b of response.body) text += String.fromCharCode(b);
-  const found = [...text.matchAll(/"status"\s*:\s*(-?[0-9.eE+-]+)/g)];
-  return found.length > 0 && found.every(([, literal]) => /^-?(0|[1-9][0-9]*)$/.test(literal));
-}
-
 function outcome(response) {
-  const answer = parseJson(response);
-  if (answer === undefined || answer === null || typeof answer !== 'object' || Array.isArray(answer)) {
+  const answer = readObject(response);
+  if (answer === undefined) {
     return unreadable(response, 'not the JSON answer Atlas documents');
   }
   // Success is `status == 0` and nothing else; `msg` is for people only.
-  const status = answer.status;
-  if (!Number.isSafeInteger(status) || !plainStatus(response)) {
+  const status = integer(answer.raw.get('status'));
+  if (status === undefined) {
     return unreadable(response, 'the answer has no integer `status` (a plain literal)');
   }
   const code = String(status);
-  const message = typeof answer.msg === 'string' ? answer.msg : undefined;
+  const message = typeof answer.value.msg === 'string' ? answer.value.msg : undefined;
   if (status === 0) {
     if (!isSuccess(response)) {
       return unreadable(response, 'a success status with an HTTP error status');
@@ -138,11 +135,11 @@ function outcome(response) {
     return succeeded({
       code,
       message,
-      reference: typeof answer.orderNo === 'string' ? answer.orderNo : '',
+      reference: typeof answer.value.orderNo === 'string' ? answer.value.orderNo : '',
       details: [['ticketing', 'pending']],
     });
   }
-  return (CODES[status] ?? Code.unknown('unknown-supplier-code')).said(code, message);
+  return (Object.hasOwn(CODES, status) ? CODES[status] : Code.unknown('unknown-supplier-code')).said(code, message);
 }
 
 export const connector = {

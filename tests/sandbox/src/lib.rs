@@ -19,4 +19,4 @@ mod serve;
 pub mod sim;
 pub mod soak;
 
-pub use serve::{Answer, Body, Dropped};
+pub use serve::{Answer, Body, Dropped, Recorded};

@@ -8,10 +8,8 @@
 use payhost::{Card, PaymentMethod, PaymentState};
 use payhost_sandbox::demo::{Case, Setup};
 use payhost_sandbox::sim::{ATLAS_TEST_CARDS, Fault};
-use payhost_tests::{LogCapture, artifacts, cache_dir, payhost_bin, request};
-use std::io::Write as _;
+use payhost_tests::{LogCapture, artifacts, cache_dir, request};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 /// The 19 sandbox test cards of Atlas's page, plus one that is not a test card.
 fn cards() -> Vec<&'static str> {
@@ -87,26 +85,11 @@ fn files_below(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn run_cli(args: &[&str], stdin: &str) -> String {
-    let mut child = Command::new(payhost_bin())
-        .args(args)
-        .env("PAYHOST_LOG", "trace")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    crate::support::text(&crate::support::run_payhost(
+        args,
+        Some(stdin),
+        &[("PAYHOST_LOG", "trace")],
+    ))
 }
 
 #[tokio::test(flavor = "current_thread")]

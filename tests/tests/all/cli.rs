@@ -1,33 +1,14 @@
 //! The `payhost` command as an operator runs it.
 
-use crate::support::{probe, text};
+use crate::support::{probe, run_payhost, text};
 use payhost_sandbox::recorder::Recorder;
 use payhost_tests::{Workspace, artifacts, payhost_bin};
-use std::io::Write as _;
 use std::process::{Command, Output, Stdio};
 
 /// Runs `payhost` in a fresh temporary directory, so that nothing it writes
 /// by default (compile cache, journal) lands in the source tree.
 fn run(args: &[&str], stdin: Option<&str>) -> Output {
-    let cwd = tempfile::tempdir().expect("a temporary directory");
-    let mut child = Command::new(payhost_bin())
-        .current_dir(cwd.path())
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("running payhost");
-    if let Some(text) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().expect("payhost finishes")
+    run_payhost(args, stdin, &[])
 }
 
 #[test]

@@ -9,7 +9,8 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn plugins_test(wasm: &str, scenarios: &Path, json: bool) -> Output {
+/// `payhost plugins test WASM --scenarios FILE` (with `--json`): its output.
+pub(crate) fn plugins_test(wasm: &str, scenarios: &Path, json: bool) -> Output {
     let mut command = Command::new(payhost_bin());
     command
         .args(["plugins", "test", wasm, "--scenarios"])
@@ -285,41 +286,26 @@ async fn the_javascript_connector_pays_through_the_simulator() {
         ),
     )
     .unwrap();
+    let config_arg = config.to_str().unwrap().to_owned();
     let pay_with = |order: &str, card: Option<&str>| {
-        let mut command = Command::new(payhost_bin());
-        command
-            .args([
-                "pay",
-                "--connector",
-                "atlas-js",
-                "--order",
-                order,
-                "--amount",
-                "312.99",
-                "--currency",
-                "USD",
-                "--json",
-                "--config",
-            ])
-            .arg(&config)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
+        let mut args = vec![
+            "pay",
+            "--connector",
+            "atlas-js",
+            "--order",
+            order,
+            "--amount",
+            "312.99",
+            "--currency",
+            "USD",
+            "--json",
+            "--config",
+            &config_arg,
+        ];
         if card.is_some() {
-            command
-                .args(["--method", "card", "--card-file", "-"])
-                .stdin(std::process::Stdio::piped());
+            args.extend(["--method", "card", "--card-file", "-"]);
         }
-        let mut child = command.spawn().unwrap();
-        if let Some(card) = card {
-            use std::io::Write as _;
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(card.as_bytes())
-                .unwrap();
-        }
-        child.wait_with_output().unwrap()
+        crate::support::run_payhost(&args, card, &[])
     };
     let pay = |order: &str| pay_with(order, None);
     let out = pay("ATL-OK-JS1");

@@ -41,6 +41,58 @@ fn payhost(args: &[&str]) -> Output {
         .expect("running payhost")
 }
 
+/// `payhost new NAME --lang LANG` in a temporary directory under the
+/// repository's target/ (so its rust-toolchain.toml, and the wasm32-wasip2
+/// target installed for it, applies): the directory and the connector's.
+fn scaffold(lang: Lang, name: &str) -> (tempfile::TempDir, PathBuf) {
+    let parent = root().join("target/tmp");
+    std::fs::create_dir_all(&parent).unwrap();
+    let work = tempfile::tempdir_in(&parent).unwrap();
+    let dir = work.path().join(name);
+    let out = payhost(&[
+        "new",
+        name,
+        "--lang",
+        lang.flag(),
+        "--dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    (work, dir)
+}
+
+/// componentize-qjs at the version the example's lockfile pins, from npm's
+/// cache where `cargo xtask test` put it.
+fn npm_install(dir: &Path) {
+    run(
+        "npm",
+        &["install", "--prefer-offline", "--no-audit", "--no-fund"],
+        dir,
+        &[],
+    );
+}
+
+/// Asserts that `sent` carries `api_key` and the HMAC-SHA-256 under
+/// `signing_key` of its own timestamp, a `.` and its body: what the host
+/// computed for a connector that never held the key.
+fn assert_signed(sent: &payhost_sandbox::Recorded, api_key: &str, signing_key: &str) {
+    let header = |n: &str| {
+        sent.headers
+            .iter()
+            .find(|(h, _)| h == n)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(header("x-api-key"), api_key);
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(signing_key.as_bytes()).unwrap();
+    mac.update(format!("{}.", header("x-timestamp")).as_bytes());
+    mac.update(&sent.body);
+    assert_eq!(
+        header("x-signature"),
+        hex::encode(mac.finalize().into_bytes())
+    );
+}
+
 /// A connector's language, and how its partner builds and tests it.
 #[derive(Clone, Copy)]
 enum Lang {
@@ -102,14 +154,7 @@ impl Lang {
                     std::fs::read_to_string(dir.join(".gitignore")).unwrap(),
                     "/node_modules\n/dist\n"
                 );
-                // componentize-qjs at the version the example's lockfile
-                // pins, from npm's cache where `cargo xtask test` put it.
-                run(
-                    "npm",
-                    &["install", "--prefer-offline", "--no-audit", "--no-fund"],
-                    dir,
-                    &[],
-                );
+                npm_install(dir);
                 let tests = run("npm", &["test"], dir, &[]);
                 assert!(
                     tests.contains("# pass 5") && tests.contains("# fail 0"),
@@ -127,29 +172,16 @@ impl Lang {
 /// `payhost new` to the paid payment.
 async fn partner_path(lang: Lang, name: &str) -> Duration {
     let started = Instant::now();
-    // Inside the repository's target/, so its rust-toolchain.toml (and the
-    // wasm32-wasip2 target installed for it) applies.
-    let parent = root().join("target/tmp");
-    std::fs::create_dir_all(&parent).unwrap();
-    let work = tempfile::tempdir_in(&parent).unwrap();
-    let dir = work.path().join(name);
-    let out = Command::new(payhost_bin())
-        .args(["new", name, "--lang", lang.flag(), "--dir"])
-        .arg(&dir)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let (_work, dir) = scaffold(lang, name);
     let wasm = lang.build(&dir);
 
     // Its scenarios: every code, the signature over the pinned clock, the
     // status call after an unknown, and the built-in ones.
-    let out = payhost(&[
-        "plugins",
-        "test",
+    let out = crate::conformance::plugins_test(
         wasm.to_str().unwrap(),
-        "--scenarios",
-        dir.join("scenarios.toml").to_str().unwrap(),
-    ]);
+        &dir.join("scenarios.toml"),
+        false,
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("17 passed, 0 failed"), "{}", text(&out));
 
@@ -261,26 +293,11 @@ async fn partner_path(lang: Lang, name: &str) -> Duration {
     // timestamp and the body it received, under the operator's signing key.
     let sent = supplier.requests();
     assert_eq!(sent.len(), 1);
-    let header = |n: &str| {
-        sent[0]
-            .headers
-            .iter()
-            .find(|(h, _)| h == n)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    assert_eq!(header("x-api-key"), "live-api-key");
     assert_eq!(
         sent[0].body,
         br#"{"amount":100.00,"currency":"USD","order":"ORDER-PARTNER"}"#
     );
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"live-signing-key").unwrap();
-    mac.update(format!("{}.", header("x-timestamp")).as_bytes());
-    mac.update(&sent[0].body);
-    assert_eq!(
-        header("x-signature"),
-        hex::encode(mac.finalize().into_bytes())
-    );
+    assert_signed(&sent[0], "live-api-key", "live-signing-key");
     drop(server);
     paid
 }
@@ -329,30 +346,13 @@ fn payhost_new_refuses_a_directory_that_exists_and_writes_nothing() {
 /// The time from `payhost new` to the paid payment, and from the change to
 /// the swap.
 async fn dev_path(lang: Lang, name: &str) -> (Duration, Duration) {
-    use std::io::{BufRead as _, BufReader};
     let started = Instant::now();
-    let parent = root().join("target/tmp");
-    std::fs::create_dir_all(&parent).unwrap();
-    let work = tempfile::tempdir_in(&parent).unwrap();
-    let dir = work.path().join(name);
-    let out = Command::new(payhost_bin())
-        .args(["new", name, "--lang", lang.flag(), "--dir"])
-        .arg(&dir)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let (work, dir) = scaffold(lang, name);
     match lang {
         Lang::Rust => {
             std::fs::copy(root().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
         }
-        Lang::Js => {
-            run(
-                "npm",
-                &["install", "--prefer-offline", "--no-audit", "--no-fund"],
-                &dir,
-                &[],
-            );
-        }
+        Lang::Js => npm_install(&dir),
     }
     let supplier = ScriptedSupplier::start().await.unwrap();
     supplier.answer(Scripted::json(200, r#"{"code":"0000","reference":"R-1"}"#));
@@ -365,32 +365,14 @@ async fn dev_path(lang: Lang, name: &str) -> (Duration, Duration) {
         ),
     )
     .unwrap();
-    let mut child = Command::new(payhost_bin())
+    let mut command = Command::new(payhost_bin());
+    command
         .args(["dev", "--listen", "127.0.0.1:0", "--dir"])
         .arg(&dir)
         .env("CARGO_TARGET_DIR", root().join("target/scaffold"))
-        .env_remove("RUSTFLAGS")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    struct Stop(std::process::Child);
-    impl Drop for Stop {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let _stop = Stop(child);
-    let url = line
-        .trim()
-        .strip_prefix("payhost listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
+        .env_remove("RUSTFLAGS");
+    let server = Server::spawn(command, &work.path().join("dev.log"));
+    let url = server.url.clone();
     let client = reqwest::Client::new();
     // The development journal outlives a run: an order and a key of this run's.
     // (In letters: a run of digits may read as a card number, and is refused.)
@@ -417,22 +399,7 @@ async fn dev_path(lang: Lang, name: &str) -> (Duration, Duration) {
     assert_eq!(answer["outcome"]["state"], "succeeded", "{answer:#}");
     let paid = started.elapsed();
     // Signed with the .env's secrets, which the connector never held.
-    let sent = &supplier.requests()[0];
-    let header = |n: &str| {
-        sent.headers
-            .iter()
-            .find(|(h, _)| h == n)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    assert_eq!(header("x-api-key"), "dev-api-key");
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"dev-signing-key").unwrap();
-    mac.update(format!("{}.", header("x-timestamp")).as_bytes());
-    mac.update(&sent.body);
-    assert_eq!(
-        header("x-signature"),
-        hex::encode(mac.finalize().into_bytes())
-    );
+    assert_signed(&supplier.requests()[0], "dev-api-key", "dev-signing-key");
 
     // A change to the sources is rebuilt and swapped in while it serves.
     let (file, from, to) = match lang {
@@ -458,6 +425,7 @@ async fn dev_path(lang: Lang, name: &str) -> (Duration, Duration) {
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+    drop(server);
     (paid, reloading.elapsed())
 }
 
@@ -490,7 +458,7 @@ fn the_javascript_sdk_passes_its_unit_tests_in_node() {
         &[],
     );
     assert!(
-        out.contains("# pass 5") && out.contains("# fail 0"),
+        out.contains("# pass 6") && out.contains("# fail 0"),
         "{out}"
     );
 }

@@ -66,11 +66,6 @@ impl Server {
     /// Starts it under `wrapper` (a command that runs the rest, such as
     /// `unshare --pid --fork`).
     pub(crate) fn start_under(dir: &Path, wrapper: &[&str]) -> Server {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join("server.log"))
-            .unwrap();
         let bin = payhost_bin();
         let mut command = match wrapper.split_first() {
             Some((first, rest)) => {
@@ -80,27 +75,36 @@ impl Server {
             }
             None => Command::new(&bin),
         };
-        let mut child = command
+        command
             .args(["serve", "--listen", "127.0.0.1:0", "--config"])
             .arg(dir.join("payhost.toml"))
-            .env("PAYHOST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
+            .env("PAYHOST_LOG", "info");
+        Server::spawn(command, &dir.join("server.log"))
+    }
+
+    /// Starts `command`, a `payhost` that serves on `127.0.0.1:0` and
+    /// prints where as its first line, its standard error appended to `log`.
+    pub(crate) fn spawn(mut command: Command, log: &Path) -> Server {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
             .unwrap();
+        let mut child = command.stdout(Stdio::piped()).stderr(file).spawn().unwrap();
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("payhost listening on ")
-            .unwrap_or_else(|| {
-                let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
-                panic!("unexpected first line {line:?}; its log:\n{log}")
-            })
-            .to_owned();
-        Server { child, url }
+        let Some(url) = line.trim().strip_prefix("payhost listening on ") else {
+            let _ = child.kill();
+            let _ = child.wait();
+            let log = std::fs::read_to_string(log).unwrap_or_default();
+            panic!("unexpected first line {line:?}; its log:\n{log}")
+        };
+        Server {
+            url: url.to_owned(),
+            child,
+        }
     }
 
     /// Asks it to stop, as a service manager does (SIGTERM).

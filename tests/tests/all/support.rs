@@ -43,3 +43,36 @@ pub fn text(output: &std::process::Output) -> String {
         String::from_utf8_lossy(&output.stderr)
     )
 }
+
+/// Runs `payhost args` with `envs` in a fresh temporary directory (so that
+/// nothing it writes by default, a compile cache or a journal, lands in the
+/// source tree), `stdin` on its standard input; what it printed and its
+/// exit code.
+pub fn run_payhost(
+    args: &[&str],
+    stdin: Option<&str>,
+    envs: &[(&str, &str)],
+) -> std::process::Output {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let cwd = tempfile::tempdir().expect("a temporary directory");
+    let mut child = Command::new(payhost_tests::payhost_bin())
+        .current_dir(cwd.path())
+        .args(args)
+        .envs(envs.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("running payhost");
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("payhost finishes")
+}
