@@ -4,14 +4,15 @@
 //! PKCS#7) of `key + "&" + timestamp` under the API secret, made by the host
 //! and written by it: the connector holds it sealed.
 
+use payhost_sdk::answer::{Int, Number, Text};
 use payhost_sdk::http::Request;
 use payhost_sdk::json::Json;
 use payhost_sdk::{
     Card, Code, Connector, ConnectorError, ConnectorInfo, Encoding, ErrorKind, MethodKind, Parts,
-    PaymentMethod, PaymentOutcome, PaymentRequest, Placement, Sealed, clock, config, crypto, json,
+    PaymentMethod, PaymentOutcome, PaymentRequest, Placement, Sealed, clock, config, crypto,
     register_connector,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// The AeroHub connector.
 pub struct AeroHub;
@@ -118,42 +119,60 @@ fn map_status(status: i64) -> Code {
     }
 }
 
+/// The fields of AeroHub's answer the connector reads.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Answer<'a> {
+    #[serde(default)]
+    status: Int,
+    #[serde(default, borrow)]
+    msg: Text<'a>,
+    #[serde(default, borrow)]
+    content_status: Number<'a>,
+    #[serde(default, borrow)]
+    content_msg: Number<'a>,
+    #[serde(default, borrow)]
+    balance_due: Number<'a>,
+    #[serde(default, borrow)]
+    original_amount: Number<'a>,
+    #[serde(default, borrow)]
+    original_currency: Number<'a>,
+    #[serde(default, borrow)]
+    amount: Number<'a>,
+    #[serde(default, borrow)]
+    currency: Text<'a>,
+}
+
 fn outcome(response: &payhost_sdk::http::Response) -> PaymentOutcome {
-    let Ok(answer) = response.json::<Value>() else {
+    let Ok(answer) = response.object::<Answer>() else {
         return response.unreadable("not the JSON answer AeroHub documents");
     };
-    let Some(status) = answer.get("status").and_then(json::integer) else {
+    let Some(status) = answer.status.get() else {
         return response.unreadable("the answer has no integer `status` (a plain literal)");
     };
-    let message = answer.get("msg").and_then(Value::as_str).map(str::to_owned);
-    let mut details: Vec<(String, String)> = Vec::new();
-    for key in [
-        "contentStatus",
-        "contentMsg",
-        "balanceDue",
-        "originalAmount",
-        "originalCurrency",
-    ] {
-        if let Some(v) = answer.get(key).and_then(json::number_text) {
-            details.push((key.to_owned(), v));
-        }
-    }
+    let message = answer.msg.to_owned_string();
     if status == 0 && !response.is_success() {
         return response.unreadable("a success status with an HTTP error status");
     }
     let mut outcome = if status == 0 {
         let mut ok = PaymentOutcome::succeeded().supplier("0", message);
-        let amount = answer.get("amount").and_then(json::number_text);
-        let currency = answer.get("currency").and_then(Value::as_str);
-        if let (Some(amount), Some(currency)) = (amount, currency) {
+        if let (Some(amount), Some(currency)) = (answer.amount.text(), answer.currency.get()) {
             ok = ok.charged(payhost_sdk::Money::new(amount, currency));
         }
         ok
     } else {
         map_status(status).said(status.to_string(), message)
     };
-    for (k, v) in details {
-        outcome = outcome.detail(k, v);
+    for (key, value) in [
+        ("contentStatus", &answer.content_status),
+        ("contentMsg", &answer.content_msg),
+        ("balanceDue", &answer.balance_due),
+        ("originalAmount", &answer.original_amount),
+        ("originalCurrency", &answer.original_currency),
+    ] {
+        if let Some(v) = value.text() {
+            outcome = outcome.detail(key, v);
+        }
     }
     outcome
 }

@@ -3,13 +3,14 @@
 //! headers. Source: the supplier's "Payment" page (English and Chinese with
 //! its OpenAPI document); see README.md for the code table and assumptions.
 
+use payhost_sdk::answer::{Int, Text};
 use payhost_sdk::http::Request;
 use payhost_sdk::json::Json;
 use payhost_sdk::{
     Card, Code, Connector, ConnectorError, ConnectorInfo, Encoding, ErrorKind, MethodKind, Parts,
-    PaymentMethod, PaymentOutcome, PaymentRequest, Placement, config, json, register_connector,
+    PaymentMethod, PaymentOutcome, PaymentRequest, Placement, config, register_connector,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// The Atlas connector.
 pub struct Atlas;
@@ -106,28 +107,35 @@ fn map_status(status: i64) -> Code {
     }
 }
 
+/// The fields of Atlas's answer the connector reads.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Answer<'a> {
+    #[serde(default)]
+    status: Int,
+    #[serde(default, borrow)]
+    msg: Text<'a>,
+    #[serde(default, borrow)]
+    order_no: Text<'a>,
+}
+
 fn outcome(response: &payhost_sdk::http::Response) -> PaymentOutcome {
-    let Ok(answer) = response.json::<Value>() else {
+    let Ok(answer) = response.object::<Answer>() else {
         return response.unreadable("not the JSON answer Atlas documents");
     };
     // Success is `status == 0` and nothing else; `msg` is for people only.
-    let Some(status) = answer.get("status").and_then(json::integer) else {
+    let Some(status) = answer.status.get() else {
         return response.unreadable("the answer has no integer `status` (a plain literal)");
     };
     let code = status.to_string();
-    let message = answer.get("msg").and_then(Value::as_str).map(str::to_owned);
+    let message = answer.msg.to_owned_string();
     if status == 0 {
         if !response.is_success() {
             return response.unreadable("a success status with an HTTP error status");
         }
         return PaymentOutcome::succeeded()
             .supplier(code, message)
-            .reference(
-                answer
-                    .get("orderNo")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default(),
-            )
+            .reference(answer.order_no.get().unwrap_or_default())
             .detail("ticketing", "pending");
     }
     map_status(status).said(code, message)

@@ -4,6 +4,7 @@
 //! assumption; see README.md). The host computes the MD5 and writes it: the
 //! connector holds it sealed.
 
+use payhost_sdk::answer::{Object, Text};
 use payhost_sdk::http::Request;
 use payhost_sdk::json::Json;
 use payhost_sdk::{
@@ -11,7 +12,7 @@ use payhost_sdk::{
     PaymentMethod, PaymentOutcome, PaymentRequest, Placement, Sealed, config, crypto, json,
     register_connector,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// The HK Ramble connector.
 pub struct HkRamble;
@@ -74,32 +75,53 @@ fn map_code(code: &str) -> Code {
     }
 }
 
+/// The fields of HK Ramble's answer the connector reads.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Answer<'a> {
+    #[serde(default, borrow)]
+    error_code: Text<'a>,
+    #[serde(default, borrow)]
+    error_msg: Text<'a>,
+    #[serde(default, borrow)]
+    data: Object<Data<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Data<'a> {
+    #[serde(default, borrow)]
+    order_result: Object<OrderResult<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OrderResult<'a> {
+    #[serde(default, borrow)]
+    pnr: Text<'a>,
+    #[serde(default, borrow)]
+    order_num: Text<'a>,
+}
+
 fn outcome(response: &payhost_sdk::http::Response) -> PaymentOutcome {
-    let Ok(answer) = response.json::<Value>() else {
+    let Ok(answer) = response.object::<Answer>() else {
         return response.unreadable("not the JSON answer HK Ramble documents");
     };
     // `errorCode` is documented as a string; anything else is not an answer we know.
-    let Some(code) = answer
-        .get("errorCode")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-    else {
+    let Some(code) = answer.error_code.to_owned_string() else {
         return response.unreadable("the answer has no string `errorCode`");
     };
-    let message = answer
-        .get("errorMsg")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
+    let message = answer.error_msg.to_owned_string();
     if code == "0" {
         if !response.is_success() {
             return response.unreadable("a success code with an HTTP error status");
         }
-        let order = &answer["data"]["orderResult"];
+        let order = answer.data.get().and_then(|d| d.order_result.get());
         let mut outcome = PaymentOutcome::succeeded().supplier(code, message);
-        if let Some(pnr) = order.get("pnr").and_then(Value::as_str) {
+        if let Some(pnr) = order.and_then(|o| o.pnr.get()) {
             outcome = outcome.reference(pnr).detail("pnr", pnr);
         }
-        if let Some(num) = order.get("orderNum").and_then(Value::as_str) {
+        if let Some(num) = order.and_then(|o| o.order_num.get()) {
             outcome = outcome.detail("order-num", num);
         }
         return outcome;

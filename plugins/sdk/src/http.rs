@@ -217,6 +217,13 @@ impl Response {
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         serde_json::from_slice(&self.body)
     }
+
+    /// The body read as a JSON object into `T`, borrowing from it: only the
+    /// fields a connector reads, no tree (see [`crate::answer`] for how
+    /// each field type reads a hostile answer).
+    pub fn object<'a, T: serde::Deserialize<'a>>(&'a self) -> Result<T, serde_json::Error> {
+        crate::answer::object(&self.body)
+    }
 }
 
 impl HttpError {

@@ -67,6 +67,7 @@ pub mod bindings {
     });
 }
 
+pub mod answer;
 pub mod arena;
 mod backend;
 pub mod clock;

@@ -260,7 +260,7 @@ fn the_javascript_connector_passes_the_rust_connectors_scenarios() {
     let failed: Vec<&Value> = results.iter().filter(|r| r["passed"] != true).collect();
     // Every one of Atlas's scenarios, the card's included, and the built-in ones.
     assert!(failed.is_empty(), "{report:#}");
-    assert_eq!(results.len(), 30, "{report:#}");
+    assert_eq!(results.len(), 34, "{report:#}");
     let card = results
         .iter()
         .find(|r| r["name"] == "a VCC passthrough sends the card for the host to write")

@@ -1,0 +1,383 @@
+//! Reading a supplier's JSON answer into a typed structure that borrows
+//! from the body: only the fields a connector reads, no tree, no copies.
+//!
+//! ```
+//! use payhost_sdk::answer::{self, Int, Text};
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Answer<'a> {
+//!     #[serde(default)]
+//!     status: Int,
+//!     #[serde(default, borrow)]
+//!     msg: Text<'a>,
+//! }
+//!
+//! let body = br#"{"status":0,"msg":"success","other":[1,2,3]}"#;
+//! let answer: Answer = answer::object(body).unwrap();
+//! assert_eq!(answer.status.get(), Some(0));
+//! assert_eq!(answer.msg.get(), Some("success"));
+//! ```
+//!
+//! How a hostile answer reads, field by field, is the type's to say, and
+//! each of these says it the way the connectors read a `serde_json::Value`
+//! before:
+//!
+//! - [`Text`]: the string, or absent for any other type (a number, an
+//!   object, `null`) rather than an unreadable answer.
+//! - [`Int`]: a number written as a plain integer (`0`, `404`, `-3`);
+//!   absent for `0.0`, `1e0`, `-0`, `"0"` or a number too large, so that
+//!   only the literal `0` can mean success.
+//! - [`Number`]: the exact text of a number or a string (an amount).
+//! - [`Object`]: a nested object read as `T`, or absent for any other type.
+//!
+//! Two things read differently from a `Value`, on purpose: the answer must
+//! be a JSON object (a derived structure would also take an array, field by
+//! position), and a field the structure reads that appears twice makes the
+//! answer unreadable (a `Value` kept the last one): a supplier that says
+//! two things has said nothing a connector may act on. Fields the structure
+//! does not name are skipped, however often they appear.
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, de::value::MapAccessDeserializer};
+use std::borrow::Cow;
+use std::fmt;
+
+/// Reads `body` as a JSON object into `T`, borrowing its strings where they
+/// have no escapes. Anything else at the top (an array, a string, a number)
+/// is an error, as is a field of `T` that appears twice.
+pub fn object<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, serde_json::Error> {
+    let first = body.iter().find(|b| !b" \t\r\n".contains(b));
+    if first != Some(&b'{') {
+        return Err(de::Error::custom("the answer is not a JSON object"));
+    }
+    serde_json::from_slice(body)
+}
+
+/// Consumes whatever value comes, for the types below that read only one
+/// kind of value and leave every other absent.
+fn drain_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Error> {
+    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+    Ok(())
+}
+
+fn drain_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
+    while seq.next_element::<IgnoredAny>()?.is_some() {}
+    Ok(())
+}
+
+/// A field that is a string, or absent for any other value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Text<'a>(Option<Cow<'a, str>>);
+
+impl<'a> Text<'a> {
+    /// The string, if the field was one.
+    pub fn get(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+
+    /// The string as an owned `String`, if the field was one.
+    pub fn to_owned_string(&self) -> Option<String> {
+        self.0.as_deref().map(str::to_owned)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Text<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Text<'a>, E> {
+                Ok(Text(Some(Cow::Borrowed(v))))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text<'a>, E> {
+                Ok(Text(Some(Cow::Owned(v.to_owned()))))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Text<'a>, E> {
+                Ok(Text(Some(Cow::Owned(v))))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Text<'a>, E> {
+                Ok(Text(None))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Text<'a>, E> {
+                Ok(Text(None))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Text<'a>, E> {
+                Ok(Text(None))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Text<'a>, E> {
+                Ok(Text(None))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Text<'a>, E> {
+                Ok(Text(None))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Text<'a>, E> {
+                Ok(Text(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Text<'a>, A::Error> {
+                // Also a number, which `arbitrary_precision` hands over as a map.
+                drain_map(map).map(|()| Text(None))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Text<'a>, A::Error> {
+                drain_seq(seq).map(|()| Text(None))
+            }
+        }
+        deserializer.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// A field that is a number written as a plain integer, or absent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Int(Option<i64>);
+
+impl Int {
+    /// The integer, if the field was a plain integer literal.
+    pub fn get(self) -> Option<i64> {
+        self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Int {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let number = Number::deserialize(deserializer)?;
+        Ok(Int(number.0.as_deref().and_then(|text| {
+            // Only a number: a string is no status code.
+            if number.1 { None } else { plain_integer(text) }
+        })))
+    }
+}
+
+/// `text` as an integer if it is written as a plain one (`0`, `404`, `-3`).
+fn plain_integer(text: &str) -> Option<i64> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let canonical = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'))
+        && text != "-0";
+    if canonical { text.parse().ok() } else { None }
+}
+
+/// A field that is a number or a string: its exact text (`59805.02` stays
+/// `"59805.02"`), or absent for any other value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Number<'a>(Option<Cow<'a, str>>, bool);
+
+impl Number<'_> {
+    /// The number's or the string's exact text.
+    pub fn text(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+/// The private key under which `serde_json` (with `arbitrary_precision`)
+/// hands a number over as a one-entry map.
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+impl<'de: 'a, 'a> Deserialize<'de> for Number<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Number<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Number<'a>, E> {
+                Ok(Number(Some(Cow::Borrowed(v)), true))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Number<'a>, E> {
+                Ok(Number(Some(Cow::Owned(v.to_owned())), true))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Number<'a>, E> {
+                Ok(Number(Some(Cow::Owned(v.to_string())), false))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Number<'a>, E> {
+                Ok(Number(Some(Cow::Owned(v.to_string())), false))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Number<'a>, E> {
+                // Never through a float: without `arbitrary_precision` a
+                // fraction has no exact text here.
+                Ok(Number(None, false))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Number<'a>, E> {
+                Ok(Number(None, false))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Number<'a>, E> {
+                Ok(Number(None, false))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Number<'a>, E> {
+                Ok(Number(None, false))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Number<'a>, A::Error> {
+                let Some(key) = map.next_key::<Cow<'de, str>>()? else {
+                    return Ok(Number(None, false));
+                };
+                if key == NUMBER_TOKEN {
+                    let text: String = map.next_value()?;
+                    drain_map(map)?;
+                    return Ok(Number(Some(Cow::Owned(text)), false));
+                }
+                map.next_value::<IgnoredAny>()?;
+                drain_map(map).map(|()| Number(None, false))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Number<'a>, A::Error> {
+                drain_seq(seq).map(|()| Number(None, false))
+            }
+        }
+        deserializer.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// A field that is an object read as `T`, or absent for any other value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Object<T>(Option<T>);
+
+impl<T> Default for Object<T> {
+    fn default() -> Self {
+        Object(None)
+    }
+}
+
+impl<T> Object<T> {
+    /// The object, if the field was one.
+    pub fn get(&self) -> Option<&T> {
+        self.0.as_ref()
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = Object<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Object<T>, A::Error> {
+                // A number under `arbitrary_precision` is a map too: its one
+                // key is no field of T, so T reads it as an empty object.
+                T::deserialize(MapAccessDeserializer::new(map)).map(|t| Object(Some(t)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Object<T>, A::Error> {
+                drain_seq(seq).map(|()| Object(None))
+            }
+            fn visit_borrowed_str<E: de::Error>(self, _: &'de str) -> Result<Object<T>, E> {
+                Ok(Object(None))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Object<T>, E> {
+                Ok(Object(None))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Object<T>, E> {
+                Ok(Object(None))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Object<T>, E> {
+                Ok(Object(None))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Object<T>, E> {
+                Ok(Object(None))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Object<T>, E> {
+                Ok(Object(None))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Object<T>, E> {
+                Ok(Object(None))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Object<T>, E> {
+                Ok(Object(None))
+            }
+        }
+        deserializer.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize, Debug)]
+    struct Inner<'a> {
+        #[serde(default, borrow)]
+        pnr: Text<'a>,
+    }
+
+    #[derive(Deserialize, Debug)]
+    struct Answer<'a> {
+        #[serde(default)]
+        status: Int,
+        #[serde(default, borrow)]
+        msg: Text<'a>,
+        #[serde(default, borrow)]
+        amount: Number<'a>,
+        #[serde(default, borrow)]
+        data: Object<Inner<'a>>,
+    }
+
+    fn read(body: &str) -> Option<(Option<i64>, Option<String>, Option<String>, Option<String>)> {
+        let a: Answer = object(body.as_bytes()).ok()?;
+        Some((
+            a.status.get(),
+            a.msg.to_owned_string(),
+            a.amount.text().map(str::to_owned),
+            a.data.get().and_then(|d| d.pnr.to_owned_string()),
+        ))
+    }
+
+    #[test]
+    fn the_fields_read_as_a_value_read_them() {
+        let s = |v: &str| Some(v.to_owned());
+        assert_eq!(
+            read(r#"{"status":0,"msg":"ok","amount":59805.02,"data":{"pnr":"P1"},"x":[{"y":1}]}"#),
+            Some((Some(0), s("ok"), s("59805.02"), s("P1")))
+        );
+        assert_eq!(
+            read(r#"{"status":404,"msg":"a \"quoted\" \u00e9","amount":"12.50"}"#),
+            Some((Some(404), s("a \"quoted\" é"), s("12.50"), None))
+        );
+        // Another type where a field is expected: absent, not unreadable.
+        assert_eq!(
+            read(r#"{"status":"0","msg":5,"amount":true,"data":7}"#),
+            Some((None, None, None, None))
+        );
+        assert_eq!(
+            read(r#"{"status":{"a":1},"msg":["x"],"amount":null,"data":"P1"}"#),
+            Some((None, None, None, None))
+        );
+        assert_eq!(
+            read(r#"{"data":{"pnr":5}}"#),
+            Some((None, None, None, None))
+        );
+        // Only a plain integer is a status.
+        for status in [
+            "0.0",
+            "-0",
+            "1e0",
+            "00",
+            "99999999999999999999",
+            "1E2",
+            "0.5",
+        ] {
+            // (`00` is no JSON at all: the answer is unreadable.)
+            let body = format!(r#"{{"status":{status}}}"#);
+            assert_eq!(read(&body).and_then(|r| r.0), None, "{status}");
+        }
+        assert_eq!(read(r#"{"status":-3}"#).unwrap().0, Some(-3));
+    }
+
+    #[test]
+    fn an_answer_that_is_no_object_or_says_a_field_twice_is_unreadable() {
+        for body in [
+            r#"[0,"ok"]"#,
+            r#""ok""#,
+            "0",
+            "",
+            r#"{"status":0,"status":1}"#,
+            r#"{"status":0,"msg":"a","msg":"b"}"#,
+            r#"{"status":0"#,
+        ] {
+            assert_eq!(read(body), None, "{body}");
+        }
+        // A field nobody reads may appear twice.
+        assert!(read(r#" {"status":0,"x":1,"x":2}"#).is_some());
+    }
+}
