@@ -49,6 +49,24 @@ pub(crate) fn host_with_cache(
     plugins: &Path,
     extra_config: &str,
 ) -> anyhow::Result<Host> {
+    host_with_options(
+        cache,
+        plugins,
+        extra_config,
+        RuntimeOptions {
+            max_instances: 128,
+            ..RuntimeOptions::default()
+        },
+    )
+}
+
+/// The same, with `options` (its cache directory set to `cache`).
+pub(crate) fn host_with_options(
+    cache: &Path,
+    plugins: &Path,
+    extra_config: &str,
+    options: RuntimeOptions,
+) -> anyhow::Result<Host> {
     let mut settings = Settings::parse(extra_config).map_err(|e| anyhow::anyhow!(e))?;
     settings.host.plugins = plugins.to_owned();
     settings.host.cache = cache.to_owned();
@@ -56,8 +74,7 @@ pub(crate) fn host_with_cache(
         settings,
         &RuntimeOptions {
             cache_dir: Some(cache.to_owned()),
-            max_instances: 128,
-            ..RuntimeOptions::default()
+            ..options
         },
     )
     .map_err(|e| anyhow::anyhow!("{e:#}"))

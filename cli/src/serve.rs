@@ -74,7 +74,7 @@ impl Serve {
         let journal = Journal::open_target(&settings.journal_target(), settings.journal_options())
             .await
             .map_err(Exit::journal)?;
-        let host = Host::from_settings(settings)
+        let host = Host::serving(settings)
             .map_err(|e| anyhow::anyhow!("cannot start the WebAssembly engine: {e:#}"))?;
         let host = Arc::new(host.with_journal(journal));
         for c in host.load_plugins().await.into_iter().flatten() {

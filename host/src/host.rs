@@ -34,6 +34,18 @@ impl Host {
         Self::new(settings, &options)
     }
 
+    /// A host that serves (`payhost serve`): as `from_settings`, and
+    /// tiered where `[host] tiered` says so (a connector the cache does not
+    /// hold serves on baseline code until its optimised code is ready).
+    pub fn serving(settings: Settings) -> wasmtime::Result<Host> {
+        let options = RuntimeOptions {
+            cache_dir: Some(settings.cache_dir()),
+            tiered: settings.host.tiered,
+            ..RuntimeOptions::default()
+        };
+        Self::new(settings, &options)
+    }
+
     /// Journals every payment in `journal`.
     pub fn with_journal(mut self, journal: Journal) -> Host {
         self.executor = Executor::new(Some(journal));

@@ -97,6 +97,11 @@ impl<T: Send + 'static> ConnectorPre<T> {
         Ok(ConnectorPre { pre, indices })
     }
 
+    /// The engine its component was compiled by.
+    pub(crate) fn engine(&self) -> &wasmtime::Engine {
+        self.pre.component().engine()
+    }
+
     /// A fresh instance in `store`.
     pub(crate) async fn instantiate_async(
         &self,

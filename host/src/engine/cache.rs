@@ -36,6 +36,9 @@ pub enum CacheOutcome {
     Compiled,
     /// Compiled now; there is no cache.
     Uncached,
+    /// Compiled now by the baseline compiler, to serve until the optimised
+    /// code, compiling in the background, is in the cache.
+    Baseline,
 }
 
 /// The on-disk cache of compiled components.
@@ -80,6 +83,18 @@ impl CompileCache {
                 engine_key,
             },
         }
+    }
+
+    /// Whether there is a cache directory at all.
+    pub fn is_on(&self) -> bool {
+        self.dir.is_some()
+    }
+
+    /// Whether the cache holds an entry for `sha256` (whose MAC is checked
+    /// when it is loaded).
+    pub fn has(&self, sha256: &str) -> bool {
+        self.entry(sha256)
+            .is_some_and(|path| path.is_file() && path.with_extension("mac").is_file())
     }
 
     fn entry(&self, sha256: &str) -> Option<PathBuf> {

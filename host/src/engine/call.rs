@@ -63,6 +63,16 @@ enum Instance {
 }
 
 impl Pre {
+    /// The engine its component was compiled by (the optimised or the
+    /// baseline one): its stores must be of the same.
+    fn engine(&self) -> &wasmtime::Engine {
+        match self {
+            Pre::Current(pre) => pre.engine(),
+            Pre::V0_2(pre) => pre.engine(),
+            Pre::Legacy(pre) => pre.engine(),
+        }
+    }
+
     /// A fresh instance in `store`.
     async fn instantiate(&self, store: &mut Store<CallState>) -> wasmtime::Result<Instance> {
         Ok(match self {
@@ -254,7 +264,7 @@ impl Sandbox {
             clock,
             self.limits,
         );
-        let mut store = rt.store(state);
+        let mut store = rt.store(self.pre.engine(), state);
         let run = async {
             let instance = self.pre.instantiate(&mut store).await?;
             export(&instance, &mut store).await

@@ -1,7 +1,9 @@
 //! The runtime: one wasmtime `Engine` with the pooling allocator and epoch
 //! interruption, one `Linker` holding WASI and the capabilities, one shared
 //! HTTP client, and the compile cache; and a store for each call with its
-//! limits armed.
+//! limits armed. Where it tiers, a second engine compiles with the baseline
+//! compiler (Winch) what the cache does not hold yet, so a new connector
+//! serves at once while Cranelift compiles it in the background.
 
 use super::cache::CompileCache;
 use super::functions::FunctionCache;
@@ -14,7 +16,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use wasmtime::component::Linker;
 use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, UpdateDeadline,
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Strategy,
+    UpdateDeadline,
 };
 
 /// Set (to anything but `0`) in the host's environment, the compiled
@@ -37,6 +40,16 @@ pub struct RuntimeOptions {
     /// per memory. Slower code, far less address space: for a run under
     /// valgrind, or a machine that limits virtual memory.
     pub explicit_bounds_checks: bool,
+    /// Compile a connector the compile cache does not hold with the
+    /// baseline compiler (Winch) first, in milliseconds, and with Cranelift
+    /// in the background into the cache, from where a scan of the plugin
+    /// directory swaps the optimised code in. Needs `cache_dir`.
+    pub tiered: bool,
+    /// Share compiled functions between the connectors one scan compiles
+    /// (Cranelift's incremental cache, see `functions`). Off, every
+    /// connector is compiled whole, as if it shared nothing with another:
+    /// how the benchmark measures distinct connectors.
+    pub share_functions: bool,
 }
 
 impl Default for RuntimeOptions {
@@ -45,8 +58,19 @@ impl Default for RuntimeOptions {
             cache_dir: None,
             max_instances: 256,
             explicit_bounds_checks: false,
+            tiered: false,
+            share_functions: true,
         }
     }
+}
+
+/// The baseline tier: an engine that compiles with Winch, its linker, and
+/// its epoch ticker. Its instances come from the on-demand allocator: a
+/// connector runs on it only until its optimised code is ready.
+pub(crate) struct Baseline {
+    pub(crate) engine: Engine,
+    linker: Arc<Linker<CallState>>,
+    _ticker: EpochTicker,
 }
 
 /// The engine, linker, HTTP client and compile cache, shared by every connector.
@@ -61,6 +85,21 @@ pub struct Runtime {
     slots: Arc<tokio::sync::Semaphore>,
     max_instances: u32,
     _ticker: EpochTicker,
+    /// The baseline tier, where the runtime tiers.
+    pub(crate) baseline: Option<Baseline>,
+    /// Optimised compiles in the background: one at a time (Cranelift uses
+    /// every core for one), each component once.
+    pub(crate) tier_up: Arc<TierUp>,
+}
+
+/// The background compiles of the optimised tier.
+pub(crate) struct TierUp {
+    /// One compile at a time.
+    pub(crate) one: tokio::sync::Semaphore,
+    /// The components (by SHA-256) being compiled or waiting to be.
+    pub(crate) pending: parking_lot::Mutex<std::collections::BTreeSet<String>>,
+    /// Woken when optimised code lands in the cache: a scan swaps it in.
+    pub(crate) ready: tokio::sync::Notify,
 }
 
 impl Runtime {
@@ -69,11 +108,18 @@ impl Runtime {
     pub fn new(options: &RuntimeOptions) -> wasmtime::Result<Runtime> {
         let functions = Arc::new(FunctionCache::default());
         let engine = Engine::new(&engine_config(options, functions.clone())?)?;
-        let mut linker = Linker::new(&engine);
-        // Rust's std needs WASI; the context grants nothing (see `CallState`).
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        capabilities::add_to_linker(&mut linker)?;
+        let linker = linker_for_engine(&engine)?;
         let cache = CompileCache::new(options.cache_dir.clone(), &engine);
+        let baseline = if options.tiered && cache.is_on() {
+            let engine = Engine::new(&baseline_config(options)?)?;
+            Some(Baseline {
+                linker: Arc::new(linker_for_engine(&engine)?),
+                _ticker: EpochTicker::start(&engine),
+                engine,
+            })
+        } else {
+            None
+        };
         Ok(Runtime {
             _ticker: EpochTicker::start(&engine),
             engine,
@@ -83,7 +129,22 @@ impl Runtime {
             functions,
             slots: Arc::new(tokio::sync::Semaphore::new(options.max_instances as usize)),
             max_instances: options.max_instances,
+            baseline,
+            tier_up: Arc::new(TierUp {
+                one: tokio::sync::Semaphore::new(1),
+                pending: parking_lot::Mutex::default(),
+                ready: tokio::sync::Notify::new(),
+            }),
         })
+    }
+
+    /// The linker for components of `engine` (the optimised or the
+    /// baseline one).
+    pub(crate) fn linker_for(&self, engine: &Engine) -> &Linker<CallState> {
+        match &self.baseline {
+            Some(b) if Engine::same(engine, &b.engine) => &b.linker,
+            _ => &self.linker,
+        }
     }
 
     /// One of the pool's instances for a payment, waiting at most `wait`;
@@ -101,14 +162,21 @@ impl Runtime {
         self.functions.counts()
     }
 
+    /// Connectors serving on baseline code whose optimised code is still
+    /// compiling or waiting to.
+    pub fn tiering_pending(&self) -> usize {
+        self.tier_up.pending.lock().len()
+    }
+
     /// How many connector instances may run at once.
     pub fn max_instances(&self) -> u32 {
         self.max_instances
     }
 
-    /// A store for one call, with its limits armed.
-    pub(crate) fn store(&self, state: CallState) -> Store<CallState> {
-        let mut store = Store::new(&self.engine, state);
+    /// A store for one call on `engine` (the one its component was
+    /// compiled by), with its limits armed.
+    pub(crate) fn store(&self, engine: &Engine, state: CallState) -> Store<CallState> {
+        let mut store = Store::new(engine, state);
         store.limiter(|state| &mut state.limiter);
         // What one host call may make the host allocate, lifting its
         // arguments: no more than the connector may hold itself.
@@ -147,6 +215,34 @@ impl Runtime {
         });
         store
     }
+}
+
+/// A linker with WASI (Rust's std needs it; the context grants nothing,
+/// see `CallState`) and the capabilities.
+fn linker_for_engine(engine: &Engine) -> wasmtime::Result<Linker<CallState>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    capabilities::add_to_linker(&mut linker)?;
+    Ok(linker)
+}
+
+/// The baseline engine: the same limits and interruption as the optimised
+/// one, Winch for a compile in milliseconds, instances allocated on demand.
+fn baseline_config(options: &RuntimeOptions) -> wasmtime::Result<Config> {
+    let mut config = Config::new();
+    config
+        .strategy(Strategy::Winch)
+        .wasm_component_model(true)
+        .epoch_interruption(true)
+        .max_wasm_stack(1 << 20)
+        .async_stack_size(2 << 20);
+    if options.explicit_bounds_checks {
+        config
+            .memory_reservation(MAX_MEMORY)
+            .memory_guard_size(0)
+            .memory_reservation_for_growth(0);
+    }
+    Ok(config)
 }
 
 fn engine_config(
@@ -192,6 +288,8 @@ fn engine_config(
             .memory_guard_size(0)
             .memory_reservation_for_growth(0);
     }
-    config.enable_incremental_compilation(functions)?;
+    if options.share_functions {
+        config.enable_incremental_compilation(functions)?;
+    }
     Ok(config)
 }

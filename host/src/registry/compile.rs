@@ -13,7 +13,9 @@ use std::path::Path;
 use wasmtime::component::Component;
 
 /// The component in `bytes`, from the compile cache under `sha256` or
-/// compiled, and whether the cache had it.
+/// compiled, and whether the cache had it. Where the runtime tiers and the
+/// cache does not hold it, it is compiled by the baseline compiler now and
+/// by Cranelift into the cache in the background (`tier_up`).
 pub(super) async fn compile(
     rt: &Runtime,
     settings: &Settings,
@@ -21,12 +23,22 @@ pub(super) async fn compile(
     bytes: Vec<u8>,
     sha256: &str,
 ) -> Result<(Component, CacheOutcome), LoadError> {
-    let engine = rt.engine.clone();
-    let cache = rt.cache.clone();
     let key = sha256.to_owned();
     let limit = settings.host.compile_timeout;
-    let compiling =
-        tokio::task::spawn_blocking(move || cache.load_or_compile(&engine, &bytes, &key));
+    let compiling = match &rt.baseline {
+        Some(baseline) if !rt.cache.has(sha256) => {
+            tier_up(rt, bytes.clone(), sha256);
+            let engine = baseline.engine.clone();
+            tokio::task::spawn_blocking(move || {
+                Component::from_binary(&engine, &bytes).map(|c| (c, CacheOutcome::Baseline))
+            })
+        }
+        _ => {
+            let engine = rt.engine.clone();
+            let cache = rt.cache.clone();
+            tokio::task::spawn_blocking(move || cache.load_or_compile(&engine, &bytes, &key))
+        }
+    };
     tokio::time::timeout(limit, compiling)
         .await
         .map_err(|_| {
@@ -55,16 +67,19 @@ pub(super) fn link(
     component: &Component,
     version: ContractVersion,
 ) -> Result<Pre, LoadError> {
-    let linked = rt.linker.instantiate_pre(component).map_err(|e| {
-        LoadError::new(
-            file,
-            LoadKind::Contract,
-            format!(
-                "needs an import this host does not provide ({e:#}); {}",
-                linked_text()
-            ),
-        )
-    })?;
+    let linked = rt
+        .linker_for(component.engine())
+        .instantiate_pre(component)
+        .map_err(|e| {
+            LoadError::new(
+                file,
+                LoadKind::Contract,
+                format!(
+                    "needs an import this host does not provide ({e:#}); {}",
+                    linked_text()
+                ),
+            )
+        })?;
     let mismatch = |e: wasmtime::Error| {
         LoadError::new(
             file,
@@ -79,4 +94,38 @@ pub(super) fn link(
             Pre::Legacy(legacy::PaymentConnectorPre::new(linked).map_err(mismatch)?)
         }
     })
+}
+
+/// Compiles `bytes` with Cranelift into the compile cache in the background,
+/// one component at a time and each once, and wakes the plugin directory's
+/// watcher when it is there: its next scan swaps the optimised code in,
+/// through the same path as a replaced file.
+fn tier_up(rt: &Runtime, bytes: Vec<u8>, sha256: &str) {
+    let tier = rt.tier_up.clone();
+    if !tier.pending.lock().insert(sha256.to_owned()) {
+        return;
+    }
+    let (engine, cache, key) = (rt.engine.clone(), rt.cache.clone(), sha256.to_owned());
+    tokio::spawn(async move {
+        let Ok(_one) = tier.one.acquire().await else {
+            return;
+        };
+        let started = std::time::Instant::now();
+        let compiled = tokio::task::spawn_blocking({
+            let key = key.clone();
+            move || cache.load_or_compile(&engine, &bytes, &key)
+        })
+        .await;
+        tier.pending.lock().remove(&key);
+        match compiled {
+            Ok(Ok(_)) => {
+                tracing::info!(sha256 = %key, ms = started.elapsed().as_millis() as u64, "optimised code compiled; the next scan swaps it in");
+                tier.ready.notify_one();
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(sha256 = %key, "the optimised compile failed ({e:#}); the baseline code keeps serving");
+            }
+            Err(e) => tracing::warn!(sha256 = %key, "the optimised compile stopped: {e}"),
+        }
+    });
 }

@@ -5,6 +5,7 @@ use super::connector::Connector;
 use super::info::{LoadError, LoadKind};
 use super::load;
 use crate::engine::Runtime;
+use crate::engine::cache::CacheOutcome;
 use crate::policy::settings::Settings;
 use parking_lot::{Mutex, RwLock};
 use std::collections::BTreeMap;
@@ -210,7 +211,16 @@ impl Registry {
                 .map(|m| (m.len(), m.modified().ok()))
                 .unwrap_or((0, None));
             let known = self.files.lock().get(file).cloned();
-            if known.as_ref().is_some_and(|k| k.stamp == stamp) {
+            // Unchanged, unless it serves on the baseline tier and its
+            // optimised code is now in the cache: then it is loaded again
+            // and swapped in like a replaced file.
+            let tier_up = known
+                .as_ref()
+                .and_then(|k| k.loaded.as_ref())
+                .is_some_and(|c| {
+                    c.cache == CacheOutcome::Baseline && self.runtime.cache.has(&c.sha256)
+                });
+            if known.as_ref().is_some_and(|k| k.stamp == stamp) && !tier_up {
                 continue;
             }
             let mut entry = PluginFile {

@@ -40,8 +40,8 @@ pub(crate) async fn load(
     let package = open_package(file, &bytes)?;
     let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
     let (component, cache) = compile(rt, settings, file, bytes, &sha256).await?;
-    let version = check_exports(rt, file, &component)?;
-    check_imports(rt, file, &component, version)?;
+    let version = check_exports(file, &component)?;
+    check_imports(file, &component, version)?;
     check_host_min_contract(file, settings, version)?;
     let pre = link(rt, file, &component, version)?;
 

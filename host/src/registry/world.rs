@@ -4,20 +4,18 @@
 
 use super::info::{LoadError, LoadKind};
 use crate::contract::{self, ContractVersion};
-use crate::engine::Runtime;
 use crate::policy::settings::Settings;
 use std::path::Path;
 use wasmtime::component::types::ComponentItem;
 
 /// The contract version whose `connector` interface it exports.
 pub(super) fn check_exports(
-    rt: &Runtime,
     file: &Path,
     component: &wasmtime::component::Component,
 ) -> Result<ContractVersion, LoadError> {
     let ty = component.component_type();
     let exports: Vec<String> = ty
-        .exports(&rt.engine)
+        .exports(component.engine())
         .filter(|(_, item)| matches!(item.ty, ComponentItem::ComponentInstance(_)))
         .map(|(name, _)| name.to_owned())
         .collect();
@@ -62,13 +60,12 @@ pub(super) fn check_exports(
 /// It imports only the WASI interfaces the host links and its own
 /// contract version.
 pub(super) fn check_imports(
-    rt: &Runtime,
     file: &Path,
     component: &wasmtime::component::Component,
     version: ContractVersion,
 ) -> Result<(), LoadError> {
     let prefix = format!("{}/", contract::CONTRACT_PACKAGE);
-    for (name, _) in component.component_type().imports(&rt.engine) {
+    for (name, _) in component.component_type().imports(component.engine()) {
         if name.starts_with("wasi:") {
             let unversioned = name.split('@').next().unwrap_or(name);
             if !LINKED_WASI.contains(&unversioned) {

@@ -695,3 +695,64 @@ async fn the_api_answers_while_connectors_burn_cpu_and_crypto() {
         assert_eq!(answer["outcome"]["state"], "failed", "{answer}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_connector_serves_on_baseline_code_until_its_optimised_code_is_swapped_in() {
+    let sim = Simulator::start().await.unwrap();
+    let dir = workspace(&sim, &[]);
+    // A compile cache of its own, empty: nothing compiled before.
+    let cache = tempfile::tempdir().unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(cache.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let config = dir.path().join("payhost.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let text = text.replacen(
+        &format!("cache = {:?}", cache_dir().display().to_string()),
+        &format!("cache = {:?}", cache.path().display().to_string()),
+        1,
+    );
+    assert!(text.contains(&cache.path().display().to_string()), "{text}");
+    std::fs::write(&config, text).unwrap();
+    let server = Server::start(dir.path());
+    let client = reqwest::Client::new();
+    let url = server.url.clone();
+
+    drop_in(
+        &dir.path().join("plugins/atlas.wasm"),
+        &std::fs::read(artifacts::PAYHOST_ATLAS).unwrap(),
+    );
+    // It serves as soon as it is loaded, whichever code it runs on.
+    until(&client, &url, "atlas going live", |c| {
+        sha_of(c, "atlas").is_some()
+    })
+    .await;
+    let (status, answer) = post(&client, &url, &body("atlas", "ATL-OK-tier1", "tier-1")).await;
+    assert_eq!(
+        (status, answer["outcome"]["state"].as_str()),
+        (200, Some("succeeded")),
+        "{answer:#}"
+    );
+    // Then its optimised code, from the cache, swapped in by a scan.
+    until(&client, &url, "the optimised code swapped in", |c| {
+        c["connectors"]
+            .as_array()
+            .and_then(|a| a.iter().find(|x| x["name"] == "atlas"))
+            .is_some_and(|x| x["cache"] == "hit")
+    })
+    .await;
+    let (status, answer) = post(&client, &url, &body("atlas", "ATL-OK-tier2", "tier-2")).await;
+    assert_eq!(
+        (status, answer["outcome"]["state"].as_str()),
+        (200, Some("succeeded")),
+        "{answer:#}"
+    );
+    let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap();
+    assert!(log.contains("optimised code compiled"), "{log}");
+    assert_eq!(
+        log.matches("connector live connector=atlas").count(),
+        2,
+        "loaded on baseline code, then swapped: {log}"
+    );
+}

@@ -41,6 +41,13 @@ pub struct HostSettings {
     pub start_degraded: bool,
     /// How `payhost` writes its log (`--log-format` overrides it).
     pub log_format: LogFormat,
+    /// Where `payhost serve` compiles a connector the compile cache does not
+    /// hold: `true` (the default) with the baseline compiler (Winch) first,
+    /// in milliseconds, so that it serves at once, and with Cranelift into
+    /// the cache in the background, whose optimised code the next scan
+    /// swaps in; `false` with Cranelift only, the connector serving when
+    /// that is done.
+    pub tiered: bool,
 }
 
 impl Default for HostSettings {
@@ -56,6 +63,7 @@ impl Default for HostSettings {
             journal_wait: Duration::from_secs(5),
             start_degraded: false,
             log_format: LogFormat::Text,
+            tiered: true,
         }
     }
 }
@@ -98,6 +106,7 @@ impl HostSettings {
             journal_wait: raw.journal_wait.map_or(d.journal_wait, |v| v.0),
             start_degraded: raw.start_degraded.unwrap_or(false),
             log_format: raw.log_format.unwrap_or_default(),
+            tiered: raw.tiered.unwrap_or(d.tiered),
         })
     }
 }

@@ -43,6 +43,7 @@ pub(super) struct Host {
     pub journal_wait: Option<Lasting>,
     pub start_degraded: Option<bool>,
     pub log_format: Option<super::values::LogFormat>,
+    pub tiered: Option<bool>,
 }
 
 /// `[limits]`.

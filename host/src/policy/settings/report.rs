@@ -181,7 +181,7 @@ fn example(key: &str) -> Option<&'static str> {
         "max_body" => "\"64KiB\"",
         "max_connections" => "512",
         "min_contract" => "\"0.2\"",
-        "unpinned" | "allow_downgrade" | "start_degraded" => "true",
+        "unpinned" | "allow_downgrade" | "start_degraded" | "tiered" => "true",
         _ => return None,
     })
 }
