@@ -100,6 +100,48 @@ pub(crate) struct TierUp {
     pub(crate) pending: parking_lot::Mutex<std::collections::BTreeSet<String>>,
     /// Woken when optimised code lands in the cache: a scan swaps it in.
     pub(crate) ready: tokio::sync::Notify,
+    /// Scans under way: background compiles wait for none, so that the
+    /// baseline compiles of a scan (what makes connectors serve) have the
+    /// cores to themselves.
+    scanning: std::sync::atomic::AtomicUsize,
+    /// Woken when the last scan under way ends.
+    idle: tokio::sync::Notify,
+}
+
+impl TierUp {
+    /// Marks a scan under way until the guard is dropped.
+    pub(crate) fn scanning(self: &Arc<Self>) -> ScanGuard {
+        self.scanning
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        ScanGuard(self.clone())
+    }
+
+    /// Waits until no scan is under way.
+    pub(crate) async fn no_scan(&self) {
+        loop {
+            let idle = self.idle.notified();
+            if self.scanning.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                return;
+            }
+            idle.await;
+        }
+    }
+}
+
+/// A scan under way (see [`TierUp::scanning`]).
+pub(crate) struct ScanGuard(Arc<TierUp>);
+
+impl Drop for ScanGuard {
+    fn drop(&mut self) {
+        if self
+            .0
+            .scanning
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst)
+            == 1
+        {
+            self.0.idle.notify_waiters();
+        }
+    }
 }
 
 impl Runtime {
@@ -134,6 +176,8 @@ impl Runtime {
                 one: tokio::sync::Semaphore::new(1),
                 pending: parking_lot::Mutex::default(),
                 ready: tokio::sync::Notify::new(),
+                scanning: std::sync::atomic::AtomicUsize::new(0),
+                idle: tokio::sync::Notify::new(),
             }),
         })
     }

@@ -110,6 +110,8 @@ fn tier_up(rt: &Runtime, bytes: Vec<u8>, sha256: &str) {
         let Ok(_one) = tier.one.acquire().await else {
             return;
         };
+        // After the scan that asked for it: its baseline compiles first.
+        tier.no_scan().await;
         let started = std::time::Instant::now();
         let compiled = tokio::task::spawn_blocking({
             let key = key.clone();

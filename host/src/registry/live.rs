@@ -193,6 +193,7 @@ impl Registry {
     /// itself cannot be read (nothing changes then).
     pub async fn scan(&self) -> Result<ScanReport, LoadError> {
         let _one_at_a_time = self.scan_lock.lock().await;
+        let _scanning = self.runtime.tier_up.scanning();
         let mut report = ScanReport::default();
         let present = match wasm_files(&self.settings.plugins_dir()) {
             Ok(present) => {

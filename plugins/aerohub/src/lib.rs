@@ -6,13 +6,12 @@
 
 use payhost_sdk::answer::{Int, Number, Text};
 use payhost_sdk::http::Request;
-use payhost_sdk::json::Json;
+use payhost_sdk::json::Body;
 use payhost_sdk::{
     Card, Code, Connector, ConnectorError, ConnectorInfo, Encoding, ErrorKind, MethodKind, Parts,
     PaymentMethod, PaymentOutcome, PaymentRequest, Placement, Sealed, clock, config, crypto,
     register_connector,
 };
-use serde_json::json;
 
 /// The AeroHub connector.
 pub struct AeroHub;
@@ -57,15 +56,16 @@ fn card_type(card: &Card, request: &PaymentRequest) -> Option<u8> {
     }
 }
 
-fn payment(request: &PaymentRequest) -> Result<Json, ConnectorError> {
+/// The `request` member: what is paid and how, written into `body`.
+fn payment(request: &PaymentRequest, body: &mut Body) -> Result<(), ConnectorError> {
     let session = request.attribute("session-id").unwrap_or(&request.order_id);
-    let mut body = Json::object().set("sessionId", session);
+    body.str("sessionId", session);
     match &request.method {
         PaymentMethod::Balance => {
-            body.insert("paymentCode", "AAG");
+            body.str("paymentCode", "AAG");
         }
         PaymentMethod::Account(code) if code == "AAG" || code == "CAG" => {
-            body.insert("paymentCode", code);
+            body.str("paymentCode", code);
         }
         PaymentMethod::Account(code) => {
             return Err(ConnectorError::new(
@@ -74,17 +74,27 @@ fn payment(request: &PaymentRequest) -> Result<Json, ConnectorError> {
             ));
         }
         PaymentMethod::Card(card) => {
-            body.insert("paymentCode", "CC");
+            body.str("paymentCode", "CC");
             // The number and the CVV are sealed: the host writes them as
             // JSON strings.
-            let fields = Json::from(json!({
-                "expiration": format!("{:02}/{:02}", card.expiry_month, card.expiry_year % 100),
-                "holderName": format!("{} {}", card.holder_first_name, card.holder_last_name),
-                "cardType": card_type(card, request),
-            }))
-            .set("cardNumber", Json::sealed(&card.number))
-            .set("cvv", card.cvv.as_ref().map(Json::sealed));
-            body.insert("ccFields", fields);
+            body.object("ccFields", |fields| {
+                fields
+                    .str(
+                        "expiration",
+                        &format!("{:02}/{:02}", card.expiry_month, card.expiry_year % 100),
+                    )
+                    .str(
+                        "holderName",
+                        &format!("{} {}", card.holder_first_name, card.holder_last_name),
+                    );
+                match card_type(card, request) {
+                    Some(t) => fields.uint("cardType", u64::from(t)),
+                    None => fields.null("cardType"),
+                };
+                fields
+                    .sealed("cardNumber", &card.number)
+                    .opt_sealed("cvv", card.cvv.as_ref());
+            });
         }
         PaymentMethod::MerchantOfRecord(_) => {
             return Err(ConnectorError::new(
@@ -97,9 +107,9 @@ fn payment(request: &PaymentRequest) -> Result<Json, ConnectorError> {
         .attribute("timeout")
         .and_then(|t| t.parse::<u32>().ok())
     {
-        body.insert("timeout", timeout);
+        body.uint("timeout", u64::from(timeout));
     }
-    Ok(body)
+    Ok(())
 }
 
 // ---- reading the answer ----
@@ -214,18 +224,17 @@ impl Connector for AeroHub {
             let key = config::require("api_key")?;
             let timestamp = clock::unix_seconds();
             let signature = signature(&key, timestamp)?;
-            let mut envelope = Json::from(json!({
-                "action": "SetPaymentToBooking",
-                "key": key,
-                "timestamp": timestamp,
-            }))
-            .set(
-                "signature",
-                Json::sealed_string(&signature, Encoding::Base64),
-            )
-            .set("request", payment(&request)?);
+            let mut envelope = Body::new();
+            envelope
+                .str("action", "SetPaymentToBooking")
+                .str("key", &key)
+                .uint("timestamp", timestamp)
+                .sealed_string("signature", &signature, Encoding::Base64);
+            let mut paying = Ok(());
+            envelope.object("request", |body| paying = payment(&request, body));
+            paying?;
             if let Some(version) = config::get("version") {
-                envelope.insert("version", version);
+                envelope.str("version", &version);
             }
             Ok::<_, ConnectorError>((base, envelope))
         })();
@@ -234,7 +243,7 @@ impl Connector for AeroHub {
             Err(e) => return PaymentOutcome::failed(e),
         };
         Request::post(format!("{}/flight/booking", base.trim_end_matches('/')))
-            .json(envelope)
+            .json_body(envelope)
             .exchange(outcome)
     }
 }

@@ -5,12 +5,11 @@
 
 use payhost_sdk::answer::{Int, Text};
 use payhost_sdk::http::Request;
-use payhost_sdk::json::Json;
+use payhost_sdk::json::Body;
 use payhost_sdk::{
     Card, Code, Connector, ConnectorError, ConnectorInfo, Encoding, ErrorKind, MethodKind, Parts,
     PaymentMethod, PaymentOutcome, PaymentRequest, Placement, config, register_connector,
 };
-use serde_json::json;
 
 /// The Atlas connector.
 pub struct Atlas;
@@ -30,41 +29,47 @@ fn method_number(method: &PaymentMethod) -> u8 {
 /// The `creditCard` object: two-digit month and year, CVV `null` when
 /// absent (the document asks for `null`, not `""`). The number and the CVV
 /// are sealed: the host writes them as JSON strings.
-fn credit_card(card: &Card, request: &PaymentRequest) -> Json {
+fn credit_card(card: &Card, request: &PaymentRequest, object: &mut Body) {
     let address = card.billing_address.as_ref();
-    let mut object = json!({
-        "cardExpireMonth": format!("{:02}", card.expiry_month),
-        "cardExpireYear": format!("{:02}", card.expiry_year % 100),
-        "cardHolderFirstName": card.holder_first_name,
-        "cardHolderLastName": card.holder_last_name,
-        "cardHolderCountry": address.map(|a| a.country.clone()),
-        "cardHolderProvince": address.and_then(|a| a.region.clone()),
-        "cardHolderCity": address.map(|a| a.city.clone()),
-        "cardHolderPostCode": address.and_then(|a| a.postal_code.clone()),
-        "cardHolderAddress": address.map(|a| a.street.clone()),
-        "reusable": card.reusable,
-    });
+    object
+        .str("cardExpireMonth", &format!("{:02}", card.expiry_month))
+        .str("cardExpireYear", &format!("{:02}", card.expiry_year % 100))
+        .str("cardHolderFirstName", &card.holder_first_name)
+        .str("cardHolderLastName", &card.holder_last_name)
+        .opt_str("cardHolderCountry", address.map(|a| a.country.as_str()))
+        .opt_str(
+            "cardHolderProvince",
+            address.and_then(|a| a.region.as_deref()),
+        )
+        .opt_str("cardHolderCity", address.map(|a| a.city.as_str()))
+        .opt_str(
+            "cardHolderPostCode",
+            address.and_then(|a| a.postal_code.as_deref()),
+        )
+        .opt_str("cardHolderAddress", address.map(|a| a.street.as_str()))
+        .bool("reusable", card.reusable);
     if let Some(limit) = request
         .attribute("payment-limit")
         .and_then(|l| l.parse::<u64>().ok())
     {
-        object["paymentLimit"] = json!(limit);
+        object.uint("paymentLimit", limit);
     }
     if let Some(ip) = request.attribute("three-ds-ip") {
-        object["threeDS"] = json!({ "ip": ip });
+        object.object("threeDS", |three_ds| {
+            three_ds.str("ip", ip);
+        });
     }
-    Json::from(object)
-        .set("cardNumber", Json::sealed(&card.number))
-        .set("cardCVV", card.cvv.as_ref().map(Json::sealed))
+    object
+        .sealed("cardNumber", &card.number)
+        .opt_sealed("cardCVV", card.cvv.as_ref());
 }
 
-fn body(request: &PaymentRequest) -> Result<Json, ConnectorError> {
-    let mut body = Json::from(json!({
-        "orderNo": request.order_id,
-        "paymentMethod": method_number(&request.method),
-        "clientOrderNo": request.client_order_id,
-        "requestSource": config::get("request_source"),
-    }));
+fn body(request: &PaymentRequest) -> Result<Body, ConnectorError> {
+    let mut body = Body::new();
+    body.str("orderNo", &request.order_id)
+        .uint("paymentMethod", u64::from(method_number(&request.method)))
+        .opt_str("clientOrderNo", request.client_order_id.as_deref())
+        .opt_str("requestSource", config::get("request_source").as_deref());
     match &request.method {
         PaymentMethod::Card(card) => {
             if card.cvv.is_none() {
@@ -73,10 +78,10 @@ fn body(request: &PaymentRequest) -> Result<Json, ConnectorError> {
                     "Atlas needs the CVV for a VCC passthrough payment",
                 ));
             }
-            body.insert("creditCard", credit_card(card, request));
+            body.object("creditCard", |object| credit_card(card, request, object));
         }
         PaymentMethod::MerchantOfRecord(card) => {
-            body.insert("creditCard", credit_card(card, request));
+            body.object("creditCard", |object| credit_card(card, request, object));
         }
         PaymentMethod::Balance | PaymentMethod::Account(_) => {}
     }
@@ -201,7 +206,7 @@ impl Connector for Atlas {
             .header("accept-encoding", "gzip")
             .header("x-atlas-client-id", secret("client_id"))
             .header("x-atlas-client-secret", secret("client_secret"))
-            .json(body)
+            .json_body(body)
             .exchange(outcome)
     }
 }

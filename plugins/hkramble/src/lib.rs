@@ -6,13 +6,12 @@
 
 use payhost_sdk::answer::{Object, Text};
 use payhost_sdk::http::Request;
-use payhost_sdk::json::Json;
+use payhost_sdk::json::Body;
 use payhost_sdk::{
     Code, Connector, ConnectorError, ConnectorInfo, Encoding, ErrorKind, MethodKind, Parts,
-    PaymentMethod, PaymentOutcome, PaymentRequest, Placement, Sealed, config, crypto, json,
+    PaymentMethod, PaymentOutcome, PaymentRequest, Placement, Sealed, config, crypto,
     register_connector,
 };
-use serde_json::json;
 
 /// The HK Ramble connector.
 pub struct HkRamble;
@@ -36,20 +35,23 @@ fn sign(partner_id: &str) -> Result<Sealed, ConnectorError> {
     })
 }
 
-fn body(request: &PaymentRequest, partner_id: &str) -> Result<Json, ConnectorError> {
-    let total = json::decimal(&request.amount.amount)?;
-    let authentication = Json::object().set("partnerId", partner_id).set(
-        "sign",
-        Json::sealed_string(&sign(partner_id)?, Encoding::Hex),
-    );
-    Ok(Json::object().set("authentication", authentication).set(
-        "orderPricing",
-        json!({
-            "orderNum": request.order_id,
-            "currency": request.amount.currency,
-            "totalPrice": total,
-        }),
-    ))
+fn body(request: &PaymentRequest, partner_id: &str) -> Result<Body, ConnectorError> {
+    let sign = sign(partner_id)?;
+    let mut body = Body::new();
+    body.object("authentication", |auth| {
+        auth.str("partnerId", partner_id)
+            .sealed_string("sign", &sign, Encoding::Hex);
+    });
+    let mut pricing = Ok(());
+    body.object("orderPricing", |order| {
+        order
+            .str("orderNum", &request.order_id)
+            .str("currency", &request.amount.currency);
+        pricing = order
+            .decimal("totalPrice", &request.amount.amount)
+            .map(|_| ());
+    });
+    pricing.map(|()| body)
 }
 
 // ---- reading the answer ----
@@ -162,7 +164,7 @@ impl Connector for HkRamble {
             Err(e) => return PaymentOutcome::failed(e),
         };
         Request::post(format!("{}/json/pay", base.trim_end_matches('/')))
-            .json(body)
+            .json_body(body)
             .exchange(outcome)
     }
 }

@@ -129,6 +129,13 @@ impl Request {
         self.header("content-type", "application/json").body(body)
     }
 
+    /// Sets a JSON body written with [`crate::json::Body`] and the
+    /// `content-type` header.
+    pub fn json_body(self, body: crate::json::Body) -> Self {
+        self.header("content-type", "application/json")
+            .body(body.finish())
+    }
+
     /// Asks for the whole answer within `millis` milliseconds (the host caps
     /// it at the operator's limit).
     pub fn timeout_ms(mut self, millis: u32) -> Self {

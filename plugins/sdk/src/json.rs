@@ -28,6 +28,10 @@
 //! amount as a JSON number without a float, and [`number_text`] to read one.
 //! Object keys are written in sorted order, as `serde_json` writes a `Value`.
 
+mod body;
+
+pub use body::Body;
+
 use crate::{Encoding, Parts, Sealed};
 use serde_json::Value;
 use std::collections::BTreeMap;
