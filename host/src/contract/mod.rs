@@ -10,6 +10,7 @@
 //! the names re-exported here.
 
 pub(crate) mod convert;
+pub(crate) mod exports;
 pub(crate) mod hidden;
 pub(crate) mod legacy;
 pub(crate) mod parts;
@@ -41,7 +42,6 @@ mod generated {
 }
 
 pub(crate) use generated::payhost::connector::{clock, config, crypto, http, log, types};
-pub(crate) use generated::{PaymentConnector, PaymentConnectorPre};
 
 /// The contract version this host implements.
 pub const CONTRACT_VERSION: &str = "0.3.0";

@@ -6,7 +6,7 @@ use crate::capabilities::http::scrub::{Echoes, Scrubber};
 use crate::capabilities::{config::ConfigCtx, crypto::CryptoCtx, http::HttpCtx, log::LogCtx};
 use crate::contract::convert::request_to_wit;
 use crate::contract::hidden::Hidden;
-use crate::contract::{self, PaymentConnectorPre, legacy, types as wit, v0_2};
+use crate::contract::{self, exports, legacy, types as wit, v0_2};
 use crate::engine::Runtime;
 use crate::engine::store::{CallState, Fault};
 use crate::payments::mask::Masker;
@@ -27,7 +27,7 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 #[derive(Clone)]
 pub(crate) enum Pre {
     /// `payhost:connector@0.3.x`.
-    Current(PaymentConnectorPre<CallState>),
+    Current(exports::ConnectorPre<CallState>),
     /// `payhost:connector@0.2.x`, frozen, called with the current types.
     V0_2(v0_2::ConnectorPre<CallState>),
     /// `payhost:connector@0.1.x`, frozen.
@@ -55,7 +55,7 @@ pub(crate) struct Sandbox {
 /// typed call per export, each version's conversions in one place.
 enum Instance {
     /// `payhost:connector@0.3.x`.
-    Current(contract::PaymentConnector),
+    Current(exports::Connector),
     /// `payhost:connector@0.2.x`, frozen, called with the current types.
     V0_2(v0_2::Connector),
     /// `payhost:connector@0.1.x`, frozen.
@@ -87,7 +87,7 @@ impl Instance {
     /// `info()`, as the current record.
     async fn info(&self, store: &mut Store<CallState>) -> wasmtime::Result<wit::ConnectorInfo> {
         match self {
-            Instance::Current(i) => i.payhost_connector_connector().call_info(store).await,
+            Instance::Current(i) => i.call_info(store).await,
             Instance::V0_2(i) => i.call_info(store).await,
             Instance::Legacy(i) => Ok(i
                 .payhost_connector_connector()
@@ -106,9 +106,7 @@ impl Instance {
         match self {
             Instance::Current(i) => {
                 let request = request_to_wit(request, &mut store.data_mut().table)?;
-                i.payhost_connector_connector()
-                    .call_pay(store, &request)
-                    .await
+                i.call_pay(store, &request).await
             }
             Instance::V0_2(i) => {
                 let request = request_to_wit(request, &mut store.data_mut().table)?;
@@ -131,11 +129,7 @@ impl Instance {
         order: &str,
     ) -> wasmtime::Result<Result<wit::PaymentOutcome, wit::ConnectorError>> {
         match self {
-            Instance::Current(i) => {
-                i.payhost_connector_connector()
-                    .call_query(store, order)
-                    .await
-            }
+            Instance::Current(i) => i.call_query(store, order).await,
             Instance::V0_2(i) => i.call_query(store, order).await,
             Instance::Legacy(i) => Ok(i
                 .payhost_connector_connector()

@@ -4,7 +4,7 @@
 
 use super::info::{LoadError, LoadKind};
 use super::world::linked_text;
-use crate::contract::{ContractVersion, PaymentConnectorPre, legacy, v0_2};
+use crate::contract::{ContractVersion, exports, legacy, v0_2};
 use crate::engine::Runtime;
 use crate::engine::cache::CacheOutcome;
 use crate::engine::call::Pre;
@@ -88,7 +88,9 @@ pub(super) fn link(
         )
     };
     Ok(match version {
-        ContractVersion::V0_3 => Pre::Current(PaymentConnectorPre::new(linked).map_err(mismatch)?),
+        ContractVersion::V0_3 => {
+            Pre::Current(exports::ConnectorPre::new(linked).map_err(mismatch)?)
+        }
         ContractVersion::V0_2 => Pre::V0_2(v0_2::ConnectorPre::new(linked).map_err(mismatch)?),
         ContractVersion::V0_1 => {
             Pre::Legacy(legacy::PaymentConnectorPre::new(linked).map_err(mismatch)?)

@@ -43,14 +43,18 @@ use std::borrow::Cow;
 use std::fmt;
 
 /// Reads `body` as a JSON object into `T`, borrowing its strings where they
-/// have no escapes. Anything else at the top (an array, a string, a number)
-/// is an error, as is a field of `T` that appears twice.
+/// have no escapes. Bytes that are not UTF-8 anywhere in it, anything else
+/// at the top (an array, a string, a number), or a field of `T` that
+/// appears twice is an error.
 pub fn object<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, serde_json::Error> {
-    let first = body.iter().find(|b| !b" \t\r\n".contains(b));
-    if first != Some(&b'{') {
+    // All of it UTF-8, as JSON is: a field skipped unread is still checked.
+    let text = std::str::from_utf8(body)
+        .map_err(|e| <serde_json::Error as de::Error>::custom(format!("not UTF-8: {e}")))?;
+    let first = text.bytes().find(|b| !b" \t\r\n".contains(b));
+    if first != Some(b'{') {
         return Err(de::Error::custom("the answer is not a JSON object"));
     }
-    serde_json::from_slice(body)
+    serde_json::from_str(text)
 }
 
 /// Consumes whatever value comes, for the types below that read only one
@@ -377,6 +381,9 @@ mod tests {
         ] {
             assert_eq!(read(body), None, "{body}");
         }
+        // Bytes that are not UTF-8, even in a field nobody reads.
+        let bad = b"{\"status\":0,\"x\xff\":1}";
+        assert!(object::<Answer>(bad).is_err());
         // A field nobody reads may appear twice.
         assert!(read(r#" {"status":0,"x":1,"x":2}"#).is_some());
     }
