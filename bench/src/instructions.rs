@@ -35,7 +35,7 @@ pub(crate) async fn child(
     let sim = payhost_sandbox::sim::Simulator::start().await?;
     // Counted: a small pool with explicit bounds checks, as valgrind cannot
     // map the address space guard regions reserve (section 1d: the same
-    // within the noise).
+    // within the noise), and no epoch ticks.
     let options = if timed {
         payhost::RuntimeOptions {
             max_instances: 64,
@@ -45,6 +45,10 @@ pub(crate) async fn child(
         payhost::RuntimeOptions {
             max_instances: 1,
             explicit_bounds_checks: true,
+            // Under valgrind a payment takes milliseconds, and each epoch
+            // tick that lands in one yields the call: counts that moved by
+            // 100 k per payment from run to run.
+            tick_epochs: false,
             ..payhost::RuntimeOptions::default()
         }
     };

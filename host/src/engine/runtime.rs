@@ -50,6 +50,11 @@ pub struct RuntimeOptions {
     /// connector is compiled whole, as if it shared nothing with another:
     /// how the benchmark measures distinct connectors.
     pub share_functions: bool,
+    /// Advance the engines' epoch every [`super::ticker::EPOCH_TICK`]: the
+    /// clock of the CPU and time limits. Off only where instructions are
+    /// counted under valgrind, whose slowdown lands the ticks at random
+    /// points of a run; no CPU or time limit holds without it.
+    pub tick_epochs: bool,
 }
 
 impl Default for RuntimeOptions {
@@ -60,6 +65,7 @@ impl Default for RuntimeOptions {
             explicit_bounds_checks: false,
             tiered: false,
             share_functions: true,
+            tick_epochs: true,
         }
     }
 }
@@ -70,7 +76,7 @@ impl Default for RuntimeOptions {
 pub(crate) struct Baseline {
     pub(crate) engine: Engine,
     linker: Arc<Linker<CallState>>,
-    _ticker: EpochTicker,
+    _ticker: Option<EpochTicker>,
 }
 
 /// The engine, linker, HTTP client and compile cache, shared by every connector.
@@ -84,7 +90,7 @@ pub struct Runtime {
     /// One permit per instance the pool holds.
     slots: Arc<tokio::sync::Semaphore>,
     max_instances: u32,
-    _ticker: EpochTicker,
+    _ticker: Option<EpochTicker>,
     /// The baseline tier, where the runtime tiers.
     pub(crate) baseline: Option<Baseline>,
     /// Optimised compiles in the background: one at a time (Cranelift uses
@@ -156,14 +162,14 @@ impl Runtime {
             let engine = Engine::new(&baseline_config(options)?)?;
             Some(Baseline {
                 linker: Arc::new(linker_for_engine(&engine)?),
-                _ticker: EpochTicker::start(&engine),
+                _ticker: options.tick_epochs.then(|| EpochTicker::start(&engine)),
                 engine,
             })
         } else {
             None
         };
         Ok(Runtime {
-            _ticker: EpochTicker::start(&engine),
+            _ticker: options.tick_epochs.then(|| EpochTicker::start(&engine)),
             engine,
             linker: Arc::new(linker),
             client: capabilities::http::client(),
