@@ -304,3 +304,57 @@ async fn honest_calls_under_load_are_charged_only_for_their_own_code() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn on_baseline_code_too_a_loop_and_a_memory_bomb_are_stopped_at_their_limits() {
+    // A tiered host with an empty compile cache of its own: the probe loads
+    // on Winch's code and runs on it until a scan swaps Cranelift's in.
+    let (ws, _) = probe(
+        "https://probe.example.com",
+        &[],
+        "cpu = \"300ms\"\nmemory = \"32MiB\"",
+    );
+    let cache = tempfile::tempdir().unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(cache.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let settings = payhost::Settings::load(&ws.path().join("payhost.toml")).unwrap();
+    let host = Host::new(
+        settings,
+        &payhost::RuntimeOptions {
+            cache_dir: Some(cache.path().to_owned()),
+            max_instances: 16,
+            tiered: true,
+            ..payhost::RuntimeOptions::default()
+        },
+    )
+    .unwrap();
+    for loaded in host.load_plugins().await {
+        let loaded = loaded.unwrap();
+        assert_eq!(loaded.cache, payhost::CacheOutcome::Baseline);
+    }
+    let started = Instant::now();
+    let outcome = host
+        .pay("probe", request(&[("action", "loop")]))
+        .await
+        .unwrap();
+    assert_fault(outcome, &["CPU limit of 300ms", "nothing was sent"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "stopped after {:?}",
+        started.elapsed()
+    );
+    let outcome = host
+        .pay("probe", request(&[("action", "memory")]))
+        .await
+        .unwrap();
+    assert_fault(outcome, &["memory limit of 32 MiB"]);
+    still_serves(&host).await;
+    assert!(
+        host.connectors()
+            .iter()
+            .all(|c| c.cache == payhost::CacheOutcome::Baseline),
+        "still on baseline code: no scan swapped it"
+    );
+}
