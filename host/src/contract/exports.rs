@@ -10,16 +10,45 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use wasmtime::AsContextMut;
 use wasmtime::component::{ComponentExportIndex, Func, InstancePre, TypedFunc};
 
-/// Where the connector's three functions are among its exports.
+/// Where a connector's three functions are among its exports.
 #[derive(Clone, Copy)]
-struct Indices {
-    info: ComponentExportIndex,
-    pay: ComponentExportIndex,
-    query: ComponentExportIndex,
+pub(crate) struct Indices {
+    pub(crate) info: ComponentExportIndex,
+    pub(crate) pay: ComponentExportIndex,
+    pub(crate) query: ComponentExportIndex,
 }
 
-/// `info`'s signature.
-type InfoFn = TypedFunc<(), (wit::ConnectorInfo,)>;
+impl Indices {
+    /// The three functions of the interface `export` (a version's
+    /// `payhost:connector/connector@…`), or which is missing.
+    pub(crate) fn find(
+        component: &wasmtime::component::Component,
+        export: &str,
+    ) -> wasmtime::Result<Indices> {
+        let connector = component
+            .get_export_index(None, export)
+            .ok_or_else(|| wasmtime::format_err!("no export `{export}`"))?;
+        let function = |name: &str| {
+            component
+                .get_export_index(Some(&connector), name)
+                .ok_or_else(|| wasmtime::format_err!("`{export}` does not export `{name}`"))
+        };
+        Ok(Indices {
+            info: function("info")?,
+            pay: function("pay")?,
+            query: function("query")?,
+        })
+    }
+}
+
+/// Each function's parameters and results, written once: the type check
+/// and the unchecked calls below use the same.
+type InfoParams = ();
+type InfoResults = (wit::ConnectorInfo,);
+type PayParams<'a> = (&'a wit::PaymentRequest,);
+type PayResults = (wit::PaymentOutcome,);
+type QueryParams<'a> = (&'a str,);
+type QueryResults = (Result<wit::PaymentOutcome, wit::ConnectorError>,);
 
 /// A current-contract connector, linked and ready to instantiate.
 pub(crate) struct ConnectorPre<T: 'static> {
@@ -43,22 +72,7 @@ impl<T: 'static> Clone for ConnectorPre<T> {
 impl<T: Send + 'static> ConnectorPre<T> {
     /// Finds the connector's functions, or says which is missing.
     pub(crate) fn new(pre: InstancePre<T>) -> wasmtime::Result<Self> {
-        let component = pre.component();
-        let connector = component
-            .get_export_index(None, CONNECTOR_EXPORT)
-            .ok_or_else(|| wasmtime::format_err!("no export `{CONNECTOR_EXPORT}`"))?;
-        let function = |name: &str| {
-            component
-                .get_export_index(Some(&connector), name)
-                .ok_or_else(|| {
-                    wasmtime::format_err!("`{CONNECTOR_EXPORT}` does not export `{name}`")
-                })
-        };
-        let indices = Indices {
-            info: function("info")?,
-            pay: function("pay")?,
-            query: function("query")?,
-        };
+        let indices = Indices::find(pre.component(), CONNECTOR_EXPORT)?;
         Ok(ConnectorPre {
             pre,
             indices,
@@ -80,16 +94,10 @@ impl<T: Send + 'static> ConnectorPre<T> {
         let instance = self.pre.instantiate_async(store.as_context_mut()).await?;
         if !self.checked.load(Ordering::Acquire) {
             let mut store = store.as_context_mut();
-            instance.get_typed_func::<(), (wit::ConnectorInfo,)>(&mut store, self.indices.info)?;
-            instance.get_typed_func::<(&wit::PaymentRequest,), (wit::PaymentOutcome,)>(
-                &mut store,
-                self.indices.pay,
-            )?;
+            instance.get_typed_func::<InfoParams, InfoResults>(&mut store, self.indices.info)?;
+            instance.get_typed_func::<PayParams<'_>, PayResults>(&mut store, self.indices.pay)?;
             instance
-                .get_typed_func::<(&str,), (Result<wit::PaymentOutcome, wit::ConnectorError>,)>(
-                    &mut store,
-                    self.indices.query,
-                )?;
+                .get_typed_func::<QueryParams<'_>, QueryResults>(&mut store, self.indices.query)?;
             self.checked.store(true, Ordering::Release);
         }
         let func = |store: &mut wasmtime::StoreContextMut<'_, T>, index| {
@@ -125,7 +133,8 @@ impl Connector {
         // SAFETY: the component's `info` was checked against this signature
         // (`instantiate_async`), and every instance of it has the same types.
         #[allow(unsafe_code)]
-        let info: InfoFn = unsafe { TypedFunc::new_unchecked(self.info) };
+        let info: TypedFunc<InfoParams, InfoResults> =
+            unsafe { TypedFunc::new_unchecked(self.info) };
         let (answer,) = info.call_async(store.as_context_mut(), ()).await?;
         Ok(answer)
     }
@@ -141,7 +150,7 @@ impl Connector {
     {
         // SAFETY: as for `info`: `pay` was checked against this signature.
         #[allow(unsafe_code)]
-        let pay: TypedFunc<(&wit::PaymentRequest,), (wit::PaymentOutcome,)> =
+        let pay: TypedFunc<PayParams<'_>, PayResults> =
             unsafe { TypedFunc::new_unchecked(self.pay) };
         let (answer,) = pay.call_async(store.as_context_mut(), (request,)).await?;
         Ok(answer)
@@ -158,7 +167,7 @@ impl Connector {
     {
         // SAFETY: as for `info`: `query` was checked against this signature.
         #[allow(unsafe_code)]
-        let query: TypedFunc<(&str,), (Result<wit::PaymentOutcome, wit::ConnectorError>,)> =
+        let query: TypedFunc<QueryParams<'_>, QueryResults> =
             unsafe { TypedFunc::new_unchecked(self.query) };
         let (answer,) = query.call_async(store.as_context_mut(), (order,)).await?;
         Ok(answer)

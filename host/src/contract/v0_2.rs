@@ -7,9 +7,10 @@
 //! registered under the 0.2.0 names (`capabilities::frozen`), its exports
 //! called here, only `info()` read into its own record.
 
+use super::exports::Indices;
 use super::types as wit;
 use wasmtime::AsContextMut;
-use wasmtime::component::{ComponentExportIndex, ComponentType, Instance, InstancePre, Lift};
+use wasmtime::component::{ComponentType, Instance, InstancePre, Lift};
 
 /// The version's package and number, as import and export names carry it.
 pub(crate) const VERSION: &str = "0.2.0";
@@ -52,14 +53,6 @@ impl From<ConnectorInfo> for wit::ConnectorInfo {
     }
 }
 
-/// Where the connector's three functions are among its exports.
-#[derive(Clone, Copy)]
-struct Indices {
-    info: ComponentExportIndex,
-    pay: ComponentExportIndex,
-    query: ComponentExportIndex,
-}
-
 /// A 0.2.0 connector, linked and ready to instantiate.
 pub(crate) struct ConnectorPre<T: 'static> {
     pre: InstancePre<T>,
@@ -78,22 +71,7 @@ impl<T: 'static> Clone for ConnectorPre<T> {
 impl<T: Send + 'static> ConnectorPre<T> {
     /// Finds the connector's functions, or says which is missing.
     pub(crate) fn new(pre: InstancePre<T>) -> wasmtime::Result<Self> {
-        let component = pre.component();
-        let connector = component
-            .get_export_index(None, CONNECTOR_EXPORT)
-            .ok_or_else(|| wasmtime::format_err!("no export `{CONNECTOR_EXPORT}`"))?;
-        let function = |name: &str| {
-            component
-                .get_export_index(Some(&connector), name)
-                .ok_or_else(|| {
-                    wasmtime::format_err!("`{CONNECTOR_EXPORT}` does not export `{name}`")
-                })
-        };
-        let indices = Indices {
-            info: function("info")?,
-            pay: function("pay")?,
-            query: function("query")?,
-        };
+        let indices = Indices::find(pre.component(), CONNECTOR_EXPORT)?;
         Ok(ConnectorPre { pre, indices })
     }
 

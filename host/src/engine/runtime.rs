@@ -7,7 +7,9 @@
 
 use super::cache::CompileCache;
 use super::functions::FunctionCache;
-use super::store::{CallState, Fault};
+use super::store::{
+    CallState, Fault, MAX_INSTANCES_PER_STORE, MAX_MEMORIES_PER_STORE, MAX_TABLES_PER_STORE,
+};
 use super::ticker::EpochTicker;
 use crate::capabilities;
 use crate::policy::limits::MAX_MEMORY;
@@ -71,12 +73,24 @@ impl Default for RuntimeOptions {
 }
 
 /// The baseline tier: an engine that compiles with Winch, its linker, and
-/// its epoch ticker. Its instances come from the on-demand allocator: a
-/// connector runs on it only until its optimised code is ready.
+/// its epoch ticker. Its instances come from the on-demand allocator (the
+/// store's limiter caps them as the pool does): a connector runs on it only
+/// until its optimised code is ready.
 pub(crate) struct Baseline {
     pub(crate) engine: Engine,
     linker: Arc<Linker<CallState>>,
     _ticker: Option<EpochTicker>,
+}
+
+impl Baseline {
+    fn new(options: &RuntimeOptions) -> wasmtime::Result<Baseline> {
+        let engine = Engine::new(&baseline_config(options)?)?;
+        Ok(Baseline {
+            linker: Arc::new(linker_for_engine(&engine)?),
+            _ticker: options.tick_epochs.then(|| EpochTicker::start(&engine)),
+            engine,
+        })
+    }
 }
 
 /// The engine, linker, HTTP client and compile cache, shared by every connector.
@@ -159,12 +173,15 @@ impl Runtime {
         let linker = linker_for_engine(&engine)?;
         let cache = CompileCache::new(options.cache_dir.clone(), &engine);
         let baseline = if options.tiered && cache.is_on() {
-            let engine = Engine::new(&baseline_config(options)?)?;
-            Some(Baseline {
-                linker: Arc::new(linker_for_engine(&engine)?),
-                _ticker: options.tick_epochs.then(|| EpochTicker::start(&engine)),
-                engine,
-            })
+            match Baseline::new(options) {
+                Ok(baseline) => Some(baseline),
+                Err(e) => {
+                    tracing::warn!(
+                        "the baseline compiler is not available here ({e:#}); every connector is compiled by Cranelift before it serves"
+                    );
+                    None
+                }
+            }
         } else {
             None
         };
@@ -276,22 +293,35 @@ fn linker_for_engine(engine: &Engine) -> wasmtime::Result<Linker<CallState>> {
     Ok(linker)
 }
 
-/// The baseline engine: the same limits and interruption as the optimised
-/// one, Winch for a compile in milliseconds, instances allocated on demand.
-fn baseline_config(options: &RuntimeOptions) -> wasmtime::Result<Config> {
+/// What both engines share: the component model, epoch interruption, the
+/// stacks, bounds checks as `options` asks, and the perf map when the
+/// environment asks for one.
+fn common_config(options: &RuntimeOptions) -> Config {
     let mut config = Config::new();
     config
-        .strategy(Strategy::Winch)
         .wasm_component_model(true)
         .epoch_interruption(true)
         .max_wasm_stack(1 << 20)
         .async_stack_size(2 << 20);
+    // `perf record` / `perf report` name a connector's functions when the
+    // host writes /tmp/perf-PID.map (see the partner guide, "Profiling").
+    if std::env::var_os(PERF_MAP_ENV).is_some_and(|v| !v.is_empty() && v != "0") {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     if options.explicit_bounds_checks {
         config
             .memory_reservation(MAX_MEMORY)
             .memory_guard_size(0)
             .memory_reservation_for_growth(0);
     }
+    config
+}
+
+/// The baseline engine: Winch, for a compile in milliseconds; instances
+/// allocated on demand.
+fn baseline_config(options: &RuntimeOptions) -> wasmtime::Result<Config> {
+    let mut config = common_config(options);
+    config.strategy(Strategy::Winch);
     Ok(config)
 }
 
@@ -306,9 +336,9 @@ fn engine_config(
         .total_memories(instances * 4)
         .total_tables(instances * 8)
         .total_stacks(instances)
-        .max_core_instances_per_component(32)
-        .max_memories_per_component(4)
-        .max_tables_per_component(8)
+        .max_core_instances_per_component(MAX_INSTANCES_PER_STORE as u32)
+        .max_memories_per_component(MAX_MEMORIES_PER_STORE as u32)
+        .max_tables_per_component(MAX_TABLES_PER_STORE as u32)
         .max_memory_size(MAX_MEMORY as usize)
         .table_elements(100_000)
         // Reset the first pages of a slot with memset instead of returning
@@ -320,24 +350,8 @@ fn engine_config(
         .pagemap_scan(wasmtime::Enabled::Auto)
         .table_keep_resident(64 << 10)
         .async_stack_keep_resident(64 << 10);
-    let mut config = Config::new();
-    config
-        .wasm_component_model(true)
-        .epoch_interruption(true)
-        .max_wasm_stack(1 << 20)
-        .async_stack_size(2 << 20)
-        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-    // `perf record` / `perf report` name a connector's functions when the
-    // host writes /tmp/perf-PID.map (see the partner guide, "Profiling").
-    if std::env::var_os(PERF_MAP_ENV).is_some_and(|v| !v.is_empty() && v != "0") {
-        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
-    }
-    if options.explicit_bounds_checks {
-        config
-            .memory_reservation(MAX_MEMORY)
-            .memory_guard_size(0)
-            .memory_reservation_for_growth(0);
-    }
+    let mut config = common_config(options);
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     if options.share_functions {
         config.enable_incremental_compilation(functions)?;
     }

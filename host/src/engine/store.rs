@@ -95,7 +95,32 @@ impl ResourceLimiter for Limiter {
         }
         Ok(true)
     }
+
+    /// Core instances a store may hold: what the instance pool gives one
+    /// component, so that a connector running on the baseline tier (whose
+    /// instances come from the on-demand allocator) has the same cap.
+    fn instances(&self) -> usize {
+        MAX_INSTANCES_PER_STORE
+    }
+
+    /// Linear memories a store may hold (see `instances`).
+    fn memories(&self) -> usize {
+        MAX_MEMORIES_PER_STORE
+    }
+
+    /// Tables a store may hold (see `instances`).
+    fn tables(&self) -> usize {
+        MAX_TABLES_PER_STORE
+    }
 }
+
+/// The most core instances, linear memories and tables one connector's
+/// store may hold, on either tier: the instance pool's per-component caps.
+pub(crate) const MAX_INSTANCES_PER_STORE: usize = 32;
+/// See [`MAX_INSTANCES_PER_STORE`].
+pub(crate) const MAX_MEMORIES_PER_STORE: usize = 4;
+/// See [`MAX_INSTANCES_PER_STORE`].
+pub(crate) const MAX_TABLES_PER_STORE: usize = 8;
 
 /// Time spent running the connector's own code, and nothing else.
 ///

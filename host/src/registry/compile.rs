@@ -10,34 +10,34 @@ use crate::engine::cache::CacheOutcome;
 use crate::engine::call::Pre;
 use crate::policy::settings::Settings;
 use std::path::Path;
+use std::sync::Arc;
 use wasmtime::component::Component;
 
 /// The component in `bytes`, from the compile cache under `sha256` or
 /// compiled, and whether the cache had it. Where the runtime tiers and the
-/// cache does not hold it, it is compiled by the baseline compiler now and
-/// by Cranelift into the cache in the background (`tier_up`).
+/// cache does not hold it, it is compiled by the baseline compiler (Winch)
+/// now, or by Cranelift when Winch cannot compile it (a proposal it lacks);
+/// `load` asks for the optimised code in the background (`tier_up`) once
+/// the connector has passed every check.
 pub(super) async fn compile(
     rt: &Runtime,
     settings: &Settings,
     file: &Path,
-    bytes: Vec<u8>,
+    bytes: Arc<[u8]>,
     sha256: &str,
 ) -> Result<(Component, CacheOutcome), LoadError> {
     let key = sha256.to_owned();
     let limit = settings.host.compile_timeout;
+    let (engine, cache) = (rt.engine.clone(), rt.cache.clone());
     let compiling = match &rt.baseline {
         Some(baseline) if !rt.cache.has(sha256) => {
-            tier_up(rt, bytes.clone(), sha256);
-            let engine = baseline.engine.clone();
-            tokio::task::spawn_blocking(move || {
-                Component::from_binary(&engine, &bytes).map(|c| (c, CacheOutcome::Baseline))
+            let baseline = baseline.engine.clone();
+            tokio::task::spawn_blocking(move || match Component::from_binary(&baseline, &bytes) {
+                Ok(component) => Ok((component, CacheOutcome::Baseline)),
+                Err(_) => cache.load_or_compile(&engine, &bytes, &key),
             })
         }
-        _ => {
-            let engine = rt.engine.clone();
-            let cache = rt.cache.clone();
-            tokio::task::spawn_blocking(move || cache.load_or_compile(&engine, &bytes, &key))
-        }
+        _ => tokio::task::spawn_blocking(move || cache.load_or_compile(&engine, &bytes, &key)),
     };
     tokio::time::timeout(limit, compiling)
         .await
@@ -99,37 +99,46 @@ pub(super) fn link(
 }
 
 /// Compiles `bytes` with Cranelift into the compile cache in the background,
-/// one component at a time and each once, and wakes the plugin directory's
-/// watcher when it is there: its next scan swaps the optimised code in,
-/// through the same path as a replaced file.
-fn tier_up(rt: &Runtime, bytes: Vec<u8>, sha256: &str) {
+/// one component at a time, each once, within `compile_timeout`, after the
+/// scan that loaded it, and wakes the plugin directory's watcher when it is
+/// there: its next scan swaps the optimised code in, through the same path
+/// as a replaced file. A compile that fails or runs out of time leaves the
+/// connector on its baseline code, and the log says so.
+pub(super) fn tier_up(rt: &Runtime, settings: &Settings, bytes: Arc<[u8]>, sha256: &str) {
     let tier = rt.tier_up.clone();
     if !tier.pending.lock().insert(sha256.to_owned()) {
         return;
     }
     let (engine, cache, key) = (rt.engine.clone(), rt.cache.clone(), sha256.to_owned());
+    let limit = settings.host.compile_timeout;
     tokio::spawn(async move {
         let Ok(_one) = tier.one.acquire().await else {
+            tier.pending.lock().remove(&key);
             return;
         };
         // After the scan that asked for it: its baseline compiles first.
         tier.no_scan().await;
         let started = std::time::Instant::now();
-        let compiled = tokio::task::spawn_blocking({
+        let compiling = tokio::task::spawn_blocking({
             let key = key.clone();
             move || cache.load_or_compile(&engine, &bytes, &key)
-        })
-        .await;
+        });
+        let compiled = tokio::time::timeout(limit, compiling).await;
         tier.pending.lock().remove(&key);
         match compiled {
-            Ok(Ok(_)) => {
+            Ok(Ok(Ok(_))) => {
                 tracing::info!(sha256 = %key, ms = started.elapsed().as_millis() as u64, "optimised code compiled; the next scan swaps it in");
                 tier.ready.notify_one();
             }
-            Ok(Err(e)) => {
-                tracing::warn!(sha256 = %key, "the optimised compile failed ({e:#}); the baseline code keeps serving");
+            Ok(Ok(Err(e))) => {
+                tracing::warn!(sha256 = %key, "the optimised compile failed ({e:#}); the baseline code keeps serving")
             }
-            Err(e) => tracing::warn!(sha256 = %key, "the optimised compile stopped: {e}"),
+            Ok(Err(e)) => {
+                tracing::warn!(sha256 = %key, "the optimised compile stopped ({e}); the baseline code keeps serving")
+            }
+            Err(_) => {
+                tracing::warn!(sha256 = %key, "the optimised compile took longer than compile_timeout = \"{}\"; the baseline code keeps serving", humantime::format_duration(limit))
+            }
         }
     });
 }

@@ -9,7 +9,7 @@
 //! calling and checking `info()` (`declared`), what its section requires
 //! (`section`) and granting (`granting`).
 
-use super::compile::{compile, link};
+use super::compile::{compile, link, tier_up};
 use super::connector::Connector;
 use super::declared::{ask_info, check_info};
 use super::file::{check_header, open_package, read_file};
@@ -19,6 +19,7 @@ use super::section::{check_package, check_pin, check_section_min_contract};
 use super::world::{check_exports, check_host_min_contract, check_imports, warn_legacy};
 use crate::capabilities::http::scrub::Scrubber;
 use crate::engine::Runtime;
+use crate::engine::cache::CacheOutcome;
 use crate::engine::call::Sandbox;
 use crate::policy::settings::Settings;
 use sha2::Digest;
@@ -39,7 +40,8 @@ pub(crate) async fn load(
     // digest does not hold is refused even where nobody asks for one.
     let package = open_package(file, &bytes)?;
     let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
-    let (component, cache) = compile(rt, settings, file, bytes, &sha256).await?;
+    let bytes: Arc<[u8]> = bytes.into();
+    let (component, cache) = compile(rt, settings, file, bytes.clone(), &sha256).await?;
     let version = check_exports(file, &component)?;
     check_imports(file, &component, version)?;
     check_host_min_contract(file, settings, version)?;
@@ -53,6 +55,10 @@ pub(crate) async fn load(
     check_section_min_contract(file, settings, &info, version)?;
     warn_legacy(&info.name, version);
     let (grant, hosts, secrets, config, pins) = grant_for(file, settings, &info, version)?;
+    // Every check passed: the optimised code, where this is baseline code.
+    if cache == CacheOutcome::Baseline {
+        tier_up(rt, settings, bytes, &sha256);
+    }
     let secret_scrub = Arc::new(Scrubber::new(&secrets.hidden_values()));
     let limits = settings.limits_for(&info.name);
     Ok(Connector {

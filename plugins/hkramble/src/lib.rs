@@ -9,7 +9,7 @@ use payhost_sdk::http::Request;
 use payhost_sdk::json::Body;
 use payhost_sdk::{
     Code, Connector, ConnectorError, ConnectorInfo, Encoding, ErrorKind, MethodKind, Parts,
-    PaymentMethod, PaymentOutcome, PaymentRequest, Placement, Sealed, config, crypto,
+    PaymentMethod, PaymentOutcome, PaymentRequest, Placement, Sealed, config, crypto, json,
     register_connector,
 };
 
@@ -36,6 +36,8 @@ fn sign(partner_id: &str) -> Result<Sealed, ConnectorError> {
 }
 
 fn body(request: &PaymentRequest, partner_id: &str) -> Result<Body, ConnectorError> {
+    // A bad amount is refused before anything is signed.
+    json::decimal(&request.amount.amount)?;
     let sign = sign(partner_id)?;
     let mut body = Body::new();
     body.object("authentication", |auth| {

@@ -54,7 +54,63 @@ pub fn object<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, serde_json::E
     if first != Some(b'{') {
         return Err(de::Error::custom("the answer is not a JSON object"));
     }
+    // What serde_json checks only in the values it reads, checked in all.
+    check_unread(text.as_bytes()).map_err(<serde_json::Error as de::Error>::custom)?;
     serde_json::from_str(text)
+}
+
+/// How deep an answer may nest: `serde_json`'s own limit for what it reads.
+const MAX_DEPTH: usize = 128;
+
+/// The checks `serde_json` makes of the values it reads but skips in those
+/// it ignores, made over the whole text: no string escapes a lone surrogate
+/// (`\ud800`), and nothing nests deeper than [`MAX_DEPTH`].
+fn check_unread(text: &[u8]) -> Result<(), &'static str> {
+    let hex = |at: usize| -> Option<u16> {
+        let digits = text.get(at..at + 4)?;
+        u16::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
+    };
+    let (mut depth, mut i, mut in_string) = (0usize, 0usize, false);
+    while i < text.len() {
+        let b = text[i];
+        if in_string {
+            match b {
+                b'"' => in_string = false,
+                b'\\' if text.get(i + 1) == Some(&b'u') => {
+                    let unit = hex(i + 2).ok_or("a malformed \\u escape")?;
+                    if (0xdc00..0xe000).contains(&unit) {
+                        return Err("a lone surrogate");
+                    }
+                    if (0xd800..0xdc00).contains(&unit) {
+                        let low = (text.get(i + 6..i + 8) == Some(b"\\u"))
+                            .then(|| hex(i + 8))
+                            .flatten();
+                        if !low.is_some_and(|l| (0xdc00..0xe000).contains(&l)) {
+                            return Err("a lone surrogate");
+                        }
+                        i += 6;
+                    }
+                    i += 5;
+                }
+                b'\\' => i += 1,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => in_string = true,
+                b'{' | b'[' => {
+                    depth += 1;
+                    if depth > MAX_DEPTH {
+                        return Err("nesting deeper than 128 levels");
+                    }
+                }
+                b'}' | b']' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    Ok(())
 }
 
 /// Consumes whatever value comes, for the types below that read only one
@@ -154,7 +210,7 @@ impl<'de> Deserialize<'de> for Int {
 }
 
 /// `text` as an integer if it is written as a plain one (`0`, `404`, `-3`).
-fn plain_integer(text: &str) -> Option<i64> {
+pub(crate) fn plain_integer(text: &str) -> Option<i64> {
     let digits = text.strip_prefix('-').unwrap_or(text);
     let canonical = !digits.is_empty()
         && digits.bytes().all(|b| b.is_ascii_digit())
@@ -258,10 +314,22 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("any JSON value")
             }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Object<T>, A::Error> {
-                // A number under `arbitrary_precision` is a map too: its one
-                // key is no field of T, so T reads it as an empty object.
-                T::deserialize(MapAccessDeserializer::new(map)).map(|t| Object(Some(t)))
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Object<T>, A::Error> {
+                // A number under `arbitrary_precision` is a map too, whose
+                // one key is serde_json's: absent, like any other number.
+                let Some(first) = map.next_key::<Cow<'de, str>>()? else {
+                    return T::deserialize(MapAccessDeserializer::new(map))
+                        .map(|t| Object(Some(t)));
+                };
+                if first == NUMBER_TOKEN {
+                    map.next_value::<IgnoredAny>()?;
+                    return drain_map(map).map(|()| Object(None));
+                }
+                T::deserialize(MapAccessDeserializer::new(Replay {
+                    first: Some(first),
+                    map,
+                }))
+                .map(|t| Object(Some(t)))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Object<T>, A::Error> {
                 drain_seq(seq).map(|()| Object(None))
@@ -292,6 +360,38 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
             }
         }
         deserializer.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// A map whose first key was read already: it is handed over again first.
+struct Replay<'de, A> {
+    first: Option<Cow<'de, str>>,
+    map: A,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for Replay<'de, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        match self.first.take() {
+            Some(Cow::Borrowed(key)) => seed
+                .deserialize(de::value::BorrowedStrDeserializer::new(key))
+                .map(Some),
+            Some(Cow::Owned(key)) => seed
+                .deserialize(de::value::StringDeserializer::new(key))
+                .map(Some),
+            None => self.map.next_key_seed(seed),
+        }
+    }
+
+    fn next_value_seed<V: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, A::Error> {
+        self.map.next_value_seed(seed)
     }
 }
 
@@ -386,5 +486,21 @@ mod tests {
         assert!(object::<Answer>(bad).is_err());
         // A field nobody reads may appear twice.
         assert!(read(r#" {"status":0,"x":1,"x":2}"#).is_some());
+        // What a field nobody reads may not hold: a lone surrogate, or
+        // nesting deeper than 128.
+        for body in [
+            r#"{"status":0,"x":"\ud800"}"#,
+            r#"{"status":0,"x":"\udc00"}"#,
+            r#"{"status":0,"x":"\ud800\u0041"}"#,
+        ] {
+            assert_eq!(read(body), None, "{body}");
+        }
+        assert!(read(r#"{"status":0,"x":"\ud83d\ude00 \\ud800"}"#).is_some());
+        let deep = format!(
+            r#"{{"status":0,"x":{}{}}}"#,
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        assert_eq!(read(&deep), None);
     }
 }

@@ -100,15 +100,10 @@ impl Json {
     /// `json-string`, `raw` and `xml-text` (whose output JSON would have to
     /// escape) are written as `json-string`, the bytes as a JSON string.
     pub fn sealed_string(value: &Sealed, encoding: Encoding) -> Json {
-        match encoding {
-            Encoding::Hex
-            | Encoding::HexUpper
-            | Encoding::Base64
-            | Encoding::Base64url
-            | Encoding::UrlComponent => Json::SealedString(value.clone(), encoding),
-            Encoding::JsonString | Encoding::Raw | Encoding::XmlText => {
-                Json::Sealed(value.clone(), Encoding::JsonString)
-            }
+        if quotable(encoding) {
+            Json::SealedString(value.clone(), encoding)
+        } else {
+            Json::Sealed(value.clone(), Encoding::JsonString)
         }
     }
 
@@ -169,6 +164,20 @@ impl Json {
         writer.value(self);
         writer.finish()
     }
+}
+
+/// Whether what `encoding` writes needs no escaping inside a JSON string
+/// (`hex`, `hex-upper`, `base64`, `base64url`, `url-component`): such a
+/// sealed value may stand between quotes as it is.
+pub(crate) fn quotable(encoding: Encoding) -> bool {
+    matches!(
+        encoding,
+        Encoding::Hex
+            | Encoding::HexUpper
+            | Encoding::Base64
+            | Encoding::Base64url
+            | Encoding::UrlComponent
+    )
 }
 
 /// Writes literal text into a buffer and flushes it into parts before each
@@ -369,13 +378,7 @@ pub fn number_text(value: &Value) -> Option<String> {
 /// Use it for status codes, so that only the literal `0` can mean success.
 pub fn integer(value: &Value) -> Option<i64> {
     let Value::Number(n) = value else { return None };
-    let text = n.to_string();
-    let digits = text.strip_prefix('-').unwrap_or(&text);
-    let canonical = !digits.is_empty()
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && (digits == "0" || !digits.starts_with('0'))
-        && text != "-0";
-    if canonical { text.parse().ok() } else { None }
+    crate::answer::plain_integer(&n.to_string())
 }
 
 #[cfg(test)]

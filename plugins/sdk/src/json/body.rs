@@ -133,21 +133,15 @@ impl Body {
     /// output needs no escaping; any other is written as a JSON string, as
     /// [`super::Json::sealed_string`] does).
     pub fn sealed_string(&mut self, key: &str, value: &Sealed, encoding: Encoding) -> &mut Body {
-        match encoding {
-            Encoding::Hex
-            | Encoding::HexUpper
-            | Encoding::Base64
-            | Encoding::Base64url
-            | Encoding::UrlComponent => {
-                self.key(key);
-                self.text.push(b'"');
-                self.flush();
-                self.parts = std::mem::take(&mut self.parts).sealed(value, encoding);
-                self.text.push(b'"');
-                self
-            }
-            Encoding::JsonString | Encoding::Raw | Encoding::XmlText => self.sealed(key, value),
+        if !super::quotable(encoding) {
+            return self.sealed(key, value);
         }
+        self.key(key);
+        self.text.push(b'"');
+        self.flush();
+        self.parts = std::mem::take(&mut self.parts).sealed(value, encoding);
+        self.text.push(b'"');
+        self
     }
 
     /// The secret `name` as a JSON string the host writes.
