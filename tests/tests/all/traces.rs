@@ -40,6 +40,9 @@ async fn a_callers_trace_reaches_the_supplier_and_the_collector_without_secrets(
     let answer: Value = client
         .post(format!("{}/v1/payments", server.url))
         .header("traceparent", format!("00-{TRACE_ID}-{CALLER_SPAN}-01"))
+        // A request id of letters only: a random one (a UUID) may hold
+        // the CVV's digits by chance.
+        .header("x-request-id", "trace-test-request")
         .json(&json!({
             "connector": "probe", "order_id": "T-1", "amount": "10.00", "currency": "USD",
             "idempotency_key": "t-1", "attributes": { "action": "status" },
@@ -111,11 +114,29 @@ async fn a_callers_trace_reaches_the_supplier_and_the_collector_without_secrets(
     ] {
         assert!(contains(&body, name.as_bytes()), "no {name} in the export");
     }
-    // Nothing secret or card-bearing in any attribute.
+    // Nothing secret or card-bearing in any attribute. (The supplier's
+    // origin is an attribute whose random port may hold the CVV's digits:
+    // it is taken out first.)
+    let body = without(&body, supplier.url().as_bytes());
     for secret in [TOKEN, CARD, "737", "Lovelace", "T-1"] {
         assert!(
             !contains(&body, secret.as_bytes()),
             "{secret} is in the export"
         );
     }
+}
+
+/// `haystack` with every occurrence of `needle` taken out.
+fn without(haystack: &[u8], needle: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(haystack.len());
+    let mut i = 0;
+    while i < haystack.len() {
+        if !needle.is_empty() && haystack[i..].starts_with(needle) {
+            i += needle.len();
+        } else {
+            out.push(haystack[i]);
+            i += 1;
+        }
+    }
+    out
 }
