@@ -5,12 +5,12 @@
 //! publisher, paying with a signature the host computed under the
 //! operator's key.
 
-use crate::serve::{Server, connectors};
+use crate::serve::{Server, connectors, post};
 use crate::support::text;
 use hmac::Mac as _;
 use payhost_sandbox::script::{Scripted, ScriptedSupplier};
 use payhost_tests::payhost_bin;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -270,18 +270,15 @@ async fn partner_path(lang: Lang, name: &str) -> Duration {
     assert_eq!(loaded["publisher"], public.as_str(), "{loaded:#}");
 
     // Paid through the API.
-    let answer: Value = client
-        .post(format!("{}/v1/payments", server.url))
-        .json(&json!({
+    let (_, answer) = post(
+        &client,
+        &server.url,
+        &json!({
             "connector": name, "order_id": "ORDER-PARTNER", "amount": "100.00",
             "currency": "USD", "idempotency_key": format!("partner-{name}")
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        }),
+    )
+    .await;
     assert_eq!(answer["outcome"]["state"], "succeeded", "{answer:#}");
     assert_eq!(
         answer["outcome"]["supplier_reference"], "R-77",
@@ -384,18 +381,15 @@ async fn dev_path(lang: Lang, name: &str) -> (Duration, Duration) {
         .bytes()
         .map(|d| char::from(b'a' + (d - b'0')))
         .collect();
-    let answer: Value = client
-        .post(format!("{url}/v1/payments"))
-        .json(&json!({
+    let (_, answer) = post(
+        &client,
+        &url,
+        &json!({
             "connector": name, "order_id": format!("ORDER-{run_id}"), "amount": "100.00",
             "currency": "USD", "idempotency_key": format!("dev-{run_id}")
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        }),
+    )
+    .await;
     assert_eq!(answer["outcome"]["state"], "succeeded", "{answer:#}");
     let paid = started.elapsed();
     // Signed with the .env's secrets, which the connector never held.
