@@ -15,12 +15,13 @@
 #![allow(clippy::result_large_err)]
 
 use payhost_sdk::http::{Request, Response};
-use payhost_sdk::xml::{self, Element, Node};
+use payhost_sdk::xml::{Writer, answer::Text};
 use payhost_sdk::{
     Code, Connector, ConnectorError, ConnectorInfo, Encoding, ErrorKind, MethodKind, Parts,
     PaymentMethod, PaymentOutcome, PaymentRequest, PaymentState, Placement, config, crypto,
     register_connector,
 };
+use serde::Deserialize;
 
 /// The Nemo.Travel connector.
 pub struct Nemo;
@@ -28,32 +29,6 @@ pub struct Nemo;
 const SOAP_ENV: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 
 // ---- building the requests ----
-
-/// The `Source` block every operation carries; the API key is a secret.
-fn source(currency: &str) -> Result<Element, ConnectorError> {
-    Ok(Element::new("Source")
-        .child(Element::new("ClientId").text(config::require("client_id")?))
-        .child(Element::new("APIKey").secret_text("api_key"))
-        .child(
-            Element::new("Language").text(config::get("language").unwrap_or_else(|| "RU".into())),
-        )
-        .child(Element::new("Currency").text(currency)))
-}
-
-/// A SOAP 1.1 envelope for `operation`, whose namespace is the service URL.
-fn envelope(namespace: &str, operation: &str, request: Element, source: Element) -> Parts {
-    Element::new("soapenv:Envelope")
-        .attr("xmlns:soapenv", SOAP_ENV)
-        .attr("xmlns:ver", namespace)
-        .child(Element::new("soapenv:Header"))
-        .child(
-            Element::new("soapenv:Body").child(
-                Element::new(format!("ver:{operation}"))
-                    .child(Element::new("RequestBin").child(request).child(source)),
-            ),
-        )
-        .to_document()
-}
 
 /// One of Nemo's SOAP operations.
 struct Operation {
@@ -82,59 +57,156 @@ const PAY_ORDER: Operation = Operation {
 };
 
 impl Operation {
-    /// Posts the operation with the `Source` block and returns the answer's
-    /// `ResponseBin`; `Err` is the outcome of a failed exchange or of the
-    /// answer's `<Error>`.
+    /// Posts the operation, its `Request` written by `request` and the
+    /// `Source` block after it, and reads the answer's `ResponseBin` into
+    /// `R`'s `Response`; `Err` is the outcome of a failed exchange, of an
+    /// answer that is not a SOAP response, or of the answer's `<Error>`.
     fn call(
         &self,
         base: &str,
-        request: Element,
         currency: &str,
-    ) -> Result<(Response, Node), PaymentOutcome> {
-        let source = source(currency).map_err(PaymentOutcome::failed)?;
+        request: impl FnOnce(&mut Writer),
+    ) -> Result<Response, PaymentOutcome> {
+        let client_id = config::require("client_id").map_err(PaymentOutcome::failed)?;
+        let language = config::get("language");
         let url = format!("{base}/{}/?version=1.0&for={}", self.service, self.name);
         let namespace = format!(
             "{base}/{}/?version%3D1.0%26for%3D{}",
             self.service, self.name
         );
+        let mut body = Writer::document();
+        body.element(
+            "soapenv:Envelope",
+            &[("xmlns:soapenv", SOAP_ENV), ("xmlns:ver", &namespace)],
+            |envelope| {
+                envelope.element("soapenv:Header", &[], |_| {});
+                envelope.element("soapenv:Body", &[], |soap_body| {
+                    soap_body.element(&format!("ver:{}", self.operation), &[], |operation| {
+                        operation.element("RequestBin", &[], |bin| {
+                            bin.element("Request", &[], request);
+                            // The `Source` block every operation carries; the
+                            // API key is a secret.
+                            bin.element("Source", &[], |source| {
+                                source
+                                    .leaf("ClientId", &client_id)
+                                    .secret_leaf("APIKey", "api_key")
+                                    .leaf("Language", language.as_deref().unwrap_or("RU"))
+                                    .leaf("Currency", currency);
+                            });
+                        });
+                    });
+                });
+            },
+        );
         let response = Request::post(url)
             .header("content-type", "text/xml; charset=utf-8")
             .header("soapaction", format!("\"{namespace}#{}\"", self.operation))
-            .body(envelope(&namespace, self.operation, request, source))
+            .body(body.finish())
             .send()
             .map_err(|e| e.into_outcome())?;
-        let bin = response_bin(&response)?;
-        match error(&bin) {
-            Some(outcome) => Err(outcome),
-            None => Ok((response, bin)),
-        }
+        Ok(response)
     }
 }
 
 // ---- reading the answers ----
 
-/// `ResponseBin`, or the outcome of an answer that is not a SOAP response.
-fn response_bin(response: &Response) -> Result<Node, PaymentOutcome> {
-    let root =
-        xml::parse(&response.body).map_err(|e| response.unreadable(&format!("not XML ({e})")))?;
-    if root.name != "Envelope" || root.namespace.as_deref() != Some(SOAP_ENV) {
-        return Err(response.unreadable("not a SOAP 1.1 envelope"));
-    }
-    if let Some(fault) = root.find("Fault") {
-        let text = fault
-            .find("faultstring")
-            .and_then(Node::value)
-            .unwrap_or("SOAP fault")
-            .to_owned();
+/// A SOAP 1.1 envelope, as Nemo answers: `Body` holds a `Fault` or the
+/// operation's `…Response`, whose `ResponseBin` holds an `Error` or a
+/// `Response`. Elements are read where the document puts them, by local
+/// name; one said twice makes the answer unreadable.
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(rename = "Body", borrow)]
+    body: Option<SoapBody<'a>>,
+}
+
+#[derive(Deserialize)]
+struct SoapBody<'a> {
+    #[serde(rename = "Fault", borrow)]
+    fault: Option<Fault<'a>>,
+    #[serde(
+        rename = "PayOrderResponse",
+        alias = "InitPaymentResponse",
+        alias = "SelectPaymentResponse"
+    )]
+    #[serde(borrow)]
+    response: Option<OperationResponse<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Fault<'a> {
+    #[serde(default, borrow)]
+    faultstring: Text<'a>,
+}
+
+#[derive(Deserialize)]
+struct OperationResponse<'a> {
+    #[serde(rename = "ResponseBin", borrow)]
+    bin: Option<Bin<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Bin<'a> {
+    #[serde(rename = "Error", borrow)]
+    error: Option<SoapError<'a>>,
+    #[serde(rename = "Response", borrow)]
+    response: Option<Answer<'a>>,
+}
+
+/// What the three operations answer in `Response`, each its own part:
+/// `PayOrder` for `PayOrder`, `Gateways` for `InitPayment`,
+/// `TransactionId` and `PaymentParameters` for `SelectPayment`.
+#[derive(Deserialize)]
+struct Answer<'a> {
+    #[serde(rename = "PayOrder", borrow)]
+    pay_order: Option<PayOrder<'a>>,
+    #[serde(rename = "Gateways", borrow)]
+    gateways: Option<Gateways<'a>>,
+    #[serde(rename = "TransactionId", default, borrow)]
+    transaction: Text<'a>,
+    #[serde(rename = "PaymentParameters", borrow)]
+    parameters: Option<Parameters<'a>>,
+}
+
+#[derive(Deserialize)]
+struct SoapError<'a> {
+    #[serde(rename = "Message", default, borrow)]
+    message: Text<'a>,
+    #[serde(rename = "NewPrice", default, borrow)]
+    new_price: Text<'a>,
+}
+
+/// The `Response` in the answer's `ResponseBin` (`None` when it has none),
+/// or the outcome of an answer that is not a SOAP response or says
+/// `<Error>`.
+fn read_bin(response: &Response) -> Result<Option<Answer<'_>>, PaymentOutcome> {
+    use payhost_sdk::xml::ParseError;
+    let envelope: Envelope =
+        payhost_sdk::xml::answer::document(&response.body, "Envelope", Some(SOAP_ENV)).map_err(
+            |e| match e {
+                ParseError::Root { .. } => response.unreadable("not a SOAP 1.1 envelope"),
+                e => response.unreadable(&format!("not XML ({e})")),
+            },
+        )?;
+    let body = envelope.body.unwrap_or(SoapBody {
+        fault: None,
+        response: None,
+    });
+    if let Some(fault) = body.fault {
+        let text = fault.faultstring.get().unwrap_or("SOAP fault").to_owned();
         return Err(PaymentOutcome::unknown(ConnectorError::supplier(
             ErrorKind::Protocol,
             "SOAP-Fault",
             text,
         )));
     }
-    root.find("ResponseBin")
-        .cloned()
-        .ok_or_else(|| response.unreadable("the answer has no ResponseBin"))
+    let Some(bin) = body.response.and_then(|r| r.bin) else {
+        return Err(response.unreadable("the answer has no ResponseBin"));
+    };
+    match bin.error {
+        Some(error) => Err(error.outcome()),
+        None => Ok(bin.response),
+    }
 }
 
 /// Nemo's PayOrder and SOAP error texts, as one table. Nemo has no codes:
@@ -163,77 +235,110 @@ fn map_error(message: &str) -> Code {
     }
 }
 
-/// The outcome of an `<Error>` element, if there is one.
-fn error(bin: &Node) -> Option<PaymentOutcome> {
-    let error = bin.find("Error")?;
-    let message = error
-        .child("Message")
-        .and_then(Node::value)
-        .unwrap_or("(no message)")
-        .to_owned();
-    let new_price = error.child("NewPrice").and_then(Node::value);
-    let code = if new_price.is_some() {
-        Code::failed(ErrorKind::PriceChanged)
-    } else {
-        map_error(&message)
-    };
-    let mut outcome = code.outcome(message.clone(), message);
-    if let Some(price) = new_price {
-        outcome = outcome.detail("new-price", price);
+impl SoapError<'_> {
+    /// The outcome this `<Error>` says.
+    fn outcome(&self) -> PaymentOutcome {
+        let message = self.message.get().unwrap_or("(no message)");
+        let new_price = self.new_price.get();
+        let code = if new_price.is_some() {
+            Code::failed(ErrorKind::PriceChanged)
+        } else {
+            map_error(message)
+        };
+        let mut outcome = code.outcome(message, message);
+        if let Some(price) = new_price {
+            outcome = outcome.detail("new-price", price);
+        }
+        outcome
     }
-    Some(outcome)
 }
 
 // ---- the three ways to pay ----
 
+#[derive(Deserialize)]
+struct PayOrder<'a> {
+    #[serde(rename = "@ID", default, borrow)]
+    id: Text<'a>,
+    #[serde(rename = "@Status", default, borrow)]
+    booking_status: Text<'a>,
+    #[serde(rename = "@Code", default, borrow)]
+    booking_code: Text<'a>,
+    #[serde(rename = "PaymentStatus", default, borrow)]
+    status: Text<'a>,
+    #[serde(rename = "PaymentTransactions", borrow)]
+    transactions: Option<Transactions<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Transactions<'a> {
+    #[serde(rename = "Transaction", default, borrow)]
+    list: Vec<Transaction<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Transaction<'a> {
+    #[serde(rename = "Id", default, borrow)]
+    id: Text<'a>,
+    #[serde(rename = "MoneyPaid", borrow)]
+    paid: Option<MoneyPaid<'a>>,
+}
+
+#[derive(Deserialize)]
+struct MoneyPaid<'a> {
+    #[serde(rename = "@Currency", default, borrow)]
+    currency: Text<'a>,
+    #[serde(rename = "$text", default, borrow)]
+    amount: Text<'a>,
+}
+
 fn pay_order(base: &str, request: &PaymentRequest) -> PaymentOutcome {
-    let order = Element::new("Request").child(
-        Element::new("PayOrder")
-            .child(Element::new("BookID").text(&request.order_id))
-            .child(Element::new("PaymentGateway").text("Deposit")),
-    );
-    let (response, bin) = match PAY_ORDER.call(base, order, &request.amount.currency) {
+    let response = match PAY_ORDER.call(base, &request.amount.currency, |order| {
+        order.element("PayOrder", &[], |pay| {
+            pay.leaf("BookID", &request.order_id)
+                .leaf("PaymentGateway", "Deposit");
+        });
+    }) {
+        Ok(response) => response,
+        Err(outcome) => return outcome,
+    };
+    let answer = match read_bin(&response) {
         Ok(answer) => answer,
         Err(outcome) => return outcome,
     };
-    let Some(pay_order) = bin.find("PayOrder") else {
+    let Some(pay_order) = answer.and_then(|a| a.pay_order) else {
         return response.unreadable("the answer has neither PayOrder nor Error");
     };
     if !response.is_success() {
         return response.unreadable("an answer without an error but with an HTTP error status");
     }
-    let status = pay_order
-        .find("PaymentStatus")
-        .and_then(Node::value)
-        .unwrap_or_default()
-        .to_owned();
-    let mut outcome = match status.as_str() {
+    let status = pay_order.status.get().unwrap_or_default();
+    let mut outcome = match status {
         "fully_paid" => PaymentOutcome::succeeded(),
         "partly_paid" => PaymentOutcome::pending(),
         _ => PaymentOutcome::unknown(ConnectorError::supplier(
             ErrorKind::Protocol,
-            status.clone(),
+            status,
             "PayOrder answered without an error but the order is not paid",
         )),
     };
     outcome = outcome.supplier(status, None);
-    if let Some(id) = pay_order.attr("ID") {
+    if let Some(id) = pay_order.id.get() {
         outcome = outcome.reference(id);
     }
-    for (key, attr) in [
-        ("booking-status", "Status"),
-        ("supplier-booking-code", "Code"),
+    for (key, value) in [
+        ("booking-status", &pay_order.booking_status),
+        ("supplier-booking-code", &pay_order.booking_code),
     ] {
-        if let Some(v) = pay_order.attr(attr).filter(|v| !v.is_empty()) {
+        if let Some(v) = value.get() {
             outcome = outcome.detail(key, v);
         }
     }
-    if let Some(tx) = pay_order.find("Transaction") {
-        if let Some(id) = tx.child("Id").and_then(Node::value) {
+    if let Some(tx) = pay_order.transactions.as_ref().and_then(|t| t.list.first()) {
+        if let Some(id) = tx.id.get() {
             outcome = outcome.detail("transaction", id);
         }
-        if let Some(paid) = tx.child("MoneyPaid")
-            && let (Some(amount), Some(currency)) = (paid.value(), paid.attr("Currency"))
+        if let Some(paid) = &tx.paid
+            && let (Some(amount), Some(currency)) = (paid.amount.get(), paid.currency.get())
         {
             outcome = outcome.charged(payhost_sdk::Money::new(amount, currency));
         }
@@ -241,31 +346,58 @@ fn pay_order(base: &str, request: &PaymentRequest) -> PaymentOutcome {
     outcome
 }
 
+#[derive(Deserialize)]
+struct Gateways<'a> {
+    #[serde(rename = "Gateway", default, borrow)]
+    list: Vec<Gateway<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Gateway<'a> {
+    #[serde(rename = "PaymentMethodId", default, borrow)]
+    id: Text<'a>,
+    #[serde(rename = "GatewayName", default, borrow)]
+    name: Text<'a>,
+}
+
+#[derive(Deserialize)]
+struct Parameters<'a> {
+    #[serde(rename = "PaymentParameter", default, borrow)]
+    list: Vec<Parameter<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Parameter<'a> {
+    #[serde(rename = "Key", default, borrow)]
+    key: Text<'a>,
+    #[serde(rename = "Value", default, borrow)]
+    value: Text<'a>,
+}
+
 fn select_payment(base: &str, request: &PaymentRequest, gateway: &str) -> PaymentOutcome {
     let currency = &request.amount.currency;
-    let init = Element::new("Request")
-        .child(Element::new("OrderId").text(&request.order_id))
-        .child(Element::new("ReturnUrlToCatch").text("false"));
-    let offered = match INIT_PAYMENT.call(base, init, currency) {
-        Ok((_, bin)) => bin,
-        // InitPayment moves no money: whatever went wrong, nothing was paid.
-        Err(mut outcome) => {
-            outcome.state = PaymentState::Failed;
-            return outcome;
-        }
+    // InitPayment moves no money: whatever went wrong, nothing was paid.
+    let nothing_paid = |mut outcome: PaymentOutcome| {
+        outcome.state = PaymentState::Failed;
+        outcome
     };
-    let gateways: Vec<&Node> = offered
-        .find("Gateways")
-        .map(|g| g.children_named("Gateway").collect())
+    let init = match INIT_PAYMENT.call(base, currency, |init| {
+        init.leaf("OrderId", &request.order_id)
+            .leaf("ReturnUrlToCatch", "false");
+    }) {
+        Ok(response) => response,
+        Err(outcome) => return nothing_paid(outcome),
+    };
+    let offered = match read_bin(&init) {
+        Ok(offered) => offered,
+        Err(outcome) => return nothing_paid(outcome),
+    };
+    let gateways = offered
+        .and_then(|o| o.gateways)
+        .map(|g| g.list)
         .unwrap_or_default();
-    let Some(chosen) = gateways
-        .iter()
-        .find(|g| g.child("PaymentMethodId").and_then(Node::value) == Some(gateway))
-    else {
-        let ids: Vec<&str> = gateways
-            .iter()
-            .filter_map(|g| g.child("PaymentMethodId").and_then(Node::value))
-            .collect();
+    let Some(chosen) = gateways.iter().find(|g| g.id.get() == Some(gateway)) else {
+        let ids: Vec<&str> = gateways.iter().filter_map(|g| g.id.get()).collect();
         return PaymentOutcome::failed(ConnectorError::new(
             ErrorKind::MethodNotSupported,
             format!(
@@ -275,37 +407,34 @@ fn select_payment(base: &str, request: &PaymentRequest, gateway: &str) -> Paymen
             ),
         ));
     };
-    let name = chosen
-        .child("GatewayName")
-        .and_then(Node::value)
-        .unwrap_or_default()
-        .to_owned();
+    let name = chosen.name.get().unwrap_or_default().to_owned();
 
-    let select = Element::new("Request")
-        .child(Element::new("OrderId").text(&request.order_id))
-        .child(Element::new("PaymentMethodId").text(gateway));
-    let (response, bin) = match SELECT_PAYMENT.call(base, select, currency) {
+    let response = match SELECT_PAYMENT.call(base, currency, |select| {
+        select
+            .leaf("OrderId", &request.order_id)
+            .leaf("PaymentMethodId", gateway);
+    }) {
+        Ok(response) => response,
+        Err(outcome) => return outcome,
+    };
+    let answer = match read_bin(&response) {
         Ok(answer) => answer,
         Err(outcome) => return outcome,
     };
     if !response.is_success() {
         return response.unreadable("an answer without an error but with an HTTP error status");
     }
-    let Some(tx) = bin.find("TransactionId").and_then(Node::value) else {
+    let Some(answer) = answer else {
+        return response.unreadable("SelectPayment answered without a TransactionId");
+    };
+    let Some(tx) = answer.transaction.get() else {
         return response.unreadable("SelectPayment answered without a TransactionId");
     };
     let mut outcome = PaymentOutcome::pending()
         .reference(tx)
         .detail("gateway", name);
-    for parameter in bin
-        .find("PaymentParameters")
-        .map(|p| p.children_named("PaymentParameter").collect::<Vec<_>>())
-        .unwrap_or_default()
-    {
-        if let (Some(k), Some(v)) = (
-            parameter.child("Key").and_then(Node::value),
-            parameter.child("Value").and_then(Node::value),
-        ) {
+    for parameter in answer.parameters.iter().flat_map(|p| &p.list) {
+        if let (Some(k), Some(v)) = (parameter.key.get(), parameter.value.get()) {
             outcome = outcome.detail(k.to_lowercase(), v);
         }
     }

@@ -30,7 +30,7 @@
 //! cardholder data:
 //!
 //! - it names a secret where its value belongs, with [`Parts::secret`],
-//!   [`json::Json::secret`], [`xml::Element::secret_text`] or
+//!   [`json::Json::secret`], [`xml::Writer::secret_leaf`] or
 //!   [`http::Request::query_secret`];
 //! - a card's number and CVV arrive as [`Sealed`] values (with the clear
 //!   [`Card::brand`], [`Card::first_six`] and [`Card::last_four`] beside
@@ -38,7 +38,7 @@
 //!   sealed input (a signature, a MAC): [`crypto::Output::Sealed`];
 //! - a sealed value is placed where it belongs with [`Parts::sealed`],
 //!   [`json::Json::sealed`], [`json::Json::sealed_string`],
-//!   [`xml::Element::sealed_text`] or [`http::Request::query_sealed`], with
+//!   [`xml::Writer::sealed_leaf`] or [`http::Request::query_sealed`], with
 //!   the [`Encoding`] the host applies as it writes it (`Hex` for an MD5
 //!   signature, `JsonString` for a card number in JSON, …), or fed to
 //!   further crypto.
