@@ -2,7 +2,7 @@
 //! the same code compiled natively, and how the host scales. Prints the
 //! figures and writes them to BENCHMARKS.md.
 //!
-//! `payhost-bench [--plugins DIR] [--probes DIR] [--cache DIR] [--out FILE] [--only instructions|cpu|latency|bounds|sealing|guards|pinning|throughput|durable|javascript|load|console]`;
+//! `payhost-bench [--plugins DIR] [--probes DIR] [--cache DIR] [--out FILE] [--only instructions|cpu|latency|extism|bounds|sealing|guards|pinning|throughput|durable|javascript|load|console]`;
 //! `rss` and `rss-inflight` are the child processes that measure resident
 //! memory. The hand-written `bench/ANALYSIS.md` is appended to the report.
 
@@ -11,6 +11,7 @@ mod bounds;
 mod connectors;
 mod console;
 mod durable;
+mod extism;
 mod guards;
 mod hosts;
 mod instructions;
@@ -98,6 +99,9 @@ async fn main() -> anyhow::Result<()> {
     let process = process::Process::start(&setup.sim.url())?;
     if run("latency") {
         latency::section(&mut report, &host, &process, &seq).await;
+    }
+    if run("extism") {
+        extism::section(&mut report, &setup.sim, &host, &seq).await?;
     }
     if run("bounds") {
         bounds::section(&mut report, &setup.sim, &plugins, &cache, &seq).await?;

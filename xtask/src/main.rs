@@ -282,6 +282,82 @@ fn newest(paths: &[PathBuf]) -> std::time::SystemTime {
 /// `target/plugins-js/atlas-js.wasm` with componentize-qjs, installing the
 /// npm packages its lockfile pins. Node.js and npm must be here: without
 /// them this stops, loudly, with what to install (`.ci/run` installs them).
+/// The benchmark's Extism peer (`bench/peer-extism`), a workspace of its
+/// own: its toolchain (Rust 1.96, which Extism's wasmtime 49 needs) and
+/// the plugin's target installed with rustup if they are missing, then its
+/// plugin for wasm32-unknown-unknown and its runner, both into
+/// `target/peer-extism`.
+fn build_peer() -> Result<(), String> {
+    const TOOLCHAIN: &str = "1.96";
+    let dir = root().join("bench").join("peer-extism");
+    let installed = Command::new("rustup")
+        .args([
+            "run",
+            TOOLCHAIN,
+            "rustc",
+            "--print",
+            "target-libdir",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
+        .output()
+        .ok()
+        .and_then(|o| {
+            o.status
+                .success()
+                .then(|| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        })
+        .is_some_and(|libdir| Path::new(&libdir).is_dir());
+    if !installed {
+        eprintln!(
+            "installing Rust {TOOLCHAIN} and its wasm32-unknown-unknown target for the Extism peer"
+        );
+        let mut install = Command::new("rustup");
+        install.args([
+            "toolchain",
+            "install",
+            TOOLCHAIN,
+            "--profile",
+            "minimal",
+            "--target",
+            "wasm32-unknown-unknown",
+        ]);
+        run(install)?;
+    }
+    let target = root().join("target").join("peer-extism");
+    for args in [
+        &[
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            "extism-atlas",
+            "--target",
+            "wasm32-unknown-unknown",
+        ][..],
+        &["build", "--release", "--locked", "-p", "extism-peer"][..],
+    ] {
+        let mut build = Command::new("rustup");
+        build
+            .args(["run", TOOLCHAIN, "cargo"])
+            .args(args)
+            .current_dir(&dir);
+        // The peer is its own workspace, built by its own cargo: none of
+        // what this cargo set for xtask (which would also make every build
+        // of it look changed).
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            let set_for_xtask = name.starts_with("CARGO") && name != "CARGO_HOME";
+            if set_for_xtask || name == "RUSTUP_TOOLCHAIN" || name == "RUSTC" {
+                build.env_remove(&*name);
+            }
+        }
+        build.env("CARGO_TARGET_DIR", &target);
+        run(build)?;
+    }
+    Ok(())
+}
+
 fn build_js() -> Result<(), String> {
     ensure_node()?;
     let dir = js_dir();
@@ -492,6 +568,10 @@ fn bench(args: &[String]) -> Result<(), String> {
     // The JavaScript connector's section is measured when it can be built.
     if let Err(e) = build_js() {
         eprintln!("{e}(the JavaScript connector's section is not measured)");
+    }
+    // So is the peer's.
+    if let Err(e) = build_peer() {
+        eprintln!("{e} (the Extism peer's section is not measured)");
     }
     // The twin probes that measure what sealing costs.
     let mut probes = cargo();
