@@ -70,13 +70,28 @@ fn check_unread(text: &[u8]) -> Result<(), &'static str> {
         let digits = text.get(at..at + 4)?;
         u16::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
     };
-    let (mut depth, mut i, mut in_string) = (0usize, 0usize, false);
+    let (mut depth, mut i) = (0usize, 0usize);
     while i < text.len() {
-        let b = text[i];
-        if in_string {
-            match b {
-                b'"' => in_string = false,
-                b'\\' if text.get(i + 1) == Some(&b'u') => {
+        match text[i] {
+            b'"' => {
+                // A string: from escape to escape, on to its closing quote
+                // (one that never comes is serde_json's to refuse).
+                i += 1;
+                loop {
+                    let Some(at) = text
+                        .get(i..)
+                        .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+                    else {
+                        return Ok(());
+                    };
+                    i += at;
+                    if text[i] == b'"' {
+                        break;
+                    }
+                    if text.get(i + 1) != Some(&b'u') {
+                        i += 2;
+                        continue;
+                    }
                     let unit = hex(i + 2).ok_or("a malformed \\u escape")?;
                     if (0xdc00..0xe000).contains(&unit) {
                         return Err("a lone surrogate");
@@ -90,23 +105,17 @@ fn check_unread(text: &[u8]) -> Result<(), &'static str> {
                         }
                         i += 6;
                     }
-                    i += 5;
+                    i += 6;
                 }
-                b'\\' => i += 1,
-                _ => {}
             }
-        } else {
-            match b {
-                b'"' => in_string = true,
-                b'{' | b'[' => {
-                    depth += 1;
-                    if depth > MAX_DEPTH {
-                        return Err("nesting deeper than 128 levels");
-                    }
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err("nesting deeper than 128 levels");
                 }
-                b'}' | b']' => depth = depth.saturating_sub(1),
-                _ => {}
             }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
         }
         i += 1;
     }
@@ -496,6 +505,21 @@ mod tests {
             assert_eq!(read(body), None, "{body}");
         }
         assert!(read(r#"{"status":0,"x":"\ud83d\ude00 \\ud800"}"#).is_some());
+        // Brackets inside strings are not nesting; a string cut short ends
+        // the check without a panic (serde_json refuses it).
+        let in_strings = format!(
+            r#"{{"status":0,"x":"{}\"{}"}}"#,
+            "[".repeat(200),
+            "{".repeat(200)
+        );
+        assert!(read(&in_strings).is_some());
+        for cut in [
+            r#"{"status":0,"x":"\"#,
+            r#"{"status":0,"x":"\u12"#,
+            r#"{"status":0,"x":"ab"#,
+        ] {
+            assert_eq!(read(cut), None, "{cut}");
+        }
         let deep = format!(
             r#"{{"status":0,"x":{}{}}}"#,
             "[".repeat(200),

@@ -25,7 +25,13 @@
 //!
 //! Elements are matched by their local name (`Body` for `s:Body`);
 //! attributes are named `@name`, an element's own text beside its
-//! attributes `$text` (quick-xml's serde conventions).
+//! attributes `$text` (quick-xml's serde conventions). An element reads as
+//! a structure, as text (which must hold no element), as `None` when it
+//! carries `xsi:nil="true"`, or, for a `Vec`, with the siblings of the
+//! same name right after it (the same name further on is the same element
+//! said twice). The reader is quick-xml's, without its serde layer: one
+//! pass, no namespace resolution past the root, nothing built but what the
+//! structure reads.
 //!
 //! How a hostile answer reads, decided against [`super::parse`] (which
 //! builds the whole tree, and refuses a document for anything wrong
@@ -38,12 +44,11 @@
 //!   after its root: a second root, a truncated document or a stray end
 //!   tag is refused, as the tree refused them.
 //! - What the structure reads must be well-formed: its text's entities and
-//!   character references, its attributes; so must text beside it (a
-//!   skipped element that holds only text). Inside a skipped element's
-//!   children, only the tags are looked at (the tree refused an unknown
-//!   entity or a bad attribute anywhere), and neither depth nor element
-//!   count is limited, as nothing of them is kept: an answer is at most
-//!   the connector's `max-response-size`.
+//!   character references, its attributes. In an element it skips, only
+//!   the tags are looked at (the tree refused an unknown entity or a bad
+//!   attribute anywhere), and neither depth nor element count is limited,
+//!   as nothing of it is kept: an answer is at most the connector's
+//!   `max-response-size`.
 //! - [`Text`]: an element's text or an attribute's value, trimmed; absent
 //!   when empty or `xsi:nil`.
 //! - An element the structure reads that appears twice where one is
@@ -53,7 +58,9 @@
 //! - An element the structure reads as text that holds elements instead
 //!   makes the answer unreadable.
 
+use super::de::{Element, Reader};
 use super::tree::{Attribute, ParseError, Scopes, attributes};
+use quick_xml::events::Event;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 use std::borrow::Cow;
@@ -67,9 +74,29 @@ pub fn document<'a, T: Deserialize<'a>>(
     root: &str,
     namespace: Option<&str>,
 ) -> Result<T, ParseError> {
-    let text = std::str::from_utf8(body).map_err(ParseError::NotUtf8)?;
-    let found = prologue(body)?;
-    if (found.0.as_slice(), found.1.as_deref()) != (root.as_bytes(), namespace) {
+    std::str::from_utf8(body).map_err(ParseError::NotUtf8)?;
+    let mut reader = Reader::new(body);
+    // The prologue: anything but a DTD, up to the root element.
+    let (start, empty) = loop {
+        match reader.next()? {
+            Event::Start(e) => break (e, false),
+            Event::Empty(e) => break (e, true),
+            Event::End(_) => return Err(ParseError::EndWithoutStart),
+            Event::Eof => return Err(ParseError::NoElement),
+            _ => {}
+        }
+    };
+    // The root's own bindings are the only ones in scope.
+    let mut bindings = Vec::new();
+    for attribute in attributes(&start) {
+        if let Attribute::Binding(prefix, namespace) = attribute? {
+            bindings.push((prefix.to_vec(), namespace.into_owned()));
+        }
+    }
+    let mut scopes = Scopes::default();
+    scopes.enter(bindings);
+    let (local, found) = scopes.resolve(start.name());
+    if (local, found) != (root.as_bytes(), namespace) {
         return Err(ParseError::Root {
             expected: match namespace {
                 Some(ns) => format!("{root} in {ns}"),
@@ -77,71 +104,15 @@ pub fn document<'a, T: Deserialize<'a>>(
             },
         });
     }
-    let mut de = quick_xml::de::Deserializer::from_str(text);
-    let value = T::deserialize(&mut de).map_err(ParseError::Shape)?;
-    if !de.is_empty() {
-        // The reader has read one event past the root (its look-ahead):
-        // white space, followed by nothing but white space, comments and
-        // processing instructions, is all that may come after it.
-        let read = usize::try_from(de.get_ref().get_ref().buffer_position())
-            .unwrap_or(body.len())
-            .min(body.len());
-        let look_ahead = &body[..read][body[..read]
-            .iter()
-            .rposition(|&b| b == b'>')
-            .map_or(0, |i| i + 1)..];
-        if look_ahead.is_empty() || !look_ahead.iter().all(u8::is_ascii_whitespace) {
-            return Err(ParseError::MoreThanOneRoot);
-        }
-        epilogue(&body[read..])?;
-    }
-    Ok(value)
-}
-
-/// What comes before the root element (no DTD), and the root's local name
-/// and namespace: the bindings in scope are its own.
-fn prologue(body: &[u8]) -> Result<(Vec<u8>, Option<String>), ParseError> {
-    use quick_xml::events::Event;
-    let mut reader = quick_xml::Reader::from_reader(body);
+    let value = T::deserialize(Element {
+        reader: &mut reader,
+        start,
+        empty,
+    })?;
+    // The epilogue: white space, comments and processing instructions.
     loop {
-        let event = reader.read_event().map_err(|error| ParseError::Syntax {
-            position: reader.buffer_position(),
-            error,
-        })?;
-        match event {
-            Event::Start(e) | Event::Empty(e) => {
-                let mut scopes = Scopes::default();
-                let mut bindings = Vec::new();
-                for attribute in attributes(&e) {
-                    if let Attribute::Binding(prefix, namespace) = attribute? {
-                        bindings.push((prefix.to_vec(), namespace.into_owned()));
-                    }
-                }
-                scopes.enter(bindings);
-                let (local, namespace) = scopes.resolve(e.name());
-                return Ok((local.to_vec(), namespace.map(str::to_owned)));
-            }
-            Event::DocType(_) => return Err(ParseError::Dtd),
-            Event::Eof => return Err(ParseError::NoElement),
-            Event::End(_) => return Err(ParseError::EndWithoutStart),
-            _ => {}
-        }
-    }
-}
-
-/// What comes after the root element: only white space, comments and
-/// processing instructions.
-fn epilogue(rest: &[u8]) -> Result<(), ParseError> {
-    use quick_xml::events::Event;
-    let mut reader = quick_xml::Reader::from_reader(rest);
-    loop {
-        let event = reader.read_event().map_err(|error| ParseError::Syntax {
-            position: reader.buffer_position(),
-            error,
-        })?;
-        match event {
-            Event::Eof => return Ok(()),
-            Event::Comment(_) | Event::PI(_) => {}
+        match reader.next()? {
+            Event::Eof => return Ok(value),
             Event::Text(t) if t.iter().all(u8::is_ascii_whitespace) => {}
             Event::End(_) => return Err(ParseError::EndWithoutStart),
             _ => return Err(ParseError::MoreThanOneRoot),
@@ -227,6 +198,37 @@ mod tests {
         assert_eq!(root.a.get(), Some("x & y!"));
         let b = root.b.unwrap();
         assert_eq!((b.at.get(), b.text.get()), (Some("1<2"), Some("t")));
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct List<'a> {
+        #[serde(rename = "G", default, borrow)]
+        g: Vec<Leaf<'a>>,
+        #[serde(rename = "N", default)]
+        n: Option<u32>,
+    }
+
+    #[test]
+    fn siblings_of_one_name_are_a_list_and_numbers_are_parsed() {
+        let list: List = document(
+            br#"<Root><G at="1"/>
+                <G at="2">x</G><N> 42 </N></Root>"#,
+            "Root",
+            None,
+        )
+        .unwrap();
+        let read: Vec<_> = list.g.iter().map(|g| (g.at.get(), g.text.get())).collect();
+        assert_eq!(read, [(Some("1"), None), (Some("2"), Some("x"))]);
+        assert_eq!(list.n, Some(42));
+        // The same name further on is the same element said twice.
+        assert!(matches!(
+            document::<List>(b"<Root><G/><N>1</N><G/></Root>", "Root", None),
+            Err(ParseError::Shape(_))
+        ));
+        assert!(matches!(
+            document::<List>(b"<Root><N>4x</N></Root>", "Root", None),
+            Err(ParseError::Shape(_))
+        ));
     }
 
     #[test]

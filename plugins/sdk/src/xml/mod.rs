@@ -26,6 +26,7 @@
 //! documents, each with a [`ParseError`].
 
 pub mod answer;
+mod de;
 mod element;
 mod tree;
 mod writer;

@@ -126,7 +126,7 @@ pub enum ParseError {
     /// ([`super::answer::document`]): an element said twice, elements
     /// where text is read, text that is not the type read.
     #[error("unexpected shape: {0}")]
-    Shape(quick_xml::DeError),
+    Shape(String),
 }
 
 /// The deepest nesting [`parse`] accepts.
@@ -204,22 +204,9 @@ fn walk(bytes: &[u8], sink: &mut impl Sink) -> Result<(), ParseError> {
             Event::Text(t) => sink.raw_text(&t, false)?,
             Event::CData(t) => sink.raw_text(&t, true)?,
             Event::GeneralRef(r) => {
-                match r
-                    .resolve_char_ref()
-                    .map_err(ParseError::CharacterReference)?
-                {
-                    Some(c) => sink.text(c.encode_utf8(&mut [0; 4])),
-                    None => {
-                        let name = r.decode().map_err(ParseError::Entity)?;
-                        sink.text(
-                            quick_xml::escape::resolve_predefined_entity(&name).ok_or_else(
-                                || ParseError::UnknownEntity {
-                                    name: name.to_string(),
-                                },
-                            )?,
-                        );
-                    }
-                }
+                let mut resolved = String::new();
+                push_reference(&r, &mut resolved)?;
+                sink.text(&resolved);
             }
             Event::DocType(_) => return Err(ParseError::Dtd),
             Event::Eof => break,
@@ -231,6 +218,31 @@ fn walk(bytes: &[u8], sink: &mut impl Sink) -> Result<(), ParseError> {
     }
     if roots == 0 {
         return Err(ParseError::NoElement);
+    }
+    Ok(())
+}
+
+/// An entity or character reference resolved onto `out`: XML's five
+/// predefined entities and character references only.
+pub(super) fn push_reference(
+    reference: &quick_xml::events::BytesRef,
+    out: &mut String,
+) -> Result<(), ParseError> {
+    match reference
+        .resolve_char_ref()
+        .map_err(ParseError::CharacterReference)?
+    {
+        Some(c) => out.push(c),
+        None => {
+            let name = reference.decode().map_err(ParseError::Entity)?;
+            out.push_str(
+                quick_xml::escape::resolve_predefined_entity(&name).ok_or_else(|| {
+                    ParseError::UnknownEntity {
+                        name: name.to_string(),
+                    }
+                })?,
+            );
+        }
     }
     Ok(())
 }

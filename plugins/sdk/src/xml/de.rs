@@ -1,0 +1,502 @@
+//! A serde deserializer over quick-xml's plain reader, for
+//! [`super::answer::document`]: one pass over the document, elements by
+//! local name, nothing built but what the structure reads.
+//!
+//! An element reads as a structure (its attributes as `@name`, its child
+//! elements by local name, its text as `$text`), as text (its content,
+//! which must hold no element), as `None` when it carries `xsi:nil="true"`,
+//! or as a sequence of itself and the siblings of the same name that follow
+//! it. An element the structure does not name is skipped: its tags are
+//! checked (the reader matches every end tag to its start), nothing else.
+
+use super::tree::{ParseError, push_reference};
+use quick_xml::events::{BytesStart, Event};
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use std::borrow::Cow;
+use std::fmt;
+
+/// Why a document did not read: the reader's refusal, or the shape.
+#[derive(Debug)]
+pub(super) enum Error {
+    /// What the document's syntax, references or structure break.
+    Parse(ParseError),
+    /// What the structure read expected and did not find.
+    Shape(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Parse(e) => e.fmt(f),
+            Error::Shape(e) => f.write_str(e),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl de::Error for Error {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        Error::Shape(msg.to_string())
+    }
+}
+
+impl From<ParseError> for Error {
+    fn from(e: ParseError) -> Self {
+        Error::Parse(e)
+    }
+}
+
+impl From<Error> for ParseError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Parse(e) => e,
+            Error::Shape(e) => ParseError::Shape(e),
+        }
+    }
+}
+
+/// The document's events, comments, processing instructions and the XML
+/// declaration left out, with one event of look-ahead.
+pub(super) struct Reader<'a> {
+    inner: quick_xml::Reader<&'a [u8]>,
+    peeked: Option<Event<'a>>,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader at the start of `body`.
+    pub(super) fn new(body: &'a [u8]) -> Reader<'a> {
+        Reader {
+            inner: quick_xml::Reader::from_reader(body),
+            peeked: None,
+        }
+    }
+
+    /// The next event; a DTD is refused.
+    pub(super) fn next(&mut self) -> Result<Event<'a>, Error> {
+        if let Some(event) = self.peeked.take() {
+            return Ok(event);
+        }
+        loop {
+            let event = self
+                .inner
+                .read_event()
+                .map_err(|error| ParseError::Syntax {
+                    position: self.inner.buffer_position(),
+                    error,
+                })?;
+            match event {
+                Event::Comment(_) | Event::PI(_) | Event::Decl(_) => {}
+                Event::DocType(_) => return Err(ParseError::Dtd.into()),
+                event => return Ok(event),
+            }
+        }
+    }
+
+    fn peek(&mut self) -> Result<&Event<'a>, Error> {
+        if self.peeked.is_none() {
+            self.peeked = Some(self.next()?);
+        }
+        Ok(self.peeked.get_or_insert(Event::Eof))
+    }
+
+    /// Reads past the end of the element whose start was just read.
+    fn skip(&mut self) -> Result<(), Error> {
+        let mut depth = 0usize;
+        loop {
+            match self.next()? {
+                Event::Start(_) => depth += 1,
+                Event::End(_) if depth == 0 => return Ok(()),
+                Event::End(_) => depth -= 1,
+                Event::Eof => return Err(ParseError::Truncated.into()),
+                _ => {}
+            }
+        }
+    }
+
+    /// The text up to the next element's start or end (the text of the
+    /// element open), references resolved; `first` is its first piece,
+    /// already read. Borrowed when it is one piece with no reference.
+    fn text(&mut self, first: Option<Event<'a>>) -> Result<Cow<'a, str>, Error> {
+        let mut text: Option<Cow<'a, str>> = None;
+        let mut event = first;
+        loop {
+            let piece = match event.take() {
+                Some(e) => e,
+                None => match self.peek()? {
+                    Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) => self.next()?,
+                    _ => break,
+                },
+            };
+            let add: Cow<'a, str> = match piece {
+                Event::Text(t) => utf8(t.into_inner())?,
+                Event::CData(t) => utf8(t.into_inner())?,
+                Event::GeneralRef(r) => {
+                    let mut resolved = String::new();
+                    push_reference(&r, &mut resolved)?;
+                    Cow::Owned(resolved)
+                }
+                _ => break,
+            };
+            text = Some(match text {
+                None => add,
+                Some(before) => Cow::Owned(before.into_owned() + &add),
+            });
+        }
+        Ok(text.unwrap_or(Cow::Borrowed("")))
+    }
+}
+
+/// A piece of the document as text (it was found UTF-8 as a whole).
+fn utf8(bytes: Cow<'_, [u8]>) -> Result<Cow<'_, str>, Error> {
+    let text = match bytes {
+        Cow::Borrowed(b) => Cow::Borrowed(
+            std::str::from_utf8(b).map_err(|e| Error::Shape(format!("not UTF-8: {e}")))?,
+        ),
+        Cow::Owned(b) => {
+            Cow::Owned(String::from_utf8(b).map_err(|e| Error::Shape(format!("not UTF-8: {e}")))?)
+        }
+    };
+    Ok(text)
+}
+
+/// Whether text is only white space (between elements: not content).
+fn blank(text: &[u8]) -> bool {
+    text.iter().all(u8::is_ascii_whitespace)
+}
+
+/// The local name of an element (`Body` for `s:Body`).
+fn local_name<'e>(start: &'e BytesStart<'_>) -> Result<&'e str, Error> {
+    std::str::from_utf8(start.local_name().into_inner())
+        .map_err(|e| Error::Shape(format!("not UTF-8: {e}")))
+}
+
+/// One element, its start read: it reads as a structure, text, an option
+/// or a sequence, and is read through its end.
+pub(super) struct Element<'r, 'a> {
+    pub(super) reader: &'r mut Reader<'a>,
+    pub(super) start: BytesStart<'a>,
+    pub(super) empty: bool,
+}
+
+impl<'a> Element<'_, 'a> {
+    /// The element's content as text; an element inside it is refused.
+    fn content(self) -> Result<Cow<'a, str>, Error> {
+        if self.empty {
+            return Ok(Cow::Borrowed(""));
+        }
+        let text = self.reader.text(None)?;
+        match self.reader.next()? {
+            Event::End(_) => Ok(text),
+            Event::Eof => Err(ParseError::Truncated.into()),
+            _ => Err(Error::Shape(format!(
+                "an element inside <{}>, where text is read",
+                local_name(&self.start)?
+            ))),
+        }
+    }
+
+    /// Whether it carries `xsi:nil="true"` (any prefix).
+    fn nil(&self) -> Result<bool, Error> {
+        for attribute in self.start.attributes() {
+            let attribute = attribute.map_err(ParseError::Attribute)?;
+            if attribute.key.local_name().into_inner() == b"nil"
+                && attribute.key.prefix().is_some()
+                && attribute.value.as_ref() == b"true"
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    fn skip(self) -> Result<(), Error> {
+        if self.empty {
+            Ok(())
+        } else {
+            self.reader.skip()
+        }
+    }
+}
+
+/// Text (an attribute's value, an element's `$text`) read as a value.
+struct TextValue<'a>(Cow<'a, str>);
+
+macro_rules! parsed {
+    ($($method:ident $visit:ident $ty:ty),*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            let text = self.text()?;
+            let value: $ty = text
+                .trim()
+                .parse()
+                .map_err(|_| Error::Shape(format!("{:?} is not a {}", text, stringify!($ty))))?;
+            visitor.$visit(value)
+        }
+    )*};
+}
+
+/// What both [`TextValue`] and [`Element`] read alike.
+trait AsText<'a> {
+    fn text(self) -> Result<Cow<'a, str>, Error>;
+}
+
+impl<'a> AsText<'a> for TextValue<'a> {
+    fn text(self) -> Result<Cow<'a, str>, Error> {
+        Ok(self.0)
+    }
+}
+
+impl<'a> AsText<'a> for Element<'_, 'a> {
+    fn text(self) -> Result<Cow<'a, str>, Error> {
+        self.content()
+    }
+}
+
+fn visit_text<'de, V: Visitor<'de>>(text: Cow<'de, str>, visitor: V) -> Result<V::Value, Error> {
+    match text {
+        Cow::Borrowed(s) => visitor.visit_borrowed_str(s),
+        Cow::Owned(s) => visitor.visit_string(s),
+    }
+}
+
+impl<'de> de::Deserializer<'de> for TextValue<'de> {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visit_text(self.0, visitor)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    parsed!(deserialize_bool visit_bool bool, deserialize_i8 visit_i8 i8, deserialize_i16 visit_i16 i16,
+        deserialize_i32 visit_i32 i32, deserialize_i64 visit_i64 i64, deserialize_u8 visit_u8 u8,
+        deserialize_u16 visit_u16 u16, deserialize_u32 visit_u32 u32, deserialize_u64 visit_u64 u64);
+
+    serde::forward_to_deserialize_any! {
+        f32 f64 char str string bytes byte_buf unit unit_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any i128 u128
+    }
+}
+
+impl<'de> de::Deserializer<'de> for Element<'_, 'de> {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_map(visitor)
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visit_text(self.content()?, visitor)
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        if self.nil()? {
+            self.skip()?;
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(self)
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        let attributes = attributes(&self.start)?;
+        visitor.visit_map(Members {
+            reader: self.reader,
+            attributes: attributes.into_iter(),
+            empty: self.empty,
+            value: None,
+        })
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_map(visitor)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        let name = self.start.local_name().into_inner().to_vec();
+        visitor.visit_seq(Siblings {
+            reader: self.reader,
+            next: Some((self.start, self.empty)),
+            name,
+        })
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.skip()?;
+        visitor.visit_unit()
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.deserialize_ignored_any(visitor)
+    }
+
+    parsed!(deserialize_bool visit_bool bool, deserialize_i8 visit_i8 i8, deserialize_i16 visit_i16 i16,
+        deserialize_i32 visit_i32 i32, deserialize_i64 visit_i64 i64, deserialize_u8 visit_u8 u8,
+        deserialize_u16 visit_u16 u16, deserialize_u32 visit_u32 u32, deserialize_u64 visit_u64 u64);
+
+    serde::forward_to_deserialize_any! {
+        f32 f64 char bytes byte_buf unit_struct tuple tuple_struct enum identifier i128 u128
+    }
+}
+
+/// An element's attributes, checked and unescaped, namespace bindings
+/// left out: `@` and the local name, and the value.
+fn attributes<'a>(start: &BytesStart<'_>) -> Result<Vec<(String, Cow<'a, str>)>, Error> {
+    let mut out = Vec::new();
+    for attribute in start.attributes() {
+        let attribute = attribute.map_err(ParseError::Attribute)?;
+        if attribute.key.as_namespace_binding().is_some() {
+            continue;
+        }
+        let name = std::str::from_utf8(attribute.key.local_name().into_inner())
+            .map_err(|e| Error::Shape(format!("not UTF-8: {e}")))?;
+        let value = attribute
+            .unescape_value()
+            .map_err(ParseError::AttributeValue)?
+            .into_owned();
+        out.push((format!("@{name}"), Cow::Owned(value)));
+    }
+    Ok(out)
+}
+
+/// What the key just given stands for.
+enum Pending<'a> {
+    Text(Cow<'a, str>),
+    Child(BytesStart<'a>, bool),
+}
+
+/// An element's members: its attributes, then its content in order.
+struct Members<'r, 'a> {
+    reader: &'r mut Reader<'a>,
+    attributes: std::vec::IntoIter<(String, Cow<'a, str>)>,
+    empty: bool,
+    value: Option<Pending<'a>>,
+}
+
+impl<'de> MapAccess<'de> for Members<'_, 'de> {
+    type Error = Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
+        if let Some((name, value)) = self.attributes.next() {
+            self.value = Some(Pending::Text(value));
+            return seed.deserialize(TextValue(Cow::Owned(name))).map(Some);
+        }
+        if self.empty {
+            return Ok(None);
+        }
+        loop {
+            match self.reader.next()? {
+                Event::Text(t) if blank(&t) => {}
+                event @ (Event::Text(_) | Event::CData(_) | Event::GeneralRef(_)) => {
+                    let text = self.reader.text(Some(event))?;
+                    self.value = Some(Pending::Text(text));
+                    return seed
+                        .deserialize(TextValue(Cow::Borrowed("$text")))
+                        .map(Some);
+                }
+                Event::Start(e) => {
+                    let key = local_name(&e)?.to_owned();
+                    self.value = Some(Pending::Child(e, false));
+                    return seed.deserialize(TextValue(Cow::Owned(key))).map(Some);
+                }
+                Event::Empty(e) => {
+                    let key = local_name(&e)?.to_owned();
+                    self.value = Some(Pending::Child(e, true));
+                    return seed.deserialize(TextValue(Cow::Owned(key))).map(Some);
+                }
+                Event::End(_) => return Ok(None),
+                Event::Eof => return Err(ParseError::Truncated.into()),
+                _ => {}
+            }
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
+        match self.value.take() {
+            Some(Pending::Text(text)) => seed.deserialize(TextValue(text)),
+            Some(Pending::Child(start, empty)) => seed.deserialize(Element {
+                reader: self.reader,
+                start,
+                empty,
+            }),
+            None => Err(Error::Shape("a value without its key".into())),
+        }
+    }
+}
+
+/// An element and the siblings of the same name right after it, as a
+/// sequence.
+struct Siblings<'r, 'a> {
+    reader: &'r mut Reader<'a>,
+    next: Option<(BytesStart<'a>, bool)>,
+    name: Vec<u8>,
+}
+
+impl<'de> SeqAccess<'de> for Siblings<'_, 'de> {
+    type Error = Error;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Error> {
+        if self.next.is_none() {
+            // White space between siblings is no content.
+            while matches!(self.reader.peek()?, Event::Text(t) if blank(t)) {
+                self.reader.next()?;
+            }
+            let same = |e: &BytesStart<'_>| e.local_name().into_inner() == self.name.as_slice();
+            match self.reader.peek()? {
+                Event::Start(e) if same(e) => {
+                    if let Event::Start(e) = self.reader.next()? {
+                        self.next = Some((e, false));
+                    }
+                }
+                Event::Empty(e) if same(e) => {
+                    if let Event::Empty(e) = self.reader.next()? {
+                        self.next = Some((e, true));
+                    }
+                }
+                _ => return Ok(None),
+            }
+        }
+        let Some((start, empty)) = self.next.take() else {
+            return Ok(None);
+        };
+        seed.deserialize(Element {
+            reader: &mut *self.reader,
+            start,
+            empty,
+        })
+        .map(Some)
+    }
+}
