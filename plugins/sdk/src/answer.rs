@@ -426,7 +426,10 @@ mod tests {
         data: Object<Inner<'a>>,
     }
 
-    fn read(body: &str) -> Option<(Option<i64>, Option<String>, Option<String>, Option<String>)> {
+    /// `status`, `msg`, `amount` and `data.pnr`, as read.
+    type Read = (Option<i64>, Option<String>, Option<String>, Option<String>);
+
+    fn read(body: &str) -> Option<Read> {
         let a: Answer = object(body.as_bytes()).ok()?;
         Some((
             a.status.get(),
