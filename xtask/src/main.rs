@@ -525,6 +525,18 @@ fn check() -> Result<(), String> {
     }
     host.args(["--", "-D", "warnings"]);
     run(host)?;
+    // The SDK's own tests and its test double run natively.
+    let mut sdk = cargo();
+    sdk.args([
+        "clippy",
+        "--all-targets",
+        "--package",
+        "payhost-sdk",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    run(sdk)?;
     let mut wasm = cargo();
     wasm.args(["clippy", "--target", WASM_TARGET])
         .env("CARGO_TARGET_DIR", root().join("target").join("guests"));
