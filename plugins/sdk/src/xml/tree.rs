@@ -386,3 +386,41 @@ impl Sink for Tree {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespaces_resolve_by_scope_and_what_is_wrong_is_refused() {
+        let root = parse(
+            br#"<s:E xmlns:s="urn:s" xmlns="urn:d"><s:B a="1 &amp; 2"><C xmlns="urn:c"><D/></C><F x:nil="true" xmlns:x="urn:x"> t </F><G/></s:B></s:E>"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (root.name.as_str(), root.namespace.as_deref()),
+            ("E", Some("urn:s"))
+        );
+        let b = root.child("B").unwrap();
+        assert_eq!(b.namespace.as_deref(), Some("urn:s"));
+        assert_eq!(b.attr("a"), Some("1 & 2"));
+        let c = b.child("C").unwrap();
+        assert_eq!(c.namespace.as_deref(), Some("urn:c"));
+        assert_eq!(c.child("D").unwrap().namespace.as_deref(), Some("urn:c"));
+        let f = b.child("F").unwrap();
+        assert!(f.nil && f.value().is_none() && f.text == "t");
+        // The default namespace is back once C's scope is closed.
+        assert_eq!(b.child("G").unwrap().namespace.as_deref(), Some("urn:d"));
+        for bad in [
+            &b"<a><b></a>"[..],
+            b"<a/><b/>",
+            b"<!DOCTYPE a><a/>",
+            b"<a>&x;</a>",
+            b"<a>",
+            b"</a>",
+            b"",
+        ] {
+            assert!(parse(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
+    }
+}
