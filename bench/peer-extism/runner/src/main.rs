@@ -135,7 +135,7 @@ fn compile(
 /// them (`n` keeps it unique).
 fn payment(n: u64) -> Payment {
     Payment {
-        order_id: format!("ATL-OK-x{n}"),
+        order_id: format!("ATL-OK-peer{n}"),
         client_order_id: Some(format!("PLT-{n}")),
         amount: "312.99".into(),
         currency: "USD".into(),
