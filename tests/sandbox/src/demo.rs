@@ -71,8 +71,11 @@ pub fn placements(connector: &str) -> String {
 
 /// `payhost.toml` for the four connectors against a simulator at `url`,
 /// with secrets in `secrets/` and the placements of [`placements`]; `extra`
-/// is appended to every section.
+/// is appended to every section. `cache` is written absolute: the file is
+/// read where it is written (a temporary directory), and a relative cache
+/// would be a new, empty one there every time.
 pub fn config(url: &str, cache: &Path, extra: &str) -> String {
+    let cache = std::path::absolute(cache).unwrap_or_else(|_| cache.to_path_buf());
     let section = |name: &str, keys: &str, secrets: &[&str]| {
         let secrets: Vec<String> = secrets
             .iter()
