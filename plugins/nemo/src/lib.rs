@@ -112,8 +112,10 @@ impl Operation {
 
 /// A SOAP 1.1 envelope, as Nemo answers: `Body` holds a `Fault` or the
 /// operation's `…Response`, whose `ResponseBin` holds an `Error` or a
-/// `Response`. Elements are read where the document puts them, by local
-/// name; one said twice makes the answer unreadable.
+/// `Response`. Elements are read where SOAP and Nemo's document put them,
+/// by local name (an `Error` elsewhere is not Nemo's error); one said twice
+/// makes the answer unreadable. A `Fault` or an `Error` is there whatever
+/// it carries: each is read as a list, which no `xsi:nil` empties.
 #[derive(Deserialize)]
 struct Envelope<'a> {
     #[serde(rename = "Body", borrow)]
@@ -122,8 +124,8 @@ struct Envelope<'a> {
 
 #[derive(Deserialize)]
 struct SoapBody<'a> {
-    #[serde(rename = "Fault", borrow)]
-    fault: Option<Fault<'a>>,
+    #[serde(rename = "Fault", default, borrow)]
+    fault: Vec<Fault<'a>>,
     #[serde(
         rename = "PayOrderResponse",
         alias = "InitPaymentResponse",
@@ -147,8 +149,8 @@ struct OperationResponse<'a> {
 
 #[derive(Deserialize)]
 struct Bin<'a> {
-    #[serde(rename = "Error", borrow)]
-    error: Option<SoapError<'a>>,
+    #[serde(rename = "Error", default, borrow)]
+    error: Vec<SoapError<'a>>,
     #[serde(rename = "Response", borrow)]
     response: Option<Answer<'a>>,
 }
@@ -189,10 +191,10 @@ fn read_bin(response: &Response) -> Result<Option<Answer<'_>>, PaymentOutcome> {
             },
         )?;
     let body = envelope.body.unwrap_or(SoapBody {
-        fault: None,
+        fault: Vec::new(),
         response: None,
     });
-    if let Some(fault) = body.fault {
+    if let Some(fault) = body.fault.first() {
         let text = fault.faultstring.get().unwrap_or("SOAP fault").to_owned();
         return Err(PaymentOutcome::unknown(ConnectorError::supplier(
             ErrorKind::Protocol,
@@ -203,7 +205,7 @@ fn read_bin(response: &Response) -> Result<Option<Answer<'_>>, PaymentOutcome> {
     let Some(bin) = body.response.and_then(|r| r.bin) else {
         return Err(response.unreadable("the answer has no ResponseBin"));
     };
-    match bin.error {
+    match bin.error.first() {
         Some(error) => Err(error.outcome()),
         None => Ok(bin.response),
     }

@@ -44,11 +44,17 @@
 //!   after its root: a second root, a truncated document or a stray end
 //!   tag is refused, as the tree refused them.
 //! - What the structure reads must be well-formed: its text's entities and
-//!   character references, its attributes. In an element it skips, only
-//!   the tags are looked at (the tree refused an unknown entity or a bad
-//!   attribute anywhere), and neither depth nor element count is limited,
-//!   as nothing of it is kept: an answer is at most the connector's
-//!   `max-response-size`.
+//!   character references, its attributes (at most 64 to an element, none
+//!   said twice). In an element it skips, only the tags are looked at (the
+//!   tree refused an unknown entity or a bad attribute anywhere). Nothing
+//!   nests deeper than 64, read or skipped, as the tree allows; nothing
+//!   but white space comes before the root; an element's name cannot pose
+//!   as an attribute's or the text's member (`<@ID>`, `<$text>`).
+//! - `xsi:nil` (`true` or `1`, not a namespace binding named `nil`) reads
+//!   as absent only on an empty element: a nil element with content is
+//!   refused. A structure for which an element's presence matters
+//!   whatever it carries (a supplier's `<Error>`) reads it as a `Vec`,
+//!   which no `xsi:nil` empties.
 //! - [`Text`]: an element's text or an attribute's value, trimmed; absent
 //!   when empty or `xsi:nil`.
 //! - An element the structure reads that appears twice where one is
@@ -83,7 +89,10 @@ pub fn document<'a, T: Deserialize<'a>>(
             Event::Empty(e) => break (e, true),
             Event::End(_) => return Err(ParseError::EndWithoutStart),
             Event::Eof => return Err(ParseError::NoElement),
-            _ => {}
+            Event::Text(t) if t.iter().all(u8::is_ascii_whitespace) => {}
+            _ => {
+                return Err(ParseError::Shape("text before the root element".into()));
+            }
         }
     };
     // The root's own bindings are the only ones in scope.
@@ -108,6 +117,7 @@ pub fn document<'a, T: Deserialize<'a>>(
         reader: &mut reader,
         start,
         empty,
+        root: true,
     })?;
     // The epilogue: white space, comments and processing instructions.
     loop {
@@ -159,7 +169,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Inner<'a> {
 
 impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        // Through `Option`, so that quick-xml reads `xsi:nil` as absent.
+        // Through `Option`, so that `xsi:nil` reads as absent.
         Ok(Text(
             Option::<Inner<'a>>::deserialize(deserializer)?.map(|i| i.0),
         ))
@@ -236,7 +246,8 @@ mod tests {
         for xml in [
             "<Root><A/></Root>",
             "<Root><A>  </A></Root>",
-            r#"<Root xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><A xsi:nil="true">x</A></Root>"#,
+            r#"<Root xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><A xsi:nil="true"/></Root>"#,
+            r#"<Root xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><A xsi:nil="1"> </A></Root>"#,
             "<Root/>",
         ] {
             assert_eq!(read(xml).unwrap().a.get(), None, "{xml}");
@@ -265,14 +276,49 @@ mod tests {
         ] {
             assert!(read(xml).is_err(), "{why}: {xml}");
         }
-        // Skipped, not kept: no limit on depth, and nothing of it looked at
-        // but its tags.
-        let deep = format!(
-            "<Root><C a=\"&x;\">{}{}</C><A>ok</A></Root> <!-- done -->\n",
-            "<D>&y;".repeat(10_000),
-            "</D>".repeat(10_000)
+        // Skipped, only its tags looked at; nothing deeper than 64, read
+        // or skipped.
+        let deep = |n: usize| {
+            format!(
+                "<Root><C a=\"&x;\">{}{}</C><A>ok</A></Root> <!-- done -->\n",
+                "<D>&y;".repeat(n),
+                "</D>".repeat(n)
+            )
+        };
+        assert_eq!(read(&deep(60)).unwrap().a.get(), Some("ok"));
+        assert!(matches!(read(&deep(100)), Err(ParseError::TooDeepOrLarge)));
+        // A nil element with content is refused, not read as absent; a
+        // namespace binding named `nil` is no nil.
+        for xml in [
+            r#"<Root xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><A xsi:nil="true">x</A></Root>"#,
+            r#"<Root><B q:nil="true"><C/></B></Root>"#,
+        ] {
+            assert!(matches!(read(xml), Err(ParseError::Shape(_))), "{xml}");
+        }
+        assert_eq!(
+            read(r#"<Root><A xmlns:nil="true">x</A></Root>"#)
+                .unwrap()
+                .a
+                .get(),
+            Some("x")
         );
-        assert_eq!(read(&deep).unwrap().a.get(), Some("ok"));
+        // Names that pose as members, text before the root, a list at the
+        // root, too many attributes.
+        for xml in [
+            "<Root><$text>x</$text></Root>",
+            "<Root><B><@at>1</@at></B></Root>",
+            "<Root><:A>x</:A></Root>",
+            "junk<Root/>",
+            "&amp;<Root/>",
+        ] {
+            assert!(read(xml).is_err(), "{xml}");
+        }
+        assert!(document::<Vec<Text>>(b"<Root>1</Root><Root>2</Root>", "Root", None).is_err());
+        let many: String = (0..65).map(|i| format!(" a{i}=\"\"")).collect();
+        assert!(matches!(
+            read(&format!("<Root><B{many}/></Root>")),
+            Err(ParseError::TooManyAttributes)
+        ));
         assert!(matches!(
             document::<Root>(b"<Root><A>\xff</A></Root>", "Root", None),
             Err(ParseError::NotUtf8(_))

@@ -9,7 +9,7 @@
 //! it. An element the structure does not name is skipped: its tags are
 //! checked (the reader matches every end tag to its start), nothing else.
 
-use super::tree::{ParseError, push_reference};
+use super::tree::{Attribute, ParseError, attributes, push_reference};
 use quick_xml::events::{BytesStart, Event};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
@@ -61,7 +61,14 @@ impl From<Error> for ParseError {
 pub(super) struct Reader<'a> {
     inner: quick_xml::Reader<&'a [u8]>,
     peeked: Option<Event<'a>>,
+    /// Elements open, read or skipped alike: at most [`MAX_DEPTH`], as the
+    /// tree allows, so that no structure (a recursive one, one that keeps
+    /// what it does not know) recurses deeper.
+    depth: usize,
 }
+
+/// The deepest nesting a document may have.
+const MAX_DEPTH: usize = 64;
 
 impl<'a> Reader<'a> {
     /// A reader at the start of `body`.
@@ -69,6 +76,7 @@ impl<'a> Reader<'a> {
         Reader {
             inner: quick_xml::Reader::from_reader(body),
             peeked: None,
+            depth: 0,
         }
     }
 
@@ -88,6 +96,17 @@ impl<'a> Reader<'a> {
             match event {
                 Event::Comment(_) | Event::PI(_) | Event::Decl(_) => {}
                 Event::DocType(_) => return Err(ParseError::Dtd.into()),
+                Event::Start(_) => {
+                    self.depth += 1;
+                    if self.depth > MAX_DEPTH {
+                        return Err(ParseError::TooDeepOrLarge.into());
+                    }
+                    return Ok(event);
+                }
+                Event::End(_) => {
+                    self.depth = self.depth.saturating_sub(1);
+                    return Ok(event);
+                }
                 event => return Ok(event),
             }
         }
@@ -165,10 +184,25 @@ fn blank(text: &[u8]) -> bool {
     text.iter().all(u8::is_ascii_whitespace)
 }
 
-/// The local name of an element (`Body` for `s:Body`).
+/// The local name of an element (`Body` for `s:Body`), which must be a
+/// name: not empty, not one that could pose as an attribute's or the
+/// text's member (`@ID`, `$text`), no empty prefix.
 fn local_name<'e>(start: &'e BytesStart<'_>) -> Result<&'e str, Error> {
-    std::str::from_utf8(start.local_name().into_inner())
-        .map_err(|e| Error::Shape(format!("not UTF-8: {e}")))
+    let raw = start.name().into_inner();
+    let local = std::str::from_utf8(start.local_name().into_inner())
+        .map_err(|e| Error::Shape(format!("not UTF-8: {e}")))?;
+    let bad = |b: u8| matches!(b, b'@' | b'$' | b':');
+    if local.is_empty()
+        || raw.first().copied().is_some_and(bad)
+        || local.as_bytes()[0] == b'@'
+        || local.as_bytes()[0] == b'$'
+    {
+        return Err(Error::Shape(format!(
+            "<{}> is not an element name",
+            String::from_utf8_lossy(raw)
+        )));
+    }
+    Ok(local)
 }
 
 /// One element, its start read: it reads as a structure, text, an option
@@ -177,6 +211,8 @@ pub(super) struct Element<'r, 'a> {
     pub(super) reader: &'r mut Reader<'a>,
     pub(super) start: BytesStart<'a>,
     pub(super) empty: bool,
+    /// Whether it is the root, which has no siblings to be a sequence of.
+    pub(super) root: bool,
 }
 
 impl<'a> Element<'_, 'a> {
@@ -196,18 +232,29 @@ impl<'a> Element<'_, 'a> {
         }
     }
 
-    /// Whether it carries `xsi:nil="true"` (any prefix).
-    fn nil(&self) -> Result<bool, Error> {
-        for attribute in self.start.attributes() {
-            let attribute = attribute.map_err(ParseError::Attribute)?;
-            if attribute.key.local_name().into_inner() == b"nil"
-                && attribute.key.prefix().is_some()
-                && attribute.value.as_ref() == b"true"
-            {
-                return Ok(true);
+    /// Whether it carries `xsi:nil` true (`true` or `1`; any prefix, not
+    /// a namespace binding). A nil element must be empty: one with content
+    /// is refused, not read as absent.
+    fn nil(&mut self) -> Result<bool, Error> {
+        let mut nil = false;
+        for attribute in attributes(&self.start) {
+            if let Attribute::Plain(name, value) = attribute? {
+                nil |= name == b"nil" && matches!(value.trim(), "true" | "1");
             }
         }
-        Ok(false)
+        if nil && !self.empty {
+            match self.reader.peek()? {
+                Event::End(_) => {}
+                Event::Text(t) if blank(t) => {}
+                _ => {
+                    return Err(Error::Shape(format!(
+                        "<{}> is nil and has content",
+                        local_name(&self.start)?
+                    )));
+                }
+            }
+        }
+        Ok(nil)
     }
 
     fn skip(self) -> Result<(), Error> {
@@ -303,7 +350,7 @@ impl<'de> de::Deserializer<'de> for Element<'_, 'de> {
         self.deserialize_str(visitor)
     }
 
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+    fn deserialize_option<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value, Error> {
         if self.nil()? {
             self.skip()?;
             visitor.visit_none()
@@ -321,7 +368,7 @@ impl<'de> de::Deserializer<'de> for Element<'_, 'de> {
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        let attributes = attributes(&self.start)?;
+        let attributes = member_attributes(&self.start)?;
         visitor.visit_map(Members {
             reader: self.reader,
             attributes: attributes.into_iter(),
@@ -340,6 +387,9 @@ impl<'de> de::Deserializer<'de> for Element<'_, 'de> {
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        if self.root {
+            return Err(Error::Shape("the root element read as a sequence".into()));
+        }
         let name = self.start.local_name().into_inner().to_vec();
         visitor.visit_seq(Siblings {
             reader: self.reader,
@@ -368,20 +418,14 @@ impl<'de> de::Deserializer<'de> for Element<'_, 'de> {
 
 /// An element's attributes, checked and unescaped, namespace bindings
 /// left out: `@` and the local name, and the value.
-fn attributes<'a>(start: &BytesStart<'_>) -> Result<Vec<(String, Cow<'a, str>)>, Error> {
+fn member_attributes<'a>(start: &BytesStart<'_>) -> Result<Vec<(String, Cow<'a, str>)>, Error> {
     let mut out = Vec::new();
-    for attribute in start.attributes() {
-        let attribute = attribute.map_err(ParseError::Attribute)?;
-        if attribute.key.as_namespace_binding().is_some() {
-            continue;
+    for attribute in attributes(start) {
+        if let Attribute::Plain(name, value) = attribute? {
+            let name =
+                std::str::from_utf8(name).map_err(|e| Error::Shape(format!("not UTF-8: {e}")))?;
+            out.push((format!("@{name}"), Cow::Owned(value.into_owned())));
         }
-        let name = std::str::from_utf8(attribute.key.local_name().into_inner())
-            .map_err(|e| Error::Shape(format!("not UTF-8: {e}")))?;
-        let value = attribute
-            .unescape_value()
-            .map_err(ParseError::AttributeValue)?
-            .into_owned();
-        out.push((format!("@{name}"), Cow::Owned(value)));
     }
     Ok(out)
 }
@@ -448,6 +492,7 @@ impl<'de> MapAccess<'de> for Members<'_, 'de> {
                 reader: self.reader,
                 start,
                 empty,
+                root: false,
             }),
             None => Err(Error::Shape("a value without its key".into())),
         }
@@ -496,6 +541,7 @@ impl<'de> SeqAccess<'de> for Siblings<'_, 'de> {
             reader: &mut *self.reader,
             start,
             empty,
+            root: false,
         })
         .map(Some)
     }

@@ -112,6 +112,9 @@ pub enum ParseError {
     /// The document has no element at all.
     #[error("the document has no element")]
     NoElement,
+    /// An element carries more than 64 attributes.
+    #[error("an element has more than 64 attributes")]
+    TooManyAttributes,
     /// The document's bytes are not UTF-8 ([`super::answer::document`]).
     #[error("not UTF-8: {0}")]
     NotUtf8(std::str::Utf8Error),
@@ -261,15 +264,44 @@ pub(super) fn attributes<'e>(
     element: &'e quick_xml::events::BytesStart,
 ) -> impl Iterator<Item = Result<Attribute<'e>, ParseError>> + 'e {
     use quick_xml::name::PrefixDeclaration;
-    element.attributes().map(|attr| {
-        let attr = attr.map_err(ParseError::Attribute)?;
+    let raw = raw_attributes(element);
+    let (raw, refused) = match raw {
+        Ok(raw) => (raw, None),
+        Err(e) => (Vec::new(), Some(Err(e))),
+    };
+    refused.into_iter().chain(raw.into_iter().map(|attr| {
         let value = attr.unescape_value().map_err(ParseError::AttributeValue)?;
         Ok(match attr.key.as_namespace_binding() {
             Some(PrefixDeclaration::Default) => Attribute::Binding(b"", value),
             Some(PrefixDeclaration::Named(prefix)) => Attribute::Binding(prefix, value),
             None => Attribute::Plain(attr.key.local_name().into_inner(), value),
         })
-    })
+    }))
+}
+
+/// The most attributes an element may carry.
+const MAX_ATTRIBUTES: usize = 64;
+
+/// An element's attributes, well-formed, at most [`MAX_ATTRIBUTES`], no
+/// name said twice (checked here, not by quick-xml, whose check takes
+/// time quadratic in their number).
+fn raw_attributes<'e>(
+    element: &'e quick_xml::events::BytesStart,
+) -> Result<Vec<quick_xml::events::attributes::Attribute<'e>>, ParseError> {
+    let mut out: Vec<quick_xml::events::attributes::Attribute<'e>> = Vec::new();
+    for attr in element.attributes().with_checks(false) {
+        let attr = attr.map_err(ParseError::Attribute)?;
+        if out.len() == MAX_ATTRIBUTES {
+            return Err(ParseError::TooManyAttributes);
+        }
+        if let Some(at) = out.iter().position(|a| a.key == attr.key) {
+            return Err(ParseError::Attribute(
+                quick_xml::events::attributes::AttrError::Duplicated(out.len(), at),
+            ));
+        }
+        out.push(attr);
+    }
+    Ok(out)
 }
 
 /// The namespace bindings in scope, innermost last: prefix (empty for the
