@@ -177,17 +177,11 @@ pub(crate) fn section(report: &mut Report, plugins: &Path, cache: &Path) -> anyh
         "`valgrind --tool=callgrind --smc-check=all-non-file payhost-bench count --mode plugin|native --n N`, N = {SHORT} and {LONG}; (instructions at {LONG} − at {SHORT}) / {}. The process runs the simulator and both HTTP stacks too, the same for both builds.\n",
         LONG - SHORT
     ));
-    // The counted children's engine (explicit bounds checks) is not the
-    // main process's: one run, not counted, puts their compiled connectors
-    // in the cache first, or the first counted run would count a compile.
-    let warm = Command::new(std::env::current_exe()?)
-        .args(count_args(true, 1, plugins, cache))
-        .output()?;
-    anyhow::ensure!(
-        warm.status.success(),
-        "the warm-up run failed: {}",
-        String::from_utf8_lossy(&warm.stderr)
-    );
+    // The counted children's engine (explicit bounds checks, and under
+    // valgrind the CPU features it reports) is not the main process's: one
+    // run under valgrind, not counted, puts their compiled connectors in
+    // the cache first, or the first counted run would count a compile.
+    counted(true, 1, plugins, cache)?;
     let per = |plugin: bool| -> anyhow::Result<f64> {
         let short = counted(plugin, SHORT, plugins, cache)?;
         let long = counted(plugin, LONG, plugins, cache)?;
