@@ -94,6 +94,19 @@ impl Parts {
         Some(out)
     }
 
+    /// The bytes as text, each secret and sealed value as `<hidden>`: for
+    /// tests of what a body writer wrote.
+    pub(crate) fn text_for_tests(&self) -> String {
+        let mut out = String::new();
+        for part in &self.0 {
+            match part {
+                Part::Literal(bytes) => out.push_str(&String::from_utf8_lossy(bytes)),
+                Part::Secret(_) | Part::Sealed(_) => out.push_str("<hidden>"),
+            }
+        }
+        out
+    }
+
     /// Whether any literal piece contains `byte`.
     pub(crate) fn literal_contains(&self, byte: u8) -> bool {
         self.0

@@ -173,15 +173,7 @@ impl Body {
     /// The object as text, each hidden value as `<hidden>`: for tests.
     #[doc(hidden)]
     pub fn text_for_tests(self) -> String {
-        let parts = self.finish();
-        let mut out = String::new();
-        for part in &parts.0 {
-            match part {
-                crate::parts::Part::Literal(bytes) => out.push_str(&String::from_utf8_lossy(bytes)),
-                _ => out.push_str("<hidden>"),
-            }
-        }
-        out
+        self.finish().text_for_tests()
     }
 }
 

@@ -97,8 +97,8 @@ pub fn document<'a, T: Deserialize<'a>>(
     };
     // The root's own bindings are the only ones in scope.
     let mut bindings = Vec::new();
-    for attribute in attributes(&start) {
-        if let Attribute::Binding(prefix, namespace) = attribute? {
+    for attribute in attributes(&start)? {
+        if let Attribute::Binding(prefix, namespace) = attribute {
             bindings.push((prefix.to_vec(), namespace.into_owned()));
         }
     }

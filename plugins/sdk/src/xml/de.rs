@@ -191,11 +191,11 @@ fn local_name<'e>(start: &'e BytesStart<'_>) -> Result<&'e str, Error> {
     let raw = start.name().into_inner();
     let local = std::str::from_utf8(start.local_name().into_inner())
         .map_err(|e| Error::Shape(format!("not UTF-8: {e}")))?;
-    let bad = |b: u8| matches!(b, b'@' | b'$' | b':');
+    // `@…` and `$…` name members; `:…` has an empty prefix.
+    let posing = |b: &u8| matches!(b, b'@' | b'$' | b':');
     if local.is_empty()
-        || raw.first().copied().is_some_and(bad)
-        || local.as_bytes()[0] == b'@'
-        || local.as_bytes()[0] == b'$'
+        || raw.first().is_some_and(posing)
+        || local.as_bytes().first().is_some_and(posing)
     {
         return Err(Error::Shape(format!(
             "<{}> is not an element name",
@@ -237,8 +237,8 @@ impl<'a> Element<'_, 'a> {
     /// is refused, not read as absent.
     fn nil(&mut self) -> Result<bool, Error> {
         let mut nil = false;
-        for attribute in attributes(&self.start) {
-            if let Attribute::Plain(name, value) = attribute? {
+        for attribute in attributes(&self.start)? {
+            if let Attribute::Plain(name, value) = attribute {
                 nil |= name == b"nil" && matches!(value.trim(), "true" | "1");
             }
         }
@@ -420,8 +420,8 @@ impl<'de> de::Deserializer<'de> for Element<'_, 'de> {
 /// left out: `@` and the local name, and the value.
 fn member_attributes<'a>(start: &BytesStart<'_>) -> Result<Vec<(String, Cow<'a, str>)>, Error> {
     let mut out = Vec::new();
-    for attribute in attributes(start) {
-        if let Attribute::Plain(name, value) = attribute? {
+    for attribute in attributes(start)? {
+        if let Attribute::Plain(name, value) = attribute {
             let name =
                 std::str::from_utf8(name).map_err(|e| Error::Shape(format!("not UTF-8: {e}")))?;
             out.push((format!("@{name}"), Cow::Owned(value.into_owned())));

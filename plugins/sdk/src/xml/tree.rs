@@ -259,50 +259,40 @@ pub(super) enum Attribute<'e> {
     Binding(&'e [u8], std::borrow::Cow<'e, str>),
 }
 
-/// An element's attributes, each checked and unescaped.
+/// An element's attributes, each checked and unescaped: at most 64, no
+/// name said twice.
 pub(super) fn attributes<'e>(
     element: &'e quick_xml::events::BytesStart,
-) -> impl Iterator<Item = Result<Attribute<'e>, ParseError>> + 'e {
+) -> Result<Vec<Attribute<'e>>, ParseError> {
     use quick_xml::name::PrefixDeclaration;
-    let raw = raw_attributes(element);
-    let (raw, refused) = match raw {
-        Ok(raw) => (raw, None),
-        Err(e) => (Vec::new(), Some(Err(e))),
-    };
-    refused.into_iter().chain(raw.into_iter().map(|attr| {
+    let mut out: Vec<Attribute<'e>> = Vec::new();
+    let mut keys: Vec<&'e [u8]> = Vec::new();
+    for attr in element.attributes().with_checks(false) {
+        let attr = attr.map_err(ParseError::Attribute)?;
+        // At most MAX_ATTRIBUTES, none said twice: checked here, not by
+        // quick-xml, whose check takes time quadratic in their number.
+        if keys.len() == MAX_ATTRIBUTES {
+            return Err(ParseError::TooManyAttributes);
+        }
+        let key = attr.key.into_inner();
+        if let Some(at) = keys.iter().position(|k| *k == key) {
+            return Err(ParseError::Attribute(
+                quick_xml::events::attributes::AttrError::Duplicated(keys.len(), at),
+            ));
+        }
+        keys.push(key);
         let value = attr.unescape_value().map_err(ParseError::AttributeValue)?;
-        Ok(match attr.key.as_namespace_binding() {
+        out.push(match attr.key.as_namespace_binding() {
             Some(PrefixDeclaration::Default) => Attribute::Binding(b"", value),
             Some(PrefixDeclaration::Named(prefix)) => Attribute::Binding(prefix, value),
             None => Attribute::Plain(attr.key.local_name().into_inner(), value),
-        })
-    }))
+        });
+    }
+    Ok(out)
 }
 
 /// The most attributes an element may carry.
 const MAX_ATTRIBUTES: usize = 64;
-
-/// An element's attributes, well-formed, at most [`MAX_ATTRIBUTES`], no
-/// name said twice (checked here, not by quick-xml, whose check takes
-/// time quadratic in their number).
-fn raw_attributes<'e>(
-    element: &'e quick_xml::events::BytesStart,
-) -> Result<Vec<quick_xml::events::attributes::Attribute<'e>>, ParseError> {
-    let mut out: Vec<quick_xml::events::attributes::Attribute<'e>> = Vec::new();
-    for attr in element.attributes().with_checks(false) {
-        let attr = attr.map_err(ParseError::Attribute)?;
-        if out.len() == MAX_ATTRIBUTES {
-            return Err(ParseError::TooManyAttributes);
-        }
-        if let Some(at) = out.iter().position(|a| a.key == attr.key) {
-            return Err(ParseError::Attribute(
-                quick_xml::events::attributes::AttrError::Duplicated(out.len(), at),
-            ));
-        }
-        out.push(attr);
-    }
-    Ok(out)
-}
 
 /// The namespace bindings in scope, innermost last: prefix (empty for the
 /// default namespace), namespace, and the depth of the element that made
@@ -360,8 +350,8 @@ impl Sink for Tree {
     fn open(&mut self, element: &quick_xml::events::BytesStart) -> Result<(), ParseError> {
         let mut node = Node::default();
         let mut bindings = Vec::new();
-        for attribute in attributes(element) {
-            match attribute? {
+        for attribute in attributes(element)? {
+            match attribute {
                 Attribute::Binding(prefix, namespace) => {
                     bindings.push((prefix.to_vec(), namespace.into_owned()));
                 }

@@ -140,15 +140,7 @@ impl Writer {
     /// The document as text, each hidden value as `<hidden>`: for tests.
     #[doc(hidden)]
     pub fn text_for_tests(self) -> String {
-        let parts = self.finish();
-        let mut out = String::new();
-        for part in &parts.0 {
-            match part {
-                crate::parts::Part::Literal(bytes) => out.push_str(&String::from_utf8_lossy(bytes)),
-                _ => out.push_str("<hidden>"),
-            }
-        }
-        out
+        self.finish().text_for_tests()
     }
 }
 
