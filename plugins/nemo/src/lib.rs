@@ -293,25 +293,22 @@ struct MoneyPaid<'a> {
     amount: Text<'a>,
 }
 
-fn pay_order(base: &str, request: &PaymentRequest) -> PaymentOutcome {
-    let response = match PAY_ORDER.call(base, &request.amount.currency, |order| {
+/// `PayOrder` from the deposit; `Err` is an outcome reached before the
+/// answer's `PayOrder` was read (a failed exchange, an `Error`, an
+/// unreadable answer).
+fn pay_order(base: &str, request: &PaymentRequest) -> Result<PaymentOutcome, PaymentOutcome> {
+    let response = PAY_ORDER.call(base, &request.amount.currency, |order| {
         order.element("PayOrder", &[], |pay| {
             pay.leaf("BookID", &request.order_id)
                 .leaf("PaymentGateway", "Deposit");
         });
-    }) {
-        Ok(response) => response,
-        Err(outcome) => return outcome,
-    };
-    let answer = match read_bin(&response) {
-        Ok(answer) => answer,
-        Err(outcome) => return outcome,
-    };
+    })?;
+    let answer = read_bin(&response)?;
     let Some(pay_order) = answer.and_then(|a| a.pay_order) else {
-        return response.unreadable("the answer has neither PayOrder nor Error");
+        return Err(response.unreadable("the answer has neither PayOrder nor Error"));
     };
     if !response.is_success() {
-        return response.unreadable("an answer without an error but with an HTTP error status");
+        return Err(response.unreadable("an answer without an error but with an HTTP error status"));
     }
     let status = pay_order.status.get().unwrap_or_default();
     let mut outcome = match status {
@@ -345,7 +342,7 @@ fn pay_order(base: &str, request: &PaymentRequest) -> PaymentOutcome {
             outcome = outcome.charged(payhost_sdk::Money::new(amount, currency));
         }
     }
-    outcome
+    Ok(outcome)
 }
 
 #[derive(Deserialize)]
@@ -376,61 +373,57 @@ struct Parameter<'a> {
     value: Text<'a>,
 }
 
-fn select_payment(base: &str, request: &PaymentRequest, gateway: &str) -> PaymentOutcome {
+/// `InitPayment`, then `SelectPayment` with `gateway`; `Err` as for
+/// [`pay_order`].
+fn select_payment(
+    base: &str,
+    request: &PaymentRequest,
+    gateway: &str,
+) -> Result<PaymentOutcome, PaymentOutcome> {
     let currency = &request.amount.currency;
     // InitPayment moves no money: whatever went wrong, nothing was paid.
     let nothing_paid = |mut outcome: PaymentOutcome| {
         outcome.state = PaymentState::Failed;
         outcome
     };
-    let init = match INIT_PAYMENT.call(base, currency, |init| {
-        init.leaf("OrderId", &request.order_id)
-            .leaf("ReturnUrlToCatch", "false");
-    }) {
-        Ok(response) => response,
-        Err(outcome) => return nothing_paid(outcome),
-    };
-    let offered = match read_bin(&init) {
-        Ok(offered) => offered,
-        Err(outcome) => return nothing_paid(outcome),
-    };
+    let init = INIT_PAYMENT
+        .call(base, currency, |init| {
+            init.leaf("OrderId", &request.order_id)
+                .leaf("ReturnUrlToCatch", "false");
+        })
+        .map_err(nothing_paid)?;
+    let offered = read_bin(&init).map_err(nothing_paid)?;
     let gateways = offered
         .and_then(|o| o.gateways)
         .map(|g| g.list)
         .unwrap_or_default();
     let Some(chosen) = gateways.iter().find(|g| g.id.get() == Some(gateway)) else {
         let ids: Vec<&str> = gateways.iter().filter_map(|g| g.id.get()).collect();
-        return PaymentOutcome::failed(ConnectorError::new(
+        return Err(PaymentOutcome::failed(ConnectorError::new(
             ErrorKind::MethodNotSupported,
             format!(
                 "gateway {gateway} is not offered for order {}; offered: {}",
                 request.order_id,
                 ids.join(", ")
             ),
-        ));
+        )));
     };
     let name = chosen.name.get().unwrap_or_default().to_owned();
 
-    let response = match SELECT_PAYMENT.call(base, currency, |select| {
+    let response = SELECT_PAYMENT.call(base, currency, |select| {
         select
             .leaf("OrderId", &request.order_id)
             .leaf("PaymentMethodId", gateway);
-    }) {
-        Ok(response) => response,
-        Err(outcome) => return outcome,
-    };
-    let answer = match read_bin(&response) {
-        Ok(answer) => answer,
-        Err(outcome) => return outcome,
-    };
+    })?;
+    let answer = read_bin(&response)?;
     if !response.is_success() {
-        return response.unreadable("an answer without an error but with an HTTP error status");
+        return Err(response.unreadable("an answer without an error but with an HTTP error status"));
     }
     let Some(answer) = answer else {
-        return response.unreadable("SelectPayment answered without a TransactionId");
+        return Err(response.unreadable("SelectPayment answered without a TransactionId"));
     };
     let Some(tx) = answer.transaction.get() else {
-        return response.unreadable("SelectPayment answered without a TransactionId");
+        return Err(response.unreadable("SelectPayment answered without a TransactionId"));
     };
     let mut outcome = PaymentOutcome::pending()
         .reference(tx)
@@ -440,7 +433,7 @@ fn select_payment(base: &str, request: &PaymentRequest, gateway: &str) -> Paymen
             outcome = outcome.detail(k.to_lowercase(), v);
         }
     }
-    outcome
+    Ok(outcome)
 }
 
 /// The plain-text answers of `payment/bill`: the success line and the four
@@ -528,9 +521,11 @@ impl Connector for Nemo {
             Err(e) => return PaymentOutcome::failed(e),
         };
         match &request.method {
-            PaymentMethod::Balance => pay_order(&base, &request),
+            PaymentMethod::Balance => pay_order(&base, &request).unwrap_or_else(|refused| refused),
             PaymentMethod::Account(code) if code == "bill" => bill(&base, &request),
-            PaymentMethod::Account(gateway) => select_payment(&base, &request, gateway),
+            PaymentMethod::Account(gateway) => {
+                select_payment(&base, &request, gateway).unwrap_or_else(|refused| refused)
+            }
             _ => PaymentOutcome::failed(ConnectorError::new(
                 ErrorKind::MethodNotSupported,
                 "Nemo takes deposit, gateway or bill payments",
