@@ -85,16 +85,10 @@ pub(crate) fn percent_runs(bytes: &[u8]) -> impl Iterator<Item = Range<usize>> +
     })
 }
 
-/// Base64 characters (without padding) decoded, as far as they go: a run
-/// whose length leaves one character over drops it.
-pub(crate) fn decode_base64(chars: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    decode_base64_into(chars, &mut out).then_some(out)
-}
-
-/// [`decode_base64`] into `out` (cleared first), without allocating when
-/// `out` is large enough and the run keeps to one alphabet: `false` if it
-/// does not decode.
+/// Base64 characters (without padding) decoded, as far as they go (a run
+/// whose length leaves one character over drops it), into `out` (cleared
+/// first), without allocating when `out` is large enough and the run keeps
+/// to one alphabet: `false` if it does not decode.
 pub(crate) fn decode_base64_into(chars: &[u8], out: &mut Vec<u8>) -> bool {
     out.clear();
     let whole = if chars.len() % 4 == 1 {

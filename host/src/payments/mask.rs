@@ -2,7 +2,9 @@
 //! connector or a supplier passes through here before it is logged,
 //! returned or stored.
 
-use super::encoded::{base64_char, decode_base64, decode_hex, decode_percent, percent_runs, runs};
+use super::encoded::{
+    base64_char, decode_base64_into, decode_hex, decode_percent, percent_runs, runs,
+};
 use std::borrow::Cow;
 use std::ops::Range;
 
@@ -244,28 +246,48 @@ fn holds_standalone(bytes: &[u8], needle: &[u8]) -> bool {
     })
 }
 
-/// What replaces an encoded run, given its decodings (one per alignment
-/// tried): the masked card numbers of the first decoding that holds any,
-/// else `***` if one holds a known CVV standalone, else nothing (the run
-/// stays as it is).
-fn replacement(
-    decodings: impl Iterator<Item = Vec<u8>>,
-    known: &[String],
-    cvvs: &[String],
-) -> Option<String> {
-    let mut holds_cvv = false;
-    for bytes in decodings {
-        let cards = find_cards(&String::from_utf8_lossy(&bytes), known);
-        if !cards.is_empty() {
-            let masked: Vec<String> = cards.into_iter().map(|card| card.masked).collect();
-            return Some(masked.join(" "));
+/// What a run's decodings hold, as they are read one alignment at a time
+/// into one buffer: the masked card numbers of the first that holds any,
+/// and whether one held a known CVV standalone.
+#[derive(Default)]
+struct Held {
+    cards: Option<String>,
+    cvv: bool,
+}
+
+impl Held {
+    /// Reads one decoding; `true` once it held card numbers (the later
+    /// alignments need not be read).
+    fn read(&mut self, bytes: &[u8], known: &[String], cvvs: &[String]) -> bool {
+        // A card number is twelve digits or more, each an ASCII digit or
+        // a character of bytes past ASCII: bytes with fewer hold none, and
+        // are not made text to be looked through.
+        if bytes
+            .iter()
+            .filter(|&&b| b.is_ascii_digit() || b >= 0x80)
+            .nth(11)
+            .is_some()
+        {
+            let cards = find_cards(&String::from_utf8_lossy(bytes), known);
+            if !cards.is_empty() {
+                let masked: Vec<String> = cards.into_iter().map(|card| card.masked).collect();
+                self.cards = Some(masked.join(" "));
+                return true;
+            }
         }
-        holds_cvv = holds_cvv
+        self.cvv = self.cvv
             || cvvs
                 .iter()
-                .any(|cvv| !cvv.is_empty() && holds_standalone(&bytes, cvv.as_bytes()));
+                .any(|cvv| !cvv.is_empty() && holds_standalone(bytes, cvv.as_bytes()));
+        false
     }
-    holds_cvv.then(|| "***".to_owned())
+
+    /// What replaces the run: the masked card numbers, else `***` if a
+    /// decoding held a known CVV standalone, else nothing (the run stays
+    /// as it is).
+    fn replacement(self) -> Option<String> {
+        self.cards.or_else(|| self.cvv.then(|| "***".to_owned()))
+    }
 }
 
 /// The text with every Base64, hex or percent-escaped run that holds card
@@ -286,6 +308,7 @@ fn mask_encoded_runs(text: &str, known: &[String], cvvs: &[String]) -> Option<St
     // Byte ranges (all on ASCII characters, so on char boundaries) and what
     // replaces them.
     let mut found: Vec<(Range<usize>, String)> = Vec::new();
+    let mut buffer = Vec::new();
     for run in runs(bytes, base64_char) {
         if run.len() < (4 * fewest).div_ceil(3) {
             continue;
@@ -293,8 +316,13 @@ fn mask_encoded_runs(text: &str, known: &[String], cvvs: &[String]) -> Option<St
         // The run may be part of a longer token, or start mid-group: every
         // alignment is tried, by dropping up to three leading characters.
         let chars = &bytes[run.clone()];
-        let decodings = (0..=3).filter_map(|skip| decode_base64(&chars[skip..]));
-        if let Some(shown) = replacement(decodings, known, cvvs) {
+        let mut held = Held::default();
+        for skip in 0..=3 {
+            if decode_base64_into(&chars[skip..], &mut buffer) && held.read(&buffer, known, cvvs) {
+                break;
+            }
+        }
+        if let Some(shown) = held.replacement() {
             let padding = bytes[run.end..]
                 .iter()
                 .take(2)
@@ -308,8 +336,15 @@ fn mask_encoded_runs(text: &str, known: &[String], cvvs: &[String]) -> Option<St
             continue;
         }
         let chars = &bytes[run.clone()];
-        let decodings = (0..=1).filter_map(|skip| decode_hex(&chars[skip..]));
-        if let Some(shown) = replacement(decodings, known, cvvs) {
+        let mut held = Held::default();
+        for skip in 0..=1 {
+            if let Some(bytes) = decode_hex(&chars[skip..])
+                && held.read(&bytes, known, cvvs)
+            {
+                break;
+            }
+        }
+        if let Some(shown) = held.replacement() {
             found.push((run, shown));
         }
     }
@@ -317,8 +352,11 @@ fn mask_encoded_runs(text: &str, known: &[String], cvvs: &[String]) -> Option<St
         if run.len() < 3 * fewest {
             continue;
         }
-        let decodings = decode_percent(&bytes[run.clone()]).into_iter();
-        if let Some(shown) = replacement(decodings, known, cvvs) {
+        let mut held = Held::default();
+        if let Some(decoded) = decode_percent(&bytes[run.clone()]) {
+            held.read(&decoded, known, cvvs);
+        }
+        if let Some(shown) = held.replacement() {
             found.push((run, shown));
         }
     }

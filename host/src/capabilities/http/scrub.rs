@@ -15,7 +15,9 @@
 //! aho-corasick's builders take longer than scanning a few kilobytes. A
 //! call's scrubber is not built at all for an answer in which a
 //! [`Prefilter`] finds none of its forms' first bytes (plain, or in an
-//! encoded run). A form is matched by its first [`WINDOW`] bytes and then
+//! encoded run). An encoded run is decoded only when it shows the
+//! characters some decoding holding a form would show (its core, see
+//! [`Cores`]): an honest answer's identifiers and digests are not decoded. A form is matched by its first [`WINDOW`] bytes and then
 //! compared in place with the form (a small value's written once, into one
 //! buffer; a large one's on the fly from the value, so a value of megabytes
 //! costs no more memory than the value itself), and an echo cut short is
@@ -27,6 +29,7 @@
 //! honest answer holding the same digits inside a longer value, or as a
 //! bare number (`"status": 123`), is left as it is.
 
+use super::cores::Cores;
 use crate::contract::hidden::Hidden;
 use crate::payments::encoded;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind, packed};
@@ -779,6 +782,8 @@ fn prefixes(value: &[u8], out: &mut Heads) {
 /// and the scrubber is not built; an honest answer costs this scan alone.
 pub(crate) struct Prefilter {
     heads: Heads,
+    /// The prefixes' cores: an encoded run that shows none is not decoded.
+    cores: Cores,
 }
 
 /// A call's form prefixes (at most four bytes each): a 4096-bit table of
@@ -908,7 +913,14 @@ impl Prefilter {
         for (_, value) in values.iter().filter(|(_, v)| !v.is_empty()) {
             prefixes(value, &mut heads);
         }
-        Prefilter { heads }
+        let mut cores = Cores::default();
+        for &(_, word, n) in &heads.keys {
+            cores.add(&word.to_le_bytes()[..usize::from(n)]);
+        }
+        for byte in (0..=255).filter(|&b| heads.table.single(b)) {
+            cores.add(&[byte]);
+        }
+        Prefilter { heads, cores }
     }
 
     /// Whether `text`, or an encoded run of it decoded, holds a prefix.
@@ -920,11 +932,13 @@ impl Prefilter {
         let mut buffer = Vec::new();
         for run in encoded::runs(text, encoded::base64_char).filter(|r| r.len() >= RUN) {
             let chars = &text[run];
-            let base64 = (0..=3).any(|skip| {
-                encoded::decode_base64_into(&chars[skip..], &mut buffer) && hit(&buffer)
-            });
+            let base64 = self.cores.base64(chars)
+                && (0..=3).any(|skip| {
+                    encoded::decode_base64_into(&chars[skip..], &mut buffer) && hit(&buffer)
+                });
             let hex = || {
                 chars.iter().all(u8::is_ascii_hexdigit)
+                    && self.cores.hex(chars)
                     && (0..=1).any(|skip| {
                         encoded::decode_hex(&chars[skip..]).is_some_and(|bytes| hit(&bytes))
                     })
@@ -999,6 +1013,9 @@ pub(crate) struct Scrubber {
     values: Vec<Vec<u8>>,
     forms: Vec<Form>,
     search: Option<Search>,
+    /// What an encoded run must show for a decoding of it to hold a
+    /// window.
+    cores: Cores,
 }
 
 /// Finds where a window starts. For a long text (a connector's secrets,
@@ -1273,6 +1290,10 @@ impl Scrubber {
         windows.sort_unstable();
         windows.dedup();
         let search = (!windows.is_empty()).then(|| Search::new(&windows, scan <= SMALL_SCAN));
+        let mut cores = Cores::default();
+        for window in &windows {
+            cores.add(window);
+        }
         let shortest = forms
             .iter()
             .map(|f| f.whole.as_ref().map_or(WINDOW, |w| w.len().min(WINDOW)))
@@ -1285,6 +1306,7 @@ impl Scrubber {
             values: kept,
             forms,
             search,
+            cores,
         }
     }
 
@@ -1456,13 +1478,18 @@ fn encoded_runs(
         // An alignment is decoded only where it gives more bytes than the
         // shortest match: decoded to exactly a form, the run *is* that
         // form's Base64 (or hex), which the direct search already found.
-        let mut held = (0..=3)
-            .filter(|&skip| (chars.len() - skip) * 3 / 4 > shortest)
-            .any(|skip| {
-                encoded::decode_base64_into(&chars[skip..], &mut buffer)
-                    && any_holds(scrubbers, &buffer, found)
-            });
-        if !held && chars.iter().all(u8::is_ascii_hexdigit) {
+        // A run that shows none of the windows' cores is not decoded.
+        let mut held = scrubbers.iter().any(|s| s.cores.base64(chars))
+            && (0..=3)
+                .filter(|&skip| (chars.len() - skip) * 3 / 4 > shortest)
+                .any(|skip| {
+                    encoded::decode_base64_into(&chars[skip..], &mut buffer)
+                        && any_holds(scrubbers, &buffer, found)
+                });
+        if !held
+            && chars.iter().all(u8::is_ascii_hexdigit)
+            && scrubbers.iter().any(|s| s.cores.hex(chars))
+        {
             held = (0..=1)
                 .filter(|&skip| (chars.len() - skip) / 2 > shortest)
                 .any(|skip| {

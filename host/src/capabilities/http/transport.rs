@@ -9,6 +9,7 @@ use super::request::{
 };
 use super::{HttpCtx, Incoming, RawIncoming, SendError, trace};
 use crate::contract::hidden::Hidden;
+use crate::contract::parts::Piece;
 use std::time::{Duration, Instant};
 use url::{Host, Url};
 
@@ -85,8 +86,9 @@ impl HttpCtx {
         ctx.attempted += 1;
         let shown = url_pieces(&request.url)?;
         let checked = check_url(ctx, &shown)?;
-        if let Ok(url) = Url::parse(&shown.to_string()) {
-            tracing::Span::current().record("origin", url.origin().ascii_serialization());
+        let span = tracing::Span::current();
+        if !span.is_disabled() {
+            span.record("origin", checked.origin().ascii_serialization());
         }
         ctx.nonce = ctx.nonce.wrapping_add(1);
         pinning::check(
@@ -106,14 +108,19 @@ impl HttpCtx {
             ctx.remember(value);
         }
         ctx.remember(&request.body);
-        let url = ctx
-            .secrets
-            .assemble(&request.url, MAX_URL, &ctx.hidden)
-            .map_err(|e| SendError::Denied(e.to_string()))?;
-        // Only the query differs from the URL checked: same origin.
-        let url = Url::parse(&String::from_utf8_lossy(&url)).map_err(|_| {
-            SendError::Invalid(format!("`{shown}` is not a valid URL once assembled"))
-        })?;
+        let url = if request.url.iter().all(|p| matches!(p, Piece::Literal(_))) {
+            // Nothing hidden in it: the URL checked is the URL sent.
+            checked.clone()
+        } else {
+            let url = ctx
+                .secrets
+                .assemble(&request.url, MAX_URL, &ctx.hidden)
+                .map_err(|e| SendError::Denied(e.to_string()))?;
+            // Only the query differs from the URL checked: same origin.
+            Url::parse(&String::from_utf8_lossy(&url)).map_err(|_| {
+                SendError::Invalid(format!("`{shown}` is not a valid URL once assembled"))
+            })?
+        };
         let mut headers = header_map(ctx, &request.headers)?;
         // The payment's trace goes on to the supplier, and is scrubbed from
         // what comes back as everything else the host put in.
