@@ -2,6 +2,7 @@
 //! connector or a supplier passes through here before it is logged,
 //! returned or stored.
 
+use super::cores::Cores;
 use super::encoded::{
     base64_char, decode_base64_into, decode_hex, decode_percent, percent_runs, runs,
 };
@@ -290,6 +291,11 @@ impl Held {
     }
 }
 
+/// The fewest digits of a card number.
+const CARD_DIGITS: usize = 12;
+/// The fewest Base64 characters that decode to a card number's digits.
+const CARD_IN_BASE64: usize = (4 * CARD_DIGITS).div_ceil(3);
+
 /// The text with every Base64, hex or percent-escaped run that holds card
 /// data replaced (see [`Masker`]), or `None` if it holds none.
 ///
@@ -309,8 +315,27 @@ fn mask_encoded_runs(text: &str, known: &[String], cvvs: &[String]) -> Option<St
     // replaces them.
     let mut found: Vec<(Range<usize>, String)> = Vec::new();
     let mut buffer = Vec::new();
+    // A run too short to hold a card number may hold only a known CVV: it
+    // is decoded only if it shows one's core.
+    let cvv_cores = std::cell::OnceCell::new();
+    let may_hold_cvv = |chars: &[u8], hex: bool| {
+        let cores: &Cores = cvv_cores.get_or_init(|| {
+            let mut cores = Cores::default();
+            for cvv in cvvs {
+                cores.add(cvv.as_bytes());
+            }
+            cores
+        });
+        if hex {
+            cores.hex(chars)
+        } else {
+            cores.base64(chars)
+        }
+    };
     for run in runs(bytes, base64_char) {
-        if run.len() < (4 * fewest).div_ceil(3) {
+        if run.len() < (4 * fewest).div_ceil(3)
+            || run.len() < CARD_IN_BASE64 && !may_hold_cvv(&bytes[run.clone()], false)
+        {
             continue;
         }
         // The run may be part of a longer token, or start mid-group: every
@@ -332,7 +357,9 @@ fn mask_encoded_runs(text: &str, known: &[String], cvvs: &[String]) -> Option<St
         }
     }
     for run in runs(bytes, |b| b.is_ascii_hexdigit()) {
-        if run.len() < 2 * fewest {
+        if run.len() < 2 * fewest
+            || run.len() < 2 * CARD_DIGITS && !may_hold_cvv(&bytes[run.clone()], true)
+        {
             continue;
         }
         let chars = &bytes[run.clone()];

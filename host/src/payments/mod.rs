@@ -9,6 +9,7 @@
 
 pub(crate) mod attempt;
 pub(crate) mod card_secret;
+pub(crate) mod cores;
 pub(crate) mod encoded;
 pub(crate) mod intake;
 pub(crate) mod journal;

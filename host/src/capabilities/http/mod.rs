@@ -29,7 +29,6 @@
 //! checks in `request`, sending it and reading the answer in `transport`,
 //! and each contract version's `send` in `wit`.
 
-mod cores;
 pub(crate) mod cost;
 mod dns;
 mod pinning;

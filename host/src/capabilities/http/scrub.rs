@@ -29,8 +29,8 @@
 //! honest answer holding the same digits inside a longer value, or as a
 //! bare number (`"status": 123`), is left as it is.
 
-use super::cores::Cores;
 use crate::contract::hidden::Hidden;
+use crate::payments::cores::Cores;
 use crate::payments::encoded;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind, packed};
 use std::ops::Range;
@@ -782,8 +782,9 @@ fn prefixes(value: &[u8], out: &mut Heads) {
 /// and the scrubber is not built; an honest answer costs this scan alone.
 pub(crate) struct Prefilter {
     heads: Heads,
-    /// The prefixes' cores: an encoded run that shows none is not decoded.
-    cores: Cores,
+    /// The prefixes' cores (an encoded run that shows none is not
+    /// decoded), found when a run long enough to decode is met.
+    cores: std::cell::OnceCell<Cores>,
 }
 
 /// A call's form prefixes (at most four bytes each): a 4096-bit table of
@@ -913,14 +914,24 @@ impl Prefilter {
         for (_, value) in values.iter().filter(|(_, v)| !v.is_empty()) {
             prefixes(value, &mut heads);
         }
-        let mut cores = Cores::default();
-        for &(_, word, n) in &heads.keys {
-            cores.add(&word.to_le_bytes()[..usize::from(n)]);
+        Prefilter {
+            heads,
+            cores: std::cell::OnceCell::new(),
         }
-        for byte in (0..=255).filter(|&b| heads.table.single(b)) {
-            cores.add(&[byte]);
-        }
-        Prefilter { heads, cores }
+    }
+
+    /// The prefixes' cores.
+    fn cores(&self) -> &Cores {
+        self.cores.get_or_init(|| {
+            let mut cores = Cores::default();
+            for &(_, word, n) in &self.heads.keys {
+                cores.add(&word.to_le_bytes()[..usize::from(n)]);
+            }
+            for byte in (0..=255).filter(|&b| self.heads.table.single(b)) {
+                cores.add(&[byte]);
+            }
+            cores
+        })
     }
 
     /// Whether `text`, or an encoded run of it decoded, holds a prefix.
@@ -932,13 +943,13 @@ impl Prefilter {
         let mut buffer = Vec::new();
         for run in encoded::runs(text, encoded::base64_char).filter(|r| r.len() >= RUN) {
             let chars = &text[run];
-            let base64 = self.cores.base64(chars)
+            let base64 = self.cores().base64(chars)
                 && (0..=3).any(|skip| {
                     encoded::decode_base64_into(&chars[skip..], &mut buffer) && hit(&buffer)
                 });
             let hex = || {
                 chars.iter().all(u8::is_ascii_hexdigit)
-                    && self.cores.hex(chars)
+                    && self.cores().hex(chars)
                     && (0..=1).any(|skip| {
                         encoded::decode_hex(&chars[skip..]).is_some_and(|bytes| hit(&bytes))
                     })

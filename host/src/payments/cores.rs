@@ -1,6 +1,7 @@
-//! Which encoded runs of an answer may decode to bytes holding one of a
-//! few short byte strings (the windows a scrubber looks for, or a
-//! prefilter's prefixes), told without decoding them.
+//! Which encoded runs of a text may decode to bytes holding one of a few
+//! short byte strings (the windows an answer's scrubber looks for, its
+//! prefilter's prefixes, the CVVs a masker knows), told without decoding
+//! them.
 //!
 //! Bytes written in Base64 at one of the three offsets a byte may have in
 //! a group show, wherever they stand in a run, the same characters for
@@ -66,15 +67,20 @@ impl Cores {
 /// alone determine when written in Base64 starting at byte `offset` of a
 /// group, and how many there are (up to [`COMPARED`]).
 fn base64_core(bytes: &[u8], offset: usize) -> ([u8; COMPARED], usize) {
-    let first_bit = 8 * offset;
+    // The offset's zero bytes and enough of `bytes` for the characters
+    // compared, big-endian in one word: bit `k` of the group's bits is bit
+    // `63 - k` of the word.
+    let mut word = 0u64;
+    for (i, &b) in bytes.iter().take(8 - offset).enumerate() {
+        word |= u64::from(b) << (56 - 8 * (offset + i));
+    }
     let end_bit = 8 * (offset + bytes.len());
-    let bit = |k: usize| (bytes[(k - first_bit) / 8] >> (7 - k % 8)) & 1;
     let mut out = [0; COMPARED];
     let mut n = 0;
     // The characters wholly inside the bytes' bits.
-    let mut c = first_bit.div_ceil(6);
+    let mut c = (8 * offset).div_ceil(6);
     while 6 * c + 6 <= end_bit && n < COMPARED {
-        out[n] = (6 * c..6 * c + 6).fold(0, |acc, k| acc << 1 | bit(k));
+        out[n] = ((word >> (58 - 6 * c)) & 63) as u8;
         n += 1;
         c += 1;
     }
@@ -166,10 +172,9 @@ impl Symbols {
             .iter()
             .enumerate()
             .fold(0u32, |acc, (i, &s)| acc | u32::from(s) << (6 * i));
-        let key = (pair, word, symbols.len() as u8);
-        if !self.keys.contains(&key) {
-            self.keys.push(key);
-        }
+        // A core given twice is compared twice on a hit (rare in an honest
+        // answer), which costs less than looking for it on every push.
+        self.keys.push((pair, word, symbols.len() as u8));
     }
 
     /// Whether a core stands anywhere in `text`, read through `map`.
