@@ -24,9 +24,20 @@ pub(crate) struct Cores {
     /// A string too short to have a core of two characters at every
     /// offset: every Base64 run may hold it.
     every_run: bool,
+    /// Every run, hex too, may hold one.
+    all: bool,
 }
 
 impl Cores {
+    /// Cores that every run shows: for strings of one byte, whichever.
+    pub(crate) fn all() -> Cores {
+        Cores {
+            all: true,
+            every_run: true,
+            ..Cores::default()
+        }
+    }
+
     /// Adds the cores of `bytes` (nothing for an empty one).
     pub(crate) fn add(&mut self, bytes: &[u8]) {
         if bytes.is_empty() {
@@ -59,7 +70,7 @@ impl Cores {
     /// Whether some decoding of `run` (hex digits, either case) may hold
     /// one of the strings.
     pub(crate) fn hex(&self, run: &[u8]) -> bool {
-        self.hex.hit(run, &HEX_SYMBOLS)
+        self.all || self.hex.hit(run, &HEX_SYMBOLS)
     }
 }
 
@@ -292,5 +303,6 @@ mod tests {
         let mut one = Cores::default();
         one.add(b"x");
         assert!(one.base64(other.as_bytes()));
+        assert!(Cores::all().base64(other.as_bytes()) && Cores::all().hex(b"0a1b2c"));
     }
 }

@@ -222,13 +222,17 @@ pub fn measure_sealing(
         // HTTP capability does.
         let may_hold = |values: &[(Hidden, Vec<u8>)]| {
             let pre = Prefilter::new(values);
-            pre.may_hold(answer.as_bytes())
+            let hit = pre.may_hold(answer.as_bytes())
                 || answer_headers
                     .iter()
-                    .any(|(n, v)| pre.may_hold(n.as_bytes()) || pre.may_hold(v))
+                    .any(|(n, v)| pre.may_hold(n.as_bytes()) || pre.may_hold(v));
+            hit.then_some(pre)
         };
-        let call_scrub =
-            (!values.is_empty() && may_hold(&values)).then(|| Scrubber::sized(&values, size));
+        let call_scrub = if values.is_empty() {
+            None
+        } else {
+            may_hold(&values).map(|pre| Scrubber::sized(&values, size).with_cores_of(pre))
+        };
         let built = started.elapsed();
         // The answer, its headers and body, through both.
         let mut echoes = Echoes::default();

@@ -129,17 +129,21 @@ impl HttpCtx {
         // plain or in an encoded run, holds none of them).
         let may_hold = || {
             let pre = scrub::Prefilter::new(&self.hidden_values);
-            pre.may_hold(&answer.body)
+            let hit = pre.may_hold(&answer.body)
                 || answer
                     .headers
                     .iter()
-                    .any(|(n, v)| pre.may_hold(n.as_bytes()) || pre.may_hold(v))
+                    .any(|(n, v)| pre.may_hold(n.as_bytes()) || pre.may_hold(v));
+            hit.then_some(pre)
         };
-        if stale && !self.hidden_values.is_empty() && may_hold() {
+        if stale
+            && !self.hidden_values.is_empty()
+            && let Some(pre) = may_hold()
+        {
             self.scrubber = Some((
                 self.hidden_values.len(),
                 small,
-                Scrubber::sized(&self.hidden_values, size),
+                Scrubber::sized(&self.hidden_values, size).with_cores_of(pre),
             ));
         }
         // A scrubber for fewer values than the call now holds is not used

@@ -33,7 +33,9 @@ use crate::contract::hidden::Hidden;
 use crate::payments::cores::Cores;
 use crate::payments::encoded;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind, packed};
+use std::cell::OnceCell;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 /// What replaces a hidden value in an answer.
 pub(crate) const MARKER: &[u8] = b"[hidden]";
@@ -49,6 +51,9 @@ const KEPT_WHOLE: usize = 256;
 pub(crate) const SHORT: usize = 6;
 /// Base64 or hex runs at least this long are decoded and searched.
 const RUN: usize = 16;
+/// How many of a text's runs are decoded without asking their cores
+/// first, where the cores are not found yet.
+const DIRECT_RUNS: usize = 4;
 
 /// One way a value may be written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -784,7 +789,7 @@ pub(crate) struct Prefilter {
     heads: Heads,
     /// The prefixes' cores (an encoded run that shows none is not
     /// decoded), found when a run long enough to decode is met.
-    cores: std::cell::OnceCell<Cores>,
+    cores: OnceCell<Cores>,
 }
 
 /// A call's form prefixes (at most four bytes each): a 4096-bit table of
@@ -916,19 +921,30 @@ impl Prefilter {
         }
         Prefilter {
             heads,
-            cores: std::cell::OnceCell::new(),
+            cores: OnceCell::new(),
         }
     }
 
     /// The prefixes' cores.
     fn cores(&self) -> &Cores {
         self.cores.get_or_init(|| {
-            let mut cores = Cores::default();
-            for &(_, word, n) in &self.heads.keys {
-                cores.add(&word.to_le_bytes()[..usize::from(n)]);
+            if self.heads.table.any_single {
+                // A one-byte prefix: every run may hold it.
+                return Cores::all();
             }
-            for byte in (0..=255).filter(|&b| self.heads.table.single(b)) {
-                cores.add(&[byte]);
+            let mut cores = Cores::default();
+            // Kinds that share a prefix gave it twice: its cores are found
+            // once.
+            let mut prefixes: Vec<(u32, u8)> = self
+                .heads
+                .keys
+                .iter()
+                .map(|&(_, word, n)| (word, n))
+                .collect();
+            prefixes.sort_unstable();
+            prefixes.dedup();
+            for (word, n) in prefixes {
+                cores.add(&word.to_le_bytes()[..usize::from(n)]);
             }
             cores
         })
@@ -941,15 +957,29 @@ impl Prefilter {
             return true;
         }
         let mut buffer = Vec::new();
-        for run in encoded::runs(text, encoded::base64_char).filter(|r| r.len() >= RUN) {
+        // The first few runs are decoded as they are (finding the cores
+        // costs more than decoding a few); past them, only one that shows
+        // a core.
+        let decodes = |chars: &[u8], hex: bool, seen: usize| {
+            seen < DIRECT_RUNS
+                || if hex {
+                    self.cores().hex(chars)
+                } else {
+                    self.cores().base64(chars)
+                }
+        };
+        for (seen, run) in encoded::runs(text, encoded::base64_char)
+            .filter(|r| r.len() >= RUN)
+            .enumerate()
+        {
             let chars = &text[run];
-            let base64 = self.cores().base64(chars)
+            let base64 = decodes(chars, false, seen)
                 && (0..=3).any(|skip| {
                     encoded::decode_base64_into(&chars[skip..], &mut buffer) && hit(&buffer)
                 });
             let hex = || {
                 chars.iter().all(u8::is_ascii_hexdigit)
-                    && self.cores().hex(chars)
+                    && decodes(chars, true, seen)
                     && (0..=1).any(|skip| {
                         encoded::decode_hex(&chars[skip..]).is_some_and(|bytes| hit(&bytes))
                     })
@@ -1025,8 +1055,10 @@ pub(crate) struct Scrubber {
     forms: Vec<Form>,
     search: Option<Search>,
     /// What an encoded run must show for a decoding of it to hold a
-    /// window.
-    cores: Cores,
+    /// window: found when a run long enough to decode is met, or given by
+    /// the prefilter that found them already (its prefixes' cores serve:
+    /// every window begins with one of its prefixes).
+    cores: OnceLock<Cores>,
 }
 
 /// Finds where a window starts. For a long text (a connector's secrets,
@@ -1235,7 +1267,10 @@ impl Scrubber {
     /// A scrubber for `values` (each named), duplicates dropped, for texts
     /// of any size.
     pub(crate) fn new(values: &[(Hidden, Vec<u8>)]) -> Self {
-        Self::sized(values, usize::MAX)
+        // Built once (a connector's secrets): its cores too.
+        let scrubber = Self::sized(values, usize::MAX);
+        scrubber.cores();
+        scrubber
     }
 
     /// A scrubber for `values` that will scan about `scan` bytes: one
@@ -1301,10 +1336,6 @@ impl Scrubber {
         windows.sort_unstable();
         windows.dedup();
         let search = (!windows.is_empty()).then(|| Search::new(&windows, scan <= SMALL_SCAN));
-        let mut cores = Cores::default();
-        for window in &windows {
-            cores.add(window);
-        }
         let shortest = forms
             .iter()
             .map(|f| f.whole.as_ref().map_or(WINDOW, |w| w.len().min(WINDOW)))
@@ -1317,8 +1348,49 @@ impl Scrubber {
             values: kept,
             forms,
             search,
-            cores,
+            cores: OnceLock::new(),
         }
+    }
+
+    /// The scrubber, with the cores of the prefilter that found its
+    /// values may be in the answer, if that prefilter found them.
+    pub(crate) fn with_cores_of(self, prefilter: Prefilter) -> Self {
+        if let Some(cores) = prefilter.cores.into_inner() {
+            let _ = self.cores.set(cores);
+        }
+        self
+    }
+
+    /// Whether the `seen`th encoded run of a text (`chars`, Base64 or,
+    /// with `hex`, hex digits) is to be decoded: while they are few, each
+    /// is, since finding the cores costs more than decoding a few runs;
+    /// past [`DIRECT_RUNS`], only one that shows a core.
+    fn decodes(&self, chars: &[u8], hex: bool, seen: usize) -> bool {
+        let cores = match self.cores.get() {
+            Some(cores) => cores,
+            None if seen < DIRECT_RUNS => return true,
+            None => self.cores(),
+        };
+        if hex {
+            cores.hex(chars)
+        } else {
+            cores.base64(chars)
+        }
+    }
+
+    /// What an encoded run must show for a decoding of it to hold a
+    /// window.
+    fn cores(&self) -> &Cores {
+        self.cores.get_or_init(|| {
+            let mut windows: Vec<&[u8]> = self.forms.iter().map(Form::window).collect();
+            windows.sort_unstable();
+            windows.dedup();
+            let mut cores = Cores::default();
+            for window in windows {
+                cores.add(window);
+            }
+            cores
+        })
     }
 
     /// Whether there is nothing to look for.
@@ -1484,13 +1556,16 @@ fn encoded_runs(
     let mut hits = Vec::new();
     let mut buffer = Vec::new();
     let shortest = scrubbers.iter().map(|s| s.shortest).min().unwrap_or(0);
-    for run in encoded::runs(text, encoded::base64_char).filter(|r| r.len() >= RUN) {
+    for (seen, run) in encoded::runs(text, encoded::base64_char)
+        .filter(|r| r.len() >= RUN)
+        .enumerate()
+    {
         let chars = &text[run.clone()];
         // An alignment is decoded only where it gives more bytes than the
         // shortest match: decoded to exactly a form, the run *is* that
         // form's Base64 (or hex), which the direct search already found.
         // A run that shows none of the windows' cores is not decoded.
-        let mut held = scrubbers.iter().any(|s| s.cores.base64(chars))
+        let mut held = scrubbers.iter().any(|s| s.decodes(chars, false, seen))
             && (0..=3)
                 .filter(|&skip| (chars.len() - skip) * 3 / 4 > shortest)
                 .any(|skip| {
@@ -1499,7 +1574,7 @@ fn encoded_runs(
                 });
         if !held
             && chars.iter().all(u8::is_ascii_hexdigit)
-            && scrubbers.iter().any(|s| s.cores.hex(chars))
+            && scrubbers.iter().any(|s| s.decodes(chars, true, seen))
         {
             held = (0..=1)
                 .filter(|&skip| (chars.len() - skip) / 2 > shortest)
@@ -1577,6 +1652,14 @@ mod tests {
         let (small, small_echoes) = run(Scrubber::sized(&values(), text.len()));
         assert_eq!(big, small, "{}", String::from_utf8_lossy(text));
         assert_eq!(echoes.to_string(), small_echoes.to_string());
+        // A scrubber given the cores its prefilter found (as a call's is)
+        // finds the same.
+        let pre = Prefilter::new(&values());
+        pre.cores();
+        let (seeded, seeded_echoes) =
+            run(Scrubber::sized(&values(), text.len()).with_cores_of(pre));
+        assert_eq!(big, seeded, "{}", String::from_utf8_lossy(text));
+        assert_eq!(echoes.to_string(), seeded_echoes.to_string());
         // Whatever the scrubber finds, the prefilter lets through.
         if !echoes.is_empty() {
             assert!(
@@ -1647,6 +1730,29 @@ mod tests {
         ] {
             gone(&echo);
         }
+    }
+
+    /// Past the first few runs of a text, a run is decoded only when it
+    /// shows a core: an echo there, in Base64 at each alignment or in hex,
+    /// is still found, by every scrubber (seeded or not) and the
+    /// prefilter.
+    #[test]
+    fn an_echo_after_many_honest_runs_is_replaced() {
+        let honest: Vec<String> = (0..2 * DIRECT_RUNS)
+            .map(|i| STANDARD_NO_PAD.encode(format!("honest run number {i} of many")))
+            .collect();
+        for lead in 0..3 {
+            let mut request = vec![b'x'; lead];
+            request.extend_from_slice(b"{\"pan\":\"4532015112830366\"}");
+            for echo in [STANDARD_NO_PAD.encode(&request), hex::encode(&request)] {
+                let text = format!("{} {echo} end", honest.join(" "));
+                let (out, echoes) = scrubbed(text.as_bytes());
+                assert!(!echoes.is_empty(), "{text}");
+                assert!(!String::from_utf8_lossy(&out).contains(&echo), "{text}");
+                assert!(Prefilter::new(&values()).may_hold(text.as_bytes()));
+            }
+        }
+        clean(format!("{} end", honest.join(" ")).as_bytes());
     }
 
     #[test]
