@@ -301,8 +301,9 @@ const CARD_IN_BASE64: usize = (4 * CARD_DIGITS).div_ceil(3);
 ///
 /// Only runs long enough to encode a secret are decoded: 12 digits (a
 /// card number's fewest) are 16 Base64, 24 hex or 36 percent-escaped
-/// characters; a masker that knows CVVs also decodes runs long enough for
-/// the shortest of them. Text without such a run allocates nothing here.
+/// characters; a masker that knows CVVs also decodes a shorter run long
+/// enough for the shortest of them, when it shows a CVV's core. Text
+/// without such a run allocates nothing here.
 fn mask_encoded_runs(text: &str, known: &[String], cvvs: &[String]) -> Option<String> {
     let bytes = text.as_bytes();
     let fewest = cvvs

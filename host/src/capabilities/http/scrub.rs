@@ -15,9 +15,11 @@
 //! aho-corasick's builders take longer than scanning a few kilobytes. A
 //! call's scrubber is not built at all for an answer in which a
 //! [`Prefilter`] finds none of its forms' first bytes (plain, or in an
-//! encoded run). An encoded run is decoded only when it shows the
-//! characters some decoding holding a form would show (its core, see
-//! [`Cores`]): an honest answer's identifiers and digests are not decoded. A form is matched by its first [`WINDOW`] bytes and then
+//! encoded run). Past a text's first [`DIRECT_RUNS`] encoded runs, a run
+//! is decoded only when it shows the characters some decoding holding a
+//! form's window would show (its core, see [`Cores`]): an honest answer's
+//! identifiers and digests are not decoded. A form is matched by its
+//! first [`WINDOW`] bytes and then
 //! compared in place with the form (a small value's written once, into one
 //! buffer; a large one's on the fly from the value, so a value of megabytes
 //! costs no more memory than the value itself), and an echo cut short is
@@ -49,7 +51,8 @@ const WINDOW: usize = 12;
 const KEPT_WHOLE: usize = 256;
 /// Values shorter than this are matched only where they stand whole.
 pub(crate) const SHORT: usize = 6;
-/// Base64 or hex runs at least this long are decoded and searched.
+/// Base64 or hex runs at least this long are decoded and searched (past
+/// the first [`DIRECT_RUNS`], those that show a core).
 const RUN: usize = 16;
 /// How many of a text's runs are decoded without asking their cores
 /// first, where the cores are not found yet.
@@ -781,14 +784,15 @@ fn prefixes(value: &[u8], out: &mut Heads) {
 
 /// Whether an answer may hold any of a call's values, told before the
 /// call's scrubber is built: each form's first four bytes (or all of a
-/// shorter one) are looked for in the text and in every encoded run of it
-/// as the scrubber decodes them. Every match the scrubber makes begins
+/// shorter one) are looked for in the text and in its encoded runs as the
+/// scrubber decodes them (past the first few, those that show one's
+/// core). Every match the scrubber makes begins
 /// with one of those, so where none is found there is nothing to scrub
 /// and the scrubber is not built; an honest answer costs this scan alone.
 pub(crate) struct Prefilter {
     heads: Heads,
     /// The prefixes' cores (an encoded run that shows none is not
-    /// decoded), found when a run long enough to decode is met.
+    /// decoded), found when a text's runs pass [`DIRECT_RUNS`].
     cores: OnceCell<Cores>,
 }
 
@@ -1055,7 +1059,8 @@ pub(crate) struct Scrubber {
     forms: Vec<Form>,
     search: Option<Search>,
     /// What an encoded run must show for a decoding of it to hold a
-    /// window: found when a run long enough to decode is met, or given by
+    /// window: found when a text's runs pass [`DIRECT_RUNS`] (at once for a
+    /// connector's secrets), or given by
     /// the prefilter that found them already (its prefixes' cores serve:
     /// every window begins with one of its prefixes).
     cores: OnceLock<Cores>,
@@ -1378,6 +1383,13 @@ impl Scrubber {
         }
     }
 
+    /// The scrubber with these cores (a test's).
+    #[cfg(test)]
+    fn with_cores(self, cores: Cores) -> Self {
+        let _ = self.cores.set(cores);
+        self
+    }
+
     /// What an encoded run must show for a decoding of it to hold a
     /// window.
     fn cores(&self) -> &Cores {
@@ -1489,8 +1501,8 @@ impl Scrubber {
     }
 
     /// [`Scrubber::scrub`] with several scrubbers (the connector's secrets,
-    /// the call's own values): each finds its values' forms in turn, then
-    /// the encoded runs of what is left are decoded once for them all.
+    /// the call's own values): the encoded runs are decoded first, once for
+    /// them all, then each finds its values' forms in what is left.
     pub(crate) fn scrub_all(
         scrubbers: &[&Scrubber],
         text: &[u8],
@@ -1507,7 +1519,12 @@ impl Scrubber {
             return None;
         }
         let mut found: Vec<Vec<usize>> = vec![Vec::new(); scrubbers.len()];
-        let mut replaced: Option<Vec<u8>> = None;
+        // The encoded runs first, each judged whole: a direct match cut
+        // short inside a run (hex of mixed case, say, whose first digits
+        // read as the lower-case form) would otherwise be replaced alone
+        // and leave the rest of the run, the rest of the value, behind.
+        let runs = encoded_runs(&scrubbers, text, &mut found);
+        let mut replaced = (!runs.is_empty()).then(|| replace(text, &runs));
         for (s, found) in scrubbers.iter().zip(&mut found) {
             let current = replaced.as_deref().unwrap_or(text);
             let direct = s.find(current, whole, found);
@@ -1515,13 +1532,6 @@ impl Scrubber {
                 replaced = Some(replace(current, &direct));
             }
         }
-        let current = replaced.as_deref().unwrap_or(text);
-        let runs = encoded_runs(&scrubbers, current, &mut found);
-        let out = if runs.is_empty() {
-            replaced
-        } else {
-            Some(replace(current, &runs))
-        };
         for (s, found) in scrubbers.iter().zip(found) {
             for value in found {
                 echoes.add(Echo {
@@ -1530,7 +1540,7 @@ impl Scrubber {
                 });
             }
         }
-        out
+        replaced
     }
 }
 
@@ -1660,6 +1670,12 @@ mod tests {
             run(Scrubber::sized(&values(), text.len()).with_cores_of(pre));
         assert_eq!(big, seeded, "{}", String::from_utf8_lossy(text));
         assert_eq!(echoes.to_string(), seeded_echoes.to_string());
+        // And one that decodes every run, as the scrubber did before it
+        // asked for cores.
+        let (every, every_echoes) =
+            run(Scrubber::sized(&values(), text.len()).with_cores(Cores::all()));
+        assert_eq!(big, every, "{}", String::from_utf8_lossy(text));
+        assert_eq!(echoes.to_string(), every_echoes.to_string());
         // Whatever the scrubber finds, the prefilter lets through.
         if !echoes.is_empty() {
             assert!(
@@ -1741,16 +1757,43 @@ mod tests {
         let honest: Vec<String> = (0..2 * DIRECT_RUNS)
             .map(|i| STANDARD_NO_PAD.encode(format!("honest run number {i} of many")))
             .collect();
+        let mixed_case = |hex: String| -> String {
+            hex.chars()
+                .enumerate()
+                .map(|(i, c)| {
+                    if i % 3 == 0 {
+                        c.to_ascii_uppercase()
+                    } else {
+                        c
+                    }
+                })
+                .collect()
+        };
+        let mut echoes_found_only_decoded = vec![mixed_case(hex::encode(SECRET))];
         for lead in 0..3 {
-            let mut request = vec![b'x'; lead];
-            request.extend_from_slice(b"{\"pan\":\"4532015112830366\"}");
-            for echo in [STANDARD_NO_PAD.encode(&request), hex::encode(&request)] {
-                let text = format!("{} {echo} end", honest.join(" "));
-                let (out, echoes) = scrubbed(text.as_bytes());
-                assert!(!echoes.is_empty(), "{text}");
-                assert!(!String::from_utf8_lossy(&out).contains(&echo), "{text}");
-                assert!(Prefilter::new(&values()).may_hold(text.as_bytes()));
+            for inner in [&b"{\"pan\":\"4532015112830366\"}"[..], b"{\"cvv\":\"123\"}"] {
+                let mut request = vec![b'x'; lead];
+                request.extend_from_slice(inner);
+                echoes_found_only_decoded.push(STANDARD_NO_PAD.encode(&request));
+                echoes_found_only_decoded.push(mixed_case(hex::encode(&request)));
+                // Both Base64 alphabets in one run: `-/+_` is `+/+/`.
+                let mut both = vec![0xfb, 0xff, 0xbf];
+                both.extend_from_slice(&request);
+                let both = STANDARD_NO_PAD.encode(&both);
+                assert!(both.starts_with("+/+/"));
+                echoes_found_only_decoded.push(format!("-/+_{}", &both[4..]));
             }
+        }
+        for echo in echoes_found_only_decoded {
+            let text = format!("{} {echo} end", honest.join(" "));
+            let (out, echoes) = scrubbed(text.as_bytes());
+            assert!(!echoes.is_empty(), "{text}");
+            assert_eq!(
+                String::from_utf8_lossy(&out),
+                format!("{} [hidden] end", honest.join(" ")),
+                "{text}"
+            );
+            assert!(Prefilter::new(&values()).may_hold(text.as_bytes()));
         }
         clean(format!("{} end", honest.join(" ")).as_bytes());
     }
