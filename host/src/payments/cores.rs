@@ -23,9 +23,18 @@ pub(crate) struct Cores {
     hex: Symbols,
     /// A string too short to have a core of two characters at every
     /// offset: every Base64 run may hold it.
-    every_run: bool,
-    /// Every run, hex too, may hold one.
-    all: bool,
+    every_base64_run: bool,
+    /// Every hex run may hold one (see [`Cores::all`]).
+    every_hex_run: bool,
+}
+
+/// How an encoded run is written.
+#[derive(Clone, Copy)]
+pub(crate) enum Run {
+    /// Base64, in either alphabet.
+    Base64,
+    /// Hex digits, in either case.
+    Hex,
 }
 
 impl Cores {
@@ -33,10 +42,22 @@ impl Cores {
     /// prefilter with a one-byte prefix), which any run may hold.
     pub(crate) fn all() -> Cores {
         Cores {
-            all: true,
-            every_run: true,
+            every_base64_run: true,
+            every_hex_run: true,
             ..Cores::default()
         }
+    }
+
+    /// The cores of `strings`, each found once however often it is given.
+    pub(crate) fn of<'a>(strings: impl IntoIterator<Item = &'a [u8]>) -> Cores {
+        let mut strings: Vec<&[u8]> = strings.into_iter().collect();
+        strings.sort_unstable();
+        strings.dedup();
+        let mut cores = Cores::default();
+        for string in strings {
+            cores.add(string);
+        }
+        cores
     }
 
     /// Adds the cores of `bytes` (nothing for an empty one).
@@ -47,7 +68,7 @@ impl Cores {
         for offset in 0..3 {
             let (symbols, n) = base64_core(bytes, offset);
             if n < 2 {
-                self.every_run = true;
+                self.every_base64_run = true;
             } else {
                 self.base64.push(&symbols[..n]);
             }
@@ -62,16 +83,25 @@ impl Cores {
         self.hex.push(&symbols[..n]);
     }
 
+    /// Whether some decoding of `run`, written as `written`, may hold one
+    /// of the strings.
+    pub(crate) fn shown_in(&self, run: &[u8], written: Run) -> bool {
+        match written {
+            Run::Base64 => self.base64(run),
+            Run::Hex => self.hex(run),
+        }
+    }
+
     /// Whether some decoding of `run` (Base64 characters of either
     /// alphabet) may hold one of the strings.
     pub(crate) fn base64(&self, run: &[u8]) -> bool {
-        self.every_run || self.base64.hit(run, &BASE64_SYMBOLS)
+        self.every_base64_run || self.base64.hit(run, &BASE64_SYMBOLS)
     }
 
     /// Whether some decoding of `run` (hex digits, either case) may hold
     /// one of the strings.
     pub(crate) fn hex(&self, run: &[u8]) -> bool {
-        self.all || self.hex.hit(run, &HEX_SYMBOLS)
+        self.every_hex_run || self.hex.hit(run, &HEX_SYMBOLS)
     }
 }
 

@@ -2,7 +2,7 @@
 //! connector or a supplier passes through here before it is logged,
 //! returned or stored.
 
-use super::cores::Cores;
+use super::cores::{Cores, Run};
 use super::encoded::{
     base64_char, decode_base64_into, decode_hex, decode_percent, percent_runs, runs,
 };
@@ -319,23 +319,14 @@ fn mask_encoded_runs(text: &str, known: &[String], cvvs: &[String]) -> Option<St
     // A run too short to hold a card number may hold only a known CVV: it
     // is decoded only if it shows one's core.
     let cvv_cores = std::cell::OnceCell::new();
-    let may_hold_cvv = |chars: &[u8], hex: bool| {
-        let cores: &Cores = cvv_cores.get_or_init(|| {
-            let mut cores = Cores::default();
-            for cvv in cvvs {
-                cores.add(cvv.as_bytes());
-            }
-            cores
-        });
-        if hex {
-            cores.hex(chars)
-        } else {
-            cores.base64(chars)
-        }
+    let may_hold_cvv = |chars: &[u8], written: Run| {
+        cvv_cores
+            .get_or_init(|| Cores::of(cvvs.iter().map(|cvv| cvv.as_bytes())))
+            .shown_in(chars, written)
     };
     for run in runs(bytes, base64_char) {
         if run.len() < (4 * fewest).div_ceil(3)
-            || run.len() < CARD_IN_BASE64 && !may_hold_cvv(&bytes[run.clone()], false)
+            || run.len() < CARD_IN_BASE64 && !may_hold_cvv(&bytes[run.clone()], Run::Base64)
         {
             continue;
         }
@@ -359,7 +350,7 @@ fn mask_encoded_runs(text: &str, known: &[String], cvvs: &[String]) -> Option<St
     }
     for run in runs(bytes, |b| b.is_ascii_hexdigit()) {
         if run.len() < 2 * fewest
-            || run.len() < 2 * CARD_DIGITS && !may_hold_cvv(&bytes[run.clone()], true)
+            || run.len() < 2 * CARD_DIGITS && !may_hold_cvv(&bytes[run.clone()], Run::Hex)
         {
             continue;
         }

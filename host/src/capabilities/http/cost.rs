@@ -220,18 +220,15 @@ pub fn measure_sealing(
                 .sum::<usize>();
         // Built only for an answer that may hold one of the values, as the
         // HTTP capability does.
-        let may_hold = |values: &[(Hidden, Vec<u8>)]| {
-            let pre = Prefilter::new(values);
-            let hit = pre.may_hold(answer.as_bytes())
-                || answer_headers
-                    .iter()
-                    .any(|(n, v)| pre.may_hold(n.as_bytes()) || pre.may_hold(v));
-            hit.then_some(pre)
-        };
         let call_scrub = if values.is_empty() {
             None
         } else {
-            may_hold(&values).map(|pre| Scrubber::sized(&values, size).with_cores_of(pre))
+            Prefilter::for_answer(
+                &values,
+                answer.as_bytes(),
+                answer_headers.iter().map(|(n, v)| (*n, v.as_slice())),
+            )
+            .map(|pre| Scrubber::sized(&values, size).with_cores_of(pre))
         };
         let built = started.elapsed();
         // The answer, its headers and body, through both.

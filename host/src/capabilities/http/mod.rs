@@ -127,18 +127,16 @@ impl HttpCtx {
         // The call's scrubber is built only for an answer that may hold one
         // of its values (one that holds none of their forms' first bytes,
         // plain or in an encoded run, holds none of them).
-        let may_hold = || {
-            let pre = scrub::Prefilter::new(&self.hidden_values);
-            let hit = pre.may_hold(&answer.body)
-                || answer
-                    .headers
-                    .iter()
-                    .any(|(n, v)| pre.may_hold(n.as_bytes()) || pre.may_hold(v));
-            hit.then_some(pre)
-        };
         if stale
             && !self.hidden_values.is_empty()
-            && let Some(pre) = may_hold()
+            && let Some(pre) = scrub::Prefilter::for_answer(
+                &self.hidden_values,
+                &answer.body,
+                answer
+                    .headers
+                    .iter()
+                    .map(|(n, v)| (n.as_str(), v.as_slice())),
+            )
         {
             self.scrubber = Some((
                 self.hidden_values.len(),

@@ -32,10 +32,9 @@
 //! bare number (`"status": 123`), is left as it is.
 
 use crate::contract::hidden::Hidden;
-use crate::payments::cores::Cores;
+use crate::payments::cores::{Cores, Run};
 use crate::payments::encoded;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind, packed};
-use std::cell::OnceCell;
 use std::ops::Range;
 use std::sync::OnceLock;
 
@@ -793,7 +792,7 @@ pub(crate) struct Prefilter {
     heads: Heads,
     /// The prefixes' cores (an encoded run that shows none is not
     /// decoded), found when a text's runs pass [`DIRECT_RUNS`].
-    cores: OnceCell<Cores>,
+    cores: OnceLock<Cores>,
 }
 
 /// A call's form prefixes (at most four bytes each): a 4096-bit table of
@@ -925,33 +924,41 @@ impl Prefilter {
         }
         Prefilter {
             heads,
-            cores: OnceCell::new(),
+            cores: OnceLock::new(),
         }
     }
 
+    /// The prefilter of `values`, if an answer (its body and headers) may
+    /// hold one of them: the call's scrubber is built only then.
+    pub(crate) fn for_answer<'a>(
+        values: &[(Hidden, Vec<u8>)],
+        body: &[u8],
+        mut headers: impl Iterator<Item = (&'a str, &'a [u8])>,
+    ) -> Option<Prefilter> {
+        let pre = Prefilter::new(values);
+        let hit = pre.may_hold(body)
+            || headers.any(|(n, v)| pre.may_hold(n.as_bytes()) || pre.may_hold(v));
+        hit.then_some(pre)
+    }
+
     /// The prefixes' cores.
-    fn cores(&self) -> &Cores {
-        self.cores.get_or_init(|| {
-            if self.heads.table.any_single {
-                // A one-byte prefix: every run may hold it.
-                return Cores::all();
-            }
-            let mut cores = Cores::default();
-            // Kinds that share a prefix gave it twice: its cores are found
-            // once.
-            let mut prefixes: Vec<(u32, u8)> = self
-                .heads
-                .keys
+    fn cores(&self) -> Cores {
+        if self.heads.table.any_single {
+            // A one-byte prefix: every run may hold it.
+            return Cores::all();
+        }
+        let prefixes: Vec<[u8; 4]> = self
+            .heads
+            .keys
+            .iter()
+            .map(|&(_, word, _)| word.to_le_bytes())
+            .collect();
+        Cores::of(
+            prefixes
                 .iter()
-                .map(|&(_, word, n)| (word, n))
-                .collect();
-            prefixes.sort_unstable();
-            prefixes.dedup();
-            for (word, n) in prefixes {
-                cores.add(&word.to_le_bytes()[..usize::from(n)]);
-            }
-            cores
-        })
+                .zip(&self.heads.keys)
+                .map(|(bytes, &(_, _, n))| &bytes[..usize::from(n)]),
+        )
     }
 
     /// Whether `text`, or an encoded run of it decoded, holds a prefix.
@@ -961,29 +968,21 @@ impl Prefilter {
             return true;
         }
         let mut buffer = Vec::new();
-        // The first few runs are decoded as they are (finding the cores
-        // costs more than decoding a few); past them, only one that shows
-        // a core.
-        let decodes = |chars: &[u8], hex: bool, seen: usize| {
-            seen < DIRECT_RUNS
-                || if hex {
-                    self.cores().hex(chars)
-                } else {
-                    self.cores().base64(chars)
-                }
+        let decodes = |chars: &[u8], written: Run, seen: usize| {
+            decodes(&self.cores, || self.cores(), chars, written, seen)
         };
         for (seen, run) in encoded::runs(text, encoded::base64_char)
             .filter(|r| r.len() >= RUN)
             .enumerate()
         {
             let chars = &text[run];
-            let base64 = decodes(chars, false, seen)
+            let base64 = decodes(chars, Run::Base64, seen)
                 && (0..=3).any(|skip| {
                     encoded::decode_base64_into(&chars[skip..], &mut buffer) && hit(&buffer)
                 });
             let hex = || {
                 chars.iter().all(u8::is_ascii_hexdigit)
-                    && decodes(chars, true, seen)
+                    && decodes(chars, Run::Hex, seen)
                     && (0..=1).any(|skip| {
                         encoded::decode_hex(&chars[skip..]).is_some_and(|bytes| hit(&bytes))
                     })
@@ -1274,7 +1273,7 @@ impl Scrubber {
     pub(crate) fn new(values: &[(Hidden, Vec<u8>)]) -> Self {
         // Built once (a connector's secrets): its cores too.
         let scrubber = Self::sized(values, usize::MAX);
-        scrubber.cores();
+        let _ = scrubber.cores.set(scrubber.cores());
         scrubber
     }
 
@@ -1366,21 +1365,10 @@ impl Scrubber {
         self
     }
 
-    /// Whether the `seen`th encoded run of a text (`chars`, Base64 or,
-    /// with `hex`, hex digits) is to be decoded: while they are few, each
-    /// is, since finding the cores costs more than decoding a few runs;
-    /// past [`DIRECT_RUNS`], only one that shows a core.
-    fn decodes(&self, chars: &[u8], hex: bool, seen: usize) -> bool {
-        let cores = match self.cores.get() {
-            Some(cores) => cores,
-            None if seen < DIRECT_RUNS => return true,
-            None => self.cores(),
-        };
-        if hex {
-            cores.hex(chars)
-        } else {
-            cores.base64(chars)
-        }
+    /// Whether the `seen`th encoded run of a text is to be decoded (see
+    /// [`decodes`]).
+    fn decodes(&self, chars: &[u8], written: Run, seen: usize) -> bool {
+        decodes(&self.cores, || self.cores(), chars, written, seen)
     }
 
     /// The scrubber with these cores (a test's).
@@ -1392,17 +1380,8 @@ impl Scrubber {
 
     /// What an encoded run must show for a decoding of it to hold a
     /// window.
-    fn cores(&self) -> &Cores {
-        self.cores.get_or_init(|| {
-            let mut windows: Vec<&[u8]> = self.forms.iter().map(Form::window).collect();
-            windows.sort_unstable();
-            windows.dedup();
-            let mut cores = Cores::default();
-            for window in windows {
-                cores.add(window);
-            }
-            cores
-        })
+    fn cores(&self) -> Cores {
+        Cores::of(self.forms.iter().map(Form::window))
     }
 
     /// Whether there is nothing to look for.
@@ -1469,15 +1448,7 @@ impl Scrubber {
             }
             ranges.push((start, end));
         }
-        ranges.sort_unstable();
-        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
-        for (s, e) in ranges {
-            match merged.last_mut() {
-                Some(last) if s <= last.1 => last.1 = last.1.max(e),
-                _ => merged.push((s, e)),
-            }
-        }
-        merged
+        merged(ranges)
     }
 
     /// Whether `bytes`, decoded from a run of the answer, hold a value.
@@ -1544,6 +1515,26 @@ impl Scrubber {
     }
 }
 
+/// Whether the `seen`th encoded run of a text (`chars`, written as
+/// `written`) is to be decoded, given the cores found so far (`found`) and
+/// how to find them (`find`): while runs are few and the cores not found,
+/// each is, since finding the cores costs more than decoding a few runs;
+/// past [`DIRECT_RUNS`], only one that shows a core.
+fn decodes(
+    found: &OnceLock<Cores>,
+    find: impl FnOnce() -> Cores,
+    chars: &[u8],
+    written: Run,
+    seen: usize,
+) -> bool {
+    let cores = match found.get() {
+        Some(cores) => cores,
+        None if seen < DIRECT_RUNS => return true,
+        None => found.get_or_init(find),
+    };
+    cores.shown_in(chars, written)
+}
+
 /// Whether `bytes` hold a value of any of `scrubbers` (each one asked,
 /// so that every value found is noted).
 fn any_holds(scrubbers: &[&Scrubber], bytes: &[u8], found: &mut [Vec<usize>]) -> bool {
@@ -1575,7 +1566,9 @@ fn encoded_runs(
         // shortest match: decoded to exactly a form, the run *is* that
         // form's Base64 (or hex), which the direct search already found.
         // A run that shows none of the windows' cores is not decoded.
-        let mut held = scrubbers.iter().any(|s| s.decodes(chars, false, seen))
+        let mut held = scrubbers
+            .iter()
+            .any(|s| s.decodes(chars, Run::Base64, seen))
             && (0..=3)
                 .filter(|&skip| (chars.len() - skip) * 3 / 4 > shortest)
                 .any(|skip| {
@@ -1584,7 +1577,7 @@ fn encoded_runs(
                 });
         if !held
             && chars.iter().all(u8::is_ascii_hexdigit)
-            && scrubbers.iter().any(|s| s.decodes(chars, true, seen))
+            && scrubbers.iter().any(|s| s.decodes(chars, Run::Hex, seen))
         {
             held = (0..=1)
                 .filter(|&skip| (chars.len() - skip) / 2 > shortest)
@@ -1614,6 +1607,19 @@ fn encoded_runs(
     hits.sort_unstable();
     hits.dedup();
     hits
+}
+
+/// `ranges` sorted, those that overlap or touch made one.
+fn merged(mut ranges: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
+    ranges.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
+    for (s, e) in ranges {
+        match merged.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => merged.push((s, e)),
+        }
+    }
+    merged
 }
 
 fn replace(text: &[u8], ranges: &[(usize, usize)]) -> Vec<u8> {
@@ -1665,7 +1671,7 @@ mod tests {
         // A scrubber given the cores its prefilter found (as a call's is)
         // finds the same.
         let pre = Prefilter::new(&values());
-        pre.cores();
+        let _ = pre.cores.set(pre.cores());
         let (seeded, seeded_echoes) =
             run(Scrubber::sized(&values(), text.len()).with_cores_of(pre));
         assert_eq!(big, seeded, "{}", String::from_utf8_lossy(text));
