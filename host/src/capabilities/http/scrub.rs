@@ -1472,8 +1472,9 @@ impl Scrubber {
     }
 
     /// [`Scrubber::scrub`] with several scrubbers (the connector's secrets,
-    /// the call's own values): the encoded runs are decoded first, once for
-    /// them all, then each finds its values' forms in what is left.
+    /// the call's own values): the encoded runs are decoded once for them
+    /// all, each finds its values' forms, and whatever any found is
+    /// replaced.
     pub(crate) fn scrub_all(
         scrubbers: &[&Scrubber],
         text: &[u8],
@@ -1490,19 +1491,17 @@ impl Scrubber {
             return None;
         }
         let mut found: Vec<Vec<usize>> = vec![Vec::new(); scrubbers.len()];
-        // The encoded runs first, each judged whole: a direct match cut
-        // short inside a run (hex of mixed case, say, whose first digits
-        // read as the lower-case form) would otherwise be replaced alone
-        // and leave the rest of the run, the rest of the value, behind.
-        let runs = encoded_runs(&scrubbers, text, &mut found);
-        let mut replaced = (!runs.is_empty()).then(|| replace(text, &runs));
+        // Every match is found in the text as it came, the encoded runs
+        // (each judged whole) and each scrubber's direct matches, and
+        // their union replaced: one replaced first would split the other
+        // (a direct match cut short inside a run, mixed-case hex whose
+        // first digits read as the lower-case form, or a run inside a
+        // value echoed raw) and leave the rest of a value behind.
+        let mut ranges = encoded_runs(&scrubbers, text, &mut found);
         for (s, found) in scrubbers.iter().zip(&mut found) {
-            let current = replaced.as_deref().unwrap_or(text);
-            let direct = s.find(current, whole, found);
-            if !direct.is_empty() {
-                replaced = Some(replace(current, &direct));
-            }
+            ranges.extend(s.find(text, whole, found));
         }
+        let replaced = (!ranges.is_empty()).then(|| replace(text, &merged(ranges)));
         for (s, found) in scrubbers.iter().zip(found) {
             for value in found {
                 echoes.add(Echo {
@@ -1802,6 +1801,24 @@ mod tests {
             assert!(Prefilter::new(&values()).may_hold(text.as_bytes()));
         }
         clean(format!("{} end", honest.join(" ")).as_bytes());
+    }
+
+    /// A value echoed raw that holds an encoded run holding another value:
+    /// the whole of it is replaced, not the run alone.
+    #[test]
+    fn a_value_holding_an_encoded_run_is_replaced_whole() {
+        let run = STANDARD_NO_PAD.encode(b"{\"pan\":\"4532015112830366\"}");
+        let secret = format!("the start of a secret: {run} and the rest of it");
+        let values = [
+            (Hidden::Secret("k".into()), secret.clone().into_bytes()),
+            (Hidden::CardNumber, b"4532015112830366".to_vec()),
+        ];
+        for scrubber in [Scrubber::new(&values), Scrubber::sized(&values, secret.len())] {
+            let mut echoes = Echoes::default();
+            let out = scrubber.scrub(secret.as_bytes(), "body", true, &mut echoes);
+            assert_eq!(out.as_deref(), Some(MARKER), "{secret}");
+            assert_eq!(echoes.len(), 2);
+        }
     }
 
     #[test]
