@@ -1813,7 +1813,10 @@ mod tests {
             (Hidden::Secret("k".into()), secret.clone().into_bytes()),
             (Hidden::CardNumber, b"4532015112830366".to_vec()),
         ];
-        for scrubber in [Scrubber::new(&values), Scrubber::sized(&values, secret.len())] {
+        for scrubber in [
+            Scrubber::new(&values),
+            Scrubber::sized(&values, secret.len()),
+        ] {
             let mut echoes = Echoes::default();
             let out = scrubber.scrub(secret.as_bytes(), "body", true, &mut echoes);
             assert_eq!(out.as_deref(), Some(MARKER), "{secret}");
