@@ -20,37 +20,75 @@ use std::time::Instant;
 const SHORT: u64 = 20;
 const LONG: u64 = 140;
 
+/// How a `count` child runs its payments.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Run {
+    /// Under callgrind with the host's default memory layout: guard regions
+    /// instead of bounds checks, a pool of one memory per slot so that the
+    /// reservations fit valgrind's address space.
+    Counted,
+    /// Under callgrind with explicit bounds checks and no guard regions: how
+    /// section 0 counted before, for a machine that limits virtual memory.
+    CountedExplicit,
+    /// The host's default engine settings, timed, not counted.
+    Timed,
+}
+
+impl Run {
+    /// The run the child's flags ask for.
+    pub(crate) fn from_flags(timed: bool, explicit_bounds: bool) -> Run {
+        match (timed, explicit_bounds) {
+            (true, _) => Run::Timed,
+            (false, true) => Run::CountedExplicit,
+            (false, false) => Run::Counted,
+        }
+    }
+
+    /// The flags that ask for this run.
+    fn flags(self) -> &'static [&'static str] {
+        match self {
+            Run::Counted => &[],
+            Run::CountedExplicit => &["--explicit-bounds"],
+            Run::Timed => &["--timed"],
+        }
+    }
+}
+
 /// The child: `n` payments, one at a time, round-robin over the four
-/// connectors, through the plugin or the native build. `timed`: the host's
-/// default engine settings, 100 payments to warm up, then the process's
-/// CPU time and the wall time of the `n` payments printed as
-/// `cpu_ns wall_ns`.
+/// connectors, through the plugin or the native build. [`Run::Timed`]:
+/// 100 payments to warm up, then the process's CPU time and the wall time
+/// of the `n` payments printed as `cpu_ns wall_ns`.
 pub(crate) async fn child(
     plugins: &[std::path::PathBuf],
     cache: &Path,
     plugin: bool,
     n: u64,
-    timed: bool,
+    run: Run,
 ) -> anyhow::Result<()> {
     let sim = payhost_sandbox::sim::Simulator::start().await?;
-    // Counted: a small pool with explicit bounds checks, as valgrind cannot
-    // map the address space guard regions reserve (section 1d: the same
-    // within the noise), and no epoch ticks.
-    let options = if timed {
-        payhost::RuntimeOptions {
+    let timed = run == Run::Timed;
+    let options = match run {
+        Run::Timed => payhost::RuntimeOptions {
             max_instances: 64,
             ..payhost::RuntimeOptions::default()
-        }
-    } else {
-        payhost::RuntimeOptions {
-            max_instances: 1,
-            explicit_bounds_checks: true,
-            // Under valgrind a payment takes milliseconds, and each epoch
-            // tick that lands in one yields the call: counts that moved by
-            // 100 k per payment from run to run.
+        },
+        // Counted: a slot per connector, so that each keeps its slot as it
+        // does in a host with many, and no epoch ticks: under valgrind a
+        // payment takes milliseconds, and each tick that lands in one
+        // yields the call: counts that moved by 100 k per payment from run
+        // to run.
+        Run::Counted => payhost::RuntimeOptions {
+            max_instances: 4,
+            memories_per_instance: 1,
             tick_epochs: false,
             ..payhost::RuntimeOptions::default()
-        }
+        },
+        Run::CountedExplicit => payhost::RuntimeOptions {
+            max_instances: 1,
+            explicit_bounds_checks: true,
+            tick_epochs: false,
+            ..payhost::RuntimeOptions::default()
+        },
     };
     let (_dir, host) = demo::host_with(
         &sim.url(),
@@ -103,8 +141,7 @@ fn cpu_ns() -> u128 {
 /// CPU and wall time per payment, in a child process of its own.
 fn timed(plugin: bool, plugins: &Path, cache: &Path) -> anyhow::Result<(f64, f64)> {
     let out = Command::new(std::env::current_exe()?)
-        .args(count_args(plugin, TIMED, plugins, cache))
-        .arg("--timed")
+        .args(count_args(plugin, TIMED, plugins, cache, Run::Timed))
         .output()?;
     let text = String::from_utf8_lossy(&out.stdout);
     anyhow::ensure!(
@@ -125,9 +162,15 @@ fn timed(plugin: bool, plugins: &Path, cache: &Path) -> anyhow::Result<(f64, f64
 const TIMED: u64 = 4000;
 
 /// The arguments of a `count` child run of `n` payments.
-fn count_args(plugin: bool, n: u64, plugins: &Path, cache: &Path) -> Vec<std::ffi::OsString> {
+fn count_args(
+    plugin: bool,
+    n: u64,
+    plugins: &Path,
+    cache: &Path,
+    run: Run,
+) -> Vec<std::ffi::OsString> {
     let mode = if plugin { "plugin" } else { "native" };
-    [
+    let mut args = [
         "count".as_ref(),
         "--mode".as_ref(),
         mode.as_ref(),
@@ -139,11 +182,13 @@ fn count_args(plugin: bool, n: u64, plugins: &Path, cache: &Path) -> Vec<std::ff
         cache.as_os_str(),
     ]
     .map(std::ffi::OsStr::to_owned)
-    .to_vec()
+    .to_vec();
+    args.extend(run.flags().iter().map(std::ffi::OsString::from));
+    args
 }
 
 /// Instructions a child run of `n` payments executed.
-fn counted(plugin: bool, n: u64, plugins: &Path, cache: &Path) -> anyhow::Result<u64> {
+fn counted(plugin: bool, n: u64, plugins: &Path, cache: &Path, run: Run) -> anyhow::Result<u64> {
     let out = Command::new("valgrind")
         .args([
             "--tool=callgrind",
@@ -152,7 +197,7 @@ fn counted(plugin: bool, n: u64, plugins: &Path, cache: &Path) -> anyhow::Result
             "--smc-check=all-non-file",
         ])
         .arg(std::env::current_exe()?)
-        .args(count_args(plugin, n, plugins, cache))
+        .args(count_args(plugin, n, plugins, cache, run))
         .output()?;
     let text = String::from_utf8_lossy(&out.stderr);
     anyhow::ensure!(out.status.success(), "the counted run failed: {text}");
@@ -177,29 +222,46 @@ pub(crate) fn section(report: &mut Report, plugins: &Path, cache: &Path) -> anyh
         "`valgrind --tool=callgrind --smc-check=all-non-file payhost-bench count --mode plugin|native --n N`, N = {SHORT} and {LONG}; (instructions at {LONG} − at {SHORT}) / {}. The process runs the simulator and both HTTP stacks too, the same for both builds.\n",
         LONG - SHORT
     ));
-    // The counted children's engine (explicit bounds checks, and under
-    // valgrind the CPU features it reports) is not the main process's: one
-    // run under valgrind, not counted, puts their compiled connectors in
-    // the cache first, or the first counted run would count a compile.
-    counted(true, 1, plugins, cache)?;
-    let per = |plugin: bool| -> anyhow::Result<f64> {
-        let short = counted(plugin, SHORT, plugins, cache)?;
-        let long = counted(plugin, LONG, plugins, cache)?;
+    // The counted children's engine (under valgrind, the CPU features it
+    // reports) is not the main process's: one run under valgrind per
+    // layout, not counted, puts their compiled connectors in the cache
+    // first, or the first counted run would count a compile.
+    let per = |plugin: bool, run: Run| -> anyhow::Result<f64> {
+        let short = counted(plugin, SHORT, plugins, cache, run)?;
+        let long = counted(plugin, LONG, plugins, cache, run)?;
         Ok(long.saturating_sub(short) as f64 / (LONG - SHORT) as f64)
     };
-    let (native, plugin) = (per(false)?, per(true)?);
-    report.line("| build | instructions per payment | |");
-    report.line("|---|---|---|");
+    counted(true, 1, plugins, cache, Run::Counted)?;
+    counted(true, 1, plugins, cache, Run::CountedExplicit)?;
+    let native = per(false, Run::Counted)?;
+    let plugin = per(true, Run::Counted)?;
+    let explicit = per(true, Run::CountedExplicit)?;
+    report.line("| build | instructions per payment | over native | ratio |");
+    report.line("|---|---|---|---|");
     report.line(format!(
-        "| native (same crates, in-process) | {:.0} k | |",
+        "| native (same crates, in-process) | {:.0} k | | 1.00× |",
         native / 1e3
     ));
-    report.line(format!(
-        "| plugin (component, fresh instance) | {:.0} k | {:+.0} k ({:+.0} %) over native |",
-        plugin / 1e3,
-        (plugin - native) / 1e3,
-        100.0 * (plugin - native) / native
+    let row = |name: &str, count: f64| {
+        format!(
+            "| {name} | {:.0} k | {:+.0} k ({:+.0} %) | {:.2}× |",
+            count / 1e3,
+            (count - native) / 1e3,
+            100.0 * (count - native) / native,
+            count / native
+        )
+    };
+    report.line(row(
+        "plugin (component, fresh instance; the host's default layout: guard regions, no bounds checks)",
+        plugin,
     ));
+    report.line(row(
+        "plugin with explicit bounds checks (`RuntimeOptions::explicit_bounds_checks`; how this section counted until now)",
+        explicit,
+    ));
+    report.line(
+        "\nThe default layout is counted with a pool of one memory per slot (`RuntimeOptions::memories_per_instance`), four slots, so that the guard regions fit the address space valgrind can map; the code the connectors run is the host's default code.",
+    );
     cpu_section(report, plugins, cache)
 }
 

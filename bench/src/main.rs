@@ -57,7 +57,7 @@ async fn main() -> anyhow::Result<()> {
                 &cache,
                 args.value("--mode").as_deref() == Some("plugin"),
                 args.number("--n"),
-                args.flag("--timed"),
+                instructions::Run::from_flags(args.flag("--timed"), args.flag("--explicit-bounds")),
             )
             .await;
         }

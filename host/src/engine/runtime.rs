@@ -42,6 +42,12 @@ pub struct RuntimeOptions {
     /// per memory. Slower code, far less address space: for a run under
     /// valgrind, or a machine that limits virtual memory.
     pub explicit_bounds_checks: bool,
+    /// Linear memories the instance pool reserves per instance slot, each
+    /// with its guard region (several GiB of address space apiece). Four
+    /// leave room for a component with several memories; one lets a run
+    /// under valgrind, whose address space is far smaller, keep the guard
+    /// regions and so count the code the host runs by default.
+    pub memories_per_instance: u32,
     /// Compile a connector the compile cache does not hold with the
     /// baseline compiler (Winch) first, in milliseconds, and with Cranelift
     /// in the background into the cache, from where a scan of the plugin
@@ -65,6 +71,7 @@ impl Default for RuntimeOptions {
             cache_dir: None,
             max_instances: 256,
             explicit_bounds_checks: false,
+            memories_per_instance: 4,
             tiered: false,
             share_functions: true,
             tick_epochs: true,
@@ -333,7 +340,7 @@ fn engine_config(
     let instances = options.max_instances.max(4);
     pool.total_component_instances(instances)
         .total_core_instances(instances * 16)
-        .total_memories(instances * 4)
+        .total_memories(instances * options.memories_per_instance.max(1))
         .total_tables(instances * 8)
         .total_stacks(instances)
         .max_core_instances_per_component(MAX_INSTANCES_PER_STORE as u32)
