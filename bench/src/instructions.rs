@@ -32,12 +32,15 @@ pub(crate) enum Run {
     CountedExplicit,
     /// The host's default engine settings, timed, not counted.
     Timed,
+    /// As [`Run::Timed`], the call's phases recorded (section 0c).
+    Phases,
 }
 
 impl Run {
     /// The run the child's flags ask for.
-    pub(crate) fn from_flags(timed: bool, explicit_bounds: bool) -> Run {
+    pub(crate) fn from_flags(timed: bool, phases: bool, explicit_bounds: bool) -> Run {
         match (timed, explicit_bounds) {
+            _ if phases => Run::Phases,
             (true, _) => Run::Timed,
             (false, true) => Run::CountedExplicit,
             (false, false) => Run::Counted,
@@ -50,6 +53,7 @@ impl Run {
             Run::Counted => &[],
             Run::CountedExplicit => &["--explicit-bounds"],
             Run::Timed => &["--timed"],
+            Run::Phases => &["--phases"],
         }
     }
 }
@@ -66,9 +70,12 @@ pub(crate) async fn child(
     run: Run,
 ) -> anyhow::Result<()> {
     let sim = payhost_sandbox::sim::Simulator::start().await?;
-    let timed = run == Run::Timed;
+    let timed = matches!(run, Run::Timed | Run::Phases);
+    if run == Run::Phases {
+        crate::phases::install()?;
+    }
     let options = match run {
-        Run::Timed => payhost::RuntimeOptions {
+        Run::Timed | Run::Phases => payhost::RuntimeOptions {
             max_instances: 64,
             ..payhost::RuntimeOptions::default()
         },
@@ -104,6 +111,7 @@ pub(crate) async fn child(
     let mut started = (cpu_ns(), Instant::now());
     for i in 0..n + warm {
         if i == warm {
+            crate::phases::reset();
             started = (cpu_ns(), Instant::now());
         }
         let connector = CONNECTORS[(i % 4) as usize];
@@ -121,6 +129,9 @@ pub(crate) async fn child(
             cpu_ns() - started.0,
             started.1.elapsed().as_nanos()
         );
+    }
+    if run == Run::Phases {
+        crate::phases::print();
     }
     Ok(())
 }
@@ -156,6 +167,38 @@ fn timed(plugin: bool, plugins: &Path, cache: &Path) -> anyhow::Result<(f64, f64
         (Some(cpu), Some(wall)) => Ok((cpu / TIMED as f64 / 1e3, wall / TIMED as f64 / 1e3)),
         _ => anyhow::bail!("the timed run printed no figures: {text}"),
     }
+}
+
+/// The wall time of `n` payments of a [`Run::Phases`] child and the time
+/// each of its spans stayed open, summed, in nanoseconds.
+pub(crate) fn phases(
+    plugin: bool,
+    n: u64,
+    plugins: &Path,
+    cache: &Path,
+) -> anyhow::Result<(u128, std::collections::BTreeMap<String, u128>)> {
+    let out = Command::new(std::env::current_exe()?)
+        .args(count_args(plugin, n, plugins, cache, Run::Phases))
+        .output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    anyhow::ensure!(
+        out.status.success(),
+        "the phases run failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut lines = text.lines();
+    let wall = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|w| w.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("the phases run printed no figures: {text}"))?;
+    let spans = lines
+        .filter_map(|l| {
+            let (name, ns) = l.split_once(' ')?;
+            Some((name.to_owned(), ns.trim().parse().ok()?))
+        })
+        .collect();
+    Ok((wall, spans))
 }
 
 /// Payments in each timed run.

@@ -2,7 +2,7 @@
 //! the same code compiled natively, and how the host scales. Prints the
 //! figures and writes them to BENCHMARKS.md.
 //!
-//! `payhost-bench [--plugins DIR] [--probes DIR] [--cache DIR] [--out FILE] [--only instructions|cpu|latency|extism|bounds|sealing|guards|pinning|throughput|durable|javascript|load|console]`;
+//! `payhost-bench [--plugins DIR] [--probes DIR] [--cache DIR] [--out FILE] [--only instructions|cpu|phases|latency|extism|bounds|sealing|guards|pinning|throughput|durable|javascript|load|console]`;
 //! `rss` and `rss-inflight` are the child processes that measure resident
 //! memory. The hand-written `bench/ANALYSIS.md` is appended to the report.
 
@@ -20,6 +20,7 @@ mod latency;
 mod load_time;
 mod memory;
 mod native;
+mod phases;
 mod pinning;
 mod process;
 mod report;
@@ -57,7 +58,11 @@ async fn main() -> anyhow::Result<()> {
                 &cache,
                 args.value("--mode").as_deref() == Some("plugin"),
                 args.number("--n"),
-                instructions::Run::from_flags(args.flag("--timed"), args.flag("--explicit-bounds")),
+                instructions::Run::from_flags(
+                    args.flag("--timed"),
+                    args.flag("--phases"),
+                    args.flag("--explicit-bounds"),
+                ),
             )
             .await;
         }
@@ -95,6 +100,9 @@ async fn main() -> anyhow::Result<()> {
         instructions::section(&mut report, &plugins, &cache)?;
     } else if only.as_deref() == Some("cpu") {
         instructions::cpu_section(&mut report, &plugins, &cache)?;
+    }
+    if run("phases") {
+        phases::section(&mut report, &plugins, &cache)?;
     }
     let process = process::Process::start(&setup.sim.url())?;
     if run("latency") {

@@ -138,6 +138,8 @@ impl NativeHost for Native {
         }
         let body = self.plain(&request.body).map_err(HttpError::Denied)?;
         let request = builder.body(body);
+        // The host's span name for the same stretch (section 0c).
+        let _exchange = tracing::debug_span!("supplier.exchange").entered();
         self.handle.block_on(async move {
             let response = request
                 .send()

@@ -260,7 +260,12 @@ impl Sandbox {
         );
         let mut store = rt.store(self.pre.engine(), state);
         let run = async {
-            let instance = self.pre.instantiate(&mut store).await?;
+            // Debug spans, off in production: the benchmark times a
+            // payment's phases with them (section 0c).
+            let instantiating = tracing::debug_span!("connector.instantiate");
+            let instance =
+                tracing::Instrument::instrument(self.pre.instantiate(&mut store), instantiating)
+                    .await?;
             export(&instance, &mut store).await
         };
         let span = tracing::info_span!("connector.call", connector = %self.name, export = what);
@@ -316,11 +321,16 @@ impl Sandbox {
             wall_us = started.elapsed().as_micros() as u64,
             "call ended"
         );
-        Call {
+        let call = Call {
             answer,
             sent: state.http.sent,
             echoes: std::mem::take(&mut state.http.echoes),
-        }
+        };
+        // The instance goes back to the pool, its dirtied pages reset.
+        let teardown = tracing::debug_span!("connector.teardown").entered();
+        drop(store);
+        drop(teardown);
+        call
     }
 }
 

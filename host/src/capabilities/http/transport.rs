@@ -200,7 +200,14 @@ impl HttpCtx {
         // marker that replaces it, so whether an echoing answer is too
         // large does not depend on the hidden value's length.
         let max = ctx.max_response_size;
-        let result = read_response(send, max.saturating_mul(2), timeout).await;
+        // A debug span, off in production: the benchmark times the
+        // exchange apart from the host's work around it (section 0c).
+        let exchange = tracing::debug_span!("supplier.exchange");
+        let result = tracing::Instrument::instrument(
+            read_response(send, max.saturating_mul(2), timeout),
+            exchange,
+        )
+        .await;
         if let Err(SendError::Connect(_) | SendError::Denied(_) | SendError::Invalid(_)) = &result {
             // The connection was never made: nothing reached a server.
             ctx.sent -= 1;
