@@ -86,13 +86,12 @@ pub(crate) struct HttpCtx {
 }
 
 impl HttpCtx {
-    /// A random start for a call's placeholder nonces.
+    /// A random start for a call's placeholder nonces, from the thread's
+    /// CSPRNG (seeded from the OS, reseeded as it goes): no system call per
+    /// call. The placeholders are unique per call whatever the start; a
+    /// connector cannot read them either way.
     pub(crate) fn fresh_nonce() -> u64 {
-        let mut bytes = [0u8; 8];
-        // Without randomness, the placeholders are still unique per call;
-        // a connector cannot read them either way.
-        let _ = getrandom::fill(&mut bytes);
-        u64::from_le_bytes(bytes)
+        rand::random()
     }
 
     /// Notes the hidden values `pieces` hold, to scrub them from answers.
