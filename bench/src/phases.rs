@@ -1,10 +1,11 @@
 //! Section 0c: where a payment's wall time goes. The host marks a call's
-//! phases with debug spans, off in production (`connector.call`,
-//! `connector.instantiate`, `supplier.request`, `supplier.exchange`,
-//! `connector.teardown`); the native build marks its exchange the same way.
-//! A child process records how long each span stayed open, summed by name,
-//! over the payments of a timed run (section 0b's), and prints the sums; the
-//! parent prints them per payment, each build beside the other.
+//! phases with spans: `connector.call` and `supplier.request` (info level,
+//! its traces) and, inside them, `connector.instantiate`,
+//! `supplier.exchange` and `connector.teardown` (debug level, never
+//! exported); the native build marks its exchange the same way. A child
+//! process records how long each span stayed open, summed by name, over the
+//! payments of a timed run (section 0b's), and prints the sums; the parent
+//! prints them per payment, each build beside the other.
 
 use crate::report::Report;
 use std::collections::BTreeMap;

@@ -260,8 +260,9 @@ impl Sandbox {
         );
         let mut store = rt.store(self.pre.engine(), state);
         let run = async {
-            // Debug spans, off in production: the benchmark times a
-            // payment's phases with them (section 0c).
+            // Debug spans, never exported as traces and off below the
+            // debug log level: the benchmark times a payment's phases with
+            // them (section 0c).
             let instantiating = tracing::debug_span!("connector.instantiate");
             let instance =
                 tracing::Instrument::instrument(self.pre.instantiate(&mut store), instantiating)

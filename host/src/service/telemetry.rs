@@ -80,7 +80,9 @@ impl Tracing {
     }
 
     /// The layer that turns the host's spans (not its events) into
-    /// OpenTelemetry spans.
+    /// OpenTelemetry spans: those at info level and above. The debug spans
+    /// inside a call (`connector.instantiate`, `supplier.exchange`,
+    /// `connector.teardown`: the benchmark's phases) are not exported.
     pub fn layer<S>(&self) -> impl tracing_subscriber::Layer<S> + use<S>
     where
         S: tracing::Subscriber + for<'a> LookupSpan<'a>,
@@ -88,7 +90,9 @@ impl Tracing {
         tracing_opentelemetry::layer()
             .with_tracer(self.provider.tracer("payhost"))
             .with_filter(tracing_subscriber::filter::filter_fn(|meta| {
-                meta.is_span() && meta.target().starts_with("payhost")
+                meta.is_span()
+                    && meta.target().starts_with("payhost")
+                    && *meta.level() <= tracing::Level::INFO
             }))
     }
 

@@ -114,6 +114,14 @@ async fn a_callers_trace_reaches_the_supplier_and_the_collector_without_secrets(
     ] {
         assert!(contains(&body, name.as_bytes()), "no {name} in the export");
     }
+    // The debug spans inside a call (the benchmark's phases) stay out.
+    for name in [
+        "connector.instantiate",
+        "supplier.exchange",
+        "connector.teardown",
+    ] {
+        assert!(!contains(&body, name.as_bytes()), "{name} was exported");
+    }
     // Nothing secret or card-bearing in any attribute. (The supplier's
     // origin is an attribute whose random port may hold the CVV's digits:
     // it is taken out first.)

@@ -200,8 +200,9 @@ impl HttpCtx {
         // marker that replaces it, so whether an echoing answer is too
         // large does not depend on the hidden value's length.
         let max = ctx.max_response_size;
-        // A debug span, off in production: the benchmark times the
-        // exchange apart from the host's work around it (section 0c).
+        // A debug span, never exported as a trace and off below the debug
+        // log level: the benchmark times the exchange apart from the
+        // host's work around it (section 0c).
         let exchange = tracing::debug_span!("supplier.exchange");
         let result = tracing::Instrument::instrument(
             read_response(send, max.saturating_mul(2), timeout),
