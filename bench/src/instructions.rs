@@ -59,7 +59,7 @@ impl Run {
 }
 
 /// The child: `n` payments, one at a time, round-robin over the four
-/// connectors, through the plugin or the native build. [`Run::Timed`]:
+/// connectors (or through `only`), through the plugin or the native build. [`Run::Timed`]:
 /// 100 payments to warm up, then the process's CPU time and the wall time
 /// of the `n` payments printed as `cpu_ns wall_ns`.
 pub(crate) async fn child(
@@ -68,7 +68,19 @@ pub(crate) async fn child(
     plugin: bool,
     n: u64,
     run: Run,
+    only: Option<&str>,
 ) -> anyhow::Result<()> {
+    // `--connector NAME`: every payment through that one connector, for
+    // its own count (the analysis's rows by connector).
+    let only = match only {
+        Some(name) => Some(*CONNECTORS.iter().find(|c| **c == name).ok_or_else(|| {
+            anyhow::anyhow!(
+                "--connector: no connector `{name}` here; name one of {}",
+                CONNECTORS.join(", ")
+            )
+        })?),
+        None => None,
+    };
     let sim = payhost_sandbox::sim::Simulator::start().await?;
     let timed = matches!(run, Run::Timed | Run::Phases);
     if run == Run::Phases {
@@ -114,7 +126,7 @@ pub(crate) async fn child(
             crate::phases::reset();
             started = (cpu_ns(), Instant::now());
         }
-        let connector = CONNECTORS[(i % 4) as usize];
+        let connector = only.unwrap_or(CONNECTORS[(i % 4) as usize]);
         let r = request(connector, 1_000_000 + i);
         let ok = if plugin {
             matches!(host.pay(connector, r).await, Ok(o) if o.state == payhost::PaymentState::Succeeded)

@@ -4,7 +4,9 @@
 //!
 //! `payhost-bench [--plugins DIR] [--probes DIR] [--cache DIR] [--out FILE] [--only instructions|cpu|phases|latency|extism|bounds|sealing|guards|pinning|throughput|durable|javascript|load|console]`;
 //! `rss` and `rss-inflight` are the child processes that measure resident
-//! memory. The hand-written `bench/ANALYSIS.md` is appended to the report.
+//! memory; `count --mode plugin|native --n N [--timed|--phases|--explicit-bounds]
+//! [--connector NAME]` is the child of sections 0, 0b and 0c (under
+//! callgrind by hand, `--connector` counts one connector's payments alone). The hand-written `bench/ANALYSIS.md` is appended to the report.
 
 mod args;
 mod bounds;
@@ -63,6 +65,7 @@ async fn main() -> anyhow::Result<()> {
                     args.flag("--phases"),
                     args.flag("--explicit-bounds"),
                 ),
+                args.value("--connector").as_deref(),
             )
             .await;
         }
