@@ -39,11 +39,14 @@ pub(crate) enum Run {
 impl Run {
     /// The run the child's flags ask for.
     pub(crate) fn from_flags(timed: bool, phases: bool, explicit_bounds: bool) -> Run {
-        match (timed, explicit_bounds) {
-            _ if phases => Run::Phases,
-            (true, _) => Run::Timed,
-            (false, true) => Run::CountedExplicit,
-            (false, false) => Run::Counted,
+        if phases {
+            Run::Phases
+        } else if timed {
+            Run::Timed
+        } else if explicit_bounds {
+            Run::CountedExplicit
+        } else {
+            Run::Counted
         }
     }
 
@@ -163,15 +166,7 @@ fn cpu_ns() -> u128 {
 
 /// CPU and wall time per payment, in a child process of its own.
 fn timed(plugin: bool, plugins: &Path, cache: &Path) -> anyhow::Result<(f64, f64)> {
-    let out = Command::new(std::env::current_exe()?)
-        .args(count_args(plugin, TIMED, plugins, cache, Run::Timed))
-        .output()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    anyhow::ensure!(
-        out.status.success(),
-        "the timed run failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = child_output(plugin, TIMED, plugins, cache, Run::Timed)?;
     let mut numbers = text
         .split_whitespace()
         .filter_map(|n| n.parse::<f64>().ok());
@@ -181,36 +176,25 @@ fn timed(plugin: bool, plugins: &Path, cache: &Path) -> anyhow::Result<(f64, f64
     }
 }
 
-/// The wall time of `n` payments of a [`Run::Phases`] child and the time
-/// each of its spans stayed open, summed, in nanoseconds.
-pub(crate) fn phases(
+/// What a `count` child run of `n` payments printed, run as this process
+/// (not under valgrind).
+pub(crate) fn child_output(
     plugin: bool,
     n: u64,
     plugins: &Path,
     cache: &Path,
-) -> anyhow::Result<(u128, std::collections::BTreeMap<String, u128>)> {
+    run: Run,
+) -> anyhow::Result<String> {
     let out = Command::new(std::env::current_exe()?)
-        .args(count_args(plugin, n, plugins, cache, Run::Phases))
+        .args(count_args(plugin, n, plugins, cache, run))
         .output()?;
-    let text = String::from_utf8_lossy(&out.stdout);
     anyhow::ensure!(
         out.status.success(),
-        "the phases run failed: {}",
+        "the {} run failed: {}",
+        run.flags().join(" "),
         String::from_utf8_lossy(&out.stderr)
     );
-    let mut lines = text.lines();
-    let wall = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|w| w.parse().ok())
-        .ok_or_else(|| anyhow::anyhow!("the phases run printed no figures: {text}"))?;
-    let spans = lines
-        .filter_map(|l| {
-            let (name, ns) = l.split_once(' ')?;
-            Some((name.to_owned(), ns.trim().parse().ok()?))
-        })
-        .collect();
-    Ok((wall, spans))
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// Payments in each timed run.

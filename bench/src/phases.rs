@@ -7,6 +7,7 @@
 //! payments of a timed run (section 0b's), and prints the sums; the parent
 //! prints them per payment, each build beside the other.
 
+use crate::instructions::Run;
 use crate::report::Report;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -83,6 +84,44 @@ pub(crate) fn print() {
     }
 }
 
+/// What a [`print`]ing child run of `n` payments reported: its wall time
+/// and the time each span stayed open, summed, in nanoseconds.
+struct Recorded {
+    n: u64,
+    wall_ns: u128,
+    spans: BTreeMap<String, u128>,
+}
+
+impl Recorded {
+    /// A child's output: `cpu_ns wall_ns`, then a `name nanoseconds` line
+    /// per span.
+    fn parse(n: u64, text: &str) -> anyhow::Result<Recorded> {
+        let mut lines = text.lines();
+        let wall_ns = lines
+            .next()
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|w| w.parse().ok())
+            .ok_or_else(|| anyhow::anyhow!("the phases run printed no figures: {text}"))?;
+        let spans = lines
+            .filter_map(|l| {
+                let (name, ns) = l.split_once(' ')?;
+                Some((name.to_owned(), ns.trim().parse().ok()?))
+            })
+            .collect();
+        Ok(Recorded { n, wall_ns, spans })
+    }
+
+    /// The run's wall time per payment, µs.
+    fn wall(&self) -> f64 {
+        self.wall_ns as f64 / self.n as f64 / 1e3
+    }
+
+    /// The time `span` stayed open per payment, µs.
+    fn per(&self, span: &str) -> f64 {
+        self.spans.get(span).copied().unwrap_or_default() as f64 / self.n as f64 / 1e3
+    }
+}
+
 /// Section 0c.
 pub(crate) fn section(report: &mut Report, plugins: &Path, cache: &Path) -> anyhow::Result<()> {
     const N: u64 = 4000;
@@ -90,35 +129,31 @@ pub(crate) fn section(report: &mut Report, plugins: &Path, cache: &Path) -> anyh
         "\n## 0c. Where a payment's wall time goes (each build in a process of its own, {N} payments one at a time after 100 to warm up)\n"
     ));
     report.line("`payhost-bench count --phases --mode plugin|native`: how long the host's debug spans of a call stayed open, summed over the payments and divided by them (a span's time includes the other tasks that ran while it waited: its wall time). Recording them costs a few µs per payment, so the totals are above section 0b's.\n");
-    let mut runs = Vec::new();
-    for plugin in [false, true] {
-        runs.push(crate::instructions::phases(plugin, N, plugins, cache)?);
-    }
-    let per = |run: &(u128, BTreeMap<String, u128>), name: &str| {
-        run.1.get(name).copied().unwrap_or_default() as f64 / N as f64 / 1e3
+    let record = |plugin: bool| -> anyhow::Result<Recorded> {
+        let text = crate::instructions::child_output(plugin, N, plugins, cache, Run::Phases)?;
+        Recorded::parse(N, &text)
     };
-    let (native, plugin) = (&runs[0], &runs[1]);
-    let wall = |run: &(u128, BTreeMap<String, u128>)| run.0 as f64 / N as f64 / 1e3;
-    let call = per(plugin, "connector.call");
-    let instantiate = per(plugin, "connector.instantiate");
-    let request = per(plugin, "supplier.request");
-    let exchange = per(plugin, "supplier.exchange");
-    let teardown = per(plugin, "connector.teardown");
-    let native_exchange = per(native, "supplier.exchange");
+    let (native, plugin) = (record(false)?, record(true)?);
+    let call = plugin.per("connector.call");
+    let instantiate = plugin.per("connector.instantiate");
+    let request = plugin.per("supplier.request");
+    let exchange = plugin.per("supplier.exchange");
+    let teardown = plugin.per("connector.teardown");
+    let native_exchange = native.per("supplier.exchange");
     report.line("| phase, per payment | plugin | native |");
     report.line("|---|---|---|");
     report.line(format!(
         "| the whole payment (the run's wall time) | {:.1} µs | {:.1} µs |",
-        wall(plugin),
-        wall(native)
+        plugin.wall(),
+        native.wall()
     ));
     report.line(format!(
         "| the supplier exchange: request sent, answer read (`supplier.exchange`) | {exchange:.1} µs | {native_exchange:.1} µs |"
     ));
     report.line(format!(
         "| everything but the exchange | {:.1} µs | {:.1} µs |",
-        wall(plugin) - exchange,
-        wall(native) - native_exchange
+        plugin.wall() - exchange,
+        native.wall() - native_exchange
     ));
     report.line(format!(
         "| … a fresh instance (`connector.instantiate`) | {instantiate:.1} µs | |"
@@ -136,7 +171,7 @@ pub(crate) fn section(report: &mut Report, plugins: &Path, cache: &Path) -> anyh
     ));
     report.line(format!(
         "| … the rest of `Host::pay`: validation, the slots, the call's set-up, vetting the outcome | {:.1} µs | |",
-        wall(plugin) - call - teardown
+        plugin.wall() - call - teardown
     ));
     Ok(())
 }
