@@ -45,10 +45,9 @@ pub(crate) struct CoarseMonotonic {
 }
 
 impl CoarseMonotonic {
-    pub(crate) fn new() -> Self {
-        CoarseMonotonic {
-            start: Instant::now(),
-        }
+    /// The clock of a call that started at `start`.
+    pub(crate) fn since(start: Instant) -> Self {
+        CoarseMonotonic { start }
     }
 }
 

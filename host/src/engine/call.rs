@@ -9,6 +9,7 @@ use crate::contract::hidden::Hidden;
 use crate::contract::{self, exports, legacy, types as wit, v0_2};
 use crate::engine::Runtime;
 use crate::engine::store::{CallState, Fault};
+use crate::engine::wasi::LazyWasi;
 use crate::payments::mask::Masker;
 use crate::payments::model::PaymentRequest;
 use crate::policy::allowlist::OriginPattern;
@@ -19,8 +20,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::Store;
-use wasmtime_wasi::WasiCtx;
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
 /// A connector's component, linked and ready to instantiate, by the
 /// contract version it was built for.
@@ -156,9 +155,6 @@ pub(crate) struct Call<T> {
     pub(crate) echoes: Echoes,
 }
 
-/// The most standard output or error a call may write before it is cut.
-const STDIO_CAPACITY: usize = 64 * 1024;
-
 impl Sandbox {
     /// `info()` in a fresh instance.
     pub(crate) async fn info(&self, rt: &Runtime, masker: Masker) -> Call<wit::ConnectorInfo> {
@@ -206,25 +202,14 @@ impl Sandbox {
         masker: Masker,
         export: impl AsyncFnOnce(&Instance, &mut Store<CallState>) -> wasmtime::Result<T>,
     ) -> Call<T> {
-        let stdout = MemoryOutputPipe::new(STDIO_CAPACITY);
-        let stderr = MemoryOutputPipe::new(STDIO_CAPACITY);
         let clock = crate::capabilities::clock::Clock {
             pinned: match self.pinned_clock.load(std::sync::atomic::Ordering::Relaxed) {
                 0 => None,
                 secs => Some(Duration::from_secs(secs)),
             },
         };
-        let wasi = WasiCtx::builder()
-            .stdout(stdout.clone())
-            .stderr(stderr.clone())
-            .allow_tcp(false)
-            .allow_udp(false)
-            .allow_ip_name_lookup(false)
-            .socket_addr_check(|_, _| Box::pin(async { false }))
-            .wall_clock(crate::capabilities::clock::CoarseWall(clock))
-            .monotonic_clock(crate::capabilities::clock::CoarseMonotonic::new())
-            .build();
         let started = Instant::now();
+        let wasi = LazyWasi::new(clock, started);
         let hidden = HiddenBudget::default();
         let state = CallState::new(
             wasi,
@@ -300,8 +285,7 @@ impl Sandbox {
             }
         };
         let mut answer = answer;
-        for (stream, pipe) in [("stdout", &stdout), ("stderr", &stderr)] {
-            let contents = pipe.contents();
+        for (stream, contents) in state.wasi.output() {
             let text = String::from_utf8_lossy(&contents);
             for line in text.lines().filter(|l| !l.trim().is_empty()) {
                 state

@@ -11,5 +11,6 @@ pub(crate) mod functions;
 mod runtime;
 pub(crate) mod store;
 mod ticker;
+pub(crate) mod wasi;
 
 pub use runtime::{PERF_MAP_ENV, Runtime, RuntimeOptions};

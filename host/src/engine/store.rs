@@ -1,4 +1,4 @@
-//! What one call's store holds: the WASI context that Rust's std needs, the
+//! What one call's store holds: the WASI context that Rust's std may ask for, the
 //! capability contexts, the limits and what went over them.
 
 use crate::capabilities::Capabilities;
@@ -6,11 +6,12 @@ use crate::capabilities::config::{Config, ConfigCtx};
 use crate::capabilities::crypto::{Crypto, CryptoCtx};
 use crate::capabilities::http::{Http, HttpCtx};
 use crate::capabilities::log::{Log, LogCtx};
+use crate::engine::wasi::LazyWasi;
 use crate::policy::limits::Limits;
 use std::time::{Duration, Instant};
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{WasiCtxView, WasiView};
 
 /// A limit a call went over; it explains the trap that ended the call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,7 +214,7 @@ impl GuestClock {
 
 /// The data of one call's store.
 pub(crate) struct CallState {
-    pub(crate) wasi: WasiCtx,
+    pub(crate) wasi: LazyWasi,
     pub(crate) table: ResourceTable,
     pub(crate) limiter: Limiter,
     pub(crate) http: HttpCtx,
@@ -229,7 +230,7 @@ pub(crate) struct CallState {
 
 impl CallState {
     pub(crate) fn new(
-        wasi: WasiCtx,
+        wasi: LazyWasi,
         http: HttpCtx,
         crypto: CryptoCtx,
         config: ConfigCtx,
@@ -292,7 +293,7 @@ impl Capabilities for CallState {
 impl WasiView for CallState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView {
-            ctx: &mut self.wasi,
+            ctx: self.wasi.ctx(),
             table: &mut self.table,
         }
     }
