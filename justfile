@@ -13,7 +13,7 @@ test *ARGS:
 build-plugins:
     cargo xtask build-plugins
 
-# rustfmt and clippy -D warnings, host and wasm32-wasip2 targets.
+# rustfmt and clippy -D warnings, host and wasm targets (wasm32-wasip2, wasm32-unknown-unknown).
 check:
     cargo xtask check
 

@@ -1,12 +1,13 @@
 //! Builds every guest component the tests load (the connectors in
-//! `plugins/` and the test connectors in `tests/connectors/`) for
-//! wasm32-wasip2, and writes their paths as constants into `artifacts.rs`.
+//! `plugins/` and the test connectors in `tests/connectors/`), each for the
+//! target its manifest names (`payhost_guests::Target`), and writes their
+//! paths as constants into `artifacts.rs`.
 //!
 //! The guests build with the `guest` profile into `target/guests`, their own
 //! target directory, so this nested cargo never waits on the outer one's lock.
 
+use payhost_guests::Target;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn main() {
     let manifest = PathBuf::from(
@@ -26,42 +27,58 @@ fn main() {
     }
     let target_dir = root.join("target").join("guests");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(&root)
-        .args(["build", "--profile", "guest", "--target", "wasm32-wasip2"])
-        .env("CARGO_TARGET_DIR", &target_dir);
-    for name in &guests {
-        cmd.args(["--package", name]);
-    }
-    // What the outer build set for itself must not leak into the guests' build.
-    for var in [
-        "CARGO_ENCODED_RUSTFLAGS",
-        "RUSTFLAGS",
-        "CARGO_BUILD_TARGET",
-        "RUSTC_WORKSPACE_WRAPPER",
-        "RUSTC_WRAPPER",
-        "CARGO_PRIMARY_PACKAGE",
-    ] {
-        cmd.env_remove(var);
-    }
-    let status = cmd
-        .status()
-        .expect("running cargo to build the guest components");
-    if !status.success() {
-        panic!(
-            "building the guest components failed (see above). If the target is missing, run `rustup target add wasm32-wasip2`, or use `cargo xtask test`, which installs it."
-        );
+    for target in Target::ALL {
+        let packages: Vec<&str> = guests
+            .iter()
+            .filter(|(_, t)| *t == target)
+            .map(|(name, _)| name.as_str())
+            .collect();
+        if packages.is_empty() {
+            continue;
+        }
+        let mut cmd = target.build(&cargo, &root, &target_dir, packages);
+        // What the outer build set for itself must not leak into the guests' build.
+        for var in [
+            "CARGO_ENCODED_RUSTFLAGS",
+            "RUSTFLAGS",
+            "CARGO_BUILD_TARGET",
+            "RUSTC_WORKSPACE_WRAPPER",
+            "RUSTC_WRAPPER",
+            "CARGO_PRIMARY_PACKAGE",
+        ] {
+            cmd.env_remove(var);
+        }
+        let status = cmd
+            .status()
+            .expect("running cargo to build the guest components");
+        if !status.success() {
+            panic!(
+                "building the guest components for {} failed (see above). If the target is missing, run `rustup target add {}`, or use `cargo xtask test`, which installs it.",
+                target.triple(),
+                target.triple()
+            );
+        }
     }
 
-    let out_dir = target_dir.join("wasm32-wasip2").join("guest");
-    let mut code =
-        String::from("// Written by build.rs: the guest components, built for wasm32-wasip2.\n\n");
+    let mut code = String::from(
+        "// Written by build.rs: the guest components, each built for its target.\n\n",
+    );
     let mut all = String::from(
         "/// Every guest component: (package name, path).\npub const ALL: &[(&str, &str)] = &[\n",
     );
-    for name in &guests {
-        let file = out_dir.join(format!("{}.wasm", name.replace('-', "_")));
-        assert!(file.exists(), "{} was not built", file.display());
+    for (name, target) in &guests {
+        let built = target.artifact(&target_dir, name);
+        assert!(built.exists(), "{} was not built", built.display());
+        let file = match target {
+            Target::Wasip2 => built,
+            Target::Bare => {
+                let file = target_dir
+                    .join("components")
+                    .join(format!("{}.wasm", name.replace('-', "_")));
+                payhost_guests::component(*target, &built, &file).unwrap_or_else(|e| panic!("{e}"));
+                file
+            }
+        };
         let constant = name.to_uppercase().replace('-', "_");
         code.push_str(&format!(
             "/// The `{name}` component.\npub const {constant}: &str = {:?};\n",
@@ -76,12 +93,13 @@ fn main() {
     std::fs::write(out, code).expect("writing artifacts.rs");
 }
 
-/// The package names of the cdylib crates directly below `dir`.
-fn crates_in(dir: &Path) -> Vec<String> {
+/// The package names of the cdylib crates directly below `dir`, each with
+/// the target its manifest asks for.
+fn crates_in(dir: &Path) -> Vec<(String, Target)> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
-    let mut names: Vec<String> = entries
+    let mut names: Vec<(String, Target)> = entries
         .filter_map(Result::ok)
         .filter_map(|e| {
             let text = std::fs::read_to_string(e.path().join("Cargo.toml")).ok()?;
@@ -92,7 +110,8 @@ fn crates_in(dir: &Path) -> Vec<String> {
                 .and_then(|t| t.as_array())
                 .is_some_and(|t| t.iter().any(|v| v.as_str() == Some("cdylib")));
             let name = manifest.get("package")?.get("name")?.as_str()?.to_owned();
-            is_cdylib.then_some(name)
+            let target = Target::of(&manifest).unwrap_or_else(|e| panic!("{name}: {e}"));
+            is_cdylib.then_some((name, target))
         })
         .collect();
     names.sort();

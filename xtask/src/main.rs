@@ -1,5 +1,6 @@
 //! Project chores, run as `cargo xtask <command>`: each installs what it
-//! lacks (the wasm32-wasip2 target) and then does its work with cargo.
+//! lacks (the wasm32-wasip2 and wasm32-unknown-unknown targets) and then
+//! does its work with cargo.
 //!
 //! - `demo`: builds the connectors and pays through all four against the
 //!   bundled supplier simulator.
@@ -15,11 +16,11 @@
 
 mod layout;
 
+use payhost_guests::Target;
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
-const WASM_TARGET: &str = "wasm32-wasip2";
 /// The connectors shipped with payhost.
 const PLUGINS: [&str; 4] = ["atlas", "hkramble", "aerohub", "nemo"];
 /// The packages `cargo xtask test` tests: the host side, the SDK and the
@@ -96,8 +97,13 @@ fn root() -> PathBuf {
         .to_owned()
 }
 
+/// The cargo that runs this task.
+fn cargo_program() -> std::ffi::OsString {
+    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+}
+
 fn cargo() -> Command {
-    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    let mut cmd = Command::new(cargo_program());
     cmd.current_dir(root());
     cmd
 }
@@ -114,23 +120,30 @@ fn run(mut cmd: Command) -> Result<(), String> {
     }
 }
 
-/// Installs the wasm32-wasip2 target with rustup when it is missing.
+/// Installs the guest targets (wasm32-wasip2 and wasm32-unknown-unknown)
+/// with rustup when they are missing.
 fn ensure_wasm_target() -> Result<(), String> {
     let installed = Command::new("rustup")
         .args(["target", "list", "--installed"])
         .current_dir(root())
         .output()
-        .map_err(|e| format!("cannot run rustup ({e}); install the {WASM_TARGET} target for your toolchain by hand"))?;
-    if String::from_utf8_lossy(&installed.stdout)
-        .lines()
-        .any(|l| l.trim() == WASM_TARGET)
-    {
-        return Ok(());
+        .map_err(|e| {
+            format!(
+                "cannot run rustup ({e}); install the {} targets for your toolchain by hand",
+                Target::ALL.map(Target::triple).join(" and ")
+            )
+        })?;
+    let installed = String::from_utf8_lossy(&installed.stdout);
+    for target in Target::ALL.map(Target::triple) {
+        if installed.lines().any(|l| l.trim() == target) {
+            continue;
+        }
+        eprintln!("installing the {target} target");
+        let mut cmd = Command::new("rustup");
+        cmd.args(["target", "add", target]).current_dir(root());
+        run(cmd)?;
     }
-    eprintln!("installing the {WASM_TARGET} target");
-    let mut cmd = Command::new("rustup");
-    cmd.args(["target", "add", WASM_TARGET]).current_dir(root());
-    run(cmd)
+    Ok(())
 }
 
 /// Whether PostgreSQL's server tools are here: `initdb` on `PATH` or under
@@ -409,27 +422,38 @@ fn build_js() -> Result<(), String> {
     Ok(())
 }
 
-/// Builds the shipped connectors and copies them to `target/plugins/`.
+/// Builds the shipped connectors, each for the target its manifest names
+/// (`payhost_guests::Target`), and writes their components to
+/// `target/plugins/`.
 fn build_plugins() -> Result<PathBuf, String> {
     ensure_wasm_target()?;
     let target_dir = root().join("target").join("guests");
-    let mut cmd = cargo();
-    cmd.args(["build", "--profile", "guest", "--target", WASM_TARGET])
-        .env("CARGO_TARGET_DIR", &target_dir);
+    let mut plugins = Vec::new();
     for p in PLUGINS {
-        cmd.args(["--package", &format!("payhost-{p}")]);
+        let dir = root().join("plugins").join(p);
+        let text = std::fs::read_to_string(dir.join("Cargo.toml"))
+            .map_err(|e| format!("cannot read {}: {e}", dir.join("Cargo.toml").display()))?;
+        let manifest: toml::Table =
+            toml::from_str(&text).map_err(|e| format!("{}: {e}", dir.display()))?;
+        plugins.push((p, format!("payhost-{p}"), Target::of(&manifest)?));
     }
-    run(cmd)?;
+    for target in Target::ALL {
+        let packages: Vec<&str> = plugins
+            .iter()
+            .filter(|(_, _, t)| *t == target)
+            .map(|(_, package, _)| package.as_str())
+            .collect();
+        if !packages.is_empty() {
+            run(target.build(&cargo_program(), &root(), &target_dir, packages))?;
+        }
+    }
     let out = root().join("target").join("plugins");
-    std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-    for p in PLUGINS {
-        let from = target_dir
-            .join(WASM_TARGET)
-            .join("guest")
-            .join(format!("payhost_{p}.wasm"));
-        let to = out.join(format!("{p}.wasm"));
-        std::fs::copy(&from, &to)
-            .map_err(|e| format!("cannot copy {} to {}: {e}", from.display(), to.display()))?;
+    for (p, package, target) in &plugins {
+        payhost_guests::component(
+            *target,
+            &target.artifact(&target_dir, package),
+            &out.join(format!("{p}.wasm")),
+        )?;
     }
     eprintln!("connectors built into {}", out.display());
     Ok(out)
@@ -538,13 +562,24 @@ fn check() -> Result<(), String> {
     ]);
     run(sdk)?;
     let mut wasm = cargo();
-    wasm.args(["clippy", "--target", WASM_TARGET])
+    wasm.args(["clippy", "--target", Target::Wasip2.triple()])
         .env("CARGO_TARGET_DIR", root().join("target").join("guests"));
     for guest in GUESTS {
         wasm.args(["--package", guest]);
     }
     wasm.args(["--", "-D", "warnings"]);
-    run(wasm)
+    run(wasm)?;
+    // The SDK and the shipped connectors again for the bare target they
+    // ship on (the SDK's panic hook is compiled only there).
+    let mut bare = cargo();
+    bare.args(["clippy", "--target", Target::Bare.triple()])
+        .env("CARGO_TARGET_DIR", root().join("target").join("guests"))
+        .args(["--package", "payhost-sdk"]);
+    for p in PLUGINS {
+        bare.args(["--package", &format!("payhost-{p}")]);
+    }
+    bare.args(["--", "-D", "warnings"]);
+    run(bare)
 }
 
 /// The reliability suite against a release build: the connectors, the
@@ -586,11 +621,11 @@ fn bench(args: &[String]) -> Result<(), String> {
         eprintln!("{e} (the Extism peer's section is not measured)");
     }
     // The twin probes that measure what sealing costs.
-    let mut probes = cargo();
-    probes
-        .args(["build", "--profile", "guest", "--target", WASM_TARGET])
-        .args(["--package", "legacy-probe", "--package", "sealed-probe"])
-        .env("CARGO_TARGET_DIR", root().join("target").join("guests"));
-    run(probes)?;
+    run(Target::Wasip2.build(
+        &cargo_program(),
+        &root(),
+        &root().join("target").join("guests"),
+        ["legacy-probe", "sealed-probe"],
+    ))?;
     run_release("payhost-bench", &[], args)
 }

@@ -22,7 +22,11 @@
 //! register_connector!(Example);
 //! ```
 //!
-//! and build it with `cargo build --release --target wasm32-wasip2`.
+//! and build it with `cargo build --release --target wasm32-wasip2`; or,
+//! for a component that imports only the contract (no WASI), build it for
+//! `wasm32-unknown-unknown` and make the core module a component with
+//! `wit-component` (what `cargo xtask build-plugins` does for the shipped
+//! connectors).
 //!
 //! # Secrets, card data and signatures
 //!
@@ -139,14 +143,17 @@ macro_rules! register_connector {
 
             impl $crate::__private::Guest for __PayhostExport {
                 fn info() -> $crate::ConnectorInfo {
+                    $crate::__private::report_panics();
                     <$connector as $crate::Connector>::info()
                 }
                 fn pay(request: $crate::__private::WitPaymentRequest) -> $crate::PaymentOutcome {
+                    $crate::__private::report_panics();
                     <$connector as $crate::Connector>::pay($crate::PaymentRequest::from(request))
                 }
                 fn query(
                     order_id: ::std::string::String,
                 ) -> ::std::result::Result<$crate::PaymentOutcome, $crate::ConnectorError> {
+                    $crate::__private::report_panics();
                     <$connector as $crate::Connector>::query(order_id)
                 }
             }
@@ -179,4 +186,12 @@ pub mod __private {
     pub use crate::bindings::exports::payhost::connector::connector::Guest;
     pub use crate::bindings::payhost::connector::types::PaymentRequest as WitPaymentRequest;
     pub use wit_bindgen;
+
+    /// Built for wasm32-unknown-unknown, a connector has no standard error
+    /// to print a panic on: the panic's place and message go to the host's
+    /// log, at error level, before the call traps. Elsewhere, nothing.
+    pub fn report_panics() {
+        #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+        std::panic::set_hook(Box::new(|panic| crate::log::error(&panic.to_string())));
+    }
 }

@@ -72,6 +72,57 @@ async fn a_component_of_another_contract_version_is_refused() {
     );
 }
 
+/// The names a component imports.
+fn component_imports(file: &str) -> Vec<String> {
+    let bytes = std::fs::read(file).unwrap();
+    let mut names = Vec::new();
+    let mut depth = 0;
+    for payload in wasmparser::Parser::new(0).parse_all(&bytes) {
+        match payload.unwrap() {
+            wasmparser::Payload::ModuleSection { .. }
+            | wasmparser::Payload::ComponentSection { .. } => depth += 1,
+            wasmparser::Payload::End(_) => depth -= 1,
+            // The outer component's own imports (depth 0 until its end).
+            wasmparser::Payload::ComponentImportSection(imports) if depth == 0 => {
+                for import in imports {
+                    names.push(import.unwrap().name.name.to_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+    names
+}
+
+#[test]
+fn the_shipped_connectors_import_the_contract_and_no_wasi() {
+    for (name, file) in [
+        ("atlas", artifacts::PAYHOST_ATLAS),
+        ("hkramble", artifacts::PAYHOST_HKRAMBLE),
+        ("aerohub", artifacts::PAYHOST_AEROHUB),
+        ("nemo", artifacts::PAYHOST_NEMO),
+    ] {
+        let imports = component_imports(file);
+        assert!(
+            imports
+                .iter()
+                .any(|i| i.starts_with("payhost:connector/http@")),
+            "{name}: {imports:?}"
+        );
+        assert!(
+            imports.iter().all(|i| i.starts_with("payhost:connector/")),
+            "{name} imports more than the contract: {imports:?}"
+        );
+    }
+    // A connector built for wasm32-wasip2 imports WASI: the check sees it.
+    assert!(
+        component_imports(artifacts::PROBE)
+            .iter()
+            .any(|i| i.starts_with("wasi:")),
+        "the probe's imports show no WASI"
+    );
+}
+
 #[tokio::test]
 async fn an_info_that_traps_or_lies_is_refused() {
     for (artifact, expected) in [

@@ -1,0 +1,170 @@
+//! How a guest crate becomes a connector component, for `cargo xtask` and
+//! the tests' build script alike.
+//!
+//! A guest crate names its target in its manifest:
+//!
+//! ```toml
+//! [package.metadata.payhost]
+//! target = "wasm32-unknown-unknown"
+//! ```
+//!
+//! Without it, the crate builds for `wasm32-wasip2`, whose linker writes a
+//! component that imports WASI (Rust's standard library reaches for
+//! standard error, the environment and `exit` on its panic path). A crate
+//! built for `wasm32-unknown-unknown` is a core module that imports only
+//! the contract; [`component`] makes it a component with `wit-component`,
+//! from the contract that `wit-bindgen` embedded in it. Such a component
+//! asks the host for nothing but what the contract grants, and each call
+//! instantiates it without WASI's imports (about 20 k instructions fewer
+//! per payment).
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The cargo profile guests are built with.
+pub const PROFILE: &str = "guest";
+
+/// A guest's stack: 128 KiB instead of the default 1 MiB keeps each
+/// instance's linear memory small, so the host resets it cheaply (the same
+/// as `.cargo/config.toml` sets for wasm32-wasip2).
+const STACK_FLAGS: &str = "-C link-arg=-zstack-size=131072";
+
+/// What a guest crate is built for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Target {
+    /// `wasm32-wasip2`: the linker writes the component, WASI imports and all.
+    Wasip2,
+    /// `wasm32-unknown-unknown`: a core module, made a component by
+    /// [`component`]; it imports only the contract.
+    Bare,
+}
+
+impl Target {
+    /// Every target, in build order.
+    pub const ALL: [Target; 2] = [Target::Wasip2, Target::Bare];
+
+    /// The target's triple.
+    pub fn triple(self) -> &'static str {
+        match self {
+            Target::Wasip2 => "wasm32-wasip2",
+            Target::Bare => "wasm32-unknown-unknown",
+        }
+    }
+
+    /// The target a guest crate's manifest asks for; `wasm32-wasip2` when
+    /// it names none. An unknown target is an error that names the two.
+    pub fn of(manifest: &toml::Table) -> Result<Target, String> {
+        let named = manifest
+            .get("package")
+            .and_then(|p| p.get("metadata"))
+            .and_then(|m| m.get("payhost"))
+            .and_then(|p| p.get("target"))
+            .and_then(toml::Value::as_str);
+        match named {
+            None => Ok(Target::Wasip2),
+            Some(triple) => Target::ALL
+                .into_iter()
+                .find(|t| t.triple() == triple)
+                .ok_or_else(|| {
+                    format!(
+                        "[package.metadata.payhost] target = {triple:?} is not a guest target; name wasm32-wasip2 or wasm32-unknown-unknown"
+                    )
+                }),
+        }
+    }
+
+    /// `cargo build` of `packages` for this target with the guest profile,
+    /// into `target_dir`, run by `cargo` in `root`.
+    pub fn build<'a>(
+        self,
+        cargo: &OsStr,
+        root: &Path,
+        target_dir: &Path,
+        packages: impl IntoIterator<Item = &'a str>,
+    ) -> Command {
+        let mut cmd = Command::new(cargo);
+        cmd.current_dir(root)
+            .args(["build", "--profile", PROFILE, "--target", self.triple()])
+            .env("CARGO_TARGET_DIR", target_dir);
+        if self == Target::Bare {
+            cmd.env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", STACK_FLAGS);
+        }
+        for package in packages {
+            cmd.args(["--package", package]);
+        }
+        cmd
+    }
+
+    /// Where cargo writes `package`'s `.wasm` in `target_dir`.
+    pub fn artifact(self, target_dir: &Path, package: &str) -> PathBuf {
+        target_dir
+            .join(self.triple())
+            .join(PROFILE)
+            .join(format!("{}.wasm", package.replace('-', "_")))
+    }
+}
+
+/// Writes to `out` the component of what cargo built at `artifact` for
+/// `target`: a copy for wasm32-wasip2; for a bare core module, the
+/// component that `wit-component` encodes from the contract embedded in it.
+pub fn component(target: Target, artifact: &Path, out: &Path) -> Result<(), String> {
+    let bytes =
+        std::fs::read(artifact).map_err(|e| format!("cannot read {}: {e}", artifact.display()))?;
+    let component = match target {
+        Target::Wasip2 => bytes,
+        Target::Bare => wit_component::ComponentEncoder::default()
+            .module(&bytes)
+            .and_then(|encoder| encoder.validate(true).encode())
+            .map_err(|e| {
+                format!(
+                    "cannot make {} a component (was it built with wit-bindgen's bindings for the payhost contract?): {e:#}",
+                    artifact.display()
+                )
+            })?,
+    };
+    if let Some(dir) = out.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    std::fs::write(out, component).map_err(|e| format!("cannot write {}: {e}", out.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(text: &str) -> toml::Table {
+        toml::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn a_crate_names_its_target_or_builds_for_wasip2() {
+        let plain = manifest("[package]\nname = \"a\"\n");
+        assert_eq!(Target::of(&plain), Ok(Target::Wasip2));
+        let bare = manifest(
+            "[package]\nname = \"a\"\n[package.metadata.payhost]\ntarget = \"wasm32-unknown-unknown\"\n",
+        );
+        assert_eq!(Target::of(&bare), Ok(Target::Bare));
+        let wrong = manifest(
+            "[package]\nname = \"a\"\n[package.metadata.payhost]\ntarget = \"wasm32-wasip1\"\n",
+        );
+        let error = Target::of(&wrong).unwrap_err();
+        assert!(error.contains("wasm32-wasip1") && error.contains("wasm32-unknown-unknown"));
+    }
+
+    #[test]
+    fn a_core_module_without_the_contract_is_refused_with_a_reason() {
+        let dir = std::env::temp_dir().join(format!("payhost-guests-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let core = dir.join("core.wasm");
+        // A core module that imports `foo.bar`, which no contract has.
+        let mut module = b"\0asm\x01\0\0\0".to_vec();
+        module.extend([1, 4, 1, 0x60, 0, 0]);
+        module.extend([2, 11, 1, 3, b'f', b'o', b'o', 3, b'b', b'a', b'r', 0, 0]);
+        std::fs::write(&core, module).unwrap();
+        let error = component(Target::Bare, &core, &dir.join("out.wasm")).unwrap_err();
+        assert!(error.contains("cannot make"), "{error}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
