@@ -241,14 +241,14 @@ pub fn measure_sealing(
             std::hint::black_box(Scrubber::scrub_all(
                 &scrubbers,
                 name.as_bytes(),
-                "name",
+                &"name",
                 true,
                 &mut echoes,
             ));
             std::hint::black_box(Scrubber::scrub_all(
                 &scrubbers,
                 value,
-                "header",
+                &"header",
                 true,
                 &mut echoes,
             ));
@@ -256,7 +256,7 @@ pub fn measure_sealing(
         std::hint::black_box(Scrubber::scrub_all(
             &scrubbers,
             answer.as_bytes(),
-            "body",
+            &"body",
             true,
             &mut echoes,
         ));

@@ -156,8 +156,10 @@ impl HttpCtx {
             .filter(|s| !s.is_empty())
             .collect();
         let mut echoes = Echoes::default();
-        let pass = |bytes: Vec<u8>, place: &str, whole: bool, echoes: &mut Echoes| {
-            Scrubber::scrub_all(&scrubbers, &bytes, place, whole, echoes).unwrap_or(bytes)
+        // `place` names where an echo was found; it is written out only
+        // for one that was.
+        let pass = |bytes: Vec<u8>, place: &dyn std::fmt::Display, echoes: &mut Echoes| {
+            Scrubber::scrub_all(&scrubbers, &bytes, place, true, echoes).unwrap_or(bytes)
         };
         let mut headers = Vec::with_capacity(answer.headers.len());
         for (name, value) in answer.headers {
@@ -166,19 +168,23 @@ impl HttpCtx {
                 continue;
             }
             // A name that holds a hidden value is dropped with its value.
-            let checked = pass(
-                name.clone().into_bytes(),
-                "a header's name",
+            let changed = Scrubber::scrub_all(
+                &scrubbers,
+                name.as_bytes(),
+                &"a header's name",
                 true,
                 &mut echoes,
-            );
-            if checked != name.as_bytes() {
+            )
+            .is_some_and(|checked| checked != name.as_bytes());
+            if changed {
                 continue;
             }
-            let value = pass(value, &format!("header {name}"), true, &mut echoes);
-            headers.push((name, String::from_utf8_lossy(&value).into_owned()));
+            let value = pass(value, &format_args!("header {name}"), &mut echoes);
+            let value = String::from_utf8(value)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+            headers.push((name, value));
         }
-        let body = pass(answer.body, "the body", true, &mut echoes);
+        let body = pass(answer.body, &"the body", &mut echoes);
         if !echoes.is_empty() {
             tracing::warn!(
                 connector = %self.connector,

@@ -1468,7 +1468,7 @@ impl Scrubber {
         whole: bool,
         echoes: &mut Echoes,
     ) -> Option<Vec<u8>> {
-        Self::scrub_all(&[self], text, place, whole, echoes)
+        Self::scrub_all(&[self], text, &place, whole, echoes)
     }
 
     /// [`Scrubber::scrub`] with several scrubbers (the connector's secrets,
@@ -1478,7 +1478,7 @@ impl Scrubber {
     pub(crate) fn scrub_all(
         scrubbers: &[&Scrubber],
         text: &[u8],
-        place: &str,
+        place: &dyn std::fmt::Display,
         whole: bool,
         echoes: &mut Echoes,
     ) -> Option<Vec<u8>> {
@@ -1506,7 +1506,7 @@ impl Scrubber {
             for value in found {
                 echoes.add(Echo {
                     name: s.names[value].clone(),
-                    place: place.to_owned(),
+                    place: place.to_string(),
                 });
             }
         }
