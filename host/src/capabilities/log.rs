@@ -25,6 +25,10 @@ pub(crate) struct LogCtx {
     pub(crate) lines: u32,
     pub(crate) bytes: usize,
     pub(crate) dropped: u32,
+    /// The last panic the connector reported through the log (the SDK's
+    /// hook, where there is no standard error), masked: it explains the
+    /// trap that follows.
+    pub(crate) panic: Option<String>,
 }
 
 impl LogCtx {
@@ -36,6 +40,7 @@ impl LogCtx {
             lines: 0,
             bytes: 0,
             dropped: 0,
+            panic: None,
         }
     }
 
@@ -53,6 +58,11 @@ impl LogCtx {
                 .take(MAX_FIELDS)
                 .map(|(k, v)| k.len().min(MAX_MESSAGE) + v.len().min(MAX_MESSAGE))
                 .sum::<usize>();
+        // Kept even past the limits: a flood before the panic must not hide
+        // what ended the call.
+        if matches!(level, Level::Error) && message.starts_with("panicked at ") {
+            self.panic = Some(self.masker.mask(cut(message)).into_owned());
+        }
         if self.lines >= self.max_lines || self.bytes + size > MAX_BYTES {
             self.dropped += 1;
             return;

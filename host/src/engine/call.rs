@@ -285,6 +285,7 @@ impl Sandbox {
             }
         };
         let mut answer = answer;
+        let mut panic = None;
         for (stream, contents) in state.wasi.output() {
             let text = String::from_utf8_lossy(&contents);
             for line in text.lines().filter(|l| !l.trim().is_empty()) {
@@ -292,11 +293,14 @@ impl Sandbox {
                     .log
                     .write(contract::log::Level::Info, stream, line, &[]);
             }
-            // A Rust panic explains the trap that follows it.
-            if let (Err(failure), Some(panic)) = (&mut answer, panic_message(&text)) {
-                failure.message =
-                    format!("{} ({})", failure.message, state.log.masker.mask(&panic));
-            }
+            panic = panic_message(&text).or(panic);
+        }
+        // A Rust panic explains the trap that follows it: printed on
+        // standard error, or, with none (wasm32-unknown-unknown), reported
+        // by the SDK through the log.
+        let panic = panic.or_else(|| state.log.panic.as_deref().and_then(panic_message));
+        if let (Err(failure), Some(panic)) = (&mut answer, panic) {
+            failure.message = format!("{} ({})", failure.message, state.log.masker.mask(&panic));
         }
         state.log.finish();
         tracing::debug!(

@@ -189,7 +189,8 @@ pub mod __private {
 
     /// Built for wasm32-unknown-unknown, a connector has no standard error
     /// to print a panic on: the panic's place and message go to the host's
-    /// log, at error level, before the call traps. Elsewhere, nothing.
+    /// log, at error level, before the call traps (the host names them in
+    /// the call's failure). Elsewhere, nothing.
     pub fn report_panics() {
         #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
         std::panic::set_hook(Box::new(|panic| crate::log::error(&panic.to_string())));
