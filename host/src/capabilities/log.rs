@@ -26,8 +26,8 @@ pub(crate) struct LogCtx {
     pub(crate) bytes: usize,
     pub(crate) dropped: u32,
     /// The last panic the connector reported through the log (the SDK's
-    /// hook, where there is no standard error), masked: it explains the
-    /// trap that follows.
+    /// hook, where there is no standard error), cut to the message limit
+    /// and not yet masked: it explains the trap that follows.
     pub(crate) panic: Option<String>,
 }
 
@@ -59,9 +59,9 @@ impl LogCtx {
                 .map(|(k, v)| k.len().min(MAX_MESSAGE) + v.len().min(MAX_MESSAGE))
                 .sum::<usize>();
         // Kept even past the limits: a flood before the panic must not hide
-        // what ended the call.
+        // what ended the call (masked and escaped once, where it is used).
         if matches!(level, Level::Error) && message.starts_with("panicked at ") {
-            self.panic = Some(self.masker.mask(cut(message)).into_owned());
+            self.panic = Some(cut(message).to_owned());
         }
         if self.lines >= self.max_lines || self.bytes + size > MAX_BYTES {
             self.dropped += 1;

@@ -1,6 +1,6 @@
 //! One call into a connector: a fresh store and instance with the call's
-//! limits armed, the call, and what its standard output, standard error and
-//! limits say about how it ended.
+//! limits armed, the call, and what its standard output, standard error,
+//! logged panic and limits say about how it ended.
 
 use crate::capabilities::http::scrub::{Echoes, Scrubber};
 use crate::capabilities::{config::ConfigCtx, crypto::CryptoCtx, http::HttpCtx, log::LogCtx};
@@ -299,8 +299,10 @@ impl Sandbox {
         // standard error, or, with none (wasm32-unknown-unknown), reported
         // by the SDK through the log.
         let panic = panic.or_else(|| state.log.panic.as_deref().and_then(panic_message));
+        // Masked, and escaped as a log line is: the connector wrote it.
         if let (Err(failure), Some(panic)) = (&mut answer, panic) {
-            failure.message = format!("{} ({})", failure.message, state.log.masker.mask(&panic));
+            let shown = payhost_rules::text::escape(&state.log.masker.mask(&panic)).into_owned();
+            failure.message = format!("{} ({shown})", failure.message);
         }
         state.log.finish();
         tracing::debug!(

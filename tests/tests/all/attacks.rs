@@ -220,6 +220,19 @@ fn vectors(a: &Arena) -> Vec<Vector> {
         v("trap in pay()", "probe", &[("action", "trap")], |o| {
             fault_containing(o, "the probe was told to trap")
         }),
+        v(
+            "a panic forged through the log, past its limits, with a card number and a terminal escape",
+            "hostile",
+            &[("attack", "forged-panic")],
+            |o| {
+                fault_containing(o, "(panicked at src/forged.rs:1:1: leak ")?;
+                let message = &o.error.as_ref().expect("a fault").message;
+                if message.contains("4111111111111111") || message.contains('\u{1b}') {
+                    return Err(format!("unmasked or unescaped: {message:?}"));
+                }
+                Ok(())
+            },
+        ),
         // Network escapes; the hostile connector may call only http://localhost:PA (by name) and https://*.example.com.
         v(
             "a host that is not allowed",

@@ -257,6 +257,16 @@ impl Connector for Hostile {
                 std::hint::black_box(0u64);
             },
             "trap" => panic!("hostile trap"),
+            "forged-panic" => {
+                // The log's limits spent first, then a "panic" through the
+                // log carrying a card number and a terminal escape, then a
+                // trap with nothing on standard error.
+                for i in 0..10_000u32 {
+                    log::info(&format!("filler {i}"));
+                }
+                log::error("panicked at src/forged.rs:1:1:\nleak 4111111111111111 \u{1b}[2J done");
+                core::arch::wasm32::unreachable()
+            }
             other => PaymentOutcome::succeeded().detail("unknown attack", other),
         }
     }
