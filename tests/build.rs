@@ -6,7 +6,7 @@
 //! The guests build with the `guest` profile into `target/guests`, their own
 //! target directory, so this nested cargo never waits on the outer one's lock.
 
-use payhost_guests::Target;
+use payhost_guests::{Guest, Target};
 use std::path::{Path, PathBuf};
 
 fn main() {
@@ -30,24 +30,13 @@ fn main() {
     for target in Target::ALL {
         let packages: Vec<&str> = guests
             .iter()
-            .filter(|(_, t)| *t == target)
-            .map(|(name, _)| name.as_str())
+            .filter(|g| g.target == target)
+            .map(|g| g.package.as_str())
             .collect();
         if packages.is_empty() {
             continue;
         }
         let mut cmd = target.build(&cargo, &root, &target_dir, packages);
-        // What the outer build set for itself must not leak into the guests' build.
-        for var in [
-            "CARGO_ENCODED_RUSTFLAGS",
-            "RUSTFLAGS",
-            "CARGO_BUILD_TARGET",
-            "RUSTC_WORKSPACE_WRAPPER",
-            "RUSTC_WRAPPER",
-            "CARGO_PRIMARY_PACKAGE",
-        ] {
-            cmd.env_remove(var);
-        }
         let status = cmd
             .status()
             .expect("running cargo to build the guest components");
@@ -66,7 +55,11 @@ fn main() {
     let mut all = String::from(
         "/// Every guest component: (package name, path).\npub const ALL: &[(&str, &str)] = &[\n",
     );
-    for (name, target) in &guests {
+    for Guest {
+        package: name,
+        target,
+    } in &guests
+    {
         let built = target.artifact(&target_dir, name);
         assert!(built.exists(), "{} was not built", built.display());
         let file = match target {
@@ -93,27 +86,15 @@ fn main() {
     std::fs::write(out, code).expect("writing artifacts.rs");
 }
 
-/// The package names of the cdylib crates directly below `dir`, each with
-/// the target its manifest asks for.
-fn crates_in(dir: &Path) -> Vec<(String, Target)> {
+/// The guest crates directly below `dir`, sorted by package name.
+fn crates_in(dir: &Path) -> Vec<Guest> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
-    let mut names: Vec<(String, Target)> = entries
+    let mut guests: Vec<Guest> = entries
         .filter_map(Result::ok)
-        .filter_map(|e| {
-            let text = std::fs::read_to_string(e.path().join("Cargo.toml")).ok()?;
-            let manifest: toml::Table = toml::from_str(&text).ok()?;
-            let is_cdylib = manifest
-                .get("lib")
-                .and_then(|l| l.get("crate-type"))
-                .and_then(|t| t.as_array())
-                .is_some_and(|t| t.iter().any(|v| v.as_str() == Some("cdylib")));
-            let name = manifest.get("package")?.get("name")?.as_str()?.to_owned();
-            let target = Target::of(&manifest).unwrap_or_else(|e| panic!("{name}: {e}"));
-            is_cdylib.then_some((name, target))
-        })
+        .filter_map(|e| Guest::read(&e.path()).unwrap_or_else(|e| panic!("{e}")))
         .collect();
-    names.sort();
-    names
+    guests.sort();
+    guests
 }

@@ -16,7 +16,7 @@
 
 mod layout;
 
-use payhost_guests::Target;
+use payhost_guests::{Guest, Target};
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -25,10 +25,11 @@ use std::process::{Command, ExitCode, Stdio};
 const PLUGINS: [&str; 4] = ["atlas", "hkramble", "aerohub", "nemo"];
 /// The packages `cargo xtask test` tests: the host side, the SDK and the
 /// shipped connectors (natively, for their unit tests).
-const TESTED: [&str; 11] = [
+const TESTED: [&str; 12] = [
     "payhost",
     "payhost-cli",
     "xtask",
+    "payhost-guests",
     "payhost-tests",
     "payhost-sandbox",
     "payhost-rules",
@@ -39,7 +40,9 @@ const TESTED: [&str; 11] = [
     "payhost-nemo",
 ];
 
-/// Every crate built only for wasm32-wasip2: the SDK, the connectors, the test connectors.
+/// Every crate built only for wasm32 (clippy checks them for wasm32-wasip2;
+/// the SDK and the shipped connectors again for wasm32-unknown-unknown): the
+/// SDK, the connectors, the test connectors.
 const GUESTS: [&str; 16] = [
     "payhost-sdk",
     "payhost-atlas",
@@ -431,24 +434,22 @@ fn build_plugins() -> Result<PathBuf, String> {
     let mut plugins = Vec::new();
     for p in PLUGINS {
         let dir = root().join("plugins").join(p);
-        let text = std::fs::read_to_string(dir.join("Cargo.toml"))
-            .map_err(|e| format!("cannot read {}: {e}", dir.join("Cargo.toml").display()))?;
-        let manifest: toml::Table =
-            toml::from_str(&text).map_err(|e| format!("{}: {e}", dir.display()))?;
-        plugins.push((p, format!("payhost-{p}"), Target::of(&manifest)?));
+        let guest = Guest::read(&dir)?
+            .ok_or_else(|| format!("{} is not a connector crate (a cdylib)", dir.display()))?;
+        plugins.push((p, guest));
     }
     for target in Target::ALL {
         let packages: Vec<&str> = plugins
             .iter()
-            .filter(|(_, _, t)| *t == target)
-            .map(|(_, package, _)| package.as_str())
+            .filter(|(_, g)| g.target == target)
+            .map(|(_, g)| g.package.as_str())
             .collect();
         if !packages.is_empty() {
             run(target.build(&cargo_program(), &root(), &target_dir, packages))?;
         }
     }
     let out = root().join("target").join("plugins");
-    for (p, package, target) in &plugins {
+    for (p, Guest { package, target }) in &plugins {
         payhost_guests::component(
             *target,
             &target.artifact(&target_dir, package),
@@ -486,7 +487,7 @@ fn test(args: &[String]) -> Result<(), String> {
     run(build)?;
     // The host-side crates, and the SDK and the shipped connectors
     // compiled natively for their unit tests (with the SDK's test double).
-    // The guests are built for wasm32-wasip2 by the tests' build script and
+    // The guests are built for their targets by the tests' build script and
     // tested through the host.
     let mut cmd = cargo();
     cmd.arg("test");

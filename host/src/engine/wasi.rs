@@ -1,7 +1,8 @@
-//! The WASI context a call's store gives Rust's std, built only when the
-//! connector first reaches for it: the four connectors never do on a
-//! payment's path, so most calls never build one (its clocks, its random
-//! source, two output pipes).
+//! The WASI context a call's store gives a connector built for
+//! wasm32-wasip2 (Rust's std reaches for it), built only when the connector
+//! first calls a WASI function: most calls never do (the shipped
+//! connectors import no WASI at all), so most never build one (its clocks,
+//! its random source, two output pipes).
 
 use crate::capabilities::clock::{Clock, CoarseMonotonic, CoarseWall};
 use std::time::Instant;

@@ -54,7 +54,7 @@ pub(super) fn check_header(file: &Path, bytes: &[u8]) -> Result<(), LoadError> {
         Some([0, b'a', b's', b'm', 0x01, 0x00, 0x00, 0x00]) => Err(LoadError::new(
             file,
             LoadKind::NotAComponent,
-            "is a core WebAssembly module, not a component: build the connector with `cargo build --release --target wasm32-wasip2`",
+            "is a core WebAssembly module, not a component: build the connector with `cargo build --release --target wasm32-wasip2`, or make a module built for wasm32-unknown-unknown a component with `wasm-tools component new`",
         )),
         _ => Err(LoadError::new(
             file,

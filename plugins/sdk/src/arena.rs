@@ -206,7 +206,8 @@ impl Default for CallArena {
     }
 }
 
-// SAFETY: a connector runs on one thread (wasm32-wasip2 has none other);
+// SAFETY: a connector runs on one thread (wasm32-wasip2 and
+// wasm32-unknown-unknown have none other);
 // nothing reaches the arena from two threads at once.
 unsafe impl Sync for CallArena {}
 

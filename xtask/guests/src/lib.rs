@@ -75,7 +75,9 @@ impl Target {
     }
 
     /// `cargo build` of `packages` for this target with the guest profile,
-    /// into `target_dir`, run by `cargo` in `root`.
+    /// into `target_dir`, run by `cargo` in `root`. What the calling build
+    /// set for itself (its `RUSTFLAGS`, its target, a wrapper) is cleared:
+    /// it would replace the guests' stack size, or build them for the host.
     pub fn build<'a>(
         self,
         cargo: &OsStr,
@@ -87,6 +89,16 @@ impl Target {
         cmd.current_dir(root)
             .args(["build", "--profile", PROFILE, "--target", self.triple()])
             .env("CARGO_TARGET_DIR", target_dir);
+        for var in [
+            "CARGO_ENCODED_RUSTFLAGS",
+            "RUSTFLAGS",
+            "CARGO_BUILD_TARGET",
+            "RUSTC_WORKSPACE_WRAPPER",
+            "RUSTC_WRAPPER",
+            "CARGO_PRIMARY_PACKAGE",
+        ] {
+            cmd.env_remove(var);
+        }
         if self == Target::Bare {
             cmd.env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", STACK_FLAGS);
         }
@@ -102,6 +114,48 @@ impl Target {
             .join(self.triple())
             .join(PROFILE)
             .join(format!("{}.wasm", package.replace('-', "_")))
+    }
+}
+
+/// A guest crate: a `cdylib` crate with the target its manifest names.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Guest {
+    /// Its package name.
+    pub package: String,
+    /// What it is built for.
+    pub target: Target,
+}
+
+impl Guest {
+    /// The guest crate whose `Cargo.toml` is in `dir`; `None` for a crate
+    /// that is not a `cdylib` (or a folder with no manifest).
+    pub fn read(dir: &Path) -> Result<Option<Guest>, String> {
+        let path = dir.join("Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return Ok(None);
+        };
+        let manifest: toml::Table =
+            toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let is_cdylib = manifest
+            .get("lib")
+            .and_then(|l| l.get("crate-type"))
+            .and_then(|t| t.as_array())
+            .is_some_and(|t| t.iter().any(|v| v.as_str() == Some("cdylib")));
+        let Some(package) = manifest
+            .get("package")
+            .and_then(|p| p.get("name"))
+            .and_then(toml::Value::as_str)
+        else {
+            return Ok(None);
+        };
+        if !is_cdylib {
+            return Ok(None);
+        }
+        let target = Target::of(&manifest).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(Some(Guest {
+            package: package.to_owned(),
+            target,
+        }))
     }
 }
 
@@ -151,6 +205,31 @@ mod tests {
         );
         let error = Target::of(&wrong).unwrap_err();
         assert!(error.contains("wasm32-wasip1") && error.contains("wasm32-unknown-unknown"));
+    }
+
+    #[test]
+    fn a_guest_is_a_cdylib_crate_with_its_target() {
+        let dir = std::env::temp_dir().join(format!("payhost-guest-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let write = |text: &str| std::fs::write(dir.join("Cargo.toml"), text).unwrap();
+        write("[package]\nname = \"a\"\n[lib]\ncrate-type = [\"rlib\"]\n");
+        assert_eq!(Guest::read(&dir), Ok(None));
+        write(
+            "[package]\nname = \"a\"\n[package.metadata.payhost]\ntarget = \"wasm32-unknown-unknown\"\n[lib]\ncrate-type = [\"cdylib\", \"rlib\"]\n",
+        );
+        assert_eq!(
+            Guest::read(&dir),
+            Ok(Some(Guest {
+                package: "a".to_owned(),
+                target: Target::Bare
+            }))
+        );
+        write(
+            "[package]\nname = \"a\"\n[package.metadata.payhost]\ntarget = \"x\"\n[lib]\ncrate-type = [\"cdylib\"]\n",
+        );
+        assert!(Guest::read(&dir).unwrap_err().contains("Cargo.toml"));
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(Guest::read(&dir), Ok(None));
     }
 
     #[test]
