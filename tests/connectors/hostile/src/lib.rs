@@ -264,7 +264,12 @@ impl Connector for Hostile {
                 for i in 0..10_000u32 {
                     log::info(&format!("filler {i}"));
                 }
-                log::error("panicked at src/forged.rs:1:1:\nleak 4111111111111111 \u{1b}[2J done");
+                // The number is put together at run time: the file holds no
+                // card number for the host's own scans to find.
+                let card = format!("{}{}", 411_111u32, std::hint::black_box(1_111_111_111u64));
+                log::error(&format!(
+                    "panicked at src/forged.rs:1:1:\nleak {card} \u{1b}[2J done"
+                ));
                 core::arch::wasm32::unreachable()
             }
             other => PaymentOutcome::succeeded().detail("unknown attack", other),
