@@ -7,6 +7,7 @@ use super::serve::Serve;
 use anyhow::Context as _;
 use clap::Args;
 use payhost::ConnectorSummary;
+use payhost_guests::Target;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -86,8 +87,10 @@ impl Dev {
 /// How a connector is built.
 #[derive(Clone, Copy)]
 enum Kind {
-    /// A Rust crate: `cargo build --release --target wasm32-wasip2`.
-    Rust,
+    /// A Rust crate: `cargo build --release --target wasm32-wasip2`, or the
+    /// target its `[package.metadata.payhost] target` names
+    /// (`wasm32-unknown-unknown`: a core module, then made a component).
+    Rust(Target),
     /// A JavaScript package: `npm run build` (componentize-qjs).
     Js,
 }
@@ -104,6 +107,9 @@ struct Project {
     work: PathBuf,
     /// The component a build writes.
     artifact: PathBuf,
+    /// What cargo writes, where it is not the component itself (a core
+    /// module for wasm32-unknown-unknown, made `artifact`).
+    module: Option<PathBuf>,
 }
 
 impl Project {
@@ -139,6 +145,7 @@ impl Project {
             work: dir.join("dist").join("payhost-dev"),
             name,
             kind: Kind::Js,
+            module: None,
         })
     }
 
@@ -188,48 +195,71 @@ impl Project {
                 ))
             })?
             .replace('-', "_");
+        let triple = package["metadata"]["payhost"]["target"].as_str();
+        let guest = triple
+            .map_or(Ok(Target::Wasip2), Target::from_triple)
+            .map_err(|e| Exit::usage(anyhow::anyhow!("{}: {e}", manifest.display())))?;
         let target = PathBuf::from(meta["target_directory"].as_str().unwrap_or("target"));
+        let built = target
+            .join(guest.triple())
+            .join("release")
+            .join(format!("{lib}.wasm"));
+        let work = target.join("payhost-dev");
+        let (artifact, module) = match guest {
+            Target::Wasip2 => (built, None),
+            Target::Bare => (work.join(format!("{lib}.wasm")), Some(built)),
+        };
         Ok(Project {
             dir: dir.to_owned(),
             name: package["name"].as_str().unwrap_or_default().to_owned(),
-            kind: Kind::Rust,
-            artifact: target
-                .join("wasm32-wasip2")
-                .join("release")
-                .join(format!("{lib}.wasm")),
-            work: target.join("payhost-dev"),
+            kind: Kind::Rust(guest),
+            artifact,
+            module,
+            work,
         })
     }
 
     /// The build, its output shown on standard error.
     async fn build(&self) -> Result<(), Exit> {
-        let (program, args, hint): (String, &[&str], &str) = match self.kind {
-            Kind::Rust => (
+        let (program, args, hint, flags) = match self.kind {
+            Kind::Rust(target) => (
                 cargo(),
-                &["build", "--release", "--target", "wasm32-wasip2"],
-                "with the target missing, run `rustup target add wasm32-wasip2`",
+                vec!["build", "--release", "--target", target.triple()],
+                format!(
+                    "with the target missing, run `rustup target add {}`",
+                    target.triple()
+                ),
+                target.stack_flags(),
             ),
             Kind::Js => (
                 "npm".to_owned(),
-                &["run", "build"],
-                "with componentize-qjs missing, run `npm install`",
+                vec!["run", "build"],
+                "with componentize-qjs missing, run `npm install`".to_owned(),
+                None,
             ),
         };
-        let status = tokio::process::Command::new(&program)
-            .args(args)
+        let mut command = tokio::process::Command::new(&program);
+        if let Some((var, value)) = flags {
+            command.env(var, value);
+        }
+        let status = command
+            .args(&args)
             .current_dir(&self.dir)
             // Standard output is the host's ("payhost listening on …").
             .stdout(std::process::Stdio::from(std::io::stderr()))
             .status()
             .await
             .with_context(|| format!("running {program} {}", args.join(" ")))?;
-        if status.success() {
-            Ok(())
-        } else {
-            Err(Exit::usage(anyhow::anyhow!(
+        if !status.success() {
+            return Err(Exit::usage(anyhow::anyhow!(
                 "the build failed (see above); {hint}"
-            )))
+            )));
         }
+        if let (Kind::Rust(target), Some(module)) = (self.kind, &self.module) {
+            payhost_guests::component(target, module, &self.artifact)
+                .map_err(|e| Exit::usage(anyhow::anyhow!("{e}")))?;
+        }
+        Ok(())
     }
 }
 

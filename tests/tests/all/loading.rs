@@ -73,7 +73,7 @@ async fn a_component_of_another_contract_version_is_refused() {
 }
 
 /// The names a component imports.
-fn component_imports(file: &str) -> Vec<String> {
+pub(crate) fn component_imports(file: &str) -> Vec<String> {
     let bytes = std::fs::read(file).unwrap();
     let mut names = Vec::new();
     let mut depth = 0;

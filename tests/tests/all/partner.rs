@@ -342,9 +342,20 @@ fn payhost_new_refuses_a_directory_that_exists_and_writes_nothing() {
 /// the `.env`'s secrets, and swaps in a change to the sources while serving.
 /// The time from `payhost new` to the paid payment, and from the change to
 /// the swap.
-async fn dev_path(lang: Lang, name: &str) -> (Duration, Duration) {
+/// `bare`: the crate names wasm32-unknown-unknown as its target, and what
+/// `payhost dev` serves must be a component that imports no WASI.
+async fn dev_path(lang: Lang, name: &str, bare: bool) -> (Duration, Duration) {
     let started = Instant::now();
     let (work, dir) = scaffold(lang, name);
+    if bare {
+        let manifest = dir.join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        std::fs::write(
+            &manifest,
+            format!("{text}\n[package.metadata.payhost]\ntarget = \"wasm32-unknown-unknown\"\n"),
+        )
+        .unwrap();
+    }
     match lang {
         Lang::Rust => {
             std::fs::copy(root().join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
@@ -392,6 +403,16 @@ async fn dev_path(lang: Lang, name: &str) -> (Duration, Duration) {
     .await;
     assert_eq!(answer["outcome"]["state"], "succeeded", "{answer:#}");
     let paid = started.elapsed();
+    if bare {
+        let plugins = root().join("target/scaffold/payhost-dev/plugins");
+        let live = plugins.join(format!("{name}.wasm"));
+        let imports = crate::loading::component_imports(&live.to_string_lossy());
+        assert!(
+            !imports.is_empty() && imports.iter().all(|i| i.starts_with("payhost:connector/")),
+            "{}: {imports:?}",
+            live.display()
+        );
+    }
     // Signed with the .env's secrets, which the connector never held.
     assert_signed(&supplier.requests()[0], "dev-api-key", "dev-signing-key");
 
@@ -425,7 +446,7 @@ async fn dev_path(lang: Lang, name: &str) -> (Duration, Duration) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn payhost_dev_builds_configures_and_serves_a_rust_connector_with_hot_reload() {
-    let (paid, swapped) = dev_path(Lang::Rust, "acme-dev").await;
+    let (paid, swapped) = dev_path(Lang::Rust, "acme-dev", false).await;
     eprintln!(
         "Rust: payhost new to a paid payment through payhost dev in {:.1} s; a change swapped in after {:.1} s",
         paid.as_secs_f64(),
@@ -434,8 +455,18 @@ async fn payhost_dev_builds_configures_and_serves_a_rust_connector_with_hot_relo
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn payhost_dev_builds_a_rust_connector_for_the_target_its_manifest_names() {
+    let (paid, swapped) = dev_path(Lang::Rust, "acme-dev-bare", true).await;
+    eprintln!(
+        "Rust for wasm32-unknown-unknown: payhost new to a paid payment through payhost dev in {:.1} s; a change swapped in after {:.1} s",
+        paid.as_secs_f64(),
+        swapped.as_secs_f64()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn payhost_dev_builds_configures_and_serves_a_javascript_connector_with_hot_reload() {
-    let (paid, swapped) = dev_path(Lang::Js, "acme-dev-js").await;
+    let (paid, swapped) = dev_path(Lang::Js, "acme-dev-js", false).await;
     eprintln!(
         "JavaScript: payhost new to a paid payment through payhost dev in {:.1} s; a change swapped in after {:.1} s",
         paid.as_secs_f64(),

@@ -61,17 +61,27 @@ impl Target {
             .and_then(|m| m.get("payhost"))
             .and_then(|p| p.get("target"))
             .and_then(toml::Value::as_str);
-        match named {
-            None => Ok(Target::Wasip2),
-            Some(triple) => Target::ALL
-                .into_iter()
-                .find(|t| t.triple() == triple)
-                .ok_or_else(|| {
-                    format!(
-                        "[package.metadata.payhost] target = {triple:?} is not a guest target; name wasm32-wasip2 or wasm32-unknown-unknown"
-                    )
-                }),
-        }
+        named.map_or(Ok(Target::Wasip2), Target::from_triple)
+    }
+
+    /// The target named `triple` in `[package.metadata.payhost] target`; an
+    /// unknown one is an error that names the two.
+    pub fn from_triple(triple: &str) -> Result<Target, String> {
+        Target::ALL
+            .into_iter()
+            .find(|t| t.triple() == triple)
+            .ok_or_else(|| {
+                format!(
+                    "[package.metadata.payhost] target = {triple:?} is not a guest target; name wasm32-wasip2 or wasm32-unknown-unknown"
+                )
+            })
+    }
+
+    /// The environment variable and value that give a build for this target
+    /// the guests' 128 KiB stack, where `.cargo/config.toml` does not.
+    pub fn stack_flags(self) -> Option<(&'static str, &'static str)> {
+        (self == Target::Bare)
+            .then_some(("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", STACK_FLAGS))
     }
 
     /// `cargo build` of `packages` for this target with the guest profile,
@@ -99,8 +109,8 @@ impl Target {
         ] {
             cmd.env_remove(var);
         }
-        if self == Target::Bare {
-            cmd.env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", STACK_FLAGS);
+        if let Some((var, flags)) = self.stack_flags() {
+            cmd.env(var, flags);
         }
         for package in packages {
             cmd.args(["--package", package]);
