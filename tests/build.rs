@@ -27,16 +27,7 @@ fn main() {
     }
     let target_dir = root.join("target").join("guests");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    for target in Target::ALL {
-        let packages: Vec<&str> = guests
-            .iter()
-            .filter(|g| g.target == target)
-            .map(|g| g.package.as_str())
-            .collect();
-        if packages.is_empty() {
-            continue;
-        }
-        let mut cmd = target.build(&cargo, &root, &target_dir, packages);
+    for (target, mut cmd) in payhost_guests::builds(&cargo, &root, &target_dir, &guests) {
         let status = cmd
             .status()
             .expect("running cargo to build the guest components");

@@ -255,8 +255,8 @@ impl Project {
                 "the build failed (see above); {hint}"
             )));
         }
-        if let (Kind::Rust(target), Some(module)) = (self.kind, &self.module) {
-            payhost_guests::component(target, module, &self.artifact)
+        if let Some(module) = &self.module {
+            payhost_guests::component(Target::Bare, module, &self.artifact)
                 .map_err(|e| Exit::usage(anyhow::anyhow!("{e}")))?;
         }
         Ok(())

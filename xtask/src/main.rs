@@ -431,25 +431,19 @@ fn build_js() -> Result<(), String> {
 fn build_plugins() -> Result<PathBuf, String> {
     ensure_wasm_target()?;
     let target_dir = root().join("target").join("guests");
-    let mut plugins = Vec::new();
+    let mut guests = Vec::new();
     for p in PLUGINS {
         let dir = root().join("plugins").join(p);
-        let guest = Guest::read(&dir)?
-            .ok_or_else(|| format!("{} is not a connector crate (a cdylib)", dir.display()))?;
-        plugins.push((p, guest));
+        guests.push(
+            Guest::read(&dir)?
+                .ok_or_else(|| format!("{} is not a connector crate (a cdylib)", dir.display()))?,
+        );
     }
-    for target in Target::ALL {
-        let packages: Vec<&str> = plugins
-            .iter()
-            .filter(|(_, g)| g.target == target)
-            .map(|(_, g)| g.package.as_str())
-            .collect();
-        if !packages.is_empty() {
-            run(target.build(&cargo_program(), &root(), &target_dir, packages))?;
-        }
+    for (_, build) in payhost_guests::builds(&cargo_program(), &root(), &target_dir, &guests) {
+        run(build)?;
     }
     let out = root().join("target").join("plugins");
-    for (p, Guest { package, target }) in &plugins {
+    for (p, Guest { package, target }) in PLUGINS.iter().zip(&guests) {
         payhost_guests::component(
             *target,
             &target.artifact(&target_dir, package),

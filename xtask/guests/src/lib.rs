@@ -151,22 +151,43 @@ impl Guest {
             .and_then(|l| l.get("crate-type"))
             .and_then(|t| t.as_array())
             .is_some_and(|t| t.iter().any(|v| v.as_str() == Some("cdylib")));
-        let Some(package) = manifest
+        let package = manifest
             .get("package")
             .and_then(|p| p.get("name"))
-            .and_then(toml::Value::as_str)
-        else {
+            .and_then(toml::Value::as_str);
+        let Some(package) = package.filter(|_| is_cdylib) else {
             return Ok(None);
         };
-        if !is_cdylib {
-            return Ok(None);
-        }
         let target = Target::of(&manifest).map_err(|e| format!("{}: {e}", path.display()))?;
         Ok(Some(Guest {
             package: package.to_owned(),
             target,
         }))
     }
+}
+
+/// One `cargo build` (see [`Target::build`]) per target that `guests`
+/// name, in build order, each with the guests built for it.
+pub fn builds(
+    cargo: &OsStr,
+    root: &Path,
+    target_dir: &Path,
+    guests: &[Guest],
+) -> Vec<(Target, Command)> {
+    Target::ALL
+        .into_iter()
+        .filter_map(|target| {
+            let mut packages = guests
+                .iter()
+                .filter(|g| g.target == target)
+                .map(|g| g.package.as_str())
+                .peekable();
+            packages
+                .peek()
+                .is_some()
+                .then(|| (target, target.build(cargo, root, target_dir, packages)))
+        })
+        .collect()
 }
 
 /// Writes to `out` the component of what cargo built at `artifact` for
