@@ -229,7 +229,7 @@ impl Project {
                     "with the target missing, run `rustup target add {}`",
                     target.triple()
                 ),
-                target.stack_flags(),
+                target.guest_flags(),
             ),
             Kind::Js => (
                 "npm".to_owned(),

@@ -25,10 +25,14 @@ use std::process::Command;
 /// The cargo profile guests are built with.
 pub const PROFILE: &str = "guest";
 
-/// A guest's stack: 128 KiB instead of the default 1 MiB keeps each
-/// instance's linear memory small, so the host resets it cheaply (the same
-/// as `.cargo/config.toml` sets for wasm32-wasip2).
-const STACK_FLAGS: &str = "-C link-arg=-zstack-size=131072";
+/// A bare guest's code flags. The stack: 128 KiB instead of the default
+/// 1 MiB keeps each instance's linear memory small, so the host resets it
+/// cheaply (the same as `.cargo/config.toml` sets for wasm32-wasip2).
+/// WebAssembly SIMD (which Wasmtime runs, Winch and Cranelift alike): the
+/// byte searches of `memchr`, under quick-xml and serde, then scan 16
+/// bytes at a time instead of 4 (about 11 k instructions fewer for each
+/// Nemo payment).
+const GUEST_FLAGS: &str = "-C link-arg=-zstack-size=131072 -C target-feature=+simd128";
 
 /// What a guest crate is built for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -78,10 +82,11 @@ impl Target {
     }
 
     /// The environment variable and value that give a build for this target
-    /// the guests' 128 KiB stack, where `.cargo/config.toml` does not.
-    pub fn stack_flags(self) -> Option<(&'static str, &'static str)> {
+    /// the guests' 128 KiB stack and SIMD, where `.cargo/config.toml` does
+    /// not.
+    pub fn guest_flags(self) -> Option<(&'static str, &'static str)> {
         (self == Target::Bare)
-            .then_some(("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", STACK_FLAGS))
+            .then_some(("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", GUEST_FLAGS))
     }
 
     /// `cargo build` of `packages` for this target with the guest profile,
@@ -109,7 +114,7 @@ impl Target {
         ] {
             cmd.env_remove(var);
         }
-        if let Some((var, flags)) = self.stack_flags() {
+        if let Some((var, flags)) = self.guest_flags() {
             cmd.env(var, flags);
         }
         for package in packages {
