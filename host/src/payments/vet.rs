@@ -79,7 +79,12 @@ pub(crate) fn sanitize(mut outcome: PaymentOutcome, masker: &Masker, name: &str)
             ),
         );
     }
-    let mask = |s: &mut String| *s = masker.mask(s).into_owned();
+    let mask = |s: &mut String| {
+        // Most fields hold no card data: only a masked one is replaced.
+        if let std::borrow::Cow::Owned(masked) = masker.mask(s) {
+            *s = masked;
+        }
+    };
     for field in [
         &mut outcome.supplier_reference,
         &mut outcome.supplier_code,
