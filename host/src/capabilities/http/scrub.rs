@@ -15,10 +15,10 @@
 //! aho-corasick's builders take longer than scanning a few kilobytes. A
 //! call's scrubber is not built at all for an answer in which a
 //! [`Prefilter`] finds none of its forms' first bytes (plain, or in an
-//! encoded run). Past a text's first [`DIRECT_RUNS`] encoded runs, a run
-//! is decoded only when it shows the characters some decoding holding a
-//! form's window would show (its core, see [`Cores`]): an honest answer's
-//! identifiers and digests are not decoded. A form is matched by its
+//! encoded run). An encoded run is decoded only when it shows the
+//! characters some decoding holding a form's window would show (its core,
+//! see [`Cores`]): an honest answer's identifiers and digests are not
+//! decoded. A form is matched by its
 //! first [`WINDOW`] bytes and then
 //! compared in place with the form (a small value's written once, into one
 //! buffer; a large one's on the fly from the value, so a value of megabytes
@@ -50,12 +50,9 @@ const WINDOW: usize = 12;
 const KEPT_WHOLE: usize = 256;
 /// Values shorter than this are matched only where they stand whole.
 pub(crate) const SHORT: usize = 6;
-/// Base64 or hex runs at least this long are decoded and searched (past
-/// the first [`DIRECT_RUNS`], those that show a core).
+/// Base64 or hex runs at least this long are decoded and searched (those
+/// that show a core).
 const RUN: usize = 16;
-/// How many of a text's runs are decoded without asking their cores
-/// first, where the cores are not found yet.
-const DIRECT_RUNS: usize = 4;
 
 /// One way a value may be written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -784,14 +781,13 @@ fn prefixes(value: &[u8], out: &mut Heads) {
 /// Whether an answer may hold any of a call's values, told before the
 /// call's scrubber is built: each form's first four bytes (or all of a
 /// shorter one) are looked for in the text and in its encoded runs as the
-/// scrubber decodes them (past the first few, those that show one's
-/// core). Every match the scrubber makes begins
+/// scrubber decodes them (those that show one's core). Every match the scrubber makes begins
 /// with one of those, so where none is found there is nothing to scrub
 /// and the scrubber is not built; an honest answer costs this scan alone.
 pub(crate) struct Prefilter {
     heads: Heads,
     /// The prefixes' cores (an encoded run that shows none is not
-    /// decoded), found when a text's runs pass [`DIRECT_RUNS`].
+    /// decoded), found at the first run.
     cores: OnceLock<Cores>,
 }
 
@@ -968,21 +964,20 @@ impl Prefilter {
             return true;
         }
         let mut buffer = Vec::new();
-        let decodes = |chars: &[u8], written: Run, seen: usize| {
-            decodes(&self.cores, || self.cores(), chars, written, seen)
+        let decodes = |chars: &[u8], written: Run| {
+            self.cores
+                .get_or_init(|| self.cores())
+                .shown_in(chars, written)
         };
-        for (seen, run) in encoded::runs(text, encoded::base64_char)
-            .filter(|r| r.len() >= RUN)
-            .enumerate()
-        {
+        for run in encoded::runs(text, encoded::base64_char).filter(|r| r.len() >= RUN) {
             let chars = &text[run];
-            let base64 = decodes(chars, Run::Base64, seen)
+            let base64 = decodes(chars, Run::Base64)
                 && (0..=3).any(|skip| {
                     encoded::decode_base64_into(&chars[skip..], &mut buffer) && hit(&buffer)
                 });
             let hex = || {
                 chars.iter().all(u8::is_ascii_hexdigit)
-                    && decodes(chars, Run::Hex, seen)
+                    && decodes(chars, Run::Hex)
                     && (0..=1).any(|skip| {
                         encoded::decode_hex(&chars[skip..]).is_some_and(|bytes| hit(&bytes))
                     })
@@ -1058,7 +1053,7 @@ pub(crate) struct Scrubber {
     forms: Vec<Form>,
     search: Option<Search>,
     /// What an encoded run must show for a decoding of it to hold a
-    /// window: found when a text's runs pass [`DIRECT_RUNS`] (at once for a
+    /// window: found at a text's first run (at once for a
     /// connector's secrets), or given by
     /// the prefilter that found them already (its prefixes' cores serve:
     /// every window begins with one of its prefixes).
@@ -1365,10 +1360,15 @@ impl Scrubber {
         self
     }
 
-    /// Whether the `seen`th encoded run of a text is to be decoded (see
-    /// [`decodes`]).
-    fn decodes(&self, chars: &[u8], written: Run, seen: usize) -> bool {
-        decodes(&self.cores, || self.cores(), chars, written, seen)
+    /// Whether an encoded run of a text (`chars`, written as `written`)
+    /// is to be decoded: only one that shows a core of a window (the cores
+    /// found on first use, or given by the prefilter). Telling costs a
+    /// table lookup per character, less than decoding the run at each
+    /// alignment and searching what it gives.
+    fn decodes(&self, chars: &[u8], written: Run) -> bool {
+        self.cores
+            .get_or_init(|| self.cores())
+            .shown_in(chars, written)
     }
 
     /// The scrubber with these cores (a test's).
@@ -1514,26 +1514,6 @@ impl Scrubber {
     }
 }
 
-/// Whether the `seen`th encoded run of a text (`chars`, written as
-/// `written`) is to be decoded, given the cores found so far (`found`) and
-/// how to find them (`find`): while runs are few and the cores not found,
-/// each is, since finding the cores costs more than decoding a few runs;
-/// past [`DIRECT_RUNS`], only one that shows a core.
-fn decodes(
-    found: &OnceLock<Cores>,
-    find: impl FnOnce() -> Cores,
-    chars: &[u8],
-    written: Run,
-    seen: usize,
-) -> bool {
-    let cores = match found.get() {
-        Some(cores) => cores,
-        None if seen < DIRECT_RUNS => return true,
-        None => found.get_or_init(find),
-    };
-    cores.shown_in(chars, written)
-}
-
 /// Whether `bytes` hold a value of any of `scrubbers` (each one asked,
 /// so that every value found is noted).
 fn any_holds(scrubbers: &[&Scrubber], bytes: &[u8], found: &mut [Vec<usize>]) -> bool {
@@ -1556,18 +1536,13 @@ fn encoded_runs(
     let mut hits = Vec::new();
     let mut buffer = Vec::new();
     let shortest = scrubbers.iter().map(|s| s.shortest).min().unwrap_or(0);
-    for (seen, run) in encoded::runs(text, encoded::base64_char)
-        .filter(|r| r.len() >= RUN)
-        .enumerate()
-    {
+    for run in encoded::runs(text, encoded::base64_char).filter(|r| r.len() >= RUN) {
         let chars = &text[run.clone()];
         // An alignment is decoded only where it gives more bytes than the
         // shortest match: decoded to exactly a form, the run *is* that
         // form's Base64 (or hex), which the direct search already found.
         // A run that shows none of the windows' cores is not decoded.
-        let mut held = scrubbers
-            .iter()
-            .any(|s| s.decodes(chars, Run::Base64, seen))
+        let mut held = scrubbers.iter().any(|s| s.decodes(chars, Run::Base64))
             && (0..=3)
                 .filter(|&skip| (chars.len() - skip) * 3 / 4 > shortest)
                 .any(|skip| {
@@ -1576,7 +1551,7 @@ fn encoded_runs(
                 });
         if !held
             && chars.iter().all(u8::is_ascii_hexdigit)
-            && scrubbers.iter().any(|s| s.decodes(chars, Run::Hex, seen))
+            && scrubbers.iter().any(|s| s.decodes(chars, Run::Hex))
         {
             held = (0..=1)
                 .filter(|&skip| (chars.len() - skip) / 2 > shortest)
@@ -1753,13 +1728,13 @@ mod tests {
         }
     }
 
-    /// Past the first few runs of a text, a run is decoded only when it
-    /// shows a core: an echo there, in Base64 at each alignment or in hex,
+    /// A run is decoded only when it shows a core: an echo after many
+    /// honest runs, in Base64 at each alignment or in hex,
     /// is still found, by every scrubber (seeded or not) and the
     /// prefilter.
     #[test]
     fn an_echo_after_many_honest_runs_is_replaced() {
-        let honest: Vec<String> = (0..2 * DIRECT_RUNS)
+        let honest: Vec<String> = (0..8)
             .map(|i| STANDARD_NO_PAD.encode(format!("honest run number {i} of many")))
             .collect();
         let mixed_case = |hex: String| -> String {
