@@ -748,11 +748,34 @@ async fn a_new_connector_serves_on_baseline_code_until_its_optimised_code_is_swa
         (200, Some("succeeded")),
         "{answer:#}"
     );
+    // The other three shipped connectors (built with WebAssembly SIMD) go
+    // the same way: Winch compiles each, or it would be compiled by
+    // Cranelift before serving and go live once.
+    for (name, file) in [
+        ("hkramble", artifacts::PAYHOST_HKRAMBLE),
+        ("aerohub", artifacts::PAYHOST_AEROHUB),
+        ("nemo", artifacts::PAYHOST_NEMO),
+    ] {
+        drop_in(
+            &dir.path().join(format!("plugins/{name}.wasm")),
+            &std::fs::read(file).unwrap(),
+        );
+        until(&client, &url, &format!("{name}'s optimised code"), |c| {
+            c["connectors"]
+                .as_array()
+                .and_then(|a| a.iter().find(|x| x["name"] == name))
+                .is_some_and(|x| x["cache"] == "hit")
+        })
+        .await;
+    }
     let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap();
     assert!(log.contains("optimised code compiled"), "{log}");
-    assert_eq!(
-        log.matches("connector live connector=atlas").count(),
-        2,
-        "loaded on baseline code, then swapped: {log}"
-    );
+    for name in ["atlas", "hkramble", "aerohub", "nemo"] {
+        assert_eq!(
+            log.matches(&format!("connector live connector={name} "))
+                .count(),
+            2,
+            "{name} loaded on baseline code, then swapped: {log}"
+        );
+    }
 }
