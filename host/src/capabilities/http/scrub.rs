@@ -969,7 +969,7 @@ impl Prefilter {
                 .get_or_init(|| self.cores())
                 .shown_in(chars, written)
         };
-        for run in encoded::runs(text, encoded::base64_char).filter(|r| r.len() >= RUN) {
+        for run in encoded::long_runs(text, encoded::base64_char, RUN) {
             let chars = &text[run];
             let base64 = decodes(chars, Run::Base64)
                 && (0..=3).any(|skip| {
@@ -1536,7 +1536,7 @@ fn encoded_runs(
     let mut hits = Vec::new();
     let mut buffer = Vec::new();
     let shortest = scrubbers.iter().map(|s| s.shortest).min().unwrap_or(0);
-    for run in encoded::runs(text, encoded::base64_char).filter(|r| r.len() >= RUN) {
+    for run in encoded::long_runs(text, encoded::base64_char, RUN) {
         let chars = &text[run.clone()];
         // An alignment is decoded only where it gives more bytes than the
         // shortest match: decoded to exactly a form, the run *is* that
