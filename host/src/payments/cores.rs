@@ -17,7 +17,7 @@
 const COMPARED: usize = 4;
 
 /// The cores of some byte strings, in Base64 and in hex.
-#[derive(Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Cores {
     base64: Symbols,
     hex: Symbols,
@@ -131,6 +131,7 @@ fn base64_core(bytes: &[u8], offset: usize) -> ([u8; COMPARED], usize) {
 
 /// Cores as symbols: a 4096-bit table of their first two symbols, and
 /// their first [`COMPARED`] symbols packed six bits each.
+#[derive(Debug, Clone)]
 struct Symbols {
     table: [u64; 64],
     keys: Vec<(u16, u32, u8)>,

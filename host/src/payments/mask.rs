@@ -4,10 +4,11 @@
 
 use super::cores::{Cores, Run};
 use super::encoded::{
-    base64_char, decode_base64_into, decode_hex, decode_percent, percent_runs, runs,
+    base64_char, decode_base64_into, decode_hex, decode_percent, long_runs, percent_runs,
 };
 use std::borrow::Cow;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 /// A card number as the host shows it: first 6 and last 4 digits.
 pub fn mask_pan(number: &str) -> String {
@@ -62,28 +63,40 @@ pub fn luhn(digits: &str) -> bool {
 pub struct Masker {
     known: Vec<String>,
     cvvs: Vec<String>,
+    /// The CVVs' cores, found the first time a run short of a card
+    /// number is met, for every text this masker masks.
+    cvv_cores: OnceLock<Cores>,
 }
 
 impl Masker {
     /// A masker that also knows the card numbers and CVVs of a request.
     pub fn new(known: Vec<String>, cvvs: Vec<String>) -> Self {
-        Masker { known, cvvs }
+        Masker {
+            known,
+            cvvs,
+            cvv_cores: OnceLock::new(),
+        }
     }
 
     /// The text with card data masked.
     pub fn mask<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        mask(text, &self.known, &self.cvvs)
+        mask(text, &self.known, &self.cvvs, &self.cvv_cores)
     }
 }
 
 /// Masks card-like digit runs, plain or encoded, with no request context.
 pub fn mask_text(text: &str) -> Cow<'_, str> {
-    mask(text, &[], &[])
+    mask(text, &[], &[], &OnceLock::new())
 }
 
-fn mask<'a>(text: &'a str, known: &[String], cvvs: &[String]) -> Cow<'a, str> {
+fn mask<'a>(
+    text: &'a str,
+    known: &[String],
+    cvvs: &[String],
+    cvv_cores: &OnceLock<Cores>,
+) -> Cow<'a, str> {
     let mut out = Cow::Borrowed(text);
-    if let Some(masked) = mask_encoded_runs(&out, known, cvvs) {
+    if let Some(masked) = mask_encoded_runs(&out, known, cvvs, cvv_cores) {
         out = Cow::Owned(masked);
     }
     if let Some(masked) = mask_digit_runs(&out, known) {
@@ -212,7 +225,7 @@ fn find_cards(text: &str, known: &[String]) -> Vec<Card> {
 /// a hex digest, joined across its dashes) is not one: the masker still
 /// masks it where it is shown, but a request is not refused for it.
 pub(crate) fn holds_card(text: &str) -> bool {
-    mask_encoded_runs(text, &[], &[]).is_some()
+    mask_encoded_runs(text, &[], &[], &OnceLock::new()).is_some()
         || find_cards(text, &[]).iter().any(|card| {
             let before = text[..card.at.start].chars().next_back();
             let after = text[card.at.end..].chars().next();
@@ -304,7 +317,12 @@ const CARD_IN_BASE64: usize = (4 * CARD_DIGITS).div_ceil(3);
 /// characters; a masker that knows CVVs also decodes a shorter run long
 /// enough for the shortest of them, when it shows a CVV's core. Text
 /// without such a run allocates nothing here.
-fn mask_encoded_runs(text: &str, known: &[String], cvvs: &[String]) -> Option<String> {
+fn mask_encoded_runs(
+    text: &str,
+    known: &[String],
+    cvvs: &[String],
+    cvv_cores: &OnceLock<Cores>,
+) -> Option<String> {
     let bytes = text.as_bytes();
     let fewest = cvvs
         .iter()
@@ -318,16 +336,13 @@ fn mask_encoded_runs(text: &str, known: &[String], cvvs: &[String]) -> Option<St
     let mut buffer = Vec::new();
     // A run too short to hold a card number may hold only a known CVV: it
     // is decoded only if it shows one's core.
-    let cvv_cores = std::cell::OnceCell::new();
     let may_hold_cvv = |chars: &[u8], written: Run| {
         cvv_cores
             .get_or_init(|| Cores::of(cvvs.iter().map(|cvv| cvv.as_bytes())))
             .shown_in(chars, written)
     };
-    for run in runs(bytes, base64_char) {
-        if run.len() < (4 * fewest).div_ceil(3)
-            || run.len() < CARD_IN_BASE64 && !may_hold_cvv(&bytes[run.clone()], Run::Base64)
-        {
+    for run in long_runs(bytes, base64_char, (4 * fewest).div_ceil(3)) {
+        if run.len() < CARD_IN_BASE64 && !may_hold_cvv(&bytes[run.clone()], Run::Base64) {
             continue;
         }
         // The run may be part of a longer token, or start mid-group: every
@@ -348,10 +363,8 @@ fn mask_encoded_runs(text: &str, known: &[String], cvvs: &[String]) -> Option<St
             found.push((run.start..run.end + padding, shown));
         }
     }
-    for run in runs(bytes, |b| b.is_ascii_hexdigit()) {
-        if run.len() < 2 * fewest
-            || run.len() < 2 * CARD_DIGITS && !may_hold_cvv(&bytes[run.clone()], Run::Hex)
-        {
+    for run in long_runs(bytes, |b| b.is_ascii_hexdigit(), 2 * fewest) {
+        if run.len() < 2 * CARD_DIGITS && !may_hold_cvv(&bytes[run.clone()], Run::Hex) {
             continue;
         }
         let chars = &bytes[run.clone()];
