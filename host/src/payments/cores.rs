@@ -53,7 +53,15 @@ impl Cores {
         let mut strings: Vec<&[u8]> = strings.into_iter().collect();
         strings.sort_unstable();
         strings.dedup();
+        Cores::of_distinct(strings.into_iter())
+    }
+
+    /// The cores of `strings`, given once each (one given twice costs
+    /// only a second key to compare).
+    pub(crate) fn of_distinct<'a>(strings: impl ExactSizeIterator<Item = &'a [u8]>) -> Cores {
         let mut cores = Cores::default();
+        cores.base64.keys.reserve(3 * strings.len());
+        cores.hex.keys.reserve(strings.len());
         for string in strings {
             cores.add(string);
         }
@@ -226,14 +234,21 @@ impl Symbols {
             return false;
         }
         for (i, pair) in text.windows(2).enumerate() {
-            let (a, b) = (map[usize::from(pair[0])], map[usize::from(pair[1])]);
-            if a == NONE || b == NONE {
+            // The table's row for the first symbol: no key starts with
+            // most of them, told before the second is looked up.
+            let a = map[usize::from(pair[0])];
+            if a == NONE {
+                continue;
+            }
+            let row = self.table[usize::from(a)];
+            if row == 0 {
+                continue;
+            }
+            let b = map[usize::from(pair[1])];
+            if b == NONE || row & (1 << b) == 0 {
                 continue;
             }
             let bit = u16::from(a) << 6 | u16::from(b);
-            if self.table[usize::from(bit >> 6)] & (1 << (bit & 63)) == 0 {
-                continue;
-            }
             let (word, avail) = packed(text, i, map);
             if self.keys.iter().any(|&(p, k, n)| {
                 let n = usize::from(n);

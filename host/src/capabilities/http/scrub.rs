@@ -802,9 +802,12 @@ struct Heads {
 }
 
 /// What [`Heads`] and [`Pairs`] share: one bit of 4096 for each pair of
-/// first bytes a window starts with, and the bytes one-byte windows are.
+/// first bytes a window starts with, the first bytes themselves (most of a
+/// text's bytes are none, and are passed with one lookup), and the bytes
+/// one-byte windows are.
 struct PairTable {
     bits: [u64; 64],
+    first: [bool; 256],
     single: [bool; 256],
     any_single: bool,
 }
@@ -813,6 +816,7 @@ impl PairTable {
     fn new() -> PairTable {
         PairTable {
             bits: [0; 64],
+            first: [false; 256],
             single: [false; 256],
             any_single: false,
         }
@@ -829,6 +833,7 @@ impl PairTable {
                 None
             }
             [first, second, ..] => {
+                self.first[usize::from(*first)] = true;
                 let bit = pair_bit(*first, *second);
                 self.bits[usize::from(bit >> 6)] |= 1 << (bit & 63);
                 Some(bit)
@@ -893,8 +898,14 @@ impl Heads {
         if self.table.any_single && text.iter().any(|&b| self.table.single(b)) {
             return true;
         }
-        for (i, pair) in text.windows(2).enumerate() {
-            let bit = pair_bit(pair[0], pair[1]);
+        let Some(last) = text.len().checked_sub(1) else {
+            return false;
+        };
+        for (i, &b) in text[..last].iter().enumerate() {
+            if !self.table.first[usize::from(b)] {
+                continue;
+            }
+            let bit = pair_bit(b, text[i + 1]);
             if self.table.marked(bit) {
                 let avail = (text.len() - i).min(4);
                 let mut word = [0u8; 4];
@@ -943,18 +954,21 @@ impl Prefilter {
             // A one-byte prefix: every run may hold it.
             return Cores::all();
         }
-        let prefixes: Vec<[u8; 4]> = self
+        // Kinds that share a prefix gave it twice: told apart as integers
+        // (a prefix and its length), cheaper to sort than as byte strings.
+        let mut prefixes: Vec<(u32, u8)> = self
             .heads
             .keys
             .iter()
-            .map(|&(_, word, _)| word.to_le_bytes())
+            .map(|&(_, word, n)| (word, n))
             .collect();
-        Cores::of(
-            prefixes
-                .iter()
-                .zip(&self.heads.keys)
-                .map(|(bytes, &(_, _, n))| &bytes[..usize::from(n)]),
-        )
+        prefixes.sort_unstable();
+        prefixes.dedup();
+        let bytes: Vec<([u8; 4], usize)> = prefixes
+            .iter()
+            .map(|&(word, n)| (word.to_le_bytes(), usize::from(n)))
+            .collect();
+        Cores::of_distinct(bytes.iter().map(|(bytes, n)| &bytes[..*n]))
     }
 
     /// Whether `text`, or an encoded run of it decoded, holds a prefix.
@@ -1160,6 +1174,9 @@ impl Pairs {
     fn next(&self, text: &[u8], from: usize) -> Option<usize> {
         let pairs_end = text.len().saturating_sub(1);
         for i in from..pairs_end {
+            if !self.table.first[usize::from(text[i])] && !self.table.single(text[i]) {
+                continue;
+            }
             let bit = pair_bit(text[i], text[i + 1]);
             if (self.table.marked(bit) || self.table.single(text[i]))
                 && self.starts(&text[i..], Some(bit))
