@@ -234,21 +234,14 @@ impl Symbols {
             return false;
         }
         for (i, pair) in text.windows(2).enumerate() {
-            // The table's row for the first symbol: no key starts with
-            // most of them, told before the second is looked up.
-            let a = map[usize::from(pair[0])];
-            if a == NONE {
-                continue;
-            }
-            let row = self.table[usize::from(a)];
-            if row == 0 {
-                continue;
-            }
-            let b = map[usize::from(pair[1])];
-            if b == NONE || row & (1 << b) == 0 {
+            let (a, b) = (map[usize::from(pair[0])], map[usize::from(pair[1])]);
+            if a == NONE || b == NONE {
                 continue;
             }
             let bit = u16::from(a) << 6 | u16::from(b);
+            if self.table[usize::from(bit >> 6)] & (1 << (bit & 63)) == 0 {
+                continue;
+            }
             let (word, avail) = packed(text, i, map);
             if self.keys.iter().any(|&(p, k, n)| {
                 let n = usize::from(n);

@@ -15,10 +15,10 @@
 //! aho-corasick's builders take longer than scanning a few kilobytes. A
 //! call's scrubber is not built at all for an answer in which a
 //! [`Prefilter`] finds none of its forms' first bytes (plain, or in an
-//! encoded run). An encoded run is decoded only when it shows the
-//! characters some decoding holding a form's window would show (its core,
-//! see [`Cores`]): an honest answer's identifiers and digests are not
-//! decoded. A form is matched by its
+//! encoded run). Past a text's first [`DIRECT_CHARS`] characters of
+//! encoded runs, a run is decoded only when it shows the characters some
+//! decoding holding a form's window would show (its core, see [`Cores`]):
+//! an honest answer's identifiers and digests are not decoded. A form is matched by its
 //! first [`WINDOW`] bytes and then
 //! compared in place with the form (a small value's written once, into one
 //! buffer; a large one's on the fly from the value, so a value of megabytes
@@ -50,9 +50,15 @@ const WINDOW: usize = 12;
 const KEPT_WHOLE: usize = 256;
 /// Values shorter than this are matched only where they stand whole.
 pub(crate) const SHORT: usize = 6;
-/// Base64 or hex runs at least this long are decoded and searched (those
-/// that show a core).
+/// Base64 or hex runs at least this long are decoded and searched (past
+/// [`DIRECT_CHARS`], those that show a core).
 const RUN: usize = 16;
+/// How many characters of a text's encoded runs are decoded without
+/// asking their cores first, where the cores are not found yet: decoding
+/// a short run (a `application/json` header, a digest) at each alignment
+/// costs less than finding a call's cores, which pays past a few dozen
+/// characters.
+const DIRECT_CHARS: usize = 64;
 
 /// One way a value may be written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -781,13 +787,15 @@ fn prefixes(value: &[u8], out: &mut Heads) {
 /// Whether an answer may hold any of a call's values, told before the
 /// call's scrubber is built: each form's first four bytes (or all of a
 /// shorter one) are looked for in the text and in its encoded runs as the
-/// scrubber decodes them (those that show one's core). Every match the scrubber makes begins
+/// scrubber decodes them (past the first few, those that show one's
+/// core). Every match the scrubber makes begins
 /// with one of those, so where none is found there is nothing to scrub
 /// and the scrubber is not built; an honest answer costs this scan alone.
 pub(crate) struct Prefilter {
     heads: Heads,
     /// The prefixes' cores (an encoded run that shows none is not
-    /// decoded), found at the first run.
+    /// decoded), found past a text's first [`DIRECT_CHARS`] characters of
+    /// runs.
     cores: OnceLock<Cores>,
 }
 
@@ -978,13 +986,13 @@ impl Prefilter {
             return true;
         }
         let mut buffer = Vec::new();
-        let decodes = |chars: &[u8], written: Run| {
-            self.cores
-                .get_or_init(|| self.cores())
-                .shown_in(chars, written)
-        };
+        let mut direct = Direct::default();
         for run in encoded::long_runs(text, encoded::base64_char, RUN) {
             let chars = &text[run];
+            let whole = direct.take(chars);
+            let decodes = |chars: &[u8], written: Run| {
+                decodes(&self.cores, || self.cores(), chars, written, whole)
+            };
             let base64 = decodes(chars, Run::Base64)
                 && (0..=3).any(|skip| {
                     encoded::decode_base64_into(&chars[skip..], &mut buffer) && hit(&buffer)
@@ -1067,8 +1075,8 @@ pub(crate) struct Scrubber {
     forms: Vec<Form>,
     search: Option<Search>,
     /// What an encoded run must show for a decoding of it to hold a
-    /// window: found at a text's first run (at once for a
-    /// connector's secrets), or given by
+    /// window: found past a text's first [`DIRECT_CHARS`] characters of
+    /// runs (at once for a connector's secrets), or given by
     /// the prefilter that found them already (its prefixes' cores serve:
     /// every window begins with one of its prefixes).
     cores: OnceLock<Cores>,
@@ -1174,9 +1182,6 @@ impl Pairs {
     fn next(&self, text: &[u8], from: usize) -> Option<usize> {
         let pairs_end = text.len().saturating_sub(1);
         for i in from..pairs_end {
-            if !self.table.first[usize::from(text[i])] && !self.table.single(text[i]) {
-                continue;
-            }
             let bit = pair_bit(text[i], text[i + 1]);
             if (self.table.marked(bit) || self.table.single(text[i]))
                 && self.starts(&text[i..], Some(bit))
@@ -1377,15 +1382,10 @@ impl Scrubber {
         self
     }
 
-    /// Whether an encoded run of a text (`chars`, written as `written`)
-    /// is to be decoded: only one that shows a core of a window (the cores
-    /// found on first use, or given by the prefilter). Telling costs a
-    /// table lookup per character, less than decoding the run at each
-    /// alignment and searching what it gives.
-    fn decodes(&self, chars: &[u8], written: Run) -> bool {
-        self.cores
-            .get_or_init(|| self.cores())
-            .shown_in(chars, written)
+    /// Whether an encoded run of a text is to be decoded (see
+    /// [`decodes`]).
+    fn decodes(&self, chars: &[u8], written: Run, direct: bool) -> bool {
+        decodes(&self.cores, || self.cores(), chars, written, direct)
     }
 
     /// The scrubber with these cores (a test's).
@@ -1531,6 +1531,40 @@ impl Scrubber {
     }
 }
 
+/// A text's budget of [`DIRECT_CHARS`] characters of runs decoded without
+/// their cores asked.
+#[derive(Default)]
+struct Direct(usize);
+
+impl Direct {
+    /// Whether `run` is within the budget, which it then uses.
+    fn take(&mut self, run: &[u8]) -> bool {
+        let within = self.0 + run.len() <= DIRECT_CHARS;
+        if within {
+            self.0 += run.len();
+        }
+        within
+    }
+}
+
+/// Whether an encoded run (`chars`, written as `written`) is to be
+/// decoded, given the cores found so far (`found`) and how to find them
+/// (`find`): a run within the text's direct budget (`direct`) is, while
+/// the cores are not found; any other only if it shows a core.
+fn decodes(
+    found: &OnceLock<Cores>,
+    find: impl FnOnce() -> Cores,
+    chars: &[u8],
+    written: Run,
+    direct: bool,
+) -> bool {
+    match found.get() {
+        Some(cores) => cores.shown_in(chars, written),
+        None if direct => true,
+        None => found.get_or_init(find).shown_in(chars, written),
+    }
+}
+
 /// Whether `bytes` hold a value of any of `scrubbers` (each one asked,
 /// so that every value found is noted).
 fn any_holds(scrubbers: &[&Scrubber], bytes: &[u8], found: &mut [Vec<usize>]) -> bool {
@@ -1553,13 +1587,17 @@ fn encoded_runs(
     let mut hits = Vec::new();
     let mut buffer = Vec::new();
     let shortest = scrubbers.iter().map(|s| s.shortest).min().unwrap_or(0);
+    let mut direct = Direct::default();
     for run in encoded::long_runs(text, encoded::base64_char, RUN) {
         let chars = &text[run.clone()];
+        let whole = direct.take(chars);
         // An alignment is decoded only where it gives more bytes than the
         // shortest match: decoded to exactly a form, the run *is* that
         // form's Base64 (or hex), which the direct search already found.
         // A run that shows none of the windows' cores is not decoded.
-        let mut held = scrubbers.iter().any(|s| s.decodes(chars, Run::Base64))
+        let mut held = scrubbers
+            .iter()
+            .any(|s| s.decodes(chars, Run::Base64, whole))
             && (0..=3)
                 .filter(|&skip| (chars.len() - skip) * 3 / 4 > shortest)
                 .any(|skip| {
@@ -1568,7 +1606,7 @@ fn encoded_runs(
                 });
         if !held
             && chars.iter().all(u8::is_ascii_hexdigit)
-            && scrubbers.iter().any(|s| s.decodes(chars, Run::Hex))
+            && scrubbers.iter().any(|s| s.decodes(chars, Run::Hex, whole))
         {
             held = (0..=1)
                 .filter(|&skip| (chars.len() - skip) / 2 > shortest)
@@ -1745,8 +1783,8 @@ mod tests {
         }
     }
 
-    /// A run is decoded only when it shows a core: an echo after many
-    /// honest runs, in Base64 at each alignment or in hex,
+    /// Past the first few runs of a text, a run is decoded only when it
+    /// shows a core: an echo there, in Base64 at each alignment or in hex,
     /// is still found, by every scrubber (seeded or not) and the
     /// prefilter.
     #[test]
