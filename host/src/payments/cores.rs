@@ -17,7 +17,7 @@
 const COMPARED: usize = 4;
 
 /// The cores of some byte strings, in Base64 and in hex.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Cores {
     base64: Symbols,
     hex: Symbols,
@@ -26,6 +26,13 @@ pub(crate) struct Cores {
     every_base64_run: bool,
     /// Every hex run may hold one (see [`Cores::all`]).
     every_hex_run: bool,
+}
+
+/// Opaque: a CVV's cores are bits of the CVV.
+impl std::fmt::Debug for Cores {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cores").finish_non_exhaustive()
+    }
 }
 
 /// How an encoded run is written.
@@ -139,7 +146,7 @@ fn base64_core(bytes: &[u8], offset: usize) -> ([u8; COMPARED], usize) {
 
 /// Cores as symbols: a 4096-bit table of their first two symbols, and
 /// their first [`COMPARED`] symbols packed six bits each.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct Symbols {
     table: [u64; 64],
     keys: Vec<(u16, u32, u8)>,
