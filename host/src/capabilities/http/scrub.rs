@@ -787,8 +787,8 @@ fn prefixes(value: &[u8], out: &mut Heads) {
 /// Whether an answer may hold any of a call's values, told before the
 /// call's scrubber is built: each form's first four bytes (or all of a
 /// shorter one) are looked for in the text and in its encoded runs as the
-/// scrubber decodes them (past the first few, those that show one's
-/// core). Every match the scrubber makes begins
+/// scrubber decodes them (past a text's first [`DIRECT_CHARS`] characters
+/// of runs, those that show one's core). Every match the scrubber makes begins
 /// with one of those, so where none is found there is nothing to scrub
 /// and the scrubber is not built; an honest answer costs this scan alone.
 pub(crate) struct Prefilter {
