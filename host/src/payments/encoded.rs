@@ -52,10 +52,10 @@ fn escape_at(bytes: &[u8], i: usize) -> bool {
 }
 
 /// The maximal runs of bytes of `class` at least `min` long, found without
-/// reading every byte. Such a run covers every
-/// `min`th byte, so only those are looked at first, and the bytes around
-/// one only where it is of `class` (in a text of short words, about a
-/// quarter of the bytes for `min` = 16).
+/// reading every byte. Such a run covers every `min`th byte, so only those
+/// are looked at first, and the bytes around one only where it is of
+/// `class` (in a text of short words, about a quarter of the bytes for
+/// `min` = 16).
 pub(crate) fn long_runs<'a>(
     bytes: &'a [u8],
     class: impl Fn(u8) -> bool + Copy + 'a,

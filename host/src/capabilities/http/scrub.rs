@@ -18,8 +18,8 @@
 //! encoded run). Past a text's first [`DIRECT_CHARS`] characters of
 //! encoded runs, a run is decoded only when it shows the characters some
 //! decoding holding a form's window would show (its core, see [`Cores`]):
-//! an honest answer's identifiers and digests are not decoded. A form is matched by its
-//! first [`WINDOW`] bytes and then
+//! an honest answer's identifiers and digests are not decoded. A form is
+//! matched by its first [`WINDOW`] bytes and then
 //! compared in place with the form (a small value's written once, into one
 //! buffer; a large one's on the fly from the value, so a value of megabytes
 //! costs no more memory than the value itself), and an echo cut short is
@@ -962,21 +962,17 @@ impl Prefilter {
             // A one-byte prefix: every run may hold it.
             return Cores::all();
         }
-        // Kinds that share a prefix gave it twice: told apart as integers
-        // (a prefix and its length), cheaper to sort than as byte strings.
-        let mut prefixes: Vec<(u32, u8)> = self
+        // Kinds that share a prefix gave it twice: sorted as fixed-size
+        // words, cheaper than as byte strings.
+        let mut prefixes: Vec<([u8; 4], usize)> = self
             .heads
             .keys
             .iter()
-            .map(|&(_, word, n)| (word, n))
+            .map(|&(_, word, n)| (word.to_le_bytes(), usize::from(n)))
             .collect();
         prefixes.sort_unstable();
         prefixes.dedup();
-        let bytes: Vec<([u8; 4], usize)> = prefixes
-            .iter()
-            .map(|&(word, n)| (word.to_le_bytes(), usize::from(n)))
-            .collect();
-        Cores::of_distinct(bytes.iter().map(|(bytes, n)| &bytes[..*n]))
+        Cores::of_distinct(prefixes.iter().map(|(bytes, n)| &bytes[..*n]))
     }
 
     /// Whether `text`, or an encoded run of it decoded, holds a prefix.
@@ -990,16 +986,14 @@ impl Prefilter {
         for run in encoded::long_runs(text, encoded::base64_char, RUN) {
             let chars = &text[run];
             let whole = direct.take(chars);
-            let decodes = |chars: &[u8], written: Run| {
-                decodes(&self.cores, || self.cores(), chars, written, whole)
-            };
-            let base64 = decodes(chars, Run::Base64)
+            let decodes = |written| decodes(&self.cores, || self.cores(), chars, written, whole);
+            let base64 = decodes(Run::Base64)
                 && (0..=3).any(|skip| {
                     encoded::decode_base64_into(&chars[skip..], &mut buffer) && hit(&buffer)
                 });
             let hex = || {
                 chars.iter().all(u8::is_ascii_hexdigit)
-                    && decodes(chars, Run::Hex)
+                    && decodes(Run::Hex)
                     && (0..=1).any(|skip| {
                         encoded::decode_hex(&chars[skip..]).is_some_and(|bytes| hit(&bytes))
                     })
