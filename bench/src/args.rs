@@ -60,6 +60,21 @@ impl Args {
         self.path("--probes", "target/guests/wasm32-wasip2/guest")
     }
 
+    /// The options a section's process is given: these, but for where the
+    /// report goes and which section runs.
+    pub(crate) fn passed_on(&self) -> Vec<String> {
+        let mut kept = Vec::new();
+        let mut args = self.0.iter();
+        while let Some(arg) = args.next() {
+            if matches!(arg.as_str(), "--out" | "--only" | "--section-out") {
+                args.next();
+            } else {
+                kept.push(arg.clone());
+            }
+        }
+        kept
+    }
+
     /// `--only`: the one section to run.
     pub(crate) fn only(&self) -> Option<String> {
         self.value("--only")

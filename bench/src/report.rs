@@ -19,6 +19,18 @@ impl Report {
         self.lines.push(text);
     }
 
+    /// Adds lines already printed (by a section's own process).
+    pub(crate) fn extend(&mut self, lines: impl IntoIterator<Item = String>) {
+        self.lines.extend(lines);
+    }
+
+    /// Writes the lines alone to `out`: one section's, for the run that
+    /// gathers them.
+    pub(crate) fn write_lines(self, out: &Path) -> anyhow::Result<()> {
+        std::fs::write(out, self.lines.join("\n"))
+            .with_context(|| format!("writing {}", out.display()))
+    }
+
     /// Writes the report to `out`, the hand-written `bench/ANALYSIS.md`
     /// appended.
     pub(crate) fn write(self, out: &Path) -> anyhow::Result<()> {
