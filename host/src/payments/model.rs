@@ -55,9 +55,7 @@ impl Money {
     /// supplier reports is only checked by [`Money::check`]'s form.)
     fn check_payable(&self) -> Result<(), RequestError> {
         // A currency money is paid in: its minor unit bounds the decimals.
-        let Some(minor) = iso_currency::Currency::from_code(&self.currency)
-            .and_then(|c| c.exponent())
-            .map(usize::from)
+        let Some(minor) = crate::payments::minor_unit::minor_unit(&self.currency).map(usize::from)
         else {
             return Err(RequestError::new(
                 "the currency is not one payments are made in: ISO 4217 lists no such code, or lists it without a minor unit (precious metals, the test and no-currency codes)",
