@@ -64,8 +64,9 @@ pub struct Masker {
     known: Vec<String>,
     cvvs: Vec<String>,
     /// The CVVs' cores, found the first time a run short of a card
-    /// number is met, for every text this masker masks.
-    cvv_cores: OnceLock<Cores>,
+    /// number is met, for every text this masker masks (boxed: they are
+    /// over a kilobyte, and a masker is moved with its call's state).
+    cvv_cores: OnceLock<Box<Cores>>,
 }
 
 /// How many card numbers and CVVs it knows, never which.
@@ -103,7 +104,7 @@ fn mask<'a>(
     text: &'a str,
     known: &[String],
     cvvs: &[String],
-    cvv_cores: &OnceLock<Cores>,
+    cvv_cores: &OnceLock<Box<Cores>>,
 ) -> Cow<'a, str> {
     let mut out = Cow::Borrowed(text);
     if let Some(masked) = mask_encoded_runs(&out, known, cvvs, cvv_cores) {
@@ -331,7 +332,7 @@ fn mask_encoded_runs(
     text: &str,
     known: &[String],
     cvvs: &[String],
-    cvv_cores: &OnceLock<Cores>,
+    cvv_cores: &OnceLock<Box<Cores>>,
 ) -> Option<String> {
     let bytes = text.as_bytes();
     let fewest = cvvs
@@ -348,7 +349,7 @@ fn mask_encoded_runs(
     // is decoded only if it shows one's core.
     let may_hold_cvv = |chars: &[u8], written: Run| {
         cvv_cores
-            .get_or_init(|| Cores::of(cvvs.iter().map(|cvv| cvv.as_bytes())))
+            .get_or_init(|| Box::new(Cores::of(cvvs.iter().map(|cvv| cvv.as_bytes()))))
             .shown_in(chars, written)
     };
     for run in long_runs(bytes, base64_char, (4 * fewest).div_ceil(3)) {

@@ -77,8 +77,10 @@ pub(crate) struct HttpCtx {
     /// values), to be scrubbed from its answers.
     pub(crate) hidden_values: Vec<(Hidden, Vec<u8>)>,
     /// A scrubber for `hidden_values`: how many of them it covers, whether
-    /// it was built for a small answer, and the scrubber.
-    pub(crate) scrubber: Option<(usize, bool, Scrubber)>,
+    /// it was built for a small answer, and the scrubber (boxed: a
+    /// scrubber is over a kilobyte, and a call's state is moved whole into
+    /// its store, most calls never building one).
+    pub(crate) scrubber: Option<(usize, bool, Box<Scrubber>)>,
     /// Hidden values the call's answers echoed (names and places only).
     pub(crate) echoes: Echoes,
     /// Where the placeholders of the next request's check start.
@@ -140,7 +142,7 @@ impl HttpCtx {
             self.scrubber = Some((
                 self.hidden_values.len(),
                 small,
-                Scrubber::sized(&self.hidden_values, size).with_cores_of(pre),
+                Box::new(Scrubber::sized(&self.hidden_values, size).with_cores_of(pre)),
             ));
         }
         // A scrubber for fewer values than the call now holds is not used
@@ -149,7 +151,7 @@ impl HttpCtx {
             .scrubber
             .as_ref()
             .filter(|(n, _, _)| *n == self.hidden_values.len())
-            .map(|(_, _, s)| s);
+            .map(|(_, _, s)| &**s);
         let scrubbers: Vec<&Scrubber> = [Some(&*self.secret_scrub), current]
             .into_iter()
             .flatten()
