@@ -68,6 +68,7 @@ impl CryptoCtx {
 pub(crate) struct Crypto<'a> {
     ctx: &'a mut CryptoCtx,
     table: &'a mut ResourceTable,
+    _host_side: crate::capabilities::host_side::HostSide<'a>,
 }
 
 struct CryptoCapability;
@@ -87,9 +88,17 @@ pub(crate) fn add_to_linker<T: Send + 'static>(
 }
 
 impl<'a> Crypto<'a> {
-    /// The view of one call's context.
-    pub(crate) fn new(ctx: &'a mut CryptoCtx, table: &'a mut ResourceTable) -> Self {
-        Crypto { ctx, table }
+    /// The view of one call's context, for one host call.
+    pub(crate) fn new(
+        ctx: &'a mut CryptoCtx,
+        table: &'a mut ResourceTable,
+        host_side: crate::capabilities::host_side::HostSide<'a>,
+    ) -> Self {
+        Crypto {
+            ctx,
+            table,
+            _host_side: host_side,
+        }
     }
 }
 

@@ -131,7 +131,10 @@ fn cut(text: &str) -> &str {
 }
 
 /// The view of [`LogCtx`] that implements the generated trait.
-pub(crate) struct Log<'a>(&'a mut LogCtx);
+pub(crate) struct Log<'a> {
+    ctx: &'a mut LogCtx,
+    _host_side: crate::capabilities::host_side::HostSide<'a>,
+}
 
 struct LogCapability;
 
@@ -150,9 +153,15 @@ pub(crate) fn add_to_linker<T: Send + 'static>(
 }
 
 impl<'a> Log<'a> {
-    /// The view of one call's context.
-    pub(crate) fn new(ctx: &'a mut LogCtx) -> Self {
-        Log(ctx)
+    /// The view of one call's context, for one host call.
+    pub(crate) fn new(
+        ctx: &'a mut LogCtx,
+        host_side: crate::capabilities::host_side::HostSide<'a>,
+    ) -> Self {
+        Log {
+            ctx,
+            _host_side: host_side,
+        }
     }
 }
 
@@ -163,7 +172,7 @@ impl wit::Host for Log<'_> {
         message: String,
         fields: Vec<(String, String)>,
     ) -> wasmtime::Result<()> {
-        self.0.write(level, "log", &message, &fields);
+        self.ctx.write(level, "log", &message, &fields);
         Ok(())
     }
 }
@@ -182,7 +191,7 @@ impl legacy::log::Host for Log<'_> {
             legacy::log::Level::Warn => Level::Warn,
             legacy::log::Level::Error => Level::Error,
         };
-        self.0.write(level, "log", &message, &fields);
+        self.ctx.write(level, "log", &message, &fields);
         Ok(())
     }
 }

@@ -6,13 +6,15 @@
 //! over the store type, as wasmtime's own WASI interfaces are: the store
 //! names the contexts, the capabilities never name the store. Each file
 //! serves the current contract (0.3.0) and the frozen 0.1.0; `frozen`
-//! serves 0.2.0's names with the same functions. Auditing the sandbox means
+//! serves 0.2.0's names with the same functions; `host_side` is where a
+//! host call stops the connector's clock. Auditing the sandbox means
 //! reading these files.
 
 pub(crate) mod clock;
 pub(crate) mod config;
 pub(crate) mod crypto;
 mod frozen;
+pub(crate) mod host_side;
 pub(crate) mod http;
 pub(crate) mod log;
 

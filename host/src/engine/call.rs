@@ -252,7 +252,11 @@ impl Sandbox {
             let instance =
                 tracing::Instrument::instrument(self.pre.instantiate(&mut store), instantiating)
                     .await?;
-            export(&instance, &mut store).await
+            // The connector's clock runs from here (`engine::guest_clock`).
+            store.data_mut().guest.start();
+            let answer = export(&instance, &mut store).await;
+            store.data_mut().guest.stop();
+            answer
         };
         let span = tracing::info_span!("connector.call", connector = %self.name, export = what);
         let result =
@@ -308,7 +312,7 @@ impl Sandbox {
         tracing::debug!(
             connector = %self.name,
             cpu_us = state.guest.used().as_micros() as u64,
-            host_calls = state.guest.crossings,
+            host_calls = state.guest.host_calls,
             wall_us = started.elapsed().as_micros() as u64,
             "call ended"
         );

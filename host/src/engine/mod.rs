@@ -3,11 +3,13 @@
 //! WASI and the capabilities, one shared HTTP client, the compile cache
 //! (`cache`), compiled functions shared between connectors while they load
 //! (`functions`), what one call's store holds and how its limits are enforced
-//! (`store`), and one call into a connector in a fresh instance (`call`).
+//! (`store`), the time a call's own code used (`guest_clock`), and one call
+//! into a connector in a fresh instance (`call`).
 
 pub(crate) mod cache;
 pub(crate) mod call;
 pub(crate) mod functions;
+pub(crate) mod guest_clock;
 mod runtime;
 pub(crate) mod store;
 mod ticker;

@@ -257,17 +257,6 @@ impl Runtime {
         let fuel = store.data().limits.memory;
         store.set_hostcall_fuel(usize::try_from(fuel).unwrap_or(usize::MAX).max(1 << 20));
         store.set_epoch_deadline(1);
-        store.call_hook(|mut ctx, hook| {
-            let clock = &mut ctx.data_mut().guest;
-            if hook.entering_host() {
-                clock.leave();
-            } else {
-                clock.enter();
-            }
-            Ok(())
-        });
-        // Runs in a libcall, on the host side of a crossing: a yield here is
-        // not counted as the connector's time.
         store.epoch_deadline_callback(|mut ctx| {
             let state = ctx.data_mut();
             if state.started.elapsed() > state.limits.timeout {
@@ -277,6 +266,8 @@ impl Runtime {
                     state.limits.timeout
                 ));
             }
+            // The stretch up to this tick is counted; waiting to resume is not.
+            state.guest.tick();
             if state.guest.exceeded(state.limits.cpu) {
                 state.fault = Some(Fault::Cpu(state.limits.cpu));
                 return Err(wasmtime::format_err!(
@@ -285,7 +276,7 @@ impl Runtime {
                 ));
             }
             // Let other calls on this thread run, then check again next tick.
-            Ok(UpdateDeadline::Yield(1))
+            Ok(UpdateDeadline::YieldCustom(1, state.guest.resume_after()))
         });
         store
     }

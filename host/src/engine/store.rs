@@ -4,8 +4,10 @@
 use crate::capabilities::Capabilities;
 use crate::capabilities::config::{Config, ConfigCtx};
 use crate::capabilities::crypto::{Crypto, CryptoCtx};
+use crate::capabilities::host_side::HostSide;
 use crate::capabilities::http::{Http, HttpCtx};
 use crate::capabilities::log::{Log, LogCtx};
+use crate::engine::guest_clock::GuestClock;
 use crate::engine::wasi::LazyWasi;
 use crate::policy::limits::Limits;
 use std::time::{Duration, Instant};
@@ -123,95 +125,6 @@ pub(crate) const MAX_MEMORIES_PER_STORE: usize = 4;
 /// See [`MAX_INSTANCES_PER_STORE`].
 pub(crate) const MAX_TABLES_PER_STORE: usize = 8;
 
-/// Time spent running the connector's own code, and nothing else.
-///
-/// Wasmtime's call hooks mark every crossing between guest and host: host
-/// functions, WASI, libcalls, and the epoch check in which a call yields to
-/// others. Time on the host side of a crossing (crypto, HTTP, instantiation,
-/// waiting behind other calls) is never the connector's.
-///
-/// A stretch of guest code is timed by the wall clock, which is cheap; on
-/// a loaded machine it also counts the time the operating system gave
-/// other threads. So a call whose wall-clock time reaches a quarter of its
-/// CPU limit is suspected: from then on its stretches are also timed by
-/// the thread's own CPU clock (a system call each), and it is stopped when
-/// that shows three quarters of its limit. A connector that spins is
-/// stopped at about its limit; an honest call that waited for the
-/// processor is stopped only if its own code used three quarters of the
-/// limit after the suspicion.
-#[derive(Debug, Default)]
-pub(crate) struct GuestClock {
-    used: Duration,
-    since: Option<Instant>,
-    /// Once suspected: the thread CPU time used since, and where the
-    /// current stretch began on the thread's CPU clock.
-    precise: Option<(Duration, Option<Duration>)>,
-    /// How many times the guest called the host (libcalls included).
-    pub(crate) crossings: u32,
-}
-
-/// The calling thread's CPU time.
-fn thread_cpu() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec; the clock id is a
-    // constant every Linux has.
-    #[allow(unsafe_code)]
-    let ok = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0;
-    if !ok {
-        return Duration::ZERO;
-    }
-    Duration::new(
-        ts.tv_sec.max(0) as u64,
-        ts.tv_nsec.clamp(0, 999_999_999) as u32,
-    )
-}
-
-impl GuestClock {
-    /// The guest starts or resumes running.
-    pub(crate) fn enter(&mut self) {
-        self.since = Some(Instant::now());
-        if let Some((_, start)) = &mut self.precise {
-            *start = Some(thread_cpu());
-        }
-    }
-
-    /// The guest stops running: it called the host or returned.
-    pub(crate) fn leave(&mut self) {
-        self.crossings = self.crossings.wrapping_add(1);
-        if let Some(since) = self.since.take() {
-            self.used += since.elapsed();
-        }
-        if let Some((used, start)) = &mut self.precise
-            && let Some(start) = start.take()
-        {
-            *used += thread_cpu().saturating_sub(start);
-        }
-    }
-
-    /// Guest time so far, by the wall clock.
-    pub(crate) fn used(&self) -> Duration {
-        self.used + self.since.map_or(Duration::ZERO, |s| s.elapsed())
-    }
-
-    /// Whether the guest has used up `limit`: suspected when the wall
-    /// clock shows a quarter of it, and stopped when the thread's CPU
-    /// clock has shown three quarters more since. Called on the host side
-    /// of a crossing.
-    pub(crate) fn exceeded(&mut self, limit: Duration) -> bool {
-        match &self.precise {
-            None if self.used() > limit / 4 => {
-                self.precise = Some((Duration::ZERO, None));
-                false
-            }
-            None => false,
-            Some((used, _)) => *used > limit * 3 / 4,
-        }
-    }
-}
-
 /// The data of one call's store.
 pub(crate) struct CallState {
     pub(crate) wasi: LazyWasi,
@@ -266,11 +179,19 @@ impl CallState {
 
 impl Capabilities for CallState {
     fn http(&mut self) -> Http<'_> {
-        Http::new(&mut self.http, &mut self.table)
+        Http::new(
+            &mut self.http,
+            &mut self.table,
+            HostSide::new(&mut self.guest),
+        )
     }
 
     fn crypto(&mut self) -> Crypto<'_> {
-        Crypto::new(&mut self.crypto, &mut self.table)
+        Crypto::new(
+            &mut self.crypto,
+            &mut self.table,
+            HostSide::new(&mut self.guest),
+        )
     }
 
     fn config(&mut self) -> Config<'_> {
@@ -282,7 +203,7 @@ impl Capabilities for CallState {
     }
 
     fn log(&mut self) -> Log<'_> {
-        Log::new(&mut self.log)
+        Log::new(&mut self.log, HostSide::new(&mut self.guest))
     }
 
     fn table(&mut self) -> &mut ResourceTable {
@@ -302,6 +223,15 @@ impl WasiView for CallState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_calls_state_stays_small() {
+        // Moved whole into its store on every call: what is large and
+        // seldom needed (a scrubber, a masker's cores) is boxed.
+        let size = size_of::<CallState>();
+        eprintln!("CallState: {size} bytes");
+        assert!(size <= 1280, "CallState is {size} bytes");
+    }
 
     #[test]
     fn the_limiter_refuses_growth_past_its_limits_and_says_which() {

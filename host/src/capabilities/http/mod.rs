@@ -208,6 +208,7 @@ impl HttpCtx {
 pub(crate) struct Http<'a> {
     ctx: &'a mut HttpCtx,
     table: &'a mut ResourceTable,
+    _host_side: crate::capabilities::host_side::HostSide<'a>,
 }
 
 struct HttpCapability;
@@ -227,9 +228,17 @@ pub(crate) fn add_to_linker<T: Send + 'static>(
 }
 
 impl<'a> Http<'a> {
-    /// The view of one call's context.
-    pub(crate) fn new(ctx: &'a mut HttpCtx, table: &'a mut ResourceTable) -> Self {
-        Http { ctx, table }
+    /// The view of one call's context, for one host call.
+    pub(crate) fn new(
+        ctx: &'a mut HttpCtx,
+        table: &'a mut ResourceTable,
+        host_side: crate::capabilities::host_side::HostSide<'a>,
+    ) -> Self {
+        Http {
+            ctx,
+            table,
+            _host_side: host_side,
+        }
     }
 }
 
