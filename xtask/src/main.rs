@@ -43,7 +43,7 @@ const TESTED: [&str; 12] = [
 /// Every crate built only for wasm32 (clippy checks them for wasm32-wasip2;
 /// the SDK and the shipped connectors again for wasm32-unknown-unknown): the
 /// SDK, the connectors, the test connectors.
-const GUESTS: [&str; 16] = [
+const GUESTS: [&str; 17] = [
     "payhost-sdk",
     "payhost-atlas",
     "payhost-hkramble",
@@ -60,6 +60,7 @@ const GUESTS: [&str; 16] = [
     "info-trap",
     "info-lie",
     "hostile",
+    "bare-probe",
 ];
 
 fn main() -> ExitCode {

@@ -85,6 +85,11 @@ impl<T: Send + 'static> ConnectorPre<T> {
         self.pre.component().engine()
     }
 
+    /// Its component.
+    pub(crate) fn component(&self) -> &wasmtime::component::Component {
+        self.pre.component()
+    }
+
     /// A fresh instance in `store`: its functions type-checked if no
     /// instance of this component has been yet.
     pub(crate) async fn instantiate_async(

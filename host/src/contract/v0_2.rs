@@ -80,6 +80,11 @@ impl<T: Send + 'static> ConnectorPre<T> {
         self.pre.component().engine()
     }
 
+    /// Its component.
+    pub(crate) fn component(&self) -> &wasmtime::component::Component {
+        self.pre.component()
+    }
+
     /// A fresh instance in `store`.
     pub(crate) async fn instantiate_async(
         &self,

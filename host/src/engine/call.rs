@@ -8,6 +8,7 @@ use crate::contract::convert::request_to_wit;
 use crate::contract::hidden::Hidden;
 use crate::contract::{self, exports, legacy, types as wit, v0_2};
 use crate::engine::Runtime;
+use crate::engine::guest_clock::GuestClock;
 use crate::engine::store::{CallState, Fault};
 use crate::engine::wasi::LazyWasi;
 use crate::payments::mask::Masker;
@@ -48,6 +49,8 @@ pub(crate) struct Sandbox {
     pub(crate) secret_scrub: Arc<Scrubber>,
     /// The Unix time (seconds) its clock is pinned to; 0 for real time.
     pub(crate) pinned_clock: Arc<std::sync::atomic::AtomicU64>,
+    /// Whether its component imports WASI ([`Pre::imports_wasi`]).
+    pub(crate) imports_wasi: bool,
 }
 
 /// A connector's instance, by the contract version it was built for: one
@@ -70,6 +73,23 @@ impl Pre {
             Pre::V0_2(pre) => pre.engine(),
             Pre::Legacy(pre) => pre.engine(),
         }
+    }
+
+    /// Whether the component imports WASI (a `wasm32-wasip2` build with
+    /// Rust's std): its calls are timed by a call hook on every crossing,
+    /// as WASI's waits (`poll`, `block`, the blocking stream calls) are
+    /// host time the capabilities' own stops do not see
+    /// (`engine::guest_clock`).
+    pub(crate) fn imports_wasi(&self) -> bool {
+        let component = match self {
+            Pre::Current(pre) => pre.component(),
+            Pre::V0_2(pre) => pre.component(),
+            Pre::Legacy(pre) => pre.instance_pre().component(),
+        };
+        component
+            .component_type()
+            .imports(component.engine())
+            .any(|(name, _)| name.starts_with("wasi:"))
     }
 
     /// A fresh instance in `store`.
@@ -211,7 +231,7 @@ impl Sandbox {
         let started = Instant::now();
         let wasi = LazyWasi::new(clock, started);
         let hidden = HiddenBudget::default();
-        let state = CallState::new(
+        let mut state = CallState::new(
             wasi,
             HttpCtx {
                 client: rt.client.clone(),
@@ -243,6 +263,9 @@ impl Sandbox {
             clock,
             self.limits,
         );
+        if self.imports_wasi {
+            state.guest = GuestClock::hooked();
+        }
         let mut store = rt.store(self.pre.engine(), state);
         let run = async {
             // Debug spans, never exported as traces and off below the
@@ -252,8 +275,12 @@ impl Sandbox {
             let instance =
                 tracing::Instrument::instrument(self.pre.instantiate(&mut store), instantiating)
                     .await?;
-            // The connector's clock runs from here (`engine::guest_clock`).
-            store.data_mut().guest.start();
+            // The connector's clock runs from here (`engine::guest_clock`;
+            // a hooked clock is started by its hook as the call enters).
+            let hooked = store.data().guest.is_hooked();
+            if !hooked {
+                store.data_mut().guest.start();
+            }
             let answer = export(&instance, &mut store).await;
             store.data_mut().guest.stop();
             answer

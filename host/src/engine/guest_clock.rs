@@ -14,13 +14,20 @@
 //! Instantiation is never the connector's either: the clock starts after
 //! it, unless a tick finds the connector's code running before (a start
 //! function), when it starts at that tick. The few calls left on the
-//! clock (config, the clock itself, dropping a sealed value, WASI) do a
-//! handful of lookups and are charged to the connector, as is Wasmtime's
-//! lifting and lowering of the values it passes.
+//! clock (config, the clock itself, dropping a sealed value) do a handful
+//! of lookups and are charged to the connector, as is Wasmtime's lifting
+//! and lowering of the values it passes.
 //!
 //! The host marks these points itself rather than by Wasmtime's call hook,
 //! which runs on every crossing (a payment makes 23 to 37) at about 60 ns
 //! each; a payment's host calls that stop the clock are a handful.
+//!
+//! Except for a connector that imports WASI (a `wasm32-wasip2` build with
+//! Rust's std): WASI's `poll`, `block` and blocking stream calls wait, and
+//! they are not the capabilities' to stop the clock in. Its calls are timed
+//! by a call hook ([`GuestClock::hooked`]): the clock stops on every
+//! crossing into the host, WASI and libcalls included (the epoch check in
+//! which a call yields among them), and starts again on the way back.
 //!
 //! A stretch of guest code is timed by the wall clock, which is cheap; on
 //! a loaded machine it also counts the time the operating system gave
@@ -50,8 +57,12 @@ pub(crate) struct GuestClock {
     /// future and read at the clock's next reading (made at the call's
     /// first yield).
     resumed: Option<Arc<Mutex<Option<Resumed>>>>,
-    /// How many host calls stopped the clock.
+    /// How many host calls stopped the clock (every crossing into the
+    /// host, when hooked).
     pub(crate) host_calls: u32,
+    /// Timed by a call hook on every crossing: the capabilities' own
+    /// stops and the tick's are left to it.
+    hooked: bool,
 }
 
 /// Where a yielded call resumed, by the wall clock and, once suspected,
@@ -82,6 +93,20 @@ fn thread_cpu() -> Duration {
 }
 
 impl GuestClock {
+    /// A clock for a connector that imports WASI, stopped and started by a
+    /// call hook on every crossing (see the module's notes).
+    pub(crate) fn hooked() -> Self {
+        GuestClock {
+            hooked: true,
+            ..GuestClock::default()
+        }
+    }
+
+    /// Whether a call hook times this clock.
+    pub(crate) fn is_hooked(&self) -> bool {
+        self.hooked
+    }
+
     /// The connector's code starts running: an export is called, or a host
     /// call returns to it.
     pub(crate) fn start(&mut self) {
@@ -178,8 +203,14 @@ impl GuestClock {
 }
 
 impl crate::capabilities::host_side::GuestTime for GuestClock {
-    fn host_call(&mut self) {
+    fn host_call(&mut self) -> bool {
+        if self.hooked {
+            return false;
+        }
+        self.settle();
+        let running = self.since.is_some();
         GuestClock::host_call(self);
+        running
     }
 
     fn back_to_guest(&mut self) {
@@ -256,6 +287,15 @@ mod tests {
         assert_eq!(clock.used(), at_tick, "stopped until resumed");
     }
 
+    /// Spins until the thread's own CPU clock has advanced by `d`: the
+    /// clock's precise mode counts that, whatever else the machine runs.
+    fn spin_cpu(d: Duration) {
+        let until = thread_cpu() + d;
+        while thread_cpu() < until {
+            std::hint::spin_loop();
+        }
+    }
+
     #[test]
     fn a_suspected_call_is_stopped_by_its_own_cpu_time() {
         let limit = Duration::from_millis(40);
@@ -265,12 +305,53 @@ mod tests {
         clock.tick();
         assert!(!clock.exceeded(limit), "suspected, not stopped");
         clock.start();
-        spin(Duration::from_millis(10));
+        spin_cpu(Duration::from_millis(10));
         clock.tick();
         assert!(!clock.exceeded(limit), "10 ms of its own CPU time since");
         clock.start();
-        spin(Duration::from_millis(30));
+        spin_cpu(Duration::from_millis(25));
         clock.tick();
-        assert!(clock.exceeded(limit), "40 ms of its own CPU time since");
+        assert!(clock.exceeded(limit), "35 ms of its own CPU time since");
+    }
+
+    #[test]
+    fn a_host_call_stops_a_running_clock_and_starts_only_a_clock_it_stopped() {
+        use crate::capabilities::host_side::HostSide;
+        let mut clock = GuestClock::default();
+        // During instantiation (a start function calling the host): the
+        // clock was not running, and the call does not start it.
+        drop(HostSide::new(&mut clock));
+        spin(Duration::from_millis(10));
+        assert_eq!(clock.used(), Duration::ZERO);
+        clock.start();
+        let side = HostSide::new(&mut clock);
+        spin(Duration::from_millis(10));
+        drop(side);
+        let after = clock.used();
+        assert!(
+            after < Duration::from_millis(5),
+            "the host call counted: {after:?}"
+        );
+        spin(Duration::from_millis(10));
+        assert!(
+            clock.used() >= Duration::from_millis(10),
+            "running again after the call"
+        );
+    }
+
+    #[test]
+    fn a_hooked_clock_leaves_the_stops_to_its_hook() {
+        use crate::capabilities::host_side::HostSide;
+        let mut clock = GuestClock::hooked();
+        assert!(clock.is_hooked());
+        clock.start();
+        let side = HostSide::new(&mut clock);
+        spin(Duration::from_millis(10));
+        drop(side);
+        assert!(
+            clock.used() >= Duration::from_millis(10),
+            "the hook, not the capability, stops a hooked clock"
+        );
+        assert_eq!(clock.host_calls, 0);
     }
 }

@@ -257,6 +257,19 @@ impl Runtime {
         let fuel = store.data().limits.memory;
         store.set_hostcall_fuel(usize::try_from(fuel).unwrap_or(usize::MAX).max(1 << 20));
         store.set_epoch_deadline(1);
+        // A connector that imports WASI: every crossing stops or starts
+        // its clock (`engine::guest_clock`).
+        if store.data().guest.is_hooked() {
+            store.call_hook(|mut ctx, hook| {
+                let clock = &mut ctx.data_mut().guest;
+                if hook.entering_host() {
+                    clock.host_call();
+                } else {
+                    clock.start();
+                }
+                Ok(())
+            });
+        }
         store.epoch_deadline_callback(|mut ctx| {
             let state = ctx.data_mut();
             if state.started.elapsed() > state.limits.timeout {
@@ -266,8 +279,13 @@ impl Runtime {
                     state.limits.timeout
                 ));
             }
-            // The stretch up to this tick is counted; waiting to resume is not.
-            state.guest.tick();
+            let hooked = state.guest.is_hooked();
+            // The stretch up to this tick is counted; waiting to resume is
+            // not. (Hooked, this runs in a libcall, on the host side of a
+            // crossing: the hook stopped the clock.)
+            if !hooked {
+                state.guest.tick();
+            }
             if state.guest.exceeded(state.limits.cpu) {
                 state.fault = Some(Fault::Cpu(state.limits.cpu));
                 return Err(wasmtime::format_err!(
@@ -276,7 +294,11 @@ impl Runtime {
                 ));
             }
             // Let other calls on this thread run, then check again next tick.
-            Ok(UpdateDeadline::YieldCustom(1, state.guest.resume_after()))
+            Ok(if hooked {
+                UpdateDeadline::Yield(1)
+            } else {
+                UpdateDeadline::YieldCustom(1, state.guest.resume_after())
+            })
         });
         store
     }

@@ -31,6 +31,7 @@ pub(super) async fn ask_info(
     pre: Pre,
 ) -> Result<(Pre, wit::ConnectorInfo, bool), LoadError> {
     let bootstrap = Sandbox {
+        imports_wasi: pre.imports_wasi(),
         pre,
         name: Arc::from(
             file.file_name()

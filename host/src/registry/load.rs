@@ -63,6 +63,7 @@ pub(crate) async fn load(
     let limits = settings.limits_for(&info.name);
     Ok(Connector {
         sandbox: Sandbox {
+            imports_wasi: pre.imports_wasi(),
             pre,
             name: Arc::from(info.name.as_str()),
             hosts: Arc::from(hosts),

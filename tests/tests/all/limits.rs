@@ -1,7 +1,7 @@
 //! Limits: a connector that loops, hoards memory, recurses or traps is
 //! stopped, reported as the connector's failure, and the host serves on.
 
-use crate::support::probe;
+use crate::support::{bare_probe, probe};
 use payhost::{ErrorKind, Host, PaymentState};
 use payhost_sandbox::recorder::Recorder;
 use payhost_tests::{detail, request};
@@ -286,6 +286,120 @@ async fn honest_calls_under_load_are_charged_only_for_their_own_code() {
                 let mut r = request(&[("action", "work"), ("rounds", "8")]);
                 r.order_id = format!("O-LOAD-{i}");
                 r.idempotency_key = format!("load-{i}");
+                host.pay("probe", r).await.unwrap()
+            })
+        })
+        .collect();
+    let mut failed = Vec::new();
+    for call in calls {
+        let outcome = call.await.unwrap();
+        if outcome.state != PaymentState::Succeeded {
+            failed.push(format!("{:?}", outcome.error));
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "{} of 64 honest calls failed in {:?}: {failed:#?}",
+        failed.len(),
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_connector_without_wasi_that_spins_is_stopped_at_its_cpu_limit() {
+    // Its clock is not timed by a call hook: the tick counts the stretch
+    // and the yield's future starts it again where the call resumed.
+    let ws = bare_probe("cpu = \"300ms\"");
+    let host = ws.host().await;
+    let started = Instant::now();
+    let outcome = host
+        .pay("bare-probe", request(&[("action", "loop")]))
+        .await
+        .unwrap();
+    let elapsed = started.elapsed();
+    assert_fault(outcome, &["CPU limit of 300ms", "nothing was sent"]);
+    assert!(
+        elapsed < Duration::from_secs(3),
+        "stopped after {elapsed:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn honest_calls_without_wasi_under_load_are_charged_only_for_their_own_code() {
+    // As `honest_calls_under_load_are_charged_only_for_their_own_code`, for
+    // a connector that imports no WASI: the host's crypto stops its clock
+    // itself (the capability's view holds a `HostSide`), and the waits
+    // behind the other calls at each yield are not counted.
+    let ws = bare_probe("cpu = \"100ms\"\ntimeout = \"120s\"\nmax_concurrent = 64");
+    let settings = payhost::Settings::load(&ws.path().join("payhost.toml")).unwrap();
+    let options = payhost::RuntimeOptions {
+        cache_dir: Some(payhost_tests::cache_dir()),
+        max_instances: 64,
+        ..payhost::RuntimeOptions::default()
+    };
+    let host = Host::new(settings, &options).unwrap();
+    for loaded in host.load_plugins().await {
+        loaded.unwrap();
+    }
+    let host = std::sync::Arc::new(host);
+    let started = Instant::now();
+    let calls: Vec<_> = (0..64)
+        .map(|i| {
+            let host = host.clone();
+            tokio::spawn(async move {
+                let mut r = request(&[("action", "work"), ("rounds", "8")]);
+                r.order_id = format!("O-BARE-{i}");
+                r.idempotency_key = format!("bare-{i}");
+                host.pay("bare-probe", r).await.unwrap()
+            })
+        })
+        .collect();
+    let mut failed = Vec::new();
+    for call in calls {
+        let outcome = call.await.unwrap();
+        if outcome.state != PaymentState::Succeeded {
+            failed.push(format!("{:?}", outcome.error));
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "{} of 64 honest calls failed in {:?}: {failed:#?}",
+        failed.len(),
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_in_wasi_under_load_is_not_charged() {
+    // The probe imports WASI: its sleeps are WASI `poll`s, which wait on
+    // the host's side, and a call hook stops its clock on each crossing.
+    // 64 calls at once on two workers each sleep 80 ms and spin 10 ms of
+    // their own; were the sleeps counted, the others' work on the thread
+    // meanwhile would be charged to each (see `engine::guest_clock`).
+    let (ws, _) = probe(
+        "https://probe.example.com",
+        &[],
+        "cpu = \"60ms\"\ntimeout = \"120s\"\nmax_concurrent = 64",
+    );
+    let settings = payhost::Settings::load(&ws.path().join("payhost.toml")).unwrap();
+    let options = payhost::RuntimeOptions {
+        cache_dir: Some(payhost_tests::cache_dir()),
+        max_instances: 64,
+        ..payhost::RuntimeOptions::default()
+    };
+    let host = Host::new(settings, &options).unwrap();
+    for loaded in host.load_plugins().await {
+        loaded.unwrap();
+    }
+    let host = std::sync::Arc::new(host);
+    let started = Instant::now();
+    let calls: Vec<_> = (0..64)
+        .map(|i| {
+            let host = host.clone();
+            tokio::spawn(async move {
+                let mut r = request(&[("action", "nap"), ("ms", "20"), ("times", "4")]);
+                r.order_id = format!("O-NAP-{i}");
+                r.idempotency_key = format!("nap-{i}");
                 host.pay("probe", r).await.unwrap()
             })
         })

@@ -35,6 +35,23 @@ unpinned = true
     (ws, config)
 }
 
+/// A workspace with the bare probe (a connector that imports no WASI, as
+/// the shipped ones) and its section in payhost.toml.
+pub fn bare_probe(extra: &str) -> Workspace {
+    let ws = Workspace::new();
+    let plugin = ws.plugin(artifacts::BARE_PROBE);
+    let bytes = std::fs::read(plugin).unwrap();
+    assert!(
+        !bytes.windows(5).any(|w| w == b"wasi:"),
+        "the bare probe names no WASI interface"
+    );
+    ws.config(&format!(
+        "[host]\nplugins = \"plugins\"\ncache = {:?}\n\n[connectors.bare-probe]\nallowed_hosts = []\n{extra}\n",
+        cache_dir().display().to_string(),
+    ));
+    ws
+}
+
 /// What a finished process printed, standard output then standard error.
 pub fn text(output: &std::process::Output) -> String {
     format!(

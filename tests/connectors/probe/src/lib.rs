@@ -468,6 +468,26 @@ impl Connector for Probe {
                 }
                 PaymentOutcome::succeeded().detail("sha256", last)
             }
+            "nap" => {
+                // Sleeps through WASI (`poll` on a monotonic-clock
+                // pollable) `times` times, then spins `spin_ms` of its own.
+                let number = |key: &str, default: u64| {
+                    request
+                        .attribute(key)
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(default)
+                };
+                for _ in 0..number("times", 4) {
+                    std::thread::sleep(std::time::Duration::from_millis(number("ms", 20)));
+                }
+                let until = std::time::Instant::now()
+                    + std::time::Duration::from_millis(number("spin_ms", 10));
+                let mut spins = 0u64;
+                while std::time::Instant::now() < until {
+                    spins = std::hint::black_box(spins + 1);
+                }
+                PaymentOutcome::succeeded().detail("spins", spins.to_string())
+            }
             "loop" => loop {
                 std::hint::black_box(0);
             },
