@@ -129,7 +129,7 @@ fn measure(report: &mut Report) -> wasmtime::Result<()> {
         "| timed by the host function itself (after: the host's HTTP, crypto and log calls) | {timed:.1} |"
     ));
     report.line(format!(
-        "\nThe call hook cost {:.1} ns on each of a payment's 23 to 37 crossings (libcalls and the host's calls into the guest included): {:.1} to {:.1} µs per payment. The host now stops the connector's clock only in the calls that work or wait for it, {:.1} ns each; a payment makes one (Atlas, Nemo) or two (HK Ramble, AeroHub): {:.2} to {:.2} µs.",
+        "\nThe call hook cost {:.1} ns on each of a payment's 23 to 37 crossings (libcalls and the host's calls into the guest included): {:.1} to {:.1} µs per payment. The host now stops the clock of a connector that imports no WASI (the four) only in the calls that work or wait for it, {:.1} ns each; a payment makes one (Atlas, Nemo) or two (HK Ramble, AeroHub): {:.2} to {:.2} µs. A connector that imports WASI keeps the hook: WASI's waits are not the capabilities' to stop the clock in.",
         hooked - plain,
         (hooked - plain) * 23.0 / 1000.0,
         (hooked - plain) * 37.0 / 1000.0,
