@@ -11,9 +11,11 @@
 //!   other calls): the tick stops the clock, and the yield's future starts
 //!   it again where the call resumed.
 //!
-//! Instantiation is never the connector's either: the clock starts after
-//! it, unless a tick finds the connector's code running before (a start
-//! function), when it starts at that tick. The few calls left on the
+//! Instantiation is not the connector's either: the clock starts after it,
+//! unless a tick finds the connector's own code running before (a start
+//! function), when it starts at that tick. Wasmtime's lifting of the
+//! arguments of a host call happens before the capability's view exists,
+//! and is on the clock. The few calls left on the
 //! clock (config, the clock itself, dropping a sealed value) do a handful
 //! of lookups and are charged to the connector, as is Wasmtime's lifting
 //! and lowering of the values it passes.
@@ -27,7 +29,8 @@
 //! they are not the capabilities' to stop the clock in. Its calls are timed
 //! by a call hook ([`GuestClock::hooked`]): the clock stops on every
 //! crossing into the host, WASI and libcalls included (the epoch check in
-//! which a call yields among them), and starts again on the way back.
+//! which a call yields among them), and starts again on the way back,
+//! including into a start function while it is instantiated.
 //!
 //! A stretch of guest code is timed by the wall clock, which is cheap; on
 //! a loaded machine it also counts the time the operating system gave

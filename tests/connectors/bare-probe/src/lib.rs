@@ -1,6 +1,7 @@
 //! A test connector that imports no WASI, as the shipped connectors: each
 //! payment's `action` attribute picks what it does. `loop` spins forever;
-//! `work` has the host hash 1 MiB `rounds` times (8 unless given).
+//! `spin` spins `iterations` times (10 million unless given); `work` has the
+//! host hash 1 MiB `rounds` times (8 unless given).
 
 use payhost_sdk::crypto::Output;
 use payhost_sdk::{
@@ -25,6 +26,17 @@ impl Connector for BareProbe {
             "loop" => loop {
                 std::hint::black_box(0);
             },
+            "spin" => {
+                let iterations: u64 = request
+                    .attribute("iterations")
+                    .and_then(|r| r.parse().ok())
+                    .unwrap_or(10_000_000);
+                let mut n = 0u64;
+                for _ in 0..iterations {
+                    n = std::hint::black_box(n.wrapping_add(1));
+                }
+                PaymentOutcome::succeeded().detail("spins", n.to_string())
+            }
             "work" => {
                 let rounds: u32 = request
                     .attribute("rounds")
