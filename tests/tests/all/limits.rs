@@ -258,17 +258,15 @@ async fn a_reference_or_code_is_kept_printable_and_short() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn honest_calls_under_load_are_charged_only_for_their_own_code() {
-    // Each call has the host hash 8 MiB and runs about a millisecond of its
-    // own code. 64 at once on two workers queue behind each other and the
-    // host's crypto for far longer than their CPU limit; none of that is
-    // theirs.
-    let (ws, _) = probe(
-        "https://probe.example.com",
-        &[],
-        "cpu = \"100ms\"\ntimeout = \"120s\"\nmax_concurrent = 64",
-    );
+/// 64 payments at once through `connector` on a host of 64 instances in
+/// `ws`, each with `attributes` and an order and key of its own
+/// (`tag`-N): every one must succeed.
+async fn sixty_four_at_once(
+    ws: &payhost_tests::Workspace,
+    connector: &'static str,
+    attributes: &'static [(&'static str, &'static str)],
+    tag: &'static str,
+) {
     let settings = payhost::Settings::load(&ws.path().join("payhost.toml")).unwrap();
     let options = payhost::RuntimeOptions {
         cache_dir: Some(payhost_tests::cache_dir()),
@@ -285,10 +283,10 @@ async fn honest_calls_under_load_are_charged_only_for_their_own_code() {
         .map(|i| {
             let host = host.clone();
             tokio::spawn(async move {
-                let mut r = request(&[("action", "work"), ("rounds", "8")]);
-                r.order_id = format!("O-LOAD-{i}");
-                r.idempotency_key = format!("load-{i}");
-                host.pay("probe", r).await.unwrap()
+                let mut r = request(attributes);
+                r.order_id = format!("O-{}-{i}", tag.to_uppercase());
+                r.idempotency_key = format!("{tag}-{i}");
+                host.pay(connector, r).await.unwrap()
             })
         })
         .collect();
@@ -305,6 +303,20 @@ async fn honest_calls_under_load_are_charged_only_for_their_own_code() {
         failed.len(),
         started.elapsed()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn honest_calls_under_load_are_charged_only_for_their_own_code() {
+    // Each call has the host hash 8 MiB and runs about a millisecond of its
+    // own code. 64 at once on two workers queue behind each other and the
+    // host's crypto for far longer than their CPU limit; none of that is
+    // theirs.
+    let (ws, _) = probe(
+        "https://probe.example.com",
+        &[],
+        "cpu = \"100ms\"\ntimeout = \"120s\"\nmax_concurrent = 64",
+    );
+    sixty_four_at_once(&ws, "probe", &[("action", "work"), ("rounds", "8")], "load").await;
 }
 
 #[tokio::test]
@@ -339,42 +351,13 @@ async fn honest_calls_without_wasi_under_load_are_charged_only_for_their_own_cod
     // 100 ms, one call in 64 went over it on a loaded machine). With the
     // host's crypto on the clock, 50 and 56 of the 64 went over 400 ms.
     let ws = bare_probe("cpu = \"400ms\"\ntimeout = \"120s\"\nmax_concurrent = 64");
-    let settings = payhost::Settings::load(&ws.path().join("payhost.toml")).unwrap();
-    let options = payhost::RuntimeOptions {
-        cache_dir: Some(payhost_tests::cache_dir()),
-        max_instances: 64,
-        ..payhost::RuntimeOptions::default()
-    };
-    let host = Host::new(settings, &options).unwrap();
-    for loaded in host.load_plugins().await {
-        loaded.unwrap();
-    }
-    let host = std::sync::Arc::new(host);
-    let started = Instant::now();
-    let calls: Vec<_> = (0..64)
-        .map(|i| {
-            let host = host.clone();
-            tokio::spawn(async move {
-                let mut r = request(&[("action", "work"), ("rounds", "8")]);
-                r.order_id = format!("O-BARE-{i}");
-                r.idempotency_key = format!("bare-{i}");
-                host.pay("bare-probe", r).await.unwrap()
-            })
-        })
-        .collect();
-    let mut failed = Vec::new();
-    for call in calls {
-        let outcome = call.await.unwrap();
-        if outcome.state != PaymentState::Succeeded {
-            failed.push(format!("{:?}", outcome.error));
-        }
-    }
-    assert!(
-        failed.is_empty(),
-        "{} of 64 honest calls failed in {:?}: {failed:#?}",
-        failed.len(),
-        started.elapsed()
-    );
+    sixty_four_at_once(
+        &ws,
+        "bare-probe",
+        &[("action", "work"), ("rounds", "8")],
+        "bare",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -389,42 +372,13 @@ async fn waiting_in_wasi_under_load_is_not_charged() {
         &[],
         "cpu = \"60ms\"\ntimeout = \"120s\"\nmax_concurrent = 64",
     );
-    let settings = payhost::Settings::load(&ws.path().join("payhost.toml")).unwrap();
-    let options = payhost::RuntimeOptions {
-        cache_dir: Some(payhost_tests::cache_dir()),
-        max_instances: 64,
-        ..payhost::RuntimeOptions::default()
-    };
-    let host = Host::new(settings, &options).unwrap();
-    for loaded in host.load_plugins().await {
-        loaded.unwrap();
-    }
-    let host = std::sync::Arc::new(host);
-    let started = Instant::now();
-    let calls: Vec<_> = (0..64)
-        .map(|i| {
-            let host = host.clone();
-            tokio::spawn(async move {
-                let mut r = request(&[("action", "nap"), ("ms", "20"), ("times", "4")]);
-                r.order_id = format!("O-NAP-{i}");
-                r.idempotency_key = format!("nap-{i}");
-                host.pay("probe", r).await.unwrap()
-            })
-        })
-        .collect();
-    let mut failed = Vec::new();
-    for call in calls {
-        let outcome = call.await.unwrap();
-        if outcome.state != PaymentState::Succeeded {
-            failed.push(format!("{:?}", outcome.error));
-        }
-    }
-    assert!(
-        failed.is_empty(),
-        "{} of 64 honest calls failed in {:?}: {failed:#?}",
-        failed.len(),
-        started.elapsed()
-    );
+    sixty_four_at_once(
+        &ws,
+        "probe",
+        &[("action", "nap"), ("ms", "20"), ("times", "4")],
+        "nap",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -435,42 +389,13 @@ async fn waiting_to_resume_under_load_is_not_charged_without_wasi() {
     // resumed, not from where it yielded (counted from where it yielded,
     // 50 and 35 of the 64 went over in two runs).
     let ws = bare_probe("cpu = \"300ms\"\ntimeout = \"120s\"\nmax_concurrent = 64");
-    let settings = payhost::Settings::load(&ws.path().join("payhost.toml")).unwrap();
-    let options = payhost::RuntimeOptions {
-        cache_dir: Some(payhost_tests::cache_dir()),
-        max_instances: 64,
-        ..payhost::RuntimeOptions::default()
-    };
-    let host = Host::new(settings, &options).unwrap();
-    for loaded in host.load_plugins().await {
-        loaded.unwrap();
-    }
-    let host = std::sync::Arc::new(host);
-    let started = Instant::now();
-    let calls: Vec<_> = (0..64)
-        .map(|i| {
-            let host = host.clone();
-            tokio::spawn(async move {
-                let mut r = request(&[("action", "spin"), ("iterations", "60000000")]);
-                r.order_id = format!("O-SPIN-{i}");
-                r.idempotency_key = format!("spin-{i}");
-                host.pay("bare-probe", r).await.unwrap()
-            })
-        })
-        .collect();
-    let mut failed = Vec::new();
-    for call in calls {
-        let outcome = call.await.unwrap();
-        if outcome.state != PaymentState::Succeeded {
-            failed.push(format!("{:?}", outcome.error));
-        }
-    }
-    assert!(
-        failed.is_empty(),
-        "{} of 64 honest calls failed in {:?}: {failed:#?}",
-        failed.len(),
-        started.elapsed()
-    );
+    sixty_four_at_once(
+        &ws,
+        "bare-probe",
+        &[("action", "spin"), ("iterations", "60000000")],
+        "spin",
+    )
+    .await;
 }
 
 #[tokio::test]
