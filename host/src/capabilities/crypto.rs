@@ -13,6 +13,7 @@
 //! did: a secret may be hashed or be a key, but not encrypted. Connectors
 //! of that version are shown as legacy.
 
+use crate::capabilities::host_side::HostSide;
 use crate::contract::convert;
 use crate::contract::crypto::{self as wit, CryptoError, Output};
 use crate::contract::hidden::Hidden;
@@ -68,7 +69,7 @@ impl CryptoCtx {
 pub(crate) struct Crypto<'a> {
     ctx: &'a mut CryptoCtx,
     table: &'a mut ResourceTable,
-    _host_side: crate::capabilities::host_side::HostSide<'a>,
+    _host_side: HostSide<'a>,
 }
 
 struct CryptoCapability;
@@ -92,7 +93,7 @@ impl<'a> Crypto<'a> {
     pub(crate) fn new(
         ctx: &'a mut CryptoCtx,
         table: &'a mut ResourceTable,
-        host_side: crate::capabilities::host_side::HostSide<'a>,
+        host_side: HostSide<'a>,
     ) -> Self {
         Crypto {
             ctx,

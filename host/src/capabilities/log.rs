@@ -2,6 +2,7 @@
 //! tagged with its name, masked, size-capped and rate-limited. The
 //! connector's standard output and error end up here too.
 
+use crate::capabilities::host_side::HostSide;
 use crate::contract::legacy;
 use crate::contract::log::{self as wit, Level};
 use crate::payments::mask::Masker;
@@ -133,7 +134,7 @@ fn cut(text: &str) -> &str {
 /// The view of [`LogCtx`] that implements the generated trait.
 pub(crate) struct Log<'a> {
     ctx: &'a mut LogCtx,
-    _host_side: crate::capabilities::host_side::HostSide<'a>,
+    _host_side: HostSide<'a>,
 }
 
 struct LogCapability;
@@ -154,10 +155,7 @@ pub(crate) fn add_to_linker<T: Send + 'static>(
 
 impl<'a> Log<'a> {
     /// The view of one call's context, for one host call.
-    pub(crate) fn new(
-        ctx: &'a mut LogCtx,
-        host_side: crate::capabilities::host_side::HostSide<'a>,
-    ) -> Self {
+    pub(crate) fn new(ctx: &'a mut LogCtx, host_side: HostSide<'a>) -> Self {
         Log {
             ctx,
             _host_side: host_side,

@@ -6,19 +6,19 @@
 //!
 //! - in every host call that works for the connector or waits for it
 //!   (HTTP, crypto, the log's masking): the capability's view holds a
-//!   [`HostSide`](crate::capabilities::HostSide) for the length of the call;
+//!   [`HostSide`](crate::capabilities::host_side::HostSide) for the length
+//!   of the call;
 //! - while the call has yielded to others at an epoch tick (waiting behind
 //!   other calls): the tick stops the clock, and the yield's future starts
 //!   it again where the call resumed.
 //!
 //! Instantiation is not the connector's either: the clock starts after it,
 //! unless a tick finds the connector's own code running before (a start
-//! function), when it starts at that tick. Wasmtime's lifting of the
-//! arguments of a host call happens before the capability's view exists,
-//! and is on the clock. The few calls left on the
-//! clock (config, the clock itself, dropping a sealed value) do a handful
-//! of lookups and are charged to the connector, as is Wasmtime's lifting
-//! and lowering of the values it passes.
+//! function), when it starts where that tick's yield resumes. The few
+//! calls left on the clock (config, the clock itself, dropping a sealed
+//! value) do a handful of lookups and are charged to the connector, as is
+//! Wasmtime's lifting and lowering of the values it passes (the arguments
+//! of a host call are lifted before the capability's view exists).
 //!
 //! The host marks these points itself rather than by Wasmtime's call hook,
 //! which runs on every crossing (a payment makes 23 to 37) at about 60 ns
@@ -127,23 +127,23 @@ impl GuestClock {
         self.close();
     }
 
-    /// The connector called the host.
-    pub(crate) fn host_call(&mut self) {
+    /// The connector called the host; whether its clock was running (a
+    /// host call made during instantiation finds it stopped).
+    pub(crate) fn host_call(&mut self) -> bool {
         self.host_calls = self.host_calls.wrapping_add(1);
-        self.stop();
+        self.settle();
+        let running = self.since.is_some();
+        self.close();
+        running
     }
 
     /// An epoch tick, in the connector's code: the stretch so far is
     /// counted, and the clock stays stopped until the call resumes (see
     /// [`GuestClock::resume_after`]). A tick that finds the clock stopped
     /// finds code no export call started (a start function, during
-    /// instantiation): it is counted from here on.
+    /// instantiation): it is counted from where the call resumes.
     pub(crate) fn tick(&mut self) {
-        self.settle();
-        if self.since.is_none() {
-            self.start();
-        }
-        self.close();
+        self.stop();
     }
 
     /// A future that yields to the runtime once, then starts the clock
@@ -207,13 +207,7 @@ impl GuestClock {
 
 impl crate::capabilities::host_side::GuestTime for GuestClock {
     fn host_call(&mut self) -> bool {
-        if self.hooked {
-            return false;
-        }
-        self.settle();
-        let running = self.since.is_some();
-        GuestClock::host_call(self);
-        running
+        !self.hooked && GuestClock::host_call(self)
     }
 
     fn back_to_guest(&mut self) {

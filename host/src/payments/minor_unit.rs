@@ -5,6 +5,7 @@
 //! answer for a code never changes, so it is kept in a table of every
 //! three-letter code (26³ bytes, filled as codes are met).
 
+use payhost_rules::currency::is_currency_code;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 /// Codes not looked up yet.
@@ -36,14 +37,15 @@ pub(crate) fn minor_unit(code: &str) -> Option<u8> {
     }
 }
 
-/// Where a code of three ASCII upper-case letters is kept.
+/// Where a code of the shape of a currency code is kept.
 fn slot(code: &str) -> Option<usize> {
-    match code.as_bytes() {
-        &[a, b, c] if [a, b, c].iter().all(u8::is_ascii_uppercase) => {
-            Some((usize::from(a - b'A') * 26 + usize::from(b - b'A')) * 26 + usize::from(c - b'A'))
-        }
-        _ => None,
+    if !is_currency_code(code) {
+        return None;
     }
+    Some(
+        code.bytes()
+            .fold(0, |slot, letter| slot * 26 + usize::from(letter - b'A')),
+    )
 }
 
 fn lookup(code: &str) -> Option<u8> {

@@ -40,6 +40,7 @@ mod wit;
 
 pub use dns::client;
 
+use crate::capabilities::host_side::HostSide;
 use crate::contract::hidden::Hidden;
 use crate::contract::legacy;
 use crate::contract::parts::Piece;
@@ -208,7 +209,7 @@ impl HttpCtx {
 pub(crate) struct Http<'a> {
     ctx: &'a mut HttpCtx,
     table: &'a mut ResourceTable,
-    _host_side: crate::capabilities::host_side::HostSide<'a>,
+    _host_side: HostSide<'a>,
 }
 
 struct HttpCapability;
@@ -232,7 +233,7 @@ impl<'a> Http<'a> {
     pub(crate) fn new(
         ctx: &'a mut HttpCtx,
         table: &'a mut ResourceTable,
-        host_side: crate::capabilities::host_side::HostSide<'a>,
+        host_side: HostSide<'a>,
     ) -> Self {
         Http {
             ctx,
