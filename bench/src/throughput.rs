@@ -44,14 +44,14 @@ pub(crate) async fn section(
         for build in builds {
             throughput(host, &process, build, c, seq, WARM_UP).await;
         }
-        let mut rates = [[0f64; ROUNDS]; 3];
-        for round in 0..ROUNDS {
+        let mut rates = [[0f64; 3]; ROUNDS];
+        for (round, row) in rates.iter_mut().enumerate() {
             for k in 0..builds.len() {
                 let b = (k + round) % builds.len();
-                rates[b][round] = throughput(host, &process, builds[b], c, seq, WINDOW).await;
+                row[b] = throughput(host, &process, builds[b], c, seq, WINDOW).await;
             }
         }
-        let [p, n, q] = rates;
+        let [p, n, q] = [0, 1, 2].map(|b| rates.map(|row| row[b]));
         let over = |a: &[f64; ROUNDS], b: &[f64; ROUNDS]| -> [f64; ROUNDS] {
             std::array::from_fn(|r| a[r] / b[r])
         };
