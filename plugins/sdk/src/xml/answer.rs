@@ -80,8 +80,8 @@ pub fn document<'a, T: Deserialize<'a>>(
     root: &str,
     namespace: Option<&str>,
 ) -> Result<T, ParseError> {
-    std::str::from_utf8(body).map_err(ParseError::NotUtf8)?;
-    let mut reader = Reader::new(body);
+    let text = std::str::from_utf8(body).map_err(ParseError::NotUtf8)?;
+    let mut reader = Reader::new(text);
     // The prologue: anything but a DTD, up to the root element.
     let (start, empty) = loop {
         match reader.next()? {
@@ -323,5 +323,32 @@ mod tests {
             document::<Root>(b"<Root><A>\xff</A></Root>", "Root", None),
             Err(ParseError::NotUtf8(_))
         ));
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Lent<'a> {
+        #[serde(rename = "@at", borrow)]
+        at: &'a str,
+        #[serde(rename = "M", borrow)]
+        m: std::collections::BTreeMap<&'a str, &'a str>,
+    }
+
+    #[test]
+    fn names_and_values_without_references_are_lent_from_the_document() {
+        // An attribute's value and a child's name borrow the document;
+        // one with a reference is read too, owned.
+        let lent: Lent = document(
+            br#"<Root at="1"><M><A>x</A><B>y</B></M></Root>"#,
+            "Root",
+            None,
+        )
+        .unwrap();
+        assert_eq!(lent.at, "1");
+        assert_eq!(
+            lent.m.into_iter().collect::<Vec<_>>(),
+            [("A", "x"), ("B", "y")]
+        );
+        let root = read(r#"<Root><B at="&lt;1">t</B></Root>"#).unwrap();
+        assert_eq!(root.b.unwrap().at.get(), Some("<1"));
     }
 }

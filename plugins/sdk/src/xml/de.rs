@@ -60,6 +60,9 @@ impl From<Error> for ParseError {
 /// declaration left out, with one event of look-ahead.
 pub(super) struct Reader<'a> {
     inner: quick_xml::Reader<&'a [u8]>,
+    /// The whole document, found UTF-8 once: what the reader lends is a
+    /// slice of it, read as text by its place instead of checked again.
+    document: &'a str,
     peeked: Option<Event<'a>>,
     /// Elements open, read or skipped alike: at most [`MAX_DEPTH`], as the
     /// tree allows, so that no structure (a recursive one, one that keeps
@@ -71,13 +74,51 @@ pub(super) struct Reader<'a> {
 const MAX_DEPTH: usize = 64;
 
 impl<'a> Reader<'a> {
-    /// A reader at the start of `body`.
-    pub(super) fn new(body: &'a [u8]) -> Reader<'a> {
+    /// A reader at the start of `document`.
+    pub(super) fn new(document: &'a str) -> Reader<'a> {
         Reader {
-            inner: quick_xml::Reader::from_reader(body),
+            inner: quick_xml::Reader::from_reader(document.as_bytes()),
+            document,
             peeked: None,
             depth: 0,
         }
+    }
+
+    /// `piece`, lent by the reader, as text of the document's lifetime:
+    /// the document's own characters where the piece is a slice of it (as
+    /// every piece a reader of a slice lends is), otherwise checked.
+    fn text_of<'p>(&self, piece: Cow<'p, [u8]>) -> Result<Cow<'a, str>, Error> {
+        let whole = self.document.as_bytes().as_ptr_range();
+        let range = piece.as_ptr_range();
+        if whole.start <= range.start && range.end <= whole.end {
+            let start = range.start as usize - whole.start as usize;
+            if let Some(text) = self.document.get(start..start + piece.len()) {
+                return Ok(Cow::Borrowed(text));
+            }
+        }
+        let text = String::from_utf8(piece.into_owned())
+            .map_err(|e| Error::Shape(format!("not UTF-8: {}", e.utf8_error())))?;
+        Ok(Cow::Owned(text))
+    }
+
+    /// The local name of an element (`Body` for `s:Body`), which must be
+    /// a name: not empty, not one that could pose as an attribute's or
+    /// the text's member (`@ID`, `$text`), no empty prefix.
+    fn local_name(&self, start: &BytesStart<'_>) -> Result<Cow<'a, str>, Error> {
+        let raw = start.name().into_inner();
+        let local = self.text_of(Cow::Borrowed(start.local_name().into_inner()))?;
+        // `@…` and `$…` name members; `:…` has an empty prefix.
+        let posing = |b: &u8| matches!(b, b'@' | b'$' | b':');
+        if local.is_empty()
+            || raw.first().is_some_and(posing)
+            || local.as_bytes().first().is_some_and(posing)
+        {
+            return Err(Error::Shape(format!(
+                "<{}> is not an element name",
+                String::from_utf8_lossy(raw)
+            )));
+        }
+        Ok(local)
     }
 
     /// The next event; a DTD is refused.
@@ -148,8 +189,8 @@ impl<'a> Reader<'a> {
                 },
             };
             let add: Cow<'a, str> = match piece {
-                Event::Text(t) => utf8(t.into_inner())?,
-                Event::CData(t) => utf8(t.into_inner())?,
+                Event::Text(t) => self.text_of(t.into_inner())?,
+                Event::CData(t) => self.text_of(t.into_inner())?,
                 Event::GeneralRef(r) => {
                     let mut resolved = String::new();
                     push_reference(&r, &mut resolved)?;
@@ -166,43 +207,15 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// A piece of the document as text (it was found UTF-8 as a whole).
-fn utf8(bytes: Cow<'_, [u8]>) -> Result<Cow<'_, str>, Error> {
-    let text = match bytes {
-        Cow::Borrowed(b) => Cow::Borrowed(
-            std::str::from_utf8(b).map_err(|e| Error::Shape(format!("not UTF-8: {e}")))?,
-        ),
-        Cow::Owned(b) => {
-            Cow::Owned(String::from_utf8(b).map_err(|e| Error::Shape(format!("not UTF-8: {e}")))?)
-        }
-    };
-    Ok(text)
-}
-
 /// Whether text is only white space (between elements: not content).
 fn blank(text: &[u8]) -> bool {
     text.iter().all(u8::is_ascii_whitespace)
 }
 
-/// The local name of an element (`Body` for `s:Body`), which must be a
-/// name: not empty, not one that could pose as an attribute's or the
-/// text's member (`@ID`, `$text`), no empty prefix.
-fn local_name<'e>(start: &'e BytesStart<'_>) -> Result<&'e str, Error> {
-    let raw = start.name().into_inner();
-    let local = std::str::from_utf8(start.local_name().into_inner())
-        .map_err(|e| Error::Shape(format!("not UTF-8: {e}")))?;
-    // `@…` and `$…` name members; `:…` has an empty prefix.
-    let posing = |b: &u8| matches!(b, b'@' | b'$' | b':');
-    if local.is_empty()
-        || raw.first().is_some_and(posing)
-        || local.as_bytes().first().is_some_and(posing)
-    {
-        return Err(Error::Shape(format!(
-            "<{}> is not an element name",
-            String::from_utf8_lossy(raw)
-        )));
-    }
-    Ok(local)
+/// Whether an element's tag holds nothing but its name (most do): no
+/// attribute to check, unescape or read.
+fn bare(start: &BytesStart<'_>) -> bool {
+    blank(start.attributes_raw())
 }
 
 /// One element, its start read: it reads as a structure, text, an option
@@ -227,7 +240,7 @@ impl<'a> Element<'_, 'a> {
             Event::Eof => Err(ParseError::Truncated.into()),
             _ => Err(Error::Shape(format!(
                 "an element inside <{}>, where text is read",
-                local_name(&self.start)?
+                self.reader.local_name(&self.start)?
             ))),
         }
     }
@@ -236,6 +249,9 @@ impl<'a> Element<'_, 'a> {
     /// a namespace binding). A nil element must be empty: one with content
     /// is refused, not read as absent.
     fn nil(&mut self) -> Result<bool, Error> {
+        if bare(&self.start) {
+            return Ok(false);
+        }
         let mut nil = false;
         for attribute in attributes(&self.start)? {
             if let Attribute::Plain(name, value) = attribute {
@@ -249,7 +265,7 @@ impl<'a> Element<'_, 'a> {
                 _ => {
                     return Err(Error::Shape(format!(
                         "<{}> is nil and has content",
-                        local_name(&self.start)?
+                        self.reader.local_name(&self.start)?
                     )));
                 }
             }
@@ -368,10 +384,11 @@ impl<'de> de::Deserializer<'de> for Element<'_, 'de> {
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        let attributes = member_attributes(&self.start)?;
+        let attributes = self.reader.member_attributes(&self.start)?;
         visitor.visit_map(Members {
             reader: self.reader,
             attributes: attributes.into_iter(),
+            key: String::new(),
             empty: self.empty,
             value: None,
         })
@@ -390,7 +407,9 @@ impl<'de> de::Deserializer<'de> for Element<'_, 'de> {
         if self.root {
             return Err(Error::Shape("the root element read as a sequence".into()));
         }
-        let name = self.start.local_name().into_inner().to_vec();
+        let name = self
+            .reader
+            .text_of(Cow::Borrowed(self.start.local_name().into_inner()))?;
         visitor.visit_seq(Siblings {
             reader: self.reader,
             next: Some((self.start, self.empty)),
@@ -416,18 +435,69 @@ impl<'de> de::Deserializer<'de> for Element<'_, 'de> {
     }
 }
 
-/// An element's attributes, checked and unescaped, namespace bindings
-/// left out: `@` and the local name, and the value.
-fn member_attributes<'a>(start: &BytesStart<'_>) -> Result<Vec<(String, Cow<'a, str>)>, Error> {
-    let mut out = Vec::new();
-    for attribute in attributes(start)? {
-        if let Attribute::Plain(name, value) = attribute {
-            let name =
-                std::str::from_utf8(name).map_err(|e| Error::Shape(format!("not UTF-8: {e}")))?;
-            out.push((format!("@{name}"), Cow::Owned(value.into_owned())));
+/// An attribute, not a namespace binding: its local name and its value.
+type Plain<'a> = (Cow<'a, str>, Cow<'a, str>);
+
+impl<'a> Reader<'a> {
+    /// An element's attributes, checked and unescaped, namespace bindings
+    /// left out: the local name and the value, each the document's own
+    /// text where it has no reference.
+    fn member_attributes(&self, start: &BytesStart<'_>) -> Result<Vec<Plain<'a>>, Error> {
+        let mut out = Vec::new();
+        if bare(start) {
+            return Ok(out);
         }
+        for attribute in attributes(start)? {
+            if let Attribute::Plain(name, value) = attribute {
+                let value = match value {
+                    Cow::Borrowed(v) => self.text_of(Cow::Borrowed(v.as_bytes()))?,
+                    Cow::Owned(v) => Cow::Owned(v),
+                };
+                out.push((self.text_of(Cow::Borrowed(name))?, value));
+            }
+        }
+        Ok(out)
     }
-    Ok(out)
+}
+
+/// An attribute's member name (`@` and its name), made for the call that
+/// reads it: read as [`TextValue`] reads text, given to the visitor as
+/// text that does not outlive the call.
+struct Key<'k>(&'k str);
+
+impl<'a> AsText<'a> for Key<'_> {
+    fn text(self) -> Result<Cow<'a, str>, Error> {
+        Ok(Cow::Owned(self.0.to_owned()))
+    }
+}
+
+impl<'de> de::Deserializer<'de> for Key<'_> {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_str(self.0)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    parsed!(deserialize_bool visit_bool bool, deserialize_i8 visit_i8 i8, deserialize_i16 visit_i16 i16,
+        deserialize_i32 visit_i32 i32, deserialize_i64 visit_i64 i64, deserialize_u8 visit_u8 u8,
+        deserialize_u16 visit_u16 u16, deserialize_u32 visit_u32 u32, deserialize_u64 visit_u64 u64);
+
+    serde::forward_to_deserialize_any! {
+        f32 f64 char str string bytes byte_buf unit unit_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any i128 u128
+    }
 }
 
 /// What the key just given stands for.
@@ -439,7 +509,10 @@ enum Pending<'a> {
 /// An element's members: its attributes, then its content in order.
 struct Members<'r, 'a> {
     reader: &'r mut Reader<'a>,
-    attributes: std::vec::IntoIter<(String, Cow<'a, str>)>,
+    attributes: std::vec::IntoIter<Plain<'a>>,
+    /// The member name of the attribute given last, its room kept for
+    /// the next.
+    key: String,
     empty: bool,
     value: Option<Pending<'a>>,
 }
@@ -453,7 +526,10 @@ impl<'de> MapAccess<'de> for Members<'_, 'de> {
     ) -> Result<Option<K::Value>, Error> {
         if let Some((name, value)) = self.attributes.next() {
             self.value = Some(Pending::Text(value));
-            return seed.deserialize(TextValue(Cow::Owned(name))).map(Some);
+            self.key.clear();
+            self.key.push('@');
+            self.key.push_str(&name);
+            return seed.deserialize(Key(&self.key)).map(Some);
         }
         if self.empty {
             return Ok(None);
@@ -469,14 +545,14 @@ impl<'de> MapAccess<'de> for Members<'_, 'de> {
                         .map(Some);
                 }
                 Event::Start(e) => {
-                    let key = local_name(&e)?.to_owned();
+                    let key = self.reader.local_name(&e)?;
                     self.value = Some(Pending::Child(e, false));
-                    return seed.deserialize(TextValue(Cow::Owned(key))).map(Some);
+                    return seed.deserialize(TextValue(key)).map(Some);
                 }
                 Event::Empty(e) => {
-                    let key = local_name(&e)?.to_owned();
+                    let key = self.reader.local_name(&e)?;
                     self.value = Some(Pending::Child(e, true));
-                    return seed.deserialize(TextValue(Cow::Owned(key))).map(Some);
+                    return seed.deserialize(TextValue(key)).map(Some);
                 }
                 Event::End(_) => return Ok(None),
                 Event::Eof => return Err(ParseError::Truncated.into()),
@@ -504,7 +580,7 @@ impl<'de> MapAccess<'de> for Members<'_, 'de> {
 struct Siblings<'r, 'a> {
     reader: &'r mut Reader<'a>,
     next: Option<(BytesStart<'a>, bool)>,
-    name: Vec<u8>,
+    name: Cow<'a, str>,
 }
 
 impl<'de> SeqAccess<'de> for Siblings<'_, 'de> {
@@ -519,7 +595,7 @@ impl<'de> SeqAccess<'de> for Siblings<'_, 'de> {
             while matches!(self.reader.peek()?, Event::Text(t) if blank(t)) {
                 self.reader.next()?;
             }
-            let same = |e: &BytesStart<'_>| e.local_name().into_inner() == self.name.as_slice();
+            let same = |e: &BytesStart<'_>| e.local_name().into_inner() == self.name.as_bytes();
             match self.reader.peek()? {
                 Event::Start(e) if same(e) => {
                     if let Event::Start(e) = self.reader.next()? {
