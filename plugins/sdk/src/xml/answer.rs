@@ -302,6 +302,11 @@ mod tests {
                 .get(),
             Some("x")
         );
+        // A form feed is no white space in a tag: it is an attribute
+        // without a value, refused where the element is read.
+        for xml in ["<Root><A \x0c>x</A></Root>", "<Root><B \x0c>t</B></Root>"] {
+            assert!(read(xml).is_err(), "{xml:?}");
+        }
         // Names that pose as members, text before the root, a list at the
         // root, too many attributes.
         for xml in [

@@ -91,7 +91,7 @@ impl<'a> Reader<'a> {
         let whole = self.document.as_bytes().as_ptr_range();
         let range = piece.as_ptr_range();
         if whole.start <= range.start && range.end <= whole.end {
-            let start = range.start as usize - whole.start as usize;
+            let start = range.start.addr() - whole.start.addr();
             if let Some(text) = self.document.get(start..start + piece.len()) {
                 return Ok(Cow::Borrowed(text));
             }
@@ -213,9 +213,14 @@ fn blank(text: &[u8]) -> bool {
 }
 
 /// Whether an element's tag holds nothing but its name (most do): no
-/// attribute to check, unescape or read.
+/// attribute to check, unescape or read. White space here is XML's (and
+/// quick-xml's) four characters: anything else, a form feed too, is an
+/// attribute for the reader to refuse.
 fn bare(start: &BytesStart<'_>) -> bool {
-    blank(start.attributes_raw())
+    start
+        .attributes_raw()
+        .iter()
+        .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
 }
 
 /// One element, its start read: it reads as a structure, text, an option
