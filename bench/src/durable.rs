@@ -2,7 +2,7 @@
 //! HTTP, on SQLite and on PostgreSQL, beside `Host::pay` with no journal.
 
 use crate::connectors::order;
-use crate::report::Report;
+use crate::report::{Report, median, turns};
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use hyper::client::conn::http1::SendRequest;
@@ -222,19 +222,16 @@ pub(crate) async fn section(
         // Per round, per column: `Host::pay`, then the three servers.
         let mut rates = [[0f64; 4]; ROUNDS];
         let mut failed = [0u64; 4];
-        for (round, row) in rates.iter_mut().enumerate() {
-            for k in 0..4 {
-                let column = (k + round) % 4;
-                let (rate, lost) = match column {
-                    0 => (direct(host, c, seq).await, 0),
-                    _ => match servers[column - 1] {
-                        Some(addr) => over_http(addr, c, seq).await,
-                        None => continue,
-                    },
-                };
-                row[column] = rate;
-                failed[column] += lost;
-            }
+        for (round, column) in turns(ROUNDS, 4) {
+            let (rate, lost) = match column {
+                0 => (direct(host, c, seq).await, 0),
+                _ => match servers[column - 1] {
+                    Some(addr) => over_http(addr, c, seq).await,
+                    None => continue,
+                },
+            };
+            rates[round][column] = rate;
+            failed[column] += lost;
         }
         let text = |column: usize| {
             if column > 0 && servers[column - 1].is_none() {
@@ -242,7 +239,7 @@ pub(crate) async fn section(
             }
             format!(
                 "{:.0}/s{}",
-                median(rates.map(|row| row[column])),
+                median(&mut rates.map(|row| row[column])),
                 failed_text(failed[column])
             )
         };
@@ -255,12 +252,6 @@ pub(crate) async fn section(
         ));
     }
     Ok(())
-}
-
-/// The middle value.
-fn median(mut values: [f64; ROUNDS]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[ROUNDS / 2]
 }
 
 fn failed_text(failed: u64) -> String {

@@ -3,7 +3,7 @@
 //! did it before), and timed by the host function itself (how the host's
 //! HTTP, crypto and log calls stop the connector's clock now), in one run.
 
-use crate::report::Report;
+use crate::report::{Report, median, turns};
 use std::time::{Duration, Instant};
 use wasmtime::{Engine, Linker, Module, Store};
 
@@ -104,16 +104,10 @@ fn measure(report: &mut Report) -> wasmtime::Result<()> {
     for timing in timings {
         per_call(&engine, &module, timing)?;
     }
-    for round in 0..12 {
-        for k in 0..timings.len() {
-            let i = (k + round) % timings.len();
-            runs[i].push(per_call(&engine, &module, timings[i])?);
-        }
+    for (_, i) in turns(12, timings.len()) {
+        runs[i].push(per_call(&engine, &module, timings[i])?);
     }
-    let [plain, hooked, timed] = runs.map(|mut v| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    });
+    let [plain, hooked, timed] = runs.map(|mut v| median(&mut v));
     report.line("\n## 1c. What charging only the connector's own code costs (a host call: untimed, timed by a call hook, timed by the host call)\n");
     report.line(format!(
         "A guest calls an empty host function {CALLS} times; median of 12 runs each, interleaved."

@@ -9,7 +9,7 @@
 
 use crate::connectors::{CONNECTORS, pay_native, request};
 use crate::native::native_host;
-use crate::report::Report;
+use crate::report::{Report, median};
 use payhost_sandbox::demo;
 use std::path::Path;
 use std::process::Command;
@@ -305,8 +305,7 @@ pub(crate) fn section(report: &mut Report, plugins: &Path, cache: &Path) -> anyh
         let mut figures = (0..PAIRS)
             .map(|_| once(plugin, run, strings))
             .collect::<anyhow::Result<Vec<f64>>>()?;
-        figures.sort_by(f64::total_cmp);
-        Ok(figures[figures.len() / 2])
+        Ok(median(&mut figures))
     };
     counted(true, 1, plugins, cache, Run::Counted, Strings::PerByte)?;
     counted(

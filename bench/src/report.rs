@@ -56,6 +56,20 @@ pub(crate) fn percentile(samples: &mut [Duration], q: f64) -> Duration {
         .unwrap_or_default()
 }
 
+/// The middle value of `values` (sorted in place; not empty).
+pub(crate) fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Rounds of `n` measurements taken in turns, each round starting one
+/// further on, so that a slow moment of the machine falls on a round of
+/// each rather than on one alone: `(round, which)` in the order to take
+/// them.
+pub(crate) fn turns(rounds: usize, n: usize) -> impl Iterator<Item = (usize, usize)> {
+    (0..rounds).flat_map(move |round| (0..n).map(move |k| (round, (k + round) % n)))
+}
+
 pub(crate) fn us(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
 }

@@ -11,7 +11,7 @@
 
 use crate::connectors::{CONNECTORS, pay_native, pay_plugin, request};
 use crate::process::Process;
-use crate::report::Report;
+use crate::report::{Report, median, turns};
 use payhost::Host;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -45,11 +45,8 @@ pub(crate) async fn section(
             throughput(host, &process, build, c, seq, WARM_UP).await;
         }
         let mut rates = [[0f64; 3]; ROUNDS];
-        for (round, row) in rates.iter_mut().enumerate() {
-            for k in 0..builds.len() {
-                let b = (k + round) % builds.len();
-                row[b] = throughput(host, &process, builds[b], c, seq, WINDOW).await;
-            }
+        for (round, b) in turns(ROUNDS, builds.len()) {
+            rates[round][b] = throughput(host, &process, builds[b], c, seq, WINDOW).await;
         }
         let [p, n, q] = [0, 1, 2].map(|b| rates.map(|row| row[b]));
         let over = |a: &[f64; ROUNDS], b: &[f64; ROUNDS]| -> [f64; ROUNDS] {
@@ -62,19 +59,13 @@ pub(crate) async fn section(
             .join(" / ");
         report.line(format!(
             "| {c} | {:.0} | {:.0} | {:.0} | {:.0} % | {:.0} % | {each} % |",
-            median(p),
-            median(n),
-            median(q),
-            100.0 * median(over(&p, &n)),
-            100.0 * median(over(&p, &q)),
+            median(&mut p.clone()),
+            median(&mut n.clone()),
+            median(&mut q.clone()),
+            100.0 * median(&mut over(&p, &n)),
+            100.0 * median(&mut over(&p, &q)),
         ));
     }
-}
-
-/// The middle value.
-fn median<const N: usize>(mut values: [f64; N]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[N / 2]
 }
 
 /// Which build a throughput figure runs.
