@@ -393,7 +393,6 @@ impl<'de> de::Deserializer<'de> for Element<'_, 'de> {
         visitor.visit_map(Members {
             reader: self.reader,
             attributes: attributes.into_iter(),
-            key: String::new(),
             empty: self.empty,
             value: None,
         })
@@ -465,46 +464,6 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// An attribute's member name (`@` and its name), made for the call that
-/// reads it: read as [`TextValue`] reads text, given to the visitor as
-/// text that does not outlive the call.
-struct Key<'k>(&'k str);
-
-impl<'a> AsText<'a> for Key<'_> {
-    fn text(self) -> Result<Cow<'a, str>, Error> {
-        Ok(Cow::Owned(self.0.to_owned()))
-    }
-}
-
-impl<'de> de::Deserializer<'de> for Key<'_> {
-    type Error = Error;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        visitor.visit_str(self.0)
-    }
-
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        visitor.visit_some(self)
-    }
-
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        visitor.visit_newtype_struct(self)
-    }
-
-    parsed!(deserialize_bool visit_bool bool, deserialize_i8 visit_i8 i8, deserialize_i16 visit_i16 i16,
-        deserialize_i32 visit_i32 i32, deserialize_i64 visit_i64 i64, deserialize_u8 visit_u8 u8,
-        deserialize_u16 visit_u16 u16, deserialize_u32 visit_u32 u32, deserialize_u64 visit_u64 u64);
-
-    serde::forward_to_deserialize_any! {
-        f32 f64 char str string bytes byte_buf unit unit_struct seq tuple
-        tuple_struct map struct enum identifier ignored_any i128 u128
-    }
-}
-
 /// What the key just given stands for.
 enum Pending<'a> {
     Text(Cow<'a, str>),
@@ -515,9 +474,6 @@ enum Pending<'a> {
 struct Members<'r, 'a> {
     reader: &'r mut Reader<'a>,
     attributes: std::vec::IntoIter<Plain<'a>>,
-    /// The member name of the attribute given last, its room kept for
-    /// the next.
-    key: String,
     empty: bool,
     value: Option<Pending<'a>>,
 }
@@ -531,10 +487,10 @@ impl<'de> MapAccess<'de> for Members<'_, 'de> {
     ) -> Result<Option<K::Value>, Error> {
         if let Some((name, value)) = self.attributes.next() {
             self.value = Some(Pending::Text(value));
-            self.key.clear();
-            self.key.push('@');
-            self.key.push_str(&name);
-            return seed.deserialize(Key(&self.key)).map(Some);
+            let mut key = String::with_capacity(1 + name.len());
+            key.push('@');
+            key.push_str(&name);
+            return seed.deserialize(TextValue(Cow::Owned(key))).map(Some);
         }
         if self.empty {
             return Ok(None);
