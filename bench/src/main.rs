@@ -168,7 +168,7 @@ async fn section(only: &str, report: &mut Report, args: &Args) -> anyhow::Result
         "phases" => return phases::section(report, &plugins, &cache),
         "sealing" => return sealing::section(report, &args.probes(), &cache).await,
         "guards" => return guards::section(report),
-        "pinning" => return pinning::section(report),
+        "pinning" => return pinning::section(report).await,
         "load" => {
             let sim = payhost_sandbox::sim::Simulator::start().await?;
             return load_time::section(report, &plugins, &sim).await;

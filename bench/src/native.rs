@@ -29,6 +29,9 @@ pub struct Native {
     pub handle: tokio::runtime::Handle,
     pub config: HashMap<&'static str, BTreeMap<String, String>>,
     pub secrets: HashMap<&'static str, HashMap<String, Vec<u8>>>,
+    /// Where each answer is kept when set (section 1e takes the suppliers'
+    /// answers from it); `None` on every measured path.
+    pub answers: Option<std::sync::Mutex<Vec<Response>>>,
 }
 
 /// The native baseline's config and secrets, the same the host gets, for
@@ -86,6 +89,7 @@ pub(crate) fn native_host(url: &str, c: &Credentials) -> Native {
         handle: tokio::runtime::Handle::current(),
         config,
         secrets,
+        answers: None,
     }
 }
 
@@ -161,11 +165,18 @@ impl NativeHost for Native {
                 .await
                 .map_err(|e| HttpError::Broken(e.to_string()))?
                 .to_vec();
-            Ok(Response {
+            let response = Response {
                 status,
                 headers,
                 body,
-            })
+            };
+            if let Some(answers) = &self.answers {
+                answers
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(response.clone());
+            }
+            Ok(response)
         })
     }
 

@@ -1,5 +1,5 @@
 //! What pinning and scrubbing cost per payment, on the shapes of the four
-//! shipped connectors' requests and answers: the work the host adds to a
+//! shipped connectors' requests and on their suppliers' answers: the work the host adds to a
 //! payment of a pinned connector (the placement check, the call's own
 //! scrubber for its card data and derived values, and scrubbing the
 //! answer), timed beside what the host did with the same request before
@@ -50,13 +50,17 @@ fn lit(text: &str) -> Piece<'_> {
 
 /// Times `rounds` payments shaped as `connector`'s (`atlas`, `hkramble`,
 /// `aerohub` or `nemo`, with a card where it takes one), under
-/// `placements` as written in its section; `None` for another name, or
-/// placements that do not read.
+/// `placements` as written in its section, each answered with `answer`
+/// (its headers, names in lower case, and its body: the supplier's, as
+/// the host reads it); `None` for another name, or placements that do
+/// not read.
 pub fn measure_sealing(
     connector: &str,
     placements: &[PlacementSpec],
+    answer: (&[(String, Vec<u8>)], &[u8]),
     rounds: usize,
 ) -> Option<SealingCost> {
+    let (answer_headers, answer) = answer;
     let pins = Pins::new(
         placements
             .iter()
@@ -88,89 +92,84 @@ pub fn measure_sealing(
         .map(|(k, v)| (k.to_owned(), Secret::new(v))),
     ));
     let json = ("content-type", vec![lit("application/json")]);
-    let (method, url, headers, body, answer, card): (_, _, Vec<_>, Vec<_>, &str, bool) =
-        match connector {
-            "atlas" => (
-                "POST",
-                vec![lit("https://sandbox.atriptech.com/pay.do")],
-                vec![
-                    ("accept", vec![lit("application/json")]),
-                    (
-                        "x-atlas-client-id",
-                        vec![secret("client_id", Encoding::Raw)],
-                    ),
-                    (
-                        "x-atlas-client-secret",
-                        vec![secret("client_secret", Encoding::Raw)],
-                    ),
-                    json,
-                ],
-                vec![
-                    lit(
-                        r#"{"orderNo":"ATL-OK-1","paymentMethod":3,"clientOrderNo":null,"requestSource":"payhost-demo","creditCard":{"cardExpireMonth":"11","cardExpireYear":"31","cardHolderFirstName":"Grace","cardHolderLastName":"Hopper","cardHolderCountry":null,"cardHolderProvince":null,"cardHolderCity":null,"cardHolderPostCode":null,"cardHolderAddress":null,"reusable":false,"cardNumber":"#,
-                    ),
-                    sealed(&pan, Encoding::JsonString),
-                    lit(r#","cardCVV":"#),
-                    sealed(&cvv, Encoding::JsonString),
-                    lit("}}"),
-                ],
-                r#"{"status":0,"msg":"Success","orderNo":"ATL-OK-1","paymentMethod":3}"#,
-                true,
-            ),
-            "hkramble" => (
-                "POST",
-                vec![lit("https://api.hkramble.example/json/pay")],
-                vec![json],
-                vec![
-                    lit(r#"{"authentication":{"partnerId":"HKR-PARTNER-7","sign":""#),
-                    sealed(&sign, Encoding::Hex),
-                    lit(
-                        r#""},"orderPricing":{"orderNum":"HK-OK-1","currency":"USD","totalPrice":312.99}}"#,
-                    ),
-                ],
-                r#"{"success":true,"errorCode":null,"errorMsg":null,"orderResult":{"orderNum":"HK-OK-1","pnr":"P1A2B3"}}"#,
-                false,
-            ),
-            "aerohub" => (
-                "POST",
-                vec![lit("https://api.aerohub.example/flight/booking")],
-                vec![json],
-                vec![
-                    lit(
-                        r#"{"action":"SetPaymentToBooking","key":"aero-key","timestamp":1764892800,"signature":""#,
-                    ),
-                    sealed(&aes, Encoding::Base64),
-                    lit(
-                        r#"","request":{"sessionId":"AH-OK-1","paymentCode":"CC","ccFields":{"expiration":"11/31","holderName":"Grace Hopper","cardType":"VI","cardNumber":"#,
-                    ),
-                    sealed(&pan, Encoding::JsonString),
-                    lit(r#","cvv":"#),
-                    sealed(&cvv, Encoding::JsonString),
-                    lit("}}}"),
-                ],
-                r#"{"status":"OK","errorCode":0,"message":"Payment accepted","booking":{"sessionId":"AH-OK-1","state":"PAID"}}"#,
-                true,
-            ),
-            "nemo" => (
-                "POST",
-                vec![lit(
-                    "https://api.nemo.example/nemoflights/?version=1.0&for=PayOrder",
-                )],
-                vec![("content-type", vec![lit("text/xml; charset=utf-8")])],
-                vec![
-                    lit(
-                        r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ver="https://api.nemo.example/nemoflights/"><soapenv:Header/><soapenv:Body><ver:PayOrder><RequestBin><Request><BookID>100001</BookID><PaymentGateway>Deposit</PaymentGateway></Request><Source><ClientId>4417</ClientId><APIKey>"#,
-                    ),
-                    secret("api_key", Encoding::XmlText),
-                    lit(
-                        "</APIKey><Language>RU</Language><Currency>RUB</Currency></Source></RequestBin></ver:PayOrder></soapenv:Body></soapenv:Envelope>",
-                    ),
-                ],
-                r#"<?xml version="1.0" encoding="UTF-8"?><SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/"><SOAP-ENV:Body><ns1:PayOrderResponse><ResponseBin><Response><BookID>100001</BookID><Status>Paid</Status></Response></ResponseBin></ns1:PayOrderResponse></SOAP-ENV:Body></SOAP-ENV:Envelope>"#,
-                false,
-            ),
-            _ => return None,
-        };
+    let (method, url, headers, body, card): (_, _, Vec<_>, Vec<_>, bool) = match connector {
+        "atlas" => (
+            "POST",
+            vec![lit("https://sandbox.atriptech.com/pay.do")],
+            vec![
+                ("accept", vec![lit("application/json")]),
+                (
+                    "x-atlas-client-id",
+                    vec![secret("client_id", Encoding::Raw)],
+                ),
+                (
+                    "x-atlas-client-secret",
+                    vec![secret("client_secret", Encoding::Raw)],
+                ),
+                json,
+            ],
+            vec![
+                lit(
+                    r#"{"orderNo":"ATL-OK-1","paymentMethod":3,"clientOrderNo":null,"requestSource":"payhost-demo","creditCard":{"cardExpireMonth":"11","cardExpireYear":"31","cardHolderFirstName":"Grace","cardHolderLastName":"Hopper","cardHolderCountry":null,"cardHolderProvince":null,"cardHolderCity":null,"cardHolderPostCode":null,"cardHolderAddress":null,"reusable":false,"cardNumber":"#,
+                ),
+                sealed(&pan, Encoding::JsonString),
+                lit(r#","cardCVV":"#),
+                sealed(&cvv, Encoding::JsonString),
+                lit("}}"),
+            ],
+            true,
+        ),
+        "hkramble" => (
+            "POST",
+            vec![lit("https://api.hkramble.example/json/pay")],
+            vec![json],
+            vec![
+                lit(r#"{"authentication":{"partnerId":"HKR-PARTNER-7","sign":""#),
+                sealed(&sign, Encoding::Hex),
+                lit(
+                    r#""},"orderPricing":{"orderNum":"HK-OK-1","currency":"USD","totalPrice":312.99}}"#,
+                ),
+            ],
+            false,
+        ),
+        "aerohub" => (
+            "POST",
+            vec![lit("https://api.aerohub.example/flight/booking")],
+            vec![json],
+            vec![
+                lit(
+                    r#"{"action":"SetPaymentToBooking","key":"aero-key","timestamp":1764892800,"signature":""#,
+                ),
+                sealed(&aes, Encoding::Base64),
+                lit(
+                    r#"","request":{"sessionId":"AH-OK-1","paymentCode":"CC","ccFields":{"expiration":"11/31","holderName":"Grace Hopper","cardType":"VI","cardNumber":"#,
+                ),
+                sealed(&pan, Encoding::JsonString),
+                lit(r#","cvv":"#),
+                sealed(&cvv, Encoding::JsonString),
+                lit("}}}"),
+            ],
+            true,
+        ),
+        "nemo" => (
+            "POST",
+            vec![lit(
+                "https://api.nemo.example/nemoflights/?version=1.0&for=PayOrder",
+            )],
+            vec![("content-type", vec![lit("text/xml; charset=utf-8")])],
+            vec![
+                lit(
+                    r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ver="https://api.nemo.example/nemoflights/"><soapenv:Header/><soapenv:Body><ver:PayOrder><RequestBin><Request><BookID>100001</BookID><PaymentGateway>Deposit</PaymentGateway></Request><Source><ClientId>4417</ClientId><APIKey>"#,
+                ),
+                secret("api_key", Encoding::XmlText),
+                lit(
+                    "</APIKey><Language>RU</Language><Currency>RUB</Currency></Source></RequestBin></ver:PayOrder></soapenv:Body></soapenv:Envelope>",
+                ),
+            ],
+            false,
+        ),
+        _ => return None,
+    };
     // Built once per load, as the registry does.
     let secret_scrub = Scrubber::new(&secrets.hidden_values());
     // The URL as the grant check parsed it, before pinning (literal
@@ -191,10 +190,6 @@ pub fn measure_sealing(
         scan: Vec::with_capacity(rounds),
         assemble: Vec::with_capacity(rounds),
     };
-    let answer_headers = [
-        ("content-type", b"application/json".to_vec()),
-        ("date", b"Fri, 04 Dec 2026 23:42:11 GMT".to_vec()),
-    ];
     for round in 0..rounds {
         let started = Instant::now();
         // The placement check of the request.
@@ -225,8 +220,10 @@ pub fn measure_sealing(
         } else {
             Prefilter::for_answer(
                 &values,
-                answer.as_bytes(),
-                answer_headers.iter().map(|(n, v)| (*n, v.as_slice())),
+                answer,
+                answer_headers
+                    .iter()
+                    .map(|(n, v)| (n.as_str(), v.as_slice())),
             )
             .map(|pre| Scrubber::sized(&values, size).with_cores_of(pre))
         };
@@ -237,7 +234,7 @@ pub fn measure_sealing(
             .into_iter()
             .flatten()
             .collect();
-        for (name, value) in &answer_headers {
+        for (name, value) in answer_headers {
             std::hint::black_box(Scrubber::scrub_all(
                 &scrubbers,
                 name.as_bytes(),
@@ -255,7 +252,7 @@ pub fn measure_sealing(
         }
         std::hint::black_box(Scrubber::scrub_all(
             &scrubbers,
-            answer.as_bytes(),
+            answer,
             &"body",
             true,
             &mut echoes,
