@@ -2,47 +2,13 @@
 //! runs found and decoded, for the masker (card data written encoded) and
 //! the scrubber (a hidden value echoed encoded) alike.
 
-use base64::Engine as _;
-use base64::alphabet;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use std::ops::Range;
-
-/// Base64 in either alphabet, padded or not, and with whatever bits the
-/// last character carries: a masker decodes what it finds, it does not
-/// validate it. Runs reach it without their padding.
-const BASE64: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::STANDARD,
-    GeneralPurposeConfig::new()
-        .with_decode_allow_trailing_bits(true)
-        .with_decode_padding_mode(DecodePaddingMode::RequireNone),
-);
-
-/// The same, for the URL-safe alphabet.
-const BASE64_URL: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::URL_SAFE,
-    GeneralPurposeConfig::new()
-        .with_decode_allow_trailing_bits(true)
-        .with_decode_padding_mode(DecodePaddingMode::RequireNone),
-);
 
 /// A character of the standard or the URL-safe Base64 alphabet (padding
 /// aside).
 pub(crate) fn base64_char(b: u8) -> bool {
-    BASE64_CHARS[usize::from(b)]
+    SEXTETS[usize::from(b)] != NOT_BASE64
 }
-
-/// Which bytes [`base64_char`] takes, by table: runs are scanned a byte at
-/// a time.
-const BASE64_CHARS: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_');
-        b += 1;
-    }
-    table
-};
 
 /// Whether a `%XX` escape starts at `i`.
 fn escape_at(bytes: &[u8], i: usize) -> bool {
@@ -107,35 +73,73 @@ pub(crate) fn percent_runs(bytes: &[u8]) -> impl Iterator<Item = Range<usize>> +
     })
 }
 
-/// Base64 characters (without padding) decoded, as far as they go (a run
-/// whose length leaves one character over drops it), into `out` (cleared
-/// first), without allocating when `out` is large enough and the run keeps
-/// to one alphabet: `false` if it does not decode.
+/// Each byte's six bits in either Base64 alphabet (`+` and `-` are 62,
+/// `/` and `_` are 63), or [`NOT_BASE64`].
+const SEXTETS: [u8; 256] = {
+    let mut table = [NOT_BASE64; 256];
+    let mut i = 0u8;
+    while i < 26 {
+        table[(b'A' + i) as usize] = i;
+        table[(b'a' + i) as usize] = 26 + i;
+        i += 1;
+    }
+    let mut d = 0u8;
+    while d < 10 {
+        table[(b'0' + d) as usize] = 52 + d;
+        d += 1;
+    }
+    table[b'+' as usize] = 62;
+    table[b'-' as usize] = 62;
+    table[b'/' as usize] = 63;
+    table[b'_' as usize] = 63;
+    table
+};
+
+/// What [`SEXTETS`] gives a byte of neither alphabet.
+const NOT_BASE64: u8 = 0xff;
+
+/// Base64 characters (without padding, in either alphabet or both mixed)
+/// decoded, as far as they go (a run whose length leaves one character
+/// over drops it, and the last character's spare bits are dropped), into
+/// `out` (cleared first): `false` if a byte is not a Base64 character.
+/// The same bytes `base64`'s decoder gives for the run in one alphabet,
+/// in one table walk: runs are short (an identifier, a signature), and
+/// its set-up for each (the output's estimate and zeroing, its chunked
+/// loop and its suffix) cost several times the decoding itself.
 pub(crate) fn decode_base64_into(chars: &[u8], out: &mut Vec<u8>) -> bool {
     out.clear();
-    let whole = if chars.len() % 4 == 1 {
-        &chars[..chars.len() - 1]
-    } else {
-        chars
-    };
-    let url = whole.iter().any(|&b| b == b'-' || b == b'_');
-    let standard = whole.iter().any(|&b| b == b'+' || b == b'/');
-    match (url, standard) {
-        (true, true) => {
-            // Both alphabets in one run: read as one.
-            let mapped: Vec<u8> = whole
-                .iter()
-                .map(|&b| match b {
-                    b'-' => b'+',
-                    b'_' => b'/',
-                    b => b,
-                })
-                .collect();
-            BASE64.decode_vec(mapped, out).is_ok()
+    let whole = &chars[..chars.len() - usize::from(chars.len() % 4 == 1)];
+    out.reserve(whole.len() / 4 * 3 + 2);
+    let sextet = |b: u8| u32::from(SEXTETS[usize::from(b)]);
+    let mut quads = whole.chunks_exact(4);
+    for quad in &mut quads {
+        let (a, b, c, d) = (
+            sextet(quad[0]),
+            sextet(quad[1]),
+            sextet(quad[2]),
+            sextet(quad[3]),
+        );
+        if (a | b | c | d) > 63 {
+            return false;
         }
-        (true, false) => BASE64_URL.decode_vec(whole, out).is_ok(),
-        _ => BASE64.decode_vec(whole, out).is_ok(),
+        let n = a << 18 | b << 12 | c << 6 | d;
+        out.extend_from_slice(&n.to_be_bytes()[1..]);
     }
+    let rest = quads.remainder();
+    let mut n = 0u32;
+    for &b in rest {
+        let s = sextet(b);
+        if s > 63 {
+            return false;
+        }
+        n = n << 6 | s;
+    }
+    match rest.len() {
+        2 => out.push((n >> 4) as u8),
+        3 => out.extend_from_slice(&(n >> 2).to_be_bytes()[2..]),
+        _ => {}
+    }
+    true
 }
 
 /// Hex characters decoded, as far as they go (an odd one at the end is
@@ -156,6 +160,66 @@ pub(crate) fn decode_percent(escapes: &[u8]) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
+    use base64::alphabet;
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+
+    /// `base64`'s decoder as the masker and the scrubber used it: no padding
+    /// (runs come without theirs), whatever bits the last character carries.
+    const REFERENCE: GeneralPurpose = GeneralPurpose::new(
+        &alphabet::STANDARD,
+        GeneralPurposeConfig::new()
+            .with_decode_allow_trailing_bits(true)
+            .with_decode_padding_mode(DecodePaddingMode::RequireNone),
+    );
+
+    /// The same, for the URL-safe alphabet.
+    const REFERENCE_URL: GeneralPurpose = GeneralPurpose::new(
+        &alphabet::URL_SAFE,
+        GeneralPurposeConfig::new()
+            .with_decode_allow_trailing_bits(true)
+            .with_decode_padding_mode(DecodePaddingMode::RequireNone),
+    );
+
+    /// The table walk decodes every run as `base64` decodes it: each
+    /// length, each alphabet and both mixed (read as the standard one),
+    /// every character in every place; a byte of neither alphabet is
+    /// refused.
+    #[test]
+    fn base64_runs_decode_as_the_reference_decoder_decodes_them() {
+        let alphabet: Vec<u8> = (0..=255u8).filter(|&b| base64_char(b)).collect();
+        assert_eq!(alphabet.len(), 66, "64 characters and the URL-safe two");
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |bound: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % bound as u64) as usize
+        };
+        let mut out = Vec::new();
+        for round in 0..20_000 {
+            let len = round % 70;
+            let run: Vec<u8> = (0..len).map(|_| alphabet[next(alphabet.len())]).collect();
+            let whole = &run[..len - usize::from(len % 4 == 1)];
+            let standard: Vec<u8> = whole
+                .iter()
+                .map(|&b| match b {
+                    b'-' => b'+',
+                    b'_' => b'/',
+                    b => b,
+                })
+                .collect();
+            let expected = REFERENCE.decode(&standard).expect("a run decodes");
+            if !whole.iter().any(|&b| b == b'+' || b == b'/') {
+                assert_eq!(REFERENCE_URL.decode(whole).ok().as_ref(), Some(&expected));
+            }
+            assert!(decode_base64_into(&run, &mut out));
+            assert_eq!(out, expected, "{}", String::from_utf8_lossy(&run));
+        }
+        for bad in [&b"abc="[..], b"ab cd", b"abcd\xffxyz", b"\0bcdefgh"] {
+            assert!(!decode_base64_into(bad, &mut out), "{bad:?}");
+        }
+    }
 
     /// The maximal runs of `class` in `text`, one byte at a time.
     fn runs(text: &[u8], class: fn(u8) -> bool) -> Vec<Range<usize>> {

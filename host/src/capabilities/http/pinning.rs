@@ -391,16 +391,23 @@ fn body_kind(content_type: Option<&str>, body: &[u8]) -> Option<BodyKind> {
 fn json(tokens: &mut Tokens, body: &[u8]) -> Result<(), PinRefusal> {
     let mut refusal = None;
     let mut path: Vec<Cow<'_, str>> = Vec::new();
-    let mut reader = serde_json::Deserializer::from_slice(body);
-    let walked = serde::de::DeserializeSeed::deserialize(
-        Walk {
+    // Checked as UTF-8 once, the body's strings are not checked again one
+    // by one; a body that is not UTF-8 is read as bytes, for the parser
+    // to say where.
+    let walked = match std::str::from_utf8(body) {
+        Ok(text) => walk(
             tokens,
-            path: &mut path,
-            refusal: &mut refusal,
-        },
-        &mut reader,
-    )
-    .and_then(|()| reader.end());
+            &mut path,
+            &mut refusal,
+            serde_json::Deserializer::from_str(text),
+        ),
+        Err(_) => walk(
+            tokens,
+            &mut path,
+            &mut refusal,
+            serde_json::Deserializer::from_slice(body),
+        ),
+    };
     match (refusal, walked) {
         (Some(refusal), _) => Err(refusal),
         (None, Ok(())) => Ok(()),
@@ -408,6 +415,24 @@ fn json(tokens: &mut Tokens, body: &[u8]) -> Result<(), PinRefusal> {
             reason: e.to_string(),
         }),
     }
+}
+
+/// The whole of `reader`'s text walked as one JSON value.
+fn walk<'de, R: serde_json::de::Read<'de>>(
+    tokens: &mut Tokens<'_>,
+    path: &mut Vec<Cow<'de, str>>,
+    refusal: &mut Option<PinRefusal>,
+    mut reader: serde_json::Deserializer<R>,
+) -> serde_json::Result<()> {
+    serde::de::DeserializeSeed::deserialize(
+        Walk {
+            tokens,
+            path,
+            refusal,
+        },
+        &mut reader,
+    )
+    .and_then(|()| reader.end())
 }
 
 /// One JSON value being read, at `path` (member names borrowed from the
@@ -717,6 +742,56 @@ mod tests {
             },
             0x1234,
         )
+    }
+
+    /// A JSON body is read as text when it is UTF-8 and as bytes when it
+    /// is not: names written with escapes are found at their place, and a
+    /// body with a byte that is not UTF-8 is refused as not JSON, saying
+    /// where.
+    #[test]
+    fn json_bodies_are_read_whether_or_not_they_are_utf8() {
+        let cvv = SealedValue::card_data("123", 4, Hidden::Cvv);
+        let pins = pins(&[(
+            "card:cvv",
+            "POST **/pay.do",
+            "json:/card/cvv",
+            "json-string",
+        )]);
+        let url = [Piece::Literal(b"http://a.test/pay.do")];
+        let ct = [("content-type", vec![Piece::Literal(b"application/json")])];
+        let cvv_piece = Piece::Sealed {
+            value: &cvv,
+            encoding: Encoding::JsonString,
+        };
+        let body =
+            |before: &'static [u8]| [Piece::Literal(before), cvv_piece, Piece::Literal(b"}}")];
+        // "\u0063ard" is "card"; "H\u00e9l\u00e8ne" and "é" are text.
+        for before in [
+            &b"{\"name\":\"H\\u00e9l\\u00e8ne\",\"\\u0063ard\":{\"cvv\":"[..],
+            "{\"name\":\"Hélène\",\"card\":{\"cvv\":".as_bytes(),
+        ] {
+            assert_eq!(run(&pins, &url, &ct, &body(before)), Ok(()));
+        }
+        // The same with a byte that is not UTF-8 in a string before it.
+        let e = run(
+            &pins,
+            &url,
+            &ct,
+            &body(b"{\"name\":\"H\xe9l\",\"card\":{\"cvv\":"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("is not JSON") && e.contains("column"), "{e}");
+        // And one escaped where it may not stand: still found there.
+        let e = run(
+            &pins,
+            &url,
+            &ct,
+            &body(b"{\"\\u0063ard\":{},\"x\":{\"cvv\":"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("json:/x/cvv"), "{e}");
     }
 
     #[test]

@@ -983,8 +983,16 @@ impl Prefilter {
         }
         let mut buffer = Vec::new();
         let mut direct = Direct::default();
+        // Runs asked already, none holding a prefix: a text repeats its
+        // member names (an array of records), and the same characters
+        // decode to the same bytes.
+        let mut asked: Vec<&[u8]> = Vec::new();
         for run in encoded::long_runs(text, encoded::base64_char, RUN) {
             let chars = &text[run];
+            if asked.contains(&chars) {
+                continue;
+            }
+            asked.push(chars);
             let whole = direct.take(chars);
             let decodes = |written| decodes(&self.cores, || self.cores(), chars, written, whole);
             let base64 = decodes(Run::Base64)
@@ -1825,6 +1833,35 @@ mod tests {
             assert!(Prefilter::new(&values()).may_hold(text.as_bytes()));
         }
         clean(format!("{} end", honest.join(" ")).as_bytes());
+    }
+
+    /// The prefilter asks each distinct run once: an echo written encoded
+    /// after the same honest member name many times (an array of records),
+    /// or written twice, still lets the answer through to the scrubber,
+    /// which replaces every occurrence.
+    #[test]
+    fn repeated_runs_are_asked_once_and_an_echo_among_them_still_passes() {
+        let record = r#"{"originalCurrency":"SGD","originalAmount":4.07}"#;
+        let honest = [record; 6].join(",");
+        let clean_text = format!("[{honest}]");
+        assert!(!Prefilter::new(&values()).may_hold(clean_text.as_bytes()));
+        clean(clean_text.as_bytes());
+        let echo = STANDARD_NO_PAD.encode(br#"{"pan":"4532015112830366"}"#);
+        for text in [
+            format!(r#"[{honest},{{"originalCurrency":"{echo}"}}]"#),
+            format!(r#"[{honest},{{"originalCurrency":"{echo}","again":"{echo}"}}]"#),
+            format!(r#"[{{"note":"{echo}"}},{honest},{{"note":"{echo}"}}]"#),
+        ] {
+            assert!(
+                Prefilter::new(&values()).may_hold(text.as_bytes()),
+                "{text}"
+            );
+            let (out, echoes) = scrubbed(text.as_bytes());
+            assert!(!echoes.is_empty(), "{text}");
+            let out = String::from_utf8_lossy(&out);
+            assert!(!out.contains(&echo), "{out}");
+            assert!(out.contains("[hidden]"), "{out}");
+        }
     }
 
     /// A value echoed raw that holds an encoded run holding another value:
