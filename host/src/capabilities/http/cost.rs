@@ -235,6 +235,11 @@ pub fn measure_sealing(
             .flatten()
             .collect();
         for (name, value) in answer_headers {
+            // As the HTTP capability does: the length is of what was read,
+            // and not passed on.
+            if name == "content-length" {
+                continue;
+            }
             std::hint::black_box(Scrubber::scrub_all(
                 &scrubbers,
                 name.as_bytes(),

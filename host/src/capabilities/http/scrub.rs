@@ -59,6 +59,10 @@ const RUN: usize = 16;
 /// costs less than finding a call's cores, which pays past a few dozen
 /// characters.
 const DIRECT_CHARS: usize = 64;
+/// How many of a text's first encoded runs the prefilter remembers, so as
+/// not to decode one again where it repeats: a bound on the comparisons
+/// (each run against those before it) a text of many runs could make.
+const REMEMBERED_RUNS: usize = 32;
 
 /// One way a value may be written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -983,16 +987,20 @@ impl Prefilter {
         }
         let mut buffer = Vec::new();
         let mut direct = Direct::default();
-        // Runs asked already, none holding a prefix: a text repeats its
-        // member names (an array of records), and the same characters
-        // decode to the same bytes.
+        // Among a text's first [`REMEMBERED_RUNS`] runs, those asked
+        // already, none holding a prefix: a text repeats its member names
+        // (an array of records), and the same characters decode to the same
+        // bytes. Past them every run is asked, so that a text of many
+        // distinct runs costs no more than before.
         let mut asked: Vec<&[u8]> = Vec::new();
-        for run in encoded::long_runs(text, encoded::base64_char, RUN) {
+        for (n, run) in encoded::long_runs(text, encoded::base64_char, RUN).enumerate() {
             let chars = &text[run];
-            if asked.contains(&chars) {
-                continue;
+            if n < REMEMBERED_RUNS {
+                if asked.contains(&chars) {
+                    continue;
+                }
+                asked.push(chars);
             }
-            asked.push(chars);
             let whole = direct.take(chars);
             let decodes = |written| decodes(&self.cores, || self.cores(), chars, written, whole);
             let base64 = decodes(Run::Base64)
@@ -1835,19 +1843,25 @@ mod tests {
         clean(format!("{} end", honest.join(" ")).as_bytes());
     }
 
-    /// The prefilter asks each distinct run once: an echo written encoded
-    /// after the same honest member name many times (an array of records),
-    /// or written twice, still lets the answer through to the scrubber,
-    /// which replaces every occurrence.
+    /// The prefilter does not decode a run again where it repeats: an
+    /// echo written encoded after the same honest member name many times
+    /// (an array of records), written twice, or past the runs it
+    /// remembers, still lets the answer through to the scrubber, which
+    /// replaces every occurrence.
     #[test]
-    fn repeated_runs_are_asked_once_and_an_echo_among_them_still_passes() {
+    fn an_echo_among_repeated_runs_still_passes_the_prefilter() {
         let record = r#"{"originalCurrency":"SGD","originalAmount":4.07}"#;
         let honest = [record; 6].join(",");
         let clean_text = format!("[{honest}]");
         assert!(!Prefilter::new(&values()).may_hold(clean_text.as_bytes()));
         clean(clean_text.as_bytes());
         let echo = STANDARD_NO_PAD.encode(br#"{"pan":"4532015112830366"}"#);
+        let many: Vec<String> = (0..2 * REMEMBERED_RUNS)
+            .map(|i| format!(r#"{{"originalCurrency{i:02}":1}}"#))
+            .collect();
+        let many = many.join(",");
         for text in [
+            format!(r#"[{many},{honest},{{"originalCurrency":"{echo}"}}]"#),
             format!(r#"[{honest},{{"originalCurrency":"{echo}"}}]"#),
             format!(r#"[{honest},{{"originalCurrency":"{echo}","again":"{echo}"}}]"#),
             format!(r#"[{{"note":"{echo}"}},{honest},{{"note":"{echo}"}}]"#),
