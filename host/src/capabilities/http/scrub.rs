@@ -1557,28 +1557,44 @@ impl Scrubber {
         whole: bool,
         echoes: &mut Echoes,
     ) -> Option<Vec<u8>> {
-        let scrubbers: Vec<&Scrubber> = scrubbers
-            .iter()
-            .copied()
-            .filter(|s| !s.is_empty())
-            .collect();
+        // This runs for each header and the body: the scrubbers as given
+        // (the HTTP capability gives none empty), and where each notes what
+        // it found on the stack for a call's two.
+        let kept: Vec<&Scrubber>;
+        let scrubbers = if scrubbers.iter().any(|s| s.is_empty()) {
+            kept = scrubbers
+                .iter()
+                .copied()
+                .filter(|s| !s.is_empty())
+                .collect();
+            &kept[..]
+        } else {
+            scrubbers
+        };
         if scrubbers.is_empty() {
             return None;
         }
-        let mut found: Vec<Vec<usize>> = vec![Vec::new(); scrubbers.len()];
+        let mut two: [Vec<usize>; 2] = Default::default();
+        let mut more: Vec<Vec<usize>>;
+        let found: &mut [Vec<usize>] = if scrubbers.len() <= two.len() {
+            &mut two[..scrubbers.len()]
+        } else {
+            more = vec![Vec::new(); scrubbers.len()];
+            &mut more
+        };
         // Every match is found in the text as it came, the encoded runs
         // (each judged whole) and each scrubber's direct matches, and
         // their union replaced: one replaced first would split the other
         // (a direct match cut short inside a run, mixed-case hex whose
         // first digits read as the lower-case form, or a run inside a
         // value echoed raw) and leave the rest of a value behind.
-        let mut ranges = encoded_runs(&scrubbers, text, &mut found);
-        for (s, found) in scrubbers.iter().zip(&mut found) {
+        let mut ranges = encoded_runs(scrubbers, text, found);
+        for (s, found) in scrubbers.iter().zip(found.iter_mut()) {
             ranges.extend(s.find(text, whole, found));
         }
         let replaced = (!ranges.is_empty()).then(|| replace(text, &merged(ranges)));
-        for (s, found) in scrubbers.iter().zip(found) {
-            for value in found {
+        for (s, found) in scrubbers.iter().zip(found.iter()) {
+            for &value in found {
                 echoes.add(Echo {
                     name: s.names[value].clone(),
                     place: place.to_string(),
