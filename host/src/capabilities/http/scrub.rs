@@ -2144,7 +2144,15 @@ mod tests {
             b"738".as_slice(),
             b"Ab3-_.*xyz9".as_slice(),
             b"abc".as_slice(),
-            b"ab?c".as_slice(),
+            // A plain first group, then a byte some kind escapes: the head
+            // is read whole, not its first group alone.
+            b"abc\"def".as_slice(),
+            b"abc<def".as_slice(),
+            b"abc/def".as_slice(),
+            b"abc def".as_slice(),
+            b"abc?".as_slice(),
+            "abc\u{e9}".as_bytes(),
+            b"abcdefg'".as_slice(),
             // Short, written in Base64 with a `/` and with a `+`.
             b"\xff\xf0".as_slice(),
             b"\xfb\xef".as_slice(),
