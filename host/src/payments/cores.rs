@@ -13,6 +13,8 @@
 //! first four characters; a string whose core at some offset is shorter
 //! than two characters (one byte) makes every run a candidate.
 
+use crate::payments::encoded;
+
 /// How many characters of a core are compared.
 const COMPARED: usize = 4;
 
@@ -164,29 +166,11 @@ impl Default for Symbols {
 /// A symbol for every byte: its value, or `NONE`.
 type SymbolMap = [u8; 256];
 
-const NONE: u8 = 0xff;
+const NONE: u8 = encoded::NOT_BASE64;
 
-/// Base64 characters of both alphabets as their 6-bit values: `-` reads as
-/// `+` does and `_` as `/`, as the decoder reads a run of either.
-const BASE64_SYMBOLS: SymbolMap = {
-    let mut map = [NONE; 256];
-    let mut i = 0;
-    while i < 26 {
-        map[b'A' as usize + i] = i as u8;
-        map[b'a' as usize + i] = 26 + i as u8;
-        i += 1;
-    }
-    let mut d = 0;
-    while d < 10 {
-        map[b'0' as usize + d] = 52 + d as u8;
-        d += 1;
-    }
-    map[b'+' as usize] = 62;
-    map[b'-' as usize] = 62;
-    map[b'/' as usize] = 63;
-    map[b'_' as usize] = 63;
-    map
-};
+/// Base64 characters of both alphabets as their 6-bit values, as the
+/// decoder reads them.
+const BASE64_SYMBOLS: SymbolMap = encoded::SEXTETS;
 
 /// Hex digits of either case as their values.
 const HEX_SYMBOLS: SymbolMap = {

@@ -74,8 +74,9 @@ pub(crate) fn percent_runs(bytes: &[u8]) -> impl Iterator<Item = Range<usize>> +
 }
 
 /// Each byte's six bits in either Base64 alphabet (`+` and `-` are 62,
-/// `/` and `_` are 63), or [`NOT_BASE64`].
-const SEXTETS: [u8; 256] = {
+/// `/` and `_` are 63, as the decoder reads a run of either), or
+/// [`NOT_BASE64`]: what the decoder and the cores (`payments::cores`) read.
+pub(crate) const SEXTETS: [u8; 256] = {
     let mut table = [NOT_BASE64; 256];
     let mut i = 0u8;
     while i < 26 {
@@ -96,7 +97,7 @@ const SEXTETS: [u8; 256] = {
 };
 
 /// What [`SEXTETS`] gives a byte of neither alphabet.
-const NOT_BASE64: u8 = 0xff;
+pub(crate) const NOT_BASE64: u8 = 0xff;
 
 /// Base64 characters (without padding, in either alphabet or both mixed)
 /// decoded, as far as they go (a run whose length leaves one character
@@ -163,6 +164,8 @@ mod tests {
     use base64::Engine as _;
     use base64::alphabet;
     use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    use rand::rngs::StdRng;
+    use rand::{RngExt as _, SeedableRng as _};
 
     /// `base64`'s decoder as the masker and the scrubber used it: no padding
     /// (runs come without theirs), whatever bits the last character carries.
@@ -189,13 +192,8 @@ mod tests {
     fn base64_runs_decode_as_the_reference_decoder_decodes_them() {
         let alphabet: Vec<u8> = (0..=255u8).filter(|&b| base64_char(b)).collect();
         assert_eq!(alphabet.len(), 66, "64 characters and the URL-safe two");
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = |bound: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % bound as u64) as usize
-        };
+        let mut rng = StdRng::seed_from_u64(0x2545_f491_4f6c_dd1d);
+        let mut next = |bound: usize| rng.random_range(0..bound);
         let mut out = Vec::new();
         for round in 0..20_000 {
             let len = round % 70;
@@ -244,13 +242,8 @@ mod tests {
     #[test]
     fn long_runs_are_the_runs_long_enough() {
         // A deterministic generator: runs and gaps of 0 to 40 bytes.
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = |bound: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % bound) as usize
-        };
+        let mut rng = StdRng::seed_from_u64(0x9e37_79b9_7f4a_7c15);
+        let mut next = |bound: usize| rng.random_range(0..bound);
         let hex: fn(u8) -> bool = |b| b.is_ascii_hexdigit();
         for _ in 0..2000 {
             let mut text = Vec::new();

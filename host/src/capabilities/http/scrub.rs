@@ -747,28 +747,18 @@ fn prefixes(value: &[u8], out: &mut Heads) {
     // gives it), written once for each alphabet.
     let group = base64_group(&head[..head.len().min(3)], false, true);
     let url_group = group_in_url_alphabet(group);
-    out.push((
-        [group.0[0], group.0[1], group.0[2], group.0[3]],
-        group.1.min(4),
-    ));
+    let first_four = |(g, n): Unit| ([g[0], g[1], g[2], g[3]], n.min(4));
+    out.push(first_four(group));
     if url_group != group {
-        out.push((
-            [
-                url_group.0[0],
-                url_group.0[1],
-                url_group.0[2],
-                url_group.0[3],
-            ],
-            url_group.1.min(4),
-        ));
+        out.push(first_four(url_group));
     }
     let short = head.len() < 3;
     // A head of letters, digits and `*-._` (a card number, a CVV, most
-    // keys) is written by every escaping kind as `Raw` writes it; with a
-    // whole first group holding no `+` or `/`, every Base64 kind begins
-    // as the padded one: nothing more to give.
+    // keys) is written by every escaping kind as `Raw` writes it, and its
+    // whole first group holds no `+` or `/` (no group of three such bytes
+    // does), so every Base64 kind begins as the padded one: nothing more
+    // to give.
     if !short
-        && !group.0[..4].iter().any(|&c| c == b'+' || c == b'/')
         && head
             .iter()
             .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'*' | b'-' | b'.' | b'_'))
@@ -1742,6 +1732,8 @@ mod tests {
     use super::*;
     use base64::Engine as _;
     use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    use rand::rngs::StdRng;
+    use rand::{RngExt as _, SeedableRng as _};
 
     const SECRET: &[u8] = b"s3cr3t/Key+with&<odd>\"chars\" \xc3\xa9";
 
@@ -2205,13 +2197,8 @@ mod tests {
                 .any(|p| text.windows(p.len()).any(|w| w == *p))
         };
         let alphabet = b"abcdefqxyz7\xff";
-        let mut state = 0x853c_49e6_748f_ea9b_u64;
-        let mut next = |bound: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % bound as u64) as usize
-        };
+        let mut rng = StdRng::seed_from_u64(0x853c_49e6_748f_ea9b);
+        let mut next = |bound: usize| rng.random_range(0..bound);
         let mut found = 0;
         for round in 0..20_000 {
             let len = round % 40;
