@@ -2,6 +2,7 @@
 //! of a thousand: each page's part as `payhost serve` renders it, asked
 //! over HTTP on loopback.
 
+use crate::connectors::CONNECTORS;
 use crate::hosts::host_with_cache;
 use crate::report::{Report, ms, percentile};
 use payhost::{ConnectorError, ErrorKind, Journal, PaymentOutcome, PaymentState};
@@ -13,8 +14,6 @@ use std::time::{Duration, Instant};
 const SIZES: [usize; 2] = [1_000, 1_000_000];
 /// How many times each part is asked, after two to warm up.
 const ASKED: usize = 20;
-/// The connectors the attempts are spread over.
-const CONNECTORS: [&str; 4] = ["atlas", "hkramble", "aerohub", "nemo"];
 /// Over how long the attempts were made: thirty days.
 const SPAN: i64 = 30 * 24 * 3600;
 

@@ -1,7 +1,7 @@
 //! What pinning and scrubbing cost per payment of each shipped connector,
 //! beside assembling the same request, in one run.
 
-use crate::connectors::{pay_native, request};
+use crate::connectors::{CONNECTORS, pay_native, request};
 use crate::native::native_host;
 use crate::report::Report;
 use payhost_sandbox::demo;
@@ -16,9 +16,6 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     let i = ((sorted.len() - 1) as f64 * p).round() as usize;
     sorted[i].as_nanos() as f64 / 1000.0
 }
-
-/// The shipped connectors, in the table's order.
-const CONNECTORS: [&str; 4] = ["atlas", "hkramble", "aerohub", "nemo"];
 
 /// Each connector's answer to a successful payment (its headers, names in
 /// lower case, and its body), as the simulator, which answers as the

@@ -235,9 +235,8 @@ pub fn measure_sealing(
             .flatten()
             .collect();
         for (name, value) in answer_headers {
-            // As the HTTP capability does: the length is of what was read,
-            // and not passed on.
-            if name == "content-length" {
+            // As the HTTP capability does.
+            if !super::passed_on(name) {
                 continue;
             }
             std::hint::black_box(Scrubber::scrub_all(

@@ -88,6 +88,13 @@ pub(crate) struct HttpCtx {
     pub(crate) nonce: u64,
 }
 
+/// Whether an answer's header reaches the connector: not its
+/// `content-length`, the length of what was read, not of what was
+/// scrubbed.
+fn passed_on(header: &str) -> bool {
+    header != "content-length"
+}
+
 impl HttpCtx {
     /// A random start for a call's placeholder nonces, from the thread's
     /// CSPRNG (seeded from the OS, reseeded as it goes): no system call per
@@ -166,8 +173,7 @@ impl HttpCtx {
         };
         let mut headers = Vec::with_capacity(answer.headers.len());
         for (name, value) in answer.headers {
-            if name == "content-length" {
-                // The length of what was read, not of what was scrubbed.
+            if !passed_on(&name) {
                 continue;
             }
             // A name that holds a hidden value is dropped with its value.
