@@ -10,6 +10,7 @@
 use crate::connectors::{CONNECTORS, pay_native, request};
 use crate::native::native_host;
 use crate::report::{Report, median};
+use crate::usage::Usage;
 use payhost_sandbox::demo;
 use std::path::Path;
 use std::process::Command;
@@ -125,11 +126,11 @@ pub(crate) async fn child(
     .await?;
     payhost_sdk::native::install(Arc::new(native_host(&sim.url(), sim.credentials())));
     let warm = if timed { 100 } else { 0 };
-    let mut started = (cpu_ns(), Instant::now());
+    let mut started = (Usage::now().cpu_ns(), Instant::now());
     for i in 0..n + warm {
         if i == warm {
             crate::phases::reset();
-            started = (cpu_ns(), Instant::now());
+            started = (Usage::now().cpu_ns(), Instant::now());
         }
         let connector = only.unwrap_or(CONNECTORS[(i % 4) as usize]);
         let r = request(connector, 1_000_000 + i);
@@ -143,7 +144,7 @@ pub(crate) async fn child(
     if timed {
         println!(
             "{} {}",
-            cpu_ns() - started.0,
+            Usage::now().cpu_ns() - started.0,
             started.1.elapsed().as_nanos()
         );
     }
@@ -151,19 +152,6 @@ pub(crate) async fn child(
         crate::phases::print();
     }
     Ok(())
-}
-
-/// The CPU time this process has used, user and system, every thread.
-fn cpu_ns() -> u128 {
-    // SAFETY: getrusage writes into the struct it is given.
-    #[allow(unsafe_code)]
-    let usage = unsafe {
-        let mut usage = std::mem::zeroed::<libc::rusage>();
-        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
-        usage
-    };
-    let ns = |t: libc::timeval| t.tv_sec as u128 * 1_000_000_000 + t.tv_usec as u128 * 1_000;
-    ns(usage.ru_utime) + ns(usage.ru_stime)
 }
 
 /// CPU and wall time per payment, in a child process of its own.

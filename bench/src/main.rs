@@ -33,6 +33,7 @@ mod process;
 mod report;
 mod sealing;
 mod throughput;
+mod usage;
 
 use anyhow::Context as _;
 use args::Args;

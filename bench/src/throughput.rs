@@ -12,6 +12,7 @@
 use crate::connectors::{CONNECTORS, pay_native, pay_plugin, request};
 use crate::process::Process;
 use crate::report::{Report, median, turns};
+use crate::usage::Usage;
 use payhost::Host;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -40,14 +41,26 @@ pub(crate) async fn section(
     report.line("| concurrency | plugin payments/s | native payments/s | process payments/s | plugin / native | plugin / process | plugin / native, each round |");
     report.line("|---|---|---|---|---|---|---|");
     let builds = [Build::Plugin, Build::Native, Build::Process];
+    // What the plugin and native windows used of this process (the
+    // simulator and the client included, the same for both), per
+    // concurrency: where each build's payments spend the cores.
+    let mut used = Vec::new();
     for c in [1, 8, 64] {
         for build in builds {
             throughput(host, &process, build, c, seq, WARM_UP).await;
         }
         let mut rates = [[0f64; 3]; ROUNDS];
+        let mut spent = [Spent::default(); 2];
         for (round, b) in turns(ROUNDS, builds.len()) {
-            rates[round][b] = throughput(host, &process, builds[b], c, seq, WINDOW).await;
+            let before = Usage::now();
+            let window = throughput(host, &process, builds[b], c, seq, WINDOW).await;
+            if b < 2 {
+                spent[b].usage = spent[b].usage.plus(&Usage::now().since(&before));
+                spent[b].payments += window.payments;
+            }
+            rates[round][b] = window.rate();
         }
+        used.push((c, spent));
         let [p, n, q] = [0, 1, 2].map(|b| rates.map(|row| row[b]));
         let over = |a: &[f64; ROUNDS], b: &[f64; ROUNDS]| -> [f64; ROUNDS] {
             std::array::from_fn(|r| a[r] / b[r])
@@ -66,6 +79,44 @@ pub(crate) async fn section(
             100.0 * median(&mut over(&p, &q)),
         ));
     }
+    report.line(
+        "\nWhere each build's payments spend the two cores, from the same windows (`getrusage` over this process between a window's start and end: every thread, the simulator and the client included, the same for both builds; the connector process's own CPU is in another process and not read, so it has no row). Per payment:\n",
+    );
+    report.line("| concurrency | build | CPU | user space | kernel | the threads' waits (voluntary context switches) |");
+    report.line("|---|---|---|---|---|---|");
+    for (c, spent) in used {
+        for (name, s) in ["plugin", "native"].iter().zip(spent) {
+            let per = |ns: u128| ns as f64 / 1e3 / s.payments.max(1) as f64;
+            report.line(format!(
+                "| {c} | {name} | {:.1} µs | {:.1} µs | {:.1} µs | {:.2} |",
+                per(s.usage.cpu_ns()),
+                per(s.usage.user_ns),
+                per(s.usage.system_ns),
+                s.usage.voluntary as f64 / s.payments.max(1) as f64,
+            ));
+        }
+    }
+}
+
+/// What one build's windows at one concurrency used, and the payments
+/// they made.
+#[derive(Clone, Copy, Default)]
+struct Spent {
+    usage: Usage,
+    payments: u64,
+}
+
+/// One window's payments and the time they took.
+struct Window {
+    payments: u64,
+    seconds: f64,
+}
+
+impl Window {
+    /// Payments per second.
+    fn rate(&self) -> f64 {
+        self.payments as f64 / self.seconds
+    }
 }
 
 /// Which build a throughput figure runs.
@@ -76,8 +127,8 @@ enum Build {
     Process,
 }
 
-/// Payments per second at a concurrency, round-robin over the four
-/// connectors: the payments done over the time they took (no payment is
+/// One window of payments at a concurrency, round-robin over the four
+/// connectors: the payments done and the time they took (no payment is
 /// started past `window`; those under way then are waited for, and
 /// counted with the time they took).
 async fn throughput(
@@ -87,7 +138,7 @@ async fn throughput(
     concurrency: usize,
     seq: &Arc<AtomicU64>,
     window: Duration,
-) -> f64 {
+) -> Window {
     let done = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
     let deadline = start + window;
@@ -114,5 +165,8 @@ async fn throughput(
     for task in tasks {
         let _ = task.await;
     }
-    done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
+    Window {
+        payments: done.load(Ordering::Relaxed),
+        seconds: start.elapsed().as_secs_f64(),
+    }
 }
