@@ -85,10 +85,13 @@ fn replayed(attempt: crate::payments::attempt::Attempt) -> Executed {
 }
 
 /// An attempt begun and not yet finished; dropped armed (its future was
-/// dropped, or a panic unwound it), it writes the attempt `unknown`.
+/// dropped, or a panic unwound it), it writes the attempt `unknown`,
+/// trying again while the journal cannot take the write (a lock held
+/// past the wait, a full disk), counted in flight until it is written.
 struct Unfinished {
     journal: Option<Arc<Journal>>,
     id: i64,
+    in_flight: Arc<InFlight>,
 }
 
 impl Drop for Unfinished {
@@ -102,8 +105,10 @@ impl Drop for Unfinished {
         tracing::error!(
             "payment attempt {id} was abandoned before its outcome was written: it is unknown"
         );
+        let counted = Counted::new(&self.in_flight);
         runtime.spawn(async move {
-            if let Err(e) = journal.finish(id, &abandoned()).await {
+            let _counted = counted;
+            if let Err(e) = record(&journal, id, &abandoned(), None).await {
                 tracing::error!("payment attempt {id}: {e}");
             }
         });
@@ -287,6 +292,7 @@ impl Executor {
                 let mut unfinished = Unfinished {
                     journal: Some(journal.clone()),
                     id,
+                    in_flight: self.in_flight.clone(),
                 };
                 let started = std::time::Instant::now();
                 let outcome = connector.pay(registry.runtime(), &request).await;

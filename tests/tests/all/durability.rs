@@ -483,6 +483,45 @@ async fn a_payment_whose_future_is_dropped_mid_call_is_unknown_not_in_flight() {
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_payment_dropped_while_the_journal_is_locked_is_written_unknown_once_it_is_free() {
+    // The write that makes an abandoned attempt unknown meets a lock held
+    // past the journal's wait: it is tried again until it goes through,
+    // not tried once and the attempt left in flight for the life of the
+    // process.
+    let (ws, _) = crate::support::probe("https://probe.example.com", &[], "cpu = \"5s\"");
+    let journal_file = ws.path().join("journal.db");
+    let options = payhost::JournalOptions {
+        lease: Duration::from_secs(3),
+        busy_timeout: Duration::from_millis(200),
+    };
+    let host = ws
+        .host()
+        .await
+        .with_journal(payhost::Journal::open_with(&journal_file, options).unwrap());
+    let paying = host.execute("probe", payhost_tests::request(&[("action", "loop")]));
+    let locked = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        hold_lock(&journal_file, Duration::from_millis(1500))
+    };
+    // The lock is taken, then the payment's future is dropped under it.
+    let (dropped, locker) = tokio::join!(
+        tokio::time::timeout(Duration::from_millis(400), paying),
+        locked
+    );
+    assert!(dropped.is_err(), "the call was meant to be cut");
+    let journal = host.journal().unwrap();
+    tokio::task::spawn_blocking(move || locker.join().unwrap())
+        .await
+        .unwrap();
+    eventually(
+        "the attempt written unknown",
+        Duration::from_secs(5),
+        || async { journal.get(1).await.unwrap().state == payhost::AttemptState::Unknown },
+    )
+    .await;
+}
+
 /// Holds `journal`'s write lock from another process's connection for
 /// `held`, from a thread; returns once the lock is taken.
 fn hold_lock(journal: &Path, held: Duration) -> std::thread::JoinHandle<()> {
