@@ -484,6 +484,85 @@ async fn a_payment_whose_future_is_dropped_mid_call_is_unknown_not_in_flight() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_host_does_not_resolve_through_its_own_api_an_attempt_it_is_still_running() {
+    // The host pauses past its lease; another process opens the journal
+    // and marks the attempt unknown; the host wakes, still waiting for the
+    // supplier. Its own API must not settle the attempt meanwhile (as
+    // `failed`, the order could be paid again while the first call may
+    // still charge): the supplier's answer comes first.
+    let sim = Simulator::start().await.unwrap();
+    let dir = workspace(&sim, &[artifacts::PAYHOST_ATLAS]);
+    host_settings(dir.path(), "lease = \"1s\"\njournal_wait = \"300ms\"");
+    let server = Server::start(dir.path());
+    let client = reqwest::Client::new();
+    let order = "FAULT-delay-own";
+    let (url, c, b) = (
+        server.url.clone(),
+        client.clone(),
+        body("atlas", order, "own-1"),
+    );
+    let paying = tokio::spawn(async move { post(&c, &url, &b).await });
+    eventually(
+        "the payment reaching the supplier",
+        Duration::from_secs(10),
+        || async { sim_calls(&client, &sim, "atlas", order).await == 1 },
+    )
+    .await;
+    let pid = server.child.id().to_string();
+    let signal = |which: &str| {
+        assert!(
+            Command::new("kill")
+                .args([which, &pid])
+                .status()
+                .unwrap()
+                .success()
+        )
+    };
+    // Past the lease, and well before the supplier's answer (2 s after
+    // the call).
+    signal("-STOP");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let listed = Command::new(payhost_bin())
+        .args(["payments", "list", "--config"])
+        .arg(dir.path().join("payhost.toml"))
+        .output()
+        .unwrap();
+    signal("-CONT");
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    let resolve = || async {
+        let r = client
+            .post(format!("{}/v1/payments/1/resolve", server.url))
+            .json(&json!({"state": "failed", "note": "supplier: no charge"}))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json::<Value>().await.unwrap())
+    };
+    let (status, answer) = resolve().await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (409, Some("still_running")),
+        "{answer:#}"
+    );
+    // The supplier's answer comes (late: the attempt was marked unknown),
+    // and is kept beside it; then the operator may settle it.
+    let (status, answer) = paying.await.unwrap();
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (409, Some("superseded")),
+        "{answer:#}"
+    );
+    let (status, answer) = resolve().await;
+    assert_eq!(status, 200, "{answer:#}");
+    assert_eq!(answer["late_outcome"]["state"], "succeeded", "{answer:#}");
+    assert_eq!(sim_calls(&client, &sim, "atlas", order).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_payment_dropped_while_the_journal_is_locked_is_written_unknown_once_it_is_free() {
     // The write that makes an abandoned attempt unknown meets a lock held
     // past the journal's wait: it is tried again until it goes through,

@@ -29,6 +29,7 @@ mod memory;
 mod postgres;
 mod queries;
 mod rules;
+mod running;
 mod sqlite;
 mod store;
 mod tally;
@@ -66,6 +67,7 @@ pub enum JournalTarget {
 /// The journal: its rules over a store.
 pub struct Journal {
     store: Box<dyn Store>,
+    running: running::Running,
 }
 
 impl Journal {
@@ -80,6 +82,7 @@ impl Journal {
     pub fn open_with(path: &Path, options: JournalOptions) -> Result<Journal, JournalError> {
         Ok(Journal {
             store: Box::new(SqliteJournal::open_with(path, options)?),
+            running: running::Running::default(),
         })
     }
 
@@ -88,6 +91,7 @@ impl Journal {
     pub async fn connect(url: &str, options: JournalOptions) -> Result<Journal, JournalError> {
         Ok(Journal {
             store: Box::new(PgJournal::connect(url, options).await?),
+            running: running::Running::default(),
         })
     }
 
@@ -97,6 +101,7 @@ impl Journal {
     pub fn in_memory(memory: &Memory, options: JournalOptions) -> Result<Journal, JournalError> {
         Ok(Journal {
             store: Box::new(memory::MemoryJournal::open(memory, options)?),
+            running: running::Running::default(),
         })
     }
 
@@ -161,7 +166,12 @@ impl Journal {
         let deadline = std::time::Instant::now() + wait;
         loop {
             match self.store.try_begin(&asked).await? {
-                Some(begin) => return Ok(begin),
+                Some(begin) => {
+                    if let Begin::New(id) = begin {
+                        self.running.begun(id);
+                    }
+                    return Ok(begin);
+                }
                 None if std::time::Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(25)).await
                 }
@@ -186,11 +196,14 @@ impl Journal {
         id: i64,
         outcome: &PaymentOutcome,
     ) -> Result<Finished, JournalError> {
-        self.store.finish(id, outcome).await
+        let finished = self.store.finish(id, outcome).await?;
+        self.running.finished(id);
+        Ok(finished)
     }
 
     /// Records the operator's decision on an `unknown` attempt, and who
-    /// made it; refused while the attempt's host may still answer.
+    /// made it; refused while the attempt's host may still answer (this
+    /// process among them: an attempt it began and has not recorded).
     #[tracing::instrument(name = "journal.resolve", level = "info", skip_all, fields(attempt = id))]
     pub async fn resolve(
         &self,
@@ -205,6 +218,9 @@ impl Journal {
             by: by.to_owned(),
             asking: None,
         };
+        if self.running.holds(id) {
+            return Err(JournalError::StillRunning { id });
+        }
         self.store.resolve(id, settlement).await
     }
 
@@ -233,6 +249,9 @@ impl Journal {
                 claim,
             }),
         };
+        if self.running.holds(id) {
+            return Err(JournalError::StillRunning { id });
+        }
         self.store.resolve(id, settlement).await
     }
 
