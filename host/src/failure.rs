@@ -163,7 +163,7 @@ impl JournalError {
             JournalError::OrderBusy { .. } => Code::OrderBusy,
             JournalError::NotFound(_) => Code::NotFound,
             JournalError::NotUnknown { .. } => Code::NotUnknown,
-            JournalError::Busy { .. } => Code::JournalBusy,
+            JournalError::Busy { .. } | JournalError::Unanswered { .. } => Code::JournalBusy,
             JournalError::Moved { .. } => Code::JournalUnwritable,
             JournalError::Closed => Code::Stopping,
             JournalError::StillRunning { .. } => Code::StillRunning,

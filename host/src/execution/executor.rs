@@ -280,7 +280,22 @@ impl Executor {
                 outcome,
             });
         };
-        match journal.begin(connector.name(), &request, wait).await? {
+        let begun_or = journal.begin(connector.name(), &request, wait).await;
+        if let Err(e @ (JournalError::Unanswered { .. } | JournalError::Postgres { .. })) =
+            &begun_or
+        {
+            // The server may have written the attempt and not said so:
+            // found, it is settled as never sent (nothing was), not left
+            // in flight under this host's live lease.
+            tracing::warn!("a payment's attempt may be in the journal unconfirmed: {e}");
+            let (journal, counted) = (journal.clone(), Counted::new(&self.in_flight));
+            let key = request.idempotency_key.clone();
+            tokio::spawn(async move {
+                let _counted = counted;
+                journal.settle_unconfirmed(&key).await;
+            });
+        }
+        match begun_or? {
             Begin::Replay(attempt) => Ok(replayed(*attempt)),
             Begin::New(id) => {
                 if let Some(begun) = begun {

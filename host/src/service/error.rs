@@ -82,6 +82,10 @@ impl From<JournalError> for ApiError {
                 tracing::warn!("{e}");
                 "the journal is locked by another process past the busy timeout; nothing was changed or sent, try again".to_owned()
             }
+            e @ JournalError::Unanswered { .. } => {
+                tracing::warn!("{e}");
+                "the journal did not answer in time (the host's log says which); try again once it answers".to_owned()
+            }
             e @ JournalError::Moved { .. } => {
                 tracing::error!("{e}");
                 "the journal's file changed under this host (the host's log says how): it takes no payment; nothing was sent".to_owned()

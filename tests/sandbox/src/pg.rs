@@ -182,6 +182,30 @@ impl PgServer {
         format!("postgres://payhost@127.0.0.1:{}/{name}", self.port)
     }
 
+    /// Starts `psql` on database `url` running `sql` (its statements in
+    /// one session), and returns it running: for a session that holds a
+    /// lock while a test goes on.
+    pub fn session(&self, url: &str, sql: &str) -> Result<std::process::Child, String> {
+        Command::new(self.bin.join("psql"))
+            .args([url, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start psql: {e}"))
+    }
+
+    /// What `sql` prints on database `url`, unaligned and without headers.
+    pub fn query(&self, url: &str, sql: &str) -> Result<String, String> {
+        let out = Command::new(self.bin.join("psql"))
+            .args([url, "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
+            .output()
+            .map_err(|e| format!("cannot run psql: {e}"))?;
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
+
     /// Where the server keeps its files.
     pub fn dir(&self) -> &Path {
         self.dir.path()

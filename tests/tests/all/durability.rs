@@ -601,6 +601,79 @@ async fn a_payment_dropped_while_the_journal_is_locked_is_written_unknown_once_i
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn an_attempt_postgresql_confirms_too_late_is_settled_as_never_sent_not_left_in_flight() {
+    // PostgreSQL takes a payment's attempt and answers only after the host
+    // has given up waiting (here a lock another session holds; a server
+    // that stalls, or a reply lost, does the same): the caller hears the
+    // journal did not answer, the connector is never called, and the
+    // attempt the server wrote afterwards is settled `failed` (never
+    // sent), not left in flight under the host's live lease, holding its
+    // key and its order for as long as the host runs.
+    let pg = PgServer::start().unwrap_or_else(|e| panic!("{e}"));
+    let url = pg.database().unwrap();
+    let (ws, _) = crate::support::probe("https://probe.example.com", &[], "");
+    let options = payhost::JournalOptions {
+        lease: Duration::from_secs(2),
+        busy_timeout: Duration::from_millis(500),
+    };
+    let host = ws
+        .host()
+        .await
+        .with_journal(payhost::Journal::connect(&url, options).await.unwrap());
+    // One payment first, so that the connection has the insert prepared
+    // (preparing it would wait for the lock too, and write nothing).
+    let mut warm = payhost_tests::request(&[("action", "config")]);
+    (warm.order_id, warm.idempotency_key) = ("O-warm".into(), "warm".into());
+    host.execute("probe", warm).await.unwrap();
+    // Reads go on; inserts into the attempts table wait for the lock.
+    let mut holder = pg
+        .session(
+            &url,
+            "BEGIN; LOCK TABLE attempts IN EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT;",
+        )
+        .unwrap();
+    eventually("the lock taken", Duration::from_secs(10), || async {
+        pg.query(
+            &url,
+            "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+             WHERE c.relname = 'attempts' AND l.mode = 'ExclusiveLock' AND l.granted",
+        )
+        .unwrap()
+            == "1"
+    })
+    .await;
+    let mut request = payhost_tests::request(&[("action", "config")]);
+    request.idempotency_key = "confirmed-late".into();
+    let answer = tokio::time::timeout(Duration::from_secs(60), host.execute("probe", request))
+        .await
+        .expect("the caller is answered while the journal does not answer");
+    match answer {
+        Err(payhost::PayError::Journal(payhost::JournalError::Unanswered { .. })) => {}
+        other => panic!("expected the journal's silence, got {other:?}"),
+    }
+    tokio::task::spawn_blocking(move || holder.wait().unwrap())
+        .await
+        .unwrap();
+    let journal = host.journal().unwrap();
+    eventually(
+        "the attempt written late settled as never sent",
+        Duration::from_secs(15),
+        || async {
+            journal
+                .by_key("confirmed-late")
+                .await
+                .ok()
+                .flatten()
+                .is_some_and(|a| a.state == payhost::AttemptState::Failed)
+        },
+    )
+    .await;
+    let attempt = journal.by_key("confirmed-late").await.unwrap().unwrap();
+    let error = attempt.outcome.and_then(|o| o.error).unwrap();
+    assert!(error.message.contains("never sent"), "{error:?}");
+}
+
 /// Holds `journal`'s write lock from another process's connection for
 /// `held`, from a thread; returns once the lock is taken.
 fn hold_lock(journal: &Path, held: Duration) -> std::thread::JoinHandle<()> {

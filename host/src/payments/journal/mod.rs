@@ -68,6 +68,11 @@ pub enum JournalTarget {
 pub struct Journal {
     store: Box<dyn Store>,
     running: running::Running,
+    /// How long one call to the store may take before it is given up as
+    /// failed: PostgreSQL's, whose server or network may stop answering
+    /// without closing the connection (a file's calls are bounded by its
+    /// lock wait).
+    answer_within: Option<Duration>,
 }
 
 impl Journal {
@@ -83,6 +88,7 @@ impl Journal {
         Ok(Journal {
             store: Box::new(SqliteJournal::open_with(path, options)?),
             running: running::Running::default(),
+            answer_within: None,
         })
     }
 
@@ -92,6 +98,9 @@ impl Journal {
         Ok(Journal {
             store: Box::new(PgJournal::connect(url, options).await?),
             running: running::Running::default(),
+            // Past the lease another host may have marked this one's
+            // attempts unknown: an answer later than that is no answer.
+            answer_within: Some(options.lease),
         })
     }
 
@@ -102,6 +111,7 @@ impl Journal {
         Ok(Journal {
             store: Box::new(memory::MemoryJournal::open(memory, options)?),
             running: running::Running::default(),
+            answer_within: None,
         })
     }
 
@@ -121,6 +131,22 @@ impl Journal {
             }
             JournalTarget::Postgres(url) => Journal::connect(url, options).await,
         }
+    }
+
+    /// One store call, given up as failed past `answer_within`: the
+    /// caller hears the journal did not answer, and what a write did on
+    /// a server that answers late is found again by the key or the id
+    /// (see [`Journal::settle_unconfirmed`]).
+    async fn bounded<T>(&self, call: store::Later<'_, T>) -> Result<T, JournalError> {
+        let Some(limit) = self.answer_within else {
+            return call.await;
+        };
+        tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
+            Err(JournalError::Unanswered {
+                location: self.location(),
+                waited: limit,
+            })
+        })
     }
 
     /// This process's instance id in the journal.
@@ -164,8 +190,9 @@ impl Journal {
             fingerprint: fingerprint(connector, request),
         };
         let deadline = std::time::Instant::now() + wait;
+        let _beginning = self.running.beginning(&request.idempotency_key);
         loop {
-            match self.store.try_begin(&asked).await? {
+            match self.bounded(self.store.try_begin(&asked)).await? {
                 Some(begin) => {
                     if let Begin::New(id) = begin {
                         self.running.begun(id);
@@ -196,9 +223,49 @@ impl Journal {
         id: i64,
         outcome: &PaymentOutcome,
     ) -> Result<Finished, JournalError> {
-        let finished = self.store.finish(id, outcome).await?;
+        let finished = self.bounded(self.store.finish(id, outcome)).await?;
         self.running.finished(id);
         Ok(finished)
+    }
+
+    /// After a begin under `key` that failed with no answer from the
+    /// journal's server (it went away, or answered too late: the attempt
+    /// may have been written all the same): an attempt under `key` in
+    /// flight, this process's, that no call of this process began, was
+    /// never sent to the supplier, and is written `failed` so that it
+    /// holds neither its key nor its order in flight for as long as this
+    /// host runs. Tries until the journal answers, and stops when it is
+    /// closed.
+    pub async fn settle_unconfirmed(&self, key: &str) {
+        let mut pause = Duration::from_millis(100);
+        loop {
+            // A call of this process beginning the key may be about to
+            // note the attempt as its own: ask again once it has.
+            if !self.running.is_beginning(key) {
+                let found = match self.by_key(key).await {
+                    Ok(Some(a))
+                        if a.state == crate::payments::attempt::AttemptState::InFlight
+                            && a.instance.as_deref() == Some(self.instance())
+                            && !self.running.holds(a.id) =>
+                    {
+                        self.finish(a.id, &types::unsent()).await.map(|_| {
+                            tracing::warn!(
+                                "payment attempt {} was written by a begin the journal did not confirm; it was never sent to the supplier and is now failed",
+                                a.id
+                            );
+                        })
+                    }
+                    Ok(_) => Ok(()),
+                    Err(e) => Err(e),
+                };
+                match found {
+                    Ok(()) | Err(JournalError::Closed | JournalError::Moved { .. }) => return,
+                    Err(_) => {}
+                }
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(2));
+        }
     }
 
     /// Records the operator's decision on an `unknown` attempt, and who
@@ -221,7 +288,7 @@ impl Journal {
         if self.running.holds(id) {
             return Err(JournalError::StillRunning { id });
         }
-        self.store.resolve(id, settlement).await
+        self.bounded(self.store.resolve(id, settlement)).await
     }
 
     /// Records a query about attempt `id` whose answer decides it: the
@@ -252,7 +319,7 @@ impl Journal {
         if self.running.holds(id) {
             return Err(JournalError::StillRunning { id });
         }
-        self.store.resolve(id, settlement).await
+        self.bounded(self.store.resolve(id, settlement)).await
     }
 
     /// Records a query that decided nothing (or the reconciler's stop),
@@ -264,13 +331,12 @@ impl Journal {
         next: NextQuery,
         claim: Option<String>,
     ) -> Result<(), JournalError> {
-        self.store
-            .note_query(queries::Asking {
-                record,
-                next,
-                claim,
-            })
-            .await
+        self.bounded(self.store.note_query(queries::Asking {
+            record,
+            next,
+            claim,
+        }))
+        .await
     }
 
     /// The attempts of `connector` the reconciler may ask about now: those
@@ -289,7 +355,7 @@ impl Journal {
             now: now(),
             limit,
         };
-        self.store.due(&search).await
+        self.bounded(self.store.due(&search)).await
     }
 
     /// Claims attempt `id` for one query for `hold`: the claim's token, or
@@ -307,25 +373,24 @@ impl Journal {
         let until = now().saturating_add(i64::try_from(hold.as_secs()).unwrap_or(i64::MAX / 2));
         let token = format!("{}/{}", self.instance(), uuid::Uuid::new_v4());
         Ok(self
-            .store
-            .claim(id, &token, until, scheduled)
+            .bounded(self.store.claim(id, &token, until, scheduled))
             .await?
             .then_some(token))
     }
 
     /// The queries about attempt `id`, oldest first.
     pub async fn queries(&self, id: i64) -> Result<Vec<QueryRecord>, JournalError> {
-        self.store.queries(id).await
+        self.bounded(self.store.queries(id)).await
     }
 
     /// One attempt.
     pub async fn get(&self, id: i64) -> Result<Attempt, JournalError> {
-        self.store.get(id).await
+        self.bounded(self.store.get(id)).await
     }
 
     /// The attempt under a key.
     pub async fn by_key(&self, key: &str) -> Result<Option<Attempt>, JournalError> {
-        self.store.by_key(key).await
+        self.bounded(self.store.by_key(key)).await
     }
 
     /// The latest attempts, newest first.
@@ -340,18 +405,18 @@ impl Journal {
     /// The backlog of attempts not settled and the resolutions made, for
     /// `/metrics`.
     pub async fn tally(&self) -> Result<Tally, JournalError> {
-        self.store.tally().await
+        self.bounded(self.store.tally()).await
     }
 
     /// The attempts made since `since` (Unix seconds), by connector, state
     /// and minute: the console's chart.
     pub async fn per_minute(&self, since: i64) -> Result<Vec<Minute>, JournalError> {
-        self.store.per_minute(since).await
+        self.bounded(self.store.per_minute(since)).await
     }
 
     /// The attempts `filter` finds, newest first, one page at a time.
     pub async fn find(&self, filter: &Filter) -> Result<Page, JournalError> {
-        let attempts = self.store.find(filter).await?;
+        let attempts = self.bounded(self.store.find(filter)).await?;
         Ok(filter.page(attempts))
     }
 
@@ -365,7 +430,7 @@ impl Journal {
             limit: MAX_PAGE,
             ..Filter::default()
         };
-        let mut order = self.store.find(&filter).await?;
+        let mut order = self.bounded(self.store.find(&filter)).await?;
         order.reverse();
         Ok((attempt, order))
     }
@@ -380,13 +445,13 @@ impl Journal {
             sha256,
             bytes,
         };
-        self.store.publish(upload).await
+        self.bounded(self.store.publish(upload)).await
     }
 
     /// The next connector files published after `seq` (a few at a time),
     /// in order.
     pub async fn published_after(&self, seq: i64) -> Result<Vec<Published>, JournalError> {
-        self.store.published_after(seq).await
+        self.bounded(self.store.published_after(seq)).await
     }
 
     /// Takes no new attempt from now on (a stopping host); attempts under

@@ -60,6 +60,17 @@ pub enum JournalError {
         /// How long this one waited.
         waited: Duration,
     },
+    /// The journal's server did not answer in time (it may be down, or the
+    /// network to it): what was asked may or may not have been done.
+    #[error(
+        "the journal {location} did not answer within {waited:?}: it may be down or out of reach; try again once it answers"
+    )]
+    Unanswered {
+        /// The URL without its password.
+        location: String,
+        /// How long this one waited.
+        waited: Duration,
+    },
     /// The journal's file (or its WAL) is no longer the one this host
     /// opened, or belongs with another: see `ground`.
     #[error("the journal {path} {what}")]
@@ -143,9 +154,13 @@ pub enum JournalError {
 }
 
 impl JournalError {
-    /// Whether trying again later may work (a lock, not a broken file).
+    /// Whether trying again later may work (a lock, a server that did
+    /// not answer; not a broken file).
     pub fn is_busy(&self) -> bool {
-        matches!(self, JournalError::Busy { .. })
+        matches!(
+            self,
+            JournalError::Busy { .. } | JournalError::Unanswered { .. }
+        )
     }
 }
 
@@ -304,6 +319,18 @@ pub(crate) fn abandoned() -> PaymentOutcome {
         ConnectorError::host(
             ErrorKind::ConnectorFault,
             "the host abandoned this payment before its outcome was known; it may have reached the supplier: query it or resolve it by hand",
+        ),
+    )
+}
+
+/// The outcome of an attempt the journal wrote but never confirmed to
+/// the call that began it, which therefore never sent it.
+pub(crate) fn unsent() -> PaymentOutcome {
+    PaymentOutcome::host(
+        PaymentState::Failed,
+        ConnectorError::host(
+            ErrorKind::Denied,
+            "the journal did not confirm this attempt to the host that began it (its server did not answer), so it was never sent to the supplier; no money moved: pay again under a new key",
         ),
     )
 }

@@ -103,7 +103,18 @@ impl PgJournal {
             message: e.to_string(),
         };
         options.check()?;
-        let config: tokio_postgres::Config = url.parse().map_err(|e| fail(&e))?;
+        let mut config: tokio_postgres::Config = url.parse().map_err(|e| fail(&e))?;
+        // A server that stops answering without closing the connection (a
+        // host gone, a network cut) must not hold a payment, a lease
+        // renewal or a shutdown for hours: connecting, and any write the
+        // server does not acknowledge, give up within the lease (unless
+        // the URL says otherwise); each call is bounded by it as well.
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(options.lease);
+        }
+        if config.get_tcp_user_timeout().is_none() {
+            config.tcp_user_timeout(options.lease);
+        }
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -172,7 +183,15 @@ impl PgJournal {
             let every = renewing.options.lease / 3;
             loop {
                 tokio::time::sleep(every).await;
-                let result = renewing.renew().await;
+                let limit = renewing.options.lease;
+                let result = tokio::time::timeout(limit, renewing.renew())
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(JournalError::Unanswered {
+                            location: shown(&renewing.url),
+                            waited: limit,
+                        })
+                    });
                 renewing.health().record(result);
             }
         });
