@@ -822,6 +822,22 @@ async fn a_journal_deleted_under_a_serving_host_stops_its_payments_and_loses_non
         (200, Some("succeeded")),
         "{answer:#}"
     );
+    // An attempt whose outcome is unknown (the supplier hung up).
+    let (status, answer) = post(
+        &client,
+        &server.url,
+        &body("atlas", "ATL-FAULT-drop-kept", "drop-1"),
+    )
+    .await;
+    assert_eq!(
+        (
+            status,
+            answer["outcome"]["state"].as_str(),
+            answer["id"].as_i64()
+        ),
+        (200, Some("unknown"), Some(2)),
+        "{answer:#}"
+    );
     let journal = dir.path().join("payhost.db");
     for file in ["payhost.db", "payhost.db-wal"] {
         std::fs::remove_file(dir.path().join(file)).unwrap();
@@ -843,6 +859,21 @@ async fn a_journal_deleted_under_a_serving_host_stops_its_payments_and_loses_non
     assert_eq!(
         (status, health["status"].as_str()),
         (503, Some("journal_unwritable"))
+    );
+    // Nor is a settlement taken into the file that is gone (it would be
+    // answered as recorded and lost with it).
+    let resolved = client
+        .post(format!("{}/v1/payments/2/resolve", server.url))
+        .json(&json!({"state": "failed", "note": "Atlas support: no charge"}))
+        .send()
+        .await
+        .unwrap();
+    let status = resolved.status().as_u16();
+    let answer: Value = resolved.json().await.unwrap();
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (503, Some("journal_unwritable")),
+        "{answer:#}"
     );
     let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap();
     assert!(log.contains("deleted or renamed"), "{log}");
@@ -878,5 +909,7 @@ async fn a_journal_deleted_under_a_serving_host_stops_its_payments_and_loses_non
         (409, Some("order_busy")),
         "{answer:#}"
     );
+    let (_, attempt) = get(&client, &format!("{}/v1/payments/2", server.url)).await;
+    assert_eq!(attempt["state"], "unknown", "{attempt:#}");
     assert_eq!(sim.pay_calls(Supplier::Atlas, "ATL-OK-kept"), 1);
 }

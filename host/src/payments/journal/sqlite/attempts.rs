@@ -158,6 +158,9 @@ impl Inner {
         let json = serde_json::to_string(outcome).unwrap_or_default();
         {
             let mut conn = self.writer();
+            // A journal moved under this host takes no settlement, nor
+            // reports one made into the old file (see `ground`).
+            self.check_ground(&conn)?;
             let tx = self.immediate(&mut conn).map_err(|e| self.fail(e))?;
             let state: Option<AttemptState> = tx
                 .prepare_cached("SELECT state FROM attempts WHERE id = ?1")
@@ -202,6 +205,7 @@ impl Inner {
                 self.record_in(&tx, asking, true)?;
             }
             tx.commit().map_err(|e| self.fail(e))?;
+            self.check_ground(&conn)?;
         }
         self.get(id)
     }

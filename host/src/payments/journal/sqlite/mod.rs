@@ -366,6 +366,7 @@ impl SqliteJournal {
         } = upload;
         self.blocking(move |inner| {
             let mut conn = inner.writer();
+            inner.check_ground(&conn)?;
             let tx = inner.immediate(&mut conn).map_err(|e| inner.fail(e))?;
             tx.prepare_cached(
                 "INSERT INTO published (file, sha256, bytes, published_at) VALUES (?1, ?2, ?3, ?4)",
@@ -374,6 +375,7 @@ impl SqliteJournal {
             .map_err(|e| inner.fail(e))?;
             let seq = tx.last_insert_rowid();
             tx.commit().map_err(|e| inner.fail(e))?;
+            inner.check_ground(&conn)?;
             Ok(seq)
         })
         .await
