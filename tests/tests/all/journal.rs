@@ -703,3 +703,41 @@ async fn a_search_finds_by_state_connector_order_time_and_resolution_page_by_pag
         journal.close().await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_outcome_that_comes_after_the_journal_closed_is_kept_beside_its_attempt() {
+    // A payment still running when its host's shutdown grace ended: closing
+    // made its attempt unknown; the supplier's answer that comes a moment
+    // later is written beside it (a late outcome for the operator), not
+    // dropped because the journal's writer has stopped.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.db");
+    let journal = Journal::open(&path).unwrap();
+    let Begin::New(id) = journal
+        .begin("atlas", &request(&[]), Duration::ZERO)
+        .await
+        .unwrap()
+    else {
+        panic!("a new attempt")
+    };
+    journal.close().await.unwrap();
+    let finished = journal
+        .finish(id, &payhost::PaymentOutcome::new(PaymentState::Succeeded))
+        .await;
+    assert!(
+        matches!(
+            finished,
+            Ok(payhost::Finished::Late {
+                state: AttemptState::Unknown
+            })
+        ),
+        "{finished:?}"
+    );
+    drop(journal);
+    let attempt = Journal::open(&path).unwrap().get(id).await.unwrap();
+    assert_eq!(attempt.state, AttemptState::Unknown);
+    assert_eq!(
+        attempt.late_outcome.map(|o| o.state),
+        Some(PaymentState::Succeeded)
+    );
+}

@@ -148,6 +148,22 @@ impl Inner {
         Ok(Finished::Late { state })
     }
 
+    /// [`Inner::finish_in`] in a write transaction of its own, past the
+    /// batching writer (stopped once the journal is closed).
+    pub(super) fn finish_alone(
+        &self,
+        id: i64,
+        outcome: &PaymentOutcome,
+    ) -> Result<Finished, JournalError> {
+        let mut conn = self.writer();
+        self.check_ground(&conn)?;
+        let tx = self.immediate(&mut conn).map_err(|e| self.fail(e))?;
+        let finished = self.finish_in(&tx, id, outcome)?;
+        tx.commit().map_err(|e| self.fail(e))?;
+        self.check_ground(&conn)?;
+        Ok(finished)
+    }
+
     pub(super) fn resolve(&self, id: i64, settled: &Settlement) -> Result<Attempt, JournalError> {
         let Settlement {
             outcome,

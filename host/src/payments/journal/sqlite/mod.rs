@@ -296,9 +296,21 @@ impl SqliteJournal {
         id: i64,
         outcome: &PaymentOutcome,
     ) -> Result<Finished, JournalError> {
-        let outcome = outcome.clone();
-        self.submit(move |inner, tx| inner.finish_in(tx, id, &outcome))
+        let queued = outcome.clone();
+        match self
+            .submit(move |inner, tx| inner.finish_in(tx, id, &queued))
             .await
+        {
+            // The writer stopped with the host (its shutdown grace is
+            // over, and closing made the attempt unknown): the supplier's
+            // answer is written on its own, beside the attempt, not lost.
+            Err(JournalError::Closed) => {
+                let outcome = outcome.clone();
+                self.blocking(move |inner| inner.finish_alone(id, &outcome))
+                    .await
+            }
+            finished => finished,
+        }
     }
 
     /// Records the operator's decision on an `unknown` attempt.
