@@ -29,6 +29,9 @@ pub struct Executed {
 /// attempt when it has a journal.
 pub struct Executor {
     journal: Option<Arc<Journal>>,
+    /// Started with the first payment: settles this process's orphans in
+    /// the journal every third of a lease (see [`Journal::settle_orphans`]).
+    sweeping: std::sync::Once,
     in_flight: Arc<InFlight>,
     /// Set when the host stops waiting for payments to end (its shutdown
     /// grace is over): every caller still waiting is answered.
@@ -115,6 +118,25 @@ impl Drop for Unfinished {
     }
 }
 
+/// Settles the journal's orphans of this process every third of a lease,
+/// for as long as the journal is in use.
+fn sweep_orphans(journal: std::sync::Weak<Journal>) {
+    tokio::spawn(async move {
+        loop {
+            let Some(every) = journal.upgrade().map(|j| j.options().lease / 3) else {
+                return;
+            };
+            tokio::time::sleep(every).await;
+            let Some(journal) = journal.upgrade() else {
+                return;
+            };
+            if let Err(e) = journal.settle_orphans().await {
+                tracing::debug!("looking for attempts begun without an answer: {e}");
+            }
+        }
+    });
+}
+
 /// Writes an attempt's outcome, trying again while the journal cannot take
 /// it (a lock held past the wait, a database away): until `until`, for a
 /// caller still waiting (as long as the attempt's lease can keep it in
@@ -168,6 +190,7 @@ impl Executor {
     pub fn new(journal: Option<Journal>) -> Executor {
         Executor {
             journal: journal.map(Arc::new),
+            sweeping: std::sync::Once::new(),
             in_flight: Arc::default(),
             stopping: tokio::sync::watch::Sender::new(false),
         }
@@ -251,6 +274,10 @@ impl Executor {
             });
         }
         let _counted = Counted::new(&self.in_flight);
+        if let Some(journal) = &self.journal {
+            self.sweeping
+                .call_once(|| sweep_orphans(Arc::downgrade(journal)));
+        }
         let wait = connector.limits.timeout + Duration::from_secs(5);
         // A key seen before is answered from the journal, without taking a
         // place or an instance: retries with their key cost nothing.
@@ -280,22 +307,7 @@ impl Executor {
                 outcome,
             });
         };
-        let begun_or = journal.begin(connector.name(), &request, wait).await;
-        if let Err(e @ (JournalError::Unanswered { .. } | JournalError::Postgres { .. })) =
-            &begun_or
-        {
-            // The server may have written the attempt and not said so:
-            // found, it is settled as never sent (nothing was), not left
-            // in flight under this host's live lease.
-            tracing::warn!("a payment's attempt may be in the journal unconfirmed: {e}");
-            let (journal, counted) = (journal.clone(), Counted::new(&self.in_flight));
-            let key = request.idempotency_key.clone();
-            tokio::spawn(async move {
-                let _counted = counted;
-                journal.settle_unconfirmed(&key).await;
-            });
-        }
-        match begun_or? {
+        match journal.begin(connector.name(), &request, wait).await? {
             Begin::Replay(attempt) => Ok(replayed(*attempt)),
             Begin::New(id) => {
                 if let Some(begun) = begun {

@@ -84,7 +84,7 @@ impl From<JournalError> for ApiError {
             }
             e @ JournalError::Unanswered { .. } => {
                 tracing::warn!("{e}");
-                "the journal did not answer in time (the host's log says which); try again once it answers".to_owned()
+                "the journal did not answer in time (the host's log says which): what was asked may or may not have been done; look at the payment before trying again".to_owned()
             }
             e @ JournalError::Moved { .. } => {
                 tracing::error!("{e}");

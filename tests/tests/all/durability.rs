@@ -493,9 +493,18 @@ async fn a_host_does_not_resolve_through_its_own_api_an_attempt_it_is_still_runn
     let sim = Simulator::start().await.unwrap();
     let dir = workspace(&sim, &[artifacts::PAYHOST_ATLAS]);
     host_settings(dir.path(), "lease = \"1s\"\njournal_wait = \"300ms\"");
+    // The supplier never answers; the call ends at its 8 s limit, well
+    // after the host is paused and woken.
+    let config = dir.path().join("payhost.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("timeout = \"3s\"", "timeout = \"8s\""),
+    )
+    .unwrap();
     let server = Server::start(dir.path());
     let client = reqwest::Client::new();
-    let order = "FAULT-delay-own";
+    let order = "FAULT-slow-own";
     let (url, c, b) = (
         server.url.clone(),
         client.clone(),
@@ -518,8 +527,7 @@ async fn a_host_does_not_resolve_through_its_own_api_an_attempt_it_is_still_runn
                 .success()
         )
     };
-    // Past the lease, and well before the supplier's answer (2 s after
-    // the call).
+    // Past the lease.
     signal("-STOP");
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let listed = Command::new(payhost_bin())
@@ -548,8 +556,8 @@ async fn a_host_does_not_resolve_through_its_own_api_an_attempt_it_is_still_runn
         (409, Some("still_running")),
         "{answer:#}"
     );
-    // The supplier's answer comes (late: the attempt was marked unknown),
-    // and is kept beside it; then the operator may settle it.
+    // The call ends (late: the attempt was marked unknown), its outcome
+    // kept beside it; then the operator may settle it.
     let (status, answer) = paying.await.unwrap();
     assert_eq!(
         (status, answer["error"]["code"].as_str()),
@@ -558,7 +566,7 @@ async fn a_host_does_not_resolve_through_its_own_api_an_attempt_it_is_still_runn
     );
     let (status, answer) = resolve().await;
     assert_eq!(status, 200, "{answer:#}");
-    assert_eq!(answer["late_outcome"]["state"], "succeeded", "{answer:#}");
+    assert_eq!(answer["late_outcome"]["state"], "unknown", "{answer:#}");
     assert_eq!(sim_calls(&client, &sim, "atlas", order).await, 1);
 }
 
@@ -604,7 +612,7 @@ async fn a_payment_dropped_while_the_journal_is_locked_is_written_unknown_once_i
 #[tokio::test(flavor = "multi_thread")]
 async fn an_attempt_postgresql_confirms_too_late_is_settled_as_never_sent_not_left_in_flight() {
     // PostgreSQL takes a payment's attempt and answers only after the host
-    // has given up waiting (here a lock another session holds; a server
+    // has given up waiting (here a row another session holds; a server
     // that stalls, or a reply lost, does the same): the caller hears the
     // journal did not answer, the connector is never called, and the
     // attempt the server wrote afterwards is settled `failed` (never
@@ -621,27 +629,33 @@ async fn an_attempt_postgresql_confirms_too_late_is_settled_as_never_sent_not_le
         .host()
         .await
         .with_journal(payhost::Journal::connect(&url, options).await.unwrap());
-    // One payment first, so that the connection has the insert prepared
-    // (preparing it would wait for the lock too, and write nothing).
-    let mut warm = payhost_tests::request(&[("action", "config")]);
-    (warm.order_id, warm.idempotency_key) = ("O-warm".into(), "warm".into());
-    host.execute("probe", warm).await.unwrap();
-    // Reads go on; inserts into the attempts table wait for the lock.
+    // Another session has an attempt under the same key written and not
+    // committed: the payment's insert waits on it (reads go on), past
+    // the host's limit, and goes through once it is rolled back.
     let mut holder = pg
         .session(
             &url,
-            "BEGIN; LOCK TABLE attempts IN EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT;",
+            "BEGIN;
+             INSERT INTO attempts (idempotency_key, fingerprint, connector, order_id, method, amount,
+                                   currency, state, created_at, updated_at)
+             VALUES ('confirmed-late', '-', 'probe', 'O-held', 'balance', '1', 'USD', 'failed', 0, 0);
+             SELECT pg_sleep(4);
+             ROLLBACK;",
         )
         .unwrap();
-    eventually("the lock taken", Duration::from_secs(10), || async {
-        pg.query(
-            &url,
-            "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-             WHERE c.relname = 'attempts' AND l.mode = 'ExclusiveLock' AND l.granted",
-        )
-        .unwrap()
-            == "1"
-    })
+    eventually(
+        "the other session's insert",
+        Duration::from_secs(10),
+        || async {
+            pg.query(
+                &url,
+                "SELECT count(*) FROM pg_stat_activity
+             WHERE state = 'active' AND query LIKE '%pg_sleep(4)%' AND pid <> pg_backend_pid()",
+            )
+            .unwrap()
+                == "1"
+        },
+    )
     .await;
     let mut request = payhost_tests::request(&[("action", "config")]);
     request.idempotency_key = "confirmed-late".into();

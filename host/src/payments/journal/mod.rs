@@ -136,7 +136,7 @@ impl Journal {
     /// One store call, given up as failed past `answer_within`: the
     /// caller hears the journal did not answer, and what a write did on
     /// a server that answers late is found again by the key or the id
-    /// (see [`Journal::settle_unconfirmed`]).
+    /// (see [`Journal::settle_orphans`]).
     async fn bounded<T>(&self, call: store::Later<'_, T>) -> Result<T, JournalError> {
         let Some(limit) = self.answer_within else {
             return call.await;
@@ -228,43 +228,39 @@ impl Journal {
         Ok(finished)
     }
 
-    /// After a begin under `key` that failed with no answer from the
-    /// journal's server (it went away, or answered too late: the attempt
-    /// may have been written all the same): an attempt under `key` in
-    /// flight, this process's, that no call of this process began, was
-    /// never sent to the supplier, and is written `failed` so that it
-    /// holds neither its key nor its order in flight for as long as this
-    /// host runs. Tries until the journal answers, and stops when it is
-    /// closed.
-    pub async fn settle_unconfirmed(&self, key: &str) {
-        let mut pause = Duration::from_millis(100);
+    /// Settles this process's orphans: attempts in flight under its
+    /// instance that no call of it began or is beginning. A begin whose
+    /// answer never came leaves one (the server stalled past the call's
+    /// limit and wrote it later, a reply was lost, the caller's future was
+    /// dropped): its connector was never called, so it is written
+    /// `failed`, never sent, instead of holding its key and its order in
+    /// flight under this host's live lease for as long as the host runs.
+    /// How many it settled.
+    pub async fn settle_orphans(&self) -> Result<usize, JournalError> {
+        let mut filter = Filter {
+            states: vec![crate::payments::attempt::AttemptState::InFlight],
+            limit: MAX_PAGE,
+            ..Filter::default()
+        };
+        let mut settled = 0;
         loop {
-            // A call of this process beginning the key may be about to
-            // note the attempt as its own: ask again once it has.
-            if !self.running.is_beginning(key) {
-                let found = match self.by_key(key).await {
-                    Ok(Some(a))
-                        if a.state == crate::payments::attempt::AttemptState::InFlight
-                            && a.instance.as_deref() == Some(self.instance())
-                            && !self.running.holds(a.id) =>
-                    {
-                        self.finish(a.id, &types::unsent()).await.map(|_| {
-                            tracing::warn!(
-                                "payment attempt {} was written by a begin the journal did not confirm; it was never sent to the supplier and is now failed",
-                                a.id
-                            );
-                        })
-                    }
-                    Ok(_) => Ok(()),
-                    Err(e) => Err(e),
-                };
-                match found {
-                    Ok(()) | Err(JournalError::Closed | JournalError::Moved { .. }) => return,
-                    Err(_) => {}
+            let page = self.find(&filter).await?;
+            for a in &page.attempts {
+                if a.instance.as_deref() == Some(self.instance())
+                    && self.running.unclaimed(&a.idempotency_key, a.id)
+                {
+                    self.finish(a.id, &types::unsent()).await?;
+                    settled += 1;
+                    tracing::warn!(
+                        "payment attempt {} was written by a begin whose answer never came; it was never sent to the supplier and is now failed",
+                        a.id
+                    );
                 }
             }
-            tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(Duration::from_secs(2));
+            match page.next {
+                Some(before) => filter.before = Some(before),
+                None => return Ok(settled),
+            }
         }
     }
 

@@ -52,9 +52,13 @@ impl Running {
         }
     }
 
-    /// Whether a call of this process is beginning an attempt under `key`.
-    pub(super) fn is_beginning(&self, key: &str) -> bool {
-        self.sets().beginning.contains_key(key)
+    /// Whether no call of this process claims attempt `id` under `key`:
+    /// none began it and has yet to record it, none is beginning its key
+    /// (and may have written it, its answer still to come). Read at once
+    /// for both: a call notes its attempt before it lets go of the key.
+    pub(super) fn unclaimed(&self, key: &str, id: i64) -> bool {
+        let sets = self.sets();
+        !sets.ids.contains(&id) && !sets.beginning.contains_key(key)
     }
 
     /// Notes that attempt `id` was begun here.
@@ -85,18 +89,18 @@ mod tests {
     use super::Running;
 
     #[test]
-    fn a_key_is_being_begun_until_its_last_call_lets_go_and_an_id_is_held_until_finished() {
+    fn an_attempt_is_claimed_while_its_key_is_being_begun_and_until_it_is_finished() {
         let running = Running::default();
         let first = running.beginning("k");
         let second = running.beginning("k");
-        assert!(running.is_beginning("k") && !running.is_beginning("other"));
+        assert!(!running.unclaimed("k", 7) && running.unclaimed("other", 8));
         drop(first);
-        assert!(running.is_beginning("k"), "one call still begins it");
+        assert!(!running.unclaimed("k", 9), "one call still begins it");
         running.begun(7);
         drop(second);
-        assert!(!running.is_beginning("k"));
+        assert!(!running.unclaimed("k", 7) && running.unclaimed("k", 9));
         assert!(running.holds(7) && !running.holds(8));
         running.finished(7);
-        assert!(!running.holds(7));
+        assert!(!running.holds(7) && running.unclaimed("k", 7));
     }
 }

@@ -63,7 +63,7 @@ pub enum JournalError {
     /// The journal's server did not answer in time (it may be down, or the
     /// network to it): what was asked may or may not have been done.
     #[error(
-        "the journal {location} did not answer within {waited:?}: it may be down or out of reach; try again once it answers"
+        "the journal {location} did not answer within {waited:?}: it may be down or out of reach, and what was asked may or may not have been done; look before trying again once it answers"
     )]
     Unanswered {
         /// The URL without its password.

@@ -53,6 +53,23 @@ fn shown(url: &str) -> String {
             if u.password().is_some() {
                 let _ = u.set_password(Some("***"));
             }
+            // libpq takes the password as a parameter too.
+            if u.query_pairs()
+                .any(|(k, _)| k.eq_ignore_ascii_case("password"))
+            {
+                let pairs: Vec<(String, String)> = u
+                    .query_pairs()
+                    .map(|(k, v)| {
+                        let v = if k.eq_ignore_ascii_case("password") {
+                            "***".to_owned()
+                        } else {
+                            v.into_owned()
+                        };
+                        (k.into_owned(), v)
+                    })
+                    .collect();
+                u.query_pairs_mut().clear().extend_pairs(pairs);
+            }
             u.to_string()
         }
         Err(_) => "the PostgreSQL URL".to_owned(),
@@ -273,3 +290,24 @@ super::store::store_by_its_methods!(
     location: |journal| journal.url(),
     close: |journal| journal.close().await
 );
+
+#[cfg(test)]
+mod tests {
+    use super::shown;
+
+    #[test]
+    fn a_url_is_shown_without_its_password_wherever_it_is_written() {
+        assert_eq!(
+            shown("postgres://payhost:hunter2@db.example/payments"),
+            "postgres://payhost:***@db.example/payments"
+        );
+        let with_parameter =
+            shown("postgres://payhost@db.example/payments?sslmode=disable&PASSWORD=hunter2");
+        assert!(!with_parameter.contains("hunter2"), "{with_parameter}");
+        assert!(
+            with_parameter.contains("sslmode=disable"),
+            "{with_parameter}"
+        );
+        assert_eq!(shown("host=db password=hunter2"), "the PostgreSQL URL");
+    }
+}
