@@ -3,7 +3,7 @@
 //! updated after, and a key seen before answered with its stored outcome.
 
 use super::error::PayError;
-use crate::payments::journal::{Begin, Finished, Journal, JournalError, abandoned};
+use crate::payments::journal::{Begin, Finished, Journal, JournalError, abandoned, unsent};
 use crate::payments::model::{
     ConnectorError, ErrorKind, PaymentOutcome, PaymentRequest, PaymentState,
 };
@@ -29,9 +29,11 @@ pub struct Executed {
 /// attempt when it has a journal.
 pub struct Executor {
     journal: Option<Arc<Journal>>,
-    /// Started with the first payment: settles this process's orphans in
-    /// the journal every third of a lease (see [`Journal::settle_orphans`]).
-    sweeping: std::sync::Once,
+    /// Started with the first payment, again should its runtime have
+    /// ended it: settles this process's orphans in the journal every
+    /// third of a lease (see [`Journal::settle_orphans`]); stopped when
+    /// the executor is dropped.
+    sweeping: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     in_flight: Arc<InFlight>,
     /// Set when the host stops waiting for payments to end (its shutdown
     /// grace is over): every caller still waiting is answered.
@@ -119,9 +121,12 @@ impl Drop for Unfinished {
 }
 
 /// Settles the journal's orphans of this process every third of a lease,
-/// for as long as the journal is in use.
-fn sweep_orphans(journal: std::sync::Weak<Journal>) {
-    tokio::spawn(async move {
+/// for as long as the journal is in use, on `runtime`.
+fn sweep_orphans(
+    runtime: &tokio::runtime::Handle,
+    journal: std::sync::Weak<Journal>,
+) -> tokio::task::JoinHandle<()> {
+    runtime.spawn(async move {
         loop {
             let Some(every) = journal.upgrade().map(|j| j.options().lease / 3) else {
                 return;
@@ -134,7 +139,7 @@ fn sweep_orphans(journal: std::sync::Weak<Journal>) {
                 tracing::debug!("looking for attempts begun without an answer: {e}");
             }
         }
-    });
+    })
 }
 
 /// Writes an attempt's outcome, trying again while the journal cannot take
@@ -179,6 +184,19 @@ async fn record(
     }
 }
 
+impl Drop for Executor {
+    fn drop(&mut self) {
+        if let Some(task) = self
+            .sweeping
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+        {
+            task.abort();
+        }
+    }
+}
+
 impl Default for Executor {
     fn default() -> Self {
         Executor::new(None)
@@ -190,9 +208,23 @@ impl Executor {
     pub fn new(journal: Option<Journal>) -> Executor {
         Executor {
             journal: journal.map(Arc::new),
-            sweeping: std::sync::Once::new(),
+            sweeping: std::sync::Mutex::default(),
             in_flight: Arc::default(),
             stopping: tokio::sync::watch::Sender::new(false),
+        }
+    }
+
+    /// Starts the orphan sweep on the current runtime unless it runs.
+    fn sweep(&self, journal: &Arc<Journal>) {
+        let mut sweeping = self
+            .sweeping
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if sweeping.as_ref().is_some_and(|task| !task.is_finished()) {
+            return;
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            *sweeping = Some(sweep_orphans(&runtime, Arc::downgrade(journal)));
         }
     }
 
@@ -275,8 +307,7 @@ impl Executor {
         }
         let _counted = Counted::new(&self.in_flight);
         if let Some(journal) = &self.journal {
-            self.sweeping
-                .call_once(|| sweep_orphans(Arc::downgrade(journal)));
+            self.sweep(journal);
         }
         let wait = connector.limits.timeout + Duration::from_secs(5);
         // A key seen before is answered from the journal, without taking a
@@ -286,8 +317,12 @@ impl Executor {
         {
             return match journal.begin(connector.name(), &request, wait).await? {
                 Begin::Replay(attempt) => Ok(replayed(*attempt)),
-                // Never for a key already in the journal.
-                Begin::New(id) => Err(PayError::Journal(JournalError::NotFound(id))),
+                // Never for a key already in the journal; should it come,
+                // nothing is sent for it, and it is not left in flight.
+                Begin::New(id) => {
+                    let _ = journal.finish(id, &unsent()).await;
+                    Err(PayError::Journal(JournalError::NotFound(id)))
+                }
             };
         }
         let _reserved = reserve(registry, &connector).await?;

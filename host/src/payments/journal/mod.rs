@@ -39,7 +39,7 @@ mod waits;
 pub use types::{
     Begin, Finished, JournalError, JournalHealth, JournalOptions, Published, fingerprint,
 };
-pub(crate) use types::{abandoned, now};
+pub(crate) use types::{abandoned, now, unsent};
 
 use crate::payments::attempt::Attempt;
 use crate::payments::journal::types::{Asked, Settlement, Upload};
@@ -73,6 +73,8 @@ pub struct Journal {
     /// without closing the connection (a file's calls are bounded by its
     /// lock wait).
     answer_within: Option<Duration>,
+    /// Set once the journal takes no new attempt (its host is stopping).
+    closing: std::sync::atomic::AtomicBool,
 }
 
 impl Journal {
@@ -89,6 +91,7 @@ impl Journal {
             store: Box::new(SqliteJournal::open_with(path, options)?),
             running: running::Running::default(),
             answer_within: None,
+            closing: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -101,6 +104,7 @@ impl Journal {
             // Past the lease another host may have marked this one's
             // attempts unknown: an answer later than that is no answer.
             answer_within: Some(options.lease),
+            closing: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -112,6 +116,7 @@ impl Journal {
             store: Box::new(memory::MemoryJournal::open(memory, options)?),
             running: running::Running::default(),
             answer_within: None,
+            closing: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -190,15 +195,18 @@ impl Journal {
             fingerprint: fingerprint(connector, request),
         };
         let deadline = std::time::Instant::now() + wait;
-        let _beginning = self.running.beginning(&request.idempotency_key);
         loop {
-            match self.bounded(self.store.try_begin(&asked)).await? {
-                Some(begin) => {
-                    if let Begin::New(id) = begin {
-                        self.running.begun(id);
-                    }
-                    return Ok(begin);
-                }
+            // Held around each try alone: a try that found the key taken
+            // wrote nothing, and the wait between tries must not keep an
+            // orphan under this key from being settled.
+            let beginning = self.running.beginning(&request.idempotency_key);
+            let tried = self.bounded(self.store.try_begin(&asked)).await?;
+            if let Some(Begin::New(id)) = &tried {
+                self.running.begun(*id);
+            }
+            drop(beginning);
+            match tried {
+                Some(begin) => return Ok(begin),
                 None if std::time::Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(25)).await
                 }
@@ -246,10 +254,23 @@ impl Journal {
         loop {
             let page = self.find(&filter).await?;
             for a in &page.attempts {
-                if a.instance.as_deref() == Some(self.instance())
-                    && self.running.unclaimed(&a.idempotency_key, a.id)
+                if self.closing.load(std::sync::atomic::Ordering::SeqCst) {
+                    return Ok(settled);
+                }
+                // The page may be stale: a call that has since recorded its
+                // outcome let go of its attempt after writing it, so an
+                // attempt unclaimed now and still in flight when read again
+                // afterwards is an orphan (a call's attempt is claimed from
+                // before it is written until after it is recorded).
+                if a.instance.as_deref() != Some(self.instance())
+                    || !self.running.unclaimed(&a.idempotency_key, a.id)
+                    || self.get(a.id).await?.state
+                        != crate::payments::attempt::AttemptState::InFlight
                 {
-                    self.finish(a.id, &types::unsent()).await?;
+                    continue;
+                }
+                {
+                    self.finish(a.id, &unsent()).await?;
                     settled += 1;
                     tracing::warn!(
                         "payment attempt {} was written by a begin whose answer never came; it was never sent to the supplier and is now failed",
@@ -453,6 +474,8 @@ impl Journal {
     /// Takes no new attempt from now on (a stopping host); attempts under
     /// way are still finished.
     pub fn refuse_new(&self) {
+        self.closing
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         self.store.refuse_new()
     }
 
@@ -461,6 +484,8 @@ impl Journal {
     /// `unknown` now, its lease is given up (and a SQLite file's WAL
     /// checkpointed). No attempt begins after it.
     pub async fn close(&self) -> Result<(), JournalError> {
+        self.closing
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         self.store.close().await
     }
 }

@@ -232,17 +232,18 @@ impl SqliteJournal {
     pub(crate) async fn try_begin(&self, asked: &Asked) -> Result<Option<Begin>, JournalError> {
         let asked = asked.clone();
         // Should nobody be waiting when the attempt is written (the caller
-        // dropped its future), the attempt is written unknown at once: no
-        // one will call the supplier for it, and no one will finish it.
+        // dropped its future), the attempt is written failed, never sent,
+        // at once: no one will call the supplier for it, and no one will
+        // finish it (as the journal's orphan sweep writes it).
         let jobs = self.jobs.lock().clone();
         let unheard: Unheard<Option<Begin>> = Box::new(move |begun| {
             if let (Some(Begin::New(id)), Some(jobs)) = (begun, jobs) {
                 let (reply, _) = tokio::sync::oneshot::channel();
                 let finish = move |inner: &Inner, tx: &Connection| {
                     tracing::warn!(
-                        "payment attempt {id} was written after its caller had gone: it is unknown"
+                        "payment attempt {id} was written after its caller had gone: it was never sent and is failed"
                     );
-                    inner.finish_in(tx, id, &abandoned())
+                    inner.finish_in(tx, id, &unsent())
                 };
                 let _ = jobs.send(Box::new(Typed {
                     f: finish,

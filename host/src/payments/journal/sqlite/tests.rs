@@ -144,7 +144,7 @@ fn a_host_back_from_a_pause_is_heard_before_the_operator_resolves() {
 }
 
 #[test]
-fn an_attempt_written_after_its_caller_went_is_unknown() {
+fn an_attempt_written_after_its_caller_went_is_failed_never_sent() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("journal.db");
     let options = JournalOptions {
@@ -168,12 +168,15 @@ fn an_attempt_written_after_its_caller_went_is_unknown() {
         );
         locker.execute_batch("COMMIT").unwrap();
         // The attempt is written once the lock is gone, and at once made
-        // unknown: nobody will finish it.
+        // failed, never sent: nobody called its connector, nobody will
+        // finish it.
         let started = std::time::Instant::now();
         loop {
             if let Ok(a) = journal.get(1).await
-                && a.state == AttemptState::Unknown
+                && a.state == AttemptState::Failed
             {
+                let error = a.outcome.and_then(|o| o.error).unwrap();
+                assert!(error.message.contains("never sent"), "{error:?}");
                 break;
             }
             assert!(started.elapsed() < Duration::from_secs(5), "left in flight");
