@@ -132,7 +132,7 @@ fn sweep_orphans(
                 return;
             };
             tokio::time::sleep(every).await;
-            let Some(journal) = journal.upgrade() else {
+            let Some(journal) = journal.upgrade().filter(|j| !j.is_closed()) else {
                 return;
             };
             if let Err(e) = journal.settle_orphans().await {
@@ -320,7 +320,11 @@ impl Executor {
                 // Never for a key already in the journal; should it come,
                 // nothing is sent for it, and it is not left in flight.
                 Begin::New(id) => {
-                    let _ = journal.finish(id, &unsent()).await;
+                    let (journal, counted) = (journal.clone(), Counted::new(&self.in_flight));
+                    tokio::spawn(async move {
+                        let _counted = counted;
+                        let _ = record(&journal, id, &unsent(), None).await;
+                    });
                     Err(PayError::Journal(JournalError::NotFound(id)))
                 }
             };

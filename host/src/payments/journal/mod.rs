@@ -73,7 +73,7 @@ pub struct Journal {
     /// without closing the connection (a file's calls are bounded by its
     /// lock wait).
     answer_within: Option<Duration>,
-    /// Set once the journal takes no new attempt (its host is stopping).
+    /// Set once the journal is closed: its orphans were settled then.
     closing: std::sync::atomic::AtomicBool,
 }
 
@@ -269,8 +269,10 @@ impl Journal {
                 {
                     continue;
                 }
-                {
-                    self.finish(a.id, &unsent()).await?;
+                // Marked unknown meanwhile (closing, or another host after
+                // this one's lease lapsed), it keeps that state, and the
+                // write is kept beside it.
+                if self.finish(a.id, &unsent()).await? == Finished::Recorded {
                     settled += 1;
                     tracing::warn!(
                         "payment attempt {} was written by a begin whose answer never came; it was never sent to the supplier and is now failed",
@@ -474,8 +476,6 @@ impl Journal {
     /// Takes no new attempt from now on (a stopping host); attempts under
     /// way are still finished.
     pub fn refuse_new(&self) {
-        self.closing
-            .store(true, std::sync::atomic::Ordering::SeqCst);
         self.store.refuse_new()
     }
 
@@ -484,8 +484,16 @@ impl Journal {
     /// `unknown` now, its lease is given up (and a SQLite file's WAL
     /// checkpointed). No attempt begins after it.
     pub async fn close(&self) -> Result<(), JournalError> {
+        // Orphans first (written failed, never sent, where closing would
+        // make them unknown), for no longer than a write may wait.
+        let _ = tokio::time::timeout(self.options().busy_timeout, self.settle_orphans()).await;
         self.closing
             .store(true, std::sync::atomic::Ordering::SeqCst);
         self.store.close().await
+    }
+
+    /// Whether the journal was closed.
+    pub fn is_closed(&self) -> bool {
+        self.closing.load(std::sync::atomic::Ordering::SeqCst)
     }
 }

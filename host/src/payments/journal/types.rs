@@ -310,9 +310,9 @@ pub(crate) fn lapsed() -> PaymentOutcome {
     )
 }
 
-/// The outcome an attempt gets when it was written after its caller had
-/// gone: nothing will call the supplier for it, but that cannot be known
-/// from the journal, so it is unknown.
+/// The outcome an attempt gets when the call running it was abandoned
+/// (its future dropped, or a panic unwound it) after it was begun: it
+/// may have reached the supplier, so it is unknown.
 pub(crate) fn abandoned() -> PaymentOutcome {
     PaymentOutcome::host(
         PaymentState::Unknown,
@@ -323,14 +323,14 @@ pub(crate) fn abandoned() -> PaymentOutcome {
     )
 }
 
-/// The outcome of an attempt the journal wrote but never confirmed to
-/// the call that began it, which therefore never sent it.
+/// The outcome of an attempt the journal wrote but never confirmed to a
+/// call that would send it, which therefore never sent it.
 pub(crate) fn unsent() -> PaymentOutcome {
     PaymentOutcome::host(
         PaymentState::Failed,
         ConnectorError::host(
             ErrorKind::Denied,
-            "the journal did not confirm this attempt to the host that began it (its server did not answer), so it was never sent to the supplier; no money moved: pay again under a new key",
+            "the journal wrote this attempt without confirming it to a call that would send it (its answer came too late or not at all, or the call had gone), so it was never sent to the supplier; no money moved: pay again under a new key",
         ),
     )
 }
