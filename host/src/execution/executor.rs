@@ -110,14 +110,27 @@ impl Drop for Unfinished {
         tracing::error!(
             "payment attempt {id} was abandoned before its outcome was written: it is unknown"
         );
-        let counted = Counted::new(&self.in_flight);
-        runtime.spawn(async move {
-            let _counted = counted;
-            if let Err(e) = record(&journal, id, &abandoned(), None).await {
-                tracing::error!("payment attempt {id}: {e}");
-            }
-        });
+        record_later(&runtime, journal, &self.in_flight, id, abandoned());
     }
+}
+
+/// Writes attempt `id`'s outcome in a task of its own on `runtime`, trying
+/// again for as long as the journal cannot take it (see [`record`]),
+/// counted in flight until it is written.
+fn record_later(
+    runtime: &tokio::runtime::Handle,
+    journal: Arc<Journal>,
+    in_flight: &Arc<InFlight>,
+    id: i64,
+    outcome: PaymentOutcome,
+) {
+    let counted = Counted::new(in_flight);
+    runtime.spawn(async move {
+        let _counted = counted;
+        if let Err(e) = record(&journal, id, &outcome, None).await {
+            tracing::error!("payment attempt {id} cannot be recorded: {e}");
+        }
+    });
 }
 
 /// Settles the journal's orphans of this process every third of a lease,
@@ -320,11 +333,8 @@ impl Executor {
                 // Never for a key already in the journal; should it come,
                 // nothing is sent for it, and it is not left in flight.
                 Begin::New(id) => {
-                    let (journal, counted) = (journal.clone(), Counted::new(&self.in_flight));
-                    tokio::spawn(async move {
-                        let _counted = counted;
-                        let _ = record(&journal, id, &unsent(), None).await;
-                    });
+                    let runtime = tokio::runtime::Handle::current();
+                    record_later(&runtime, journal.clone(), &self.in_flight, id, unsent());
                     Err(PayError::Journal(JournalError::NotFound(id)))
                 }
             };
@@ -388,15 +398,8 @@ impl Executor {
                         outcome.state
                     );
                     let state = outcome.state;
-                    let (journal, counted) = (journal.clone(), Counted::new(&self.in_flight));
-                    tokio::spawn(async move {
-                        let _counted = counted;
-                        if let Err(e) = record(&journal, id, &outcome, None).await {
-                            tracing::error!(
-                                "payment attempt {id} cannot be recorded: {e}; it becomes unknown"
-                            );
-                        }
-                    });
+                    let runtime = tokio::runtime::Handle::current();
+                    record_later(&runtime, journal.clone(), &self.in_flight, id, outcome);
                     return Err(PayError::Unrecorded { id, state, error });
                 }
                 Ok(Executed {

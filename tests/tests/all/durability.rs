@@ -57,6 +57,59 @@ fn host_settings(dir: &Path, lines: &str) {
     .unwrap();
 }
 
+/// Posts a payment for `order` under `key` to `server` in a task of its
+/// own, and returns it once the payment has reached the supplier.
+async fn paying_at_the_supplier(
+    client: &reqwest::Client,
+    server: &Server,
+    sim: &Simulator,
+    order: &'static str,
+    key: &str,
+) -> tokio::task::JoinHandle<(u16, Value)> {
+    let (url, c, b) = (
+        server.url.clone(),
+        client.clone(),
+        body("atlas", order, key),
+    );
+    let paying = tokio::spawn(async move { post(&c, &url, &b).await });
+    eventually(
+        "the payment reaching the supplier",
+        Duration::from_secs(10),
+        || async { sim_calls(client, sim, "atlas", order).await == 1 },
+    )
+    .await;
+    paying
+}
+
+/// Sends `signal` (`-STOP`, `-CONT`) to process `pid`.
+fn signal(pid: &str, signal: &str) {
+    assert!(
+        Command::new("kill")
+            .args([signal, pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+}
+
+/// `POST /v1/payments/{id}/resolve` on `server` as `state` with `note`:
+/// the status and the answer.
+async fn resolve(
+    client: &reqwest::Client,
+    server: &str,
+    id: i64,
+    state: &str,
+    note: &str,
+) -> (u16, Value) {
+    let r = client
+        .post(format!("{server}/v1/payments/{id}/resolve"))
+        .json(&json!({"state": state, "note": note}))
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_client_that_hangs_up_does_not_strand_its_payment() {
     let sim = Simulator::start().await.unwrap();
@@ -207,14 +260,14 @@ async fn a_host_killed_as_pid_1_leaves_its_payment_unknown_and_resolvable() {
         (200, Some("unknown")),
         "{answer:#}"
     );
-    let (status, answer) = client
-        .post(format!("{}/v1/payments/1/resolve", server.url))
-        .json(&json!({"state": "failed", "note": "Atlas support: no charge"}))
-        .send()
-        .await
-        .map(|r| (r.status().as_u16(), r))
-        .unwrap();
-    let answer: Value = answer.json().await.unwrap();
+    let (status, answer) = resolve(
+        &client,
+        &server.url,
+        1,
+        "failed",
+        "Atlas support: no charge",
+    )
+    .await;
     assert_eq!(status, 200, "{answer:#}");
     assert_eq!(answer["state"], "failed");
     assert_eq!(answer["resolved_by"], "api:loopback");
@@ -393,29 +446,12 @@ async fn lease_lapsed_while_paused(journal: &str) {
     );
     let server = Server::start(dir.path());
     let client = reqwest::Client::new();
-    let order = "FAULT-delay-stale";
-    let (url, c, b) = (
-        server.url.clone(),
-        client.clone(),
-        body("atlas", order, "stale-1"),
-    );
-    let paying = tokio::spawn(async move { post(&c, &url, &b).await });
-    eventually(
-        "the payment reaching the supplier",
-        Duration::from_secs(10),
-        || async { sim_calls(&client, &sim, "atlas", order).await == 1 },
-    )
-    .await;
+    let paying =
+        paying_at_the_supplier(&client, &server, &sim, "FAULT-delay-stale", "stale-1").await;
     // The host stops (a long pause), its lease lapses, and another process
     // marks the attempt unknown; the operator resolves it.
     let pid = server.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-STOP", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    signal(&pid, "-STOP");
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let resolved = Command::new(payhost_bin())
         .args([
@@ -431,13 +467,7 @@ async fn lease_lapsed_while_paused(journal: &str) {
         .arg(dir.path().join("payhost.toml"))
         .output()
         .unwrap();
-    assert!(
-        Command::new("kill")
-            .args(["-CONT", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    signal(&pid, "-CONT");
     assert!(
         resolved.status.success(),
         "{journal}: {}",
@@ -505,52 +535,23 @@ async fn a_host_does_not_resolve_through_its_own_api_an_attempt_it_is_still_runn
     let server = Server::start(dir.path());
     let client = reqwest::Client::new();
     let order = "FAULT-slow-own";
-    let (url, c, b) = (
-        server.url.clone(),
-        client.clone(),
-        body("atlas", order, "own-1"),
-    );
-    let paying = tokio::spawn(async move { post(&c, &url, &b).await });
-    eventually(
-        "the payment reaching the supplier",
-        Duration::from_secs(10),
-        || async { sim_calls(&client, &sim, "atlas", order).await == 1 },
-    )
-    .await;
+    let paying = paying_at_the_supplier(&client, &server, &sim, order, "own-1").await;
     let pid = server.child.id().to_string();
-    let signal = |which: &str| {
-        assert!(
-            Command::new("kill")
-                .args([which, &pid])
-                .status()
-                .unwrap()
-                .success()
-        )
-    };
     // Past the lease.
-    signal("-STOP");
+    signal(&pid, "-STOP");
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let listed = Command::new(payhost_bin())
         .args(["payments", "list", "--config"])
         .arg(dir.path().join("payhost.toml"))
         .output()
         .unwrap();
-    signal("-CONT");
+    signal(&pid, "-CONT");
     assert!(
         listed.status.success(),
         "{}",
         String::from_utf8_lossy(&listed.stderr)
     );
-    let resolve = || async {
-        let r = client
-            .post(format!("{}/v1/payments/1/resolve", server.url))
-            .json(&json!({"state": "failed", "note": "supplier: no charge"}))
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.json::<Value>().await.unwrap())
-    };
-    let (status, answer) = resolve().await;
+    let (status, answer) = resolve(&client, &server.url, 1, "failed", "supplier: no charge").await;
     assert_eq!(
         (status, answer["error"]["code"].as_str()),
         (409, Some("still_running")),
@@ -564,7 +565,7 @@ async fn a_host_does_not_resolve_through_its_own_api_an_attempt_it_is_still_runn
         (409, Some("superseded")),
         "{answer:#}"
     );
-    let (status, answer) = resolve().await;
+    let (status, answer) = resolve(&client, &server.url, 1, "failed", "supplier: no charge").await;
     assert_eq!(status, 200, "{answer:#}");
     assert_eq!(answer["late_outcome"]["state"], "unknown", "{answer:#}");
     assert_eq!(sim_calls(&client, &sim, "atlas", order).await, 1);
@@ -876,14 +877,14 @@ async fn a_journal_deleted_under_a_serving_host_stops_its_payments_and_loses_non
     );
     // Nor is a settlement taken into the file that is gone (it would be
     // answered as recorded and lost with it).
-    let resolved = client
-        .post(format!("{}/v1/payments/2/resolve", server.url))
-        .json(&json!({"state": "failed", "note": "Atlas support: no charge"}))
-        .send()
-        .await
-        .unwrap();
-    let status = resolved.status().as_u16();
-    let answer: Value = resolved.json().await.unwrap();
+    let (status, answer) = resolve(
+        &client,
+        &server.url,
+        2,
+        "failed",
+        "Atlas support: no charge",
+    )
+    .await;
     assert_eq!(
         (status, answer["error"]["code"].as_str()),
         (503, Some("journal_unwritable")),

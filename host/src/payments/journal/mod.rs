@@ -74,7 +74,7 @@ pub struct Journal {
     /// lock wait).
     answer_within: Option<Duration>,
     /// Set once the journal is closed: its orphans were settled then.
-    closing: std::sync::atomic::AtomicBool,
+    closed: std::sync::atomic::AtomicBool,
 }
 
 impl Journal {
@@ -87,37 +87,31 @@ impl Journal {
     /// this process and marks attempts of lapsed instances `unknown`.
     /// Blocks while another process holds the write lock, up to the wait.
     pub fn open_with(path: &Path, options: JournalOptions) -> Result<Journal, JournalError> {
-        Ok(Journal {
-            store: Box::new(SqliteJournal::open_with(path, options)?),
-            running: running::Running::default(),
-            answer_within: None,
-            closing: std::sync::atomic::AtomicBool::new(false),
-        })
+        Ok(Journal::over(
+            Box::new(SqliteJournal::open_with(path, options)?),
+            None,
+        ))
     }
 
     /// Connects to a PostgreSQL journal (`postgres://user@host/db`),
     /// migrating its schema, and takes a lease for this process.
     pub async fn connect(url: &str, options: JournalOptions) -> Result<Journal, JournalError> {
-        Ok(Journal {
-            store: Box::new(PgJournal::connect(url, options).await?),
-            running: running::Running::default(),
-            // Past the lease another host may have marked this one's
-            // attempts unknown: an answer later than that is no answer.
-            answer_within: Some(options.lease),
-            closing: std::sync::atomic::AtomicBool::new(false),
-        })
+        // Past the lease another host may have marked this one's attempts
+        // unknown: an answer later than that is no answer.
+        Ok(Journal::over(
+            Box::new(PgJournal::connect(url, options).await?),
+            Some(options.lease),
+        ))
     }
 
     /// A journal in `memory`, shared with every journal opened on it as
     /// hosts share a database: for tests and trials, nothing of it
     /// outlives the process.
     pub fn in_memory(memory: &Memory, options: JournalOptions) -> Result<Journal, JournalError> {
-        Ok(Journal {
-            store: Box::new(memory::MemoryJournal::open(memory, options)?),
-            running: running::Running::default(),
-            answer_within: None,
-            closing: std::sync::atomic::AtomicBool::new(false),
-        })
+        Ok(Journal::over(
+            Box::new(memory::MemoryJournal::open(memory, options)?),
+            None,
+        ))
     }
 
     /// Opens the journal at `target`.
@@ -138,20 +132,26 @@ impl Journal {
         }
     }
 
+    /// The journal over `store`, each of whose calls is given up past
+    /// `answer_within`, if any.
+    fn over(store: Box<dyn Store>, answer_within: Option<Duration>) -> Journal {
+        Journal {
+            store,
+            running: running::Running::default(),
+            answer_within,
+            closed: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
     /// One store call, given up as failed past `answer_within`: the
     /// caller hears the journal did not answer, and what a write did on
     /// a server that answers late is found again by the key or the id
     /// (see [`Journal::settle_orphans`]).
     async fn bounded<T>(&self, call: store::Later<'_, T>) -> Result<T, JournalError> {
-        let Some(limit) = self.answer_within else {
-            return call.await;
-        };
-        tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
-            Err(JournalError::Unanswered {
-                location: self.location(),
-                waited: limit,
-            })
-        })
+        match self.answer_within {
+            Some(limit) => types::answered_within(limit, || self.location(), call).await,
+            None => call.await,
+        }
     }
 
     /// This process's instance id in the journal.
@@ -254,7 +254,7 @@ impl Journal {
         loop {
             let page = self.find(&filter).await?;
             for a in &page.attempts {
-                if self.closing.load(std::sync::atomic::Ordering::SeqCst) {
+                if self.is_closed() {
                     return Ok(settled);
                 }
                 // The page may be stale: a call that has since recorded its
@@ -304,10 +304,7 @@ impl Journal {
             by: by.to_owned(),
             asking: None,
         };
-        if self.running.holds(id) {
-            return Err(JournalError::StillRunning { id });
-        }
-        self.bounded(self.store.resolve(id, settlement)).await
+        self.settle(id, settlement).await
     }
 
     /// Records a query about attempt `id` whose answer decides it: the
@@ -335,6 +332,13 @@ impl Journal {
                 claim,
             }),
         };
+        self.settle(id, settlement).await
+    }
+
+    /// Writes a settlement of attempt `id`, a person's or a query's;
+    /// refused while this process runs the attempt (begun here, its
+    /// outcome not yet recorded).
+    async fn settle(&self, id: i64, settlement: Settlement) -> Result<Attempt, JournalError> {
         if self.running.holds(id) {
             return Err(JournalError::StillRunning { id });
         }
@@ -487,13 +491,12 @@ impl Journal {
         // Orphans first (written failed, never sent, where closing would
         // make them unknown), for no longer than a write may wait.
         let _ = tokio::time::timeout(self.options().busy_timeout, self.settle_orphans()).await;
-        self.closing
-            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
         self.store.close().await
     }
 
     /// Whether the journal was closed.
     pub fn is_closed(&self) -> bool {
-        self.closing.load(std::sync::atomic::Ordering::SeqCst)
+        self.closed.load(std::sync::atomic::Ordering::SeqCst)
     }
 }

@@ -153,6 +153,21 @@ pub enum JournalError {
     },
 }
 
+/// `call`'s answer, or [`JournalError::Unanswered`] for the journal at
+/// `location` once `limit` has passed without one.
+pub(crate) async fn answered_within<T>(
+    limit: Duration,
+    location: impl FnOnce() -> String,
+    call: impl Future<Output = Result<T, JournalError>>,
+) -> Result<T, JournalError> {
+    tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
+        Err(JournalError::Unanswered {
+            location: location(),
+            waited: limit,
+        })
+    })
+}
+
 impl JournalError {
     /// Whether trying again later may work (a lock, a server that did
     /// not answer; not a broken file).

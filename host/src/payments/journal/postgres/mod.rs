@@ -200,15 +200,12 @@ impl PgJournal {
             let every = renewing.options.lease / 3;
             loop {
                 tokio::time::sleep(every).await;
-                let limit = renewing.options.lease;
-                let result = tokio::time::timeout(limit, renewing.renew())
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(JournalError::Unanswered {
-                            location: shown(&renewing.url),
-                            waited: limit,
-                        })
-                    });
+                let result = answered_within(
+                    renewing.options.lease,
+                    || shown(&renewing.url),
+                    renewing.renew(),
+                )
+                .await;
                 renewing.health().record(result);
             }
         });

@@ -148,22 +148,6 @@ impl Inner {
         Ok(Finished::Late { state })
     }
 
-    /// [`Inner::finish_in`] in a write transaction of its own, past the
-    /// batching writer (stopped once the journal is closed).
-    pub(super) fn finish_alone(
-        &self,
-        id: i64,
-        outcome: &PaymentOutcome,
-    ) -> Result<Finished, JournalError> {
-        let mut conn = self.writer();
-        self.check_ground(&conn)?;
-        let tx = self.immediate(&mut conn).map_err(|e| self.fail(e))?;
-        let finished = self.finish_in(&tx, id, outcome)?;
-        tx.commit().map_err(|e| self.fail(e))?;
-        self.check_ground(&conn)?;
-        Ok(finished)
-    }
-
     pub(super) fn resolve(&self, id: i64, settled: &Settlement) -> Result<Attempt, JournalError> {
         let Settlement {
             outcome,
@@ -172,12 +156,7 @@ impl Inner {
             asking,
         } = settled;
         let json = serde_json::to_string(outcome).unwrap_or_default();
-        {
-            let mut conn = self.writer();
-            // A journal moved under this host takes no settlement, nor
-            // reports one made into the old file (see `ground`).
-            self.check_ground(&conn)?;
-            let tx = self.immediate(&mut conn).map_err(|e| self.fail(e))?;
+        self.grounded(|tx| {
             let state: Option<AttemptState> = tx
                 .prepare_cached("SELECT state FROM attempts WHERE id = ?1")
                 .and_then(|mut stmt| stmt.query_row(params![id], |r| r.get(0)))
@@ -218,11 +197,10 @@ impl Inner {
                 ]))
             .map_err(|e| self.fail(e))?;
             if let Some(asking) = asking {
-                self.record_in(&tx, asking, true)?;
+                self.record_in(tx, asking, true)?;
             }
-            tx.commit().map_err(|e| self.fail(e))?;
-            self.check_ground(&conn)?;
-        }
+            Ok(())
+        })?;
         self.get(id)
     }
 

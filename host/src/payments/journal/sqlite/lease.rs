@@ -7,15 +7,11 @@ impl Inner {
     /// Renews this instance's lease and marks the attempts of lapsed
     /// instances `unknown`.
     pub(super) fn renew(&self) -> Result<(), JournalError> {
-        let mut conn = self.writer();
         // Looked at before writing too: an idle host notices within a
         // renewal, and writes nothing into a file that is gone.
-        self.check_ground(&conn)?;
-        let tx = self.immediate(&mut conn).map_err(|e| self.fail(e))?;
-        let ids = self.sweep(&tx).map_err(|e| self.fail(e))?;
-        tx.commit().map_err(|e| self.fail(e))?;
+        let ids = self.grounded(|tx| self.sweep(tx).map_err(|e| self.fail(e)))?;
         rules::warn_swept(&ids);
-        self.check_ground(&conn)
+        Ok(())
     }
 
     /// Takes or renews this instance's lease, from now: the time it read.

@@ -307,7 +307,7 @@ impl SqliteJournal {
             // answer is written on its own, beside the attempt, not lost.
             Err(JournalError::Closed) => {
                 let outcome = outcome.clone();
-                self.blocking(move |inner| inner.finish_alone(id, &outcome))
+                self.blocking(move |inner| inner.grounded(|tx| inner.finish_in(tx, id, &outcome)))
                     .await
             }
             finished => finished,
@@ -378,18 +378,14 @@ impl SqliteJournal {
             bytes,
         } = upload;
         self.blocking(move |inner| {
-            let mut conn = inner.writer();
-            inner.check_ground(&conn)?;
-            let tx = inner.immediate(&mut conn).map_err(|e| inner.fail(e))?;
-            tx.prepare_cached(
-                "INSERT INTO published (file, sha256, bytes, published_at) VALUES (?1, ?2, ?3, ?4)",
-            )
-            .and_then(|mut stmt| stmt.execute(params![file, sha256, bytes, now()]))
-            .map_err(|e| inner.fail(e))?;
-            let seq = tx.last_insert_rowid();
-            tx.commit().map_err(|e| inner.fail(e))?;
-            inner.check_ground(&conn)?;
-            Ok(seq)
+            inner.grounded(|tx| {
+                tx.prepare_cached(
+                    "INSERT INTO published (file, sha256, bytes, published_at) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .and_then(|mut stmt| stmt.execute(params![file, sha256, bytes, now()]))
+                .map_err(|e| inner.fail(e))?;
+                Ok(tx.last_insert_rowid())
+            })
         })
         .await
     }
@@ -488,6 +484,23 @@ impl Inner {
 
     fn writer(&self) -> parking_lot::MutexGuard<'_, Connection> {
         self.writer.lock()
+    }
+
+    /// Runs `f` in a write transaction of its own on the writer
+    /// connection, the journal's ground looked at before and after: a
+    /// journal moved under this host takes no write, nor reports one made
+    /// into the old file (see `ground`).
+    fn grounded<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, JournalError>,
+    ) -> Result<T, JournalError> {
+        let mut conn = self.writer();
+        self.check_ground(&conn)?;
+        let tx = self.immediate(&mut conn).map_err(|e| self.fail(e))?;
+        let done = f(&tx)?;
+        tx.commit().map_err(|e| self.fail(e))?;
+        self.check_ground(&conn)?;
+        Ok(done)
     }
 
     /// A write transaction on `conn`, its wait for the file's write lock

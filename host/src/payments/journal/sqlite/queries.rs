@@ -29,27 +29,16 @@ impl Inner {
         until: i64,
         scheduled: bool,
     ) -> Result<bool, JournalError> {
-        let mut conn = self.writer();
-        // A journal moved under this host takes no write, nor reports one
-        // made into the old file (see `ground`).
-        self.check_ground(&conn)?;
-        let tx = self.immediate(&mut conn).map_err(|e| self.fail(e))?;
-        let moved = tx
-            .prepare_cached(&claim_sql(scheduled, numbered))
-            .and_then(|mut stmt| stmt.execute(params![id, token, until, now()]))
-            .map_err(|e| self.fail(e))?;
-        tx.commit().map_err(|e| self.fail(e))?;
-        self.check_ground(&conn)?;
+        let moved = self.grounded(|tx| {
+            tx.prepare_cached(&claim_sql(scheduled, numbered))
+                .and_then(|mut stmt| stmt.execute(params![id, token, until, now()]))
+                .map_err(|e| self.fail(e))
+        })?;
         Ok(moved == 1)
     }
 
     pub(super) fn note_query(&self, asking: &Asking) -> Result<(), JournalError> {
-        let mut conn = self.writer();
-        self.check_ground(&conn)?;
-        let tx = self.immediate(&mut conn).map_err(|e| self.fail(e))?;
-        self.record_in(&tx, asking, false)?;
-        tx.commit().map_err(|e| self.fail(e))?;
-        self.check_ground(&conn)
+        self.grounded(|tx| self.record_in(tx, asking, false))
     }
 
     pub(super) fn queries(&self, attempt: i64) -> Result<Vec<QueryRecord>, JournalError> {
