@@ -128,7 +128,9 @@ fn record_later(
     runtime.spawn(async move {
         let _counted = counted;
         if let Err(e) = record(&journal, id, &outcome, None).await {
-            tracing::error!("payment attempt {id} cannot be recorded: {e}");
+            tracing::error!(
+                "payment attempt {id} cannot be recorded: {e}; it becomes unknown (when this journal closes or this host's lease lapses)"
+            );
         }
     });
 }

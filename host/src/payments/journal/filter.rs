@@ -25,6 +25,8 @@ pub struct Filter {
     pub until: Option<i64>,
     /// Settled by a person (`true`) or not (`false`).
     pub resolved: Option<bool>,
+    /// Begun by this host instance (the `instance` an attempt carries).
+    pub instance: Option<String>,
     /// Older than this attempt id: the cursor of the next page.
     pub before: Option<i64>,
     /// How many at most (1 to [`MAX_PAGE`]).
@@ -130,6 +132,7 @@ impl Search {
             since: time(&self.since)?,
             until: time(&self.until)?,
             resolved: self.resolved,
+            instance: None,
             before: self.cursor,
             limit,
         })
@@ -181,6 +184,10 @@ impl Filter {
             && self
                 .resolved
                 .is_none_or(|r| r == attempt.resolved_by.is_some())
+            && self
+                .instance
+                .as_ref()
+                .is_none_or(|i| attempt.instance.as_ref() == Some(i))
             && self.before.is_none_or(|id| attempt.id < id)
     }
 
@@ -219,6 +226,9 @@ impl Filter {
             Some(false) => clauses.push("resolved_by IS NULL".to_owned()),
             None => {}
         }
+        if let Some(i) = &self.instance {
+            clauses.push(format!("instance = {}", bind(Bound::Text(i.clone()))));
+        }
         if let Some(id) = self.before {
             clauses.push(format!("id < {}", bind(Bound::Int(id))));
         }
@@ -250,6 +260,7 @@ mod tests {
             connector: Some("atlas".into()),
             since: Some(10),
             resolved: Some(false),
+            instance: Some("host-a".into()),
             before: Some(99),
             limit: 20,
             ..Filter::default()
@@ -257,9 +268,9 @@ mod tests {
         let (sql, bound) = filter.sql(|n| format!("${n}"));
         assert_eq!(
             sql,
-            "state IN ($1, $2) AND connector = $3 AND created_at >= $4 AND resolved_by IS NULL AND id < $5"
+            "state IN ($1, $2) AND connector = $3 AND created_at >= $4 AND resolved_by IS NULL AND instance = $5 AND id < $6"
         );
-        assert_eq!(bound.len(), 5);
+        assert_eq!(bound.len(), 6);
         assert_eq!(Filter::default().sql(|n| format!("?{n}")).0, "1 = 1");
     }
 

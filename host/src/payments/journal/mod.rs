@@ -247,6 +247,7 @@ impl Journal {
     pub async fn settle_orphans(&self) -> Result<usize, JournalError> {
         let mut filter = Filter {
             states: vec![crate::payments::attempt::AttemptState::InFlight],
+            instance: Some(self.instance().to_owned()),
             limit: MAX_PAGE,
             ..Filter::default()
         };

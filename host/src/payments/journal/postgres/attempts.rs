@@ -72,6 +72,12 @@ impl PgJournal {
             return Err(JournalError::Closed);
         }
         let mut client = inner.client().await?;
+        // Closing may have come while this waited for a connection: an
+        // attempt inserted now would renew the lease closing gave up and
+        // be written in flight under a host that is going away.
+        if inner.closed.load(Ordering::SeqCst) {
+            return Err(JournalError::Closed);
+        }
         let card = request.method.card().map(|c| c.masked_number());
         // The database decides: a second attempt under the key, or a second
         // live attempt for the order, inserts nothing. The insert is one
