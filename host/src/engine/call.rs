@@ -11,6 +11,7 @@ use crate::engine::Runtime;
 use crate::engine::guest_clock::GuestClock;
 use crate::engine::store::{CallState, Fault};
 use crate::engine::wasi::LazyWasi;
+use crate::payments::journal::Fence;
 use crate::payments::mask::Masker;
 use crate::payments::model::PaymentRequest;
 use crate::policy::allowlist::OriginPattern;
@@ -190,10 +191,15 @@ impl Sandbox {
         rt: &Runtime,
         request: &PaymentRequest,
         masker: Masker,
+        fence: Option<Fence>,
     ) -> Call<wit::PaymentOutcome> {
-        self.call(rt, "pay", Some(request), masker, async |i, store| {
-            i.pay(store, request).await
-        })
+        self.call(
+            rt,
+            "pay",
+            Some((request, fence)),
+            masker,
+            async |i, store| i.pay(store, request).await,
+        )
         .await
     }
 
@@ -211,14 +217,15 @@ impl Sandbox {
     }
 
     /// One call: a fresh store and instance with the call's limits armed
-    /// (`paying`: the payment whose card data is scrubbed from answers),
+    /// (`paying`: the payment whose card data is scrubbed from answers, and
+    /// the fence its supplier requests pass),
     /// `export` (named `what`) called on it, and how it ended; in a span
     /// (`connector.call`) whose attributes are the connector and the export.
     async fn call<T>(
         &self,
         rt: &Runtime,
         what: &'static str,
-        paying: Option<&PaymentRequest>,
+        paying: Option<(&PaymentRequest, Option<Fence>)>,
         masker: Masker,
         export: impl AsyncFnOnce(&Instance, &mut Store<CallState>) -> wasmtime::Result<T>,
     ) -> Call<T> {
@@ -250,10 +257,11 @@ impl Sandbox {
                 tried: 0,
                 pins: self.pins.clone(),
                 secret_scrub: self.secret_scrub.clone(),
-                hidden_values: card_values(paying),
+                hidden_values: card_values(paying.as_ref().map(|(r, _)| *r)),
                 scrubber: None,
                 echoes: Echoes::default(),
                 nonce: HttpCtx::fresh_nonce(),
+                fence: paying.and_then(|(_, fence)| fence),
             },
             CryptoCtx::new(self.secrets.clone(), hidden, started + self.limits.timeout),
             ConfigCtx {

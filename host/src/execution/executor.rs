@@ -373,7 +373,10 @@ impl Executor {
                     in_flight: self.in_flight.clone(),
                 };
                 let started = std::time::Instant::now();
-                let outcome = connector.pay(registry.runtime(), &request).await;
+                let fence = Some(journal.fence());
+                let outcome = connector
+                    .pay_within(registry.runtime(), &request, fence)
+                    .await;
                 unfinished.journal = None;
                 log_payment(
                     Some(id),

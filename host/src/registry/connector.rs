@@ -11,6 +11,7 @@ use crate::engine::Runtime;
 use crate::engine::cache::CacheOutcome;
 use crate::engine::call::{Failure, Sandbox};
 use crate::engine::store::Fault;
+use crate::payments::journal::Fence;
 use crate::payments::mask::Masker;
 use crate::payments::model::{
     ConnectorError, ErrorKind, PaymentOutcome, PaymentRequest, PaymentState,
@@ -92,8 +93,20 @@ impl Connector {
     /// `failed` outcome if no request left the sandbox, `unknown` if one may
     /// have reached the supplier.
     pub async fn pay(&self, rt: &Runtime, request: &PaymentRequest) -> PaymentOutcome {
+        self.pay_within(rt, request, None).await
+    }
+
+    /// `pay(request)` in a fresh instance whose supplier requests are sent
+    /// only while `fence` holds: the lease of the journal that holds the
+    /// payment's attempt (see [`Fence`]).
+    pub async fn pay_within(
+        &self,
+        rt: &Runtime,
+        request: &PaymentRequest,
+        fence: Option<Fence>,
+    ) -> PaymentOutcome {
         let masker = masker_for(request);
-        let call = self.sandbox.pay(rt, request, masker.clone()).await;
+        let call = self.sandbox.pay(rt, request, masker.clone(), fence).await;
         let mut outcome = match call.answer {
             Ok(outcome) => sanitize(outcome.into(), &masker, &self.info.name),
             Err(failure) => self.failed_call(failure, call.sent),

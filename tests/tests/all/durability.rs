@@ -611,6 +611,70 @@ async fn a_payment_dropped_while_the_journal_is_locked_is_written_unknown_once_i
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_payment_sends_nothing_more_once_its_hosts_lease_may_have_lapsed() {
+    // Mid-payment the host cannot renew its lease (another process holds
+    // the journal's lock past it; a long pause or a cut to PostgreSQL does
+    // the same): another host may mark the attempt unknown and a person
+    // settle it, so the payment's requests still to go are not sent. The
+    // probe sends eight slow requests one after another.
+    let recorder = payhost_sandbox::recorder::Recorder::start().await.unwrap();
+    let (ws, _) = crate::support::probe(&recorder.url(), &[&recorder.url()], "");
+    let journal_file = ws.path().join("journal.db");
+    let options = payhost::JournalOptions {
+        lease: Duration::from_secs(1),
+        busy_timeout: Duration::from_millis(200),
+    };
+    let host = ws
+        .host()
+        .await
+        .with_journal(payhost::Journal::open_with(&journal_file, options).unwrap());
+    let url = format!("{}/slow?ms=400", recorder.url());
+    let paying = host.execute(
+        "probe",
+        payhost_tests::request(&[("action", "burst"), ("url", &url), ("count", "8")]),
+    );
+    let locked = async {
+        eventually(
+            "the first request at the supplier",
+            Duration::from_secs(10),
+            || async { !recorder.requests().is_empty() },
+        )
+        .await;
+        hold_lock(&journal_file, Duration::from_secs(2))
+    };
+    let (_, locker) = tokio::join!(paying, locked);
+    tokio::task::spawn_blocking(move || locker.join().unwrap())
+        .await
+        .unwrap();
+    let journal = host.journal().unwrap();
+    eventually("the outcome recorded", Duration::from_secs(10), || async {
+        journal.get(1).await.unwrap().state != payhost::AttemptState::InFlight
+    })
+    .await;
+    let attempt = journal.get(1).await.unwrap();
+    let outcome = attempt.outcome.expect("an outcome");
+    let results: Vec<String> = (0..8)
+        .map(|i| {
+            let name = format!("request-{i}");
+            outcome
+                .details
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        })
+        .collect();
+    let sent = recorder.requests().len();
+    // Sent while the lease held (about 1 s of 400 ms requests), refused
+    // from the moment it may have lapsed, nothing sent after.
+    assert!((1..8).contains(&sent), "{sent} sent: {results:?}");
+    assert!(
+        results[..sent].iter().all(|r| r == "ok") && results[sent..].iter().all(|r| r == "denied"),
+        "{sent} sent: {results:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn an_attempt_postgresql_confirms_too_late_is_settled_as_never_sent_not_left_in_flight() {
     // PostgreSQL takes a payment's attempt and answers only after the host
     // has given up waiting (here a row another session holds; a server

@@ -44,6 +44,7 @@ use crate::capabilities::host_side::HostSide;
 use crate::contract::hidden::Hidden;
 use crate::contract::legacy;
 use crate::contract::parts::Piece;
+use crate::payments::journal::Fence;
 use crate::policy::allowlist::OriginPattern;
 use crate::policy::placement::Pins;
 use crate::policy::secrets::{HiddenBudget, SecretStore};
@@ -86,6 +87,9 @@ pub(crate) struct HttpCtx {
     pub(crate) echoes: Echoes,
     /// Where the placeholders of the next request's check start.
     pub(crate) nonce: u64,
+    /// For a journaled payment: whether its attempt is still this host's
+    /// to send for (the journal's lease held since it began).
+    pub(crate) fence: Option<Fence>,
 }
 
 /// Whether an answer's header reaches the connector: not its

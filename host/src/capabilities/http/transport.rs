@@ -187,6 +187,20 @@ impl HttpCtx {
             }
         }
 
+        // The last moment before anything leaves: a payment whose host's
+        // lease may have lapsed since its attempt began (a long pause, a
+        // journal it could not renew in) may have been marked `unknown` by
+        // another host and settled by a person; what it has not sent yet,
+        // it does not send.
+        if ctx.fence.as_ref().is_some_and(|fence| !fence.holds()) {
+            tracing::warn!(
+                connector = %ctx.connector,
+                "a payment's request to {shown} was not sent: this host's lease in the journal lapsed while the payment ran, so another host may have taken its attempt over"
+            );
+            return Err(SendError::Denied(
+                "this host's lease in the journal lapsed while the payment ran (another host may have taken the payment over); nothing was sent".to_owned(),
+            ));
+        }
         ctx.sent += 1;
         let send = ctx
             .client

@@ -67,6 +67,8 @@ pub(crate) struct MemoryJournal {
     closed: AtomicBool,
     /// Dropped, the lease thread stops (a killed host renews nothing).
     renewing: Mutex<Option<mpsc::Sender<()>>>,
+    /// This host's lease as its own clock knows it.
+    held: Arc<super::fence::Lease>,
 }
 
 impl Tables {
@@ -147,21 +149,24 @@ impl MemoryJournal {
     pub(crate) fn open(memory: &Memory, options: JournalOptions) -> Result<Self, JournalError> {
         options.check()?;
         let instance = uuid::Uuid::new_v4().to_string();
+        let held = super::fence::Lease::new(Some(options.lease), Instant::now());
         {
             let mut tables = memory.0.lock();
             tables.renew(&instance, &options);
             rules::warn_swept(&tables.sweep(&instance));
         }
         let (renewing, stopped) = mpsc::channel::<()>();
-        let (shared, me) = (memory.clone(), instance.clone());
+        let (shared, me, renewed) = (memory.clone(), instance.clone(), held.clone());
         std::thread::Builder::new()
             .name("payhost-memory-lease".into())
             .spawn(move || {
                 while let Err(mpsc::RecvTimeoutError::Timeout) =
                     stopped.recv_timeout(options.lease / 3)
                 {
+                    let started = Instant::now();
                     let mut tables = shared.0.lock();
                     tables.renew(&me, &options);
+                    renewed.renewed(started);
                     rules::warn_swept(&tables.sweep(&me));
                 }
             })
@@ -172,6 +177,7 @@ impl MemoryJournal {
             options,
             closed: AtomicBool::new(false),
             renewing: Mutex::new(Some(renewing)),
+            held,
         })
     }
 
@@ -184,9 +190,11 @@ impl MemoryJournal {
         if self.closed.load(Ordering::SeqCst) {
             return Err(JournalError::Closed);
         }
+        let started = Instant::now();
         let mut tables = self.memory.0.lock();
         // Begun only under a lease confirmed now.
         tables.renew(&self.instance, &self.options);
+        self.held.renewed(started);
         let mut swept = false;
         loop {
             let by_key = tables
@@ -318,6 +326,7 @@ impl MemoryJournal {
     fn close_now(&self) {
         self.closed.store(true, Ordering::SeqCst);
         self.renewing.lock().take();
+        self.held.give_up();
         let mut tables = self.memory.0.lock();
         let me = Some(self.instance.clone());
         for row in tables
@@ -341,6 +350,9 @@ impl MemoryJournal {
 impl super::store::Store for MemoryJournal {
     fn instance(&self) -> &str {
         &self.instance
+    }
+    fn held(&self) -> &Arc<super::fence::Lease> {
+        &self.held
     }
     fn options(&self) -> JournalOptions {
         self.options

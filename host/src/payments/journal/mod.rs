@@ -23,6 +23,7 @@
 //! Card numbers are stored masked (first 6 / last 4); CVVs never.
 
 mod columns;
+mod fence;
 mod filter;
 mod ground;
 mod memory;
@@ -44,6 +45,7 @@ pub(crate) use types::{abandoned, now, unsent};
 use crate::payments::attempt::Attempt;
 use crate::payments::journal::types::{Asked, Settlement, Upload};
 use crate::payments::model::{PaymentOutcome, PaymentRequest};
+pub use fence::Fence;
 pub use filter::{Filter, MAX_PAGE, Page, Search, SearchError};
 pub use memory::Memory;
 use postgres::PgJournal;
@@ -157,6 +159,13 @@ impl Journal {
     /// This process's instance id in the journal.
     pub fn instance(&self) -> &str {
         self.store.instance()
+    }
+
+    /// The fence of an attempt this process has just begun: it holds for
+    /// as long as the lease the attempt was begun under is held without a
+    /// break (see [`Fence`]). A payment's supplier requests pass it.
+    pub fn fence(&self) -> Fence {
+        self.store.held().fence()
     }
 
     /// How it was opened: its lease and its wait for a lock.

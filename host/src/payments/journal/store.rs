@@ -21,6 +21,8 @@ pub(crate) type Later<'a, T> = Pin<Box<dyn Future<Output = Result<T, JournalErro
 pub(crate) trait Store: Send + Sync {
     /// This process's instance id.
     fn instance(&self) -> &str;
+    /// Its lease as its own clock knows it.
+    fn held(&self) -> &std::sync::Arc<super::fence::Lease>;
     /// Its lease and its wait for a lock.
     fn options(&self) -> JournalOptions;
     /// Where it is: the file, or the URL without its password.
@@ -77,6 +79,9 @@ macro_rules! store_by_its_methods {
         impl $crate::payments::journal::store::Store for $ty {
             fn instance(&self) -> &str {
                 <$ty>::instance(self)
+            }
+            fn held(&self) -> &std::sync::Arc<$crate::payments::journal::fence::Lease> {
+                &self.inner.held
             }
             fn options(&self) -> $crate::payments::journal::types::JournalOptions {
                 <$ty>::options(self)

@@ -104,6 +104,7 @@ impl PgJournal {
             )
             .await
             .map_err(|e| inner.fail(e))?;
+        let started = std::time::Instant::now();
         let inserted = client
             .query_opt(
                 &insert,
@@ -124,6 +125,8 @@ impl PgJournal {
             .await
             .map_err(|e| inner.fail(e))?;
         if let Some(r) = inserted {
+            // The attempt's own statement renewed the lease it is under.
+            inner.held.renewed(started);
             return Ok(Tried::Done(Some(Begin::New(r.get(0)))));
         }
         let tx = client.transaction().await.map_err(|e| inner.fail(e))?;

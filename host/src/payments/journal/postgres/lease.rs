@@ -39,10 +39,12 @@ impl Inner {
     }
 
     pub(super) async fn renew(&self) -> Result<(), JournalError> {
+        let started = std::time::Instant::now();
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(|e| self.fail(e))?;
         let ids = self.sweep(&tx).await.map_err(|e| self.fail(e))?;
         tx.commit().await.map_err(|e| self.fail(e))?;
+        self.held.renewed(started);
         rules::warn_swept(&ids);
         Ok(())
     }

@@ -44,6 +44,8 @@ struct Inner {
     closed: AtomicBool,
     /// How long writes waited for a pooled connection.
     waits: super::waits::LockWaits,
+    /// This host's lease as its own clock knows it.
+    held: Arc<super::fence::Lease>,
 }
 
 /// `postgres://user:secret@host/db` shown without its password.
@@ -151,6 +153,7 @@ impl PgJournal {
             health: Mutex::new(JournalHealth::writable()),
             closed: AtomicBool::new(false),
             waits: super::waits::LockWaits::default(),
+            held: super::fence::Lease::new(Some(options.lease), std::time::Instant::now()),
         });
         {
             let mut client = inner.client().await?;
@@ -245,6 +248,7 @@ impl PgJournal {
         if let Some(lease) = self.lease.lock().take() {
             lease.abort();
         }
+        inner.held.give_up();
         let mut client = inner.client().await?;
         let tx = client.transaction().await.map_err(|e| inner.fail(e))?;
         let outcome = serde_json::to_string(&lapsed()).unwrap_or_default();

@@ -9,7 +9,9 @@ impl Inner {
     pub(super) fn renew(&self) -> Result<(), JournalError> {
         // Looked at before writing too: an idle host notices within a
         // renewal, and writes nothing into a file that is gone.
+        let started = std::time::Instant::now();
         let ids = self.grounded(|tx| self.sweep(tx).map_err(|e| self.fail(e)))?;
+        self.held.renewed(started);
         rules::warn_swept(&ids);
         Ok(())
     }

@@ -53,6 +53,8 @@ struct Inner {
     ground: Mutex<Ground>,
     /// How long writes waited for the file's write lock.
     waits: super::waits::LockWaits,
+    /// This host's lease as its own clock knows it.
+    held: Arc<super::fence::Lease>,
 }
 
 impl SqliteJournal {
@@ -147,6 +149,7 @@ impl SqliteJournal {
                     what: format!("cannot be read: {e}"),
                 })?),
                 waits: super::waits::LockWaits::default(),
+                held: super::fence::Lease::new(Some(options.lease), std::time::Instant::now()),
             });
             inner.renew()?;
             let (stop, stopped) = mpsc::channel();
@@ -424,6 +427,7 @@ impl SqliteJournal {
             .closed
             .store(true, std::sync::atomic::Ordering::SeqCst);
         self.stop_lease();
+        self.inner.held.give_up();
         let inner = &self.inner;
         let mut conn = inner.writer();
         let tx = inner.immediate(&mut conn).map_err(|e| inner.fail(e))?;

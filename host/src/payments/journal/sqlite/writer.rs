@@ -106,6 +106,8 @@ pub(super) fn batch_writer(inner: &Inner, queue: &mpsc::Receiver<Box<dyn Job>>) 
             }
             continue;
         }
+        // The lease this batch renews counts from before it is written.
+        let started = std::time::Instant::now();
         let tx = match inner.immediate(&mut conn) {
             Ok(tx) => tx,
             Err(e) => {
@@ -181,6 +183,11 @@ pub(super) fn batch_writer(inner: &Inner, queue: &mpsc::Receiver<Box<dyn Job>>) 
                 .and_then(|()| inner.check_ground(&conn)),
         };
         drop(conn);
+        // Before any answer: an attempt begun in this batch is fenced by
+        // the lease the batch confirmed.
+        if committed.is_ok() {
+            inner.held.renewed(started);
+        }
         for (deliver, own) in answers {
             deliver(committed.as_ref().err().map(copy_error).or(own));
         }
