@@ -358,6 +358,9 @@ impl Executor {
                 outcome,
             });
         };
+        // Taken before the attempt is begun: a lapse of this host's lease
+        // noticed at any time after shuts it (see `Fence`).
+        let fence = journal.fence();
         match journal.begin(connector.name(), &request, wait).await? {
             Begin::Replay(attempt) => Ok(replayed(*attempt)),
             Begin::New(id) => {
@@ -373,9 +376,8 @@ impl Executor {
                     in_flight: self.in_flight.clone(),
                 };
                 let started = std::time::Instant::now();
-                let fence = Some(journal.fence());
                 let outcome = connector
-                    .pay_within(registry.runtime(), &request, fence)
+                    .pay_within(registry.runtime(), &request, Some(fence))
                     .await;
                 unfinished.journal = None;
                 log_payment(

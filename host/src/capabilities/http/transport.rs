@@ -166,6 +166,7 @@ impl HttpCtx {
                 format!("the limit of {limit} requests per call is reached"),
             ));
         }
+        fenced(ctx, &shown)?;
         ctx.tried += 1;
         if let Some(Host::Domain(name)) = url.host() {
             let port = url.port_or_known_default().unwrap_or(443);
@@ -187,20 +188,9 @@ impl HttpCtx {
             }
         }
 
-        // The last moment before anything leaves: a payment whose host's
-        // lease may have lapsed since its attempt began (a long pause, a
-        // journal it could not renew in) may have been marked `unknown` by
-        // another host and settled by a person; what it has not sent yet,
-        // it does not send.
-        if ctx.fence.as_ref().is_some_and(|fence| !fence.holds()) {
-            tracing::warn!(
-                connector = %ctx.connector,
-                "a payment's request to {shown} was not sent: this host's lease in the journal lapsed while the payment ran, so another host may have taken its attempt over"
-            );
-            return Err(SendError::Denied(
-                "this host's lease in the journal lapsed while the payment ran (another host may have taken the payment over); nothing was sent".to_owned(),
-            ));
-        }
+        // The last moment before anything leaves (looked at before the
+        // lookup too).
+        fenced(ctx, &shown)?;
         ctx.sent += 1;
         let send = ctx
             .client
@@ -235,6 +225,25 @@ impl HttpCtx {
         }
         Ok(answer)
     }
+}
+
+/// Refuses a journaled payment's request once its fence no longer holds:
+/// this host's lease in the journal may have lapsed (a long pause, a
+/// journal it could not renew in) or been given up (the journal closed)
+/// since the attempt was begun, so another host may have marked the
+/// attempt `unknown` and a person may have settled it. What the payment
+/// has not sent yet, it does not send.
+fn fenced(ctx: &HttpCtx, shown: &str) -> Result<(), SendError> {
+    if ctx.fence.as_ref().is_none_or(|fence| fence.holds()) {
+        return Ok(());
+    }
+    tracing::warn!(
+        connector = %ctx.connector,
+        "a payment's request to {shown} was not sent: this host's lease in the journal may have lapsed, or the journal closed, since the payment began, so another host may have taken its attempt over"
+    );
+    Err(SendError::Denied(
+        "this host's lease in the journal may have lapsed, or the journal closed, since the payment began (another host may have taken the payment over); nothing was sent".to_owned(),
+    ))
 }
 
 async fn read_response(

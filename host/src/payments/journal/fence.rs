@@ -5,80 +5,98 @@
 //! it.
 //!
 //! The journal's lease is held in the database (`expires_at`, from the
-//! time a write that renewed it read); this host counts it from before
-//! that write began, so that its own view never outlives the database's.
-//! A write that renewed the lease only after the last one's time was up
-//! counts as a lapse: the attempts begun before it stay fenced off even
-//! though the lease is held again.
+//! time a write that renewed it read; never moved back by a later write);
+//! this host counts it from before that write began, on a clock that goes
+//! on while the machine sleeps (`CLOCK_BOOTTIME` on Linux), and takes it as
+//! lapsed a tenth of a lease early, for the clocks' differences and the
+//! time a request takes to go out. A write that renewed the lease only
+//! after the last one's time was up counts as a lapse: a payment whose
+//! fence was taken before it stays fenced off even though the lease is
+//! held again. A fence is taken before its attempt is begun, so that a
+//! lapse noticed only after the attempt was written (a reply held up, a
+//! pause between the write and its caller) still shuts it; a begin that
+//! waited out a lapse itself is shut too, and its payment sends nothing.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+/// Nanoseconds on a clock that never goes back and goes on while the
+/// machine sleeps: the moment a lease is counted from.
+pub(crate) fn moment() -> u64 {
+    #[cfg(target_os = "linux")]
+    {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid, writable timespec. Should the call
+        // fail, the moment reads 0 and every lease as lapsed: fences shut,
+        // never held open.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut ts)
+        };
+        (ts.tv_sec as u64)
+            .saturating_mul(1_000_000_000)
+            .saturating_add(ts.tv_nsec as u64)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        static BASE: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        nanos(BASE.get_or_init(std::time::Instant::now).elapsed())
+    }
+}
 
 /// This host's lease in one journal (shared by its store and every
 /// payment's [`Fence`]).
 #[derive(Debug)]
 pub(crate) struct Lease {
-    /// Where `until` counts from.
-    base: Instant,
-    /// The lease's length; `None` for a journal no other host shares (in
-    /// memory), whose lease never lapses.
-    length: Option<Duration>,
-    /// Nanoseconds after `base` at which the lease may have lapsed.
+    /// The lease's length, less the margin it is taken as lapsed early.
+    trusted: u64,
+    /// The [`moment`] at which the lease may have lapsed.
     until: AtomicU64,
     /// How many times it may have lapsed (or was given up).
     lapses: AtomicU64,
 }
 
 impl Lease {
-    /// A lease of `length` (none: never lapses), held from `taken`, when
-    /// the write that took it began.
-    pub(crate) fn new(length: Option<Duration>, taken: Instant) -> Arc<Lease> {
-        let lease = Lease {
-            base: taken,
-            length,
-            until: AtomicU64::new(0),
+    /// A lease of `length`, held from `taken` (a [`moment`]), when the
+    /// write that took it began.
+    pub(crate) fn new(length: Duration, taken: u64) -> Arc<Lease> {
+        let trusted = nanos(length - length / 10);
+        Arc::new(Lease {
+            trusted,
+            until: AtomicU64::new(taken.saturating_add(trusted)),
             lapses: AtomicU64::new(0),
-        };
-        if let Some(length) = length {
-            lease.until.store(nanos(length), Ordering::SeqCst);
-        }
-        Arc::new(lease)
+        })
     }
 
-    /// A write that renewed the lease, begun at `started`, is committed.
-    pub(crate) fn renewed(&self, started: Instant) {
-        let Some(length) = self.length else {
-            return;
-        };
-        let now = self.since_base(Instant::now());
+    /// A write that renewed the lease, begun at `started` (a [`moment`]),
+    /// is committed.
+    pub(crate) fn renewed(&self, started: u64) {
         // The count moves before the time does: a payment that reads the
         // new time reads the lapse too (see `Fence::holds`).
-        if now >= self.until.load(Ordering::SeqCst) {
+        if moment() >= self.until.load(Ordering::SeqCst) {
             self.lapses.fetch_add(1, Ordering::SeqCst);
         }
-        let until = self.since_base(started).saturating_add(nanos(length));
-        self.until.fetch_max(until, Ordering::SeqCst);
+        self.until
+            .fetch_max(started.saturating_add(self.trusted), Ordering::SeqCst);
     }
 
     /// The lease is given up (the journal closed): every fence is shut.
     pub(crate) fn give_up(&self) {
-        if self.length.is_some() {
-            self.lapses.fetch_add(1, Ordering::SeqCst);
-            self.until.store(0, Ordering::SeqCst);
-        }
+        self.lapses.fetch_add(1, Ordering::SeqCst);
+        self.until.store(0, Ordering::SeqCst);
     }
 
-    /// The fence of an attempt begun now, under the lease as it stands.
+    /// The fence of an attempt about to be begun, under the lease as it
+    /// stands.
     pub(crate) fn fence(self: &Arc<Self>) -> Fence {
         Fence {
             lapses: self.lapses.load(Ordering::SeqCst),
             lease: self.clone(),
         }
-    }
-
-    fn since_base(&self, at: Instant) -> u64 {
-        nanos(at.saturating_duration_since(self.base))
     }
 }
 
@@ -86,8 +104,8 @@ fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
-/// Whether a payment's attempt is still this host's to act on: the lease
-/// it was begun under has been held without a break since.
+/// Whether a payment's attempt is still this host's to send for: the
+/// lease held, without a break, since before the attempt was begun.
 #[derive(Debug, Clone)]
 pub struct Fence {
     lease: Arc<Lease>,
@@ -95,17 +113,13 @@ pub struct Fence {
 }
 
 impl Fence {
-    /// Whether the lease has been held since the attempt began, as far as
-    /// this host's clock can tell.
+    /// Whether the lease has been held since the fence was taken, as far
+    /// as this host's clock can tell.
     pub fn holds(&self) -> bool {
         let lease = &self.lease;
-        if lease.length.is_none() {
-            return true;
-        }
         // The time first, then the count (`Lease::renewed` moves them the
         // other way round).
-        let now = lease.since_base(Instant::now());
-        now < lease.until.load(Ordering::SeqCst)
+        moment() < lease.until.load(Ordering::SeqCst)
             && lease.lapses.load(Ordering::SeqCst) == self.lapses
     }
 }
@@ -116,20 +130,19 @@ mod tests {
 
     #[test]
     fn a_fence_holds_while_the_lease_is_renewed_in_time_and_never_again_after_a_lapse() {
-        let taken = Instant::now();
-        let lease = Lease::new(Some(Duration::from_millis(200)), taken);
+        let lease = Lease::new(Duration::from_millis(300), moment());
         let fence = lease.fence();
         assert!(fence.holds());
         // Renewed in time: still held.
         std::thread::sleep(Duration::from_millis(50));
-        lease.renewed(Instant::now());
+        lease.renewed(moment());
         assert!(fence.holds());
-        // Not renewed within the lease: lapsed.
-        std::thread::sleep(Duration::from_millis(300));
+        // Not renewed within the lease (less its margin): lapsed.
+        std::thread::sleep(Duration::from_millis(400));
         assert!(!fence.holds());
-        // Renewed after the lapse: held again for attempts begun from now,
-        // never for the one begun before.
-        lease.renewed(Instant::now());
+        // Renewed after the lapse: held again for fences taken from now,
+        // never for the one taken before.
+        lease.renewed(moment());
         assert!(!fence.holds());
         assert!(lease.fence().holds());
         // Given up: nothing holds.
@@ -140,10 +153,12 @@ mod tests {
     }
 
     #[test]
-    fn a_journal_no_other_host_shares_never_lapses() {
-        let lease = Lease::new(None, Instant::now());
-        let fence = lease.fence();
-        lease.give_up();
-        assert!(fence.holds());
+    fn the_lease_is_taken_as_lapsed_a_tenth_early() {
+        let lease = Lease::new(Duration::from_secs(10), moment());
+        let start = lease.until.load(Ordering::SeqCst) - lease.trusted;
+        assert_eq!(lease.trusted, 9_000_000_000);
+        // A renewal begun earlier than the last does not shorten it.
+        lease.renewed(start - 1_000_000_000);
+        assert_eq!(lease.until.load(Ordering::SeqCst), start + 9_000_000_000);
     }
 }

@@ -149,7 +149,7 @@ impl MemoryJournal {
     pub(crate) fn open(memory: &Memory, options: JournalOptions) -> Result<Self, JournalError> {
         options.check()?;
         let instance = uuid::Uuid::new_v4().to_string();
-        let held = super::fence::Lease::new(Some(options.lease), Instant::now());
+        let held = super::fence::Lease::new(options.lease, super::fence::moment());
         {
             let mut tables = memory.0.lock();
             tables.renew(&instance, &options);
@@ -163,7 +163,7 @@ impl MemoryJournal {
                 while let Err(mpsc::RecvTimeoutError::Timeout) =
                     stopped.recv_timeout(options.lease / 3)
                 {
-                    let started = Instant::now();
+                    let started = super::fence::moment();
                     let mut tables = shared.0.lock();
                     tables.renew(&me, &options);
                     renewed.renewed(started);
@@ -190,7 +190,7 @@ impl MemoryJournal {
         if self.closed.load(Ordering::SeqCst) {
             return Err(JournalError::Closed);
         }
-        let started = Instant::now();
+        let started = super::fence::moment();
         let mut tables = self.memory.0.lock();
         // Begun only under a lease confirmed now.
         tables.renew(&self.instance, &self.options);

@@ -161,9 +161,9 @@ impl Journal {
         self.store.instance()
     }
 
-    /// The fence of an attempt this process has just begun: it holds for
-    /// as long as the lease the attempt was begun under is held without a
-    /// break (see [`Fence`]). A payment's supplier requests pass it.
+    /// The fence of an attempt this process is about to begin: it holds
+    /// for as long as this host's lease is held without a break from now
+    /// (see [`Fence`]). A payment's supplier requests pass it.
     pub fn fence(&self) -> Fence {
         self.store.held().fence()
     }

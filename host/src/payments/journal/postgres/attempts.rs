@@ -92,7 +92,7 @@ impl PgJournal {
                 "WITH lease AS (
                      INSERT INTO instances (instance, pid, expires_at)
                      VALUES ($9, $10, now() + $11 * interval '1 millisecond')
-                     ON CONFLICT (instance) DO UPDATE SET expires_at = excluded.expires_at
+                     ON CONFLICT (instance) DO UPDATE SET expires_at = GREATEST(instances.expires_at, excluded.expires_at)
                      RETURNING instance
                  )
                  INSERT INTO attempts (idempotency_key, fingerprint, connector, order_id, method, card, amount, currency,
@@ -104,7 +104,7 @@ impl PgJournal {
             )
             .await
             .map_err(|e| inner.fail(e))?;
-        let started = std::time::Instant::now();
+        let started = super::super::fence::moment();
         let inserted = client
             .query_opt(
                 &insert,

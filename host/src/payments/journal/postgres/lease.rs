@@ -14,7 +14,7 @@ impl Inner {
         tx.execute(
             "INSERT INTO instances (instance, pid, expires_at)
              VALUES ($1, $2, now() + $3 * interval '1 millisecond')
-             ON CONFLICT (instance) DO UPDATE SET expires_at = excluded.expires_at",
+             ON CONFLICT (instance) DO UPDATE SET expires_at = GREATEST(instances.expires_at, excluded.expires_at)",
             &[
                 &self.instance,
                 &i64::from(std::process::id()),
@@ -39,7 +39,7 @@ impl Inner {
     }
 
     pub(super) async fn renew(&self) -> Result<(), JournalError> {
-        let started = std::time::Instant::now();
+        let started = super::super::fence::moment();
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(|e| self.fail(e))?;
         let ids = self.sweep(&tx).await.map_err(|e| self.fail(e))?;

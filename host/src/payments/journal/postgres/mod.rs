@@ -153,7 +153,7 @@ impl PgJournal {
             health: Mutex::new(JournalHealth::writable()),
             closed: AtomicBool::new(false),
             waits: super::waits::LockWaits::default(),
-            held: super::fence::Lease::new(Some(options.lease), std::time::Instant::now()),
+            held: super::fence::Lease::new(options.lease, super::fence::moment()),
         });
         {
             let mut client = inner.client().await?;

@@ -9,7 +9,7 @@ impl Inner {
     pub(super) fn renew(&self) -> Result<(), JournalError> {
         // Looked at before writing too: an idle host notices within a
         // renewal, and writes nothing into a file that is gone.
-        let started = std::time::Instant::now();
+        let started = super::super::fence::moment();
         let ids = self.grounded(|tx| self.sweep(tx).map_err(|e| self.fail(e)))?;
         self.held.renewed(started);
         rules::warn_swept(&ids);
@@ -21,7 +21,7 @@ impl Inner {
         let t = now_ms();
         tx.prepare_cached(
             "INSERT INTO instances (instance, pid, started_at, expires_at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (instance) DO UPDATE SET expires_at = excluded.expires_at",
+             ON CONFLICT (instance) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)",
         )
         .and_then(|mut stmt| {
             stmt.execute(params![

@@ -149,7 +149,7 @@ impl SqliteJournal {
                     what: format!("cannot be read: {e}"),
                 })?),
                 waits: super::waits::LockWaits::default(),
-                held: super::fence::Lease::new(Some(options.lease), std::time::Instant::now()),
+                held: super::fence::Lease::new(options.lease, super::fence::moment()),
             });
             inner.renew()?;
             let (stop, stopped) = mpsc::channel();

@@ -107,7 +107,7 @@ pub(super) fn batch_writer(inner: &Inner, queue: &mpsc::Receiver<Box<dyn Job>>) 
             continue;
         }
         // The lease this batch renews counts from before it is written.
-        let started = std::time::Instant::now();
+        let started = super::super::fence::moment();
         let tx = match inner.immediate(&mut conn) {
             Ok(tx) => tx,
             Err(e) => {
