@@ -428,13 +428,21 @@ impl Connector for Probe {
                 }
                 other => report(other),
             },
+            // `count` requests one after another, `gap_ms` apart.
             "burst" => {
                 let n: u32 = request
                     .attribute("count")
                     .and_then(|c| c.parse().ok())
                     .unwrap_or(20);
+                let gap: u64 = request
+                    .attribute("gap_ms")
+                    .and_then(|g| g.parse().ok())
+                    .unwrap_or(0);
                 let mut outcome = PaymentOutcome::succeeded();
                 for i in 0..n {
+                    if i > 0 && gap > 0 {
+                        std::thread::sleep(std::time::Duration::from_millis(gap));
+                    }
                     let r = Request::get(&url).send();
                     outcome = outcome.detail(
                         format!("request-{i}"),
