@@ -9,7 +9,7 @@ use payhost_sandbox::pg::PgServer;
 use payhost_sandbox::sim::{Simulator, Supplier};
 use payhost_tests::{artifacts, payhost_bin};
 use serde_json::{Value, json};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -488,22 +488,27 @@ async fn lease_lapsed_while_paused(journal: &str) {
     assert_eq!(attempt["late_outcome"]["state"], "succeeded", "{attempt:#}");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_payment_whose_future_is_dropped_mid_call_is_unknown_not_in_flight() {
-    // A library user who drops `Host::execute` (a timeout of their own)
-    // leaves no attempt in flight for the life of the process.
-    let (ws, _) = crate::support::probe("https://probe.example.com", &[], "cpu = \"5s\"");
-    let journal_file = ws.path().join("journal.db");
+/// The probe (`base_url`, `allowed` and `extra` as `support::probe`
+/// takes them) through a host whose SQLite journal, opened with
+/// `options`, is a file in the workspace: the workspace, the host and the
+/// file.
+async fn probe_journaled(
+    base_url: &str,
+    allowed: &[&str],
+    extra: &str,
+    options: payhost::JournalOptions,
+) -> (payhost_tests::Workspace, payhost::Host, PathBuf) {
+    let (ws, _) = crate::support::probe(base_url, allowed, extra);
+    let file = ws.path().join("journal.db");
     let host = ws
         .host()
         .await
-        .with_journal(payhost::Journal::open(&journal_file).unwrap());
-    let dropped = tokio::time::timeout(
-        Duration::from_millis(300),
-        host.execute("probe", payhost_tests::request(&[("action", "loop")])),
-    )
-    .await;
-    assert!(dropped.is_err(), "the call was meant to be cut");
+        .with_journal(payhost::Journal::open_with(&file, options).unwrap());
+    (ws, host, file)
+}
+
+/// Waits until `host`'s first attempt is written `unknown`.
+async fn first_attempt_written_unknown(host: &payhost::Host) {
     let journal = host.journal().unwrap();
     eventually(
         "the attempt written unknown",
@@ -511,6 +516,26 @@ async fn a_payment_whose_future_is_dropped_mid_call_is_unknown_not_in_flight() {
         || async { journal.get(1).await.unwrap().state == payhost::AttemptState::Unknown },
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_payment_whose_future_is_dropped_mid_call_is_unknown_not_in_flight() {
+    // A library user who drops `Host::execute` (a timeout of their own)
+    // leaves no attempt in flight for the life of the process.
+    let (_ws, host, _) = probe_journaled(
+        "https://probe.example.com",
+        &[],
+        "cpu = \"5s\"",
+        payhost::JournalOptions::default(),
+    )
+    .await;
+    let dropped = tokio::time::timeout(
+        Duration::from_millis(300),
+        host.execute("probe", payhost_tests::request(&[("action", "loop")])),
+    )
+    .await;
+    assert!(dropped.is_err(), "the call was meant to be cut");
+    first_attempt_written_unknown(&host).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -577,16 +602,12 @@ async fn a_payment_dropped_while_the_journal_is_locked_is_written_unknown_once_i
     // past the journal's wait: it is tried again until it goes through,
     // not tried once and the attempt left in flight for the life of the
     // process.
-    let (ws, _) = crate::support::probe("https://probe.example.com", &[], "cpu = \"5s\"");
-    let journal_file = ws.path().join("journal.db");
     let options = payhost::JournalOptions {
         lease: Duration::from_secs(3),
         busy_timeout: Duration::from_millis(200),
     };
-    let host = ws
-        .host()
-        .await
-        .with_journal(payhost::Journal::open_with(&journal_file, options).unwrap());
+    let (_ws, host, journal_file) =
+        probe_journaled("https://probe.example.com", &[], "cpu = \"5s\"", options).await;
     let paying = host.execute("probe", payhost_tests::request(&[("action", "loop")]));
     let locked = async {
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -598,16 +619,10 @@ async fn a_payment_dropped_while_the_journal_is_locked_is_written_unknown_once_i
         locked
     );
     assert!(dropped.is_err(), "the call was meant to be cut");
-    let journal = host.journal().unwrap();
     tokio::task::spawn_blocking(move || locker.join().unwrap())
         .await
         .unwrap();
-    eventually(
-        "the attempt written unknown",
-        Duration::from_secs(5),
-        || async { journal.get(1).await.unwrap().state == payhost::AttemptState::Unknown },
-    )
-    .await;
+    first_attempt_written_unknown(&host).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -619,16 +634,12 @@ async fn a_payment_sends_nothing_more_once_its_hosts_lease_may_have_lapsed() {
     // even once the lease is held again. The probe sends eight requests
     // 400 ms apart, the last ones after the lock is let go.
     let recorder = payhost_sandbox::recorder::Recorder::start().await.unwrap();
-    let (ws, _) = crate::support::probe(&recorder.url(), &[&recorder.url()], "");
-    let journal_file = ws.path().join("journal.db");
     let options = payhost::JournalOptions {
         lease: Duration::from_secs(1),
         busy_timeout: Duration::from_millis(200),
     };
-    let host = ws
-        .host()
-        .await
-        .with_journal(payhost::Journal::open_with(&journal_file, options).unwrap());
+    let (_ws, host, journal_file) =
+        probe_journaled(&recorder.url(), &[&recorder.url()], "", options).await;
     let url = format!("{}/ok", recorder.url());
     let paying = host.execute(
         "probe",

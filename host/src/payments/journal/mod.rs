@@ -272,8 +272,7 @@ impl Journal {
                 // attempt unclaimed now and still in flight when read again
                 // afterwards is an orphan (a call's attempt is claimed from
                 // before it is written until after it is recorded).
-                if a.instance.as_deref() != Some(self.instance())
-                    || !self.running.unclaimed(&a.idempotency_key, a.id)
+                if !self.running.unclaimed(&a.idempotency_key, a.id)
                     || self.get(a.id).await?.state
                         != crate::payments::attempt::AttemptState::InFlight
                 {
